@@ -1,0 +1,32 @@
+# Each target sets itself up: a virtual environment in .venv, the package installed into it.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint template bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+demo: $(VENV)/.installed  ## train the default network for the default learning rates
+	$(BIN)/xl-backprop train --out-dir demo-output --force
+
+test: $(VENV)/.installed  ## the whole test suite (LibreOffice tests need `soffice` on PATH)
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check xl_backprop tests benchmarks
+
+template: $(VENV)/.installed  ## rebuild workbook_template.xlsm from its text sources
+	$(BIN)/xl-backprop template --out workbook_template.xlsm --force
+
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/bench_train.py
+
+clean:
+	rm -rf $(VENV) demo-output .pytest_cache

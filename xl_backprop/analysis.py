@@ -1,0 +1,68 @@
+"""Checks and summaries on top of the core: gradient check, per-learning-rate summaries."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .network import DEFAULT_BIASES, DEFAULT_INPUTS, DEFAULT_TARGETS, forward, gradients
+
+DEFAULT_THRESHOLD = 0.01
+
+
+class GradCheck(NamedTuple):
+    """Analytic and central-difference gradients, shape (8,) each, and their relative error."""
+
+    analytic: np.ndarray
+    numeric: np.ndarray
+    rel_error: np.ndarray
+
+
+def grad_check(weights, inputs=DEFAULT_INPUTS, targets=DEFAULT_TARGETS, biases=DEFAULT_BIASES,
+               eps: float = 1e-6) -> GradCheck:
+    """dE/dwk next to (E(wk + eps) - E(wk - eps)) / (2 eps), for k = 1..8.
+
+    rel_error = |analytic - numeric| / max(|analytic|, |numeric|), 0 where both are 0.
+    """
+    w = np.asarray(weights, dtype=float)
+    if w.shape != (8,):
+        raise ValueError(f"weights: expected 8 values w1..w8, got shape {w.shape}")
+    if not eps > 0:
+        raise ValueError(f"eps: expected a positive step, got {eps!r}")
+    analytic = gradients(w, inputs, targets, biases)
+    shift = np.eye(8) * eps  # all 16 shifted weight sets in one batched forward pass
+    e_plus = forward(w + shift, inputs, targets, biases).E_total
+    e_minus = forward(w - shift, inputs, targets, biases).E_total
+    numeric = (e_plus - e_minus) / (2 * eps)
+    scale = np.maximum(np.abs(analytic), np.abs(numeric))
+    rel = np.divide(np.abs(analytic - numeric), scale, out=np.zeros(8), where=scale > 0)
+    return GradCheck(analytic, numeric, rel)
+
+
+class LRSummary(NamedTuple):
+    """What one loss curve did. Steps count updates: step 0 is before any update."""
+
+    lr: float
+    final_loss: float
+    steps_to_threshold: int | None  # first step with E_total < threshold; None: not reached
+    only_falls: bool  # E_total never rose from one step to the next
+    first_rise: int | None  # first step whose E_total is above the step before; None: never
+
+
+def lr_summary(lrs, curves, threshold: float = DEFAULT_THRESHOLD) -> list[LRSummary]:
+    """Summarise loss curves of shape (iterations, len(lrs)), as ``train_curves`` returns."""
+    lrs = np.atleast_1d(np.asarray(lrs, dtype=float))
+    curves = np.asarray(curves, dtype=float)
+    if curves.ndim != 2 or curves.shape[1] != lrs.size:
+        raise ValueError(f"curves: expected shape (iterations, {lrs.size}), got {curves.shape}")
+    below = curves < threshold
+    rises = np.diff(curves, axis=0) > 0
+    out = []
+    for k, lr in enumerate(lrs):
+        hit = np.flatnonzero(below[:, k])
+        up = np.flatnonzero(rises[:, k])
+        out.append(LRSummary(float(lr), float(curves[-1, k]),
+                             int(hit[0]) if hit.size else None,
+                             not up.size, int(up[0]) + 1 if up.size else None))
+    return out
