@@ -1,0 +1,420 @@
+"""The ``xl-backprop`` command line: train, gradcheck, template, run.
+
+Every number printed or written comes from ``xl_backprop.network`` / ``xl_backprop.analysis``.
+Bad input never produces a traceback: one line naming the option and what was expected, and
+exit status 2. Nothing is written over an existing file without ``--force``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from . import __version__
+from .analysis import DEFAULT_THRESHOLD, LRSummary, grad_check, lr_summary
+from .network import (
+    DEFAULT_BIASES,
+    DEFAULT_INPUTS,
+    DEFAULT_ITERATIONS,
+    DEFAULT_LRS,
+    DEFAULT_TARGETS,
+    DEFAULT_WEIGHTS,
+    UPDATE_ORDERS,
+    WEIGHT_NAMES,
+    train,
+)
+
+PROG = "xl-backprop"
+CSV_NAME = "loss_curves.csv"
+PNG_NAME = "loss_curves.png"
+PNG_SIZE = (8.0, 5.0)  # inches; at PNG_DPI this is 800 x 500 pixels
+PNG_DPI = 100
+MAX_VALUES = 100_000_000  # iterations x learning rates: 800 MB of float64 is plenty for a CLI
+RUN_ACTIONS = ("train-lrs", "draw-network", "reset")
+DEFAULT_TEMPLATE = "workbook_template.xlsm"
+
+
+class UsageError(Exception):
+    """A bad argument: printed as one line, exit status 2. ``prog`` names the subcommand."""
+
+    def __init__(self, message: str, prog: str | None = None):
+        super().__init__(message)
+        self.prog = prog
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but errors are raised (one line, no usage dump) instead of exiting."""
+
+    def error(self, message: str):  # type: ignore[override]
+        message = re.sub(r"^argument (\S+): ", r"\1: ", message)
+        raise UsageError(f"{message} (see {self.prog} --help)", self.prog)
+
+
+# ----------------------------------------------------------------------------- arguments
+
+def _numbers(option: str, raw: Sequence[str] | None, count: int | None = None,
+             positive: bool = False) -> tuple[float, ...] | None:
+    """Parse '0.1 0.2' or '0.1,0.2' (or a mix) into finite floats; None if the option was not given."""
+    if raw is None:
+        return None
+    tokens = [t for chunk in raw for t in chunk.replace(",", " ").split()]
+    what = f"{count} numbers" if count else ("positive numbers" if positive else "numbers")
+    if not tokens:
+        raise UsageError(f"{option}: expected {what}, got nothing")
+    values = []
+    for t in tokens:
+        try:
+            v = float(t)
+        except ValueError:
+            raise UsageError(f"{option}: expected {what}, got {t!r}") from None
+        if not math.isfinite(v):
+            raise UsageError(f"{option}: expected finite numbers, got {t!r}")
+        if positive and v <= 0:
+            raise UsageError(f"{option}: expected positive numbers, got {t!r}")
+        values.append(v)
+    if count is not None and len(values) != count:
+        raise UsageError(f"{option}: expected {count} numbers, got {len(values)}")
+    return tuple(values)
+
+
+def _whole(minimum: int) -> Callable[[str], int]:
+    """argparse type: a whole number >= minimum ('1e3' and '51.0' are fine, '0.5' is not)."""
+    def parse(text: str) -> int:
+        try:
+            v = float(text)
+        except ValueError:
+            v = math.nan
+        if not (math.isfinite(v) and v == int(v) and v >= minimum):
+            raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {text!r}")
+        return int(v)
+    return parse
+
+
+def _positive(text: str) -> float:
+    """argparse type: a finite number > 0."""
+    try:
+        v = float(text)
+    except ValueError:
+        v = math.nan
+    if not (math.isfinite(v) and v > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return v
+
+
+def _add_network_options(p: argparse.ArgumentParser) -> None:
+    def fmt(values: Sequence[float]) -> str:
+        return " ".join(repr(v) for v in values)
+    p.add_argument("--weights", nargs="+", metavar="W",
+                   help=f"8 numbers w1..w8 (spaces or commas; default {fmt(DEFAULT_WEIGHTS)})")
+    p.add_argument("--inputs", nargs="+", metavar="I", help=f"i1 i2 (default {fmt(DEFAULT_INPUTS)})")
+    p.add_argument("--targets", nargs="+", metavar="T", help=f"t1 t2 (default {fmt(DEFAULT_TARGETS)})")
+    p.add_argument("--biases", nargs="+", metavar="B",
+                   help=f"b1 (hidden) b2 (output) (default {fmt(DEFAULT_BIASES)}: no biases)")
+
+
+def _network(args: argparse.Namespace) -> dict:
+    return {
+        "weights": _numbers("--weights", args.weights, 8) or DEFAULT_WEIGHTS,
+        "inputs": _numbers("--inputs", args.inputs, 2) or DEFAULT_INPUTS,
+        "targets": _numbers("--targets", args.targets, 2) or DEFAULT_TARGETS,
+        "biases": _numbers("--biases", args.biases, 2) or DEFAULT_BIASES,
+    }
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``xl-backprop`` and its subcommands."""
+    top = _Parser(prog=PROG, description="See backpropagation happen: train the course's 2-2-2 "
+                  "network for several learning rates, check gradients, build and run the workbook.")
+    top.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = top.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    t = sub.add_parser("train", help="train for several learning rates; table, CSV and PNG of the loss",
+                       description="Train the network once per learning rate (all in one vectorised "
+                       f"pass), print a summary table and write {CSV_NAME} and {PNG_NAME}.")
+    t.add_argument("--lrs", nargs="+", metavar="LR",
+                   help=f"learning rates (default {' '.join(map(str, DEFAULT_LRS))})")
+    t.add_argument("--iterations", type=_whole(1), default=DEFAULT_ITERATIONS,
+                   help=f"loss values per curve, the first before any update (default {DEFAULT_ITERATIONS})")
+    _add_network_options(t)
+    t.add_argument("--train-biases", action="store_true", help="update b1 and b2 too (default: fixed)")
+    t.add_argument("--update", choices=UPDATE_ORDERS, default="simultaneous",
+                   help="simultaneous: every gradient from one forward pass (default); sequential: "
+                   "w5..w8 first, hidden gradients with the new w5..w8")
+    t.add_argument("--threshold", type=_positive, default=DEFAULT_THRESHOLD,
+                   help=f"report the first step with E_total below this (default {DEFAULT_THRESHOLD})")
+    t.add_argument("--out-dir", type=Path, default=Path("."),
+                   help="folder for the CSV and PNG (created if missing; default: current folder)")
+    t.add_argument("--force", action="store_true", help="overwrite existing output files")
+    t.add_argument("--no-plot", action="store_true", help=f"do not write {PNG_NAME}")
+    t.add_argument("--quiet", action="store_true", help="no table, no progress bar")
+    t.set_defaults(handler=cmd_train)
+
+    g = sub.add_parser("gradcheck", help="analytic gradients next to central differences",
+                       description="Print dE/dw1..dE/dw8 from backpropagation next to the central "
+                       "difference (E(w+eps) - E(w-eps)) / (2 eps) and their relative error.")
+    _add_network_options(g)
+    g.add_argument("--eps", type=_positive, default=1e-6, help="difference step (default 1e-06)")
+    g.set_defaults(handler=cmd_gradcheck)
+
+    m = sub.add_parser("template", help="build the macro-enabled workbook template",
+                       description="Build the workbook template (.xlsm) from its text sources.")
+    m.add_argument("--out", type=Path, default=Path(DEFAULT_TEMPLATE),
+                   help=f"where to write it (default {DEFAULT_TEMPLATE})")
+    m.add_argument("--force", action="store_true", help="overwrite an existing file")
+    m.set_defaults(handler=cmd_template)
+
+    r = sub.add_parser("run", help="run a ribbon action on a workbook file, without Excel",
+                       description="Run one of the workbook's ribbon actions headless on a copy of "
+                       "BOOK (--out) or on BOOK itself (--in-place).")
+    r.add_argument("action", choices=RUN_ACTIONS, metavar="ACTION", help=f"one of {', '.join(RUN_ACTIONS)}")
+    r.add_argument("book", type=Path, metavar="BOOK", help="the workbook to read")
+    r.add_argument("--out", type=Path, help="write the result here (BOOK is left untouched)")
+    r.add_argument("--in-place", action="store_true", help="write the result back into BOOK")
+    r.add_argument("--force", action="store_true", help="overwrite an existing --out file")
+    r.add_argument("--iteration", type=_whole(0), metavar="N",
+                   help="draw-network: the training step to draw (default: the book's choice)")
+    r.set_defaults(handler=cmd_run)
+    return top
+
+
+# ----------------------------------------------------------------------------- progress
+
+class Progress:
+    """A one-line progress bar on ``stream``, drawn only if ``stream`` is a terminal and the
+    run has already taken ``delay`` seconds: short runs print nothing."""
+
+    def __init__(self, total: int, stream: TextIO, delay: float = 0.5, width: int = 30,
+                 clock: Callable[[], float] = time.monotonic):
+        self.total, self.stream, self.delay, self.width, self.clock = total, stream, delay, width, clock
+        self.start = clock()
+        self.enabled = bool(getattr(stream, "isatty", lambda: False)())
+        self.shown = False
+        self._last = -1
+
+    def __call__(self, done: int) -> None:
+        if not self.enabled or (not self.shown and self.clock() - self.start < self.delay):
+            return
+        filled = done * self.width // self.total
+        if filled == self._last and done != self.total:
+            return  # redraw only when the bar moves
+        self._last = filled
+        self.shown = True
+        bar = "#" * filled + "-" * (self.width - filled)
+        self.stream.write(f"\rtraining [{bar}] {done}/{self.total}")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.shown:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+# ----------------------------------------------------------------------------- writing
+
+def _refuse_existing(paths: Sequence[Path], option: str, force: bool) -> None:
+    for path in paths:
+        if path.is_dir():
+            raise UsageError(f"{option}: {path} is a folder, expected a file path")
+        if path.exists() and not force:
+            raise UsageError(f"{option}: {path} already exists; use --force to overwrite it")
+
+
+def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+    """Write through a temporary file in the same folder, so a failure leaves no half file."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file a normal mode
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_csv(path: Path, lrs: Sequence[float], curves) -> None:
+    """Header ``step,lr=...``; one row per step; floats in repr precision (they round-trip)."""
+    lines = [",".join(["step"] + [f"lr={lr!r}" for lr in lrs])]
+    lines += [",".join([str(t)] + [repr(float(v)) for v in row]) for t, row in enumerate(curves)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def write_png(path: Path, lrs: Sequence[float], curves, threshold: float, subtitle: str) -> None:
+    """One line per learning rate, titled, axes labelled, with a legend; 800 x 500 pixels."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=PNG_SIZE, dpi=PNG_DPI)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    steps = range(len(curves))
+    for k, lr in enumerate(lrs):
+        ax.plot(steps, curves[:, k], label=f"lr = {lr:g}")
+    ax.axhline(threshold, color="grey", linestyle=":", linewidth=1, label=f"E_total = {threshold:g}")
+    ax.set_title(f"Loss during training, per learning rate\n{subtitle}", fontsize=11)
+    ax.set_xlabel("step (weight updates)")
+    ax.set_ylabel("E_total")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, format="png", dpi=PNG_DPI)
+
+
+def format_table(rows: Sequence[LRSummary], threshold: float) -> str:
+    """The per-learning-rate summary as aligned text."""
+    head = ["lr", "final E_total", f"steps to E_total < {threshold:g}", "only fell", "first rise"]
+    body = [[f"{r.lr:g}", f"{r.final_loss:.10f}",
+             "not reached" if r.steps_to_threshold is None else str(r.steps_to_threshold),
+             "yes" if r.only_falls else "no",
+             "-" if r.first_rise is None else str(r.first_rise)] for r in rows]
+    widths = [max(len(x) for x in col) for col in zip(head, *body, strict=True)]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip()
+                     for line in [head, ["-" * w for w in widths], *body])
+
+
+# ----------------------------------------------------------------------------- commands
+
+def cmd_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    lrs = _numbers("--lrs", args.lrs, positive=True) or DEFAULT_LRS
+    net = _network(args)
+    if args.iterations * len(lrs) > MAX_VALUES:
+        raise UsageError(f"--iterations x number of --lrs: expected at most {MAX_VALUES:,} loss values, "
+                         f"got {args.iterations * len(lrs):,}")
+    out_dir: Path = args.out_dir
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"--out-dir: {out_dir} is a file, expected a folder")
+    targets = [out_dir / CSV_NAME] + ([] if args.no_plot else [out_dir / PNG_NAME])
+    _refuse_existing(targets, "--out-dir", args.force)  # all of them before writing any
+
+    bar = Progress(args.iterations, err if not args.quiet else _NullStream())
+    try:
+        result = train(lrs, args.iterations, train_biases=args.train_biases, update=args.update,
+                       progress=bar, **net)
+    finally:
+        bar.close()
+    curves = result.loss
+    summary = lr_summary(lrs, curves, args.threshold)
+
+    setting = (f"update {args.update}, biases {'trained' if args.train_biases else 'fixed'} "
+               f"(b1, b2 = {net['biases'][0]:g}, {net['biases'][1]:g})")
+    if not args.quiet:
+        print(f"Network 2-2-2, inputs {net['inputs']}, targets {net['targets']}, {setting}", file=out)
+        print(f"E_total before training: {float(curves[0, 0])!r}", file=out)
+        print(f"{args.iterations} loss values per learning rate ({args.iterations - 1} updates)", file=out)
+        print(file=out)
+        print(format_table(summary, args.threshold), file=out)
+        print(file=out)
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _write_atomic(targets[0], lambda p: write_csv(p, lrs, curves))
+    if not args.no_plot:
+        subtitle = f"2-2-2 sigmoid network, {setting}"
+        _write_atomic(targets[1], lambda p: write_png(p, lrs, curves, args.threshold, subtitle))
+    if not args.quiet:
+        for path in targets:
+            print(f"wrote {path}", file=out)
+    return 0
+
+
+def cmd_gradcheck(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    net = _network(args)
+    gc = grad_check(net["weights"], net["inputs"], net["targets"], net["biases"], eps=args.eps)
+    head = ["weight", "value", "analytic dE/dw", f"central difference (eps={args.eps:g})", "relative error"]
+    body = [[name, repr(w), repr(float(a)), repr(float(n)), f"{float(r):.3e}"]
+            for name, w, a, n, r in zip(WEIGHT_NAMES, net["weights"], gc.analytic, gc.numeric,
+                                        gc.rel_error, strict=True)]
+    widths = [max(len(x) for x in col) for col in zip(head, *body, strict=True)]
+    for line in [head, ["-" * w for w in widths], *body]:
+        print("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip(), file=out)
+    print(f"\nlargest relative error: {float(gc.rel_error.max()):.3e}", file=out)
+    return 0
+
+
+def cmd_template(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    _refuse_existing([args.out], "--out", args.force)
+    try:
+        from .workbook.build import build_template
+    except ImportError as exc:
+        print(f"{PROG} template: error: the workbook builder is not available ({exc})", file=err)
+        return 1
+    path = build_template(args.out)
+    print(f"wrote {path}", file=out)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    book: Path = args.book
+    if not book.is_file():
+        raise UsageError(f"BOOK: {book} is not an existing file")
+    if args.out is None and not args.in_place:
+        raise UsageError("--out: expected a path for the result, or --in-place to change BOOK itself")
+    target = book if args.out is None else args.out
+    same = target.exists() and target.resolve() == book.resolve()
+    if args.in_place and args.out is not None and not same:
+        raise UsageError("--in-place: writes into BOOK; do not also give a different --out")
+    if same and not args.in_place:
+        raise UsageError(f"--out: {target} is BOOK itself; use --in-place to change BOOK")
+    if not args.in_place:
+        _refuse_existing([target], "--out", args.force)
+    try:
+        from .macros import run_on_file
+    except ImportError as exc:
+        print(f"{PROG} run: error: the workbook macros are not available ({exc})", file=err)
+        return 1
+    path = run_on_file(args.action, book, target, iteration=args.iteration)
+    print(f"wrote {path if path is not None else target}", file=out)
+    return 0
+
+
+class _NullStream:
+    def isatty(self) -> bool:
+        return False
+
+
+# ----------------------------------------------------------------------------- entry point
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``xl-backprop`` with ``argv`` (default: sys.argv[1:]); returns the exit status."""
+    out, err = sys.stdout, sys.stderr
+    parser = build_parser()
+    prog = PROG
+    try:
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # --help and --version
+            return int(exc.code or 0)
+        if args.command is None:
+            raise UsageError("expected a command: train, gradcheck, template or run "
+                             f"(see {PROG} --help)")
+        prog = f"{PROG} {args.command}"
+        return args.handler(args, out, err)
+    except UsageError as exc:
+        print(f"{exc.prog or prog}: error: {exc}", file=err)
+        return 2
+    except ValueError as exc:  # from the engine or a callee: same one-line form
+        print(f"{prog}: error: {exc}", file=err)
+        return 2
+    except OSError as exc:
+        print(f"{prog}: error: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""),
+              file=err)
+        return 1
+    except MemoryError:
+        print(f"{prog}: error: not enough memory; use fewer --iterations or --lrs", file=err)
+        return 1
+    except KeyboardInterrupt:
+        print(f"\n{prog}: interrupted", file=err)
+        return 130
