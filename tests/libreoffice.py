@@ -18,8 +18,10 @@ import pytest
 _RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
 <oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
            xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
-<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="ODFRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load">
+  <prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load">
+  <prop oor:name="ODFRecalcMode" oor:op="fuse"><value>0</value></prop></item>
 </oor:items>
 """
 
@@ -49,7 +51,7 @@ def convert(src: Path, fmt: str, outdir: Path, timeout: float = 180) -> Path:
     ext = fmt.split(":")[0]
     out = outdir / f"{Path(src).stem}.{ext}"
     if proc.returncode != 0 or not out.exists():
-        raise AssertionError(f"LibreOffice failed on {src}: rc={proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+        raise AssertionError(f"LibreOffice failed on {src}: rc={proc.returncode}\n{proc.stdout}{proc.stderr}")
     return out
 
 

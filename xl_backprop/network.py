@@ -14,6 +14,8 @@ are computed in one vectorised pass. In ``train``, axis 0 of the batch indexes l
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import numpy as np
@@ -70,16 +72,6 @@ def sigmoid(x):
     return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
 
 
-def _sigmoid_into(x: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """σ(x) into ``out``, for the training loop. Same value as ``sigmoid``: where e^-x
-    overflows the result underflows to 0 either way."""
-    np.negative(x, out=out)
-    with np.errstate(over="ignore"):
-        np.exp(out, out=out)
-    out += 1.0
-    return np.reciprocal(out, out=out)
-
-
 def _as_params(weights, biases):
     w = np.asarray(weights, dtype=float)
     b = np.asarray(biases, dtype=float)
@@ -88,6 +80,14 @@ def _as_params(weights, biases):
     if b.shape[-1:] != (2,):
         raise ValueError(f"biases: expected 2 values (b1, b2) on the last axis, got shape {b.shape}")
     return w, b
+
+
+def _is_count(n) -> bool:
+    """True for a whole number >= 1 (an int, or a float such as 51.0 as Excel sends it)."""
+    try:
+        return not isinstance(n, bool) and n >= 1 and float(n).is_integer()
+    except (TypeError, ValueError):
+        return False
 
 
 def _pair(values, name: str) -> np.ndarray:
@@ -176,12 +176,12 @@ def train(lrs, iterations: int = DEFAULT_ITERATIONS, *, weights=DEFAULT_WEIGHTS,
     lrs : K learning rates. weights (8,) or (K, 8), biases (2,) or (K, 2).
     Returns ``TrainResult``: loss (iterations, K) of E_total, row 0 before any update, so
     there are iterations - 1 updates. With ``record``, the weights and biases of every row.
-    ``progress``, if given, is called with the number of rows done so far.
+    ``progress``, if given, is called with the fraction of the work done, from 0 to 1.
     """
     lrs = np.atleast_1d(np.asarray(lrs, dtype=float))
     if lrs.ndim != 1 or lrs.size == 0:
         raise ValueError("lrs: expected a non-empty list of learning rates")
-    if int(iterations) != iterations or iterations < 1:
+    if not _is_count(iterations):
         raise ValueError(f"iterations: expected a whole number >= 1, got {iterations!r}")
     if update not in UPDATE_ORDERS:
         raise ValueError(f"update: expected one of {', '.join(UPDATE_ORDERS)}, got {update!r}")
@@ -191,99 +191,147 @@ def train(lrs, iterations: int = DEFAULT_ITERATIONS, *, weights=DEFAULT_WEIGHTS,
     except ValueError:
         raise ValueError(f"weights: expected (8,) or ({lrs.size}, 8) to match the learning rates, "
                          f"got {w0.shape}; biases {b0.shape}") from None
-    lrs = np.broadcast_to(lrs, (K,))
+    lrs = np.ascontiguousarray(np.broadcast_to(lrs, (K,)))
     iterations = int(iterations)
-    i1, i2 = _pair(inputs, "inputs")
-    t1, t2 = _pair(targets, "targets")
-    # Parameters as rows of one (10, K) array, so every w_k is a contiguous vector and the
-    # update is a single in-place operation on all of them.
+    # Parameters as rows of one (10, K) array: w1..w8, b1, b2. Every parameter is a
+    # contiguous vector, and the update is one in-place operation on all of them.
     P = np.empty((10, K))
     P[:8] = np.broadcast_to(w0, (K, 8)).T
     P[8:] = np.broadcast_to(b0, (K, 2)).T
-    w1, w2, w3, w4, w5, w6, w7, w8, b1, b2 = P
-    G = np.zeros((10, K))
-    g1, g2, g3, g4, g5, g6, g7, g8, gb1, gb2 = G
-    a_h1, a_h2, a_o1, a_o2, d_o1, d_o2, d_h1, d_h2, tmp = np.empty((9, K))
     loss = np.empty((iterations, K))
-    hist_w = np.empty((iterations, K, 8)) if record else None
-    hist_b = np.empty((iterations, K, 2)) if record else None
-    lr_col = lrs[None, :]  # (1, K): broadcasts over the rows of G
-    n_grad = 10 if train_biases else 8
+    hist = np.empty((iterations, 10, K)) if record else None
+    kernel = _Kernel(_pair(inputs, "inputs"), _pair(targets, "targets"), train_biases, update,
+                     use_biases=train_biases or bool(np.any(b0 != 0)))
+    # Learning rates are independent columns: a large batch is split into one block per core,
+    # each trained in its own thread (numpy releases the GIL inside each operation). Smaller
+    # blocks would spend more time handing the GIL over than computing.
+    n_blocks = max(1, min(os.cpu_count() or 1, K // _MIN_BLOCK))
+    edges = np.linspace(0, K, n_blocks + 1).astype(int)
+    blocks = [slice(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    done = np.zeros(len(blocks))
 
-    def hidden_deltas(v5, v6, v7, v8):
-        # δh1 = (δo1 * w5 + δo2 * w7) * a_h1 * (1 - a_h1), δh2 likewise with w6, w8
-        for d_h, a, wa, wb in ((d_h1, a_h1, v5, v7), (d_h2, a_h2, v6, v8)):
-            np.multiply(d_o1, wa, out=d_h)
-            np.multiply(d_o2, wb, out=tmp)
-            d_h += tmp
-            d_h *= a
-            np.subtract(1.0, a, out=tmp)
-            d_h *= tmp
-        np.multiply(d_h1, i1, out=g1)
-        np.multiply(d_h1, i2, out=g2)
-        np.multiply(d_h2, i1, out=g3)
-        np.multiply(d_h2, i2, out=g4)
-        np.add(d_h1, d_h2, out=gb1)
-
-    for t in range(iterations):
-        # forward
-        for h, a, wa, wb, bb, x1, x2 in ((tmp, a_h1, w1, w2, b1, i1, i2), (tmp, a_h2, w3, w4, b1, i1, i2)):
-            np.multiply(wa, x1, out=h)
-            np.multiply(wb, x2, out=a)
-            h += a
-            h += bb
-            _sigmoid_into(h, a)
-        for a, wa, wb in ((a_o1, w5, w6), (a_o2, w7, w8)):
-            np.multiply(wa, a_h1, out=tmp)
-            np.multiply(wb, a_h2, out=a)
-            tmp += a
-            tmp += b2
-            _sigmoid_into(tmp, a)
-        # E_total = ½(t1 - a_o1)² + ½(t2 - a_o2)²
-        row = loss[t]
-        np.subtract(t1, a_o1, out=tmp)
-        np.multiply(tmp, tmp, out=row)
-        np.subtract(t2, a_o2, out=tmp)
-        tmp *= tmp
-        row += tmp
-        row *= 0.5
-        if record:
-            hist_w[t] = P[:8].T
-            hist_b[t] = P[8:].T
+    def run(n: int) -> None:
+        cols = blocks[n]
+        report = None
         if progress is not None:
-            progress(t + 1)
-        if t == iterations - 1:
-            break
-        # backward: δo = (a_o - t) * a_o * (1 - a_o)
-        for d_o, a, tt in ((d_o1, a_o1, t1), (d_o2, a_o2, t2)):
-            np.subtract(a, tt, out=d_o)
-            d_o *= a
-            np.subtract(1.0, a, out=tmp)
-            d_o *= tmp
-        np.multiply(d_o1, a_h1, out=g5)
-        np.multiply(d_o1, a_h2, out=g6)
-        np.multiply(d_o2, a_h1, out=g7)
-        np.multiply(d_o2, a_h2, out=g8)
-        np.add(d_o1, d_o2, out=gb2)
-        if update == "simultaneous":
-            hidden_deltas(w5, w6, w7, w8)
-            G[:n_grad] *= lr_col
-            P[:n_grad] -= G[:n_grad]
+            def report(t: int) -> None:
+                done[n] = t * (cols.stop - cols.start)
+                progress(done.sum() / (iterations * K))
+        p = P[:, cols].copy()
+        kernel(p, lrs[cols], loss[:, cols], None if hist is None else hist[:, :, cols], report)
+        P[:, cols] = p
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        if len(blocks) == 1:
+            run(0)
         else:
-            G[4:8] *= lr_col
-            P[4:8] -= G[4:8]
-            if train_biases:
-                gb2 *= lrs
-                b2 -= gb2
-            hidden_deltas(w5, w6, w7, w8)
-            G[:4] *= lr_col
-            P[:4] -= G[:4]
-            if train_biases:
-                gb1 *= lrs
-                b1 -= gb1
-    if not record:
-        hist_w, hist_b = P[:8].T.copy(), P[8:].T.copy()
-    return TrainResult(loss, hist_w, hist_b)
+            with ThreadPoolExecutor(max_workers=len(blocks)) as pool:
+                list(pool.map(run, range(len(blocks))))
+    if record:
+        return TrainResult(loss, hist[:, :8].transpose(0, 2, 1), hist[:, 8:].transpose(0, 2, 1))
+    return TrainResult(loss, P[:8].T.copy(), P[8:].T.copy())
+
+
+_MIN_BLOCK = 4096  # columns: below this, a second thread costs more than it saves
+
+
+class _Kernel:
+    """The training loop on one block of k columns, every array a (2, k) pair of rows.
+
+    Written for speed: preallocated buffers, in-place numpy operations, no temporaries.
+    The maths is exactly ``forward`` and ``backward`` above.
+    """
+
+    def __init__(self, inputs, targets, train_biases: bool, update: str, use_biases: bool):
+        self.i = np.asarray(inputs, dtype=float)
+        self.t = np.asarray(targets, dtype=float)[:, None]
+        self.train_biases, self.sequential, self.use_biases = train_biases, update == "sequential", use_biases
+
+    def __call__(self, P, lrs, loss, hist, report) -> None:
+        k = P.shape[1]
+        sequential, train_biases, use_biases = self.sequential, self.train_biases, self.use_biases
+        mul, sub, add, exp, recip = np.multiply, np.subtract, np.add, np.exp, np.reciprocal
+        Wh = P[0:4].reshape(2, 2, k)  # Wh[0] = (w1, w2) into h1, Wh[1] = (w3, w4) into h2
+        Wo = P[4:8].reshape(2, 2, k)  # Wo[0] = (w5, w6) into o1, Wo[1] = (w7, w8) into o2
+        b2 = P[9]
+        # -h = C @ P: -(w1*i1 + w2*i2 + b1), -(w3*i1 + w4*i2 + b1) for every column in one call
+        C = np.zeros((2, 10))
+        C[0, 0:2] = C[1, 2:4] = -self.i
+        C[:, 8] = -1.0
+        G = np.zeros((10, k))
+        Gh, Go = G[0:4].reshape(2, 2, k), G[4:8].reshape(2, 2, k)
+        A_h, A_o, Z, T, D, DO, DH = np.empty((7, 2, k))
+        # Constants at full shape: numpy's fast path for equal shapes beats scalar broadcasting.
+        ONE = np.ones((2, k))
+        t = np.repeat(self.t, k, axis=1)
+        Q = np.empty((2, 2, k))
+        # Views made once: a numpy call on a small block costs about as much as making a view.
+        Q0, Q1, Qc0, Qc1 = Q[0], Q[1], Q[:, 0], Q[:, 1]
+        T0, T1, DO0, DO1, DH0, DH1 = T[0], T[1], DO[0], DO[1], DH[0], DH[1]
+        DO_col, A_h_row, DH_col = DO[:, None, :], A_h[None, :, :], DH[:, None, :]
+        inp = self.i[None, :, None]
+        n = 10 if train_biases else 8
+        Gn, Pn, gb1, gb2, b1 = G[:n], P[:n], G[8], G[9], P[8]
+        lr = lrs[None, :]
+        last = loss.shape[0] - 1
+        for step_no, E_row in enumerate(loss):
+            # forward: A_h = 1 / (1 + e^-h) = (a_h1, a_h2)
+            np.dot(C, P, Z)
+            exp(Z, Z)
+            Z += ONE
+            recip(Z, A_h)
+            # Z = o = (w5*a_h1 + w6*a_h2 + b2, w7*a_h1 + w8*a_h2 + b2), A_o = (a_o1, a_o2)
+            mul(Wo, A_h_row, Q)
+            add(Qc0, Qc1, Z)
+            if use_biases:
+                Z += b2
+            np.negative(Z, Z)
+            exp(Z, Z)
+            Z += ONE
+            recip(Z, A_o)
+            # E_total = ½(a_o1 - t1)² + ½(a_o2 - t2)²   (the ½ is applied once, after the loop)
+            sub(A_o, t, D)
+            mul(D, D, T)
+            add(T0, T1, E_row)
+            if hist is not None:
+                hist[step_no] = P
+            if report is not None:
+                report(step_no + 1)
+            if step_no == last:
+                break
+            # backward: δo = (a_o - t) * a_o * (1 - a_o);  dE/dw5..8 = δo_j * a_h_m
+            sub(ONE, A_o, T)
+            T *= A_o
+            mul(D, T, DO)
+            mul(DO_col, A_h_row, Go)
+            if sequential:  # w5..w8 first; the hidden-layer gradients then use them
+                Go *= lr
+                Wo -= Go
+                if train_biases:
+                    add(DO0, DO1, gb2)
+                    gb2 *= lrs
+                    b2 -= gb2
+            # δh_m = (δo1 * w5|w6 + δo2 * w7|w8) * a_h_m * (1 - a_h_m);  dE/dw1..4 = δh_m * i_n
+            mul(Wo, DO_col, Q)
+            add(Q0, Q1, DH)
+            sub(ONE, A_h, T)
+            T *= A_h
+            DH *= T
+            mul(DH_col, inp, Gh)
+            if sequential:
+                Gh *= lr
+                Wh -= Gh
+                if train_biases:
+                    add(DH0, DH1, gb1)
+                    gb1 *= lrs
+                    b1 -= gb1
+            else:
+                if train_biases:
+                    add(DH0, DH1, gb1)
+                    add(DO0, DO1, gb2)
+                Gn *= lr
+                Pn -= Gn
+        loss *= 0.5
 
 
 def train_curves(lrs, iterations: int = DEFAULT_ITERATIONS, *, weights=DEFAULT_WEIGHTS, inputs=DEFAULT_INPUTS,

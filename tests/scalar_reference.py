@@ -1,0 +1,75 @@
+"""An independent, deliberately plain reference: one network, one learning rate, Python
+floats and math.exp, every line written from the formulas in DESIGN.md. Slow, obvious, and
+sharing no code with xl_backprop."""
+
+from __future__ import annotations
+
+import math
+
+
+def sigma(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def forward(w, i, t, b=(0.0, 0.0)):
+    w1, w2, w3, w4, w5, w6, w7, w8 = w
+    i1, i2 = i
+    t1, t2 = t
+    b1, b2 = b
+    h1 = w1 * i1 + w2 * i2 + b1
+    h2 = w3 * i1 + w4 * i2 + b1
+    a_h1 = sigma(h1)
+    a_h2 = sigma(h2)
+    o1 = w5 * a_h1 + w6 * a_h2 + b2
+    o2 = w7 * a_h1 + w8 * a_h2 + b2
+    a_o1 = sigma(o1)
+    a_o2 = sigma(o2)
+    E1 = 0.5 * (t1 - a_o1) ** 2
+    E2 = 0.5 * (t2 - a_o2) ** 2
+    return dict(h1=h1, a_h1=a_h1, h2=h2, a_h2=a_h2, o1=o1, a_o1=a_o1, o2=o2, a_o2=a_o2,
+                E1=E1, E2=E2, E_total=E1 + E2)
+
+
+def gradients(w, i, t, b=(0.0, 0.0), out_w=None):
+    """dE/dw1..dE/dw8 and dE/db1, dE/db2. ``out_w``: the w5..w8 to use in the hidden layer's
+    chain rule (the sequential variant), default the forward pass's own."""
+    f = forward(w, i, t, b)
+    i1, i2 = i
+    t1, t2 = t
+    w5, w6, w7, w8 = out_w if out_w is not None else w[4:]
+    a_h1, a_h2, a_o1, a_o2 = f["a_h1"], f["a_h2"], f["a_o1"], f["a_o2"]
+    dw5 = (a_o1 - t1) * a_o1 * (1 - a_o1) * a_h1
+    dw6 = (a_o1 - t1) * a_o1 * (1 - a_o1) * a_h2
+    dw7 = (a_o2 - t2) * a_o2 * (1 - a_o2) * a_h1
+    dw8 = (a_o2 - t2) * a_o2 * (1 - a_o2) * a_h2
+    back_h1 = (a_o1 - t1) * a_o1 * (1 - a_o1) * w5 + (a_o2 - t2) * a_o2 * (1 - a_o2) * w7
+    back_h2 = (a_o1 - t1) * a_o1 * (1 - a_o1) * w6 + (a_o2 - t2) * a_o2 * (1 - a_o2) * w8
+    dw1 = back_h1 * a_h1 * (1 - a_h1) * i1
+    dw2 = back_h1 * a_h1 * (1 - a_h1) * i2
+    dw3 = back_h2 * a_h2 * (1 - a_h2) * i1
+    dw4 = back_h2 * a_h2 * (1 - a_h2) * i2
+    db1 = back_h1 * a_h1 * (1 - a_h1) + back_h2 * a_h2 * (1 - a_h2)
+    db2 = (a_o1 - t1) * a_o1 * (1 - a_o1) + (a_o2 - t2) * a_o2 * (1 - a_o2)
+    return [dw1, dw2, dw3, dw4, dw5, dw6, dw7, dw8], [db1, db2]
+
+
+def train(lr, iterations, w, i, t, b=(0.0, 0.0), train_biases=False, update="simultaneous"):
+    """E_total of each row (row 0 before any update), and the weights of each row."""
+    w, b = list(w), list(b)
+    losses, weights = [], []
+    for n in range(iterations):
+        losses.append(forward(w, i, t, b)["E_total"])
+        weights.append(list(w))
+        if n == iterations - 1:
+            break
+        gw, gb = gradients(w, i, t, b)
+        if update == "sequential":
+            new_out = [w[k] - lr * gw[k] for k in range(4, 8)]
+            gw_h, gb_h = gradients(w, i, t, b, out_w=new_out)
+            w = [w[k] - lr * gw_h[k] for k in range(4)] + new_out
+            gb = [gb_h[0], gb[1]]
+        else:
+            w = [w[k] - lr * gw[k] for k in range(8)]
+        if train_biases:
+            b = [b[0] - lr * gb[0], b[1] - lr * gb[1]]
+    return losses, weights
