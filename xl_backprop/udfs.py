@@ -1,0 +1,334 @@
+"""The Excel functions (UDFs): thin adapters from Excel's cells to the engine.
+
+Each function reads its arguments as xlwings converts them (declared with ``@xw.arg``),
+checks them with the one set of helpers below, calls ``xl_backprop.network`` or
+``xl_backprop.analysis`` and returns a 2-D block. There is no maths here.
+
+Bad input never raises: the cell shows one short line naming the argument and what was
+expected, e.g. ``weights: expected 8 numbers (w1..w8), got 7``. A result that overflows is
+reported the same way instead of reaching Excel as a blank cell.
+
+The docstrings and the ``doc=`` of each argument are the help Excel's function wizard shows
+(xlwings hands them to ``Application.MacroOptions``, which keeps 255 characters of each), so
+they are written for a student and collapsed into one line.
+
+Excel calls these through the VBA module ``xl_backprop/workbook/vba/xl_backprop_udfs.bas``,
+generated from this file: after renaming a function or changing a signature, run
+``python tests/xlwings_windows.py --write-wrapper``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import numbers
+
+import numpy as np
+import xlwings as xw
+
+from .analysis import DEFAULT_THRESHOLD, grad_check, lr_summary
+from .network import DEFAULT_BIASES, GRADIENT_NAMES, WEIGHT_NAMES, Forward, forward, gradients, sigmoid, step
+from .network import train_curves as _train_curves
+
+CATEGORY = "xl-backprop"
+
+# What a worksheet holds; a result beyond it could not be shown.
+MAX_ROWS = 1_048_576
+MAX_COLUMNS = 16_384
+MAX_CELLS = 10_000_000
+
+# Every numeric argument is read the same way: a 2-D block (a single cell is 1 x 1) of
+# objects that keeps each cell as Excel sent it -- a number, text, True/False, None for an
+# empty cell, "#N/A" for an error value -- so that one checker can say what is wrong where.
+CELLS = {"ndim": 2, "dtype": object, "empty": None, "err_to_str": True}
+
+WEIGHTS = WEIGHT_NAMES
+INPUTS = ("i1", "i2")
+TARGETS = ("t1", "t2")
+BIASES = ("b1", "b2")
+FORWARD_NAMES = Forward._fields
+EXCEL_ERRORS = frozenset({"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!",
+                          "#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#UNKNOWN!"})
+
+DOC_WEIGHTS = ("The 8 weights w1..w8, a row or a column of 8 cells: w1..w4 feed the hidden layer, "
+               "w5..w8 the output layer. Course example: 0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55")
+DOC_INPUTS = "The 2 inputs i1, i2 (2 cells). Course example: 0.05, 0.1"
+DOC_TARGETS = "The 2 targets t1, t2 that the outputs should reach (2 cells). Course example: 0.01, 0.99"
+DOC_BIASES = ("Optional: the 2 biases b1 (hidden layer) and b2 (output layer), never trained. "
+              "Leave out for none. Mazur's example: 0.35, 0.6")
+DOC_LRS = "The learning rates to compare, a row or a column of cells, e.g. 0.1, 0.2, 0.5, 0.8, 1, 2"
+DOC_ITERATIONS = ("How many E_total values per learning rate: a whole number >= 1, the first before any "
+                  "update (the course uses 51: the start and 50 updates)")
+
+
+class BadInput(ValueError):
+    """One short line for the cell: the argument's name and what was expected."""
+
+
+def udf(f):
+    """Return a bad input's message instead of raising, and make the docstring the one line
+    the function wizard can show."""
+
+    @functools.wraps(f)
+    def wrapper(*args):
+        try:
+            with np.errstate(all="ignore"):  # non-finite results are reported, not warned about
+                return f(*args)
+        except BadInput as e:
+            return str(e)
+        except Exception as e:  # a bug: still one short line in the cell, never a traceback
+            first_line = (str(e).splitlines() or [""])[0]
+            return f"{f.__name__}: internal error, please report it ({type(e).__name__}: {first_line})"[:255]
+
+    wrapper.__doc__ = " ".join(f.__doc__.split())
+    return wrapper
+
+
+# --- checking arguments: every UDF goes through these ---------------------------------------
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def _describe(v) -> str | None:
+    """None if v is a usable number, else what the cell holds, for the message."""
+    if v is None or (isinstance(v, str) and v == ""):
+        return "an empty cell"
+    if isinstance(v, (bool, np.bool_)):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, str):
+        if v in EXCEL_ERRORS:
+            return f"the error {v}"
+        return f'text "{v}"' if len(v) <= 20 else f'text "{v[:17]}..."'
+    if isinstance(v, numbers.Real):
+        x = float(v)
+        if np.isnan(x):
+            return "NaN"
+        if np.isinf(x):
+            return "infinity" if x > 0 else "-infinity"
+        return None
+    if isinstance(v, (dt.date, dt.datetime)):
+        return "a date"
+    return f"a {type(v).__name__}"
+
+
+def _block(value) -> np.ndarray:
+    """The cells of one argument as a 2-D object array. Excel's values arrive 2-D already
+    (``CELLS``); plain Python numbers and lists, as a notebook passes them, are accepted too."""
+    a = np.array(value, dtype=object)
+    if a.ndim > 2:
+        raise BadInput(f"expected a row, a column or a block of cells, got {a.ndim} dimensions")
+    return a.reshape((1,) * (2 - a.ndim) + a.shape)
+
+
+def numbers_of(value, name: str, labels: tuple[str, ...] | None = None, *, vector: bool = True) -> np.ndarray:
+    """The finite numbers in ``value`` as float64, or BadInput naming ``name``.
+
+    ``labels``: the exact cells expected, in order (w1..w8, i1 i2, ...); ``vector``: a row or
+    a column, flattened; otherwise any block, shape kept (SIGMOID).
+    """
+    try:
+        a = _block(value)
+    except BadInput as e:
+        raise BadInput(f"{name}: {e}") from None
+    rows, cols = a.shape
+    if labels is not None and len(labels) == 1:
+        if a.size != 1:
+            raise BadInput(f"{name}: expected one number, got {a.size} cells")
+    elif vector:
+        legend = (f"{len(labels)} numbers ({labels[0]}..{labels[-1]})" if labels and len(labels) > 2
+                  else f"{len(labels)} numbers ({', '.join(labels)})" if labels else "numbers")
+        if rows > 1 and cols > 1:
+            raise BadInput(f"{name}: expected a row or a column of {legend}, got a {rows} x {cols} block")
+        if labels is not None and a.size != len(labels):
+            raise BadInput(f"{name}: expected {legend}, got {a.size}")
+    out = np.empty(a.shape)
+    for (r, c), v in np.ndenumerate(a):
+        problem = _describe(v)
+        if problem is not None:
+            k = r * cols + c
+            where = ("" if a.size == 1
+                     else f" for {labels[k]}" if labels is not None
+                     else f" in cell {k + 1}" if vector or rows == 1 or cols == 1
+                     else f" in row {r + 1}, column {c + 1}")
+            raise BadInput(f"{name}: expected a number{where}, got {problem}")
+        out[r, c] = float(v)
+    return out.ravel() if vector else out
+
+
+def _is_omitted(value) -> bool:
+    """An optional argument left out: VBA's Missing (xlwings passes the Python default, None),
+    an empty argument, or a single empty cell."""
+    if value is None:
+        return True
+    a = np.asarray(value, dtype=object)
+    return a.size == 1 and a.reshape(-1)[0] in (None, "")
+
+
+def optional_numbers(value, name: str, labels: tuple[str, ...], default) -> np.ndarray:
+    """``numbers_of`` for an optional argument: ``default`` when it is left out."""
+    if _is_omitted(value):
+        return np.asarray(default, dtype=float)
+    return numbers_of(value, name, labels)
+
+
+def whole_number(value, name: str) -> int:
+    """A count such as ``iterations``: a whole number >= 1."""
+    (x,) = numbers_of(value, name, (name,))
+    if x < 1 or x != int(x):
+        raise BadInput(f"{name}: expected a whole number >= 1, got {_fmt(x)}")
+    return int(x)
+
+
+def fits_sheet(rows: int, cols: int, rows_from: str, cols_from: str) -> None:
+    """A result of rows x cols must fit a worksheet (and stay a sane size for one cell)."""
+    if rows > MAX_ROWS:
+        raise BadInput(f"{rows_from}: expected at most {MAX_ROWS:,} rows (a sheet's limit), got {rows:,}")
+    if cols > MAX_COLUMNS:
+        raise BadInput(f"{cols_from}: expected at most {MAX_COLUMNS:,} columns (a sheet's limit), got {cols:,}")
+    if rows * cols > MAX_CELLS:
+        raise BadInput(f"{rows_from} x {cols_from}: expected at most {MAX_CELLS:,} cells, "
+                       f"got {rows:,} x {cols:,} = {rows * cols:,}")
+
+
+def finite(block, name_of, hint: str):
+    """``block`` unchanged if every number is finite; else BadInput naming the first overflow
+    (``name_of(row, col)``), since Excel would show NaN as an empty cell."""
+    bad = np.argwhere(~np.isfinite(np.asarray(block, dtype=float)))
+    if bad.size:
+        raise BadInput(f"overflow: {name_of(*bad[0])} is not a finite number; {hint}")
+    return block
+
+
+def network_args(weights, inputs, targets, biases):
+    """The arguments every network function shares, checked."""
+    return (numbers_of(weights, "weights", WEIGHTS), numbers_of(inputs, "inputs", INPUTS),
+            numbers_of(targets, "targets", TARGETS), optional_numbers(biases, "biases", BIASES, DEFAULT_BIASES))
+
+
+# --- the functions Excel sees ----------------------------------------------------------------
+
+@xw.func(category=CATEGORY)
+@xw.arg("x", np.array, doc="A number, or a range of numbers", **CELLS)
+@udf
+def SIGMOID(x):
+    """The sigmoid 1 / (1 + e^-x) of a number, or of each cell of a range (same shape back).
+    It squashes any number into the range 0 to 1, e.g. SIGMOID(0) = 0.5. Every neuron of the
+    network applies it to its net input."""
+    x = numbers_of(x, "x", vector=False)
+    return sigmoid(x)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("weights", np.array, doc=DOC_WEIGHTS, **CELLS)
+@xw.arg("inputs", np.array, doc=DOC_INPUTS, **CELLS)
+@xw.arg("targets", np.array, doc=DOC_TARGETS, **CELLS)
+@xw.arg("biases", np.array, doc=DOC_BIASES, **CELLS)
+@udf
+def FORWARD(weights, inputs, targets, biases=None):
+    """Forward pass of the 2-2-2 network. Returns one row of 11 values: h1, a_h1, h2, a_h2,
+    o1, a_o1, o2, a_o2, E1, E2, E_total. h and o are net inputs, a = SIGMOID(net input),
+    E1 = 1/2 (t1 - a_o1)^2 and E_total = E1 + E2."""
+    f = forward(*network_args(weights, inputs, targets, biases))
+    row = np.array(f, dtype=float)[None, :]
+    return finite(row, lambda r, c: FORWARD_NAMES[c], "try smaller weights, inputs or targets")
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("weights", np.array, doc=DOC_WEIGHTS, **CELLS)
+@xw.arg("inputs", np.array, doc=DOC_INPUTS, **CELLS)
+@xw.arg("targets", np.array, doc=DOC_TARGETS, **CELLS)
+@xw.arg("biases", np.array, doc=DOC_BIASES, **CELLS)
+@udf
+def GRADIENTS(weights, inputs, targets, biases=None):
+    """Backpropagation: how E_total changes with each weight. Returns one row of 8 values,
+    dE/dw1 .. dE/dw8, by the chain rule, e.g. dE/dw5 = (a_o1 - t1) * a_o1 * (1 - a_o1) * a_h1.
+    A positive value means: make that weight smaller."""
+    g = gradients(*network_args(weights, inputs, targets, biases))[None, :]
+    return finite(g, lambda r, c: GRADIENT_NAMES[c], "try smaller weights, inputs or targets")
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("weights", np.array, doc=DOC_WEIGHTS, **CELLS)
+@xw.arg("inputs", np.array, doc=DOC_INPUTS, **CELLS)
+@xw.arg("targets", np.array, doc=DOC_TARGETS, **CELLS)
+@xw.arg("lr", np.array, doc="The learning rate: how far to step against the gradient, e.g. 0.5", **CELLS)
+@xw.arg("biases", np.array, doc=DOC_BIASES, **CELLS)
+@udf
+def BACKPROP_STEP(weights, inputs, targets, lr, biases=None):
+    """One step of gradient descent, new w = w - lr * dE/dw for every weight. Returns one row of
+    the 8 new weights w1..w8, so each row of a sheet can be BACKPROP_STEP of the row above.
+    The biases are not changed."""
+    w, i, t, b = network_args(weights, inputs, targets, biases)
+    (rate,) = numbers_of(lr, "lr", ("lr",))
+    new_w, _ = step(w, i, t, rate, b)
+    return finite(new_w[None, :], lambda r, c: f"the new {WEIGHTS[c]}", "try a smaller learning rate")
+
+
+def _curves(weights, inputs, targets, lrs, iterations, biases):
+    """Checked arguments and the loss curves, shared by TRAIN_CURVE and LR_SUMMARY."""
+    w, i, t, b = network_args(weights, inputs, targets, biases)
+    rates = numbers_of(lrs, "lrs")
+    n = whole_number(iterations, "iterations")
+    fits_sheet(n, rates.size, "iterations", "lrs")
+    curves = _train_curves(rates, n, weights=w, inputs=i, targets=t, biases=b)
+    finite(curves, lambda r, c: f"E_total in row {r + 1} for lr {_fmt(rates[c])}",
+           "try a smaller learning rate, or smaller weights, inputs or targets")
+    return rates, curves
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("weights", np.array, doc=DOC_WEIGHTS, **CELLS)
+@xw.arg("inputs", np.array, doc=DOC_INPUTS, **CELLS)
+@xw.arg("targets", np.array, doc=DOC_TARGETS, **CELLS)
+@xw.arg("lrs", np.array, doc=DOC_LRS, **CELLS)
+@xw.arg("iterations", np.array, doc=DOC_ITERATIONS, **CELLS)
+@xw.arg("biases", np.array, doc=DOC_BIASES, **CELLS)
+@udf
+def TRAIN_CURVE(weights, inputs, targets, lrs, iterations, biases=None):
+    """Trains the network once for each learning rate and returns E_total step by step: one
+    column per learning rate, one row per step, row 1 before any update. The block spills
+    below the cell; chart it to compare learning rates."""
+    return _curves(weights, inputs, targets, lrs, iterations, biases)[1]
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("weights", np.array, doc=DOC_WEIGHTS, **CELLS)
+@xw.arg("inputs", np.array, doc=DOC_INPUTS, **CELLS)
+@xw.arg("targets", np.array, doc=DOC_TARGETS, **CELLS)
+@xw.arg("biases", np.array, doc=DOC_BIASES, **CELLS)
+@udf
+def GRAD_CHECK(weights, inputs, targets, biases=None):
+    """Checks backpropagation: each dE/dw next to a numerical estimate, (E(w+h) - E(w-h)) / 2h
+    with h = 0.000001, and their relative error, which is tiny (below 1E-6) when the
+    gradients are right. A header row, then one row per weight."""
+    w, i, t, b = network_args(weights, inputs, targets, biases)
+    gc = grad_check(w, i, t, b)
+    values = finite(np.column_stack(gc), lambda r, c: f"{GRADIENT_NAMES[r]} ({('analytic', 'numeric')[min(c, 1)]})",
+                    "try smaller weights, inputs or targets")
+    header = ["weight", "dE/dw (backprop)", "dE/dw (numeric)", "relative error"]
+    return [header] + [[name, *map(float, row)] for name, row in zip(WEIGHTS, values)]
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("weights", np.array, doc=DOC_WEIGHTS, **CELLS)
+@xw.arg("inputs", np.array, doc=DOC_INPUTS, **CELLS)
+@xw.arg("targets", np.array, doc=DOC_TARGETS, **CELLS)
+@xw.arg("lrs", np.array, doc=DOC_LRS, **CELLS)
+@xw.arg("iterations", np.array, doc=DOC_ITERATIONS, **CELLS)
+@xw.arg("threshold", np.array, doc=f"Optional: the E_total to get below (default {DEFAULT_THRESHOLD:g})",
+        **CELLS)
+@xw.arg("biases", np.array, doc=DOC_BIASES, **CELLS)
+@udf
+def LR_SUMMARY(weights, inputs, targets, lrs, iterations, threshold=None, biases=None):
+    """Compares learning rates, one row each: final E_total, the first step with E_total below
+    the threshold (step 0 = before any update), whether E_total only ever fell, and the first
+    step where it rose. Trains like TRAIN_CURVE. Header row first."""
+    (limit,) = optional_numbers(threshold, "threshold", ("threshold",), (DEFAULT_THRESHOLD,))
+    rates, curves = _curves(weights, inputs, targets, lrs, iterations, biases)
+    header = ["lr", "final E_total", f"steps to E_total < {_fmt(limit)}", "only falls", "first rise"]
+    return [header] + [
+        [s.lr, s.final_loss, "not reached" if s.steps_to_threshold is None else s.steps_to_threshold,
+         s.only_falls, "never" if s.first_rise is None else s.first_rise]
+        for s in lr_summary(rates, curves, limit)
+    ]
