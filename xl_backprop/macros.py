@@ -1,0 +1,536 @@
+"""The ribbon's actions: read the book, run the batch, write the results back.
+
+Each action is a pure *plan* (what to write where: cell blocks, a chart, a picture, what to
+clear) computed from the book's named input cells, and two thin back-ends that apply a plan:
+``apply_to_xlwings`` on a live Excel book, ``apply_to_file`` on an .xlsm file (for
+``xl-backprop run``). Both read their inputs through one reader over "the values of a defined
+name", and all places come from ``workbook.layout``, so Excel and the command line write the
+same data to the same cells. No math here: the numbers come from ``network`` and ``analysis``.
+
+The ribbon runs ``RunPython "import xl_backprop.macros as m; m.train_learning_rates()"`` (and
+``m.draw_network()``, ``m.reset()``); the book is ``xw.Book.caller()``, looked up inside the
+call. Bad input stops an action before anything is written: in Excel with a message box
+naming the cell and what was expected, on files with a ValueError saying the same.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+import tempfile
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from . import analysis, network
+from .bookfile import Area, CellError, Package, Value, parse_ref, ref
+from .workbook import layout as L
+
+ACTIONS = ("train-lrs", "draw-network", "reset")
+ALERT_TITLE = "xl-backprop"
+PT_PER_PX = 0.75  # layout sizes are pixels at 96 dpi; Excel positions shapes in points
+#: Largest step "Draw network" trains to (one learning rate, so this is cheap).
+MAX_SHOW_STEP = L.MACRO_MAX_ITERATIONS
+
+#: A reader of the book: defined name -> (its address, for messages; its values, 2-D).
+Getter = Callable[[str], tuple[str, list[list[Value]]]]
+
+
+# ----------------------------------------------------------------------------- what to write
+
+@dataclass(frozen=True)
+class Cells:
+    """A block of values with its top-left corner at (row, col) of ``sheet`` (0-based)."""
+
+    sheet: str
+    row: int
+    col: int
+    values: list[list[Value]]
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """A native line chart: one series per column of ``source`` (header row = series names,
+    the rows below = values), x values from ``categories``."""
+
+    anchor: L.Anchor
+    title: str
+    x_title: str
+    y_title: str
+    source: Area
+    categories: Area
+
+
+@dataclass(frozen=True)
+class PictureSpec:
+    """A PNG placed at ``anchor`` (named, so a rerun replaces it)."""
+
+    anchor: L.Anchor
+    png: bytes
+    description: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything one action writes, in order: clear cells, remove named charts/pictures
+    (and any that the new ones replace), write cell blocks, add charts, add pictures."""
+
+    clear: tuple[Area, ...] = ()
+    remove: tuple[L.Anchor, ...] = ()
+    cells: tuple[Cells, ...] = ()
+    charts: tuple[ChartSpec, ...] = ()
+    pictures: tuple[PictureSpec, ...] = ()
+    inputs_changed: bool = False  # input cells were written: formulas must recalculate
+
+    def removed(self) -> dict[str, list[str]]:
+        """Sheet -> names of the charts and pictures to delete before drawing."""
+        out: dict[str, list[str]] = {}
+        for a in (*self.remove, *(c.anchor for c in self.charts), *(p.anchor for p in self.pictures)):
+            out.setdefault(a.sheet, [])
+            if a.name not in out[a.sheet]:
+                out[a.sheet].append(a.name)
+        return out
+
+
+def block_area(block: L.Block) -> Area:
+    r, c = L.rowcol(block.top_left)
+    return Area(block.sheet, r, c, r + block.max_rows - 1, c + block.max_cols - 1)
+
+
+# ----------------------------------------------------------------------------- reading inputs
+
+class NetworkInputs(NamedTuple):
+    """The Backprop sheet's network: inputs (i1, i2), targets (t1, t2), w1..w8, (b1, b2)."""
+
+    inputs: tuple[float, float]
+    targets: tuple[float, float]
+    weights: tuple[float, ...]
+    biases: tuple[float, float]
+
+
+class TrainInputs(NamedTuple):
+    """What "Train learning rates" needs."""
+
+    net: NetworkInputs
+    lrs: tuple[float, ...]
+    iterations: int
+    threshold: float
+
+
+class DrawInputs(NamedTuple):
+    """What "Draw network" needs: the network, its learning rate and the step to show."""
+
+    net: NetworkInputs
+    lr: float
+    step: int
+
+
+def _show(v: Value | Any) -> str:
+    if v is None:
+        return "an empty cell"
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, CellError):
+        return f"the error {v}"
+    if isinstance(v, float | int):
+        return f"{v:.15g}"
+    return repr(v)
+
+
+def _one(get: Getter, inp: L.Input) -> tuple[str, Value]:
+    where, values = get(inp.name)
+    if len(values) != 1 or len(values[0]) != 1:
+        raise ValueError(f"{where} ({inp.label}): the defined name {inp.name} should be one cell")
+    return where, values[0][0]
+
+
+def _is_number(v: Value | Any) -> bool:
+    return isinstance(v, float | int) and not isinstance(v, bool) and bool(np.isfinite(v))
+
+
+def _number(get: Getter, inp: L.Input, what: str = "a number", ok: Callable[[float], bool] = lambda x: True
+            ) -> float:
+    where, v = _one(get, inp)
+    if not _is_number(v) or not ok(float(v)):
+        raise ValueError(f"{where} ({inp.label}): expected {what}, got {_show(v)}")
+    return float(v)
+
+
+def _whole(get: Getter, inp: L.Input, lo: int, hi: int) -> int:
+    x = _number(get, inp, f"a whole number from {lo:,} to {hi:,}", lambda x: x == int(x) and lo <= x <= hi)
+    return int(x)
+
+
+def read_network(get: Getter) -> NetworkInputs:
+    """i1, i2, t1, t2, w1..w8, b1, b2 from their named cells on Backprop."""
+    n = [_number(get, inp) for inp in (L.IN_I1, L.IN_I2, L.IN_T1, L.IN_T2, *L.IN_W, L.IN_B1, L.IN_B2)]
+    return NetworkInputs((n[0], n[1]), (n[2], n[3]), tuple(n[4:12]), (n[12], n[13]))
+
+
+def read_train(get: Getter) -> TrainInputs:
+    """The network, the learning-rate list, the iteration count and the loss threshold."""
+    net = read_network(get)
+    iterations = _whole(get, L.IN_ITERATIONS, 1, L.MACRO_MAX_ITERATIONS)
+    threshold = _number(get, L.IN_THRESHOLD, "a positive number", lambda x: x > 0)
+    where, rows = get(L.IN_LRS.name)
+    area = parse_ref(where)
+    lrs = []
+    for i, row in enumerate(rows):
+        for j, v in enumerate(row):
+            if v is None:  # blank slots are not learning rates
+                continue
+            if not _is_number(v) or not v > 0:
+                cell = ref(area.sheet, area.row1 + i, area.col1 + j, absolute=False)
+                raise ValueError(f"{cell} ({L.IN_LRS.label}): expected a positive number or an empty cell, "
+                                 f"got {_show(v)}")
+            lrs.append(float(v))
+    slots = block_area(L.MACRO_LOSS).shape[1] - 1
+    if not lrs:
+        raise ValueError(f"{where} ({L.IN_LRS.label}): expected at least one learning rate, "
+                         "found only empty cells")
+    if len(lrs) > slots:
+        raise ValueError(f"{where} ({L.IN_LRS.label}): expected at most {slots} learning rates "
+                         f"(the columns reserved for the loss table), got {len(lrs)}")
+    return TrainInputs(net, tuple(lrs), iterations, threshold)
+
+
+def read_draw(get: Getter, step: int | None = None) -> DrawInputs:
+    """The network, its learning rate and the step to draw (``step`` overrides the book's)."""
+    net = read_network(get)
+    lr = _number(get, L.IN_LR, "a positive number", lambda x: x > 0)
+    if step is None:
+        step = _whole(get, L.IN_SHOW_STEP, 0, MAX_SHOW_STEP)
+    elif not 0 <= step <= MAX_SHOW_STEP:
+        raise ValueError(f"--iteration: expected a whole number from 0 to {MAX_SHOW_STEP:,}, got {step}")
+    return DrawInputs(net, lr, step)
+
+
+# ----------------------------------------------------------------------------- plans
+
+def lr_label(lr: float) -> str:
+    return f"lr = {lr:.10g}"
+
+
+def plan_train_learning_rates(p: TrainInputs) -> Plan:
+    """Train every learning rate in one batch; plan the loss matrix, the summary, the chart
+    and the picture in the blocks and anchors ``layout`` reserves."""
+    n = p.net
+    curves = network.train_curves(p.lrs, p.iterations, weights=n.weights, inputs=n.inputs,
+                                  targets=n.targets, biases=n.biases)
+    summary = analysis.lr_summary(p.lrs, curves, p.threshold)
+    loss, summ = block_area(L.MACRO_LOSS), block_area(L.MACRO_SUMMARY)
+    K, T = len(p.lrs), p.iterations
+    steps = np.arange(T, dtype=float)[:, None]
+    matrix = [["step", *map(lr_label, p.lrs)], *np.hstack([steps, curves]).tolist()]
+    table: list[list[Value]] = [["learning rate", "final E_total", f"first step with E_total < {p.threshold:g}",
+                                 "E_total only falls", "first rise of E_total"]]
+    for s in summary:
+        table.append([s.lr, s.final_loss, "not reached" if s.steps_to_threshold is None else s.steps_to_threshold,
+                      s.only_falls, "never" if s.first_rise is None else s.first_rise])
+    chart = ChartSpec(L.MACRO_CHART, "E_total per step, one line per learning rate", "step", "E_total",
+                      source=Area(loss.sheet, loss.row1, loss.col1 + 1, loss.row1 + T, loss.col1 + K),
+                      categories=Area(loss.sheet, loss.row1 + 1, loss.col1, loss.row1 + T, loss.col1))
+    picture = PictureSpec(L.MACRO_PICTURE, curves_png(p.lrs, curves, L.MACRO_PICTURE),
+                          "E_total against step and against learning rate x step")
+    return Plan(clear=(loss, summ),
+                cells=(Cells(loss.sheet, loss.row1, loss.col1, matrix),
+                       Cells(summ.sheet, summ.row1, summ.col1, table)),
+                charts=(chart,), pictures=(picture,))
+
+
+def plan_draw_network(p: DrawInputs) -> Plan:
+    """The network after ``p.step`` updates at learning rate ``p.lr``, as a picture on Backprop."""
+    n = p.net
+    result = network.train([p.lr], p.step + 1, weights=n.weights, inputs=n.inputs, targets=n.targets,
+                           biases=n.biases)
+    w = result.weights[0]
+    png = network_png(w, n, p.lr, p.step, L.NETWORK_PICTURE)
+    return Plan(pictures=(PictureSpec(L.NETWORK_PICTURE, png, f"The 2-2-2 network at step {p.step}"),))
+
+
+def plan_reset() -> Plan:
+    """The course's defaults back in every input cell; the macros' blocks and pictures gone."""
+    cells = [Cells(i.sheet, i.row, i.col, [[i.default]]) for i in L.SCALAR_INPUTS]
+    r, c = L.rowcol(L.IN_LRS.cell)
+    slots = L.rowcol(L.IN_LRS.last)[1] - c + 1
+    lrs = list(L.IN_LRS.default) + [None] * (slots - len(L.IN_LRS.default))
+    cells.append(Cells(L.IN_LRS.sheet, r, c, [lrs]))
+    return Plan(clear=tuple(block_area(b) for b in L.BLOCKS), remove=(L.MACRO_CHART, L.MACRO_PICTURE,
+                L.NETWORK_PICTURE), cells=tuple(cells), inputs_changed=True)
+
+
+def make_plan(action: str, get: Getter, *, iteration: int | None = None) -> Plan:
+    """Read what ``action`` needs through ``get`` (raising ValueError on bad input) and plan it."""
+    if action == "train-lrs":
+        return plan_train_learning_rates(read_train(get))
+    if action == "draw-network":
+        return plan_draw_network(read_draw(get, iteration))
+    if action == "reset":
+        return plan_reset()
+    raise ValueError(f"ACTION: expected one of {', '.join(ACTIONS)}, got {action!r}")
+
+
+# ----------------------------------------------------------------------------- pictures
+
+def _figure(anchor: L.Anchor):
+    from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend
+
+    return Figure(figsize=(anchor.width / 100, anchor.height / 100), dpi=100, layout="constrained")
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    return buf.getvalue()
+
+
+def curves_png(lrs: Sequence[float], curves: np.ndarray, anchor: L.Anchor) -> bytes:
+    """Two panels: E_total against step, and against learning rate x step, where curves of
+    different learning rates nearly fall on one line (small steps follow the same path)."""
+    fig = _figure(anchor)
+    by_step, by_lr_step = fig.subplots(1, 2)
+    steps = np.arange(curves.shape[0])
+    for k, lr in enumerate(lrs):
+        by_step.plot(steps, curves[:, k], label=lr_label(lr))
+        by_lr_step.plot(lr * steps, curves[:, k], label=lr_label(lr))
+    by_step.set(title="E_total per step", xlabel="step", ylabel="E_total")
+    by_lr_step.set(title="E_total against learning rate x step", xlabel="learning rate x step", ylabel="E_total")
+    by_lr_step.legend(fontsize="small")
+    fig.suptitle("Training the 2-2-2 network with different learning rates")
+    return _png(fig)
+
+
+_NODES = {"i1": (0, 1), "i2": (0, 0), "h1": (1, 1), "h2": (1, 0), "o1": (2, 1), "o2": (2, 0)}
+# w1..w8: (from, to), in the order of network.WEIGHT_NAMES
+_EDGES = (("i1", "h1"), ("i2", "h1"), ("i1", "h2"), ("i2", "h2"),
+          ("h1", "o1"), ("h2", "o1"), ("h1", "o2"), ("h2", "o2"))
+
+
+def network_png(weights: np.ndarray, net: NetworkInputs, lr: float, step: int, anchor: L.Anchor) -> bytes:
+    """The 2-2-2 network with ``weights``: nodes with their activations, edges labelled with
+    the weights, red where dE/dw > 0 (the step lowers the weight), blue where dE/dw < 0."""
+    f = network.forward(weights, net.inputs, net.targets, net.biases)
+    grad = network.gradients(weights, net.inputs, net.targets, net.biases)
+    fig = _figure(anchor)
+    ax = fig.subplots()
+    ax.set_axis_off()
+    ax.set(xlim=(-0.45, 2.75), ylim=(-0.35, 1.3))
+    for k, ((a, b), name) in enumerate(zip(_EDGES, network.WEIGHT_NAMES, strict=True)):
+        (x0, y0), (x1, y1) = _NODES[a], _NODES[b]
+        color = "tab:red" if grad[k] > 0 else "tab:blue" if grad[k] < 0 else "grey"
+        ax.plot([x0, x1], [y0, y1], color=color, lw=2, zorder=1)
+        t = 0.3 if y0 != y1 else 0.5  # crossing edges: label near their source, apart
+        ax.text(x0 + t * (x1 - x0), y0 + t * (y1 - y0), f"{name} = {weights[k]:.4f}", fontsize=8,
+                ha="center", va="center", zorder=3, bbox=dict(boxstyle="round", fc="white", ec=color))
+    values = {"i1": ("i1", net.inputs[0]), "i2": ("i2", net.inputs[1]), "h1": ("a_h1", f.a_h1),
+              "h2": ("a_h2", f.a_h2), "o1": ("a_o1", f.a_o1), "o2": ("a_o2", f.a_o2)}
+    for node, (x, y) in _NODES.items():
+        label, v = values[node]
+        text = f"{node}\n{float(v):.4f}" if node == label else f"{node}\n{label} = {float(v):.4f}"
+        ax.text(x, y, text, ha="center", va="center", fontsize=8, zorder=4,
+                bbox=dict(boxstyle="circle", fc="lightyellow", ec="black"))
+    for k, node in enumerate(("o1", "o2")):
+        x, y = _NODES[node]
+        ax.text(x + 0.45, y, f"t{k + 1} = {net.targets[k]:g}", ha="left", va="center", fontsize=8)
+    ax.plot([], [], color="tab:red", label="dE/dw > 0: the step lowers w")
+    ax.plot([], [], color="tab:blue", label="dE/dw < 0: the step raises w")
+    ax.legend(loc="lower center", ncol=2, fontsize=8, frameon=False, bbox_to_anchor=(0.5, -0.08))
+    ax.set_title(f"Step {step} (learning rate {lr:g}): E_total = {float(f.E_total):.6g}")
+    return _png(fig)
+
+
+# ----------------------------------------------------------------------------- Excel (xlwings)
+
+def xlwings_getter(book) -> Getter:
+    """Read defined names from a live xlwings Book."""
+
+    def get(name: str) -> tuple[str, list[list[Value]]]:
+        if name not in book.names:
+            raise ValueError(f"defined name {name}: not in this workbook; expected the xl-backprop template")
+        rng = book.names[name].refers_to_range
+        where = ref(rng.sheet.name, rng.row - 1, rng.column - 1,
+                    rng.row + rng.shape[0] - 2, rng.column + rng.shape[1] - 2, absolute=False)
+        return where, rng.options(ndim=2).value
+
+    return get
+
+
+def _xw_range(sheet, area: Area):
+    return sheet.range((area.row1 + 1, area.col1 + 1), (area.row2 + 1, area.col2 + 1))
+
+
+def apply_to_xlwings(book, plan: Plan) -> None:
+    """Write ``plan`` into a live Excel book through xlwings."""
+    for area in plan.clear:
+        _xw_range(book.sheets[area.sheet], area).clear_contents()
+    for sheet_name, names in plan.removed().items():
+        sheet = book.sheets[sheet_name]
+        for name in names:
+            for shapes in (sheet.charts, sheet.pictures):
+                if name in shapes:
+                    shapes[name].delete()
+    for c in plan.cells:
+        book.sheets[c.sheet].range((c.row + 1, c.col + 1)).value = c.values
+    for ch in plan.charts:
+        sheet = book.sheets[ch.anchor.sheet]
+        data = book.sheets[ch.source.sheet]
+        chart = sheet.charts.add(source=_xw_range(data, ch.source), chart_type="line", plot_by="columns",
+                                 name=ch.anchor.name, anchor=sheet.range(ch.anchor.cell),
+                                 width=ch.anchor.width * PT_PER_PX, height=ch.anchor.height * PT_PER_PX)
+        chart.set_x_axis_values(_xw_range(data, ch.categories))
+        chart.title = ch.title
+        chart.category_axis.title = ch.x_title
+        chart.value_axis.title = ch.y_title
+    for pic in plan.pictures:
+        sheet = book.sheets[pic.anchor.sheet]
+        fd, path = tempfile.mkstemp(suffix=".png")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(pic.png)
+            sheet.pictures.add(path, name=pic.anchor.name, anchor=sheet.range(pic.anchor.cell),
+                               width=pic.anchor.width * PT_PER_PX, height=pic.anchor.height * PT_PER_PX)
+        finally:
+            os.unlink(path)
+
+
+def _run_in_excel(action: str, book) -> None:
+    if book is None:
+        import xlwings as xw
+
+        book = xw.Book.caller()
+    try:
+        plan = make_plan(action, xlwings_getter(book))
+    except ValueError as exc:
+        book.app.alert(str(exc), title=ALERT_TITLE, mode="critical")
+        return
+    apply_to_xlwings(book, plan)
+
+
+def train_learning_rates(book=None) -> None:
+    """Ribbon "Train learning rates": loss table, summary, chart and picture on Learning rates."""
+    _run_in_excel("train-lrs", book)
+
+
+def draw_network(book=None) -> None:
+    """Ribbon "Draw network": the network at the book's "show step", as a picture on Backprop."""
+    _run_in_excel("draw-network", book)
+
+
+def reset(book=None) -> None:
+    """Ribbon "Reset to defaults": the course's inputs back, the macros' output cleared."""
+    _run_in_excel("reset", book)
+
+
+# ----------------------------------------------------------------------------- files
+
+def file_getter(pkg: Package) -> Getter:
+    """Read defined names from a workbook file (cached values of formulas)."""
+    names = pkg.defined_names()
+
+    def get(name: str) -> tuple[str, list[list[Value]]]:
+        if name not in names:
+            raise ValueError(f"defined name {name}: not in this workbook; expected the xl-backprop template")
+        try:
+            area = parse_ref(names[name])
+        except ValueError:
+            raise ValueError(f"defined name {name}: expected a reference to cells, got {names[name]!r}") from None
+        where = ref(area.sheet, area.row1, area.col1, area.row2, area.col2, absolute=False)
+        if area.sheet not in pkg.sheets():
+            raise ValueError(f"defined name {name}: refers to a sheet {area.sheet!r} this workbook lacks")
+        return where, pkg.read_cells(area)
+
+    return get
+
+
+def apply_to_package(pkg: Package, plan: Plan) -> None:
+    """Write ``plan`` into an in-memory workbook package."""
+    for area in plan.clear:
+        pkg.clear_cells(area)
+    for sheet, names in plan.removed().items():
+        pkg.remove_objects(sheet, names)
+    for c in plan.cells:
+        pkg.write_cells(c.sheet, c.row, c.col, c.values)
+    for ch in plan.charts:
+        a = ch.anchor
+        r, c = L.rowcol(a.cell)
+        pkg.add_chart(a.sheet, r, c, a.width * PT_PER_PX, a.height * PT_PER_PX, a.name, chart_xml(ch, pkg))
+    for p in plan.pictures:
+        a = p.anchor
+        r, c = L.rowcol(a.cell)
+        pkg.add_picture(a.sheet, r, c, a.width * PT_PER_PX, a.height * PT_PER_PX, a.name, p.png, p.description)
+    if plan.inputs_changed:
+        pkg.set_full_calc_on_load()
+
+
+def chart_xml(spec: ChartSpec, pkg: Package) -> bytes:
+    """The chart part for ``spec``, as XlsxWriter writes it (the format Excel itself reads),
+    with the series' cached values taken from the cells the plan has just written."""
+    import xlsxwriter
+
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    ws = wb.add_worksheet(spec.source.sheet)
+    src, cat = spec.source, spec.categories
+    for area in (src, cat):  # XlsxWriter fills the chart's caches from these cells
+        for i, row in enumerate(pkg.read_cells(area)):
+            for j, v in enumerate(row):
+                if v is not None:
+                    ws.write(area.row1 + i, area.col1 + j, v)
+    chart = wb.add_chart({"type": "line"})
+    for col in range(src.col1, src.col2 + 1):
+        chart.add_series({
+            "name": [src.sheet, src.row1, col],
+            "categories": [cat.sheet, cat.row1, cat.col1, cat.row2, cat.col2],
+            "values": [src.sheet, src.row1 + 1, col, src.row2, col],
+        })
+    chart.set_title({"name": spec.title})
+    chart.set_x_axis({"name": spec.x_title})
+    chart.set_y_axis({"name": spec.y_title})
+    ws.insert_chart(0, 0, chart)
+    wb.close()
+    with zipfile.ZipFile(buf) as z:
+        return z.read("xl/charts/chart1.xml")
+
+
+def write_atomically(pkg: Package, out: Path, mode_from: Path | None = None) -> None:
+    """Save ``pkg`` to a temporary file next to ``out``, then rename it over ``out``: an
+    interrupted run leaves whatever was at ``out`` whole, and no temporary file behind."""
+    out = Path(out)
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        pkg.save(Path(tmp))
+        if mode_from is not None:
+            os.chmod(tmp, stat.S_IMODE(os.stat(mode_from).st_mode))
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def run_on_file(action: str, book: Path, out: Path, *, iteration: int | None = None) -> Path:
+    """Apply a ribbon action to the workbook file ``book``, writing the result to ``out``
+    (which may be ``book`` itself; the caller decides whether that is allowed). Inputs are
+    read and checked before anything is written: bad input raises ValueError, naming the
+    cell and what was expected, and leaves every file as it was. Returns ``out``."""
+    book, out = Path(book), Path(out)
+    if action not in ACTIONS:
+        raise ValueError(f"ACTION: expected one of {', '.join(ACTIONS)}, got {action!r}")
+    pkg = Package.read(book)
+    plan = make_plan(action, file_getter(pkg), iteration=iteration)
+    for sheet in {a.sheet for a in plan.clear} | {c.sheet for c in plan.cells}:
+        pkg.sheet_part(sheet)  # a missing sheet is bad input too: say so before writing
+    apply_to_package(pkg, plan)
+    write_atomically(pkg, out, mode_from=book)
+    return out
+
+
+__all__ = ["ACTIONS", "Cells", "ChartSpec", "Plan", "PictureSpec", "apply_to_package", "apply_to_xlwings",
+           "draw_network", "file_getter", "make_plan", "plan_draw_network", "plan_reset",
+           "plan_train_learning_rates", "read_draw", "read_network", "read_train", "reset", "run_on_file",
+           "train_learning_rates", "xlwings_getter"]
