@@ -1,0 +1,488 @@
+"""The template's sheets, written with XlsxWriter at the places ``layout`` gives.
+
+Native formulas on Backprop compute the whole worked example in any spreadsheet application;
+the UDFs and Learning rates sheets call the Python functions of ``xl_backprop.udfs``, which
+need Excel with xlwings. Cached formula results on Backprop are the engine's numbers, so a
+viewer that does not recalculate still shows the right values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from .. import network
+from . import layout as L
+
+#: Rows of step numbers on Learning rates (the TRAIN_CURVE spill itself has no limit).
+LIVE_STEP_ROWS = 500
+#: Steps the live chart on Learning rates plots (the default iteration count).
+LIVE_CHART_STEPS = network.DEFAULT_ITERATIONS
+#: Learning rates the live chart plots (the default list's length).
+LIVE_CHART_SERIES = len(network.DEFAULT_LRS)
+
+NUMBER = "0.000000000"
+SMALL = "0.00E+00"
+
+
+def col(name: str) -> str:
+    """Column letter of a Backprop table column, e.g. ``col("E_total") == "AA"``."""
+    return xl_col_to_name(L.BACKPROP_COLUMNS.index(name))
+
+
+def _formats(book: Workbook) -> dict:
+    f = {
+        "title": {"bold": True, "font_size": 16, "font_color": "#1F3864"},
+        "note": {"italic": True, "font_color": "#595959"},
+        "h2": {"bold": True, "font_size": 12, "font_color": "#1F3864"},
+        "label": {"bold": True},
+        "input": {"bg_color": "#FFF2CC", "border": 1, "border_color": "#BF9000", "num_format": "General"},
+        "head": {"bold": True, "bg_color": "#DDEBF7", "border": 1, "align": "center"},
+        "group": {"bold": True, "font_color": "#1F3864", "align": "center", "bottom": 2},
+        "given": {"num_format": "0.00", "font_color": "#7F7F7F"},
+        "weight": {"num_format": NUMBER, "bg_color": "#F2F2F2"},
+        "value": {"num_format": NUMBER},
+        "error": {"num_format": NUMBER, "bold": True},
+        "grad": {"num_format": SMALL},
+        "step": {"align": "center", "font_color": "#7F7F7F"},
+        "text": {"text_wrap": False},
+        "mono": {"font_name": "Consolas"},
+        "conf": {},
+    }
+    return {k: book.add_format(v) for k, v in f.items()}
+
+
+# --- Backprop --------------------------------------------------------------------------------
+def _engine_rows(steps: int):
+    """The engine's numbers for every table row, for the formulas' cached results."""
+    res = network.train([L.IN_LR.default], steps, weights=network.DEFAULT_WEIGHTS,
+                        inputs=network.DEFAULT_INPUTS, targets=network.DEFAULT_TARGETS,
+                        biases=network.DEFAULT_BIASES, record=True)
+    w = res.weights[:, 0, :]
+    fwd = network.forward(w, network.DEFAULT_INPUTS, network.DEFAULT_TARGETS, network.DEFAULT_BIASES)
+    grads = network.gradients(w, network.DEFAULT_INPUTS, network.DEFAULT_TARGETS, network.DEFAULT_BIASES)
+    cols: dict[str, np.ndarray] = {f"w{k + 1}": w[:, k] for k in range(8)}
+    cols.update({name: getattr(fwd, name) for name in network.Forward._fields})
+    cols.update({f"dE/dw{k + 1}": grads[:, k] for k in range(8)})
+    given = {"t1": network.DEFAULT_TARGETS[0], "t2": network.DEFAULT_TARGETS[1],
+             "i1": network.DEFAULT_INPUTS[0], "i2": network.DEFAULT_INPUTS[1],
+             "b1": network.DEFAULT_BIASES[0], "b2": network.DEFAULT_BIASES[1], "lr": L.IN_LR.default}
+    for k, v in given.items():
+        cols[k] = np.full(steps, float(v))
+    return cols
+
+
+def table_formula(name: str, step: int) -> str:
+    """The native formula of one Backprop table cell (the rule a student would copy down)."""
+    R = L.BACKPROP_FIRST_ROW + step + 1  # sheet row number
+    P = R - 1
+    c = {n: f"{col(n)}{R}" for n in L.BACKPROP_COLUMNS}  # this row's cells
+    if name in ("t1", "t2", "i1", "i2", "b1", "b2", "lr"):
+        if step == 0:
+            return f"=IF(ISNUMBER(in_{name}),in_{name},NA())"
+        return f"={col(name)}{P}"
+    if name in network.WEIGHT_NAMES:
+        if step == 0:
+            return f"=IF(ISNUMBER(in_{name}),in_{name},NA())"
+        return f"={col(name)}{P}-{col('lr')}{P}*{col('dE/d' + name)}{P}"
+    delta_o1 = f"({c['a_o1']}-{c['t1']})*{c['a_o1']}*(1-{c['a_o1']})"
+    delta_o2 = f"({c['a_o2']}-{c['t2']})*{c['a_o2']}*(1-{c['a_o2']})"
+    rules = {
+        "h1": f"={c['w1']}*{c['i1']}+{c['w2']}*{c['i2']}+{c['b1']}",
+        "h2": f"={c['w3']}*{c['i1']}+{c['w4']}*{c['i2']}+{c['b1']}",
+        "a_h1": f"=1/(1+EXP(-{c['h1']}))",
+        "a_h2": f"=1/(1+EXP(-{c['h2']}))",
+        "o1": f"={c['w5']}*{c['a_h1']}+{c['w6']}*{c['a_h2']}+{c['b2']}",
+        "o2": f"={c['w7']}*{c['a_h1']}+{c['w8']}*{c['a_h2']}+{c['b2']}",
+        "a_o1": f"=1/(1+EXP(-{c['o1']}))",
+        "a_o2": f"=1/(1+EXP(-{c['o2']}))",
+        "E1": f"=0.5*({c['t1']}-{c['a_o1']})^2",
+        "E2": f"=0.5*({c['t2']}-{c['a_o2']})^2",
+        "E_total": f"={c['E1']}+{c['E2']}",
+        "dE/dw5": f"={delta_o1}*{c['a_h1']}",
+        "dE/dw6": f"={delta_o1}*{c['a_h2']}",
+        "dE/dw7": f"={delta_o2}*{c['a_h1']}",
+        "dE/dw8": f"={delta_o2}*{c['a_h2']}",
+    }
+    delta_h1 = f"({delta_o1}*{c['w5']}+{delta_o2}*{c['w7']})*{c['a_h1']}*(1-{c['a_h1']})"
+    delta_h2 = f"({delta_o1}*{c['w6']}+{delta_o2}*{c['w8']})*{c['a_h2']}*(1-{c['a_h2']})"
+    rules.update({"dE/dw1": f"={delta_h1}*{c['i1']}", "dE/dw2": f"={delta_h1}*{c['i2']}",
+                  "dE/dw3": f"={delta_h2}*{c['i1']}", "dE/dw4": f"={delta_h2}*{c['i2']}"})
+    return rules[name]
+
+
+def _column_range(name: str) -> str:
+    first = L.BACKPROP_FIRST_ROW + 1
+    last = first + L.BACKPROP_STEPS - 1
+    return f"${col(name)}${first}:${col(name)}${last}"
+
+
+DERIVATION = (
+    "How the table computes one row (the chain rule; σ'(x) = σ(x)·(1 − σ(x))):",
+    "Forward:  h1 = w1·i1 + w2·i2 + b1,  a_h1 = σ(h1);  o1 = w5·a_h1 + w6·a_h2 + b2,  a_o1 = σ(o1)",
+    "Error:  E_total = ½(t1 − a_o1)² + ½(t2 − a_o2)²,  so  ∂E_total/∂a_o1 = a_o1 − t1",
+    "Output deltas:  δo1 = (a_o1 − t1)·a_o1·(1 − a_o1),  δo2 = (a_o2 − t2)·a_o2·(1 − a_o2)",
+    "Output weights:  dE/dw5 = δo1·a_h1,  dE/dw6 = δo1·a_h2,  dE/dw7 = δo2·a_h1,  dE/dw8 = δo2·a_h2",
+    "Hidden deltas:  δh1 = (δo1·w5 + δo2·w7)·a_h1·(1 − a_h1),  δh2 = (δo1·w6 + δo2·w8)·a_h2·(1 − a_h2)",
+    "Hidden weights:  dE/dw1 = δh1·i1,  dE/dw2 = δh1·i2,  dE/dw3 = δh2·i1,  dE/dw4 = δh2·i2",
+    "Update (next row, every gradient from this row):  w_k ← w_k − lr · dE/dw_k",
+    "Change any yellow cell: the whole table, the diagram and the chart follow.",
+)
+
+INPUT_NOTES = {
+    "in_i1": "input 1", "in_i2": "input 2", "in_t1": "target of output 1", "in_t2": "target of output 2",
+    "in_b1": "hidden bias", "in_b2": "output bias",
+    "in_lr": "step size", "in_show_step": "diagram's step",
+}
+
+
+def _number_validation(ws: Worksheet, inp: L.Input, *, positive: bool = False) -> None:
+    if positive:
+        rule = {"validate": "decimal", "criteria": ">", "value": 0,
+                "error_message": f"{inp.label}: expected a number greater than 0"}
+    else:
+        rule = {"validate": "decimal", "criteria": "between", "minimum": -1e6, "maximum": 1e6,
+                "error_message": f"{inp.label}: expected a number between -1e6 and 1e6"}
+    rule.update({"error_title": "xl-backprop", "input_title": inp.label,
+                 "input_message": "Type a number; the sheet recalculates."})
+    ws.data_validation(inp.cell, rule)
+
+
+def _diagram(ws: Worksheet, book: Workbook, fmt: dict) -> None:
+    """The network drawn in cells: node and weight labels are formulas reading the table at
+    the step in ``in_show_step``; edges are cell borders (X-shaped where they cross)."""
+    r0, c0 = L.rowcol(L.DIAGRAM_TOP_LEFT)
+
+    def at(name: str) -> str:
+        return f"INDEX({_column_range(name)},in_show_step+1)"
+
+    node = {"border": 2, "border_color": "#1F3864", "bg_color": "#DDEBF7", "align": "center",
+            "valign": "vcenter", "bold": True}
+    edge_label = {"align": "center", "valign": "bottom", "font_color": "#833C0B"}
+
+    def nf(extra: dict) -> object:
+        return book.add_format(extra)
+
+    title = nf({"bold": True, "font_size": 12, "font_color": "#1F3864", "num_format": '"Network at step "0'})
+    ws.merge_range(r0, c0, r0, c0 + 3, "", title)  # numbers do not overflow into empty cells
+    ws.write_formula(r0, c0, "=in_show_step", title)
+    top, bottom = r0 + 2, r0 + 6  # rows of the upper and lower nodes
+    ci, ch, co, ct = c0, c0 + 3, c0 + 6, c0 + 8  # node columns: inputs, hidden, outputs, targets
+    for r, k in ((top, 1), (bottom, 2)):
+        ws.write_formula(r, ci, f"={at(f'i{k}')}", nf({**node, "num_format": f'"i{k} = "0.00##'}))
+        ws.write_formula(r, ch, f"={at(f'a_h{k}')}", nf({**node, "num_format": f'"a_h{k} = "0.0000'}))
+        ws.write_formula(r, co, f"={at(f'a_o{k}')}", nf({**node, "num_format": f'"a_o{k} = "0.0000'}))
+        ws.write_formula(r, ct, f"={at(f't{k}')}", nf({"align": "left", "valign": "vcenter",
+                                                       "num_format": f'"target t{k} = "0.00##'}))
+    for c_left, (straight_top, straight_bottom, down, up) in ((ci, ("w1", "w4", "w3", "w2")),
+                                                              (ch, ("w5", "w8", "w7", "w6"))):
+        a, b = c_left + 1, c_left + 2
+        # straight edges: a label sitting on a line (bottom border above, top border below)
+        ws.merge_range(top, a, top, b, "", nf({**edge_label, "bottom": 2, "bottom_color": "#7F7F7F"}))
+        ws.write_formula(top, a, f"={at(straight_top)}",
+                         nf({**edge_label, "bottom": 2, "bottom_color": "#7F7F7F",
+                             "num_format": f'"{straight_top} = "0.0000'}))
+        ws.merge_range(bottom, a, bottom, b, "", nf({**edge_label, "top": 2, "top_color": "#7F7F7F",
+                                                     "valign": "top"}))
+        ws.write_formula(bottom, a, f"={at(straight_bottom)}",
+                         nf({**edge_label, "top": 2, "top_color": "#7F7F7F", "valign": "top",
+                             "num_format": f'"{straight_bottom} = "0.0000'}))
+        # crossing edges: one X across the rows between the nodes
+        ws.merge_range(top + 1, a, bottom - 1, b, "", nf({"diag_type": 3, "diag_border": 2,
+                                                          "diag_color": "#7F7F7F"}))
+        ws.write_formula(top + 1, c_left, f"={at(down)}",
+                         nf({**edge_label, "valign": "top", "num_format": f'"↘ {down} = "0.0000'}))
+        ws.write_formula(bottom - 1, c_left, f"={at(up)}",
+                         nf({**edge_label, "num_format": f'"↗ {up} = "0.0000'}))
+    total = nf({"bold": True, "num_format": '"E_total = "0.000000000', "align": "left"})
+    ws.merge_range(bottom + 2, ci, bottom + 2, ci + 2, "", total)
+    ws.write_formula(bottom + 2, ci, f"={at('E_total')}", total)
+    ws.write(bottom + 2, ch, "yellow cells: inputs · grey lines: weights", fmt["note"])
+
+
+def write_backprop(book: Workbook, fmt: dict) -> Worksheet:
+    ws = book.add_worksheet(L.SHEET_BACKPROP)
+    ws.write("A1", "Backpropagation, one step per row", fmt["title"])
+    ws.write("A2", "A 2-2-2 sigmoid network learning two targets by gradient descent, in plain "
+                   "formulas. Yellow cells are yours to change.", fmt["note"])
+    ws.set_column(0, 0, 13)
+    ws.set_column(1, len(L.BACKPROP_COLUMNS) - 1, 12.5)
+    ws.write("A3", "Inputs", fmt["h2"])
+    for inp in (L.IN_I1, L.IN_I2, L.IN_T1, L.IN_T2, *L.IN_W, L.IN_B1, L.IN_B2, L.IN_LR, L.IN_SHOW_STEP):
+        ws.write(inp.row, 0, inp.label, fmt["label"])
+        ws.write_number(inp.row, inp.col, float(inp.default), fmt["input"])
+        note = INPUT_NOTES.get(inp.name, "initial weight" if inp in L.IN_W else "")
+        ws.write(inp.row, inp.col + 1, f"{inp.name} · {note}", fmt["note"])
+        if inp is L.IN_SHOW_STEP:
+            ws.data_validation(inp.cell, {
+                "validate": "integer", "criteria": "between", "minimum": 0, "maximum": L.BACKPROP_STEPS - 1,
+                "error_title": "xl-backprop",
+                "error_message": f"show step: expected a whole number from 0 to {L.BACKPROP_STEPS - 1}"})
+        else:
+            _number_validation(ws, inp, positive=inp is L.IN_LR)
+    _diagram(ws, book, fmt)
+    r, c = L.rowcol(L.DERIVATION_TOP_LEFT)
+    ws.write(r - 1, c, "The chain rule, as the table uses it", fmt["h2"])
+    for k, line in enumerate(DERIVATION):
+        ws.write_string(r + k, c, line, fmt["note"] if k == len(DERIVATION) - 1 else fmt["text"])
+
+    groups = (("step", 1), ("given", 7), ("hidden layer", 8), ("output layer", 11),
+              ("gradients dE/dw", 8))
+    c = 0
+    for label, width in groups:
+        if width > 1:
+            ws.merge_range(L.BACKPROP_HEADER_ROW - 1, c, L.BACKPROP_HEADER_ROW - 1, c + width - 1,
+                           label, fmt["group"])
+        c += width
+    for k, name in enumerate(L.BACKPROP_COLUMNS):
+        ws.write_string(L.BACKPROP_HEADER_ROW, k, name, fmt["head"])
+    cached = _engine_rows(L.BACKPROP_STEPS)
+    for s in range(L.BACKPROP_STEPS):
+        row = L.BACKPROP_FIRST_ROW + s
+        ws.write_number(row, 0, s, fmt["step"])
+        for k, name in enumerate(L.BACKPROP_COLUMNS[1:], start=1):
+            if name in ("t1", "t2", "i1", "i2", "b1", "b2", "lr"):
+                f = fmt["given"]
+            elif name in network.WEIGHT_NAMES:
+                f = fmt["weight"]
+            elif name.startswith("dE/"):
+                f = fmt["grad"]
+            elif name.startswith("E"):
+                f = fmt["error"]
+            else:
+                f = fmt["value"]
+            ws.write_formula(row, k, table_formula(name, s), f, float(cached[name][s]))
+
+    chart = book.add_chart({"type": "line"})
+    first, last = L.BACKPROP_FIRST_ROW, L.BACKPROP_FIRST_ROW + L.BACKPROP_STEPS - 1
+    e_col = L.BACKPROP_COLUMNS.index("E_total")
+    chart.add_series({"name": "E_total", "categories": [L.SHEET_BACKPROP, first, 0, last, 0],
+                      "values": [L.SHEET_BACKPROP, first, e_col, last, e_col],
+                      "line": {"color": "#C00000", "width": 2}})
+    chart.set_title({"name": "E_total over the steps", "name_font": {"size": 12}})
+    chart.set_x_axis({"name": "step", "interval_unit": 10, "interval_tick": 10})
+    chart.set_y_axis({"name": "E_total", "num_format": "0.00"})
+    chart.set_legend({"none": True})
+    chart.set_size({"width": L.BACKPROP_CHART.width, "height": L.BACKPROP_CHART.height})
+    ws.insert_chart(L.BACKPROP_CHART.cell, chart)
+    ws.write(L.rowcol(L.NETWORK_PICTURE.cell)[0] - 1, L.rowcol(L.NETWORK_PICTURE.cell)[1],
+             "The Draw network button puts a picture here.", fmt["note"])
+    ws.activate()
+    return ws
+
+
+# --- UDFs ------------------------------------------------------------------------------------
+UDF_HEADER_ROW = 4  #: zero-based (sheet row 5)
+UDF_FIRST_ROW = 5
+UDF_FORWARD = ("h1", "a_h1", "h2", "a_h2", "o1", "a_o1", "o2", "a_o2", "E1", "E2", "E_total")
+
+
+def udf_formulas() -> list[tuple[str, str, str]]:
+    """(first cell, last cell, formula) of every block formula on the UDFs sheet, for the
+    builder and for the tests that check each names a real UDF."""
+    out = []
+    bp_first = L.BACKPROP_FIRST_ROW + 1
+    for s in range(L.BACKPROP_STEPS):
+        R = UDF_FIRST_ROW + s + 1
+        w = f"B{R}:I{R}"
+        if s == 0:
+            out.append((f"B{R}", f"I{R}", "=TRANSPOSE(in_weights)"))
+        else:
+            out.append((f"B{R}", f"I{R}", f"=BACKPROP_STEP(B{R - 1}:I{R - 1},in_inputs,in_targets,in_lr,in_biases)"))
+        out.append((f"J{R}", f"T{R}", f"=FORWARD({w},in_inputs,in_targets,in_biases)"))
+        out.append((f"U{R}", f"AB{R}", f"=GRADIENTS({w},in_inputs,in_targets,in_biases)"))
+        bp = bp_first + s
+        out.append((f"AC{R}", f"AC{R}", f"=T{R}-Backprop!{col('E_total')}{bp}"))
+        out.append((f"AD{R}", f"AD{R}",
+                    f"=MAX(ABS(B{R}:E{R}-Backprop!{col('w1')}{bp}:{col('w4')}{bp}),"
+                    f"ABS(F{R}:I{R}-Backprop!{col('w5')}{bp}:{col('w8')}{bp}))"))
+    out.append(("AF5", "AI13", f"=GRAD_CHECK(B{UDF_FIRST_ROW + 1}:I{UDF_FIRST_ROW + 1},"
+                               "in_inputs,in_targets,in_biases)"))
+    return out
+
+
+def write_udfs(book: Workbook, fmt: dict) -> Worksheet:
+    ws = book.add_worksheet(L.SHEET_UDFS)
+    ws.write("A1", "The same example with the Python functions", fmt["title"])
+    ws.write("A2", "Each row: FORWARD and GRADIENTS of the row's weights, then BACKPROP_STEP gives the "
+                   "next row's weights. Inputs, targets, biases and lr come from the Backprop sheet.",
+             fmt["note"])
+    ws.write("A3", "Needs Excel with Python and xlwings (see About); elsewhere these cells show #NAME?.",
+             fmt["note"])
+    ws.set_column(0, 0, 6)
+    ws.set_column(1, 29, 12.5)
+    ws.set_column(30, 30, 3)
+    ws.set_column(31, 34, 16)
+    heads = ["step", *network.WEIGHT_NAMES, *UDF_FORWARD, *network.GRADIENT_NAMES,
+             "E_total − Backprop", "max |w − Backprop w|"]
+    ws.merge_range(UDF_HEADER_ROW - 1, 1, UDF_HEADER_ROW - 1, 8, "weights: BACKPROP_STEP of the row above",
+                   fmt["group"])
+    ws.merge_range(UDF_HEADER_ROW - 1, 9, UDF_HEADER_ROW - 1, 19, "FORWARD", fmt["group"])
+    ws.merge_range(UDF_HEADER_ROW - 1, 20, UDF_HEADER_ROW - 1, 27, "GRADIENTS", fmt["group"])
+    ws.merge_range(UDF_HEADER_ROW - 1, 28, UDF_HEADER_ROW - 1, 29, "check", fmt["group"])
+    for k, h in enumerate(heads):
+        ws.write_string(UDF_HEADER_ROW, k, h, fmt["head"])
+    for s in range(L.BACKPROP_STEPS):
+        ws.write_number(UDF_FIRST_ROW + s, 0, s, fmt["step"])
+    for first, last, formula in udf_formulas():
+        r1, c1 = L.rowcol(first)
+        r2, c2 = L.rowcol(last)
+        f = fmt["grad"] if c1 >= 20 else fmt["value"]
+        if first == last:
+            if formula.startswith("=MAX("):
+                ws.write_array_formula(r1, c1, r2, c2, "{" + formula + "}", fmt["grad"])
+            else:
+                ws.write_formula(r1, c1, formula, fmt["grad"])
+        else:
+            ws.write_dynamic_array_formula(r1, c1, r2, c2, formula, f)
+    ws.write("AF4", "GRAD_CHECK at step 0 (analytic vs central difference)", fmt["h2"])
+    return ws
+
+
+# --- Learning rates --------------------------------------------------------------------------
+def live_lrs() -> str:
+    """The filled part of the learning-rate list (blank slots after it are not passed on)."""
+    return "OFFSET(in_lrs,0,0,1,COUNTA(in_lrs))"
+
+
+def lr_formulas() -> list[tuple[str, str, str]]:
+    """(first cell, last cell, formula) of the UDF block formulas on Learning rates."""
+    k = len(network.DEFAULT_LRS)
+    s_r, s_c = L.rowcol(L.LIVE_SUMMARY_TOP_LEFT)
+    c_r, c_c = L.rowcol(L.LIVE_CURVE_TOP_LEFT)
+    return [
+        (L.LIVE_SUMMARY_TOP_LEFT, L.a1(s_r + k, s_c + 4),
+         f"=LR_SUMMARY(in_weights,in_inputs,in_targets,{live_lrs()},in_iterations,in_biases,in_threshold)"),
+        (L.LIVE_CURVE_TOP_LEFT, L.a1(c_r + network.DEFAULT_ITERATIONS - 1, c_c + k - 1),
+         f"=TRAIN_CURVE(in_weights,in_inputs,in_targets,{live_lrs()},in_iterations,in_biases)"),
+    ]
+
+
+def write_learning_rates(book: Workbook, fmt: dict) -> Worksheet:
+    ws = book.add_worksheet(L.SHEET_LRS)
+    ws.write("A1", "How the learning rate changes training", fmt["title"])
+    ws.write("A2", "Edit the yellow cells. The network (weights, inputs, targets, biases) is the one on "
+                   "the Backprop sheet.", fmt["note"])
+    ws.set_column(0, 0, 16)
+    ws.set_column(1, L.LR_SLOTS, 11)
+    for inp in (L.IN_ITERATIONS, L.IN_LRS, L.IN_THRESHOLD):
+        ws.write(inp.row, 0, inp.label, fmt["label"])
+    ws.write_number(L.IN_ITERATIONS.row, 1, L.IN_ITERATIONS.default, fmt["input"])
+    ws.data_validation(L.IN_ITERATIONS.cell, {
+        "validate": "integer", "criteria": "between", "minimum": 1, "maximum": L.MAX_ROWS,
+        "error_title": "xl-backprop", "error_message": "iterations: expected a whole number from 1 to 1048576"})
+    for k in range(L.LR_SLOTS):
+        value = network.DEFAULT_LRS[k] if k < len(network.DEFAULT_LRS) else None
+        if value is None:
+            ws.write_blank(L.IN_LRS.row, 1 + k, None, fmt["input"])
+        else:
+            ws.write_number(L.IN_LRS.row, 1 + k, value, fmt["input"])
+    ws.data_validation(L.IN_LRS.row, 1, L.IN_LRS.row, L.LR_SLOTS, {
+        "validate": "decimal", "criteria": ">", "value": 0, "ignore_blank": True,
+        "error_title": "xl-backprop", "error_message": "learning rate: expected a number greater than 0"})
+    ws.write_number(L.IN_THRESHOLD.row, 1, L.IN_THRESHOLD.default, fmt["input"])
+    ws.write(L.IN_LRS.row, L.LR_SLOTS + 1, "fill from the left; blank cells end the list", fmt["note"])
+
+    s_r, _ = L.rowcol(L.LIVE_SUMMARY_TOP_LEFT)
+    ws.write(s_r - 1, 0, "LR_SUMMARY: what each learning rate did (live, Python)", fmt["h2"])
+    c_r, c_c = L.rowcol(L.LIVE_CURVE_TOP_LEFT)
+    ws.write(L.LIVE_CURVE_HEADER_ROW - 1, 0, "TRAIN_CURVE: E_total per step (live, Python)", fmt["h2"])
+    ws.write(L.LIVE_CURVE_HEADER_ROW, 0, "step \\ lr", fmt["head"])
+    for k in range(L.LR_SLOTS):
+        slot = xl_rowcol_to_cell(L.IN_LRS.row, 1 + k, row_abs=True)
+        ws.write_formula(L.LIVE_CURVE_HEADER_ROW, c_c + k, f'=IF({slot}="","",{slot})',
+                         book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1,
+                                          "num_format": '"lr "0.0##'}))
+    top = xl_rowcol_to_cell(c_r, 0, row_abs=True, col_abs=True)
+    step_fmt = fmt["step"]
+    for s in range(LIVE_STEP_ROWS):
+        ws.write_formula(c_r + s, 0, f'=IF(ROW()-ROW({top})<in_iterations,ROW()-ROW({top}),"")', step_fmt,
+                         s if s < network.DEFAULT_ITERATIONS else "")
+    for first, last, formula in lr_formulas():
+        r1, c1 = L.rowcol(first)
+        r2, c2 = L.rowcol(last)
+        ws.write_dynamic_array_formula(r1, c1, r2, c2, formula, fmt["value"])
+
+    chart = book.add_chart({"type": "line"})
+    for k in range(LIVE_CHART_SERIES):
+        chart.add_series({
+            "name": [L.SHEET_LRS, L.LIVE_CURVE_HEADER_ROW, c_c + k],
+            "categories": [L.SHEET_LRS, c_r, 0, c_r + LIVE_CHART_STEPS - 1, 0],
+            "values": [L.SHEET_LRS, c_r, c_c + k, c_r + LIVE_CHART_STEPS - 1, c_c + k],
+            "line": {"width": 1.75},
+        })
+    chart.set_title({"name": "E_total per step, one line per learning rate", "name_font": {"size": 12}})
+    chart.set_x_axis({"name": "step", "interval_unit": 10, "interval_tick": 10})
+    chart.set_y_axis({"name": "E_total", "num_format": "0.00"})
+    chart.set_legend({"position": "right"})
+    chart.set_size({"width": L.LIVE_CHART.width, "height": L.LIVE_CHART.height})
+    ws.insert_chart(L.LIVE_CHART.cell, chart)
+    ws.write(L.LIVE_CHART.cell, f"Live chart: the first {LIVE_CHART_STEPS} steps of the first "
+                                f"{LIVE_CHART_SERIES} learning rates", fmt["note"])
+
+    ws.write(L.MACRO_TITLE_CELL, "Written by the ribbon's Train learning rates button "
+                                 "(or: xl-backprop run train-learning-rates BOOK.xlsm)", fmt["h2"])
+    return ws
+
+
+# --- About, xlwings.conf ---------------------------------------------------------------------
+ABOUT = (
+    ("xl-backprop: see backpropagation happen in Excel", "title"),
+    ("", None),
+    ("What is in this workbook", "h2"),
+    ("Backprop — a 2-2-2 sigmoid network trained by gradient descent in plain formulas, one step "
+     "per row, with the chain rule spelled out, a diagram and a chart. Works in any spreadsheet.", None),
+    ("UDFs — the same example with the Python functions FORWARD, GRADIENTS and BACKPROP_STEP, "
+     "and GRAD_CHECK. Needs Excel with Python and xlwings.", None),
+    ("Learning rates — one training run per learning rate: TRAIN_CURVE and LR_SUMMARY live, and "
+     "the ribbon's Train learning rates button for the full batch, a chart and a picture.", None),
+    ("", None),
+    ("Set-up (Windows or Mac, Excel with Python 3.10+)", "h2"),
+    ("1. pip install xl-backprop   (it brings the matching xlwings, 0.37.8)", None),
+    ("2. Excel: File > Options > Trust Center > Macro Settings: enable macros for this file, and "
+     "tick 'Trust access to the VBA project object model' (xlwings needs it to import functions).", None),
+    ("3. Open this workbook and enable content. Python is found as xlwings finds it: the "
+     "'Interpreter' setting on the xlwings.conf sheet if you add one, else the python on PATH.", None),
+    ("4. Backprop tab > Re-import functions once, then use the buttons.", None),
+    ("Without Excel: xl-backprop run ACTION BOOK.xlsm --out OUT.xlsm does the same on a copy.", None),
+    ("", None),
+    ("Rebuilding", "h2"),
+    ("This file is built, not edited: xl-backprop template --out workbook_template.xlsm --force "
+     "(or make template) writes it from the sources in xl_backprop/workbook/.", None),
+)
+
+
+def write_about(book: Workbook, fmt: dict) -> Worksheet:
+    ws = book.add_worksheet(L.SHEET_ABOUT)
+    ws.set_column(0, 0, 120)
+    for r, (text, style) in enumerate(ABOUT):
+        if text:
+            ws.write_string(r, 0, text, fmt[style] if style else fmt["text"])
+    return ws
+
+
+#: The workbook's xlwings settings: key, value. No blank rows (xlwings stops at one).
+CONF = (("UDF Modules", "xl_backprop.udfs"),)
+
+
+def write_conf(book: Workbook, fmt: dict) -> Worksheet:
+    ws = book.add_worksheet(L.SHEET_CONF)
+    ws.set_column(0, 1, 22)
+    for r, (key, value) in enumerate(CONF):
+        ws.write_string(r, 0, key)
+        ws.write_string(r, 1, value)
+    return ws
+
+
+def write_sheets(book: Workbook) -> None:
+    """Every sheet, in ``layout.SHEETS`` order, and the defined names of the inputs."""
+    fmt = _formats(book)
+    for write in (write_backprop, write_udfs, write_learning_rates, write_about, write_conf):
+        ws = write(book, fmt)
+        ws.set_landscape()
+        ws.set_paper(9)  # A4
+        ws.fit_to_pages(1, 0)  # one page wide
+    for inp in L.INPUTS:
+        book.define_name(inp.name, "=" + inp.ref)

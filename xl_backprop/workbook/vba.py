@@ -1,0 +1,77 @@
+"""The workbook's VBA project (``xl/vbaProject.bin``), made with pyOpenVBA from text sources.
+
+Modules, as xlwings' own standalone workbooks carry them plus ours:
+
+- ``xlwings``: xlwings' standalone module, read unmodified from the installed (pinned) package;
+- ``Dictionary``: the class xlwings' standalone module uses on a Mac, also from the package;
+- ``xlwings_udfs``: the UDF wrappers xlwings' "Import Functions" generates for ``xl_backprop.udfs``;
+- ``BackpropRibbon``: our ribbon callbacks.
+
+No module has an ``Auto_Open`` or ``Workbook_Open``: no code runs when the workbook opens.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import xlwings
+
+HERE = Path(__file__).parent
+VBA_DIR = HERE / "vba"
+RIBBON_BAS = VBA_DIR / "BackpropRibbon.bas"
+UDFS_BAS = VBA_DIR / "xl_backprop_udfs.bas"
+XLWINGS_DIR = Path(xlwings.__file__).parent
+XLWINGS_BAS = XLWINGS_DIR / "xlwings.bas"
+DICTIONARY_CLS = XLWINGS_DIR / "addin" / "Dictionary.cls"
+
+
+def read_source(path: Path) -> str:
+    """A ``.bas``/``.cls`` file as VBA wants it: text with CRLF line ends."""
+    if not path.is_file():
+        raise FileNotFoundError(f"VBA source: expected the file {path}")
+    text = path.read_bytes().decode("cp1252")  # the VBA project's code page
+    return text.replace("\r\n", "\n").replace("\n", "\r\n")
+
+
+def module_name(source: str) -> str:
+    """The ``Attribute VB_Name`` of a module's source."""
+    for line in source.splitlines():
+        if line.startswith("Attribute VB_Name"):
+            return line.split("=", 1)[1].strip().strip('"')
+    raise ValueError("VBA source: expected an 'Attribute VB_Name = ...' line")
+
+
+def sources() -> list[tuple[str, str, bool]]:
+    """(module name, source, is a class) of every module we add, in project order."""
+    out = []
+    for path, is_class in ((XLWINGS_BAS, False), (DICTIONARY_CLS, True), (UDFS_BAS, False),
+                           (RIBBON_BAS, False)):
+        src = read_source(path)
+        out.append((module_name(src), src, is_class))
+    return out
+
+
+def vba_project_bin(sheet_names: Sequence[str]) -> bytes:
+    """vbaProject.bin for a workbook with these sheets (their document modules are named
+    ThisWorkbook, Sheet1, Sheet2, ... as Excel and XlsxWriter name them)."""
+    import xlsxwriter
+    from pyopenvba import ExcelFile, VBAModuleKind
+
+    modules = sources()
+    with tempfile.TemporaryDirectory(prefix="xl-backprop-vba-") as tmp:
+        bare, made = Path(tmp) / "bare.xlsm", Path(tmp) / "made.xlsm"
+        book = xlsxwriter.Workbook(str(bare))
+        for name in sheet_names:
+            book.add_worksheet(name)
+        book.close()
+        with ExcelFile(bare) as f:
+            project = f.add_vba_project()
+            for name, src, is_class in modules:
+                kind = VBAModuleKind.other if is_class else VBAModuleKind.standard
+                project.add_module(name, src, kind=kind)
+            f.save(made)
+        with zipfile.ZipFile(made) as z:
+            return z.read("xl/vbaProject.bin")
