@@ -191,12 +191,14 @@ def fits_sheet(rows: int, cols: int, rows_from: str, cols_from: str) -> None:
                        f"got {rows:,} x {cols:,} = {rows * cols:,}")
 
 
-def finite(block, name_of, hint: str):
-    """``block`` unchanged if every number is finite; else BadInput naming the first overflow
-    (``name_of(row, col)``), since Excel would show NaN as an empty cell."""
+def finite(block, name_of, hint):
+    """``block`` unchanged if every number is finite; else BadInput naming the first overflow,
+    ``name_of(row, col)``, and what to try, ``hint`` (or ``hint(row, col)``). Excel would show
+    NaN as an empty cell and infinity as an error."""
     bad = np.argwhere(~np.isfinite(np.asarray(block, dtype=float)))
     if bad.size:
-        raise BadInput(f"overflow: {name_of(*bad[0])} is not a finite number; {hint}")
+        r, c = bad[0]
+        raise BadInput(f"overflow: {name_of(r, c)} is not a finite number; {hint(r, c) if callable(hint) else hint}")
     return block
 
 
@@ -273,7 +275,7 @@ def _curves(weights, inputs, targets, lrs, iterations, biases):
     fits_sheet(n, rates.size, "iterations", "lrs")
     curves = _train_curves(rates, n, weights=w, inputs=i, targets=t, biases=b)
     finite(curves, lambda r, c: f"E_total in row {r + 1} for lr {_fmt(rates[c])}",
-           "try a smaller learning rate, or smaller weights, inputs or targets")
+           lambda r, c: "try a smaller learning rate" if r else "try smaller weights, inputs or targets")
     return rates, curves
 
 
@@ -307,7 +309,7 @@ def GRAD_CHECK(weights, inputs, targets, biases=None):
     values = finite(np.column_stack(gc), lambda r, c: f"{GRADIENT_NAMES[r]} ({('analytic', 'numeric')[min(c, 1)]})",
                     "try smaller weights, inputs or targets")
     header = ["weight", "dE/dw (backprop)", "dE/dw (numeric)", "relative error"]
-    return [header] + [[name, *map(float, row)] for name, row in zip(WEIGHTS, values)]
+    return [header] + [[name, *map(float, row)] for name, row in zip(WEIGHTS, values, strict=True)]
 
 
 @xw.func(category=CATEGORY)

@@ -1,0 +1,331 @@
+"""The Excel functions, called the way Excel calls them: through xlwings' own Windows-side
+code (``XLPython.CallUDF`` -> ``call_udf`` -> ``conversion.read/write``) on stand-in cells.
+
+References: DESIGN.md's published numbers and Mazur's published step; the engine for shapes
+and chaining. See ``xlwings_windows.py`` for what is real and what is a stand-in.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import xl_backprop
+from xl_backprop import analysis, network
+
+from .xlwings_windows import ERRORS, Cells, cell, column, row, windows_xlwings
+
+W = (0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55)
+I = (0.05, 0.1)
+T = (0.01, 0.99)
+MAZUR_B = (0.35, 0.6)
+LRS = (0.1, 0.2, 0.5, 0.8, 1.0, 2.0)
+E_TOTAL = 0.24251985734837728  # DESIGN.md
+DE_DW5 = 0.07215707291213626  # DESIGN.md
+MAZUR_E_TOTAL = 0.298371109
+# Mazur's published w1..w8 after one step, as printed (8 or 9 decimals)
+MAZUR_STEP = ("0.149780716", "0.19956143", "0.24975114", "0.29950229", "0.35891648", "0.408666186", "0.511301270",
+              "0.561370121")
+FUNCTIONS = {"SIGMOID", "FORWARD", "GRADIENTS", "BACKPROP_STEP", "TRAIN_CURVE", "GRAD_CHECK", "LR_SUMMARY"}
+
+
+@pytest.fixture(scope="module")
+def excel():
+    with windows_xlwings() as xl:
+        yield xl
+
+
+def net(w=W, i=I, t=T):
+    """The three shared arguments as Excel ranges: weights a row, inputs a row, targets a column."""
+    return row(*w), row(*i), column(*t)
+
+
+# --- what xlwings registers ------------------------------------------------------------------
+
+def test_every_udf_is_registered_with_declared_conversions(excel):
+    udfs = {name: f for name, f in vars(excel.module).items() if hasattr(f, "__xlfunc__")}
+    assert set(udfs) == FUNCTIONS
+    for name, f in udfs.items():
+        info = f.__xlfunc__
+        assert info["name"] == name == name.upper()
+        assert info["category"] == "xl-backprop"
+        assert not info["async_mode"] and not info["volatile"]
+        assert "expand" not in info["ret"]["options"]  # native dynamic arrays, no legacy expand=
+        for arg in info["args"]:
+            assert arg["options"] == {"convert": np.array, **excel.module.CELLS}, (name, arg["name"])
+
+
+def test_function_wizard_help(excel):
+    """What "Import Functions" hands to Application.MacroOptions: the whole help, unclipped
+    (Excel keeps 255 characters), one line each, plain ASCII for VBA's code page."""
+    _, options = excel.import_functions()
+    assert {o["Macro"] for o in options} == {f"'workbook_template.xlsm'!{n}" for n in FUNCTIONS}
+    for o in options:
+        f = getattr(excel.module, o["Macro"].split("!")[1])
+        assert o["Category"] == "xl-backprop"
+        assert o["Description"] == f.__doc__ == " ".join(f.__doc__.split())
+        assert 80 < len(o["Description"]) <= 255
+        params = [a["name"] for a in f.__xlfunc__["args"]]
+        assert len(o["ArgumentDescriptions"]) == len(params)
+        for text in [o["Description"], *o["ArgumentDescriptions"]]:
+            assert text.isascii() and len(text) <= 255
+            assert not text.startswith("Positional argument")  # xlwings' placeholder
+    forward = next(o for o in options if o["Macro"].endswith("!FORWARD"))
+    assert "E_total" in forward["Description"] and "w1..w8" in forward["ArgumentDescriptions"][0]
+
+
+# --- numbers against published references --------------------------------------------------
+
+def test_forward_published_loss(excel):
+    values = excel.call("FORWARD", *net())
+    assert len(values) == 11  # one row: xlwings hands Excel a 1-D array, which fills a row
+    assert values[-1] == pytest.approx(E_TOTAL, abs=1e-15)
+    assert values == pytest.approx([float(x) for x in network.forward(W, I, T)], abs=1e-15)
+
+
+def test_gradients_published_dw5(excel):
+    g = excel.call("GRADIENTS", *net())
+    assert len(g) == 8
+    assert g[4] == pytest.approx(DE_DW5, abs=1e-15)
+    assert g == pytest.approx(list(network.gradients(W, I, T)), abs=1e-15)
+
+
+def test_mazur_loss_and_first_step(excel):
+    assert excel.call("FORWARD", *net(), row(*MAZUR_B))[-1] == pytest.approx(MAZUR_E_TOTAL, abs=1e-9)
+    new_w = excel.call("BACKPROP_STEP", *net(), cell(0.5), column(*MAZUR_B))
+    assert [round(x, len(p) - 2) for x, p in zip(new_w, MAZUR_STEP, strict=True)] == list(map(float, MAZUR_STEP))
+
+
+@pytest.mark.parametrize("biases", [None, MAZUR_B])
+def test_backprop_step_chained_50_times_is_training(excel, biases):
+    """A sheet of 50 rows, each BACKPROP_STEP of the row above, trains the network exactly as
+    the engine does; FORWARD on each row gives the loss curve."""
+    b = () if biases is None else (row(*biases),)
+    ref = network.train([0.5], 51, weights=W, inputs=I, targets=T, biases=biases or (0, 0), record=True)
+    w = list(W)
+    for k in range(51):
+        np.testing.assert_allclose(w, ref.weights[k, 0], rtol=0, atol=1e-13)
+        assert excel.call("FORWARD", row(*w), row(*I), row(*T), *b)[-1] == pytest.approx(ref.loss[k, 0], abs=1e-14)
+        w = excel.call("BACKPROP_STEP", row(*w), row(*I), row(*T), cell(0.5), *b)
+
+
+def test_train_curve_is_the_engine_sweep(excel):
+    curves = excel.call("TRAIN_CURVE", *net(), row(*LRS), cell(51))
+    expected = xl_backprop.train_curves(LRS, 51)
+    assert np.shape(curves) == (51, 6)
+    np.testing.assert_array_equal(curves, expected)
+    assert curves[0] == pytest.approx([E_TOTAL] * 6, abs=1e-15)  # row 1: before any update
+    # learning rates in a column spill the same block
+    np.testing.assert_array_equal(excel.call("TRAIN_CURVE", *net(), column(*LRS), cell(51)), expected)
+
+
+def test_train_curve_small_shapes(excel):
+    one_lr = excel.call("TRAIN_CURVE", *net(), cell(0.5), cell(4))
+    assert np.shape(one_lr) == (4, 1)
+    assert excel.call("TRAIN_CURVE", *net(), cell(0.5), cell(1)) == pytest.approx(E_TOTAL, abs=1e-15)  # 1 x 1
+    with_bias = excel.call("TRAIN_CURVE", *net(), row(0.5, 1.0), cell(3), row(*MAZUR_B))
+    np.testing.assert_array_equal(with_bias, xl_backprop.train_curves([0.5, 1.0], 3, biases=MAZUR_B))
+
+
+def test_rows_columns_and_array_constants_agree(excel):
+    """A row of cells, a column of cells, and array constants ({...} in a formula, which reach
+    Python as tuples rather than ranges) all give the same result."""
+    expected = excel.call("FORWARD", *net())
+    assert excel.call("FORWARD", column(*W), column(*I), row(*T)) == expected
+    assert excel.call("FORWARD", (W,), tuple((x,) for x in I), (T,)) == expected
+
+
+def test_sigmoid_cells_and_blocks(excel):
+    assert excel.call("SIGMOID", cell(0.0)) == 0.5  # a single cell: a number in, a number back
+    assert excel.call("SIGMOID", 0.0) == 0.5
+    assert excel.call("SIGMOID", cell(1000.0)) == 1.0 and excel.call("SIGMOID", cell(-1000.0)) == 0.0
+    block = excel.call("SIGMOID", Cells([[0.0, 1.0, -2.0], [3.0, -745.0, 40.0]]))
+    assert np.shape(block) == (2, 3)
+    np.testing.assert_array_equal(block, network.sigmoid([[0.0, 1.0, -2.0], [3.0, -745.0, 40.0]]))
+    assert excel.call("SIGMOID", row(1.0, 2.0)) == pytest.approx([1 / (1 + math.exp(-1)), 1 / (1 + math.exp(-2))])
+
+
+def test_grad_check_block(excel):
+    block = excel.call("GRAD_CHECK", *net())
+    assert block[0] == ["weight", "dE/dw (backprop)", "dE/dw (numeric)", "relative error"]
+    assert [r[0] for r in block[1:]] == [f"w{k}" for k in range(1, 9)]
+    assert [r[1] for r in block[1:]] == excel.call("GRADIENTS", *net())
+    gc = analysis.grad_check(W, I, T)
+    np.testing.assert_array_equal([r[2] for r in block[1:]], gc.numeric)
+    assert max(r[3] for r in block[1:]) < 1e-6
+
+
+def test_lr_summary_block(excel):
+    block = excel.call("LR_SUMMARY", *net(), row(*LRS), cell(51))
+    assert block[0] == ["lr", "final E_total", "steps to E_total < 0.01", "only falls", "first rise"]
+    ref = analysis.lr_summary(LRS, xl_backprop.train_curves(LRS, 51), 0.01)
+    assert len(block) == 1 + len(LRS)
+    for got, s in zip(block[1:], ref, strict=True):
+        assert got == [s.lr, s.final_loss, "not reached" if s.steps_to_threshold is None else s.steps_to_threshold,
+                       s.only_falls, "never" if s.first_rise is None else s.first_rise]
+    assert block[1][2] == "not reached" and block[1][4] == "never"
+
+
+def test_lr_summary_threshold_and_skipped_optional(excel):
+    block = excel.call("LR_SUMMARY", *net(), column(0.5, 2.0), cell(51), cell(0.1))
+    assert block[0][2] == "steps to E_total < 0.1"
+    curves = xl_backprop.train_curves([0.5, 2.0], 51)
+    assert [r[2] for r in block[1:]] == [int(np.argmax(curves[:, k] < 0.1)) for k in range(2)]
+    # threshold left empty so that biases can follow: the default applies
+    skipped = excel.call("LR_SUMMARY", *net(), row(0.5), cell(51), cell(None), row(*MAZUR_B))
+    assert skipped[0][2] == "steps to E_total < 0.01"
+    assert skipped[1][1] == xl_backprop.train_curves([0.5], 51, biases=MAZUR_B)[-1, 0]
+
+
+def test_optional_biases_missing_or_empty_mean_none(excel):
+    expected = excel.call("FORWARD", *net())
+    assert excel.call("FORWARD", *net(), cell(None)) == expected  # an empty cell
+    assert excel.call("FORWARD", *net(), None) == expected  # an empty argument, FORWARD(w, i, t, )
+    assert excel.call("FORWARD", *net(), row(0, 0)) == expected
+
+
+# --- bad input: one short line naming the argument ------------------------------------------
+
+W7 = row(*W[:7])
+BAD = [
+    ("FORWARD", (W7, row(*I), row(*T)), "weights: expected 8 numbers (w1..w8), got 7"),
+    ("FORWARD", (row(*W, 0.6), row(*I), row(*T)), "weights: expected 8 numbers (w1..w8), got 9"),
+    ("GRADIENTS", (Cells([W[:4], W[4:]]), row(*I), row(*T)),
+     "weights: expected a row or a column of 8 numbers (w1..w8), got a 2 x 4 block"),
+    ("FORWARD", (row(*W), row(0.05, 0.1, 0.2), row(*T)), "inputs: expected 2 numbers (i1, i2), got 3"),
+    ("FORWARD", (row(*W), row(*I), cell(0.01)), "targets: expected 2 numbers (t1, t2), got 1"),
+    ("FORWARD", (row(*W), row(*I), row(*T), row(1, 2, 3)), "biases: expected 2 numbers (b1, b2), got 3"),
+    ("FORWARD", (row(0.15, 0.2, "abc", *W[3:]), row(*I), row(*T)), 'weights: expected a number for w3, got text "abc"'),
+    ("FORWARD", (row(*W), row(0.05, None), row(*T)), "inputs: expected a number for i2, got an empty cell"),
+    ("FORWARD", (row(*W), row(*I), row(ERRORS["#DIV/0!"], 0.99)),
+     "targets: expected a number for t1, got the error #DIV/0!"),
+    ("FORWARD", (row(True, *W[1:]), row(*I), row(*T)), "weights: expected a number for w1, got TRUE"),
+    ("FORWARD", (row(*W), row(*I), row(*T), row(0.35, "")), "biases: expected a number for b2, got an empty cell"),
+    ("GRADIENTS", (row(0.15, math.nan, *W[2:]), row(*I), row(*T)), "weights: expected a number for w2, got NaN"),
+    ("GRADIENTS", (row(*W), row(math.inf, 0.1), row(*T)), "inputs: expected a number for i1, got infinity"),
+    ("GRADIENTS", (row(*W), row(*I), row(0.01, -math.inf)), "targets: expected a number for t2, got -infinity"),
+    ("FORWARD", (row(*W), row(*I), row("a very long piece of text indeed", 0.99)),
+     'targets: expected a number for t1, got text "a very long piece..."'),
+    ("BACKPROP_STEP", (*net(), cell("fast")), 'lr: expected a number, got text "fast"'),
+    ("BACKPROP_STEP", (*net(), row(0.5, 1.0)), "lr: expected one number, got 2 cells"),
+    ("BACKPROP_STEP", (*net(), cell(None)), "lr: expected a number, got an empty cell"),
+    ("BACKPROP_STEP", (*net(), cell(ERRORS["#N/A"])), "lr: expected a number, got the error #N/A"),
+    ("BACKPROP_STEP", (*net(), math.inf), "lr: expected a number, got infinity"),
+    ("TRAIN_CURVE", (*net(), row(0.5, None), cell(51)), "lrs: expected a number in cell 2, got an empty cell"),
+    ("TRAIN_CURVE", (*net(), Cells([[0.1, 0.2], [0.5, 1.0]]), cell(51)),
+     "lrs: expected a row or a column of numbers, got a 2 x 2 block"),
+    ("TRAIN_CURVE", (*net(), row(*LRS), cell(0)), "iterations: expected a whole number >= 1, got 0"),
+    ("TRAIN_CURVE", (*net(), row(*LRS), cell(-3)), "iterations: expected a whole number >= 1, got -3"),
+    ("TRAIN_CURVE", (*net(), row(*LRS), cell(2.5)), "iterations: expected a whole number >= 1, got 2.5"),
+    ("TRAIN_CURVE", (*net(), row(*LRS), cell("ten")), 'iterations: expected a number, got text "ten"'),
+    ("TRAIN_CURVE", (*net(), row(*LRS), cell(None)), "iterations: expected a number, got an empty cell"),
+    ("TRAIN_CURVE", (*net(), row(*LRS), cell(ERRORS["#REF!"])), "iterations: expected a number, got the error #REF!"),
+    ("TRAIN_CURVE", (*net(), row(*LRS), row(50, 51)), "iterations: expected one number, got 2 cells"),
+    ("TRAIN_CURVE", (*net(), row(*LRS), cell(1_048_577)),
+     "iterations: expected at most 1,048,576 rows (a sheet's limit), got 1,048,577"),
+    ("TRAIN_CURVE", (*net(), row(*[0.5] * 16_385), cell(2)),
+     "lrs: expected at most 16,384 columns (a sheet's limit), got 16,385"),
+    ("TRAIN_CURVE", (*net(), row(*[0.5] * 10_001), cell(1_000)),
+     "iterations x lrs: expected at most 10,000,000 cells, got 1,000 x 10,001 = 10,001,000"),
+    ("TRAIN_CURVE", (*net(), row(*LRS), cell(1e20)),
+     "iterations: expected at most 1,048,576 rows (a sheet's limit), got 100,000,000,000,000,000,000"),
+    ("LR_SUMMARY", (*net(), row(*LRS), cell(0.5)), "iterations: expected a whole number >= 1, got 0.5"),
+    ("LR_SUMMARY", (*net(), row(*LRS), cell(51), cell("low")), 'threshold: expected a number, got text "low"'),
+    ("LR_SUMMARY", (*net(), row(*[0.5] * 20), cell(1_000_000)),
+     "iterations x lrs: expected at most 10,000,000 cells, got 1,000,000 x 20 = 20,000,000"),
+    ("GRAD_CHECK", (W7, row(*I), row(*T)), "weights: expected 8 numbers (w1..w8), got 7"),
+    ("SIGMOID", (Cells([[1.0, 2.0], ["a", 3.0]]),), 'x: expected a number in row 2, column 1, got text "a"'),
+    ("SIGMOID", (row(1.0, ERRORS["#VALUE!"]),), "x: expected a number in cell 2, got the error #VALUE!"),
+    ("SIGMOID", (cell(None),), "x: expected a number, got an empty cell"),
+    ("SIGMOID", (cell(False),), "x: expected a number, got FALSE"),
+]
+
+
+@pytest.mark.parametrize(("name", "args", "message"), BAD, ids=[m for _, _, m in BAD])
+def test_bad_input_is_one_line_in_the_cell(excel, name, args, message):
+    got = excel.call(name, *args)
+    assert got == message
+    assert "\n" not in got and len(got) <= 100
+
+
+@pytest.mark.parametrize("error", sorted(ERRORS))
+def test_every_excel_error_value_is_named(excel, error):
+    got = excel.call("FORWARD", row(*W), row(ERRORS[error], 0.1), row(*T))
+    assert got == f"inputs: expected a number for i1, got the error {error}"
+
+
+OVERFLOW = [
+    ("FORWARD", (row(*W), row(*I), row(1e200, 0.99)),
+     "overflow: E1 is not a finite number; try smaller weights, inputs or targets"),
+    ("BACKPROP_STEP", (row(*W), row(*I), row(1e300, 0.99), cell(1e10)),
+     "overflow: the new w5 is not a finite number; try a smaller learning rate"),
+    ("TRAIN_CURVE", (row(*W), row(*I), row(1e100, -1e100), row(0.5, 1e300), cell(3)),
+     "overflow: E_total in row 2 for lr 1e+300 is not a finite number; try a smaller learning rate"),
+    ("TRAIN_CURVE", (row(*W), row(*I), row(1e200, 0.99), row(0.5), cell(3)),
+     "overflow: E_total in row 1 for lr 0.5 is not a finite number; try smaller weights, inputs or targets"),
+    ("LR_SUMMARY", (row(*W), row(*I), row(1e100, -1e100), row(0.5, 1e300), cell(3)),
+     "overflow: E_total in row 2 for lr 1e+300 is not a finite number; try a smaller learning rate"),
+    ("GRAD_CHECK", (row(*W), row(*I), row(1e200, 0.99)),
+     "overflow: dE/dw1 (numeric) is not a finite number; try smaller weights, inputs or targets"),
+]
+
+
+@pytest.mark.parametrize(("name", "args", "message"), OVERFLOW, ids=[n for n, _, _ in OVERFLOW])
+def test_overflow_is_reported_not_blank(excel, name, args, message):
+    assert excel.call(name, *args) == message
+
+
+def test_a_bug_is_still_one_line(excel, monkeypatch):
+    def broken(*args):
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr(excel.module, "forward", broken)
+    assert excel.call("FORWARD", *net()) == "FORWARD: internal error, please report it (RuntimeError: boom)"
+
+
+# --- anything a cell can hold: an answer, never an exception ----------------------------------
+
+excel_cell = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False, width=64),
+    st.floats(min_value=-5, max_value=5),
+    st.integers(-10, 10),
+    st.none(),
+    st.booleans(),
+    st.text(max_size=5),
+    st.sampled_from(sorted(ERRORS.values())),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(excel_cell, min_size=1, max_size=10), st.lists(excel_cell, min_size=1, max_size=3),
+       st.lists(excel_cell, min_size=1, max_size=3), st.lists(excel_cell, min_size=1, max_size=3),
+       st.sampled_from([1, 2, 5, 0, 2.5, None, "x"]))
+def test_any_cells_give_numbers_or_one_line(excel, w, i, t, lrs, iterations):
+    for name, args in [("FORWARD", (row(*w), row(*i), column(*t))),
+                       ("BACKPROP_STEP", (row(*w), row(*i), row(*t), cell(lrs[0]))),
+                       ("TRAIN_CURVE", (row(*w), row(*i), row(*t), row(*lrs), cell(iterations))),
+                       ("LR_SUMMARY", (row(*w), row(*i), row(*t), column(*lrs), cell(iterations)))]:
+        got = excel.call(name, *args)
+        if isinstance(got, str):
+            assert got.split(":")[0] in {"weights", "inputs", "targets", "lr", "lrs", "iterations", "overflow"}, got
+            assert "\n" not in got and len(got) <= 100, got
+        else:
+            numbers = [x for r in np.atleast_2d(np.array(got, dtype=object)) for x in r
+                       if not isinstance(x, (str, bool))]
+            assert all(math.isfinite(x) for x in numbers)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.floats(-5, 5), min_size=8, max_size=8), st.lists(st.floats(-2, 2), min_size=2, max_size=2),
+       st.lists(st.floats(0, 1), min_size=2, max_size=2), st.floats(0.01, 3))
+def test_random_networks_match_the_engine(excel, w, i, t, lr):
+    assert excel.call("FORWARD", row(*w), column(*i), row(*t)) == pytest.approx(
+        [float(x) for x in network.forward(w, i, t)], rel=1e-12, abs=1e-15)
+    new_w, _ = network.step(w, i, t, lr)
+    assert excel.call("BACKPROP_STEP", column(*w), row(*i), row(*t), cell(lr)) == pytest.approx(
+        list(new_w), rel=1e-12, abs=1e-15)
+
