@@ -354,7 +354,7 @@ def lr_formulas() -> list[tuple[str, str, str]]:
     c_r, c_c = L.rowcol(L.LIVE_CURVE_TOP_LEFT)
     return [
         (L.LIVE_SUMMARY_TOP_LEFT, L.a1(s_r + k, s_c + 4),
-         f"=LR_SUMMARY(in_weights,in_inputs,in_targets,{live_lrs()},in_iterations,in_biases,in_threshold)"),
+         f"=LR_SUMMARY(in_weights,in_inputs,in_targets,{live_lrs()},in_iterations,in_threshold,in_biases)"),
         (L.LIVE_CURVE_TOP_LEFT, L.a1(c_r + network.DEFAULT_ITERATIONS - 1, c_c + k - 1),
          f"=TRAIN_CURVE(in_weights,in_inputs,in_targets,{live_lrs()},in_iterations,in_biases)"),
     ]

@@ -1,0 +1,440 @@
+"""The committed workbook_template.xlsm, read back as a package: parts, VBA, ribbon, names,
+formulas, layout; and its builder. LibreOffice's recalculation is in test_template_libreoffice.py.
+
+References are independent of the builder: xlwings' own files, the UDF module's real
+signatures, the OOXML and customUI namespaces, pyOpenVBA's and oletools' readers.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import math
+import re
+import zipfile
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+import xlwings
+from xlsxwriter.utility import xl_cell_to_rowcol
+
+from xl_backprop import macros, udfs
+from xl_backprop.workbook import build, layout
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = ROOT / "workbook_template.xlsm"
+NS = {
+    "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
+    "ui": "http://schemas.microsoft.com/office/2009/07/customui",
+}
+UDF_NAMES = ("SIGMOID", "FORWARD", "GRADIENTS", "BACKPROP_STEP", "TRAIN_CURVE", "GRAD_CHECK", "LR_SUMMARY")
+RIBBON_MODULE = "BackpropRibbon"
+
+
+# --- reading a package, independent of the builder ---------------------------------------------
+def sheet_parts(path: Path) -> dict[str, str]:
+    """Sheet name -> its part name, through workbook.xml and its relationships."""
+    with zipfile.ZipFile(path) as z:
+        wb = ElementTree.fromstring(z.read("xl/workbook.xml"))
+        rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+    targets = {r.get("Id"): r.get("Target") for r in rels.findall("rel:Relationship", NS)}
+    out = {}
+    for s in wb.find("m:sheets", NS):
+        target = targets[s.get(f"{{{NS['r']}}}id")]
+        out[s.get("name")] = target.lstrip("/") if target.startswith("/") else "xl/" + target
+    return out
+
+
+def cells(path: Path, sheet: str) -> dict[str, ElementTree.Element]:
+    """A1 -> <c> element of every cell the sheet part holds."""
+    with zipfile.ZipFile(path) as z:
+        root = ElementTree.fromstring(z.read(sheet_parts(path)[sheet]))
+    return {c.get("r"): c for c in root.iter(f"{{{NS['m']}}}c")}
+
+
+def formulas(path: Path, sheet: str) -> dict[str, str]:
+    """A1 -> formula text (no leading '=') of every formula cell of a sheet."""
+    out = {}
+    for ref, c in cells(path, sheet).items():
+        f = c.find("m:f", NS)
+        if f is not None and f.text:
+            out[ref] = f.text
+    return out
+
+
+def defined_names(path: Path) -> dict[str, str]:
+    with zipfile.ZipFile(path) as z:
+        wb = ElementTree.fromstring(z.read("xl/workbook.xml"))
+    return {d.get("name"): d.text for d in wb.iter(f"{{{NS['m']}}}definedName")}
+
+
+def vba_modules(path: Path) -> dict[str, str]:
+    from pyopenvba import ExcelFile
+
+    with ExcelFile(path) as f:
+        return f.vba_modules()
+
+
+def calls(formula: str):
+    """Every function call in a formula, as pyOpenVBA's formula parser reads it."""
+    from pyopenvba.formula import parse
+
+    def walk(node):
+        if type(node).__name__ == "Call":
+            yield node
+        for value in vars(node).values() if hasattr(node, "__dict__") else ():
+            for child in value if isinstance(value, list) else [value]:
+                if hasattr(child, "__dict__") or type(child).__name__ == "Call":
+                    yield from walk(child)
+
+    node = parse("=" + formula)
+    return list(walk(node))
+
+
+@pytest.fixture(scope="module")
+def template() -> Path:
+    assert TEMPLATE.is_file(), "workbook_template.xlsm is missing: run `make template`"
+    return TEMPLATE
+
+
+@pytest.fixture(scope="module")
+def modules(template):
+    return vba_modules(template)
+
+
+# --- the committed file is the builder's output ------------------------------------------------
+def test_committed_template_equals_a_fresh_build(template, tmp_path):
+    fresh = build.build_template(tmp_path / "fresh.xlsm")
+    with zipfile.ZipFile(template) as a, zipfile.ZipFile(fresh) as b:
+        assert a.namelist() == b.namelist()
+        for name in a.namelist():
+            assert a.read(name) == b.read(name), f"{name} differs: rebuild with `make template`"
+
+
+def test_build_is_deterministic_and_leaves_no_temporary_files(tmp_path):
+    one = build.build_template(tmp_path / "one.xlsm").read_bytes()
+    two = build.build_template(tmp_path / "two.xlsm").read_bytes()
+    assert one == two
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one.xlsm", "two.xlsm"]
+
+
+def test_build_rejects_bad_out_with_one_line(tmp_path):
+    with pytest.raises(ValueError, match=r"^out: expected a \.xlsm path"):
+        build.build_template(tmp_path / "book.xlsx")
+    with pytest.raises(ValueError, match=r"^out: expected an existing folder"):
+        build.build_template(tmp_path / "missing" / "book.xlsm")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_main_refuses_to_replace_without_force(tmp_path, capsys):
+    out = tmp_path / "mine.xlsm"
+    out.write_bytes(b"a user's file")
+    assert build.main(["--out", str(out)]) == 2
+    assert "--out" in capsys.readouterr().err
+    assert out.read_bytes() == b"a user's file"
+    assert build.main(["--out", str(out), "--force"]) == 0
+    assert zipfile.is_zipfile(out)
+
+
+# --- package -------------------------------------------------------------------------------------
+def test_package_is_macro_enabled_and_pyopenvba_finds_no_issues(template):
+    from pyopenvba import check_file
+
+    report = check_file(template)
+    assert report.complete and report.issues == ()
+    with zipfile.ZipFile(template) as z:
+        types = z.read("[Content_Types].xml").decode()
+    assert 'PartName="/xl/workbook.xml" ContentType="application/vnd.ms-excel.sheet.macroEnabled.main+xml"' in types
+    assert 'ContentType="application/vnd.ms-office.vbaProject"' in types
+
+
+def test_openpyxl_loads_it_with_the_sheets_in_order(template):
+    import openpyxl
+
+    wb = openpyxl.load_workbook(template, keep_vba=True)
+    assert wb.sheetnames == ["Backprop", "UDFs", "Learning rates", "About", "xlwings.conf"]
+    assert list(layout.SHEETS) == wb.sheetnames
+
+
+def test_fixed_document_properties(template):
+    with zipfile.ZipFile(template) as z:
+        core = z.read("docProps/core.xml").decode()
+    assert "<dcterms:created xsi:type=\"dcterms:W3CDTF\">2026-01-01T00:00:00Z</dcterms:created>" in core
+
+
+# --- VBA -----------------------------------------------------------------------------------------
+def test_vba_holds_the_three_modules_read_back_by_pyopenvba_and_olevba(template, modules):
+    from oletools.olevba import VBA_Parser
+
+    assert {"xlwings", "xlwings_udfs", RIBBON_MODULE} <= set(modules)
+    parser = VBA_Parser(str(template))
+    try:
+        found = {stream.split("/")[-1]: code for _, stream, _, code in parser.extract_macros()}
+    finally:
+        parser.close()
+    assert {"xlwings", "xlwings_udfs", RIBBON_MODULE} <= set(found)
+    assert 'RunPython "import xl_backprop.macros as m; m.train_learning_rates()"' in found[RIBBON_MODULE]
+
+
+def test_xlwings_module_is_the_installed_one_unmodified_and_same_version(modules):
+    installed = (Path(xlwings.__file__).parent / "xlwings.bas").read_bytes().decode("cp1252")
+    assert modules["xlwings"] == installed.replace("\r\n", "\n").replace("\n", "\r\n")
+    version = re.search(r"^'Version: (\S+)", modules["xlwings"], re.M).group(1)
+    assert version == xlwings.__version__ == "0.37.8"
+
+
+def test_udf_wrapper_module_is_the_repository_file(modules):
+    text = (ROOT / "xl_backprop/workbook/vba/xl_backprop_udfs.bas").read_bytes().decode("cp1252")
+    assert modules["xlwings_udfs"].replace("\r\n", "\n") == text.replace("\r\n", "\n")
+    declared = set(re.findall(r"^Function (\w+)\(", modules["xlwings_udfs"], re.M))
+    assert declared == set(UDF_NAMES)
+
+
+def test_no_code_runs_when_the_workbook_opens(modules):
+    for name, src in modules.items():
+        assert not re.search(r"^\s*(Public |Private )?Sub (Auto_Open|Workbook_Open|Workbook_Activate)\b",
+                             src, re.M | re.I), name
+
+
+def test_ribbon_module_parses_and_each_sub_runs_a_macro(modules):
+    from pyopenvba.interpreter import parse_module
+
+    mod = parse_module(modules[RIBBON_MODULE], name=RIBBON_MODULE)
+    subs = {p.name: p for p in mod.procedures}
+    assert set(subs) == {"TrainLearningRates", "DrawNetwork", "ResetDefaults", "ReimportFunctions"}
+    commands = {}
+    for name, proc in subs.items():
+        assert proc.kind == "sub" and proc.scope == "public"
+        assert [(p.name, p.declared, p.by_val) for p in proc.params] == [("control", "IRibbonControl", False)]
+        (stmt,) = proc.body
+        commands[name] = (stmt.callee.name, [a.value.value for a in stmt.args])
+    assert commands["ReimportFunctions"] == ("ImportPythonUDFs", [])
+    expected = {"TrainLearningRates": "train_learning_rates", "DrawNetwork": "draw_network", "ResetDefaults": "reset"}
+    for name, function in expected.items():
+        callee, (command,) = commands[name]
+        assert callee == "RunPython"
+        assert command == f"import xl_backprop.macros as m; m.{function}()"
+        tree = ast.parse(command)  # the command is Python, and names a real macro taking no arguments
+        assert [type(n).__name__ for n in tree.body] == ["Import", "Expr"]
+        target = getattr(macros, function)
+        assert callable(target)
+        assert all(p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+                   for p in inspect.signature(target).parameters.values())
+
+
+def test_xlwings_module_defines_what_the_ribbon_module_calls(modules):
+    src = modules["xlwings"]
+    assert re.search(r"^Public Function RunPython\(PythonCommand As String\)", src, re.M)
+    assert re.search(r"^Sub ImportPythonUDFs\(\)", src, re.M)
+
+
+# --- ribbon --------------------------------------------------------------------------------------
+def test_ribbon_part_is_well_formed_linked_and_calls_ribbon_subs(template, modules):
+    from pyopenvba.interpreter import parse_module
+
+    with zipfile.ZipFile(template) as z:
+        rels = ElementTree.fromstring(z.read("_rels/.rels"))
+        ui_rels = [r for r in rels.findall("rel:Relationship", NS)
+                   if r.get("Type") == "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"]
+        assert len(ui_rels) == 1
+        target = ui_rels[0].get("Target").lstrip("/")
+        assert target == "customUI/customUI14.xml"
+        ids = [r.get("Id") for r in rels.findall("rel:Relationship", NS)]
+        assert len(ids) == len(set(ids))
+        root = ElementTree.fromstring(z.read(target))
+    assert root.tag == f"{{{NS['ui']}}}customUI"
+    tabs = root.findall("ui:ribbon/ui:tabs/ui:tab", NS)
+    assert [t.get("label") for t in tabs] == ["Backprop"]
+    buttons = list(root.iter(f"{{{NS['ui']}}}button"))
+    labels = {b.get("label") for b in buttons}
+    assert {"Train learning rates", "Draw network", "Reset to defaults", "Re-import functions"} <= labels
+    for b in buttons:
+        assert b.get("screentip") and len(b.get("supertip", "")) > 40, b.get("id")
+    subs = {p.name: p for p in parse_module(modules[RIBBON_MODULE], name=RIBBON_MODULE).procedures}
+    for b in buttons:
+        proc = subs[b.get("onAction")]
+        assert proc.kind == "sub" and [p.declared for p in proc.params] == ["IRibbonControl"]
+    ids = [el.get("id") for el in root.iter() if el.get("id")]
+    assert len(ids) == len(set(ids))
+
+
+# --- names and formulas --------------------------------------------------------------------------
+_NAME = re.compile(r"^[A-Za-z_\\][A-Za-z0-9_.]*$")
+
+
+def _is_cell_reference(name: str) -> bool:
+    """Would Excel read this as a cell (A1 or R1C1), so that it cannot be a name?"""
+    m = re.fullmatch(r"([A-Za-z]{1,3})(\d+)", name)
+    if m:
+        col = 0
+        for ch in m.group(1).upper():
+            col = col * 26 + ord(ch) - 64
+        return col <= 16384 and 1 <= int(m.group(2)) <= 1048576
+    return bool(re.fullmatch(r"[Rr]\d*[Cc]\d*|[RrCc]", name))
+
+
+def test_every_defined_name_is_valid_and_points_inside_the_workbook(template):
+    names = defined_names(template)
+    sheets = set(sheet_parts(template))
+    assert {i.name for i in layout.INPUTS} == set(names)
+    for name, target in names.items():
+        assert _NAME.match(name) and not _is_cell_reference(name), name
+        m = re.fullmatch(r"(?:'([^']+)'|([^'!]+))!\$([A-Z]+)\$(\d+)(?::\$([A-Z]+)\$(\d+))?", target)
+        assert m, (name, target)
+        assert (m.group(1) or m.group(2)) in sheets
+        for col, row in ((m.group(3), m.group(4)), (m.group(5), m.group(6))):
+            if col:
+                r, c = xl_cell_to_rowcol(f"{col}{row}")
+                assert r < layout.MAX_ROWS and c < layout.MAX_COLS
+
+
+@pytest.mark.parametrize("candidate,is_cell", [("W1", True), ("in_w1", False), ("XFD1048576", True),
+                                                ("XFE1", False), ("R1C1", True), ("lr", False)])
+def test_cell_reference_reference(candidate, is_cell):
+    assert _is_cell_reference(candidate) is is_cell
+
+
+def test_input_cells_hold_numbers_with_the_engine_defaults(template):
+    from xl_backprop import network
+
+    expected = {
+        "in_i1": network.DEFAULT_INPUTS[0], "in_i2": network.DEFAULT_INPUTS[1],
+        "in_t1": network.DEFAULT_TARGETS[0], "in_t2": network.DEFAULT_TARGETS[1],
+        **{f"in_w{k + 1}": w for k, w in enumerate(network.DEFAULT_WEIGHTS)},
+        "in_b1": 0.0, "in_b2": 0.0, "in_lr": 0.5, "in_show_step": 0.0,
+        "in_iterations": float(network.DEFAULT_ITERATIONS), "in_threshold": 0.01,
+    }
+    names = defined_names(template)
+    for name, value in expected.items():
+        sheet, ref = names[name].rsplit("!", 1)
+        c = cells(template, sheet.strip("'"))[ref.replace("$", "")]
+        assert c.get("t") in (None, "n") and c.find("m:f", NS) is None, name  # a number, not text
+        assert float(c.find("m:v", NS).text) == value, name
+    lr_cells = cells(template, "Learning rates")
+    lrs = [float(lr_cells[f"{col}5"].find("m:v", NS).text) for col in "BCDEFG"]
+    assert lrs == list(network.DEFAULT_LRS)
+    assert all(lr_cells[f"{col}5"].find("m:v", NS) is None for col in "HIJK")
+
+
+def _udf_parameters():
+    out = {}
+    for name in UDF_NAMES:
+        params = inspect.signature(getattr(udfs, name)).parameters.values()
+        out[name] = ([p.name for p in params], sum(p.default is p.empty for p in params))
+    return out
+
+
+def test_every_udf_formula_names_a_udf_with_legal_arguments(template):
+    params = _udf_parameters()
+    # which named input belongs to which UDF parameter
+    role = {"in_weights": "weights", "in_inputs": "inputs", "in_targets": "targets", "in_biases": "biases",
+            "in_lr": "lr", "in_iterations": "iterations", "in_threshold": "threshold"}
+    seen = set()
+    for sheet in layout.SHEETS:
+        for ref, text in formulas(template, sheet).items():
+            for call in calls(text):
+                if call.name.upper() not in params:
+                    continue
+                names, required = params[call.name.upper()]
+                seen.add(call.name.upper())
+                assert required <= len(call.args) <= len(names), (sheet, ref, text)
+                for param, arg in zip(names, call.args, strict=False):
+                    if type(arg).__name__ == "NameNode" and arg.name in role:
+                        assert role[arg.name] == param, (sheet, ref, text)
+                    if param == "lrs":
+                        assert "in_lrs" in text
+    assert seen == set(UDF_NAMES) - {"SIGMOID"}
+
+
+def test_udf_sheet_chains_one_block_call_per_row(template):
+    f = formulas(template, "UDFs")
+    c = cells(template, "UDFs")
+    first = 6  # sheet row of step 0
+    assert f[f"B{first}"] == "TRANSPOSE(in_weights)"
+    for step in range(1, layout.BACKPROP_STEPS):
+        r = first + step
+        assert f[f"B{r}"] == f"BACKPROP_STEP(B{r - 1}:I{r - 1},in_inputs,in_targets,in_lr,in_biases)"
+        assert c[f"B{r}"].find("m:f", NS).get("ref") == f"B{r}:I{r}"  # one call spills the row
+        assert f[f"J{r}"] == f"FORWARD(B{r}:I{r},in_inputs,in_targets,in_biases)"
+        assert f[f"U{r}"] == f"GRADIENTS(B{r}:I{r},in_inputs,in_targets,in_biases)"
+        assert "C" + str(r) not in f  # spilled, not a formula per cell
+        assert f[f"AC{r}"] == f"T{r}-Backprop!AA{r + 19}"
+
+
+def test_learning_rates_sheet_spills_train_curve_and_passes_only_the_filled_list(template):
+    f = formulas(template, "Learning rates")
+    curve = f[layout.LIVE_CURVE_TOP_LEFT]
+    assert curve.startswith("TRAIN_CURVE(") and "OFFSET(in_lrs,0,0,1,COUNTA(in_lrs))" in curve
+    assert f[layout.LIVE_SUMMARY_TOP_LEFT].startswith("LR_SUMMARY(")
+    c = cells(template, "Learning rates")[layout.LIVE_CURVE_TOP_LEFT]
+    assert c.get("cm") == "1"  # a dynamic array (Excel's metadata), not a legacy CSE block
+    with zipfile.ZipFile(template) as z:
+        assert "xl/metadata.xml" in z.namelist()
+
+
+def test_xlwings_conf_sheet(template):
+    import openpyxl
+
+    ws = openpyxl.load_workbook(template)["xlwings.conf"]
+    rows = [tuple(c.value for c in row) for row in ws.iter_rows()]
+    assert rows == [("UDF Modules", "xl_backprop.udfs")]
+    assert udfs.__name__ == "xl_backprop.udfs"
+
+
+def test_charts_follow_the_sheet_cells(template):
+    with zipfile.ZipFile(template) as z:
+        charts = {n: z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")}
+    refs = {n: re.findall(r"<c:f>([^<]+)</c:f>", x) for n, x in charts.items()}
+    backprop = [r for r in refs.values() if "Backprop!$AA$25:$AA$124" in r]
+    assert len(backprop) == 1
+    live = [r for r in refs.values() if any(x.startswith("'Learning rates'!") for x in r)]
+    assert len(live) == 1
+    values = [x for x in live[0] if re.fullmatch(r"'Learning rates'!\$[B-G]\$23:\$[B-G]\$73", x)]
+    assert len(values) == 6  # one series per default learning rate, over the TRAIN_CURVE cells
+
+
+# --- layout --------------------------------------------------------------------------------------
+def _written(template, sheet) -> set[tuple[int, int]]:
+    out = set()
+    for ref, c in cells(template, sheet).items():
+        if c.find("m:v", NS) is not None or c.find("m:f", NS) is not None or c.find("m:is", NS) is not None:
+            out.add(xl_cell_to_rowcol(ref))
+    return out
+
+
+def test_macro_areas_overlap_nothing_the_template_writes(template):
+    written = _written(template, layout.SHEET_LRS)
+    for block in layout.BLOCKS:
+        r0, c0 = xl_cell_to_rowcol(block.top_left)
+        inside = {(r, c) for r, c in written
+                  if r0 <= r < r0 + block.max_rows and c0 <= c < c0 + block.max_cols}
+        assert not inside, block
+    # a picture/chart covers at most width/64 columns and height/20 rows at the default sizes
+    for anchor in layout.ANCHORS:
+        if anchor in (layout.BACKPROP_CHART, layout.LIVE_CHART):
+            continue  # the template's own charts
+        r0, c0 = xl_cell_to_rowcol(anchor.cell)
+        cover = {(r, c) for r, c in _written(template, anchor.sheet)
+                 if r0 <= r < r0 + math.ceil(anchor.height / 20) and c0 <= c < c0 + math.ceil(anchor.width / 64)}
+        assert not cover, anchor
+    # and the macro blocks never hold an input
+    for inp in layout.INPUTS:
+        for block in layout.BLOCKS:
+            if inp.sheet == block.sheet:
+                assert not block.contains(inp.cell), (inp.name, block)
+    # nor do the blocks overlap each other
+    a, b = layout.MACRO_LOSS, layout.MACRO_SUMMARY
+    assert xl_cell_to_rowcol(a.bottom_right)[1] < xl_cell_to_rowcol(b.top_left)[1]
+
+
+def test_layout_helpers():
+    assert layout.rowcol("B4") == (3, 1) and layout.a1(3, 1) == "B4"
+    assert layout.ref("Learning rates", "B5", "K5") == "'Learning rates'!$B$5:$K$5"
+    assert layout.IN_W5.ref == "Backprop!$B$12"
+    assert layout.backprop_cell("E_total", 0) == "AA25"
+    assert layout.backprop_cell("dE/dw8", 99) == "AI124"
+    with pytest.raises(ValueError, match="step: expected 0..99"):
+        layout.backprop_cell("w1", 100)
