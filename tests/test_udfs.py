@@ -184,6 +184,7 @@ def test_lr_summary_threshold_and_skipped_optional(excel):
 def test_optional_biases_missing_or_empty_mean_none(excel):
     expected = excel.call("FORWARD", *net())
     assert excel.call("FORWARD", *net(), cell(None)) == expected  # an empty cell
+    assert excel.call("FORWARD", *net(), row(None, None)) == expected  # the biases cells cleared
     assert excel.call("FORWARD", *net(), None) == expected  # an empty argument, FORWARD(w, i, t, )
     assert excel.call("FORWARD", *net(), row(0, 0)) == expected
 

@@ -55,10 +55,13 @@ DOC_WEIGHTS = ("The 8 weights w1..w8, a row or a column of 8 cells: w1..w4 feed 
 DOC_INPUTS = "The 2 inputs i1, i2 (2 cells). Course example: 0.05, 0.1"
 DOC_TARGETS = "The 2 targets t1, t2 that the outputs should reach (2 cells). Course example: 0.01, 0.99"
 DOC_BIASES = ("Optional: the 2 biases b1 (hidden layer) and b2 (output layer), never trained. "
-              "Leave out for none. Mazur's example: 0.35, 0.6")
+              "Leave out, or leave the cells empty, for none. Mazur's example: 0.35, 0.6")
 DOC_LRS = "The learning rates to compare, a row or a column of cells, e.g. 0.1, 0.2, 0.5, 0.8, 1, 2"
 DOC_ITERATIONS = ("How many E_total values per learning rate: a whole number >= 1, the first before any "
                   "update (the course uses 51: the start and 50 updates)")
+
+
+_PLAIN_NUMBERS = frozenset({float, int, np.float64, np.int64})
 
 
 class BadInput(ValueError):
@@ -132,6 +135,8 @@ def numbers_of(value, name: str, labels: tuple[str, ...] | None = None, *, vecto
     except BadInput as e:
         raise BadInput(f"{name}: {e}") from None
     rows, cols = a.shape
+    if a.size == 0:
+        raise BadInput(f"{name}: expected at least one number, got none")
     if labels is not None and len(labels) == 1:
         if a.size != 1:
             raise BadInput(f"{name}: expected one number, got {a.size} cells")
@@ -142,6 +147,10 @@ def numbers_of(value, name: str, labels: tuple[str, ...] | None = None, *, vecto
             raise BadInput(f"{name}: expected a row or a column of {legend}, got a {rows} x {cols} block")
         if labels is not None and a.size != len(labels):
             raise BadInput(f"{name}: expected {legend}, got {a.size}")
+    if all(type(v) in _PLAIN_NUMBERS for v in a.flat):  # the usual case, fast: only finiteness to check
+        out = a.astype(float)
+        if np.isfinite(out).all():
+            return out.ravel() if vector else out
     out = np.empty(a.shape)
     for (r, c), v in np.ndenumerate(a):
         problem = _describe(v)
@@ -158,11 +167,10 @@ def numbers_of(value, name: str, labels: tuple[str, ...] | None = None, *, vecto
 
 def _is_omitted(value) -> bool:
     """An optional argument left out: VBA's Missing (xlwings passes the Python default, None),
-    an empty argument, or a single empty cell."""
+    an empty argument, or cells that are all empty. Partly filled cells are checked as usual."""
     if value is None:
         return True
-    a = np.asarray(value, dtype=object)
-    return a.size == 1 and a.reshape(-1)[0] in (None, "")
+    return all(v is None or (isinstance(v, str) and v == "") for v in np.asarray(value, dtype=object).ravel())
 
 
 def optional_numbers(value, name: str, labels: tuple[str, ...], default) -> np.ndarray:
