@@ -1,0 +1,196 @@
+"""A real spreadsheet application recalculates the template: LibreOffice (headless, every
+formula recalculated on load) against the engine, on the committed file and on edited copies.
+
+Copies are edited in the sheet XML itself (one cell's value), so nothing else in the package
+changes. Each LibreOffice run is shared by the tests of one module-scoped fixture.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import zipfile
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import numpy as np
+import pytest
+
+from xl_backprop import network
+from xl_backprop.workbook import layout
+
+from . import libreoffice
+from .test_template import TEMPLATE, sheet_parts
+
+STEPS = layout.BACKPROP_STEPS
+HEADER_ROW = layout.BACKPROP_HEADER_ROW + 1  # sheet row of the column headers
+FIRST_ROW = layout.BACKPROP_FIRST_ROW + 1  # sheet row of step 0
+
+
+def engine_table(weights, inputs, targets, lr, biases=(0.0, 0.0)) -> dict[str, np.ndarray]:
+    """Every column of the Backprop table, from the engine: train(record=True) for the weights
+    of every step, forward and gradients of those weights."""
+    res = network.train([lr], STEPS, weights=weights, inputs=inputs, targets=targets, biases=biases,
+                        record=True)
+    w = res.weights[:, 0, :]
+    fwd = network.forward(w, inputs, targets, biases)
+    g = network.gradients(w, inputs, targets, biases)
+    cols = {"step": np.arange(STEPS, dtype=float)}
+    for name, value in (("t1", targets[0]), ("t2", targets[1]), ("i1", inputs[0]), ("i2", inputs[1]),
+                        ("b1", biases[0]), ("b2", biases[1]), ("lr", lr)):
+        cols[name] = np.full(STEPS, float(value))
+    cols.update({f"w{k + 1}": w[:, k] for k in range(8)})
+    cols.update({name: getattr(fwd, name) for name in network.Forward._fields})
+    cols.update({f"dE/dw{k + 1}": g[:, k] for k in range(8)})
+    np.testing.assert_allclose(cols["E_total"], res.loss[:, 0], rtol=0, atol=1e-15)
+    return cols
+
+
+def sheet_table(ws) -> dict[str, list]:
+    """The Backprop table as LibreOffice computed it, by the headers in the sheet."""
+    headers = [c.value for c in ws[HEADER_ROW]][: len(layout.BACKPROP_COLUMNS)]
+    assert tuple(headers) == layout.BACKPROP_COLUMNS
+    out: dict[str, list] = {h: [] for h in headers}
+    for row in ws.iter_rows(min_row=FIRST_ROW, max_row=FIRST_ROW + STEPS - 1,
+                            max_col=len(headers), values_only=True):
+        for h, v in zip(headers, row, strict=True):
+            out[h].append(v)
+    return out
+
+
+def assert_table_equals_engine(ws, expected: dict[str, np.ndarray]) -> None:
+    got = sheet_table(ws)
+    for name in layout.BACKPROP_COLUMNS:
+        values = got[name]
+        assert all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values), (name, values[:3])
+        np.testing.assert_allclose(np.array(values, dtype=float), expected[name], rtol=0, atol=1e-12,
+                                   err_msg=name)
+
+
+def edited_copy(src: Path, dst: Path, sheet: str, edits: dict[str, float | str | None]) -> Path:
+    """A copy of ``src`` with cells of ``sheet`` changed in its XML: a number, a text, or
+    None for an empty cell. Every other part is copied byte for byte."""
+    part = sheet_parts(src)[sheet]
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == part:
+                text = data.decode("utf-8")
+                for cell, value in edits.items():
+                    pattern = re.compile(rf'<c r="{cell}"( s="\d+")?[^>]*?(/>|>.*?</c>)')
+                    m = pattern.search(text)
+                    assert m, cell
+                    style = m.group(1) or ""
+                    if value is None:
+                        new = f'<c r="{cell}"{style}/>'
+                    elif isinstance(value, str):
+                        new = f'<c r="{cell}"{style} t="inlineStr"><is><t>{escape(value)}</t></is></c>'
+                    else:
+                        new = f'<c r="{cell}"{style}><v>{value!r}</v></c>'
+                    text = text[:m.start()] + new + text[m.end():]
+                data = text.encode("utf-8")
+            zout.writestr(info, data)
+    return dst
+
+
+@pytest.fixture(scope="module")
+def recalculated(tmp_path_factory):
+    """The committed template as LibreOffice recalculates it (values only)."""
+    tmp = tmp_path_factory.mktemp("lo-template")
+    book = tmp / "template.xlsm"
+    shutil.copyfile(TEMPLATE, book)
+    return libreoffice.recalculated_values(book, tmp)
+
+
+# --- the template as it ships ----------------------------------------------------------------
+def test_libreoffice_opens_the_template_and_its_numbers_equal_the_engine(recalculated):
+    expected = engine_table(network.DEFAULT_WEIGHTS, network.DEFAULT_INPUTS, network.DEFAULT_TARGETS, 0.5)
+    assert_table_equals_engine(recalculated["Backprop"], expected)
+    ws = recalculated["Backprop"]
+    # the published starting point of DESIGN.md, straight from the sheet
+    assert ws["AA25"].value == pytest.approx(0.24251985734837728, abs=1e-15)
+    assert ws["AF25"].value == pytest.approx(0.07215707291213626, abs=1e-15)
+    assert recalculated.sheetnames == list(layout.SHEETS)
+
+
+def test_network_diagram_shows_the_table_at_the_chosen_step(recalculated):
+    ws = recalculated["Backprop"]
+    w = network.DEFAULT_WEIGHTS
+    fwd = network.forward(w)
+    # cell-drawn diagram: node and edge label cells (see sheets._diagram)
+    assert ws["E3"].value == 0
+    assert (ws["E5"].value, ws["E9"].value) == (0.05, 0.1)
+    assert ws["H5"].value == pytest.approx(fwd.a_h1, abs=1e-12)
+    assert ws["K9"].value == pytest.approx(fwd.a_o2, abs=1e-12)
+    labels = {"F5": w[0], "F9": w[3], "E6": w[2], "E8": w[1], "I5": w[4], "I9": w[7], "H6": w[6], "H8": w[5]}
+    for cell, value in labels.items():
+        assert ws[cell].value == pytest.approx(value, abs=1e-15), cell
+    assert ws["E11"].value == pytest.approx(fwd.E_total, abs=1e-12)
+
+
+def test_udf_cells_are_errors_outside_excel_not_a_broken_book(recalculated):
+    ws = recalculated["UDFs"]
+    assert ws["B6"].value == pytest.approx(0.15)  # TRANSPOSE(in_weights) is native
+    assert isinstance(ws["J6"].value, str) and ws["J6"].value.startswith("#")  # FORWARD: no Python here
+
+
+# --- edited copies ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def edited(tmp_path_factory):
+    """A copy with a weight, an input, a bias, the learning rate and the diagram's step changed."""
+    tmp = tmp_path_factory.mktemp("lo-edited")
+    book = edited_copy(TEMPLATE, tmp / "edited.xlsm", "Backprop",
+                       {"B12": 0.7, "B4": 0.3, "B16": 0.35, "B18": 0.8, "B19": 10.0})
+    return libreoffice.recalculated_values(book, tmp)
+
+
+def test_changing_inputs_changes_the_sheet_as_the_engine_predicts(edited):
+    weights = list(network.DEFAULT_WEIGHTS)
+    weights[4] = 0.7
+    inputs = (0.3, network.DEFAULT_INPUTS[1])
+    expected = engine_table(weights, inputs, network.DEFAULT_TARGETS, 0.8, biases=(0.35, 0.0))
+    ws = edited["Backprop"]
+    assert_table_equals_engine(ws, expected)
+    assert ws["E3"].value == 10
+    assert ws["F5"].value == pytest.approx(expected["w1"][10], abs=1e-12)
+    assert ws["I5"].value == pytest.approx(expected["w5"][10], abs=1e-12)
+    assert ws["E11"].value == pytest.approx(expected["E_total"][10], abs=1e-12)
+
+
+@pytest.fixture(scope="module")
+def bad(tmp_path_factory):
+    """A copy with text in w3 and an empty learning rate."""
+    tmp = tmp_path_factory.mktemp("lo-bad")
+    book = edited_copy(TEMPLATE, tmp / "bad.xlsm", "Backprop", {"B10": "abc", "B18": None})
+    return libreoffice.recalculated_values(book, tmp)
+
+
+def test_bad_input_gives_errors_in_dependent_cells_only(bad):
+    ws = bad["Backprop"]
+    col = {name: layout.backprop_cell(name, 0)[:-2] for name in layout.BACKPROP_COLUMNS}
+    is_error = lambda v: isinstance(v, str) and v.startswith("#")  # noqa: E731
+    r = FIRST_ROW
+    # w3 is text: w3, h2 and everything downstream of h2 are errors at step 0 ...
+    for name in ("w3", "h2", "a_h2", "o1", "E_total", "dE/dw1", "dE/dw8"):
+        assert is_error(ws[f"{col[name]}{r}"].value), name
+    # ... but what does not depend on w3 is still a number
+    fwd = network.forward(network.DEFAULT_WEIGHTS)
+    assert ws[f"{col['h1']}{r}"].value == pytest.approx(fwd.h1, abs=1e-15)
+    assert ws[f"{col['a_h1']}{r}"].value == pytest.approx(fwd.a_h1, abs=1e-15)
+    # the learning rate is empty: no step can be taken, every later weight is an error
+    assert is_error(ws[f"{col['lr']}{r}"].value)
+    for name in network.WEIGHT_NAMES:
+        assert is_error(ws[f"{col[name]}{r + 1}"].value), name
+    assert is_error(ws[f"{col['E_total']}{FIRST_ROW + STEPS - 1}"].value)
+    # the inputs themselves are kept as typed, the book is whole
+    assert ws["B10"].value == "abc" and ws["B18"].value is None
+    assert bad.sheetnames == list(layout.SHEETS)
+
+
+def test_pdf_of_the_template_renders(tmp_path):
+    """What a person sees: LibreOffice prints it (first page: inputs, diagram, chart, table)."""
+    book = tmp_path / "template.xlsm"
+    shutil.copyfile(TEMPLATE, book)
+    pdf = libreoffice.convert(book, "pdf", tmp_path / "pdf")
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page\b", data)) >= 5
