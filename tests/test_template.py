@@ -438,3 +438,12 @@ def test_layout_helpers():
     assert layout.backprop_cell("dE/dw8", 99) == "AI124"
     with pytest.raises(ValueError, match="step: expected 0..99"):
         layout.backprop_cell("w1", 100)
+
+
+def test_commands_the_sheets_mention_exist(template):
+    """Every `xl-backprop run ACTION` the workbook tells a user about is a real action."""
+    with zipfile.ZipFile(template) as z:
+        text = z.read("xl/sharedStrings.xml").decode()
+    mentioned = set(re.findall(r"xl-backprop run ([a-z-]+) BOOK", text))
+    listed = re.search(r"ACTION: ([a-z, -]+)\)", text).group(1).split(", ")
+    assert mentioned and set(listed) == set(macros.ACTIONS) and mentioned <= set(macros.ACTIONS)

@@ -16,8 +16,6 @@ from xlsxwriter.worksheet import Worksheet
 from .. import network
 from . import layout as L
 
-#: Rows of step numbers on Learning rates (the TRAIN_CURVE spill itself has no limit).
-LIVE_STEP_ROWS = 500
 #: Steps the live chart on Learning rates plots (the default iteration count).
 LIVE_CHART_STEPS = network.DEFAULT_ITERATIONS
 #: Learning rates the live chart plots (the default list's length).
@@ -309,10 +307,11 @@ def write_udfs(book: Workbook, fmt: dict) -> Worksheet:
     ws.write("A2", "Each row: FORWARD and GRADIENTS of the row's weights, then BACKPROP_STEP gives the "
                    "next row's weights. Inputs, targets, biases and lr come from the Backprop sheet.",
              fmt["note"])
-    ws.write("A3", "Needs Excel with Python and xlwings (see About); elsewhere these cells show #NAME?.",
+    ws.write("A3", "Needs Excel with Python and xlwings (see About); elsewhere these cells show an error (#NAME?).",
              fmt["note"])
     ws.set_column(0, 0, 6)
-    ws.set_column(1, 29, 12.5)
+    ws.set_column(1, 27, 12.5)
+    ws.set_column(28, 29, 20)
     ws.set_column(30, 30, 3)
     ws.set_column(31, 34, 16)
     heads = ["step", *network.WEIGHT_NAMES, *UDF_FORWARD, *network.GRADIENT_NAMES,
@@ -353,6 +352,8 @@ def lr_formulas() -> list[tuple[str, str, str]]:
     s_r, s_c = L.rowcol(L.LIVE_SUMMARY_TOP_LEFT)
     c_r, c_c = L.rowcol(L.LIVE_CURVE_TOP_LEFT)
     return [
+        # the step numbers 0..iterations-1, spilling beside the curves
+        (L.a1(c_r, 0), L.a1(c_r + network.DEFAULT_ITERATIONS - 1, 0), "=_xlfn.SEQUENCE(in_iterations)-1"),
         (L.LIVE_SUMMARY_TOP_LEFT, L.a1(s_r + k, s_c + 4),
          f"=LR_SUMMARY(in_weights,in_inputs,in_targets,{live_lrs()},in_iterations,in_threshold,in_biases)"),
         (L.LIVE_CURVE_TOP_LEFT, L.a1(c_r + network.DEFAULT_ITERATIONS - 1, c_c + k - 1),
@@ -395,15 +396,10 @@ def write_learning_rates(book: Workbook, fmt: dict) -> Worksheet:
         ws.write_formula(L.LIVE_CURVE_HEADER_ROW, c_c + k, f'=IF({slot}="","",{slot})',
                          book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1,
                                           "num_format": '"lr "0.0##'}))
-    top = xl_rowcol_to_cell(c_r, 0, row_abs=True, col_abs=True)
-    step_fmt = fmt["step"]
-    for s in range(LIVE_STEP_ROWS):
-        ws.write_formula(c_r + s, 0, f'=IF(ROW()-ROW({top})<in_iterations,ROW()-ROW({top}),"")', step_fmt,
-                         s if s < network.DEFAULT_ITERATIONS else "")
     for first, last, formula in lr_formulas():
         r1, c1 = L.rowcol(first)
         r2, c2 = L.rowcol(last)
-        ws.write_dynamic_array_formula(r1, c1, r2, c2, formula, fmt["value"])
+        ws.write_dynamic_array_formula(r1, c1, r2, c2, formula, fmt["step"] if c1 == 0 else fmt["value"])
 
     chart = book.add_chart({"type": "line"})
     for k in range(LIVE_CHART_SERIES):
@@ -419,11 +415,12 @@ def write_learning_rates(book: Workbook, fmt: dict) -> Worksheet:
     chart.set_legend({"position": "right"})
     chart.set_size({"width": L.LIVE_CHART.width, "height": L.LIVE_CHART.height})
     ws.insert_chart(L.LIVE_CHART.cell, chart)
-    ws.write(L.LIVE_CHART.cell, f"Live chart: the first {LIVE_CHART_STEPS} steps of the first "
+    chart_r, chart_c = L.rowcol(L.LIVE_CHART.cell)
+    ws.write(chart_r - 1, chart_c, f"Live chart: the first {LIVE_CHART_STEPS} steps of the first "
                                 f"{LIVE_CHART_SERIES} learning rates", fmt["note"])
 
     ws.write(L.MACRO_TITLE_CELL, "Written by the ribbon's Train learning rates button "
-                                 "(or: xl-backprop run train-learning-rates BOOK.xlsm)", fmt["h2"])
+                                 "(or, without Excel: xl-backprop run train-lrs BOOK.xlsm --out OUT.xlsm)", fmt["h2"])
     return ws
 
 
@@ -443,10 +440,13 @@ ABOUT = (
     ("1. pip install xl-backprop   (it brings the matching xlwings, 0.37.8)", None),
     ("2. Excel: File > Options > Trust Center > Macro Settings: enable macros for this file, and "
      "tick 'Trust access to the VBA project object model' (xlwings needs it to import functions).", None),
-    ("3. Open this workbook and enable content. Python is found as xlwings finds it: the "
-     "'Interpreter' setting on the xlwings.conf sheet if you add one, else the python on PATH.", None),
-    ("4. Backprop tab > Re-import functions once, then use the buttons.", None),
-    ("Without Excel: xl-backprop run ACTION BOOK.xlsm --out OUT.xlsm does the same on a copy.", None),
+    ("3. Open this workbook and enable content. Python is found as xlwings finds it: an "
+     "'Interpreter_Win' or 'Interpreter_Mac' row on the xlwings.conf sheet (or in ~/.xlwings/xlwings.conf) "
+     "if you add one, else the python on PATH.", None),
+    ("4. The functions work at once (their VBA wrappers are in this file); after upgrading xl-backprop, "
+     "press Backprop tab > Re-import functions.", None),
+    ("Without Excel: xl-backprop run ACTION BOOK.xlsm --out OUT.xlsm (ACTION: train-lrs, draw-network, "
+     "reset) does the same on a copy.", None),
     ("", None),
     ("Rebuilding", "h2"),
     ("This file is built, not edited: xl-backprop template --out workbook_template.xlsm --force "
