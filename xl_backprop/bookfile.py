@@ -164,6 +164,7 @@ class Package:
         self.parts = parts
         self._trees: dict[str, etree._Element] = {}
         self._dirty: set[str] = set()
+        self._row_index: dict[str, tuple[etree._Element, dict[int, etree._Element]]] = {}
         self._shared: list[str] | None = None
 
     @classmethod
@@ -182,6 +183,9 @@ class Package:
 
     def save(self, path: Path) -> None:
         """Write the package to ``path``: untouched parts byte for byte, in their old order."""
+        for part in self._row_index:
+            if part in self._dirty:
+                self._fix_dimension(part)
         for name in self._dirty & set(self.parts):
             root = self._trees[name]
             self.parts[name] = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
@@ -353,16 +357,20 @@ class Package:
 
     # -- cells
     def _rows(self, sheet: str, edit: bool = False) -> tuple[etree._Element, dict[int, etree._Element]]:
+        """The sheet's <sheetData> and its rows by 0-based index (indexed once, then kept
+        up to date by the edits)."""
         part = self.sheet_part(sheet)
         root = self.edit(part) if edit else self.xml(part)
-        data = root.find(_q(NS_MAIN, "sheetData"))
-        rows: dict[int, etree._Element] = {}
-        last = 0
-        for row in data.iterfind(_q(NS_MAIN, "row")):
-            last = int(row.get("r", last + 1))
-            row.set("r", str(last))
-            rows[last - 1] = row
-        return data, rows
+        if part not in self._row_index:
+            data = root.find(_q(NS_MAIN, "sheetData"))
+            rows: dict[int, etree._Element] = {}
+            last = 0
+            for row in data.iterfind(_q(NS_MAIN, "row")):
+                last = int(row.get("r", last + 1))
+                row.set("r", str(last))
+                rows[last - 1] = row
+            self._row_index[part] = (data, rows)
+        return self._row_index[part]
 
     @staticmethod
     def _cells(row: etree._Element) -> dict[int, etree._Element]:
@@ -453,15 +461,13 @@ class Package:
             data[:] = [rows[k] for k in sorted(rows)]
         if formulas:
             self._drop_calc_chain()
-        self._fix_dimension(sheet)
 
     def clear_cells(self, area: Area) -> None:
         """Empty every cell in ``area`` (styles kept, elements without a style removed)."""
         data, rows = self._rows(area.sheet, edit=True)
         formulas = False
-        for r, row in rows.items():
-            if not area.row1 <= r <= area.row2:
-                continue
+        for r in sorted(k for k in rows if area.row1 <= k <= area.row2):
+            row = rows[r]
             for col, c in self._cells(row).items():
                 if area.col1 <= col <= area.col2:
                     formulas |= self._empty(c)
@@ -469,18 +475,19 @@ class Package:
                         row.remove(c)
         if formulas:
             self._drop_calc_chain()
-        self._fix_dimension(area.sheet)
 
-    def _fix_dimension(self, sheet: str) -> None:
-        root = self.edit(self.sheet_part(sheet))
-        dim = root.find(_q(NS_MAIN, "dimension"))
+    def _fix_dimension(self, part: str) -> None:
+        """Make <dimension> span the used cells again (cells are kept in column order)."""
+        dim = self.xml(part).find(_q(NS_MAIN, "dimension"))
         if dim is None:
             return
-        _, rows = self._rows(sheet)
-        cols = [col for row in rows.values() for col in self._cells(row)]
-        used = [r for r, row in rows.items() if len(row)]
-        dim.set("ref", "A1" if not used else
-                f"{a1(min(used), min(cols))}:{a1(max(used), max(cols))}")
+        _, rows = self._row_index[part]
+        used = [(r, row) for r, row in rows.items() if len(row)]
+        cols = [parse_cell(c.get("r"))[1] for _, row in used for c in (row[0], row[-1]) if c.get("r")]
+        if not used or not cols:
+            dim.set("ref", "A1")
+            return
+        dim.set("ref", f"{a1(min(r for r, _ in used), min(cols))}:{a1(max(r for r, _ in used), max(cols))}")
 
     # -- drawings: charts and pictures
     def _drawing(self, sheet: str, create: bool) -> str | None:

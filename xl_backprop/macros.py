@@ -34,6 +34,8 @@ from .workbook import layout as L
 ACTIONS = ("train-lrs", "draw-network", "reset")
 ALERT_TITLE = "xl-backprop"
 PT_PER_PX = 0.75  # layout sizes are pixels at 96 dpi; Excel positions shapes in points
+#: Charts carry a copy of their values (for viewers that do not recalculate) up to this many.
+CHART_CACHE_LIMIT = 20_000
 #: Largest step "Draw network" trains to (one learning rate, so this is cheap).
 MAX_SHOW_STEP = L.MACRO_MAX_ITERATIONS
 
@@ -232,10 +234,11 @@ def plan_train_learning_rates(p: TrainInputs) -> Plan:
     for s in summary:
         table.append([s.lr, s.final_loss, "not reached" if s.steps_to_threshold is None else s.steps_to_threshold,
                       s.only_falls, "never" if s.first_rise is None else s.first_rise])
-    chart = ChartSpec(L.MACRO_CHART, "E_total per step, one line per learning rate", "step", "E_total",
+    chart = ChartSpec(L.MACRO_CHART, f"Train learning rates: E_total per step for {K} learning rates",
+                      "step", "E_total",
                       source=Area(loss.sheet, loss.row1, loss.col1 + 1, loss.row1 + T, loss.col1 + K),
                       categories=Area(loss.sheet, loss.row1 + 1, loss.col1, loss.row1 + T, loss.col1))
-    picture = PictureSpec(L.MACRO_PICTURE, curves_png(p.lrs, curves, L.MACRO_PICTURE),
+    picture = PictureSpec(L.MACRO_PICTURE, _png(curves_figure(p.lrs, curves, L.MACRO_PICTURE)),
                           "E_total against step and against learning rate x step")
     return Plan(clear=(loss, summ),
                 cells=(Cells(loss.sheet, loss.row1, loss.col1, matrix),
@@ -249,7 +252,7 @@ def plan_draw_network(p: DrawInputs) -> Plan:
     result = network.train([p.lr], p.step + 1, weights=n.weights, inputs=n.inputs, targets=n.targets,
                            biases=n.biases)
     w = result.weights[0]
-    png = network_png(w, n, p.lr, p.step, L.NETWORK_PICTURE)
+    png = _png(network_figure(w, n, p.lr, p.step, L.NETWORK_PICTURE))
     return Plan(pictures=(PictureSpec(L.NETWORK_PICTURE, png, f"The 2-2-2 network at step {p.step}"),))
 
 
@@ -289,7 +292,7 @@ def _png(fig) -> bytes:
     return buf.getvalue()
 
 
-def curves_png(lrs: Sequence[float], curves: np.ndarray, anchor: L.Anchor) -> bytes:
+def curves_figure(lrs: Sequence[float], curves: np.ndarray, anchor: L.Anchor):
     """Two panels: E_total against step, and against learning rate x step, where curves of
     different learning rates nearly fall on one line (small steps follow the same path)."""
     fig = _figure(anchor)
@@ -302,7 +305,7 @@ def curves_png(lrs: Sequence[float], curves: np.ndarray, anchor: L.Anchor) -> by
     by_lr_step.set(title="E_total against learning rate x step", xlabel="learning rate x step", ylabel="E_total")
     by_lr_step.legend(fontsize="small")
     fig.suptitle("Training the 2-2-2 network with different learning rates")
-    return _png(fig)
+    return fig
 
 
 _NODES = {"i1": (0, 1), "i2": (0, 0), "h1": (1, 1), "h2": (1, 0), "o1": (2, 1), "o2": (2, 0)}
@@ -311,7 +314,7 @@ _EDGES = (("i1", "h1"), ("i2", "h1"), ("i1", "h2"), ("i2", "h2"),
           ("h1", "o1"), ("h2", "o1"), ("h1", "o2"), ("h2", "o2"))
 
 
-def network_png(weights: np.ndarray, net: NetworkInputs, lr: float, step: int, anchor: L.Anchor) -> bytes:
+def network_figure(weights: np.ndarray, net: NetworkInputs, lr: float, step: int, anchor: L.Anchor):
     """The 2-2-2 network with ``weights``: nodes with their activations, edges labelled with
     the weights, red where dE/dw > 0 (the step lowers the weight), blue where dE/dw < 0."""
     f = network.forward(weights, net.inputs, net.targets, net.biases)
@@ -341,7 +344,7 @@ def network_png(weights: np.ndarray, net: NetworkInputs, lr: float, step: int, a
     ax.plot([], [], color="tab:blue", label="dE/dw < 0: the step raises w")
     ax.legend(loc="lower center", ncol=2, fontsize=8, frameon=False, bbox_to_anchor=(0.5, -0.08))
     ax.set_title(f"Step {step} (learning rate {lr:g}): E_total = {float(f.E_total):.6g}")
-    return _png(fig)
+    return fig
 
 
 # ----------------------------------------------------------------------------- Excel (xlwings)
@@ -476,7 +479,9 @@ def chart_xml(spec: ChartSpec, pkg: Package) -> bytes:
     wb = xlsxwriter.Workbook(buf, {"in_memory": True})
     ws = wb.add_worksheet(spec.source.sheet)
     src, cat = spec.source, spec.categories
-    for area in (src, cat):  # XlsxWriter fills the chart's caches from these cells
+    names = Area(src.sheet, src.row1, src.col1, src.row1, src.col2)
+    cached = (src, cat) if src.shape[0] * (src.shape[1] + 1) <= CHART_CACHE_LIMIT else (names,)
+    for area in cached:  # XlsxWriter fills the chart's caches from these cells
         for i, row in enumerate(pkg.read_cells(area)):
             for j, v in enumerate(row):
                 if v is not None:
