@@ -107,6 +107,12 @@ def modules(template):
 
 # --- the committed file is the builder's output ------------------------------------------------
 def test_committed_template_equals_a_fresh_build(template, tmp_path):
+    with zipfile.ZipFile(template) as z:
+        custom = z.read("docProps/custom.xml").decode()
+    built_with = re.search(r'name="Built with"><vt:lpwstr>([^<]*)<', custom).group(1)
+    assert built_with == build.builder_versions(), (
+        f"the committed template was built with {built_with}; installed: {build.builder_versions()}. "
+        "Install those versions, or rebuild with `make template` and commit it")
     fresh = build.build_template(tmp_path / "fresh.xlsm")
     with zipfile.ZipFile(template) as a, zipfile.ZipFile(fresh) as b:
         assert a.namelist() == b.namelist()
@@ -447,3 +453,35 @@ def test_commands_the_sheets_mention_exist(template):
     mentioned = set(re.findall(r"xl-backprop run ([a-z-]+) BOOK", text))
     listed = re.search(r"ACTION: ([a-z, -]+)\)", text).group(1).split(", ")
     assert mentioned and set(listed) == set(macros.ACTIONS) and mentioned <= set(macros.ACTIONS)
+
+
+# --- small writers, exact strings ----------------------------------------------------------------
+def test_table_formulas_read_like_the_course_sheet():
+    from xl_backprop.workbook.sheets import table_formula
+
+    assert table_formula("w1", 0) == "=IF(ISNUMBER(in_w1),in_w1,NA())"
+    assert table_formula("w1", 1) == "=I25-H25*AB25"  # w1 above - lr above * dE/dw1 above
+    assert table_formula("t1", 3) == "=B27"
+    assert table_formula("a_h1", 0) == "=1/(1+EXP(-M25))"
+    assert table_formula("E1", 0) == "=0.5*(B25-V25)^2"
+    assert table_formula("dE/dw5", 0) == "=(V25-B25)*V25*(1-V25)*N25"
+    assert table_formula("dE/dw4", 0) == (
+        "=((V25-B25)*V25*(1-V25)*R25+(X25-C25)*X25*(1-X25)*T25)*P25*(1-P25)*E25")
+
+
+def test_ribbon_xml_must_be_customui(tmp_path):
+    from xl_backprop.workbook import ribbon
+
+    bad = tmp_path / "customUI.xml"
+    bad.write_text('<customUI xmlns="http://schemas.microsoft.com/office/2006/01/customui"/>')
+    with pytest.raises(ValueError, match="expected a <customUI> root in the namespace"):
+        ribbon.read_custom_ui(bad)
+    assert ribbon.on_actions(ribbon.read_custom_ui()) == [
+        "TrainLearningRates", "DrawNetwork", "ResetDefaults", "ReimportFunctions"]
+
+
+def test_missing_vba_source_is_named(tmp_path):
+    from xl_backprop.workbook import vba
+
+    with pytest.raises(FileNotFoundError, match=r"^VBA source: expected the file .*nope\.bas"):
+        vba.read_source(tmp_path / "nope.bas")

@@ -33,11 +33,19 @@ PROPERTIES = {
 }
 
 
+def builder_versions() -> str:
+    """The libraries whose output is in the file: a different version may write other bytes."""
+    from importlib.metadata import version
+
+    return ", ".join(f"{name} {version(name)}" for name in ("XlsxWriter", "pyOpenVBA", "xlwings"))
+
+
 def _write_book(path: Path, vba_bin: bytes) -> None:
     import xlsxwriter
 
     book = xlsxwriter.Workbook(str(path), {"default_date_format": "yyyy-mm-dd"})
     book.set_properties(PROPERTIES)
+    book.set_custom_property("Built with", builder_versions())
     book.set_calc_mode("auto")
     book.add_vba_project(io.BytesIO(vba_bin), is_stream=True)
     book.set_vba_name("ThisWorkbook")
