@@ -399,7 +399,7 @@ def write_learning_rates(book: Workbook, fmt: dict) -> Worksheet:
     for first, last, formula in lr_formulas():
         r1, c1 = L.rowcol(first)
         r2, c2 = L.rowcol(last)
-        ws.write_dynamic_array_formula(r1, c1, r2, c2, formula, fmt["step"] if c1 == 0 else fmt["value"])
+        ws.write_dynamic_array_formula(r1, c1, r2, c2, formula, fmt["step"] if "SEQUENCE" in formula else fmt["value"])
 
     chart = book.add_chart({"type": "line"})
     for k in range(LIVE_CHART_SERIES):
