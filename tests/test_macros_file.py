@@ -1,0 +1,511 @@
+"""The ribbon actions on workbook files (``xl-backprop run``), end to end on a copy of the
+committed template: numbers against the engine and an independent scalar loop, the package
+read back part by part with zipfile/ElementTree and openpyxl (not with the code under test),
+and the result opened by a real LibreOffice."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import struct
+import subprocess
+import zipfile
+from pathlib import Path
+from types import SimpleNamespace
+from xml.etree import ElementTree
+
+import numpy as np
+import openpyxl
+import pytest
+
+from xl_backprop import analysis, cli, macros, network
+from xl_backprop.bookfile import Package
+from xl_backprop.workbook import layout as L
+
+from . import libreoffice
+from . import scalar_reference as scalar
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = ROOT / "workbook_template.xlsm"
+NS = {
+    "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
+    "xdr": "http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing",
+    "a": "http://schemas.openxmlformats.org/drawingml/2006/main",
+    "c": "http://schemas.openxmlformats.org/drawingml/2006/chart",
+    "ct": "http://schemas.openxmlformats.org/package/2006/content-types",
+}
+R_ID = f"{{{NS['r']}}}id"
+R_EMBED = f"{{{NS['r']}}}embed"
+LRS = list(network.DEFAULT_LRS)
+T = network.DEFAULT_ITERATIONS
+
+
+# --- reading a package, independently of xl_backprop.bookfile ----------------------------------
+def parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as z:
+        return {n: z.read(n) for n in z.namelist()}
+
+
+def _target(source: str, target: str) -> str:
+    if target.startswith("/"):
+        return target[1:]
+    base = source.rsplit("/", 1)[0].split("/") if "/" in source else []
+    for piece in target.split("/"):
+        if piece == "..":
+            base.pop()
+        elif piece != ".":
+            base.append(piece)
+    return "/".join(base)
+
+
+def rels(p: dict[str, bytes], part: str) -> dict[str, str]:
+    folder, name = part.rsplit("/", 1) if "/" in part else ("", part)
+    rp = f"{folder}/_rels/{name}.rels" if folder else f"_rels/{name}.rels"
+    if rp not in p:
+        return {}
+    return {r.get("Id"): _target(part, r.get("Target"))
+            for r in ElementTree.fromstring(p[rp]) if r.get("TargetMode") != "External"}
+
+
+def sheet_part(p: dict[str, bytes], sheet: str) -> str:
+    wb = ElementTree.fromstring(p["xl/workbook.xml"])
+    targets = rels(p, "xl/workbook.xml")
+    (s,) = [s for s in wb.iter(f"{{{NS['m']}}}sheet") if s.get("name") == sheet]
+    return targets[s.get(R_ID)]
+
+
+def drawing_part(p: dict[str, bytes], sheet: str) -> str | None:
+    part = sheet_part(p, sheet)
+    el = ElementTree.fromstring(p[part]).find("m:drawing", NS)
+    return None if el is None else rels(p, part)[el.get(R_ID)]
+
+
+def objects(p: dict[str, bytes], sheet: str) -> list[SimpleNamespace]:
+    """The charts and pictures on ``sheet``: name, kind, the part drawn, top-left (col, row)."""
+    drawing = drawing_part(p, sheet)
+    if drawing is None:
+        return []
+    targets = rels(p, drawing)
+    out = []
+    for anchor in ElementTree.fromstring(p[drawing]):
+        name = anchor.find(".//xdr:cNvPr", NS).get("name")
+        chart = anchor.find(".//c:chart", NS)
+        blip = anchor.find(".//a:blip", NS)
+        frm = anchor.find("xdr:from", NS)
+        at = (int(frm.find("xdr:col", NS).text), int(frm.find("xdr:row", NS).text)) if frm is not None else None
+        kind, part = ("chart", targets[chart.get(R_ID)]) if chart is not None else (
+            ("picture", targets[blip.get(R_EMBED)]) if blip is not None else ("other", None))
+        out.append(SimpleNamespace(name=name, kind=kind, part=part, at=at))
+    return out
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def values(path: Path, sheet: str, top_left: str, rows: int, cols: int) -> list[list]:
+    ws = openpyxl.load_workbook(path, data_only=True)[sheet]
+    r, c = L.rowcol(top_left)
+    return [[ws.cell(r + 1 + i, c + 1 + j).value for j in range(cols)] for i in range(rows)]
+
+
+def set_cells(src: Path, dst: Path, sheet: str, cell: str, rows: list[list]) -> Path:
+    """A copy of ``src`` with ``rows`` typed in at ``cell`` (what a user does before a run)."""
+    pkg = Package.read(src)
+    pkg.write_cells(sheet, *L.rowcol(cell), rows)
+    pkg.save(dst)
+    return dst
+
+
+def no_temp_files(folder: Path) -> bool:
+    return not [f for f in folder.iterdir() if f.name.endswith(".tmp")]
+
+
+# --- fixtures: one run of each action, shared -------------------------------------------------
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    assert TEMPLATE.is_file(), "workbook_template.xlsm must be committed"
+    d = tmp_path_factory.mktemp("runs")
+    book = d / "book.xlsm"
+    shutil.copyfile(TEMPLATE, book)
+    s = SimpleNamespace(dir=d, book=book, trained=d / "trained.xlsm", drawn=d / "drawn.xlsm",
+                        again=d / "again.xlsm", reset=d / "reset.xlsm")
+    assert macros.run_on_file("train-lrs", book, s.trained) == s.trained
+    macros.run_on_file("draw-network", s.trained, s.drawn)
+    macros.run_on_file("train-lrs", s.drawn, s.again)
+    macros.run_on_file("reset", s.again, s.reset)
+    return s
+
+
+@pytest.fixture(scope="module")
+def reference():
+    """The loss curves of the defaults by the independent scalar loop, one per lr."""
+    w, i, t = network.DEFAULT_WEIGHTS, network.DEFAULT_INPUTS, network.DEFAULT_TARGETS
+    return np.array([scalar.train(lr, T, w, i, t)[0] for lr in LRS]).T
+
+
+def test_template_inputs_are_the_defaults_the_references_use(runs):
+    assert values(runs.book, L.SHEET_LRS, L.IN_ITERATIONS.cell, 1, 1) == [[T]]
+    assert values(runs.book, L.SHEET_LRS, L.IN_LRS.cell, 1, 10)[0] == LRS + [None] * 4
+    assert [values(runs.book, L.SHEET_BACKPROP, w.cell, 1, 1)[0][0] for w in L.IN_W] == list(
+        network.DEFAULT_WEIGHTS)
+
+
+def test_loss_matrix_equals_train_curves(runs, reference):
+    block = values(runs.trained, L.SHEET_LRS, L.MACRO_LOSS.top_left, T + 2, len(LRS) + 2)
+    assert block[0] == ["step", "lr = 0.1", "lr = 0.2", "lr = 0.5", "lr = 0.8", "lr = 1", "lr = 2", None]
+    body = np.array([row[:-1] for row in block[1:-1]], dtype=float)
+    assert np.array_equal(body[:, 0], np.arange(T))
+    curves = network.train_curves(LRS, T)
+    assert np.max(np.abs(body[:, 1:] - curves)) <= 1e-12
+    assert np.max(np.abs(body[:, 1:] - reference)) <= 1e-12
+    assert body[0, 1] == pytest.approx(0.24251985734837728, abs=1e-15)  # DESIGN.md
+    assert block[-1] == [None] * (len(LRS) + 2) and all(row[-1] is None for row in block)
+
+
+def test_summary_matches_lr_summary_and_the_scalar_loop(runs, reference):
+    table = values(runs.trained, L.SHEET_LRS, L.MACRO_SUMMARY.top_left, len(LRS) + 2, 6)
+    assert table[0][:5] == ["learning rate", "final E_total", "first step with E_total < 0.01",
+                            "E_total only falls", "first rise of E_total"]
+    assert table[-1] == [None] * 6
+    expected = analysis.lr_summary(LRS, network.train_curves(LRS, T), analysis.DEFAULT_THRESHOLD)
+    for row, s, curve in zip(table[1:-1], expected, reference.T, strict=True):
+        assert row[0] == s.lr and row[1] == pytest.approx(s.final_loss, abs=1e-12)
+        assert row[2] == ("not reached" if s.steps_to_threshold is None else s.steps_to_threshold)
+        assert row[3] is s.only_falls
+        assert row[4] == ("never" if s.first_rise is None else s.first_rise)
+        # independently, from the scalar curve
+        assert row[1] == pytest.approx(curve[-1], abs=1e-12)
+        below = [k for k, e in enumerate(curve) if e < 0.01]
+        assert row[2] == (below[0] if below else "not reached")
+        rises = [k for k in range(1, T) if curve[k] > curve[k - 1]]
+        assert row[3] is (not rises)
+        assert row[4] == (rises[0] if rises else "never")
+
+
+def test_summary_of_a_learning_rate_that_overshoots(tmp_path):
+    # targets (0.3, 0.7): lr = 2 reaches E_total < 0.01 and only falls; lr = 300 overshoots
+    book = set_cells(TEMPLATE, tmp_path / "in.xlsm", L.SHEET_BACKPROP, L.IN_T1.cell, [[0.3], [0.7]])
+    set_cells(book, book, L.SHEET_LRS, L.IN_ITERATIONS.cell, [[50]])
+    set_cells(book, book, L.SHEET_LRS, L.IN_LRS.cell, [[2.0, None, 300.0] + [None] * 7])
+    macros.run_on_file("train-lrs", book, tmp_path / "out.xlsm")
+    table = values(tmp_path / "out.xlsm", L.SHEET_LRS, L.MACRO_SUMMARY.top_left, 3, 5)
+    w, i = network.DEFAULT_WEIGHTS, network.DEFAULT_INPUTS
+    slow, fast = (scalar.train(lr, 50, w, i, (0.3, 0.7))[0] for lr in (2.0, 300.0))
+    first = next(k for k, e in enumerate(slow) if e < 0.01)
+    rise = next(k for k in range(1, 50) if fast[k] > fast[k - 1])
+    assert min(fast) >= 0.01 and all(slow[k] <= slow[k - 1] for k in range(1, 50))
+    assert table[1] == [2.0, pytest.approx(slow[-1], abs=1e-12), first, True, "never"]
+    assert table[2] == [300.0, pytest.approx(fast[-1], abs=1e-12), "not reached", False, rise]
+
+
+def test_chart_has_one_series_per_lr_pointing_at_the_matrix(runs):
+    p = parts(runs.trained)
+    (chart,) = [o for o in objects(p, L.SHEET_LRS) if o.name == L.MACRO_CHART.name]
+    assert chart.kind == "chart" and chart.at == tuple(reversed(L.rowcol(L.MACRO_CHART.cell)))
+    root = ElementTree.fromstring(p[chart.part])
+    series = root.findall(".//c:lineChart/c:ser", NS)
+    assert len(series) == len(LRS)
+    for k, ser in enumerate(series):
+        col = "WXYZ"[k] if k < 4 else "A" + "AB"[k - 4]
+        assert ser.find("c:tx/c:strRef/c:f", NS).text == f"'Learning rates'!${col}$8"
+        assert ser.find("c:cat/c:numRef/c:f", NS).text == f"'Learning rates'!$V$9:$V${8 + T}"
+        assert ser.find("c:val/c:numRef/c:f", NS).text == f"'Learning rates'!${col}$9:${col}${8 + T}"
+        cache = [float(v.text) for v in ser.findall("c:val/c:numRef/c:numCache/c:pt/c:v", NS)]
+        assert cache == pytest.approx(network.train_curves(LRS, T)[:, k].tolist(), abs=1e-12)
+    title = "".join(t.text for t in root.find("c:chart/c:title", NS).iter(f"{{{NS['a']}}}t"))
+    assert title == "Train learning rates: E_total per step for 6 learning rates"
+
+
+def test_picture_is_a_png_of_the_reserved_size_at_its_anchor(runs):
+    p = parts(runs.trained)
+    (pic,) = [o for o in objects(p, L.SHEET_LRS) if o.name == L.MACRO_PICTURE.name]
+    assert pic.kind == "picture" and pic.at == tuple(reversed(L.rowcol(L.MACRO_PICTURE.cell)))
+    assert png_size(p[pic.part]) == (L.MACRO_PICTURE.width, L.MACRO_PICTURE.height)
+    types = ElementTree.fromstring(p["[Content_Types].xml"])
+    assert any(d.get("Extension") == "png" and d.get("ContentType") == "image/png"
+               for d in types.findall("ct:Default", NS))
+
+
+def test_vba_and_ribbon_are_byte_identical_and_only_the_lr_sheet_changes(runs):
+    before = parts(runs.book)
+    after = parts(runs.trained)
+    kept = [n for n in before if n == "xl/vbaProject.bin" or n.startswith("customUI/") or n == "_rels/.rels"]
+    assert "xl/vbaProject.bin" in kept and any(n.startswith("customUI/") for n in kept)
+    for out in (runs.trained, runs.drawn, runs.again, runs.reset):
+        p = parts(out)
+        assert all(p[n] == before[n] for n in kept), out.name
+    lr_sheet = sheet_part(before, L.SHEET_LRS)
+    drawing = drawing_part(before, L.SHEET_LRS)
+    drawing_rels = drawing.replace("drawings/", "drawings/_rels/") + ".rels"
+    assert set(before) <= set(after)
+    changed = {n for n in before if before[n] != after[n]}
+    assert changed <= {lr_sheet, drawing, drawing_rels, "[Content_Types].xml"}
+    added = set(after) - set(before)
+    assert len(added) == 2 and {n.rsplit(".", 1)[1] for n in added} == {"xml", "png"}
+
+
+def test_the_templates_own_charts_survive_every_action(runs):
+    before = parts(runs.book)
+    for out in (runs.trained, runs.drawn, runs.again, runs.reset):
+        p = parts(out)
+        for sheet in L.SHEETS:
+            mine = [o for o in objects(before, sheet)]
+            theirs = {o.name: o for o in objects(p, sheet)}
+            for o in mine:
+                assert o.name in theirs, (out.name, sheet, o.name)
+                assert p[theirs[o.name].part] == before[o.part]
+
+
+def test_a_second_run_replaces_and_leaves_no_orphans(runs):
+    template_objects = {s: [o.name for o in objects(parts(runs.book), s)] for s in L.SHEETS}
+    p = parts(runs.again)
+    assert [o.name for o in objects(p, L.SHEET_LRS)] == template_objects[L.SHEET_LRS] + [
+        L.MACRO_CHART.name, L.MACRO_PICTURE.name]
+    assert [o.name for o in objects(p, L.SHEET_BACKPROP)] == template_objects[L.SHEET_BACKPROP] + [
+        L.NETWORK_PICTURE.name]
+    n_charts = sum(n.startswith("xl/charts/") for n in parts(runs.book))
+    assert sum(n.startswith("xl/charts/") for n in p) == n_charts + 1
+    assert sum(n.startswith("xl/media/") for n in p) == 2
+    referenced = {"[Content_Types].xml"} | {
+        t for n in p if n.endswith(".rels") for t in rels(p, _source_of(n)).values()}
+    assert {n for n in p if not n.endswith(".rels")} <= referenced
+    overrides = [o.get("PartName")[1:] for o in ElementTree.fromstring(p["[Content_Types].xml"])
+                 if o.tag.endswith("Override")]
+    assert set(overrides) <= set(p)
+
+
+def _source_of(rels_part: str) -> str:
+    folder, name = rels_part.rsplit("/", 1)
+    parent = folder.rsplit("/", 1)[0] if "/" in folder else ""
+    return (parent + "/" if parent else "") + name[:-len(".rels")]
+
+
+def test_reset_restores_every_cell_of_the_template_and_only_its_objects(runs):
+    def contents(path: Path, sheet: str) -> set:  # formulas as text, array formulas too
+        ws = openpyxl.load_workbook(path)[sheet]
+        return {(c.coordinate, getattr(c.value, "text", c.value)) for row in ws.iter_rows() for c in row
+                if c.value is not None}
+
+    for sheet in L.SHEETS:
+        assert contents(runs.book, sheet) == contents(runs.reset, sheet), sheet
+    pb, pa = parts(runs.book), parts(runs.reset)
+    for sheet in L.SHEETS:
+        assert [o.name for o in objects(pa, sheet)] == [o.name for o in objects(pb, sheet)]
+    assert not any(n.startswith("xl/media/") for n in pa)
+
+
+def test_reset_puts_defaults_back_and_keeps_what_the_user_typed_elsewhere(runs, tmp_path):
+    book = set_cells(runs.trained, tmp_path / "in.xlsm", L.SHEET_BACKPROP, L.IN_W5.cell, [[0.9]])
+    set_cells(book, book, L.SHEET_LRS, L.IN_LRS.cell, [[0.3] * 10])
+    set_cells(book, book, L.SHEET_LRS, L.IN_ITERATIONS.cell, [[7]])
+    set_cells(book, book, L.SHEET_LRS, "AZ200", [["my note", 42.0]])
+    set_cells(book, book, L.SHEET_BACKPROP, "AZ3", [["mine"]])
+    macros.run_on_file("reset", book, tmp_path / "out.xlsm")
+    wb = openpyxl.load_workbook(tmp_path / "out.xlsm")
+    for inp in L.SCALAR_INPUTS:
+        assert wb[inp.sheet][inp.cell].value == inp.default, inp.name
+    assert [c.value for c in wb[L.SHEET_LRS]["B5:K5"][0]] == LRS + [None] * 4
+    assert [wb[L.SHEET_LRS]["AZ200"].value, wb[L.SHEET_LRS]["BA200"].value] == ["my note", 42]
+    assert wb[L.SHEET_BACKPROP]["AZ3"].value == "mine"
+    assert wb[L.SHEET_LRS]["V9"].value is None and wb[L.SHEET_LRS]["AH9"].value is None
+    calc = ElementTree.fromstring(parts(tmp_path / "out.xlsm")["xl/workbook.xml"]).find("m:calcPr", NS)
+    assert calc.get("fullCalcOnLoad") == "1"  # Excel recomputes the formulas fed by the inputs
+
+
+def test_user_cells_outside_the_reserved_places_survive_training(runs, tmp_path):
+    book = set_cells(runs.book, tmp_path / "in.xlsm", L.SHEET_LRS, "AZ200", [["my note"]])
+    macros.run_on_file("train-lrs", book, tmp_path / "out.xlsm")
+    assert openpyxl.load_workbook(tmp_path / "out.xlsm")[L.SHEET_LRS]["AZ200"].value == "my note"
+
+
+def test_a_shorter_second_run_clears_the_rows_of_the_first(runs, tmp_path):
+    book = set_cells(runs.trained, tmp_path / "in.xlsm", L.SHEET_LRS, L.IN_ITERATIONS.cell, [[5]])
+    set_cells(book, book, L.SHEET_LRS, L.IN_LRS.cell, [[0.5] + [None] * 9])
+    macros.run_on_file("train-lrs", book, tmp_path / "out.xlsm")
+    block = values(tmp_path / "out.xlsm", L.SHEET_LRS, L.MACRO_LOSS.top_left, T + 1, 8)
+    assert block[0][:3] == ["step", "lr = 0.5", None]
+    assert all(v is None for row in block[6:] for v in row)
+    assert all(v is None for row in block[1:6] for v in row[2:])
+    assert [row[1] for row in block[1:6]] == pytest.approx(network.train_curves([0.5], 5)[:, 0], abs=1e-12)
+
+
+def test_draw_network_places_one_picture_on_backprop_replaced_by_a_rerun(runs, tmp_path):
+    p = parts(runs.drawn)
+    (pic,) = [o for o in objects(p, L.SHEET_BACKPROP) if o.name == L.NETWORK_PICTURE.name]
+    assert pic.at == tuple(reversed(L.rowcol(L.NETWORK_PICTURE.cell)))
+    assert png_size(p[pic.part]) == (L.NETWORK_PICTURE.width, L.NETWORK_PICTURE.height)
+    macros.run_on_file("draw-network", runs.drawn, tmp_path / "again.xlsm", iteration=7)
+    q = parts(tmp_path / "again.xlsm")
+    assert [o.name for o in objects(q, L.SHEET_BACKPROP)].count(L.NETWORK_PICTURE.name) == 1
+    assert sum(n.startswith("xl/media/") for n in q) == sum(n.startswith("xl/media/") for n in p)
+
+
+def test_network_figure_shows_the_weights_and_gradient_signs_of_the_chosen_step():
+    lr, step = 0.5, 3
+    w, i, t = network.DEFAULT_WEIGHTS, network.DEFAULT_INPUTS, network.DEFAULT_TARGETS
+    wk = scalar.train(lr, step + 1, w, i, t)[1][step]  # weights after 3 updates, independently
+    grad, _ = scalar.gradients(wk, i, t)
+    f = scalar.forward(wk, i, t)
+    net = macros.NetworkInputs(tuple(i), tuple(t), tuple(w), (0.0, 0.0))
+    plan = macros.plan_draw_network(macros.DrawInputs(net, lr, step))
+    assert png_size(plan.pictures[0].png) == (L.NETWORK_PICTURE.width, L.NETWORK_PICTURE.height)
+    fig = macros.network_figure(network.train([lr], step + 1).weights[0], net, lr, step, L.NETWORK_PICTURE)
+    ax = fig.axes[0]
+    texts = [x.get_text() for x in ax.texts]
+    for k in range(8):
+        assert f"w{k + 1} = {wk[k]:.4f}" in texts
+    assert f"h1\na_h1 = {f['a_h1']:.4f}" in texts and f"o2\na_o2 = {f['a_o2']:.4f}" in texts
+    assert ax.get_title() == f"Step 3 (learning rate 0.5): E_total = {f['E_total']:.6g}"
+    edges = ax.lines[:8]
+    for k, line in enumerate(edges):
+        assert line.get_color() == ("tab:red" if grad[k] > 0 else "tab:blue"), k
+
+
+def test_draw_network_reads_the_show_step_from_the_book(runs, tmp_path):
+    book = set_cells(runs.book, tmp_path / "in.xlsm", L.SHEET_BACKPROP, L.IN_SHOW_STEP.cell, [[4]])
+    pkg = Package.read(book)
+    assert macros.read_draw(macros.file_getter(pkg)).step == 4
+    assert macros.read_draw(macros.file_getter(pkg), 9).step == 9
+
+
+# --- bad input: nothing written -----------------------------------------------------------------
+BAD = [
+    ("train-lrs", L.SHEET_BACKPROP, L.IN_W3.cell, [["abc"]], "Backprop!B10 (w3): expected a number, got 'abc'"),
+    ("draw-network", L.SHEET_BACKPROP, L.IN_I1.cell, [[None]],
+     "Backprop!B4 (i1): expected a number, got an empty cell"),
+    ("train-lrs", L.SHEET_LRS, L.IN_ITERATIONS.cell, [[-5]],
+     "'Learning rates'!B4 (iterations): expected a whole number from 1 to 1,048,567, got -5"),
+    ("train-lrs", L.SHEET_LRS, L.IN_ITERATIONS.cell, [[2_000_000]],
+     "'Learning rates'!B4 (iterations): expected a whole number from 1 to 1,048,567, got 2000000"),
+    ("train-lrs", L.SHEET_LRS, L.IN_ITERATIONS.cell, [[2.5]],
+     "'Learning rates'!B4 (iterations): expected a whole number from 1 to 1,048,567, got 2.5"),
+    ("train-lrs", L.SHEET_LRS, L.IN_LRS.cell, [[None] * 10],
+     "'Learning rates'!B5:K5 (learning rates): expected at least one learning rate, found only empty cells"),
+    ("train-lrs", L.SHEET_LRS, "D5", [["fast"]],
+     "'Learning rates'!D5 (learning rates): expected a positive number or an empty cell, got 'fast'"),
+    ("train-lrs", L.SHEET_LRS, "C5", [[-0.5]],
+     "'Learning rates'!C5 (learning rates): expected a positive number or an empty cell, got -0.5"),
+    ("train-lrs", L.SHEET_LRS, L.IN_THRESHOLD.cell, [[True]],
+     "'Learning rates'!B6 (loss threshold): expected a positive number, got TRUE"),
+    ("draw-network", L.SHEET_BACKPROP, L.IN_SHOW_STEP.cell, [[-1]],
+     "Backprop!B19 (show step): expected a whole number from 0 to 1,048,567, got -1"),
+    ("draw-network", L.SHEET_BACKPROP, L.IN_LR.cell, [[0]],
+     "Backprop!B18 (learning rate): expected a positive number, got 0"),
+]
+
+
+@pytest.mark.parametrize(("action", "sheet", "cell", "rows", "message"), BAD)
+def test_bad_input_raises_the_message_and_writes_nothing(tmp_path, action, sheet, cell, rows, message):
+    book = set_cells(TEMPLATE, tmp_path / "book.xlsm", sheet, cell, rows)
+    before = digest(book)
+    for out in (tmp_path / "out.xlsm", book):  # a new file, and in place
+        with pytest.raises(ValueError) as err:
+            macros.run_on_file(action, book, out)
+        assert str(err.value) == message
+    assert digest(book) == before
+    assert not (tmp_path / "out.xlsm").exists() and no_temp_files(tmp_path)
+
+
+def test_the_cli_exits_non_zero_with_the_message(tmp_path, capsys):
+    book = set_cells(TEMPLATE, tmp_path / "book.xlsm", L.SHEET_BACKPROP, L.IN_W3.cell, [["abc"]])
+    before = digest(book)
+    status = cli.main(["run", "train-lrs", str(book), "--out", str(tmp_path / "out.xlsm")])
+    err = capsys.readouterr().err
+    assert status != 0
+    assert "Backprop!B10 (w3): expected a number, got 'abc'" in err and "Traceback" not in err
+    assert digest(book) == before and not (tmp_path / "out.xlsm").exists()
+
+
+def test_a_workbook_without_the_named_cells_is_refused_by_name(tmp_path):
+    import xlsxwriter
+
+    book = tmp_path / "plain.xlsx"
+    wb = xlsxwriter.Workbook(book)
+    wb.add_worksheet("Backprop").write("B4", 0.05)
+    wb.close()
+    with pytest.raises(ValueError, match=r"^defined name in_i1: not in this workbook; expected the xl-backprop"):
+        macros.run_on_file("train-lrs", book, tmp_path / "out.xlsx")
+    (tmp_path / "junk.xlsm").write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match="expected an Excel workbook"):
+        macros.run_on_file("train-lrs", tmp_path / "junk.xlsm", tmp_path / "out.xlsx")
+    with pytest.raises(ValueError, match="ACTION: expected one of train-lrs, draw-network, reset"):
+        macros.run_on_file("fly", TEMPLATE, tmp_path / "out.xlsx")
+    assert not (tmp_path / "out.xlsx").exists()
+
+
+# --- interrupted writes ------------------------------------------------------------------------
+@pytest.mark.parametrize("in_place", [False, True])
+def test_an_interrupted_write_leaves_the_input_whole_and_no_temporary_file(tmp_path, monkeypatch, in_place):
+    book = tmp_path / "book.xlsm"
+    shutil.copyfile(TEMPLATE, book)
+    out = book if in_place else tmp_path / "out.xlsm"
+    before = digest(book)
+    real_writestr, real_save = zipfile.ZipFile.writestr, Package.save
+    saving: list[Path] = []
+    calls = []
+
+    def save(self, path):
+        saving.append(Path(path))
+        return real_save(self, path)
+
+    def failing(self, *args, **kwargs):
+        if saving:  # only the book's own writer, not XlsxWriter's scratch chart
+            calls.append(1)
+            if len(calls) == 5:  # a few parts are already in the temporary file
+                raise OSError(28, "No space left on device")
+        return real_writestr(self, *args, **kwargs)
+
+    monkeypatch.setattr(Package, "save", save)
+    monkeypatch.setattr(zipfile.ZipFile, "writestr", failing)
+    with pytest.raises(OSError, match="No space left"):
+        macros.run_on_file("train-lrs", book, out)
+    assert saving[0].parent == tmp_path and saving[0] != out  # it was writing a temporary file
+    assert len(calls) == 5
+    assert digest(book) == before
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["book.xlsm"]
+
+
+def test_in_place_rewrites_the_book_and_keeps_its_permissions(tmp_path):
+    book = tmp_path / "book.xlsm"
+    shutil.copyfile(TEMPLATE, book)
+    book.chmod(0o640)
+    macros.run_on_file("train-lrs", book, book)
+    assert [o.name for o in objects(parts(book), L.SHEET_LRS)].count(L.MACRO_CHART.name) == 1
+    assert (book.stat().st_mode & 0o777) == 0o640
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["book.xlsm"]
+
+
+# --- LibreOffice opens the result -----------------------------------------------------------------
+@pytest.fixture(scope="module")
+def pdf(runs):
+    out = libreoffice.convert(runs.again, "pdf", runs.dir / "pdf")
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    images = subprocess.run(["pdfimages", "-list", str(out)], capture_output=True, text=True,
+                            check=True).stdout.splitlines()[2:]
+    return SimpleNamespace(path=out, text=text, images=images)
+
+
+def test_libreoffice_renders_the_chart_and_the_pictures(pdf):
+    flat = " ".join(pdf.text.split())
+    assert "Train learning rates: E_total per step for 6 learning rates" in flat
+    # the template itself has no pictures: these are the curves and the network
+    assert len([line for line in pdf.images if " image " in line]) >= 2
+
+
+def test_libreoffice_reads_the_loss_matrix(runs):
+    wb = libreoffice.recalculated_values(runs.again, runs.dir / "lo")
+    ws = wb[L.SHEET_LRS]
+    got = np.array([[ws.cell(9 + r, 23 + k).value for k in range(len(LRS))] for r in range(T)], dtype=float)
+    assert np.allclose(got, network.train_curves(LRS, T), rtol=1e-14, atol=0)
+    assert ws["W8"].value == "lr = 0.1" and ws["AK9"].value is True
