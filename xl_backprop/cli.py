@@ -13,10 +13,13 @@ import os
 import re
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
+
+import numpy as np
 
 from . import __version__
 from .analysis import DEFAULT_THRESHOLD, LRSummary, grad_check, lr_summary
@@ -37,9 +40,12 @@ CSV_NAME = "loss_curves.csv"
 PNG_NAME = "loss_curves.png"
 PNG_SIZE = (8.0, 5.0)  # inches; at PNG_DPI this is 800 x 500 pixels
 PNG_DPI = 100
-MAX_VALUES = 100_000_000  # iterations x learning rates: 800 MB of float64 is plenty for a CLI
+MAX_VALUES = 10_000_000  # iterations x learning rates: the UDFs' limit too; a CSV of ~200 MB
 RUN_ACTIONS = ("train-lrs", "draw-network", "reset")
 DEFAULT_TEMPLATE = "workbook_template.xlsm"
+PLOT_MAX_LINES = 200
+LEGEND_MAX = 12  # learning rates; beyond this the plot colours lines by a colour bar
+PROGRESS_DELAY = 0.5  # seconds a run must take before its progress bar appears
 
 
 class UsageError(Exception):
@@ -61,11 +67,15 @@ class _Parser(argparse.ArgumentParser):
 # ----------------------------------------------------------------------------- arguments
 
 def _numbers(option: str, raw: Sequence[str] | None, count: int | None = None,
-             positive: bool = False) -> tuple[float, ...] | None:
-    """Parse '0.1 0.2' or '0.1,0.2' (or a mix) into finite floats; None if the option was not given."""
+             positive: bool = False, ranges: bool = False) -> tuple[float, ...] | None:
+    """Parse '0.1 0.2' or '0.1,0.2' (or a mix) into finite floats; None if the option was not
+    given. With ``ranges``, a token START:STOP:COUNT stands for COUNT evenly spaced values
+    from START to STOP, both included."""
     if raw is None:
         return None
     tokens = [t for chunk in raw for t in chunk.replace(",", " ").split()]
+    if ranges:
+        tokens = [v for t in tokens for v in (_expand(option, t) if ":" in t else [t])]
     what = f"{count} numbers" if count else ("positive numbers" if positive else "numbers")
     if not tokens:
         raise UsageError(f"{option}: expected {what}, got nothing")
@@ -83,6 +93,17 @@ def _numbers(option: str, raw: Sequence[str] | None, count: int | None = None,
     if count is not None and len(values) != count:
         raise UsageError(f"{option}: expected {count} numbers, got {len(values)}")
     return tuple(values)
+
+
+def _expand(option: str, token: str) -> list[str]:
+    parts = token.split(":")
+    try:
+        start, stop, count = float(parts[0]), float(parts[1]), float(parts[2])
+        if len(parts) != 3 or count != int(count) or count < 1 or count > MAX_VALUES:
+            raise ValueError
+    except (ValueError, IndexError, OverflowError):
+        raise UsageError(f"{option}: expected START:STOP:COUNT with a whole COUNT >= 1, got {token!r}") from None
+    return [repr(float(v)) for v in np.linspace(start, stop, int(count))]
 
 
 def _whole(minimum: int) -> Callable[[str], int]:
@@ -140,7 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Train the network once per learning rate (all in one vectorised "
                        f"pass), print a summary table and write {CSV_NAME} and {PNG_NAME}.")
     t.add_argument("--lrs", nargs="+", metavar="LR",
-                   help=f"learning rates (default {' '.join(map(str, DEFAULT_LRS))})")
+                   help="learning rates, or START:STOP:COUNT for COUNT evenly spaced ones "
+                   f"(default {' '.join(map(str, DEFAULT_LRS))})")
     t.add_argument("--iterations", type=_whole(1), default=DEFAULT_ITERATIONS,
                    help=f"loss values per curve, the first before any update (default {DEFAULT_ITERATIONS})")
     _add_network_options(t)
@@ -189,27 +211,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 class Progress:
     """A one-line progress bar on ``stream``, drawn only if ``stream`` is a terminal and the
-    run has already taken ``delay`` seconds: short runs print nothing."""
+    run has already taken ``delay`` seconds: short runs print nothing. Called with the
+    fraction of the work done (0 to 1), as ``train(progress=...)`` does, from any thread."""
 
-    def __init__(self, total: int, stream: TextIO, delay: float = 0.5, width: int = 30,
-                 clock: Callable[[], float] = time.monotonic):
-        self.total, self.stream, self.delay, self.width, self.clock = total, stream, delay, width, clock
+    def __init__(self, stream: TextIO, delay: float = 0.5, width: int = 30,
+                 clock: Callable[[], float] = time.monotonic, label: str = "training"):
+        self.stream, self.delay, self.width, self.clock, self.label = stream, delay, width, clock, label
         self.start = clock()
         self.enabled = bool(getattr(stream, "isatty", lambda: False)())
         self.shown = False
         self._last = -1
+        self._lock = threading.Lock()
 
-    def __call__(self, done: int) -> None:
+    def __call__(self, fraction: float) -> None:
         if not self.enabled or (not self.shown and self.clock() - self.start < self.delay):
             return
-        filled = done * self.width // self.total
-        if filled == self._last and done != self.total:
-            return  # redraw only when the bar moves
-        self._last = filled
-        self.shown = True
-        bar = "#" * filled + "-" * (self.width - filled)
-        self.stream.write(f"\rtraining [{bar}] {done}/{self.total}")
-        self.stream.flush()
+        percent = int(100 * min(max(float(fraction), 0.0), 1.0))
+        with self._lock:
+            if percent <= self._last:
+                return  # redraw only when the figure moves
+            self._last = percent
+            self.shown = True
+            filled = percent * self.width // 100
+            self.stream.write(f"\r{self.label} [{'#' * filled}{'-' * (self.width - filled)}] {percent:3d}%")
+            self.stream.flush()
 
     def close(self) -> None:
         if self.shown:
@@ -246,24 +271,43 @@ def _umask() -> int:
     return mask
 
 
-def write_csv(path: Path, lrs: Sequence[float], curves) -> None:
+def write_csv(path: Path, lrs: Sequence[float], curves,
+              progress: Callable[[float], None] | None = None) -> None:
     """Header ``step,lr=...``; one row per step; floats in repr precision (they round-trip)."""
-    lines = [",".join(["step"] + [f"lr={lr!r}" for lr in lrs])]
-    lines += [",".join([str(t)] + [repr(float(v)) for v in row]) for t, row in enumerate(curves)]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    n = len(curves)
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write(",".join(["step"] + [f"lr={float(lr)!r}" for lr in lrs]) + "\n")
+        for t in range(n):
+            f.write(f"{t},{','.join(map(repr, curves[t].tolist()))}\n")
+            if progress is not None:
+                progress((t + 1) / n)
 
 
 def write_png(path: Path, lrs: Sequence[float], curves, threshold: float, subtitle: str) -> None:
-    """One line per learning rate, titled, axes labelled, with a legend; 800 x 500 pixels."""
+    """One line per learning rate, titled, axes labelled, with a legend (a colour bar
+    instead beyond LEGEND_MAX learning rates, at most PLOT_MAX_LINES lines); 800 x 500 pixels."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
+    if len(lrs) > PLOT_MAX_LINES:  # more lines than pixels can show: an even selection
+        keep = np.unique(np.linspace(0, len(lrs) - 1, PLOT_MAX_LINES).round().astype(int))
+        subtitle += f"; {keep.size} of {len(lrs)} learning rates shown"
+        lrs, curves = [lrs[k] for k in keep], curves[:, keep]
     fig = Figure(figsize=PNG_SIZE, dpi=PNG_DPI)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    steps = range(len(curves))
-    for k, lr in enumerate(lrs):
-        ax.plot(steps, curves[:, k], label=f"lr = {lr:g}")
+    steps = np.arange(len(curves))
+    if len(lrs) <= LEGEND_MAX:
+        for k, lr in enumerate(lrs):
+            ax.plot(steps, curves[:, k], label=f"lr = {lr:g}")
+    else:  # too many for a legend: colour by learning rate, with a colour bar
+        from matplotlib.collections import LineCollection
+
+        segments = np.stack([np.broadcast_to(steps[:, None], curves.shape), curves], axis=-1).transpose(1, 0, 2)
+        lines = LineCollection(segments, array=np.asarray(lrs), cmap="viridis", linewidths=0.8)
+        ax.add_collection(lines)
+        ax.autoscale()
+        fig.colorbar(lines, ax=ax, label="learning rate")
     ax.axhline(threshold, color="grey", linestyle=":", linewidth=1, label=f"E_total = {threshold:g}")
     ax.set_title(f"Loss during training, per learning rate\n{subtitle}", fontsize=11)
     ax.set_xlabel("step (weight updates)")
@@ -289,7 +333,7 @@ def format_table(rows: Sequence[LRSummary], threshold: float) -> str:
 # ----------------------------------------------------------------------------- commands
 
 def cmd_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    lrs = _numbers("--lrs", args.lrs, positive=True) or DEFAULT_LRS
+    lrs = _numbers("--lrs", args.lrs, positive=True, ranges=True) or DEFAULT_LRS
     net = _network(args)
     if args.iterations * len(lrs) > MAX_VALUES:
         raise UsageError(f"--iterations x number of --lrs: expected at most {MAX_VALUES:,} loss values, "
@@ -300,7 +344,7 @@ def cmd_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     targets = [out_dir / CSV_NAME] + ([] if args.no_plot else [out_dir / PNG_NAME])
     _refuse_existing(targets, "--out-dir", args.force)  # all of them before writing any
 
-    bar = Progress(args.iterations, err if not args.quiet else _NullStream())
+    bar = Progress(err if not args.quiet else _NullStream(), delay=PROGRESS_DELAY)
     try:
         result = train(lrs, args.iterations, train_biases=args.train_biases, update=args.update,
                        progress=bar, **net)
@@ -320,7 +364,11 @@ def cmd_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(file=out)
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    _write_atomic(targets[0], lambda p: write_csv(p, lrs, curves))
+    bar = Progress(err if not args.quiet else _NullStream(), delay=PROGRESS_DELAY, label=f"writing {CSV_NAME}")
+    try:
+        _write_atomic(targets[0], lambda p: write_csv(p, lrs, curves, bar))
+    finally:
+        bar.close()
     if not args.no_plot:
         subtitle = f"2-2-2 sigmoid network, {setting}"
         _write_atomic(targets[1], lambda p: write_png(p, lrs, curves, args.threshold, subtitle))

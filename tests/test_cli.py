@@ -1,0 +1,513 @@
+"""The ``xl-backprop`` command line, run in-process through ``main(argv)`` and as a real
+``python -m xl_backprop`` subprocess.
+
+Numbers are checked against DESIGN.md's published values, against ``train_curves`` (the
+core the CLI must agree with) and against ``_scalar_curves`` below, a plain-Python loop
+written from DESIGN.md's formulas that shares no code with the package.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import struct
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import xl_backprop
+from xl_backprop import cli
+from xl_backprop.cli import main
+
+DEFAULT_LRS = [0.1, 0.2, 0.5, 0.8, 1.0, 2.0]
+DEFAULT_W = [0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55]
+E_TOTAL_0 = "0.24251985734837728"  # DESIGN.md: E_total before training, default sheet
+DE_DW5 = "0.07215707291213626"  # DESIGN.md: dE/dw5 at the defaults
+
+
+def _scalar_curves(lr, n, w=DEFAULT_W, i=(0.05, 0.1), t=(0.01, 0.99), b=(0.0, 0.0)):
+    """E_total for n rows (row 0 before any update), simultaneous updates, biases fixed."""
+    w1, w2, w3, w4, w5, w6, w7, w8 = w
+    i1, i2 = i
+    t1, t2 = t
+    b1, b2 = b
+    out = []
+    for _ in range(n):
+        a_h1 = 1 / (1 + math.exp(-(w1 * i1 + w2 * i2 + b1)))
+        a_h2 = 1 / (1 + math.exp(-(w3 * i1 + w4 * i2 + b1)))
+        a_o1 = 1 / (1 + math.exp(-(w5 * a_h1 + w6 * a_h2 + b2)))
+        a_o2 = 1 / (1 + math.exp(-(w7 * a_h1 + w8 * a_h2 + b2)))
+        out.append(0.5 * (t1 - a_o1) ** 2 + 0.5 * (t2 - a_o2) ** 2)
+        d1 = (a_o1 - t1) * a_o1 * (1 - a_o1)
+        d2 = (a_o2 - t2) * a_o2 * (1 - a_o2)
+        dh1 = (d1 * w5 + d2 * w7) * a_h1 * (1 - a_h1)
+        dh2 = (d1 * w6 + d2 * w8) * a_h2 * (1 - a_h2)
+        w1, w2, w3, w4 = w1 - lr * dh1 * i1, w2 - lr * dh1 * i2, w3 - lr * dh2 * i1, w4 - lr * dh2 * i2
+        w5, w6, w7, w8 = w5 - lr * d1 * a_h1, w6 - lr * d1 * a_h2, w7 - lr * d2 * a_h1, w8 - lr * d2 * a_h2
+    return out
+
+
+def run(argv, capsys):
+    rc = main([str(a) for a in argv])
+    cap = capsys.readouterr()
+    return rc, cap.out, cap.err
+
+
+def read_csv(path: Path):
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    return rows[0], np.array([[float(x) for x in r] for r in rows[1:]])
+
+
+def table_rows(out: str) -> dict[str, list[str]]:
+    """The summary table's body rows, keyed by the lr column, split on runs of 2+ spaces."""
+    import re
+
+    lines = out.splitlines()
+    start = next(k for k, line in enumerate(lines) if line.startswith("---"))
+    rows = {}
+    for line in lines[start + 1:]:
+        if not line.strip():
+            break
+        cells = re.split(r"\s{2,}", line.strip())
+        rows[cells[0]] = cells
+    return rows
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG signature"
+    assert data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+# ----------------------------------------------------------------------------- train
+
+def test_train_defaults_table_csv_png(tmp_path, capsys):
+    rc, out, err = run(["train", "--out-dir", tmp_path], capsys)
+    assert rc == 0, err
+    assert err == ""
+    assert f"E_total before training: {E_TOTAL_0}" in out
+
+    header, data = read_csv(tmp_path / "loss_curves.csv")
+    assert header == ["step"] + [f"lr={lr!r}" for lr in DEFAULT_LRS]
+    assert data.shape == (51, 7)
+    assert np.array_equal(data[:, 0], np.arange(51))
+    assert float(data[0, 1]) == float(E_TOTAL_0)
+    np.testing.assert_allclose(data[:, 1:], xl_backprop.train_curves(DEFAULT_LRS, 51), rtol=0, atol=1e-12)
+    ref = np.array([_scalar_curves(lr, 51) for lr in DEFAULT_LRS]).T
+    np.testing.assert_allclose(data[:, 1:], ref, rtol=0, atol=1e-12)
+
+    rows = table_rows(out)
+    assert list(rows) == ["0.1", "0.2", "0.5", "0.8", "1", "2"]
+    for lr, key in zip(DEFAULT_LRS, rows, strict=True):
+        lr_col, final, steps, only_fell, first_rise = rows[key]
+        assert float(final) == pytest.approx(ref[-1, DEFAULT_LRS.index(lr)], abs=1e-10)
+        # with 50 updates none of the course's rates gets below 0.01; all fall monotonically
+        assert (steps, only_fell, first_rise) == ("not reached", "yes", "-")
+    assert float(rows["2"][1]) == pytest.approx(0.0122261078, abs=1e-10)
+
+    assert png_size(tmp_path / "loss_curves.png") == (800, 500)
+    import matplotlib.image
+
+    img = matplotlib.image.imread(tmp_path / "loss_curves.png")
+    assert img.shape[:2] == (500, 800)
+    colours = np.unique(img.reshape(-1, img.shape[2]), axis=0)
+    assert len(colours) > 20  # lines, text and legend, not a blank canvas
+    assert f"wrote {tmp_path / 'loss_curves.csv'}" in out
+
+
+def test_train_threshold_and_first_rise_against_scalar_loop(tmp_path, capsys):
+    # targets 0.5/0.5 and lr 200 overshoot: the loss rises after the first update
+    rc, out, err = run(["train", "--targets", "0.5", "0.5", "--lrs", "5,200", "--iterations", "30",
+                        "--threshold", "0.001", "--no-plot", "--out-dir", tmp_path], capsys)
+    assert rc == 0, err
+    rows = table_rows(out)
+    assert list(rows) == ["5", "200"]
+    for lr in (5, 200):
+        ref = _scalar_curves(lr, 30, t=(0.5, 0.5))
+        hit = next((k for k, e in enumerate(ref) if e < 0.001), None)
+        rise = next((k for k in range(1, 30) if ref[k] > ref[k - 1]), None)
+        _, final, steps, only_fell, first_rise = rows[str(lr)]
+        assert float(final) == pytest.approx(ref[-1], abs=1e-10)
+        assert steps == ("not reached" if hit is None else str(hit))
+        assert only_fell == ("yes" if rise is None else "no")
+        assert first_rise == ("-" if rise is None else str(rise))
+    assert rows["200"][3:] == ["no", "1"]
+    assert "steps to E_total < 0.001" in out
+    assert not (tmp_path / "loss_curves.png").exists()
+
+
+def test_train_mazur_biases(tmp_path, capsys):
+    rc, out, err = run(["train", "--biases", "0.35", "0.6", "--lrs", "0.5", "--iterations", "2",
+                        "--inputs", "0.05,0.1", "--weights", *DEFAULT_W, "--no-plot", "--out-dir", tmp_path],
+                       capsys)
+    assert rc == 0, err
+    line = next(s for s in out.splitlines() if s.startswith("E_total before training:"))
+    assert float(line.split(":")[1]) == pytest.approx(0.298371109, abs=5e-10)  # Mazur, DESIGN.md
+    _, data = read_csv(tmp_path / "loss_curves.csv")
+    np.testing.assert_allclose(data[:, 1], _scalar_curves(0.5, 2, b=(0.35, 0.6)), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("extra, kwargs", [
+    (["--update", "sequential"], {"update": "sequential"}),
+    (["--biases", "0.35", "0.6", "--train-biases"], {"biases": (0.35, 0.6), "train_biases": True}),
+])
+def test_train_options_reach_the_engine(tmp_path, capsys, extra, kwargs):
+    rc, _, err = run(["train", "--lrs", "0.5", "3", "--iterations", "20", "--no-plot", "--quiet",
+                      "--out-dir", tmp_path, *extra], capsys)
+    assert rc == 0, err
+    _, data = read_csv(tmp_path / "loss_curves.csv")
+    expected = xl_backprop.train_curves([0.5, 3.0], 20, **kwargs)
+    np.testing.assert_allclose(data[:, 1:], expected, rtol=0, atol=1e-12)
+    # and the option changed something: the plain run differs
+    assert np.abs(expected - xl_backprop.train_curves([0.5, 3.0], 20)).max() > 1e-6
+
+
+def test_lrs_ranges(tmp_path, capsys):
+    rc, out, err = run(["train", "--lrs", "0.1:1:4,", "3", "--iterations", "5", "--no-plot", "--quiet",
+                        "--out-dir", tmp_path], capsys)
+    assert rc == 0, err
+    header, data = read_csv(tmp_path / "loss_curves.csv")
+    lrs = [0.1, 0.4, 0.7, 1.0, 3.0]
+    assert [float(h.removeprefix("lr=")) for h in header[1:]] == pytest.approx(lrs, abs=1e-15)
+    ref = np.array([_scalar_curves(lr, 5) for lr in lrs]).T
+    np.testing.assert_allclose(data[:, 1:], ref, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("count", [13, 450])  # a colour bar instead of a legend; then a selection
+def test_plot_of_many_learning_rates(tmp_path, capsys, count):
+    rc, _, err = run(["train", "--lrs", f"0.1:50:{count}", "--iterations", "10", "--quiet",
+                      "--out-dir", tmp_path], capsys)
+    assert rc == 0, err
+    assert png_size(tmp_path / "loss_curves.png") == (800, 500)
+    header, data = read_csv(tmp_path / "loss_curves.csv")
+    assert data.shape == (10, count + 1)  # the CSV keeps every learning rate
+
+
+def test_quiet_prints_nothing(tmp_path, capsys):
+    rc, out, err = run(["train", "--quiet", "--out-dir", tmp_path], capsys)
+    assert (rc, out, err) == (0, "", "")
+    assert (tmp_path / "loss_curves.csv").exists() and (tmp_path / "loss_curves.png").exists()
+
+
+def test_out_dir_is_created(tmp_path, capsys):
+    target = tmp_path / "a" / "b"
+    rc, _, err = run(["train", "--no-plot", "--out-dir", target], capsys)
+    assert rc == 0, err
+    assert (target / "loss_curves.csv").is_file()
+
+
+# ----------------------------------------------------------------------------- --force
+
+def test_never_overwrites_without_force(tmp_path, capsys):
+    csv_path, png_path = tmp_path / "loss_curves.csv", tmp_path / "loss_curves.png"
+    png_path.write_bytes(b"my own picture")
+    rc, out, err = run(["train", "--out-dir", tmp_path], capsys)
+    assert rc == 2
+    assert err == f"xl-backprop train: error: --out-dir: {png_path} already exists; use --force to overwrite it\n"
+    assert png_path.read_bytes() == b"my own picture"
+    assert not csv_path.exists()  # every output is checked before any is written
+
+    rc, _, err = run(["train", "--out-dir", tmp_path, "--force"], capsys)
+    assert rc == 0, err
+    assert png_size(png_path) == (800, 500)
+    assert csv_path.exists()
+
+    csv_path.write_text("keep me")
+    rc, _, err = run(["train", "--out-dir", tmp_path, "--no-plot"], capsys)
+    assert rc == 2 and "loss_curves.csv already exists" in err
+    assert csv_path.read_text() == "keep me"
+
+
+# ----------------------------------------------------------------------------- errors
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--lrs", "0.1", "abc"], "xl-backprop train: error: --lrs: expected positive numbers, got 'abc'"),
+    (["train", "--lrs", ""], "xl-backprop train: error: --lrs: expected positive numbers, got nothing"),
+    (["train", "--lrs"], "xl-backprop train: error: --lrs: expected at least one argument"),
+    (["train", "--lrs", "0.5", "-1"], "xl-backprop train: error: --lrs: expected positive numbers, got '-1'"),
+    (["train", "--lrs", "nan"], "xl-backprop train: error: --lrs: expected finite numbers, got 'nan'"),
+    (["train", "--weights", "1", "2", "3"], "xl-backprop train: error: --weights: expected 8 numbers, got 3"),
+    (["train", "--weights", *"12345678"[:7], "x"], "--weights: expected 8 numbers, got 'x'"),
+    (["train", "--inputs", "1"], "xl-backprop train: error: --inputs: expected 2 numbers, got 1"),
+    (["train", "--targets", "1", "2", "3"], "xl-backprop train: error: --targets: expected 2 numbers, got 3"),
+    (["train", "--biases", "inf", "0"], "xl-backprop train: error: --biases: expected finite numbers, got 'inf'"),
+    (["train", "--iterations", "0"], "--iterations: expected a whole number >= 1, got '0'"),
+    (["train", "--iterations", "-3"], "--iterations: expected a whole number >= 1, got '-3'"),
+    (["train", "--iterations", "2.5"], "--iterations: expected a whole number >= 1, got '2.5'"),
+    (["train", "--iterations", "many"], "--iterations: expected a whole number >= 1, got 'many'"),
+    (["train", "--iterations", "1e7", "--lrs", "1", "2"],
+     "xl-backprop train: error: --iterations x number of --lrs: expected at most 10,000,000 loss values, "
+     "got 20,000,000"),
+    (["train", "--lrs", "0.1:1:1e8"], "--lrs: expected START:STOP:COUNT with a whole COUNT >= 1, got '0.1:1:1e8'"),
+    (["train", "--lrs", "0.1:1"], "--lrs: expected START:STOP:COUNT with a whole COUNT >= 1, got '0.1:1'"),
+    (["train", "--lrs", "0.1:1:2.5"], "--lrs: expected START:STOP:COUNT with a whole COUNT >= 1, got '0.1:1:2.5'"),
+    (["train", "--lrs", "0:1:3"], "--lrs: expected positive numbers, got '0.0'"),
+    (["train", "--update", "random"],
+     "--update: invalid choice: 'random' (choose from 'simultaneous', 'sequential')"),
+    (["train", "--threshold", "0"], "--threshold: expected a positive number, got '0'"),
+    (["train", "--colour", "red"], "xl-backprop: error: unrecognized arguments: --colour red"),
+    (["gradcheck", "--weights", "1"], "xl-backprop gradcheck: error: --weights: expected 8 numbers, got 1"),
+    (["gradcheck", "--eps", "-0.001"], "--eps: expected a positive number, got '-0.001'"),
+    (["fly"], "xl-backprop: error: COMMAND: invalid choice: 'fly'"),
+    ([], "xl-backprop: error: expected a command: train, gradcheck, template or run"),
+    (["run", "reset"], "xl-backprop run: error: the following arguments are required: BOOK"),
+    (["run", "paint", "book.xlsm"], "xl-backprop run: error: ACTION: invalid choice: 'paint'"),
+    (["run", "reset", "missing.xlsm", "--out", "x.xlsm"],
+     "xl-backprop run: error: BOOK: missing.xlsm is not an existing file"),
+    (["run", "draw-network", "missing.xlsm", "--iteration", "-1"],
+     "--iteration: expected a whole number >= 0, got '-1'"),
+])
+def test_bad_arguments_one_line_exit_2(tmp_path, monkeypatch, capsys, argv, message):
+    monkeypatch.chdir(tmp_path)
+    rc, out, err = run(argv, capsys)
+    assert rc == 2
+    assert out == ""
+    assert err.count("\n") == 1, err
+    assert message in err
+    assert "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_out_dir_that_is_a_file(tmp_path, capsys):
+    f = tmp_path / "notadir"
+    f.write_text("x")
+    rc, _, err = run(["train", "--out-dir", f], capsys)
+    assert rc == 2
+    assert err == f"xl-backprop train: error: --out-dir: {f} is a file, expected a folder\n"
+
+
+def test_engine_value_error_is_one_line(monkeypatch, tmp_path, capsys):
+    def bad_train(*args, **kwargs):
+        raise ValueError("weights: expected 8 values w1..w8 on the last axis, got shape (3,)")
+
+    monkeypatch.setattr(cli, "train", bad_train)
+    rc, out, err = run(["train", "--out-dir", tmp_path], capsys)
+    assert rc == 2
+    assert err == "xl-backprop train: error: weights: expected 8 values w1..w8 on the last axis, got shape (3,)\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+# ----------------------------------------------------------------------------- help, version
+
+@pytest.mark.parametrize("command", [[], ["train"], ["gradcheck"], ["template"], ["run"]])
+def test_help_on_every_command(capsys, command):
+    rc, out, err = run([*command, "--help"], capsys)
+    assert rc == 0
+    assert out.startswith(f"usage: xl-backprop{' ' + command[0] if command else ''} ")
+    assert "--help" in out and err == ""
+
+
+def test_version(capsys):
+    rc, out, _ = run(["--version"], capsys)
+    assert (rc, out) == (0, f"xl-backprop {xl_backprop.__version__}\n")
+
+
+# ----------------------------------------------------------------------------- gradcheck
+
+def test_gradcheck_defaults(capsys):
+    rc, out, err = run(["gradcheck"], capsys)
+    assert rc == 0, err
+    lines = out.splitlines()
+    body = [line.split() for line in lines[2:10]]
+    assert [r[0] for r in body] == [f"w{k}" for k in range(1, 9)]
+    assert body[4][2] == DE_DW5  # dE/dw5, exactly as published
+    for r in body:
+        analytic, numeric, rel = float(r[2]), float(r[3]), float(r[4])
+        assert rel < 1e-6
+        assert numeric == pytest.approx(analytic, rel=1e-6)
+    assert lines[-1].startswith("largest relative error: ")
+
+
+def test_gradcheck_mazur_w5(capsys):
+    # Mazur: dE_total/dw5 = 0.082167041 with biases 0.35, 0.60
+    rc, out, err = run(["gradcheck", "--biases", "0.35", "0.6"], capsys)
+    assert rc == 0, err
+    w5 = out.splitlines()[6].split()
+    assert w5[0] == "w5"
+    assert float(w5[2]) == pytest.approx(0.082167041, abs=5e-10)
+
+
+# ----------------------------------------------------------------------------- progress bar
+
+class _TTY(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_waits_then_draws():
+    now = [0.0]
+    stream = _TTY()
+    bar = cli.Progress(stream, delay=0.5, width=10, clock=lambda: now[0])
+    bar(0.1)
+    now[0] = 0.4
+    bar(0.2)
+    assert stream.getvalue() == ""  # a short run shows nothing
+    now[0] = 0.6
+    bar(0.5)
+    bar(0.5)  # no redraw when nothing moved
+    bar(0.3)  # threads may report out of order: never go back
+    bar(1.0)
+    bar.close()
+    assert stream.getvalue() == "\rtraining [#####-----]  50%\rtraining [##########] 100%\n"
+
+
+def test_progress_silent_when_not_a_terminal():
+    stream = io.StringIO()
+    bar = cli.Progress(stream, delay=0.0, clock=lambda: 1.0)
+    bar(1.0)
+    bar.close()
+    assert stream.getvalue() == ""
+
+
+def test_train_shows_progress_on_a_terminal(monkeypatch, tmp_path):
+    tty = _TTY()
+    monkeypatch.setattr(sys, "stderr", tty)
+    monkeypatch.setattr(cli, "PROGRESS_DELAY", 0.0)
+    assert main(["train", "--no-plot", "--quiet", "--out-dir", str(tmp_path)]) == 0
+    assert tty.getvalue() == ""  # --quiet: no bar
+    assert main(["train", "--no-plot", "--force", "--iterations", "40", "--out-dir", str(tmp_path)]) == 0
+    lines = tty.getvalue().split("\n")
+    assert lines[0].startswith("\rtraining [") and lines[0].endswith("] 100%")
+    assert lines[1].startswith("\rwriting loss_curves.csv [") and lines[1].endswith("] 100%")
+    assert lines[2] == ""
+
+
+# ----------------------------------------------------------------------------- template
+
+def test_template_refuses_existing_file(tmp_path, capsys):
+    out = tmp_path / "book.xlsm"
+    out.write_bytes(b"user's book")
+    rc, _, err = run(["template", "--out", out], capsys)
+    assert rc == 2
+    assert err == f"xl-backprop template: error: --out: {out} already exists; use --force to overwrite it\n"
+    assert out.read_bytes() == b"user's book"
+
+
+def test_template_builds_a_workbook(tmp_path, capsys):
+    pytest.importorskip("xl_backprop.workbook.build", reason="the template builder is not there yet")
+    import zipfile
+
+    out = tmp_path / "t.xlsm"
+    rc, stdout, err = run(["template", "--out", out], capsys)
+    assert rc == 0, err
+    assert f"wrote {out}" in stdout
+    with zipfile.ZipFile(out) as z:
+        assert "xl/vbaProject.bin" in z.namelist()
+    rc, _, err = run(["template", "--out", out], capsys)
+    assert rc == 2 and "already exists" in err
+    rc, _, err = run(["template", "--out", out, "--force"], capsys)
+    assert rc == 0, err
+
+
+# ----------------------------------------------------------------------------- run
+
+@pytest.fixture
+def fake_macros(monkeypatch):
+    """Stands in for xl_backprop.macros to check what the CLI passes on; the real module is
+    exercised by test_run_on_the_real_template and by its own tests."""
+    calls = []
+    mod = types.ModuleType("xl_backprop.macros")
+
+    def run_on_file(action, book, out, *, iteration=None):
+        calls.append((action, book, out, iteration))
+        if action == "reset" and iteration == 99:
+            raise ValueError("iteration: expected a step between 0 and 50, got 99")
+        out.write_bytes(book.read_bytes() + b"+" + action.encode())
+        return out
+
+    mod.run_on_file = run_on_file
+    monkeypatch.setitem(sys.modules, "xl_backprop.macros", mod)
+    return calls
+
+
+def test_run_passes_arguments(tmp_path, capsys, fake_macros):
+    book, out = tmp_path / "book.xlsm", tmp_path / "out.xlsm"
+    book.write_bytes(b"B")
+    rc, stdout, err = run(["run", "draw-network", book, "--out", out, "--iteration", "7"], capsys)
+    assert rc == 0, err
+    assert fake_macros == [("draw-network", book, out, 7)]
+    assert stdout == f"wrote {out}\n"
+    assert book.read_bytes() == b"B"
+
+    rc, _, err = run(["run", "train-lrs", book, "--in-place"], capsys)
+    assert rc == 0, err
+    assert fake_macros[-1] == ("train-lrs", book, book, None)
+
+
+def test_run_refusals(tmp_path, capsys, fake_macros):
+    book, out = tmp_path / "book.xlsm", tmp_path / "out.xlsm"
+    book.write_bytes(b"B")
+    out.write_bytes(b"O")
+    cases = [
+        (["run", "reset", book], "--out: expected a path for the result, or --in-place to change BOOK itself"),
+        (["run", "reset", book, "--out", book], f"--out: {book} is BOOK itself; use --in-place to change BOOK"),
+        (["run", "reset", book, "--out", tmp_path / "." / "book.xlsm", "--force"], "is BOOK itself"),
+        (["run", "reset", book, "--out", out], f"--out: {out} already exists; use --force to overwrite it"),
+        (["run", "reset", book, "--out", out, "--in-place"], "--in-place: writes into BOOK"),
+        (["run", "reset", book, "--out", tmp_path], f"--out: {tmp_path} is a folder, expected a file path"),
+        (["run", "reset", book, "--out", tmp_path / "new.xlsm", "--iteration", "99"],
+         "xl-backprop run: error: iteration: expected a step between 0 and 50, got 99"),
+    ]
+    for argv, message in cases:
+        rc, stdout, err = run(argv, capsys)
+        assert rc == 2, argv
+        assert message in err and err.count("\n") == 1, (argv, err)
+        assert stdout == ""
+    assert book.read_bytes() == b"B" and out.read_bytes() == b"O"
+    assert [c[3] for c in fake_macros] == [99]  # only the last case reached the callee
+
+    rc, _, err = run(["run", "reset", book, "--out", out, "--force"], capsys)
+    assert rc == 0, err
+    assert out.read_bytes() == b"B+reset"
+
+
+def test_run_on_the_real_template(tmp_path, capsys):
+    pytest.importorskip("xl_backprop.workbook.build", reason="the template builder is not there yet")
+    pytest.importorskip("xl_backprop.macros", reason="the macros are not there yet")
+    import zipfile
+
+    book, out = tmp_path / "book.xlsm", tmp_path / "trained.xlsm"
+    assert main(["template", "--out", str(book)]) == 0
+    before = book.read_bytes()
+    rc, _, err = run(["run", "train-lrs", book, "--out", out], capsys)
+    assert rc == 0, err
+    assert book.read_bytes() == before
+    with zipfile.ZipFile(out) as z:
+        assert "xl/vbaProject.bin" in z.namelist()
+
+
+# ----------------------------------------------------------------------------- subprocess
+
+def test_python_dash_m_subprocess(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "xl_backprop", "train", "--lrs", "0.5", "2", "--out-dir", "out"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert f"E_total before training: {E_TOTAL_0}" in proc.stdout
+    _, data = read_csv(tmp_path / "out" / "loss_curves.csv")
+    np.testing.assert_allclose(data[:, 1:], np.array([_scalar_curves(0.5, 51), _scalar_curves(2.0, 51)]).T,
+                               rtol=0, atol=1e-12)
+    assert png_size(tmp_path / "out" / "loss_curves.png") == (800, 500)
+
+    again = subprocess.run([sys.executable, "-m", "xl_backprop", "train", "--out-dir", "out"],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 2
+    assert again.stdout == ""
+    assert again.stderr.splitlines() == [
+        f"xl-backprop train: error: --out-dir: {Path('out') / 'loss_curves.csv'} already exists; "
+        "use --force to overwrite it"]
+
+
+def test_subprocess_bad_argument(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "xl_backprop", "train", "--iterations", "zero"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr == ("xl-backprop train: error: --iterations: expected a whole number >= 1, got 'zero' "
+                           "(see xl-backprop train --help)\n")
+    assert list(tmp_path.iterdir()) == []
