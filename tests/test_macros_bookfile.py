@@ -1,0 +1,159 @@
+"""The OOXML package editor behind ``xl-backprop run`` (xl_backprop.bookfile), on small books
+written by XlsxWriter and read back by openpyxl and zipfile: the exact parts, elements and
+values it must produce."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+import xlsxwriter
+from lxml import etree
+from matplotlib.figure import Figure
+
+from xl_backprop import bookfile as bf
+
+M = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+
+def small_book(path: Path, comment: bool = False) -> Path:
+    wb = xlsxwriter.Workbook(path)
+    ws = wb.add_worksheet("Data sheet")
+    bold = wb.add_format({"bold": True})
+    ws.write("A1", "label", bold)
+    ws.write("B1", 2.5)
+    ws.write("C1", True)
+    ws.write_formula("D1", "=B1*2", None, 5)
+    ws.write("B3", "kept", bold)
+    ws.write_formula("E1", "=1/0", None, "#DIV/0!")
+    if comment:
+        ws.write_comment("A5", "a note")  # gives the sheet a <legacyDrawing>
+    wb.add_worksheet("Other").write("A1", 1)
+    wb.close()
+    return path
+
+
+def parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as z:
+        return {n: z.read(n) for n in z.namelist()}
+
+
+@pytest.mark.parametrize(("a1", "rc"), [("A1", (0, 0)), ("Z9", (8, 25)), ("AA10", (9, 26)),
+                                        ("XFD1048576", (1_048_575, 16_383)), ("$B$5", (4, 1))])
+def test_cell_addresses(a1, rc):
+    assert bf.parse_cell(a1) == rc
+    assert bf.a1(*rc) == a1.replace("$", "")
+
+
+def test_references_quote_sheet_names_that_need_it():
+    assert bf.ref("Backprop", 9, 1) == "Backprop!$B$10"
+    assert bf.ref("Learning rates", 4, 1, 4, 10, absolute=False) == "'Learning rates'!B5:K5"
+    assert bf.ref("O'Neil", 0, 0) == "'O''Neil'!$A$1"
+    assert bf.ref("AB12", 0, 0) == "'AB12'!$A$1"  # a sheet named like a cell
+    assert bf.parse_ref("'O''Neil'!$A$1:$C$2") == bf.Area("O'Neil", 0, 0, 1, 2)
+    assert bf.parse_ref("=Backprop!$B$10") == bf.Area("Backprop", 9, 1, 9, 1)
+    with pytest.raises(ValueError, match="expected a reference like Sheet!"):
+        bf.parse_ref("#REF!")
+
+
+def test_a_load_and_save_changes_no_part(tmp_path):
+    src = small_book(tmp_path / "a.xlsx")
+    bf.Package.read(src).save(tmp_path / "b.xlsx")
+    assert parts(src) == parts(tmp_path / "b.xlsx")
+    with zipfile.ZipFile(src) as a, zipfile.ZipFile(tmp_path / "b.xlsx") as b:
+        assert a.namelist() == b.namelist()
+
+
+def test_reads_numbers_text_booleans_errors_and_cached_formula_results(tmp_path):
+    pkg = bf.Package.read(small_book(tmp_path / "a.xlsx"))
+    assert pkg.read_cells(bf.Area("Data sheet", 0, 0, 1, 4)) == [
+        ["label", 2.5, True, 5.0, "#DIV/0!"], [None] * 5]
+    assert isinstance(pkg.read_cells(bf.Area("Data sheet", 0, 4, 0, 4))[0][0], bf.CellError)
+    assert pkg.sheets() == {"Data sheet": "xl/worksheets/sheet1.xml", "Other": "xl/worksheets/sheet2.xml"}
+
+
+def test_writes_values_keeping_styles_and_row_and_cell_order(tmp_path):
+    src = small_book(tmp_path / "a.xlsx")
+    pkg = bf.Package.read(src)
+    pkg.write_cells("Data sheet", 1, 0, [[" padded", 0.1, None, False], [1e-05, 3.0, "x", None]])
+    pkg.write_cells("Data sheet", 0, 3, [[7.0]])  # over the formula in D1
+    pkg.save(tmp_path / "b.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "b.xlsx")["Data sheet"]
+    assert [[c.value for c in row] for row in ws["A1:D3"]] == [
+        ["label", 2.5, True, 7], [" padded", 0.1, None, False], [1e-05, 3, "x", None]]
+    root = etree.fromstring(parts(tmp_path / "b.xlsx")["xl/worksheets/sheet1.xml"])
+    rows = root.find(f"{M}sheetData")
+    assert [r.get("r") for r in rows] == ["1", "2", "3"]
+    assert [c.get("r") for c in rows[2]] == ["A3", "B3", "C3"]
+    assert rows[2][1].get("s") == rows[0][0].get("s") is not None  # B3 keeps its bold
+    assert root.find(f"{M}dimension").get("ref") == "A1:E3"
+    assert etree.tostring(rows[1][0]).count(b'xml:space="preserve"') == 1
+    assert rows[0][3].find(f"{M}f") is None and rows[0][3].findtext(f"{M}v") == "7"
+
+
+def test_clearing_keeps_styled_cells_empty_and_drops_the_rest(tmp_path):
+    pkg = bf.Package.read(small_book(tmp_path / "a.xlsx"))
+    pkg.clear_cells(bf.Area("Data sheet", 0, 1, 2, 1))
+    pkg.save(tmp_path / "b.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "b.xlsx")["Data sheet"]
+    assert (ws["A1"].value, ws["B1"].value, ws["B3"].value, ws["C1"].value) == ("label", None, None, True)
+    assert ws["B3"].font.b  # an empty cell that keeps its format
+
+
+def test_a_block_that_does_not_fit_on_a_sheet_is_refused(tmp_path):
+    pkg = bf.Package.read(small_book(tmp_path / "a.xlsx"))
+    with pytest.raises(ValueError, match=r"^'Data sheet'!\$B\$1048576: a block of 2 x 1 cells does not fit"):
+        pkg.write_cells("Data sheet", bf.MAX_ROWS - 1, 1, [[1.0], [2.0]])
+    with pytest.raises(ValueError, match="sheet 'Nope': not in this workbook"):
+        pkg.write_cells("Nope", 0, 0, [[1.0]])
+
+
+def test_excel_namespace_declarations_survive_an_edit(tmp_path):
+    # Excel declares prefixes it lists in mc:Ignorable but never uses; dropping them makes the
+    # file "corrupt" for Excel. lxml keeps them.
+    src = small_book(tmp_path / "a.xlsx")
+    p = parts(src)
+    p["xl/worksheets/sheet1.xml"] = p["xl/worksheets/sheet1.xml"].replace(
+        b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"',
+        b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        b'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" mc:Ignorable="x14ac" '
+        b'xmlns:x14ac="http://schemas.microsoft.com/office/spreadsheetml/2009/9/ac"', 1)
+    with zipfile.ZipFile(tmp_path / "excel.xlsx", "w") as z:
+        for name, data in p.items():
+            z.writestr(name, data)
+    pkg = bf.Package.read(tmp_path / "excel.xlsx")
+    pkg.write_cells("Data sheet", 5, 5, [[1.0]])
+    pkg.save(tmp_path / "b.xlsx")
+    head = parts(tmp_path / "b.xlsx")["xl/worksheets/sheet1.xml"][:600]
+    assert b'xmlns:x14ac="http://schemas.microsoft.com/office/spreadsheetml/2009/9/ac"' in head
+    assert b'mc:Ignorable="x14ac"' in head
+
+
+def test_drawing_objects_are_added_by_name_and_removed_with_their_parts(tmp_path):
+    src = small_book(tmp_path / "a.xlsx", comment=True)
+    pkg = bf.Package.read(src)
+    buf = io.BytesIO()
+    Figure(figsize=(1, 1)).savefig(buf, format="png")
+    png = buf.getvalue()
+    pkg.add_picture("Data sheet", 2, 3, 75, 75, "my picture", png, "a picture")
+    pkg.save(tmp_path / "b.xlsx")
+    p = parts(tmp_path / "b.xlsx")
+    root = etree.fromstring(p["xl/worksheets/sheet1.xml"])
+    names = [etree.QName(e).localname for e in root]
+    assert names.index("drawing") == names.index("legacyDrawing") - 1  # schema order
+    assert p["xl/media/image1.png"] == png
+    assert b'/xl/drawings/drawing1.xml' in p["[Content_Types].xml"]
+    assert bf.Package.read(tmp_path / "b.xlsx").object_names("Data sheet") == ["my picture"]
+    # remove it again: the drawing goes too, and the comment's VML stays
+    pkg = bf.Package.read(tmp_path / "b.xlsx")
+    assert pkg.remove_objects("Data sheet", ["not there"]) == 0
+    assert pkg.remove_objects("Data sheet", ["my picture"]) == 1
+    pkg.save(tmp_path / "c.xlsx")
+    q = parts(tmp_path / "c.xlsx")
+    assert not any(n.startswith(("xl/media/", "xl/drawings/drawing")) for n in q)
+    assert b"drawing1.xml" not in q["[Content_Types].xml"]
+    assert b"<drawing" not in q["xl/worksheets/sheet1.xml"] and b"legacyDrawing" in q["xl/worksheets/sheet1.xml"]
+    assert openpyxl.load_workbook(tmp_path / "c.xlsx")["Data sheet"]["A5"].comment.text.startswith("a note")
