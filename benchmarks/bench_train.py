@@ -1,0 +1,250 @@
+"""How fast is ``xl_backprop.train_curves``? Figures and ratios, not a test (``make bench``).
+
+Two sweeps, each against independent implementations of the same training:
+  (a) the course's sweep: 6 learning rates x 51 loss values        target: under 1 ms
+  (b) 10,000 learning rates x 1,000 loss values                    target: at most half the
+      time of a compiled scalar loop (gcc -O3 -march=native, benchmarks/scalar_loop.c), and
+      at least 5x faster than PyTorch autograd; peak memory within 2x of the result array.
+Yardsticks: a plain-Python scalar loop (for (b) timed on a subset and extrapolated), the C
+loop (built into a temporary folder if gcc exists), PyTorch autograd (if ``import torch``
+works). Each one's numbers are compared with the engine's (max abs difference) before its
+time is reported. Times are the best of several runs; a busy machine makes all of them slower.
+
+    python benchmarks/bench_train.py [--repeat N] [--no-torch]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import math
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from xl_backprop import DEFAULT_INPUTS, DEFAULT_ITERATIONS, DEFAULT_LRS, DEFAULT_TARGETS, DEFAULT_WEIGHTS
+from xl_backprop import train_curves as engine
+
+BIG_K, BIG_N = 10_000, 1_000
+BIG_LRS = np.linspace(0.01, 5.0, BIG_K)
+PY_SUBSET = 40  # learning rates the plain-Python loop runs on sweep (b), then extrapolated
+C_SOURCE = Path(__file__).with_name("scalar_loop.c")
+AGREE = 1e-12  # max abs difference in E_total accepted between two implementations
+
+
+def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float, object]:
+    """(best, median) seconds of ``repeat`` calls, and the last result."""
+    times, result = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+    return min(times), statistics.median(times), result
+
+
+# ----------------------------------------------------------------------------- yardsticks
+
+def python_curves(lrs, iterations: int) -> np.ndarray:
+    """Plain-Python scalar loop, DESIGN.md's formulas, simultaneous updates, no biases."""
+    i1, i2 = DEFAULT_INPUTS
+    t1, t2 = DEFAULT_TARGETS
+    exp = math.exp
+    out = np.empty((iterations, len(lrs)))
+    for k, lr in enumerate(lrs):
+        w1, w2, w3, w4, w5, w6, w7, w8 = DEFAULT_WEIGHTS
+        for t in range(iterations):
+            a_h1 = 1.0 / (1.0 + exp(-(w1 * i1 + w2 * i2)))
+            a_h2 = 1.0 / (1.0 + exp(-(w3 * i1 + w4 * i2)))
+            a_o1 = 1.0 / (1.0 + exp(-(w5 * a_h1 + w6 * a_h2)))
+            a_o2 = 1.0 / (1.0 + exp(-(w7 * a_h1 + w8 * a_h2)))
+            out[t, k] = 0.5 * (t1 - a_o1) ** 2 + 0.5 * (t2 - a_o2) ** 2
+            d_o1 = (a_o1 - t1) * a_o1 * (1.0 - a_o1)
+            d_o2 = (a_o2 - t2) * a_o2 * (1.0 - a_o2)
+            d_h1 = (d_o1 * w5 + d_o2 * w7) * a_h1 * (1.0 - a_h1)
+            d_h2 = (d_o1 * w6 + d_o2 * w8) * a_h2 * (1.0 - a_h2)
+            w1, w2, w3, w4 = w1 - lr * d_h1 * i1, w2 - lr * d_h1 * i2, w3 - lr * d_h2 * i1, w4 - lr * d_h2 * i2
+            w5, w6 = w5 - lr * d_o1 * a_h1, w6 - lr * d_o1 * a_h2
+            w7, w8 = w7 - lr * d_o2 * a_h1, w8 - lr * d_o2 * a_h2
+    return out
+
+
+def build_c_loop(tmp: Path) -> tuple[Callable[[np.ndarray, int], np.ndarray] | None, str]:
+    """Compile scalar_loop.c with gcc -O3 -march=native; (function, note) or (None, why not)."""
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        return None, "gcc not found"
+    lib_path = tmp / "scalar_loop.so"
+    cmd = [gcc, "-O3", "-march=native", "-shared", "-fPIC", str(C_SOURCE), "-o", str(lib_path), "-lm"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        return None, f"gcc failed: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode}"
+    lib = ctypes.CDLL(str(lib_path))
+    vec = np.ctypeslib.ndpointer(dtype=np.float64, flags="C_CONTIGUOUS")
+    lib.train_curves.argtypes = [vec, ctypes.c_int, ctypes.c_int, vec, vec, vec, vec]
+    lib.train_curves.restype = None
+    w0 = np.array(DEFAULT_WEIGHTS)
+    inputs, targets = np.array(DEFAULT_INPUTS), np.array(DEFAULT_TARGETS)
+
+    def c_curves(lrs: np.ndarray, iterations: int) -> np.ndarray:
+        lrs = np.ascontiguousarray(lrs, dtype=np.float64)
+        out = np.empty((iterations, lrs.size))
+        lib.train_curves(lrs, lrs.size, iterations, w0, inputs, targets, out)
+        return out
+
+    version = subprocess.run([gcc, "-dumpfullversion"], capture_output=True, text=True).stdout.strip()
+    return c_curves, f"gcc {version} -O3 -march=native"
+
+
+def torch_loop():
+    """PyTorch autograd, float64, all learning rates as one batch; None if torch is missing."""
+    try:
+        import torch
+    except ImportError:
+        return None, "torch not installed"
+
+    def torch_curves(lrs, iterations: int) -> np.ndarray:
+        i1, i2 = DEFAULT_INPUTS
+        t1, t2 = DEFAULT_TARGETS
+        lr = torch.tensor(np.asarray(lrs), dtype=torch.float64)[:, None]
+        w = torch.tensor(DEFAULT_WEIGHTS, dtype=torch.float64).repeat(lr.shape[0], 1).requires_grad_()
+        loss = torch.empty((iterations, lr.shape[0]), dtype=torch.float64)
+        for t in range(iterations):
+            w1, w2, w3, w4, w5, w6, w7, w8 = w.unbind(1)
+            a_h1 = torch.sigmoid(w1 * i1 + w2 * i2)
+            a_h2 = torch.sigmoid(w3 * i1 + w4 * i2)
+            a_o1 = torch.sigmoid(w5 * a_h1 + w6 * a_h2)
+            a_o2 = torch.sigmoid(w7 * a_h1 + w8 * a_h2)
+            E_total = 0.5 * (t1 - a_o1) ** 2 + 0.5 * (t2 - a_o2) ** 2
+            loss[t] = E_total.detach()
+            if t == iterations - 1:
+                break
+            # networks are independent, so d(sum of E_total)/dw is every network's own gradient
+            (grad,) = torch.autograd.grad(E_total.sum(), w)
+            with torch.no_grad():
+                w -= lr * grad
+        return loss.numpy()
+
+    return torch_curves, f"torch {torch.__version__}, {torch.get_num_threads()} threads, float64"
+
+
+# ----------------------------------------------------------------------------- report
+
+def line(name: str, seconds: float, steps: int, note: str = "") -> None:
+    print(f"  {name:<34} {seconds * 1e3:11.3f} ms {seconds / steps * 1e9:9.1f} ns/step  {note}")
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def agree(name: str, got: np.ndarray, want: np.ndarray) -> bool:
+    diff = float(np.max(np.abs(got - want)))
+    ok = diff <= AGREE
+    print(f"  {'':<34} {name} vs engine: max abs difference {diff:.2e} ({'agrees' if ok else 'DIFFERS'})")
+    return ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=5, help="runs of each timing on sweep (b); best counts")
+    ap.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
+    args = ap.parse_args(argv)
+    if args.repeat < 1:
+        ap.error("--repeat: expected a whole number >= 1")
+
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"xl_backprop.train_curves benchmark: Python {platform.python_version()}, numpy {np.__version__}, "
+          f"{os.cpu_count()} CPUs, load average {load:.2f}")
+    print("ns/step = time / (learning rates x loss values): one forward pass (+ backward and update)")
+    with tempfile.TemporaryDirectory(prefix="xlbp-bench-") as tmp:
+        c_curves, c_note = build_c_loop(Path(tmp))
+        t_curves, t_note = (None, "skipped (--no-torch)") if args.no_torch else torch_loop()
+        print(f"C loop: {c_note};  PyTorch: {t_note}")
+        results = {}
+
+        # (a) the course's sweep -------------------------------------------------------------
+        lrs, n = np.array(DEFAULT_LRS), DEFAULT_ITERATIONS
+        steps = lrs.size * n
+        print(f"\n(a) the course's sweep: {lrs.size} learning rates x {n} loss values")
+        engine(lrs, n)  # warm-up
+        best, med, ref = timed(lambda: engine(lrs, n), 200)
+        results["a"] = best
+        line("xl_backprop.train_curves", best, steps, f"median {med * 1e3:.3f} ms   target < 1 ms: "
+             f"{verdict(best < 1e-3)}")
+        p_best, _, got = timed(lambda: python_curves(lrs, n), 20)
+        line("plain-Python scalar loop", p_best, steps, f"engine {p_best / best:.1f}x faster")
+        agree("Python", got, ref)
+        if c_curves is not None:
+            c_best, _, got = timed(lambda: c_curves(lrs, n), 200)
+            line("compiled C scalar loop", c_best, steps, f"engine / C = {best / c_best:.1f}")
+            agree("C", got, ref)
+        if t_curves is not None:
+            t_curves(lrs, n)  # warm-up
+            t_best, _, got = timed(lambda: t_curves(lrs, n), 10)
+            line("PyTorch autograd", t_best, steps, f"engine {t_best / best:.1f}x faster")
+            agree("torch", got, ref)
+
+        # (b) 10,000 learning rates x 1,000 steps ---------------------------------------------
+        lrs, n = BIG_LRS, BIG_N
+        steps = lrs.size * n
+        print(f"\n(b) {lrs.size:,} learning rates ({lrs[0]:g} to {lrs[-1]:g}) x {n:,} loss values "
+              f"= {steps:,} network steps")
+        engine(lrs[:100], 10)  # warm-up
+        best, med, ref = timed(lambda: engine(lrs, n), args.repeat)
+        line("xl_backprop.train_curves", best, steps, f"median {med * 1e3:.1f} ms")
+        sub = lrs[:: lrs.size // PY_SUBSET][:PY_SUBSET]
+        p_sub, _, got = timed(lambda: python_curves(sub, n), 1)
+        p_full = p_sub * lrs.size / sub.size
+        line("plain-Python scalar loop", p_full, steps,
+             f"extrapolated from {sub.size} learning rates ({p_sub * 1e3:.0f} ms); engine {p_full / best:.0f}x faster")
+        agree("Python", got, ref[:, :: lrs.size // PY_SUBSET][:, :PY_SUBSET])
+        targets = []
+        if c_curves is not None:
+            c_best, _, got = timed(lambda: c_curves(lrs, n), args.repeat)
+            ok = best <= 0.5 * c_best
+            line("compiled C scalar loop", c_best, steps,
+                 f"(issue: ~46 ns/step here)  engine / C = {best / c_best:.2f}")
+            agree("C", got, ref)
+            targets.append(f"engine <= 0.5 x compiled C loop: {best * 1e3:.0f} ms vs "
+                           f"{0.5 * c_best * 1e3:.0f} ms allowed  {verdict(ok)}")
+        else:
+            targets.append(f"engine <= 0.5 x compiled C loop: not measured ({c_note})")
+        if t_curves is not None:
+            t_best, _, got = timed(lambda: t_curves(lrs, n), max(1, min(args.repeat, 3)))
+            ok = t_best >= 5 * best
+            line("PyTorch autograd", t_best, steps, f"engine {t_best / best:.1f}x faster")
+            agree("torch", got, ref)
+            targets.append(f"engine >= 5x faster than PyTorch: {t_best / best:.1f}x  {verdict(ok)}")
+        else:
+            targets.append(f"engine >= 5x faster than PyTorch: not measured ({t_note})")
+
+        # peak memory of (b) ------------------------------------------------------------------
+        tracemalloc.start()
+        tracemalloc.reset_peak()
+        result = engine(lrs, n)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        ratio = peak / result.nbytes
+        print(f"  {'peak memory (tracemalloc)':<34} {peak / 2**20:11.1f} MiB for a result of "
+              f"{result.nbytes / 2**20:.1f} MiB: {ratio:.2f}x")
+        targets.append(f"peak memory <= 2 x result: {ratio:.2f}x  {verdict(ratio <= 2)}")
+
+    print("\ntargets")
+    print(f"  (a) course sweep < 1 ms: {results['a'] * 1e3:.3f} ms  {verdict(results['a'] < 1e-3)}")
+    for t in targets:
+        print(f"  (b) {t}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
