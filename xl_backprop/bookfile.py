@@ -175,7 +175,8 @@ class Package:
                 infos = z.infolist()
                 parts = {i.filename: z.read(i) for i in infos}
         except zipfile.BadZipFile:
-            raise ValueError(f"{path}: expected an Excel workbook (.xlsx/.xlsm), not a zip package") from None
+            raise ValueError(f"{path}: expected an Excel workbook (.xlsx/.xlsm), "
+                             "got a file that is not a zip package") from None
         pkg = cls(infos, parts)
         if "[Content_Types].xml" not in parts or pkg.workbook_part not in parts:
             raise ValueError(f"{path}: expected an Excel workbook (.xlsx/.xlsm), found no workbook part")
