@@ -390,6 +390,28 @@ def test_template_refuses_existing_file(tmp_path, capsys):
     assert out.read_bytes() == b"user's book"
 
 
+@pytest.mark.parametrize("name, message", [
+    ("book.xlsx", "--out: expected a .xlsm path (a macro-enabled workbook), got {out}"),
+    ("nodir/book.xlsm", "--out: expected an existing folder, {parent} is not one"),
+])
+def test_template_bad_out(tmp_path, capsys, name, message):
+    out = tmp_path / name
+    rc, _, err = run(["template", "--out", out], capsys)
+    assert rc == 2
+    assert err == "xl-backprop template: error: " + message.format(out=out, parent=out.parent) + "\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unexpected_exception_is_one_line(monkeypatch, tmp_path, capsys):
+    def broken(*args, **kwargs):
+        raise KeyError("a_h1")
+
+    monkeypatch.setattr(cli, "lr_summary", broken)
+    rc, out, err = run(["train", "--out-dir", tmp_path], capsys)
+    assert rc == 1
+    assert err == "xl-backprop train: internal error: KeyError: 'a_h1' (please report this)\n"
+
+
 def test_template_builds_a_workbook(tmp_path, capsys):
     pytest.importorskip("xl_backprop.workbook.build", reason="the template builder is not there yet")
     import zipfile
@@ -466,6 +488,17 @@ def test_run_refusals(tmp_path, capsys, fake_macros):
     rc, _, err = run(["run", "reset", book, "--out", out, "--force"], capsys)
     assert rc == 0, err
     assert out.read_bytes() == b"B+reset"
+
+
+def test_run_real_macros_reject_a_non_workbook(tmp_path, capsys):
+    pytest.importorskip("xl_backprop.macros", reason="the macros are not there yet")
+    book, out = tmp_path / "notes.xlsm", tmp_path / "out.xlsm"
+    book.write_text("not a workbook")
+    rc, stdout, err = run(["run", "reset", book, "--out", out], capsys)
+    assert rc == 2
+    assert stdout == "" and err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("xl-backprop run: error: ") and str(book) in err
+    assert not out.exists()
 
 
 def test_run_on_the_real_template(tmp_path, capsys):

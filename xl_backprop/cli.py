@@ -393,6 +393,10 @@ def cmd_gradcheck(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_template(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.out.suffix.lower() != ".xlsm":
+        raise UsageError(f"--out: expected a .xlsm path (a macro-enabled workbook), got {args.out}")
+    if not args.out.parent.is_dir():
+        raise UsageError(f"--out: expected an existing folder, {args.out.parent} is not one")
     _refuse_existing([args.out], "--out", args.force)
     try:
         from .workbook.build import build_template
@@ -466,3 +470,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"\n{prog}: interrupted", file=err)
         return 130
+    except Exception as exc:  # a bug, not bad input: still one line, but say what broke
+        print(f"{prog}: internal error: {type(exc).__name__}: {exc} (please report this)", file=err)
+        return 1
