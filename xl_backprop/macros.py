@@ -528,7 +528,7 @@ def run_on_file(action: str, book: Path, out: Path, *, iteration: int | None = N
         raise ValueError(f"ACTION: expected one of {', '.join(ACTIONS)}, got {action!r}")
     pkg = Package.read(book)
     plan = make_plan(action, file_getter(pkg), iteration=iteration)
-    for sheet in {a.sheet for a in plan.clear} | {c.sheet for c in plan.cells}:
+    for sheet in {a.sheet for a in plan.clear} | {c.sheet for c in plan.cells} | set(plan.removed()):
         pkg.sheet_part(sheet)  # a missing sheet is bad input too: say so before writing
     apply_to_package(pkg, plan)
     write_atomically(pkg, out, mode_from=book)
