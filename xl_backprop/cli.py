@@ -344,7 +344,8 @@ def cmd_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     targets = [out_dir / CSV_NAME] + ([] if args.no_plot else [out_dir / PNG_NAME])
     _refuse_existing(targets, "--out-dir", args.force)  # all of them before writing any
 
-    bar = Progress(err if not args.quiet else _NullStream(), delay=PROGRESS_DELAY)
+    bar_stream = _NullStream() if args.quiet else err
+    bar = Progress(bar_stream, delay=PROGRESS_DELAY)
     try:
         result = train(lrs, args.iterations, train_biases=args.train_biases, update=args.update,
                        progress=bar, **net)
@@ -364,7 +365,7 @@ def cmd_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(file=out)
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    bar = Progress(err if not args.quiet else _NullStream(), delay=PROGRESS_DELAY, label=f"writing {CSV_NAME}")
+    bar = Progress(bar_stream, delay=PROGRESS_DELAY, label=f"writing {CSV_NAME}")
     try:
         _write_atomic(targets[0], lambda p: write_csv(p, lrs, curves, bar))
     finally:
