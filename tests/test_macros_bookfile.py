@@ -157,3 +157,29 @@ def test_drawing_objects_are_added_by_name_and_removed_with_their_parts(tmp_path
     assert b"drawing1.xml" not in q["[Content_Types].xml"]
     assert b"<drawing" not in q["xl/worksheets/sheet1.xml"] and b"legacyDrawing" in q["xl/worksheets/sheet1.xml"]
     assert openpyxl.load_workbook(tmp_path / "c.xlsx")["Data sheet"]["A5"].comment.text.startswith("a note")
+
+
+def test_rows_below_the_sheet_are_streamed_as_text_and_read_back(tmp_path):
+    pkg = bf.Package.read(small_book(tmp_path / "a.xlsx"))
+    # rows 1 and 3 exist: row 2 is inserted as XML, row 4 (below them) is kept as values
+    pkg.write_cells("Data sheet", 1, 1, [[1.5, "a & b"], [None, True], [" x ", 2.0]])
+    pkg.write_cells("Data sheet", 3, 2, [[9.0, 10.0]])  # overwrites C4, adds D4
+    pkg.clear_cells(bf.Area("Data sheet", 3, 1, 3, 1))  # B4 goes
+    assert pkg.read_cells(bf.Area("Data sheet", 1, 1, 3, 3)) == [
+        [1.5, "a & b", None], [None, True, None], [None, 9.0, 10.0]]
+    pkg.save(tmp_path / "b.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "b.xlsx")["Data sheet"]
+    assert [[c.value for c in row] for row in ws["A1:D4"]] == [
+        ["label", 2.5, True, "=B1*2"], [None, 1.5, "a & b", None], [None, None, True, None], [None, None, 9, 10]]
+    sheet = parts(tmp_path / "b.xlsx")["xl/worksheets/sheet1.xml"]
+    root = etree.fromstring(sheet)  # well-formed, rows in order
+    assert [r.get("r") for r in root.find(f"{M}sheetData")] == ["1", "2", "3", "4"]
+    assert root.find(f"{M}dimension").get("ref") == "A1:E4"
+    assert b'<c r="C2" t="inlineStr"><is><t>a &amp; b</t></is></c>' in sheet
+
+
+def test_a_value_that_is_not_a_number_stops_the_save_of_a_streamed_row(tmp_path):
+    pkg = bf.Package.read(small_book(tmp_path / "a.xlsx"))
+    pkg.write_cells("Data sheet", 10, 0, [[float("nan")]])
+    with pytest.raises(ValueError, match=r"^A11: cannot store nan in a cell"):
+        pkg.save(tmp_path / "b.xlsx")

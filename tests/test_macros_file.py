@@ -337,6 +337,26 @@ def test_a_shorter_second_run_clears_the_rows_of_the_first(runs, tmp_path):
     assert [row[1] for row in block[1:6]] == pytest.approx(network.train_curves([0.5], 5)[:, 0], abs=1e-12)
 
 
+def test_a_long_run_fills_rows_the_template_has_and_rows_it_has_not(tmp_path):
+    # 2500 steps x 10 rates: past the template's last row, and too many points to cache in the chart
+    lrs = [0.1 * k for k in range(1, 11)]
+    book = set_cells(TEMPLATE, tmp_path / "in.xlsm", L.SHEET_LRS, L.IN_ITERATIONS.cell, [[2500]])
+    set_cells(book, book, L.SHEET_LRS, L.IN_LRS.cell, [lrs])
+    macros.run_on_file("train-lrs", book, tmp_path / "out.xlsm")
+    ws = openpyxl.load_workbook(tmp_path / "out.xlsm", read_only=True)[L.SHEET_LRS]
+    assert ws.max_row == 2508  # the last step's row; nothing below
+    block = list(ws.iter_rows(min_row=9, max_row=2508, min_col=22, max_col=33, values_only=True))
+    body = np.array([row[:11] for row in block], dtype=float)
+    assert np.array_equal(body[:, 0], np.arange(2500))
+    assert np.max(np.abs(body[:, 1:] - network.train_curves(lrs, 2500))) <= 1e-12
+    assert all(row[11] is None for row in block)
+    p = parts(tmp_path / "out.xlsm")
+    (chart,) = [o for o in objects(p, L.SHEET_LRS) if o.name == L.MACRO_CHART.name]
+    root = ElementTree.fromstring(p[chart.part])
+    assert [f.text for f in root.iterfind(".//c:ser/c:val/c:numRef/c:f", NS)][-1] == "'Learning rates'!$AF$9:$AF$2508"
+    assert root.find(".//c:ser/c:val/c:numRef/c:numCache/c:pt", NS) is None  # Excel fills it on load
+
+
 def test_draw_network_places_one_picture_on_backprop_replaced_by_a_rerun(runs, tmp_path):
     p = parts(runs.drawn)
     (pic,) = [o for o in objects(p, L.SHEET_BACKPROP) if o.name == L.NETWORK_PICTURE.name]
@@ -509,3 +529,13 @@ def test_libreoffice_reads_the_loss_matrix(runs):
     got = np.array([[ws.cell(9 + r, 23 + k).value for k in range(len(LRS))] for r in range(T)], dtype=float)
     assert np.allclose(got, network.train_curves(LRS, T), rtol=1e-14, atol=0)
     assert ws["W8"].value == "lr = 0.1" and ws["AK9"].value is True
+
+
+def test_libreoffice_reads_rows_written_below_the_templates_last_row(tmp_path):
+    book = set_cells(TEMPLATE, tmp_path / "in.xlsm", L.SHEET_LRS, L.IN_ITERATIONS.cell, [[120]])
+    macros.run_on_file("train-lrs", book, tmp_path / "out.xlsm")
+    ws = libreoffice.recalculated_values(tmp_path / "out.xlsm", tmp_path / "lo")[L.SHEET_LRS]
+    got = np.array([[ws.cell(9 + r, 22 + k).value for k in range(1 + len(LRS))] for r in range(120)], dtype=float)
+    assert np.array_equal(got[:, 0], np.arange(120))
+    assert np.allclose(got[:, 1:], network.train_curves(LRS, 120), rtol=1e-14, atol=0)
+    assert ws.cell(129, 22).value is None

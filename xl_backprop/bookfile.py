@@ -20,6 +20,7 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import NamedTuple
+from xml.sax.saxutils import escape
 
 from lxml import etree
 
@@ -165,6 +166,9 @@ class Package:
         self._trees: dict[str, etree._Element] = {}
         self._dirty: set[str] = set()
         self._row_index: dict[str, tuple[etree._Element, dict[int, etree._Element]]] = {}
+        # Rows below a sheet's last <row> are kept as (first col, values) segments and written
+        # out as text by ``save``: a loss table of a million rows never becomes XML elements.
+        self._tail: dict[str, dict[int, list[tuple[int, Sequence[Value]]]]] = {}
         self._shared: list[str] | None = None
 
     @classmethod
@@ -198,7 +202,34 @@ class Package:
                 if info is None:
                     info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
                     info.compress_type = zipfile.ZIP_DEFLATED
-                z.writestr(info, self.parts[name])
+                if self._tail.get(name):
+                    self._write_with_tail(z, info, name)
+                else:
+                    z.writestr(info, self.parts[name])
+
+    def _write_with_tail(self, z: zipfile.ZipFile, info: zipfile.ZipInfo, part: str) -> None:
+        """Stream a sheet part: its XML up to the end of <sheetData>, the tail rows as text,
+        then the rest."""
+        data = self.parts[part]
+        empty = re.search(rb"<((?:\w+:)?sheetData)\s*/>", data)
+        if empty:
+            head, tail = data[:empty.start()] + b"<" + empty.group(1) + b">", b"</" + empty.group(1) + b">" + \
+                data[empty.end():]
+        else:
+            end = list(re.finditer(rb"</(?:\w+:)?sheetData>", data))[-1]
+            head, tail = data[:end.start()], data[end.start():]
+        rows = self._tail[part]
+        letters: dict[int, str] = {}
+        with z.open(info, "w") as out:
+            out.write(head)
+            chunk: list[str] = []
+            for r in sorted(rows):
+                chunk.append(_row_text(r, rows[r], letters))
+                if len(chunk) == 4096:
+                    out.write("".join(chunk).encode())
+                    chunk = []
+            out.write("".join(chunk).encode())
+            out.write(tail)
 
     # -- XML parts
     def xml(self, part: str) -> etree._Element:
@@ -404,8 +435,13 @@ class Package:
     def read_cells(self, area: Area) -> list[list[Value]]:
         """The values in ``area`` (cached results for formulas), row by row; None where empty."""
         _, rows = self._rows(area.sheet)
+        tail = self._tail.get(self.sheet_part(area.sheet), {})
         out = []
         for r in range(area.row1, area.row2 + 1):
+            if r in tail:
+                merged = _merge(tail[r])
+                out.append([merged.get(c) for c in range(area.col1, area.col2 + 1)])
+                continue
             cells = self._cells(rows[r]) if r in rows else {}
             out.append([self._value(cells[c]) if c in cells else None
                         for c in range(area.col1, area.col2 + 1)])
@@ -435,10 +471,15 @@ class Package:
             raise ValueError(f"{ref(sheet, row0, col0)}: a block of {height} x {width} cells does not fit "
                              f"on a sheet ({MAX_ROWS} rows x {MAX_COLS} columns)")
         data, rows = self._rows(sheet, edit=True)
+        tail = self._tail.setdefault(self.sheet_part(sheet), {})
+        last = max(rows, default=-1)
         formulas = False
         new_rows = False
         for i, line in enumerate(values):
             r = row0 + i
+            if r > last:  # below every <row>: kept as values, written as text by save
+                tail.setdefault(r, []).append((col0, line))
+                continue
             row = rows.get(r)
             if row is None:
                 row = rows[r] = etree.SubElement(data, _q(NS_MAIN, "row"), r=str(r + 1))
@@ -466,6 +507,11 @@ class Package:
     def clear_cells(self, area: Area) -> None:
         """Empty every cell in ``area`` (styles kept, elements without a style removed)."""
         data, rows = self._rows(area.sheet, edit=True)
+        tail = self._tail.get(self.sheet_part(area.sheet), {})
+        for r in [k for k in tail if area.row1 <= k <= area.row2]:
+            kept = {c: v for c, v in _merge(tail.pop(r)).items() if not area.col1 <= c <= area.col2}
+            if kept:
+                tail[r] = [(c, [v]) for c, v in sorted(kept.items())]
         formulas = False
         for r in sorted(k for k in rows if area.row1 <= k <= area.row2):
             row = rows[r]
@@ -483,12 +529,15 @@ class Package:
         if dim is None:
             return
         _, rows = self._row_index[part]
-        used = [(r, row) for r, row in rows.items() if len(row)]
-        cols = [parse_cell(c.get("r"))[1] for _, row in used for c in (row[0], row[-1]) if c.get("r")]
+        used = [r for r, row in rows.items() if len(row)]
+        cols = [parse_cell(c.get("r"))[1] for r in used for c in (rows[r][0], rows[r][-1]) if c.get("r")]
+        for r, segments in self._tail.get(part, {}).items():
+            used.append(r)
+            cols += [c for c0, line in segments for c in (c0, c0 + len(line) - 1)]
         if not used or not cols:
             dim.set("ref", "A1")
             return
-        dim.set("ref", f"{a1(min(r for r, _ in used), min(cols))}:{a1(max(r for r, _ in used), max(cols))}")
+        dim.set("ref", f"{a1(min(used), min(cols))}:{a1(max(used), max(cols))}")
 
     # -- drawings: charts and pictures
     def _drawing(self, sheet: str, create: bool) -> str | None:
@@ -613,10 +662,43 @@ def _set_value(c: etree._Element, value: Value) -> None:
         if value != value.strip():
             t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
     else:
-        x = float(value)
-        if not math.isfinite(x):
-            raise ValueError(f"{c.get('r')}: cannot store {x!r} in a cell")
-        etree.SubElement(c, _q(NS_MAIN, "v")).text = str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)
+        etree.SubElement(c, _q(NS_MAIN, "v")).text = _number_text(value, c.get("r"))
+
+
+def _merge(segments: list[tuple[int, Sequence[Value]]]) -> dict[int, Value]:
+    """Column -> value of one tail row (later segments win), empty cells left out."""
+    out: dict[int, Value] = {}
+    for c0, line in segments:
+        for j, v in enumerate(line):
+            out[c0 + j] = v
+    return {c: v for c, v in out.items() if v is not None}
+
+
+def _row_text(r: int, segments: list[tuple[int, Sequence[Value]]], letters: dict[int, str]) -> str:
+    """One <row> of the tail as XML text, in the form ``_set_value`` gives a cell."""
+    cells = _merge(segments) if len(segments) > 1 else {
+        segments[0][0] + j: v for j, v in enumerate(segments[0][1]) if v is not None}
+    n = r + 1
+    out = [f'<row r="{n}">']
+    for c in sorted(cells):
+        v = cells[c]
+        ref_ = f"{letters.get(c) or letters.setdefault(c, col_letters(c))}{n}"
+        if isinstance(v, bool):
+            out.append(f'<c r="{ref_}" t="b"><v>{int(v)}</v></c>')
+        elif isinstance(v, str):
+            space = ' xml:space="preserve"' if v != v.strip() else ""
+            out.append(f'<c r="{ref_}" t="inlineStr"><is><t{space}>{escape(v)}</t></is></c>')
+        else:
+            out.append(f"<c r=\"{ref_}\"><v>{_number_text(v, ref_)}</v></c>")
+    out.append("</row>")
+    return "".join(out)
+
+
+def _number_text(value: float, where: str) -> str:
+    x = float(value)
+    if not math.isfinite(x):
+        raise ValueError(f"{where}: cannot store {x!r} in a cell")
+    return str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)
 
 
 def _sort_children(row: etree._Element, cells: dict[int, etree._Element]) -> None:
