@@ -26,14 +26,20 @@ _RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def soffice() -> str:
-    """Path of soffice; skips the test outside CI when it is missing, fails in CI."""
-    exe = shutil.which("soffice") or shutil.which("libreoffice")
+def require(program: str, debian_package: str) -> str:
+    """Path of ``program``; when it is missing, skips the test outside CI and fails it in CI,
+    where .ci/run installs it."""
+    exe = shutil.which(program)
     if exe is None:
         if os.environ.get("CI"):
-            pytest.fail("LibreOffice (soffice) is required in CI: apt-get install libreoffice-calc-nogui")
-        pytest.skip("LibreOffice (soffice) is not installed")
+            pytest.fail(f"{program} is required in CI: apt-get install {debian_package}")
+        pytest.skip(f"{program} is not installed (apt-get install {debian_package})")
     return exe
+
+
+def soffice() -> str:
+    """Path of LibreOffice's soffice (see ``require``)."""
+    return require("soffice", "libreoffice-calc-nogui")
 
 
 def convert(src: Path, fmt: str, outdir: Path, timeout: float = 180) -> Path:

@@ -413,7 +413,6 @@ def test_unexpected_exception_is_one_line(monkeypatch, tmp_path, capsys):
 
 
 def test_template_builds_a_workbook(tmp_path, capsys):
-    pytest.importorskip("xl_backprop.workbook.build", reason="the template builder is not there yet")
     import zipfile
 
     out = tmp_path / "t.xlsm"
@@ -491,7 +490,6 @@ def test_run_refusals(tmp_path, capsys, fake_macros):
 
 
 def test_run_real_macros_reject_a_non_workbook(tmp_path, capsys):
-    pytest.importorskip("xl_backprop.macros", reason="the macros are not there yet")
     book, out = tmp_path / "notes.xlsm", tmp_path / "out.xlsm"
     book.write_text("not a workbook")
     rc, stdout, err = run(["run", "reset", book, "--out", out], capsys)
@@ -502,8 +500,6 @@ def test_run_real_macros_reject_a_non_workbook(tmp_path, capsys):
 
 
 def test_run_on_the_real_template(tmp_path, capsys):
-    pytest.importorskip("xl_backprop.workbook.build", reason="the template builder is not there yet")
-    pytest.importorskip("xl_backprop.macros", reason="the macros are not there yet")
     import zipfile
 
     book, out = tmp_path / "book.xlsm", tmp_path / "trained.xlsm"

@@ -507,8 +507,7 @@ def test_in_place_rewrites_the_book_and_keeps_its_permissions(tmp_path):
 @pytest.fixture(scope="module")
 def pdf(runs):
     out = libreoffice.convert(runs.again, "pdf", runs.dir / "pdf")
-    if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext (poppler-utils) is not installed")
+    libreoffice.require("pdftotext", "poppler-utils")
     text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True,
                           check=True).stdout
     images = subprocess.run(["pdfimages", "-list", str(out)], capture_output=True, text=True,
