@@ -191,13 +191,14 @@ def train(lrs, iterations: int = DEFAULT_ITERATIONS, *, weights=DEFAULT_WEIGHTS,
     except ValueError:
         raise ValueError(f"weights: expected (8,) or ({lrs.size}, 8) to match the learning rates, "
                          f"got {w0.shape}; biases {b0.shape}") from None
-    lrs = np.ascontiguousarray(np.broadcast_to(lrs, (K,)))
+    if lrs.size != K:
+        lrs = np.full(K, lrs[0])
     iterations = int(iterations)
     # Parameters as rows of one (10, K) array: w1..w8, b1, b2. Every parameter is a
     # contiguous vector, and the update is one in-place operation on all of them.
     P = np.empty((10, K))
-    P[:8] = np.broadcast_to(w0, (K, 8)).T
-    P[8:] = np.broadcast_to(b0, (K, 2)).T
+    P[:8] = w0.reshape(-1, 8).T
+    P[8:] = b0.reshape(-1, 2).T
     loss = np.empty((iterations, K))
     hist = np.empty((iterations, 10, K)) if record else None
     kernel = _Kernel(_pair(inputs, "inputs"), _pair(targets, "targets"), train_biases, update,
@@ -205,8 +206,8 @@ def train(lrs, iterations: int = DEFAULT_ITERATIONS, *, weights=DEFAULT_WEIGHTS,
     # Learning rates are independent columns: a large batch is split into one block per core,
     # each trained in its own thread (numpy releases the GIL inside each operation). Smaller
     # blocks would spend more time handing the GIL over than computing.
-    n_blocks = max(1, min(os.cpu_count() or 1, K // _MIN_BLOCK))
-    edges = np.linspace(0, K, n_blocks + 1).astype(int)
+    n_blocks = min(os.cpu_count() or 1, K // _MIN_BLOCK) if K >= 2 * _MIN_BLOCK else 1
+    edges = [K * n // n_blocks for n in range(n_blocks + 1)]
     blocks = [slice(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)]
     done = np.zeros(len(blocks))
 
