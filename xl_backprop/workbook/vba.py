@@ -8,6 +8,11 @@ Modules, as xlwings' own standalone workbooks carry them plus ours:
 - ``BackpropRibbon``: our ribbon callbacks.
 
 No module has an ``Auto_Open`` or ``Workbook_Open``: no code runs when the workbook opens.
+
+The project is written in the interoperable form [MS-OVBA] 2.3.4.1 asks of a writer: a 7-byte
+``_VBA_PROJECT`` stream with Version 0xFFFF and no performance cache, so every Office version
+compiles the modules from their source. xlwings' own ``quickstart_standalone.xlsm`` carries
+exactly these bytes.
 """
 
 from __future__ import annotations
@@ -54,6 +59,26 @@ def sources() -> list[tuple[str, str, bool]]:
     return out
 
 
+#: [MS-OVBA] 2.3.4.1 as written: Reserved1 0x61CC, Version 0xFFFF ("MUST be 0xFFFF on write"),
+#: Reserved2 0x00, Reserved3 0x0001 (the spec's example), PerformanceCache absent.
+VBA_PROJECT_STREAM = bytes.fromhex("cc61ffff000100")
+
+
+def interoperable(project_bin: bytes) -> bytes:
+    """``project_bin`` with its ``_VBA_PROJECT`` stream in the form [MS-OVBA] asks a writer for.
+
+    pyOpenVBA keeps the Version of the Excel that made its blank project and zeroes the cache
+    body; an Excel of that very version would then read the (zeroed) cache instead of compiling
+    the source. Version 0xFFFF matches no Office, so the caches (here and in the document
+    modules' streams) are ignored and the source is authoritative.
+    """
+    from pyopenvba.cfb import CFB
+
+    cfb = CFB.from_bytes(project_bin)
+    cfb.write_stream_in_storage("VBA", "_VBA_PROJECT", VBA_PROJECT_STREAM)
+    return cfb.to_bytes()
+
+
 def vba_project_bin(sheet_names: Sequence[str]) -> bytes:
     """vbaProject.bin for a workbook with these sheets (their document modules are named
     ThisWorkbook, Sheet1, Sheet2, ... as Excel and XlsxWriter name them)."""
@@ -74,4 +99,4 @@ def vba_project_bin(sheet_names: Sequence[str]) -> bytes:
                 project.add_module(name, src, kind=kind)
             f.save(made)
         with zipfile.ZipFile(made) as z:
-            return z.read("xl/vbaProject.bin")
+            return interoperable(z.read("xl/vbaProject.bin"))
