@@ -1,12 +1,14 @@
 """The Excel functions, called the way Excel calls them: through xlwings' own Windows-side
 code (``XLPython.CallUDF`` -> ``call_udf`` -> ``conversion.read/write``) on stand-in cells.
 
-References: DESIGN.md's published numbers and Mazur's published step; the engine for shapes
-and chaining. See ``xlwings_windows.py`` for what is real and what is a stand-in.
+References: DESIGN.md's published numbers, Mazur's published step, and
+``scalar_reference.py`` (plain Python floats, no code shared with the package). See
+``xlwings_windows.py`` for what is real and what is a stand-in.
 """
 
 from __future__ import annotations
 
+import decimal
 import math
 
 import numpy as np
@@ -15,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import xl_backprop
-from xl_backprop import analysis, network
 
+from . import scalar_reference as ref
 from .xlwings_windows import ERRORS, Cells, cell, column, row, windows_xlwings
 
 W = (0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55)
@@ -42,6 +44,18 @@ def excel():
 def net(w=W, i=I, t=T):
     """The three shared arguments as Excel ranges: weights a row, inputs a row, targets a column."""
     return row(*w), row(*i), column(*t)
+
+
+def ref_curves(lrs, n, w=W, i=I, t=T, b=(0.0, 0.0)):
+    """(n, len(lrs)) E_total from the scalar reference loop."""
+    return np.array([ref.train(lr, n, w, i, t, b)[0] for lr in lrs]).T
+
+
+def ref_summary(lr, curve, threshold):
+    """One LR_SUMMARY row, worked out from a reference curve by hand."""
+    hit = next((k for k, e in enumerate(curve) if e < threshold), "not reached")
+    rise = next((k for k in range(1, len(curve)) if curve[k] > curve[k - 1]), "never")
+    return [lr, curve[-1], hit, rise == "never", rise]
 
 
 # --- what xlwings registers ------------------------------------------------------------------
@@ -84,14 +98,14 @@ def test_forward_published_loss(excel):
     values = excel.call("FORWARD", *net())
     assert len(values) == 11  # one row: xlwings hands Excel a 1-D array, which fills a row
     assert values[-1] == pytest.approx(E_TOTAL, abs=1e-15)
-    assert values == pytest.approx([float(x) for x in network.forward(W, I, T)], abs=1e-15)
+    assert values == pytest.approx(list(ref.forward(W, I, T).values()), abs=1e-15)
 
 
 def test_gradients_published_dw5(excel):
     g = excel.call("GRADIENTS", *net())
     assert len(g) == 8
     assert g[4] == pytest.approx(DE_DW5, abs=1e-15)
-    assert g == pytest.approx(list(network.gradients(W, I, T)), abs=1e-15)
+    assert g == pytest.approx(ref.gradients(W, I, T)[0], abs=1e-15)
 
 
 def test_mazur_loss_and_first_step(excel):
@@ -102,25 +116,26 @@ def test_mazur_loss_and_first_step(excel):
 
 @pytest.mark.parametrize("biases", [None, MAZUR_B])
 def test_backprop_step_chained_50_times_is_training(excel, biases):
-    """A sheet of 50 rows, each BACKPROP_STEP of the row above, trains the network exactly as
-    the engine does; FORWARD on each row gives the loss curve."""
+    """A sheet of 50 rows, each BACKPROP_STEP of the row above, trains the network as the
+    scalar reference loop does; FORWARD on each row gives the loss curve."""
     b = () if biases is None else (row(*biases),)
-    ref = network.train([0.5], 51, weights=W, inputs=I, targets=T, biases=biases or (0, 0), record=True)
+    losses, weights = ref.train(0.5, 51, W, I, T, biases or (0.0, 0.0))
     w = list(W)
     for k in range(51):
-        np.testing.assert_allclose(w, ref.weights[k, 0], rtol=0, atol=1e-13)
-        assert excel.call("FORWARD", row(*w), row(*I), row(*T), *b)[-1] == pytest.approx(ref.loss[k, 0], abs=1e-14)
+        np.testing.assert_allclose(w, weights[k], rtol=0, atol=1e-13)
+        assert excel.call("FORWARD", row(*w), row(*I), row(*T), *b)[-1] == pytest.approx(losses[k], abs=1e-14)
         w = excel.call("BACKPROP_STEP", row(*w), row(*I), row(*T), cell(0.5), *b)
 
 
-def test_train_curve_is_the_engine_sweep(excel):
+def test_train_curve_is_the_course_sweep(excel):
     curves = excel.call("TRAIN_CURVE", *net(), row(*LRS), cell(51))
-    expected = xl_backprop.train_curves(LRS, 51)
     assert np.shape(curves) == (51, 6)
-    np.testing.assert_array_equal(curves, expected)
+    np.testing.assert_allclose(curves, ref_curves(LRS, 51), rtol=0, atol=1e-12)
     assert curves[0] == pytest.approx([E_TOTAL] * 6, abs=1e-15)  # row 1: before any update
+    # the engine's own numbers, unchanged by the adapter (the workbook's macros write those)
+    np.testing.assert_array_equal(curves, xl_backprop.train_curves(LRS, 51))
     # learning rates in a column spill the same block
-    np.testing.assert_array_equal(excel.call("TRAIN_CURVE", *net(), column(*LRS), cell(51)), expected)
+    np.testing.assert_array_equal(excel.call("TRAIN_CURVE", *net(), column(*LRS), cell(51)), curves)
 
 
 def test_train_curve_small_shapes(excel):
@@ -128,7 +143,7 @@ def test_train_curve_small_shapes(excel):
     assert np.shape(one_lr) == (4, 1)
     assert excel.call("TRAIN_CURVE", *net(), cell(0.5), cell(1)) == pytest.approx(E_TOTAL, abs=1e-15)  # 1 x 1
     with_bias = excel.call("TRAIN_CURVE", *net(), row(0.5, 1.0), cell(3), row(*MAZUR_B))
-    np.testing.assert_array_equal(with_bias, xl_backprop.train_curves([0.5, 1.0], 3, biases=MAZUR_B))
+    np.testing.assert_allclose(with_bias, ref_curves([0.5, 1.0], 3, b=MAZUR_B), rtol=0, atol=1e-12)
 
 
 def test_rows_columns_and_array_constants_agree(excel):
@@ -145,7 +160,9 @@ def test_sigmoid_cells_and_blocks(excel):
     assert excel.call("SIGMOID", cell(1000.0)) == 1.0 and excel.call("SIGMOID", cell(-1000.0)) == 0.0
     block = excel.call("SIGMOID", Cells([[0.0, 1.0, -2.0], [3.0, -745.0, 40.0]]))
     assert np.shape(block) == (2, 3)
-    np.testing.assert_array_equal(block, network.sigmoid([[0.0, 1.0, -2.0], [3.0, -745.0, 40.0]]))
+    expected = [[ref.sigma(x) for x in r] for r in [[0.0, 1.0, -2.0], [3.0, -700.0, 40.0]]]
+    expected[1][1] = math.exp(-745.0)  # the reference's exp(745) overflows; the UDF does not
+    np.testing.assert_allclose(block, expected, rtol=1e-15, atol=0)
     assert excel.call("SIGMOID", row(1.0, 2.0)) == pytest.approx([1 / (1 + math.exp(-1)), 1 / (1 + math.exp(-2))])
 
 
@@ -154,31 +171,52 @@ def test_grad_check_block(excel):
     assert block[0] == ["weight", "dE/dw (backprop)", "dE/dw (numeric)", "relative error"]
     assert [r[0] for r in block[1:]] == [f"w{k}" for k in range(1, 9)]
     assert [r[1] for r in block[1:]] == excel.call("GRADIENTS", *net())
-    gc = analysis.grad_check(W, I, T)
-    np.testing.assert_array_equal([r[2] for r in block[1:]], gc.numeric)
-    assert max(r[3] for r in block[1:]) < 1e-6
+    h = 1e-6  # the step the help text states
+    for k, r in enumerate(block[1:]):
+        up, down = list(W), list(W)
+        up[k] += h
+        down[k] -= h
+        numeric = (ref.forward(up, I, T)["E_total"] - ref.forward(down, I, T)["E_total"]) / (2 * h)
+        assert r[2] == pytest.approx(numeric, rel=1e-9, abs=1e-15)
+        assert r[3] == pytest.approx(abs(r[1] - r[2]) / max(abs(r[1]), abs(r[2])), rel=1e-12)
+        assert r[3] < 1e-6
 
 
 def test_lr_summary_block(excel):
     block = excel.call("LR_SUMMARY", *net(), row(*LRS), cell(51))
     assert block[0] == ["lr", "final E_total", "steps to E_total < 0.01", "only falls", "first rise"]
-    ref = analysis.lr_summary(LRS, xl_backprop.train_curves(LRS, 51), 0.01)
     assert len(block) == 1 + len(LRS)
-    for got, s in zip(block[1:], ref, strict=True):
-        assert got == [s.lr, s.final_loss, "not reached" if s.steps_to_threshold is None else s.steps_to_threshold,
-                       s.only_falls, "never" if s.first_rise is None else s.first_rise]
-    assert block[1][2] == "not reached" and block[1][4] == "never"
+    for got, lr, curve in zip(block[1:], LRS, ref_curves(LRS, 51).T, strict=True):
+        assert got == pytest.approx(ref_summary(lr, curve, 0.01), abs=1e-12)
+    # the course's rates: none gets below 0.01 in 50 updates, and every loss only falls
+    assert {(r[2], r[3], r[4]) for r in block[1:]} == {("not reached", True, "never")}
+
+
+def test_lr_summary_rise_and_threshold_reached(excel):
+    """Targets 0.5, 0.5: lr 5 gets below 0.001; lr 200 overshoots, the loss rises at step 1."""
+    t = (0.5, 0.5)
+    block = excel.call("LR_SUMMARY", *net(t=t), column(5.0, 200.0), cell(30), cell(0.001))
+    curves = ref_curves([5.0, 200.0], 30, t=t)
+    for got, lr, curve in zip(block[1:], [5.0, 200.0], curves.T, strict=True):
+        assert got == pytest.approx(ref_summary(lr, curve, 0.001), abs=1e-12)
+    assert isinstance(block[1][2], int) and block[2][3:] == [False, 1]
 
 
 def test_lr_summary_threshold_and_skipped_optional(excel):
     block = excel.call("LR_SUMMARY", *net(), column(0.5, 2.0), cell(51), cell(0.1))
     assert block[0][2] == "steps to E_total < 0.1"
-    curves = xl_backprop.train_curves([0.5, 2.0], 51)
-    assert [r[2] for r in block[1:]] == [int(np.argmax(curves[:, k] < 0.1)) for k in range(2)]
+    curves = ref_curves([0.5, 2.0], 51)
+    assert [r[2] for r in block[1:]] == [next(k for k, e in enumerate(c) if e < 0.1) for c in curves.T]
     # threshold left empty so that biases can follow: the default applies
     skipped = excel.call("LR_SUMMARY", *net(), row(0.5), cell(51), cell(None), row(*MAZUR_B))
     assert skipped[0][2] == "steps to E_total < 0.01"
-    assert skipped[1][1] == xl_backprop.train_curves([0.5], 51, biases=MAZUR_B)[-1, 0]
+    assert skipped[1][1] == pytest.approx(ref.train(0.5, 51, W, I, T, MAZUR_B)[0][-1], abs=1e-12)
+
+
+def test_lr_summary_of_more_rates_than_a_sheet_has_columns(excel):
+    """LR_SUMMARY gives one row per learning rate: a column of 16,385 rates fits a sheet."""
+    block = excel.call("LR_SUMMARY", *net(), column(*[0.5] * 16_385), cell(2))
+    assert len(block) == 16_386 and block[-1][1] == pytest.approx(ref.train(0.5, 2, W, I, T)[0][-1], abs=1e-12)
 
 
 def test_optional_biases_missing_or_empty_mean_none(excel):
@@ -187,6 +225,14 @@ def test_optional_biases_missing_or_empty_mean_none(excel):
     assert excel.call("FORWARD", *net(), row(None, None)) == expected  # the biases cells cleared
     assert excel.call("FORWARD", *net(), None) == expected  # an empty argument, FORWARD(w, i, t, )
     assert excel.call("FORWARD", *net(), row(0, 0)) == expected
+
+
+def test_currency_cells_are_numbers(excel):
+    """A cell formatted as Currency reaches Python as a Decimal (pywin32's VT_CY)."""
+    assert excel.call("BACKPROP_STEP", *net(), cell(decimal.Decimal("0.5"))) == excel.call(
+        "BACKPROP_STEP", *net(), cell(0.5))
+    assert excel.call("FORWARD", row(*map(decimal.Decimal, map(str, W))), row(*I), row(*T)) == excel.call(
+        "FORWARD", *net())
 
 
 # --- bad input: one short line naming the argument ------------------------------------------
@@ -222,6 +268,8 @@ BAD = [
     ("TRAIN_CURVE", (*net(), row(*LRS), cell(0)), "iterations: expected a whole number >= 1, got 0"),
     ("TRAIN_CURVE", (*net(), row(*LRS), cell(-3)), "iterations: expected a whole number >= 1, got -3"),
     ("TRAIN_CURVE", (*net(), row(*LRS), cell(2.5)), "iterations: expected a whole number >= 1, got 2.5"),
+    ("TRAIN_CURVE", (*net(), row(*LRS), cell(51.0000001)),
+     "iterations: expected a whole number >= 1, got 51.0000001"),
     ("TRAIN_CURVE", (*net(), row(*LRS), cell("ten")), 'iterations: expected a number, got text "ten"'),
     ("TRAIN_CURVE", (*net(), row(*LRS), cell(None)), "iterations: expected a number, got an empty cell"),
     ("TRAIN_CURVE", (*net(), row(*LRS), cell(ERRORS["#REF!"])), "iterations: expected a number, got the error #REF!"),
@@ -237,7 +285,9 @@ BAD = [
     ("LR_SUMMARY", (*net(), row(*LRS), cell(0.5)), "iterations: expected a whole number >= 1, got 0.5"),
     ("LR_SUMMARY", (*net(), row(*LRS), cell(51), cell("low")), 'threshold: expected a number, got text "low"'),
     ("LR_SUMMARY", (*net(), row(*[0.5] * 20), cell(1_000_000)),
-     "iterations x lrs: expected at most 10,000,000 cells, got 1,000,000 x 20 = 20,000,000"),
+     "iterations x lrs: expected at most 10,000,000 E_total values, got 1,000,000 x 20 = 20,000,000"),
+    ("BACKPROP_STEP", (*net(), cell(-2146826243)), "lr: expected a number, got the error #SPILL!"),
+    ("BACKPROP_STEP", (*net(), cell(-2146828288 + 2222)), "lr: expected a number, got an error value (code 2222)"),
     ("GRAD_CHECK", (W7, row(*I), row(*T)), "weights: expected 8 numbers (w1..w8), got 7"),
     ("SIGMOID", (Cells([[1.0, 2.0], ["a", 3.0]]),), 'x: expected a number in row 2, column 1, got text "a"'),
     ("SIGMOID", (row(1.0, ERRORS["#VALUE!"]),), "x: expected a number in cell 2, got the error #VALUE!"),
@@ -257,6 +307,8 @@ def test_bad_input_is_one_line_in_the_cell(excel, name, args, message):
 def test_every_excel_error_value_is_named(excel, error):
     got = excel.call("FORWARD", row(*W), row(ERRORS[error], 0.1), row(*T))
     assert got == f"inputs: expected a number for i1, got the error {error}"
+    # where the fast path for all-number ranges would otherwise take it for a number
+    assert excel.call("BACKPROP_STEP", *net(), cell(ERRORS[error])) == f"lr: expected a number, got the error {error}"
 
 
 OVERFLOW = [
@@ -323,10 +375,10 @@ def test_any_cells_give_numbers_or_one_line(excel, w, i, t, lrs, iterations):
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.floats(-5, 5), min_size=8, max_size=8), st.lists(st.floats(-2, 2), min_size=2, max_size=2),
        st.lists(st.floats(0, 1), min_size=2, max_size=2), st.floats(0.01, 3))
-def test_random_networks_match_the_engine(excel, w, i, t, lr):
+def test_random_networks_match_the_reference(excel, w, i, t, lr):
     assert excel.call("FORWARD", row(*w), column(*i), row(*t)) == pytest.approx(
-        [float(x) for x in network.forward(w, i, t)], rel=1e-12, abs=1e-15)
-    new_w, _ = network.step(w, i, t, lr)
+        list(ref.forward(w, i, t).values()), rel=1e-12, abs=1e-15)
+    new_w = ref.train(lr, 2, w, i, t)[1][1]
     assert excel.call("BACKPROP_STEP", column(*w), row(*i), row(*t), cell(lr)) == pytest.approx(
-        list(new_w), rel=1e-12, abs=1e-15)
+        new_w, rel=1e-12, abs=1e-15)
 

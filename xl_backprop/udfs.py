@@ -20,6 +20,7 @@ generated from this file: after renaming a function or changing a signature, run
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import functools
 import numbers
 
@@ -47,8 +48,13 @@ INPUTS = ("i1", "i2")
 TARGETS = ("t1", "t2")
 BIASES = ("b1", "b2")
 FORWARD_NAMES = Forward._fields
-EXCEL_ERRORS = frozenset({"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!",
-                          "#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#UNKNOWN!"})
+# A cell's error value reaches Python as an int, 0x800A0000 + Excel's code (xlErrNA = 2042, ...).
+# xlwings turns the seven classic ones into text ("#N/A"); the newer ones stay ints, which would
+# otherwise pass for numbers (#SPILL! as -2146826243).
+_XL_ERROR_BASE = 0x800A0000 - 2**32
+_NEW_ERRORS = {2043: "#GETTING_DATA", 2045: "#SPILL!", 2046: "#CONNECT!", 2047: "#BLOCKED!", 2048: "#UNKNOWN!",
+               2049: "#FIELD!", 2050: "#CALC!"}
+EXCEL_ERRORS = frozenset({"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", *_NEW_ERRORS.values()})
 
 DOC_WEIGHTS = ("The 8 weights w1..w8, a row or a column of 8 cells: w1..w4 feed the hidden layer, "
                "w5..w8 the output layer. Course example: 0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55")
@@ -61,7 +67,8 @@ DOC_ITERATIONS = ("How many E_total values per learning rate: a whole number >= 
                   "update (the course uses 51: the start and 50 updates)")
 
 
-_PLAIN_NUMBERS = frozenset({float, int, np.float64, np.int64})
+# Excel sends every number as a float; ints come from Python callers -- or are error values.
+_PLAIN_NUMBERS = frozenset({float, np.float64, np.int64})
 
 
 class BadInput(ValueError):
@@ -90,7 +97,7 @@ def udf(f):
 # --- checking arguments: every UDF goes through these ---------------------------------------
 
 def _fmt(x: float) -> str:
-    return f"{x:g}"
+    return f"{x:.15g}"  # every digit a double carries: 51.0000001 is not shown as 51
 
 
 def _describe(v) -> str | None:
@@ -103,7 +110,10 @@ def _describe(v) -> str | None:
         if v in EXCEL_ERRORS:
             return f"the error {v}"
         return f'text "{v}"' if len(v) <= 20 else f'text "{v[:17]}..."'
-    if isinstance(v, numbers.Real):
+    if type(v) is int and 0 <= v - _XL_ERROR_BASE < 0x10000:
+        code = v - _XL_ERROR_BASE
+        return f"the error {_NEW_ERRORS[code]}" if code in _NEW_ERRORS else f"an error value (code {code})"
+    if isinstance(v, (numbers.Real, decimal.Decimal)):  # Decimal: a cell formatted as Currency
         x = float(v)
         if np.isnan(x):
             return "NaN"
@@ -188,15 +198,12 @@ def whole_number(value, name: str) -> int:
     return int(x)
 
 
-def fits_sheet(rows: int, cols: int, rows_from: str, cols_from: str) -> None:
-    """A result of rows x cols must fit a worksheet (and stay a sane size for one cell)."""
+def fits_sheet(rows: int, cols: int, rows_from: str, cols_from: str = "") -> None:
+    """A result of rows x cols must fit a worksheet."""
     if rows > MAX_ROWS:
         raise BadInput(f"{rows_from}: expected at most {MAX_ROWS:,} rows (a sheet's limit), got {rows:,}")
     if cols > MAX_COLUMNS:
         raise BadInput(f"{cols_from}: expected at most {MAX_COLUMNS:,} columns (a sheet's limit), got {cols:,}")
-    if rows * cols > MAX_CELLS:
-        raise BadInput(f"{rows_from} x {cols_from}: expected at most {MAX_CELLS:,} cells, "
-                       f"got {rows:,} x {cols:,} = {rows * cols:,}")
 
 
 def finite(block, name_of, hint):
@@ -275,12 +282,19 @@ def BACKPROP_STEP(weights, inputs, targets, lr, biases=None):
     return finite(new_w[None, :], lambda r, c: f"the new {WEIGHTS[c]}", "try a smaller learning rate")
 
 
-def _curves(weights, inputs, targets, lrs, iterations, biases):
-    """Checked arguments and the loss curves, shared by TRAIN_CURVE and LR_SUMMARY."""
+def _curves(weights, inputs, targets, lrs, iterations, biases, *, summary: bool = False):
+    """Checked arguments and the loss curves, shared by TRAIN_CURVE and LR_SUMMARY (``summary``:
+    the result is one row per learning rate, not the curves themselves)."""
     w, i, t, b = network_args(weights, inputs, targets, biases)
     rates = numbers_of(lrs, "lrs")
     n = whole_number(iterations, "iterations")
-    fits_sheet(n, rates.size, "iterations", "lrs")
+    if summary:
+        fits_sheet(1 + rates.size, 5, "lrs")
+    else:
+        fits_sheet(n, rates.size, "iterations", "lrs")
+    if n * rates.size > MAX_CELLS:  # a sheet's worth: beyond it one cell would take minutes
+        raise BadInput(f"iterations x lrs: expected at most {MAX_CELLS:,} {'E_total values' if summary else 'cells'}, "
+                       f"got {n:,} x {rates.size:,} = {n * rates.size:,}")
     curves = _train_curves(rates, n, weights=w, inputs=i, targets=t, biases=b)
     finite(curves, lambda r, c: f"E_total in row {r + 1} for lr {_fmt(rates[c])}",
            lambda r, c: "try a smaller learning rate" if r else "try smaller weights, inputs or targets")
@@ -335,7 +349,7 @@ def LR_SUMMARY(weights, inputs, targets, lrs, iterations, threshold=None, biases
     the threshold (step 0 = before any update), whether E_total only ever fell, and the first
     step where it rose. Trains like TRAIN_CURVE. Header row first."""
     (limit,) = optional_numbers(threshold, "threshold", ("threshold",), (DEFAULT_THRESHOLD,))
-    rates, curves = _curves(weights, inputs, targets, lrs, iterations, biases)
+    rates, curves = _curves(weights, inputs, targets, lrs, iterations, biases, summary=True)
     header = ["lr", "final E_total", f"steps to E_total < {_fmt(limit)}", "only falls", "first rise"]
     return [header] + [
         [s.lr, s.final_loss, "not reached" if s.steps_to_threshold is None else s.steps_to_threshold,
