@@ -55,8 +55,12 @@ def dir_modules(ole: olefile.OleFileIO) -> list[dict]:
         i += 6 + size
         if rid == 0x0019:
             module = {"name": body.decode("cp1252")}
+        elif rid == 0x0047:
+            module["name_unicode"] = body.decode("utf-16-le")
         elif rid == 0x001A:
             module["stream"] = body.decode("cp1252")
+        elif rid == 0x0032:
+            module["stream_unicode"] = body.decode("utf-16-le")
         elif rid == 0x0031:
             module["offset"] = struct.unpack("<I", body)[0]
         elif rid in (0x0021, 0x0022):
@@ -154,6 +158,7 @@ def test_project_stream_lists_every_module_once_with_its_kind(either):
     kind = {name: k for k, name in listed}
     for m in modules:
         assert m["stream"] == m["name"] and m["stream"] in streams
+        assert m["name_unicode"] == m["stream_unicode"] == m["name"]  # the names Excel's VBE shows
         assert re.match(rf'Attribute VB_Name = "{m["name"]}"\r?\n', sources[m["name"]])
         if kind[m["name"]] == "Module":
             assert m["kind"] == "procedural"
@@ -175,6 +180,18 @@ def test_standalone_modules_are_those_of_xlwings_known_good_file(ole):
         assert ours[name] == known[name]
     assert ours_listed["xlwings"] == "Module" and ours_listed["Dictionary"] == "Class"
     assert {"Module", "Class"} == set(known_kinds)
+
+
+def test_module_sources_decompress_to_the_files_they_were_built_from(ole):
+    """A second decompressor ([MS-OVBA] 2.4.1, oletools') reads back, byte for byte, what VBA will
+    compile: xlwings' module as the pinned package ships it, ours as the repository holds them."""
+    sources = {m["name"]: module_source(ole, m) for m in dir_modules(ole)}
+    files = {"xlwings": Path(xlwings.__file__).parent / "xlwings.bas",
+             "xlwings_udfs": ROOT / "xl_backprop/workbook/vba/xl_backprop_udfs.bas",
+             "BackpropRibbon": ROOT / "xl_backprop/workbook/vba/BackpropRibbon.bas"}
+    for name, path in files.items():
+        text = path.read_bytes().decode("cp1252").replace("\r\n", "\n").replace("\n", "\r\n")
+        assert sources[name] == text, name
 
 
 def test_protection_fields_decrypt_to_an_unprotected_visible_project(either):
@@ -331,3 +348,14 @@ def test_xlwings_conf_sheet_is_the_known_good_one_activated():
     assert [n for n, _, _ in ours] == list(range(1, len(ours) + 1))  # from A1, no blank row
     assert all(key.upper() in known_keys for _, key, _ in ours)
     assert dict((k, v) for _, k, v in ours)["UDF Modules"] == "xl_backprop.udfs"
+
+
+def test_xlwings_module_gives_the_udf_wrappers_what_they_call(ole):
+    """Each wrapper calls ``XLPy.CallUDF``: in a standalone workbook ``XLPy`` must be a public
+    function of a module in the same project (the add-in is not there to provide it)."""
+    sources = {m["name"]: module_source(ole, m) for m in dir_modules(ole)}
+    assert re.findall(r"\b(\w+)\.CallUDF\(", sources["xlwings_udfs"])
+    assert set(re.findall(r"\b(\w+)\.CallUDF\(", sources["xlwings_udfs"])) == {"XLPy"}
+    providers = [name for name, src in sources.items() if re.search(r"^(Public )?Function XLPy\(\)", src, re.M)]
+    assert providers == ["xlwings"]
+    assert re.search(r'^#Const App = "Microsoft Excel"', sources["xlwings_udfs"], re.M)
