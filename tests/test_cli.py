@@ -1,16 +1,15 @@
 """The ``xl-backprop`` command line, run in-process through ``main(argv)`` and as a real
 ``python -m xl_backprop`` subprocess.
 
-Numbers are checked against DESIGN.md's published values, against ``train_curves`` (the
-core the CLI must agree with) and against ``_scalar_curves`` below, a plain-Python loop
-written from DESIGN.md's formulas that shares no code with the package.
+Numbers are checked against DESIGN.md's published values and against
+``scalar_reference.py``, a plain-Python loop written from DESIGN.md's formulas that shares
+no code with the package.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import math
 import struct
 import subprocess
 import sys
@@ -24,32 +23,18 @@ import xl_backprop
 from xl_backprop import cli
 from xl_backprop.cli import main
 
+from . import scalar_reference as ref
+
 DEFAULT_LRS = [0.1, 0.2, 0.5, 0.8, 1.0, 2.0]
 DEFAULT_W = [0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55]
 E_TOTAL_0 = "0.24251985734837728"  # DESIGN.md: E_total before training, default sheet
 DE_DW5 = "0.07215707291213626"  # DESIGN.md: dE/dw5 at the defaults
+RANGE = "--lrs: expected START:STOP:COUNT, finite numbers and a whole COUNT >= 1, got "
 
 
-def _scalar_curves(lr, n, w=DEFAULT_W, i=(0.05, 0.1), t=(0.01, 0.99), b=(0.0, 0.0)):
-    """E_total for n rows (row 0 before any update), simultaneous updates, biases fixed."""
-    w1, w2, w3, w4, w5, w6, w7, w8 = w
-    i1, i2 = i
-    t1, t2 = t
-    b1, b2 = b
-    out = []
-    for _ in range(n):
-        a_h1 = 1 / (1 + math.exp(-(w1 * i1 + w2 * i2 + b1)))
-        a_h2 = 1 / (1 + math.exp(-(w3 * i1 + w4 * i2 + b1)))
-        a_o1 = 1 / (1 + math.exp(-(w5 * a_h1 + w6 * a_h2 + b2)))
-        a_o2 = 1 / (1 + math.exp(-(w7 * a_h1 + w8 * a_h2 + b2)))
-        out.append(0.5 * (t1 - a_o1) ** 2 + 0.5 * (t2 - a_o2) ** 2)
-        d1 = (a_o1 - t1) * a_o1 * (1 - a_o1)
-        d2 = (a_o2 - t2) * a_o2 * (1 - a_o2)
-        dh1 = (d1 * w5 + d2 * w7) * a_h1 * (1 - a_h1)
-        dh2 = (d1 * w6 + d2 * w8) * a_h2 * (1 - a_h2)
-        w1, w2, w3, w4 = w1 - lr * dh1 * i1, w2 - lr * dh1 * i2, w3 - lr * dh2 * i1, w4 - lr * dh2 * i2
-        w5, w6, w7, w8 = w5 - lr * d1 * a_h1, w6 - lr * d1 * a_h2, w7 - lr * d2 * a_h1, w8 - lr * d2 * a_h2
-    return out
+def _scalar_curves(lr, n, w=DEFAULT_W, i=(0.05, 0.1), t=(0.01, 0.99), b=(0.0, 0.0), **options):
+    """E_total for n rows (row 0 before any update), from the scalar reference loop."""
+    return ref.train(lr, n, w, i, t, b, **options)[0]
 
 
 def run(argv, capsys):
@@ -72,7 +57,7 @@ def table_rows(out: str) -> dict[str, list[str]]:
     start = next(k for k, line in enumerate(lines) if line.startswith("---"))
     rows = {}
     for line in lines[start + 1:]:
-        if not line.strip():
+        if not line.strip() or line.startswith("("):  # the end, or the note under a selection
             break
         cells = re.split(r"\s{2,}", line.strip())
         rows[cells[0]] = cells
@@ -156,17 +141,21 @@ def test_train_mazur_biases(tmp_path, capsys):
 
 @pytest.mark.parametrize("extra, kwargs", [
     (["--update", "sequential"], {"update": "sequential"}),
-    (["--biases", "0.35", "0.6", "--train-biases"], {"biases": (0.35, 0.6), "train_biases": True}),
+    (["--biases", "0.35", "0.6", "--train-biases"], {"b": (0.35, 0.6), "train_biases": True}),
+    # negative numbers in every spelling are values, not unknown options
+    (["--targets", "-1e-2", "-.5", "--weights", "-1.5e-1", *map(str, DEFAULT_W[1:])],
+     {"t": (-0.01, -0.5), "w": [-0.15, *DEFAULT_W[1:]]}),
 ])
 def test_train_options_reach_the_engine(tmp_path, capsys, extra, kwargs):
     rc, _, err = run(["train", "--lrs", "0.5", "3", "--iterations", "20", "--no-plot", "--quiet",
                       "--out-dir", tmp_path, *extra], capsys)
     assert rc == 0, err
     _, data = read_csv(tmp_path / "loss_curves.csv")
-    expected = xl_backprop.train_curves([0.5, 3.0], 20, **kwargs)
+    expected = np.array([_scalar_curves(lr, 20, **kwargs) for lr in (0.5, 3.0)]).T
     np.testing.assert_allclose(data[:, 1:], expected, rtol=0, atol=1e-12)
     # and the option changed something: the plain run differs
-    assert np.abs(expected - xl_backprop.train_curves([0.5, 3.0], 20)).max() > 1e-6
+    plain = np.array([_scalar_curves(lr, 20) for lr in (0.5, 3.0)]).T
+    assert np.abs(expected - plain).max() > 1e-6
 
 
 def test_lrs_ranges(tmp_path, capsys):
@@ -188,6 +177,19 @@ def test_plot_of_many_learning_rates(tmp_path, capsys, count):
     assert png_size(tmp_path / "loss_curves.png") == (800, 500)
     header, data = read_csv(tmp_path / "loss_curves.csv")
     assert data.shape == (10, count + 1)  # the CSV keeps every learning rate
+
+
+def test_table_of_many_learning_rates_is_a_selection(tmp_path, capsys):
+    rc, out, err = run(["train", "--lrs", "0.1:5:1200", "--iterations", "3", "--no-plot", "--out-dir", tmp_path],
+                       capsys)
+    assert rc == 0, err
+    rows = table_rows(out)
+    assert len(rows) == 50 and list(rows)[0] == "0.1" and list(rows)[-1] == "5"
+    assert "(50 of 1,200 learning rates shown; loss_curves.csv has them all)" in out
+    for label, cells in rows.items():  # labels precise enough to tell neighbours apart
+        assert float(cells[1]) == pytest.approx(_scalar_curves(float(label), 3)[-1], abs=1e-10)
+    _, data = read_csv(tmp_path / "loss_curves.csv")
+    assert data.shape == (3, 1201)
 
 
 def test_quiet_prints_nothing(tmp_path, capsys):
@@ -245,14 +247,24 @@ def test_never_overwrites_without_force(tmp_path, capsys):
     (["train", "--iterations", "1e7", "--lrs", "1", "2"],
      "xl-backprop train: error: --iterations x number of --lrs: expected at most 10,000,000 loss values, "
      "got 20,000,000"),
-    (["train", "--lrs", "0.1:1:1e8"], "--lrs: expected START:STOP:COUNT with a whole COUNT >= 1, got '0.1:1:1e8'"),
-    (["train", "--lrs", "0.1:1"], "--lrs: expected START:STOP:COUNT with a whole COUNT >= 1, got '0.1:1'"),
-    (["train", "--lrs", "0.1:1:2.5"], "--lrs: expected START:STOP:COUNT with a whole COUNT >= 1, got '0.1:1:2.5'"),
+    (["train", "--lrs", "0.1:1:1e8"], RANGE + "'0.1:1:1e8'"),
+    (["train", "--lrs", "0.1:1"], RANGE + "'0.1:1'"),
+    (["train", "--lrs", "0.1:1:2.5"], RANGE + "'0.1:1:2.5'"),
     (["train", "--lrs", "0:1:3"], "--lrs: expected positive numbers, got '0.0'"),
     (["train", "--update", "random"],
      "--update: invalid choice: 'random' (choose from 'simultaneous', 'sequential')"),
     (["train", "--threshold", "0"], "--threshold: expected a positive number, got '0'"),
-    (["train", "--colour", "red"], "xl-backprop: error: unrecognized arguments: --colour red"),
+    (["train", "--colour", "red"],
+     "xl-backprop train: error: unrecognized arguments: --colour red (see xl-backprop train --help)"),
+    (["train", "--lrs", "-0.1:1:3"], "xl-backprop train: error: --lrs: expected positive numbers, got '-0.1'"),
+    (["train", "--lrs", "0.1:inf:3"],
+     RANGE + "'0.1:inf:3'"),
+    (["train", "--targets", "1e200", "0.99"], "xl-backprop train: error: overflow: E_total at step 0 for lr 0.1 "
+     "is not a finite number; try smaller --targets, --inputs or --weights"),
+    (["train", "--targets", "1e100", "-1e100", "--lrs", "0.5", "1e300", "--iterations", "3"],
+     "xl-backprop train: error: overflow: E_total at step 1 for lr 1e+300 is not a finite number; try smaller --lrs"),
+    (["gradcheck", "--targets", "1e200", "0.99"], "xl-backprop gradcheck: error: overflow: the central difference "
+     "dE/dw1 is not a finite number; try smaller --targets, --inputs or --weights"),
     (["gradcheck", "--weights", "1"], "xl-backprop gradcheck: error: --weights: expected 8 numbers, got 1"),
     (["gradcheck", "--eps", "-0.001"], "--eps: expected a positive number, got '-0.001'"),
     (["fly"], "xl-backprop: error: COMMAND: invalid choice: 'fly'"),

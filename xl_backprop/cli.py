@@ -46,6 +46,7 @@ DEFAULT_TEMPLATE = "workbook_template.xlsm"
 PLOT_MAX_LINES = 200
 LEGEND_MAX = 12  # learning rates; beyond this the plot colours lines by a colour bar
 PROGRESS_DELAY = 0.5  # seconds a run must take before its progress bar appears
+TABLE_MAX_ROWS = 50  # learning rates in the printed table; beyond this an even selection (the CSV has all)
 
 
 class UsageError(Exception):
@@ -57,7 +58,13 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but errors are raised (one line, no usage dump) instead of exiting."""
+    """argparse, but errors are raised (one line, no usage dump) instead of exiting, and every
+    token that starts like a negative number is a value, not an option: argparse alone
+    takes ``-1e-3`` and ``-0.5:1:3`` for unknown options (we have no option of that form)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = re.compile(r"^-\.?\d")
 
     def error(self, message: str):  # type: ignore[override]
         message = re.sub(r"^argument (\S+): ", r"\1: ", message)
@@ -99,10 +106,12 @@ def _expand(option: str, token: str) -> list[str]:
     parts = token.split(":")
     try:
         start, stop, count = float(parts[0]), float(parts[1]), float(parts[2])
-        if len(parts) != 3 or count != int(count) or count < 1 or count > MAX_VALUES:
+        if (len(parts) != 3 or not math.isfinite(start) or not math.isfinite(stop) or count != int(count)
+                or count < 1 or count > MAX_VALUES):
             raise ValueError
     except (ValueError, IndexError, OverflowError):
-        raise UsageError(f"{option}: expected START:STOP:COUNT with a whole COUNT >= 1, got {token!r}") from None
+        raise UsageError(f"{option}: expected START:STOP:COUNT, finite numbers and a whole COUNT >= 1, "
+                         f"got {token!r}") from None
     return [repr(float(v)) for v in np.linspace(start, stop, int(count))]
 
 
@@ -163,16 +172,16 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--lrs", nargs="+", metavar="LR",
                    help="learning rates, or START:STOP:COUNT for COUNT evenly spaced ones "
                    f"(default {' '.join(map(str, DEFAULT_LRS))})")
-    t.add_argument("--iterations", type=_whole(1), default=DEFAULT_ITERATIONS,
+    t.add_argument("--iterations", type=_whole(1), default=DEFAULT_ITERATIONS, metavar="N",
                    help=f"loss values per curve, the first before any update (default {DEFAULT_ITERATIONS})")
     _add_network_options(t)
     t.add_argument("--train-biases", action="store_true", help="update b1 and b2 too (default: fixed)")
     t.add_argument("--update", choices=UPDATE_ORDERS, default="simultaneous",
                    help="simultaneous: every gradient from one forward pass (default); sequential: "
                    "w5..w8 first, hidden gradients with the new w5..w8")
-    t.add_argument("--threshold", type=_positive, default=DEFAULT_THRESHOLD,
+    t.add_argument("--threshold", type=_positive, default=DEFAULT_THRESHOLD, metavar="E",
                    help=f"report the first step with E_total below this (default {DEFAULT_THRESHOLD})")
-    t.add_argument("--out-dir", type=Path, default=Path("."),
+    t.add_argument("--out-dir", type=Path, default=Path("."), metavar="DIR",
                    help="folder for the CSV and PNG (created if missing; default: current folder)")
     t.add_argument("--force", action="store_true", help="overwrite existing output files")
     t.add_argument("--no-plot", action="store_true", help=f"do not write {PNG_NAME}")
@@ -183,22 +192,25 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Print dE/dw1..dE/dw8 from backpropagation next to the central "
                        "difference (E(w+eps) - E(w-eps)) / (2 eps) and their relative error.")
     _add_network_options(g)
-    g.add_argument("--eps", type=_positive, default=1e-6, help="difference step (default 1e-06)")
+    g.add_argument("--eps", type=_positive, default=1e-6, metavar="EPS", help="difference step (default 1e-06)")
     g.set_defaults(handler=cmd_gradcheck)
 
     m = sub.add_parser("template", help="build the macro-enabled workbook template",
                        description="Build the workbook template (.xlsm) from its text sources.")
-    m.add_argument("--out", type=Path, default=Path(DEFAULT_TEMPLATE),
+    m.add_argument("--out", type=Path, default=Path(DEFAULT_TEMPLATE), metavar="PATH",
                    help=f"where to write it (default {DEFAULT_TEMPLATE})")
     m.add_argument("--force", action="store_true", help="overwrite an existing file")
     m.set_defaults(handler=cmd_template)
 
     r = sub.add_parser("run", help="run a ribbon action on a workbook file, without Excel",
                        description="Run one of the workbook's ribbon actions headless on a copy of "
-                       "BOOK (--out) or on BOOK itself (--in-place).")
-    r.add_argument("action", choices=RUN_ACTIONS, metavar="ACTION", help=f"one of {', '.join(RUN_ACTIONS)}")
+                       "BOOK (--out) or on BOOK itself (--in-place), with the inputs the book holds.")
+    r.add_argument("action", choices=RUN_ACTIONS, metavar="ACTION",
+                   help="train-lrs: train every learning rate of the book, write the loss table, summary "
+                   "and chart; draw-network: a picture of the network at one training step; reset: the "
+                   "course's inputs back, results removed")
     r.add_argument("book", type=Path, metavar="BOOK", help="the workbook to read")
-    r.add_argument("--out", type=Path, help="write the result here (BOOK is left untouched)")
+    r.add_argument("--out", type=Path, metavar="PATH", help="write the result here (BOOK is left untouched)")
     r.add_argument("--in-place", action="store_true", help="write the result back into BOOK")
     r.add_argument("--force", action="store_true", help="overwrite an existing --out file")
     r.add_argument("--iteration", type=_whole(0), metavar="N",
@@ -319,15 +331,37 @@ def write_png(path: Path, lrs: Sequence[float], curves, threshold: float, subtit
 
 
 def format_table(rows: Sequence[LRSummary], threshold: float) -> str:
-    """The per-learning-rate summary as aligned text."""
+    """The per-learning-rate summary as aligned text; beyond TABLE_MAX_ROWS learning rates, an
+    even selection from the first to the last, and a line saying so."""
+    shown = rows
+    if len(rows) > TABLE_MAX_ROWS:
+        shown = [rows[k] for k in np.unique(np.linspace(0, len(rows) - 1, TABLE_MAX_ROWS).round().astype(int))]
     head = ["lr", "final E_total", f"steps to E_total < {threshold:g}", "only fell", "first rise"]
-    body = [[f"{r.lr:g}", f"{r.final_loss:.10f}",
+    body = [[f"{r.lr:.12g}", f"{r.final_loss:.10f}",
              "not reached" if r.steps_to_threshold is None else str(r.steps_to_threshold),
              "yes" if r.only_falls else "no",
-             "-" if r.first_rise is None else str(r.first_rise)] for r in rows]
-    widths = [max(len(x) for x in col) for col in zip(head, *body, strict=True)]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip()
-                     for line in [head, ["-" * w for w in widths], *body])
+             "-" if r.first_rise is None else str(r.first_rise)] for r in shown]
+    table = _columns([head, None, *body])
+    if len(shown) < len(rows):
+        table += f"\n({len(shown)} of {len(rows):,} learning rates shown; {CSV_NAME} has them all)"
+    return table
+
+
+def _columns(lines: Sequence[Sequence[str] | None]) -> str:
+    """Rows of cells as left-aligned text columns; None: a rule of dashes."""
+    widths = [max(len(x) for x in col) for col in zip(*(line for line in lines if line is not None), strict=True)]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(line or ["-" * w for w in widths], widths, strict=True))
+                     .rstrip() for line in lines)
+
+
+def _check_finite(values, what: Callable[[tuple[int, ...]], str],
+                  hint: str | Callable[[tuple[int, ...]], str]) -> None:
+    """UsageError naming the first value that overflowed (inf or NaN), ``what(index)``, and
+    what to try, ``hint`` (or ``hint(index)``)."""
+    bad = np.argwhere(~np.isfinite(np.asarray(values, dtype=float)))
+    if bad.size:
+        at = tuple(int(k) for k in bad[0])
+        raise UsageError(f"overflow: {what(at)} is not a finite number; {hint(at) if callable(hint) else hint}")
 
 
 # ----------------------------------------------------------------------------- commands
@@ -352,6 +386,8 @@ def cmd_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     finally:
         bar.close()
     curves = result.loss
+    _check_finite(curves, lambda at: f"E_total at step {at[0]} for lr {lrs[at[1]]:.12g}",
+                  lambda at: "try smaller --lrs" if at[0] else "try smaller --targets, --inputs or --weights")
     summary = lr_summary(lrs, curves, args.threshold)
 
     setting = (f"update {args.update}, biases {'trained' if args.train_biases else 'fixed'} "
@@ -382,13 +418,14 @@ def cmd_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def cmd_gradcheck(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     net = _network(args)
     gc = grad_check(net["weights"], net["inputs"], net["targets"], net["biases"], eps=args.eps)
+    _check_finite(np.stack([gc.analytic, gc.numeric]),
+                  lambda at: f"the {('analytic', 'central difference')[at[0]]} dE/d{WEIGHT_NAMES[at[1]]}",
+                  "try smaller --targets, --inputs or --weights")
     head = ["weight", "value", "analytic dE/dw", f"central difference (eps={args.eps:g})", "relative error"]
     body = [[name, repr(w), repr(float(a)), repr(float(n)), f"{float(r):.3e}"]
             for name, w, a, n, r in zip(WEIGHT_NAMES, net["weights"], gc.analytic, gc.numeric,
                                         gc.rel_error, strict=True)]
-    widths = [max(len(x) for x in col) for col in zip(head, *body, strict=True)]
-    for line in [head, ["-" * w for w in widths], *body]:
-        print("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip(), file=out)
+    print(_columns([head, None, *body]), file=out)
     print(f"\nlargest relative error: {float(gc.rel_error.max()):.3e}", file=out)
     return 0
 
@@ -447,14 +484,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     prog = PROG
     try:
         try:
-            args = parser.parse_args(argv)
+            args, extra = parser.parse_known_args(argv)
         except SystemExit as exc:  # --help and --version
             return int(exc.code or 0)
         if args.command is None:
             raise UsageError("expected a command: train, gradcheck, template or run "
                              f"(see {PROG} --help)")
         prog = f"{PROG} {args.command}"
-        return args.handler(args, out, err)
+        if extra:  # argparse would blame the top-level command; the subcommand's help is the useful one
+            raise UsageError(f"unrecognized arguments: {' '.join(extra)} (see {prog} --help)")
+        with np.errstate(all="ignore"):  # overflow is reported as an error, not as numpy warnings
+            return args.handler(args, out, err)
     except UsageError as exc:
         print(f"{exc.prog or prog}: error: {exc}", file=err)
         return 2
