@@ -455,6 +455,19 @@ def test_commands_the_sheets_mention_exist(template):
     assert mentioned and set(listed) == set(macros.ACTIONS) and mentioned <= set(macros.ACTIONS)
 
 
+def test_about_sheet_setup_matches_the_file(template):
+    """The set-up steps name the xlwings version the file embeds, and the free row of the
+    xlwings.conf sheet (xlwings stops reading at the first blank row)."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(template)
+    about = " ".join(str(c.value) for row in book["About"].iter_rows() for c in row if c.value)
+    assert re.findall(r"matching xlwings, (\S+)\)", about) == [xlwings.__version__]
+    conf_rows = book["xlwings.conf"].max_row
+    assert re.findall(r"row you add at A(\d+):B(\d+)", about) == [(str(conf_rows + 1), str(conf_rows + 1))]
+    assert "xlwings runpython install" in about  # a standalone workbook on a Mac needs it
+
+
 # --- small writers, exact strings ----------------------------------------------------------------
 def test_table_formulas_read_like_the_course_sheet():
     from xl_backprop.workbook.sheets import table_formula

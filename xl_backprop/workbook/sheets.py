@@ -307,7 +307,8 @@ def write_udfs(book: Workbook, fmt: dict) -> Worksheet:
     ws.write("A2", "Each row: FORWARD and GRADIENTS of the row's weights, then BACKPROP_STEP gives the "
                    "next row's weights. Inputs, targets, biases and lr come from the Backprop sheet.",
              fmt["note"])
-    ws.write("A3", "Needs Excel with Python and xlwings (see About); elsewhere these cells show an error (#NAME?).",
+    ws.write("A3", "Needs Excel on Windows with Python and xlwings (see About); elsewhere these cells show an "
+                   "error (#NAME?).",
              fmt["note"])
     ws.set_column(0, 0, 6)
     ws.set_column(1, 27, 12.5)
@@ -432,19 +433,22 @@ ABOUT = (
     ("Backprop — a 2-2-2 sigmoid network trained by gradient descent in plain formulas, one step "
      "per row, with the chain rule spelled out, a diagram and a chart. Works in any spreadsheet.", None),
     ("UDFs — the same example with the Python functions FORWARD, GRADIENTS and BACKPROP_STEP, "
-     "and GRAD_CHECK. Needs Excel with Python and xlwings.", None),
+     "and GRAD_CHECK. Needs Excel on Windows with Python and xlwings.", None),
     ("Learning rates — one training run per learning rate: TRAIN_CURVE and LR_SUMMARY live, and "
-     "the ribbon's Train learning rates button for the full batch, a chart and a picture.", None),
+     "the ribbon's Train learning rates button for the full batch, a chart and a picture (the live part needs "
+     "Excel on Windows).", None),
     ("", None),
-    ("Set-up (Windows or Mac, Excel with Python 3.10+)", "h2"),
-    ("1. pip install xl-backprop   (it brings the matching xlwings, 0.37.8)", None),
-    ("2. Excel: File > Options > Trust Center > Macro Settings: enable macros for this file, and "
-     "tick 'Trust access to the VBA project object model' (xlwings needs it to import functions).", None),
-    ("3. Open this workbook and enable content. Python is found as xlwings finds it: an "
-     "'Interpreter_Win' or 'Interpreter_Mac' row on the xlwings.conf sheet (or in ~/.xlwings/xlwings.conf) "
-     "if you add one, else the python on PATH.", None),
-    ("4. The functions work at once (their VBA wrappers are in this file); after upgrading xl-backprop, "
-     "press Backprop tab > Re-import functions.", None),
+    ("Set-up (Excel with Python 3.10+; the functions need Windows, the ribbon works on a Mac too)", "h2"),
+    ("1. In a checkout of xl-backprop: pip install .   (it brings the matching xlwings, 0.37.8). On a Mac, "
+     "also once: xlwings runpython install.", None),
+    ("2. Open this workbook and click Enable Content. If Excel blocks the macros because the file came from "
+     "the internet: close it, right-click the file > Properties > tick Unblock, open it again.", None),
+    ("3. Python is found as xlwings finds it: the pythonw/python on PATH, or the one named by an "
+     "Interpreter_Win (or Interpreter_Mac) row you add at A2:B2 of the xlwings.conf sheet (or in "
+     "~/.xlwings/xlwings.conf); name it when Python is in a virtual environment.", None),
+    ("4. The functions work at once (their VBA wrappers are in this file). After upgrading xl-backprop, "
+     "press Backprop tab > Re-import functions; that needs File > Options > Trust Center > Trust Center "
+     "Settings > Macro Settings > 'Trust access to the VBA project object model'.", None),
     ("Without Excel: xl-backprop run ACTION BOOK.xlsm --out OUT.xlsm (ACTION: train-lrs, draw-network, "
      "reset) does the same on a copy.", None),
     ("", None),
