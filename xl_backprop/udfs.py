@@ -1,14 +1,14 @@
 """The Excel functions (UDFs): thin adapters from Excel's cells to the engine.
 
-Each function reads its arguments as xlwings converts them (declared with ``@xw.arg``),
-checks them with the one set of helpers below, calls ``xl_backprop.network`` or
+Each function reads its arguments as xlwings converts them (``@excel_function`` declares the
+same ``@xw.arg`` conversion for all of them), checks them with the one set of helpers below, calls ``xl_backprop.network`` or
 ``xl_backprop.analysis`` and returns a 2-D block. There is no maths here.
 
 Bad input never raises: the cell shows one short line naming the argument and what was
 expected, e.g. ``weights: expected 8 numbers (w1..w8), got 7``. A result that overflows is
 reported the same way instead of reaching Excel as a blank cell.
 
-The docstrings and the ``doc=`` of each argument are the help Excel's function wizard shows
+The docstrings and ``ARG_DOCS`` are the help Excel's function wizard shows
 (xlwings hands them to ``Application.MacroOptions``, which keeps 255 characters of each), so
 they are written for a student and collapsed into one line.
 
@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import functools
+import inspect
 import numbers
 
 import numpy as np
@@ -56,15 +57,21 @@ _NEW_ERRORS = {2043: "#GETTING_DATA", 2045: "#SPILL!", 2046: "#CONNECT!", 2047: 
                2049: "#FIELD!", 2050: "#CALC!"}
 EXCEL_ERRORS = frozenset({"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", *_NEW_ERRORS.values()})
 
-DOC_WEIGHTS = ("The 8 weights w1..w8, a row or a column of 8 cells: w1..w4 feed the hidden layer, "
-               "w5..w8 the output layer. Course example: 0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55")
-DOC_INPUTS = "The 2 inputs i1, i2 (2 cells). Course example: 0.05, 0.1"
-DOC_TARGETS = "The 2 targets t1, t2 that the outputs should reach (2 cells). Course example: 0.01, 0.99"
-DOC_BIASES = ("Optional: the 2 biases b1 (hidden layer) and b2 (output layer), never trained. "
-              "Leave out, or leave the cells empty, for none. Mazur's example: 0.35, 0.6")
-DOC_LRS = "The learning rates to compare, a row or a column of cells, e.g. 0.1, 0.2, 0.5, 0.8, 1, 2"
-DOC_ITERATIONS = ("How many E_total values per learning rate: a whole number >= 1, the first before any "
-                  "update (the course uses 51: the start and 50 updates)")
+# The function wizard's help for each argument, by name: an argument means the same in every function.
+ARG_DOCS = {
+    "x": "A number, or a range of numbers",
+    "weights": "The 8 weights w1..w8, a row or a column of 8 cells: w1..w4 feed the hidden layer, "
+               "w5..w8 the output layer. Course example: 0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55",
+    "inputs": "The 2 inputs i1, i2 (2 cells). Course example: 0.05, 0.1",
+    "targets": "The 2 targets t1, t2 that the outputs should reach (2 cells). Course example: 0.01, 0.99",
+    "lr": "The learning rate: how far to step against the gradient, e.g. 0.5",
+    "lrs": "The learning rates to compare, a row or a column of cells, e.g. 0.1, 0.2, 0.5, 0.8, 1, 2",
+    "iterations": "How many E_total values per learning rate: a whole number >= 1, the first before any "
+                  "update (the course uses 51: the start and 50 updates)",
+    "threshold": f"Optional: the E_total to get below (default {DEFAULT_THRESHOLD:g})",
+    "biases": "Optional: the 2 biases b1 (hidden layer) and b2 (output layer), never trained. "
+              "Leave out, or leave the cells empty, for none. Mazur's example: 0.35, 0.6",
+}
 
 
 # Excel sends every number as a float; ints come from Python callers -- or are error values.
@@ -75,9 +82,17 @@ class BadInput(ValueError):
     """One short line for the cell: the argument's name and what was expected."""
 
 
-def udf(f):
-    """Return a bad input's message instead of raising, and make the docstring the one line
-    the function wizard can show."""
+def excel_function(f):
+    """Register ``f`` with Excel (``xw.func``), every argument read as ``CELLS`` with its help
+    from ``ARG_DOCS`` (``xw.arg``); bad input returns its message instead of raising, and the
+    docstring becomes the one line the function wizard can show."""
+    g = _one_line_errors(f)
+    for name in inspect.signature(f).parameters:
+        g = xw.arg(name, np.array, doc=ARG_DOCS[name], **CELLS)(g)
+    return xw.func(category=CATEGORY)(g)
+
+
+def _one_line_errors(f):
 
     @functools.wraps(f)
     def wrapper(*args):
@@ -225,9 +240,7 @@ def network_args(weights, inputs, targets, biases):
 
 # --- the functions Excel sees ----------------------------------------------------------------
 
-@xw.func(category=CATEGORY)
-@xw.arg("x", np.array, doc="A number, or a range of numbers", **CELLS)
-@udf
+@excel_function
 def SIGMOID(x):
     """The sigmoid 1 / (1 + e^-x) of a number, or of each cell of a range (same shape back).
     It squashes any number into the range 0 to 1, e.g. SIGMOID(0) = 0.5. Every neuron of the
@@ -236,12 +249,7 @@ def SIGMOID(x):
     return sigmoid(x)
 
 
-@xw.func(category=CATEGORY)
-@xw.arg("weights", np.array, doc=DOC_WEIGHTS, **CELLS)
-@xw.arg("inputs", np.array, doc=DOC_INPUTS, **CELLS)
-@xw.arg("targets", np.array, doc=DOC_TARGETS, **CELLS)
-@xw.arg("biases", np.array, doc=DOC_BIASES, **CELLS)
-@udf
+@excel_function
 def FORWARD(weights, inputs, targets, biases=None):
     """Forward pass of the 2-2-2 network. Returns one row of 11 values: h1, a_h1, h2, a_h2,
     o1, a_o1, o2, a_o2, E1, E2, E_total. h and o are net inputs, a = SIGMOID(net input),
@@ -251,12 +259,7 @@ def FORWARD(weights, inputs, targets, biases=None):
     return finite(row, lambda r, c: FORWARD_NAMES[c], "try smaller weights, inputs or targets")
 
 
-@xw.func(category=CATEGORY)
-@xw.arg("weights", np.array, doc=DOC_WEIGHTS, **CELLS)
-@xw.arg("inputs", np.array, doc=DOC_INPUTS, **CELLS)
-@xw.arg("targets", np.array, doc=DOC_TARGETS, **CELLS)
-@xw.arg("biases", np.array, doc=DOC_BIASES, **CELLS)
-@udf
+@excel_function
 def GRADIENTS(weights, inputs, targets, biases=None):
     """Backpropagation: how E_total changes with each weight. Returns one row of 8 values,
     dE/dw1 .. dE/dw8, by the chain rule, e.g. dE/dw5 = (a_o1 - t1) * a_o1 * (1 - a_o1) * a_h1.
@@ -265,13 +268,7 @@ def GRADIENTS(weights, inputs, targets, biases=None):
     return finite(g, lambda r, c: GRADIENT_NAMES[c], "try smaller weights, inputs or targets")
 
 
-@xw.func(category=CATEGORY)
-@xw.arg("weights", np.array, doc=DOC_WEIGHTS, **CELLS)
-@xw.arg("inputs", np.array, doc=DOC_INPUTS, **CELLS)
-@xw.arg("targets", np.array, doc=DOC_TARGETS, **CELLS)
-@xw.arg("lr", np.array, doc="The learning rate: how far to step against the gradient, e.g. 0.5", **CELLS)
-@xw.arg("biases", np.array, doc=DOC_BIASES, **CELLS)
-@udf
+@excel_function
 def BACKPROP_STEP(weights, inputs, targets, lr, biases=None):
     """One step of gradient descent, new w = w - lr * dE/dw for every weight. Returns one row of
     the 8 new weights w1..w8, so each row of a sheet can be BACKPROP_STEP of the row above.
@@ -301,14 +298,7 @@ def _curves(weights, inputs, targets, lrs, iterations, biases, *, summary: bool 
     return rates, curves
 
 
-@xw.func(category=CATEGORY)
-@xw.arg("weights", np.array, doc=DOC_WEIGHTS, **CELLS)
-@xw.arg("inputs", np.array, doc=DOC_INPUTS, **CELLS)
-@xw.arg("targets", np.array, doc=DOC_TARGETS, **CELLS)
-@xw.arg("lrs", np.array, doc=DOC_LRS, **CELLS)
-@xw.arg("iterations", np.array, doc=DOC_ITERATIONS, **CELLS)
-@xw.arg("biases", np.array, doc=DOC_BIASES, **CELLS)
-@udf
+@excel_function
 def TRAIN_CURVE(weights, inputs, targets, lrs, iterations, biases=None):
     """Trains the network once for each learning rate and returns E_total step by step: one
     column per learning rate, one row per step, row 1 before any update. The block spills
@@ -316,34 +306,20 @@ def TRAIN_CURVE(weights, inputs, targets, lrs, iterations, biases=None):
     return _curves(weights, inputs, targets, lrs, iterations, biases)[1]
 
 
-@xw.func(category=CATEGORY)
-@xw.arg("weights", np.array, doc=DOC_WEIGHTS, **CELLS)
-@xw.arg("inputs", np.array, doc=DOC_INPUTS, **CELLS)
-@xw.arg("targets", np.array, doc=DOC_TARGETS, **CELLS)
-@xw.arg("biases", np.array, doc=DOC_BIASES, **CELLS)
-@udf
+@excel_function
 def GRAD_CHECK(weights, inputs, targets, biases=None):
     """Checks backpropagation: each dE/dw next to a numerical estimate, (E(w+h) - E(w-h)) / 2h
     with h = 0.000001, and their relative error, which is tiny (below 1E-6) when the
     gradients are right. A header row, then one row per weight."""
     w, i, t, b = network_args(weights, inputs, targets, biases)
     gc = grad_check(w, i, t, b)
-    values = finite(np.column_stack(gc), lambda r, c: f"{GRADIENT_NAMES[r]} ({('analytic', 'numeric')[min(c, 1)]})",
-                    "try smaller weights, inputs or targets")
+    finite(np.column_stack([gc.analytic, gc.numeric]),
+           lambda r, c: f"{GRADIENT_NAMES[r]} ({('analytic', 'numeric')[c]})", "try smaller weights, inputs or targets")
     header = ["weight", "dE/dw (backprop)", "dE/dw (numeric)", "relative error"]
-    return [header] + [[name, *map(float, row)] for name, row in zip(WEIGHTS, values, strict=True)]
+    return [header] + [[name, *map(float, row)] for name, row in zip(WEIGHTS, np.column_stack(gc), strict=True)]
 
 
-@xw.func(category=CATEGORY)
-@xw.arg("weights", np.array, doc=DOC_WEIGHTS, **CELLS)
-@xw.arg("inputs", np.array, doc=DOC_INPUTS, **CELLS)
-@xw.arg("targets", np.array, doc=DOC_TARGETS, **CELLS)
-@xw.arg("lrs", np.array, doc=DOC_LRS, **CELLS)
-@xw.arg("iterations", np.array, doc=DOC_ITERATIONS, **CELLS)
-@xw.arg("threshold", np.array, doc=f"Optional: the E_total to get below (default {DEFAULT_THRESHOLD:g})",
-        **CELLS)
-@xw.arg("biases", np.array, doc=DOC_BIASES, **CELLS)
-@udf
+@excel_function
 def LR_SUMMARY(weights, inputs, targets, lrs, iterations, threshold=None, biases=None):
     """Compares learning rates, one row each: final E_total, the first step with E_total below
     the threshold (step 0 = before any update), whether E_total only ever fell, and the first
