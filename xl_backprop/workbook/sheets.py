@@ -446,7 +446,8 @@ ABOUT = (
     ("3. Python is found as xlwings finds it: the pythonw/python on PATH, or the one named by an "
      "Interpreter_Win (or Interpreter_Mac) row you add at A2:B2 of the xlwings.conf sheet (or in "
      "~/.xlwings/xlwings.conf); name it when Python is in a virtual environment.", None),
-    ("4. The functions work at once (their VBA wrappers are in this file). After upgrading xl-backprop, "
+    ("4. The functions work at once (their VBA wrappers are in this file); cells that still show #NAME? "
+     "after Enable Content are recalculated by Ctrl+Alt+F9. After upgrading xl-backprop, "
      "press Backprop tab > Re-import functions; that needs File > Options > Trust Center > Trust Center "
      "Settings > Macro Settings > 'Trust access to the VBA project object model'.", None),
     ("Without Excel: xl-backprop run ACTION BOOK.xlsm --out OUT.xlsm (ACTION: train-lrs, draw-network, "
