@@ -164,6 +164,7 @@ def test_project_stream_lists_every_module_once_with_its_kind(either):
             assert m["kind"] == "procedural"
         else:
             assert m["kind"] == "document or class"
+    assert streams == {"dir", "_VBA_PROJECT"} | {m["stream"] for m in modules}  # no orphan left behind
     workspace = re.findall(r"^(\w+)=\d+, \d+, \d+, \d+, ", text.split("[Workspace]")[1], re.M)
     assert sorted(workspace) == sorted(m["name"] for m in modules)
 
