@@ -192,6 +192,26 @@ def test_table_of_many_learning_rates_is_a_selection(tmp_path, capsys):
     assert data.shape == (3, 1201)
 
 
+@pytest.mark.parametrize("iterations, count", [(1, 6), (6, 20), (51, 6), (51, 20)])
+def test_plot_steps_are_whole_and_short_runs_are_dotted(iterations, count):
+    lrs = list(np.linspace(0.5, 3, count))
+    curves = np.array([_scalar_curves(lr, iterations) for lr in lrs]).T
+    fig = cli.loss_figure(lrs, curves, 0.01, "test")
+    fig.canvas.draw()
+    (ax, *_) = fig.axes
+    ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+    assert ticks and all(t == int(t) for t in ticks)
+    dotted = iterations <= 30
+    if count <= cli.LEGEND_MAX:
+        assert [line.get_marker() in ("o",) for line in ax.get_lines()[:count]] == [dotted] * count
+    else:  # a dot per value, coloured like its line
+        dots = [c for c in ax.collections if c.get_offsets().shape[0] == iterations * count]
+        assert len(dots) == dotted
+        if dotted:
+            np.testing.assert_allclose(dots[0].get_offsets()[:, 1], curves.ravel())
+            np.testing.assert_allclose(dots[0].get_array(), np.tile(lrs, iterations))
+
+
 def test_quiet_prints_nothing(tmp_path, capsys):
     rc, out, err = run(["train", "--quiet", "--out-dir", tmp_path], capsys)
     assert (rc, out, err) == (0, "", "")

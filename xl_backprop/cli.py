@@ -44,6 +44,7 @@ MAX_VALUES = 10_000_000  # iterations x learning rates: the UDFs' limit too; a C
 RUN_ACTIONS = ("train-lrs", "draw-network", "reset")
 DEFAULT_TEMPLATE = "workbook_template.xlsm"
 PLOT_MAX_LINES = 200
+PLOT_DOTS_UP_TO = 30  # loss values per curve: up to this many, each is marked with a dot
 LEGEND_MAX = 12  # learning rates; beyond this the plot colours lines by a colour bar
 PROGRESS_DELAY = 0.5  # seconds a run must take before its progress bar appears
 TABLE_MAX_ROWS = 50  # learning rates in the printed table; beyond this an even selection (the CSV has all)
@@ -296,10 +297,17 @@ def write_csv(path: Path, lrs: Sequence[float], curves,
 
 
 def write_png(path: Path, lrs: Sequence[float], curves, threshold: float, subtitle: str) -> None:
+    """``loss_figure`` as an 800 x 500 pixel PNG."""
+    loss_figure(lrs, curves, threshold, subtitle).savefig(path, format="png", dpi=PNG_DPI)
+
+
+def loss_figure(lrs: Sequence[float], curves, threshold: float, subtitle: str):
     """One line per learning rate, titled, axes labelled, with a legend (a colour bar
-    instead beyond LEGEND_MAX learning rates, at most PLOT_MAX_LINES lines); 800 x 500 pixels."""
+    instead beyond LEGEND_MAX learning rates, at most PLOT_MAX_LINES lines); whole-number
+    steps, and a dot on every value of a short run, where lines alone would show little."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     if len(lrs) > PLOT_MAX_LINES:  # more lines than pixels can show: an even selection
         keep = np.unique(np.linspace(0, len(lrs) - 1, PLOT_MAX_LINES).round().astype(int))
@@ -309,25 +317,31 @@ def write_png(path: Path, lrs: Sequence[float], curves, threshold: float, subtit
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     steps = np.arange(len(curves))
+    short = len(steps) <= PLOT_DOTS_UP_TO
     if len(lrs) <= LEGEND_MAX:
         for k, lr in enumerate(lrs):
-            ax.plot(steps, curves[:, k], label=f"lr = {lr:g}")
+            ax.plot(steps, curves[:, k], label=f"lr = {lr:g}", marker="o" if short else None, markersize=3)
     else:  # too many for a legend: colour by learning rate, with a colour bar
         from matplotlib.collections import LineCollection
 
         segments = np.stack([np.broadcast_to(steps[:, None], curves.shape), curves], axis=-1).transpose(1, 0, 2)
         lines = LineCollection(segments, array=np.asarray(lrs), cmap="viridis", linewidths=0.8)
         ax.add_collection(lines)
+        if short:
+            ax.scatter(np.repeat(steps, len(lrs)), curves.ravel(), c=np.tile(lrs, len(steps)), cmap="viridis", s=6)
         ax.autoscale()
         fig.colorbar(lines, ax=ax, label="learning rate")
     ax.axhline(threshold, color="grey", linestyle=":", linewidth=1, label=f"E_total = {threshold:g}")
     ax.set_title(f"Loss during training, per learning rate\n{subtitle}", fontsize=11)
     ax.set_xlabel("step (weight updates)")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if len(steps) == 1:
+        ax.set_xlim(-1, 1)
     ax.set_ylabel("E_total")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, format="png", dpi=PNG_DPI)
+    return fig
 
 
 def format_table(rows: Sequence[LRSummary], threshold: float) -> str:
