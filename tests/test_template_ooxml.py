@@ -360,3 +360,30 @@ def test_xlwings_module_gives_the_udf_wrappers_what_they_call(ole):
     providers = [name for name, src in sources.items() if re.search(r"^(Public )?Function XLPy\(\)", src, re.M)]
     assert providers == ["xlwings"]
     assert re.search(r'^#Const App = "Microsoft Excel"', sources["xlwings_udfs"], re.M)
+
+
+def test_merged_ranges_and_array_ranges_never_overlap():
+    """Excel repairs a sheet whose merged cells overlap each other or an array formula's range,
+    or that has a formula inside another formula's array range (XlsxWriter checks only the
+    first)."""
+    def box(ref: str) -> tuple[int, int, int, int]:
+        from xlsxwriter.utility import xl_cell_to_rowcol
+
+        first, _, last = ref.partition(":")
+        (r1, c1), (r2, c2) = xl_cell_to_rowcol(first), xl_cell_to_rowcol(last or first)
+        return r1, c1, r2, c2
+
+    for part, root in _sheets(TEMPLATE).items():
+        merges = [box(m.get("ref")) for m in root.iter(f"{M}mergeCell")]
+        formula_cells = [c for c in root.iter(f"{M}c") if c.find(f"{M}f") is not None]
+        arrays = [(c.get("r"), box(c.find(f"{M}f").get("ref"))) for c in formula_cells
+                  if c.find(f"{M}f").get("t") == "array"]
+        rects = merges + [b for _, b in arrays]
+        for i, a in enumerate(rects):
+            for b in rects[i + 1:]:
+                assert a[2] < b[0] or b[2] < a[0] or a[3] < b[1] or b[3] < a[1], (part, a, b)
+        at = {box(c.get("r"))[:2] for c in formula_cells}
+        for anchor, b in arrays:
+            assert box(anchor)[:2] == b[:2], (part, anchor)
+            covered = {(r, c) for r in range(b[0], b[2] + 1) for c in range(b[1], b[3] + 1)}
+            assert covered & at == {b[:2]}, (part, anchor)
