@@ -12,7 +12,7 @@ No module has an ``Auto_Open`` or ``Workbook_Open``: no code runs when the workb
 The project is written in the interoperable form [MS-OVBA] 2.3.4.1 asks of a writer: a 7-byte
 ``_VBA_PROJECT`` stream with Version 0xFFFF and no performance cache, so every Office version
 compiles the modules from their source. xlwings' own ``quickstart_standalone.xlsm`` carries
-exactly these bytes.
+exactly these bytes; LibreOffice's VBA export and EPPlus write the same Version.
 """
 
 from __future__ import annotations
