@@ -8,8 +8,10 @@ no code with the package.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
+import re
 import struct
 import subprocess
 import sys
@@ -51,8 +53,6 @@ def read_csv(path: Path):
 
 def table_rows(out: str) -> dict[str, list[str]]:
     """The summary table's body rows, keyed by the lr column, split on runs of 2+ spaces."""
-    import re
-
     lines = out.splitlines()
     start = next(k for k, line in enumerate(lines) if line.startswith("---"))
     rows = {}
@@ -334,6 +334,21 @@ def test_help_on_every_command(capsys, command):
     assert rc == 0
     assert out.startswith(f"usage: xl-backprop{' ' + command[0] if command else ''} ")
     assert "--help" in out and err == ""
+
+
+def test_every_option_has_help_and_the_readme_names_only_real_ones(capsys):
+    parser = cli.build_parser()
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    synopsis = {m.group(1): m.group(0) for m in re.finditer(r"^\s+xl-backprop (\w+) .*(?:\n {20,}.*)*", readme, re.M)}
+    assert set(synopsis) == set(sub.choices)  # the README shows every command
+    for name, p in sub.choices.items():
+        for action in p._actions:
+            assert action.help and "%(default)" not in action.help, (name, action.dest)
+        rc, out, _ = run([name, "--help"], capsys)
+        assert rc == 0
+        for option in set(re.findall(r"--[a-z][a-z-]+", synopsis[name])):
+            assert option in p._option_string_actions, f"README shows {name} {option}, which does not exist"
 
 
 def test_version(capsys):
