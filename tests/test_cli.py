@@ -365,11 +365,21 @@ def test_gradcheck_defaults(capsys):
     body = [line.split() for line in lines[2:10]]
     assert [r[0] for r in body] == [f"w{k}" for k in range(1, 9)]
     assert body[4][2] == DE_DW5  # dE/dw5, exactly as published
-    for r in body:
+    i, t, eps = (0.05, 0.1), (0.01, 0.99), 1e-6
+    ref_grads, _ = ref.gradients(DEFAULT_W, i, t)
+    for k, r in enumerate(body):
         analytic, numeric, rel = float(r[2]), float(r[3]), float(r[4])
+        assert float(r[1]) == DEFAULT_W[k]
+        assert analytic == pytest.approx(ref_grads[k], rel=1e-13, abs=1e-18)
+        up, down = list(DEFAULT_W), list(DEFAULT_W)
+        up[k] += eps
+        down[k] -= eps
+        assert numeric == pytest.approx((ref.forward(up, i, t)["E_total"] - ref.forward(down, i, t)["E_total"])
+                                        / (2 * eps), rel=1e-8)
+        assert rel == pytest.approx(abs(analytic - numeric) / max(abs(analytic), abs(numeric)), rel=1e-3)
         assert rel < 1e-6
-        assert numeric == pytest.approx(analytic, rel=1e-6)
-    assert lines[-1].startswith("largest relative error: ")
+    largest = max(float(r[4]) for r in body)
+    assert lines[-1] == f"largest relative error: {largest:.3e}"
 
 
 def test_gradcheck_mazur_w5(capsys):
