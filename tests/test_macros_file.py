@@ -194,7 +194,7 @@ def test_summary_of_a_learning_rate_that_overshoots(tmp_path):
     # targets (0.3, 0.7): lr = 2 reaches E_total < 0.01 and only falls; lr = 300 overshoots
     book = set_cells(TEMPLATE, tmp_path / "in.xlsm", L.SHEET_BACKPROP, L.IN_T1.cell, [[0.3], [0.7]])
     set_cells(book, book, L.SHEET_LRS, L.IN_ITERATIONS.cell, [[50]])
-    set_cells(book, book, L.SHEET_LRS, L.IN_LRS.cell, [[2.0, None, 300.0] + [None] * 7])
+    set_cells(book, book, L.SHEET_LRS, L.IN_LRS.cell, [[2.0, 300.0] + [None] * 8])
     macros.run_on_file("train-lrs", book, tmp_path / "out.xlsm")
     table = values(tmp_path / "out.xlsm", L.SHEET_LRS, L.MACRO_SUMMARY.top_left, 3, 5)
     w, i = network.DEFAULT_WEIGHTS, network.DEFAULT_INPUTS
@@ -413,6 +413,10 @@ BAD = [
      "'Learning rates'!D5 (learning rates): expected a positive number or an empty cell, got 'fast'"),
     ("train-lrs", L.SHEET_LRS, "C5", [[-0.5]],
      "'Learning rates'!C5 (learning rates): expected a positive number or an empty cell, got -0.5"),
+    # a gap: the live formulas read the first COUNTA(in_lrs) slots, so 0.5 after a blank is lost there
+    ("train-lrs", L.SHEET_LRS, "C5", [[None, 0.5]],
+     "'Learning rates'!C5 (learning rates): expected a learning rate before the one in D5 "
+     "(fill the list from the left), got an empty cell"),
     ("train-lrs", L.SHEET_LRS, L.IN_THRESHOLD.cell, [[True]],
      "'Learning rates'!B6 (loss threshold): expected a positive number, got TRUE"),
     ("draw-network", L.SHEET_BACKPROP, L.IN_SHOW_STEP.cell, [[-1]],
@@ -461,6 +465,16 @@ def test_a_workbook_without_the_named_cells_is_refused_by_name(tmp_path):
     assert not (tmp_path / "out.xlsx").exists()
 
 
+def test_an_out_name_excel_would_not_open_is_refused(tmp_path):
+    # Excel checks a workbook's extension against its content: a macro workbook named .xlsx does not open
+    for name in ("out.xlsx", "out.xls", "out"):
+        with pytest.raises(ValueError, match=rf"^--out: expected a file name ending in \.xlsm like BOOK's, "
+                                             rf"got {name} "):
+            macros.run_on_file("reset", TEMPLATE, tmp_path / name)
+    assert list(tmp_path.iterdir()) == []
+    macros.run_on_file("reset", TEMPLATE, tmp_path / "OUT.XLSM")  # the case of the extension does not matter
+
+
 # --- interrupted writes ------------------------------------------------------------------------
 @pytest.mark.parametrize("in_place", [False, True])
 def test_an_interrupted_write_leaves_the_input_whole_and_no_temporary_file(tmp_path, monkeypatch, in_place):
@@ -491,6 +505,15 @@ def test_an_interrupted_write_leaves_the_input_whole_and_no_temporary_file(tmp_p
     assert len(calls) == 5
     assert digest(book) == before
     assert sorted(f.name for f in tmp_path.iterdir()) == ["book.xlsm"]
+
+
+def test_an_unwritable_out_folder_is_reported_by_the_out_name(tmp_path, capsys):
+    out = tmp_path / "missing" / "out.xlsm"
+    with pytest.raises(FileNotFoundError) as err:
+        macros.run_on_file("reset", TEMPLATE, out)
+    assert err.value.filename == str(out)
+    assert cli.main(["run", "reset", str(TEMPLATE), "--out", str(out)]) == 1
+    assert f"No such file or directory: {out}\n" in capsys.readouterr().err
 
 
 def test_in_place_rewrites_the_book_and_keeps_its_permissions(tmp_path):

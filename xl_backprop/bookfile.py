@@ -308,6 +308,16 @@ class Package:
                     return True
         return False
 
+    def content_type(self, part: str) -> str | None:
+        """The content type [Content_Types].xml gives ``part`` (its override, else its extension's)."""
+        ct = self.xml("[Content_Types].xml")
+        for o in ct.iter(_q(NS_CT, "Override")):
+            if o.get("PartName") == "/" + part:
+                return o.get("ContentType")
+        ext = posixpath.splitext(part)[1][1:].lower()
+        return next((d.get("ContentType") for d in ct.iter(_q(NS_CT, "Default"))
+                     if d.get("Extension", "").lower() == ext), None)
+
     def add_override(self, part: str, content_type: str) -> None:
         ct = self.edit("[Content_Types].xml")
         etree.SubElement(ct, _q(NS_CT, "Override"), PartName="/" + part, ContentType=content_type)

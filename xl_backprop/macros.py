@@ -39,6 +39,15 @@ CHART_CACHE_LIMIT = 20_000
 #: Largest step "Draw network" trains to (one learning rate, so this is cheap).
 MAX_SHOW_STEP = L.MACRO_MAX_ITERATIONS
 
+#: The extension Excel requires of a workbook with this main part: it refuses to open a file
+#: whose extension does not match its content ("file format or file extension is not valid").
+EXTENSIONS = {
+    "application/vnd.ms-excel.sheet.macroEnabled.main+xml": ".xlsm",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml": ".xlsx",
+    "application/vnd.ms-excel.template.macroEnabled.main+xml": ".xltm",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml": ".xltx",
+}
+
 #: A reader of the book: defined name -> (its address, for messages; its values, 2-D).
 Getter = Callable[[str], tuple[str, list[list[Value]]]]
 
@@ -182,14 +191,19 @@ def read_train(get: Getter) -> TrainInputs:
     where, rows = get(L.IN_LRS.name)
     area = parse_ref(where)
     lrs = []
+    blank = None  # the first empty slot; the list is filled from the left, as the live formulas read it
     for i, row in enumerate(rows):
         for j, v in enumerate(row):
-            if v is None:  # blank slots are not learning rates
+            cell = ref(area.sheet, area.row1 + i, area.col1 + j, absolute=False)
+            if v is None:
+                blank = blank or cell
                 continue
             if not _is_number(v) or not v > 0:
-                cell = ref(area.sheet, area.row1 + i, area.col1 + j, absolute=False)
                 raise ValueError(f"{cell} ({L.IN_LRS.label}): expected a positive number or an empty cell, "
                                  f"got {_show(v)}")
+            if blank:
+                raise ValueError(f"{blank} ({L.IN_LRS.label}): expected a learning rate before the one in "
+                                 f"{cell.split('!')[-1]} (fill the list from the left), got an empty cell")
             lrs.append(float(v))
     slots = block_area(L.MACRO_LOSS).shape[1] - 1
     if not lrs:
@@ -506,7 +520,10 @@ def write_atomically(pkg: Package, out: Path, mode_from: Path | None = None) -> 
     """Save ``pkg`` to a temporary file next to ``out``, then rename it over ``out``: an
     interrupted run leaves whatever was at ``out`` whole, and no temporary file behind."""
     out = Path(out)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    except OSError as exc:  # a missing or read-only folder: name the file asked for, not ours
+        raise OSError(exc.errno, exc.strerror, str(out)) from None
     os.close(fd)
     try:
         pkg.save(Path(tmp))
@@ -527,6 +544,10 @@ def run_on_file(action: str, book: Path, out: Path, *, iteration: int | None = N
     if action not in ACTIONS:
         raise ValueError(f"ACTION: expected one of {', '.join(ACTIONS)}, got {action!r}")
     pkg = Package.read(book)
+    ext = EXTENSIONS.get(pkg.content_type(pkg.workbook_part) or "")
+    if ext and out.suffix.lower() != ext:
+        raise ValueError(f"--out: expected a file name ending in {ext} like BOOK's, got {out.name} "
+                         f"(Excel refuses to open a {ext} workbook under another extension)")
     plan = make_plan(action, file_getter(pkg), iteration=iteration)
     for sheet in {a.sheet for a in plan.clear} | {c.sheet for c in plan.cells} | set(plan.removed()):
         pkg.sheet_part(sheet)  # a missing sheet is bad input too: say so before writing
