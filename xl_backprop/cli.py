@@ -82,28 +82,32 @@ def _numbers(option: str, raw: Sequence[str] | None, count: int | None = None,
     if raw is None:
         return None
     tokens = [t for chunk in raw for t in chunk.replace(",", " ").split()]
-    if ranges:
-        tokens = [v for t in tokens for v in (_expand(option, t) if ":" in t else [t])]
     what = f"{count} numbers" if count else ("positive numbers" if positive else "numbers")
     if not tokens:
         raise UsageError(f"{option}: expected {what}, got nothing")
-    values = []
+    parts = []
     for t in tokens:
-        try:
-            v = float(t)
-        except ValueError:
-            raise UsageError(f"{option}: expected {what}, got {t!r}") from None
-        if not math.isfinite(v):
-            raise UsageError(f"{option}: expected finite numbers, got {t!r}")
-        if positive and v <= 0:
-            raise UsageError(f"{option}: expected positive numbers, got {t!r}")
-        values.append(v)
-    if count is not None and len(values) != count:
-        raise UsageError(f"{option}: expected {count} numbers, got {len(values)}")
-    return tuple(values)
+        if ranges and ":" in t:
+            values = _expand(option, t)
+        else:
+            try:
+                values = np.array([float(t)])
+            except ValueError:
+                raise UsageError(f"{option}: expected {what}, got {t!r}") from None
+        bad = np.flatnonzero(~np.isfinite(values) | ((values <= 0) if positive else False))
+        if bad.size:
+            v = values[bad[0]]
+            shown = repr(t) if values.size == 1 else f"{float(v)!r} (from {t!r})"
+            raise UsageError(f"{option}: expected {'finite' if not np.isfinite(v) else 'positive'} numbers, "
+                             f"got {shown}")
+        parts.append(values)
+    values = np.concatenate(parts)
+    if count is not None and values.size != count:
+        raise UsageError(f"{option}: expected {count} numbers, got {values.size}")
+    return tuple(values.tolist())
 
 
-def _expand(option: str, token: str) -> list[str]:
+def _expand(option: str, token: str) -> np.ndarray:
     parts = token.split(":")
     try:
         start, stop, count = float(parts[0]), float(parts[1]), float(parts[2])
@@ -113,7 +117,7 @@ def _expand(option: str, token: str) -> list[str]:
     except (ValueError, IndexError, OverflowError):
         raise UsageError(f"{option}: expected START:STOP:COUNT, finite numbers and a whole COUNT >= 1, "
                          f"got {token!r}") from None
-    return [repr(float(v)) for v in np.linspace(start, stop, int(count))]
+    return np.linspace(start, stop, int(count))
 
 
 def _whole(minimum: int) -> Callable[[str], int]:
