@@ -317,6 +317,23 @@ def test_bad_arguments_one_line_exit_2(tmp_path, monkeypatch, capsys, argv, mess
     assert list(tmp_path.iterdir()) == []  # nothing written
 
 
+def test_output_open_in_another_program(tmp_path, monkeypatch, capsys):
+    """Windows refuses to replace a file Excel has open: the message names that file, not the
+    temporary one, and says what to do; the old file stays and no temporary file is left."""
+    csv_path = tmp_path / "loss_curves.csv"
+    csv_path.write_text("open in Excel")
+
+    def locked(src, dst):
+        raise PermissionError(13, "Permission denied", src, None, dst)
+
+    monkeypatch.setattr(cli.os, "replace", locked)
+    rc, _, err = run(["train", "--no-plot", "--force", "--quiet", "--out-dir", tmp_path], capsys)
+    assert rc == 1
+    assert err == ("xl-backprop train: error: Permission denied (is it open in another program, such as Excel? "
+                   f"Close it and run again): {csv_path}\n")
+    assert csv_path.read_text() == "open in Excel" and list(tmp_path.iterdir()) == [csv_path]
+
+
 def test_out_dir_that_is_a_file(tmp_path, capsys):
     f = tmp_path / "notadir"
     f.write_text("x")

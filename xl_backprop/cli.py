@@ -276,7 +276,11 @@ def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     try:
         write(Path(tmp))
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file a normal mode
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except PermissionError as exc:  # on Windows: the file is open, typically the CSV in Excel
+            raise PermissionError(exc.errno, f"{exc.strerror} (is it open in another program, such as "
+                                  "Excel? Close it and run again)", str(path)) from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
