@@ -1,8 +1,9 @@
 """The Excel functions (UDFs): thin adapters from Excel's cells to the engine.
 
 Each function reads its arguments as xlwings converts them (``@excel_function`` declares the
-same ``@xw.arg`` conversion for all of them), checks them with the one set of helpers below, calls ``xl_backprop.network`` or
-``xl_backprop.analysis`` and returns a 2-D block. There is no maths here.
+same ``@xw.arg`` conversion for all of them), checks them with the one set of helpers below,
+calls ``xl_backprop.network`` or ``xl_backprop.analysis`` and returns a 2-D block. There is no
+maths here.
 
 Bad input never raises: the cell shows one short line naming the argument and what was
 expected, e.g. ``weights: expected 8 numbers (w1..w8), got 7``. A result that overflows is
@@ -41,7 +42,8 @@ MAX_CELLS = 10_000_000
 
 # Every numeric argument is read the same way: a 2-D block (a single cell is 1 x 1) of
 # objects that keeps each cell as Excel sent it -- a number, text, True/False, None for an
-# empty cell, "#N/A" for an error value -- so that one checker can say what is wrong where.
+# empty cell, "#N/A" (or an int code, below) for an error value -- so that one checker can say
+# what is wrong where.
 CELLS = {"ndim": 2, "dtype": object, "empty": None, "err_to_str": True}
 
 WEIGHTS = WEIGHT_NAMES
@@ -93,6 +95,7 @@ def excel_function(f):
 
 
 def _one_line_errors(f):
+    """``f``, returning a bad input's message (or a bug's first line) instead of raising."""
 
     @functools.wraps(f)
     def wrapper(*args):
