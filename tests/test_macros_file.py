@@ -368,6 +368,24 @@ def test_draw_network_places_one_picture_on_backprop_replaced_by_a_rerun(runs, t
     assert sum(n.startswith("xl/media/") for n in q) == sum(n.startswith("xl/media/") for n in p)
 
 
+def test_curves_figure_has_two_labelled_panels_and_a_legend_placed_without_a_search(monkeypatch):
+    from matplotlib.legend import Legend
+
+    def search(*args, **kwargs):
+        raise AssertionError('loc="best" looks at every point: minutes, and a warning, on a long run')
+
+    monkeypatch.setattr(Legend, "_find_best_position", search)
+    lrs = [0.5, 2.0]
+    fig = macros.curves_figure(lrs, network.train_curves(lrs, 11), L.MACRO_PICTURE)
+    macros._png(fig)
+    by_step, by_lr_step = fig.axes
+    assert [by_step.get_title(), by_step.get_xlabel(), by_step.get_ylabel()] == ["E_total per step", "step", "E_total"]
+    assert [by_lr_step.get_title(), by_lr_step.get_xlabel(), by_lr_step.get_ylabel()] == [
+        "E_total against learning rate x step", "learning rate x step", "E_total"]
+    assert np.array_equal(by_lr_step.lines[1].get_xdata(), 2.0 * np.arange(11))
+    assert [t.get_text() for t in by_lr_step.get_legend().get_texts()] == ["lr = 0.5", "lr = 2"]
+
+
 def test_network_figure_shows_the_weights_and_gradient_signs_of_the_chosen_step():
     lr, step = 0.5, 3
     w, i, t = network.DEFAULT_WEIGHTS, network.DEFAULT_INPUTS, network.DEFAULT_TARGETS

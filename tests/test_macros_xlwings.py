@@ -3,7 +3,10 @@
 Excel cannot run here, so these tests hand the actions a *stand-in* for the few xlwings calls
 ``macros.apply_to_xlwings`` and ``macros.xlwings_getter`` make (``book.names[..].refers_to_range``,
 ``sheet.range(..).value`` / ``.clear_contents()``, ``sheet.charts.add`` / ``sheet.pictures.add``,
-``name in sheet.charts``, ``.delete()``, ``book.app.alert``). The stand-in is seeded with the
+``name in sheet.charts``, ``.delete()``, ``book.app.alert``). Each stand-in class mirrors its real
+xlwings class: every call binds to the real method's ``inspect.signature``, every attribute set
+is a settable property there, so a wrong keyword or a made-up attribute fails here as it would in
+Excel (checked against the installed xlwings). The stand-in is seeded with the
 committed template's named cells and values (read by openpyxl), and what the actions write
 into it is compared with what ``xl-backprop run`` writes into the file: one plan, two
 back-ends, the same data. Everything below that thin layer is the real code.
@@ -12,12 +15,14 @@ back-ends, the same data. Everything below that thin layer is the real code.
 from __future__ import annotations
 
 import copy
+import functools
+import inspect
 import re
 import struct
 import subprocess
 import sys
 from pathlib import Path
-from types import SimpleNamespace
+from typing import ClassVar
 from xml.etree import ElementTree
 
 import openpyxl
@@ -46,111 +51,263 @@ def _rc(a1: str) -> tuple[int, int]:
     return int(m.group(2)), _col(m.group(1))
 
 
-class Range:
+def real_signature(method):
+    """A call of this stand-in method must also bind to the real xlwings method's signature: a
+    misspelt or unsupported keyword fails here as it would in Excel."""
+
+    @functools.wraps(method)
+    def checked(self, *args, **kwargs):
+        inspect.signature(getattr(self._real, method.__name__)).bind(self, *args, **kwargs)
+        return method(self, *args, **kwargs)
+
+    return checked
+
+
+class StandIn:
+    """Mirrors the xlwings class ``_real``: its public members exist there (see
+    ``test_the_stand_in_has_only_real_xlwings_members``), its methods take the real signatures,
+    and a public attribute set on it must be a settable property of the real class. Test-only
+    state has a leading underscore."""
+
+    _real: ClassVar[type]
+
+    def __setattr__(self, name, value):
+        if not name.startswith("_"):
+            prop = getattr(self._real, name, None)
+            assert isinstance(prop, property) and prop.fset, f"xlwings {self._real.__name__}.{name} cannot be set"
+        object.__setattr__(self, name, value)
+
+
+EXCEL_ERRORS = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!")
+
+
+class Range(StandIn):
     """Cells (r1, c1)..(r2, c2) of a stand-in sheet, 1-based like xlwings."""
 
-    def __init__(self, sheet: Sheet, r1: int, c1: int, r2: int, c2: int):
-        self.sheet, self.row, self.column = sheet, r1, c1
-        self.last = (r2, c2)
-        self.shape = (r2 - r1 + 1, c2 - c1 + 1)
+    _real = xlwings.main.Range
 
-    def options(self, ndim=None):
-        assert ndim == 2  # the only conversion the macros ask for
-        return self
+    def __init__(self, sheet: Sheet, r1: int, c1: int, r2: int, c2: int):
+        self._sheet, self._first, self._last, self._options = sheet, (r1, c1), (r2, c2), {}
+
+    sheet = property(lambda self: self._sheet)
+    row = property(lambda self: self._first[0])
+    column = property(lambda self: self._first[1])
+    shape = property(lambda self: (self._last[0] - self.row + 1, self._last[1] - self.column + 1))
+
+    @property
+    def address(self) -> str:
+        cells = [f"${openpyxl.utils.get_column_letter(c)}${r}" for r, c in dict.fromkeys((self._first, self._last))]
+        return ":".join(cells)
+
+    @real_signature
+    def options(self, convert=None, **options):
+        assert convert is None and options.get("ndim") == 2  # the only shape the macros ask for
+        rng = Range(self._sheet, *self._first, *self._last)
+        rng._options = options
+        return rng
+
+    def _read(self, v):
+        if isinstance(v, str) and v in EXCEL_ERRORS:  # xlwings reads an error as None unless err_to_str
+            return v if self._options.get("err_to_str") else None
+        return v
 
     @property
     def value(self):
-        return [[self.sheet.cells.get((r, c)) for c in range(self.column, self.last[1] + 1)]
-                for r in range(self.row, self.last[0] + 1)]
+        return [[self._read(self._sheet._cells.get((r, c))) for c in range(self.column, self._last[1] + 1)]
+                for r in range(self.row, self._last[0] + 1)]
 
     @value.setter
     def value(self, rows):
         assert isinstance(rows, list) and all(isinstance(r, list) for r in rows)  # 2-D blocks only
         for i, row in enumerate(rows):
             for j, v in enumerate(row):
+                assert v is None or type(v) in (float, int, str, bool), v  # what COM can take
                 if v is None:
-                    self.sheet.cells.pop((self.row + i, self.column + j), None)
+                    self._sheet._cells.pop((self.row + i, self.column + j), None)
                 else:
-                    self.sheet.cells[(self.row + i, self.column + j)] = v
-        self.sheet.book.log.append(("write", self.sheet.name, self.row, self.column))
+                    self._sheet._cells[(self.row + i, self.column + j)] = v
+        self._sheet._book._log.append(("write", self._sheet.name, self.row, self.column))
 
+    @real_signature
     def clear_contents(self):
-        for key in [k for k in self.sheet.cells if self.row <= k[0] <= self.last[0]
-                    and self.column <= k[1] <= self.last[1]]:
-            del self.sheet.cells[key]
-        self.sheet.book.log.append(("clear", self.sheet.name, self.row, self.column, *self.last))
-
-    @property
-    def address(self) -> str:
-        return f"{openpyxl.utils.get_column_letter(self.column)}{self.row}:" \
-               f"{openpyxl.utils.get_column_letter(self.last[1])}{self.last[0]}"
+        for key in [k for k in self._sheet._cells if self.row <= k[0] <= self._last[0]
+                    and self.column <= k[1] <= self._last[1]]:
+            del self._sheet._cells[key]
+        self._sheet._book._log.append(("clear", self._sheet.name, *self._first, *self._last))
 
 
-class Shapes(dict):
-    """sheet.charts / sheet.pictures: by name, with ``add``."""
+class ChartAxis(StandIn):
+    _real = xlwings.main.ChartAxis
+    title = property(lambda self: self._title, lambda self, v: object.__setattr__(self, "_title", v))
 
-    def __init__(self, sheet: Sheet, kind: str):
-        super().__init__()
-        self.sheet, self.kind = sheet, kind
+    def __init__(self):
+        self._title = None
 
-    def add(self, source=None, **kwargs):
-        name = kwargs["name"]
-        assert name not in self  # xlwings raises ShapeAlreadyExists
-        if self.kind == "picture":
-            shape = SimpleNamespace(png=Path(source).read_bytes(), **kwargs)
-        else:
-            shape = SimpleNamespace(source=source, x_values=None, title=None, **kwargs,
-                                    category_axis=SimpleNamespace(title=None),
-                                    value_axis=SimpleNamespace(title=None))
-            shape.set_x_axis_values = lambda rng, s=shape: setattr(s, "x_values", rng)
-        return self.seed(name, shape)
 
-    def seed(self, name: str, shape: SimpleNamespace | None = None) -> SimpleNamespace:
-        shape = shape or SimpleNamespace(name=name)
-        shape.delete = lambda: self.pop(name)
-        self[name] = shape
+class Shape(StandIn):
+    """A chart or picture on a stand-in sheet; ``_added`` holds the arguments of its ``add``."""
+
+    def __init__(self, shapes: Shapes, name: str, added: dict | None = None):
+        self._shapes, self._name, self._added = shapes, name, added or {}
+
+    name = property(lambda self: self._name)
+
+    @real_signature
+    def delete(self):
+        del self._shapes._items[self._name]
+
+
+class Chart(Shape):
+    _real = xlwings.main.Chart
+    title = property(lambda self: self._title, lambda self, v: object.__setattr__(self, "_title", v))
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self._title, self._x_values = None, None
+        self._category_axis, self._value_axis = ChartAxis(), ChartAxis()
+
+    category_axis = property(lambda self: self._category_axis)
+    value_axis = property(lambda self: self._value_axis)
+
+    @real_signature
+    def set_x_axis_values(self, source):
+        self._x_values = source
+
+
+class Picture(Shape):
+    _real = xlwings.main.Picture
+
+
+class Shapes(StandIn):
+    """sheet.charts / sheet.pictures: ``name in``, ``[name]``, iteration, ``add``."""
+
+    def __init__(self, sheet: Sheet):
+        self._sheet, self._items = sheet, {}
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._items
+
+    def __getitem__(self, name: str) -> Shape:
+        return self._items[name]
+
+    def __iter__(self):
+        return iter(list(self._items.values()))
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def _seed(self, shape: Shape) -> Shape:
+        assert shape.name not in self._items  # xlwings raises ShapeAlreadyExists
+        self._items[shape.name] = shape
         return shape
 
 
-class Sheet:
-    def __init__(self, book: Book, name: str):
-        self.book, self.name, self.cells = book, name, {}
-        self.charts, self.pictures = Shapes(self, "chart"), Shapes(self, "picture")
+class Charts(Shapes):
+    _real = xlwings.main.Charts
 
-    def range(self, first, last=None):
-        r1, c1 = _rc(first) if isinstance(first, str) else first
-        r2, c2 = (r1, c1) if last is None else last
+    @real_signature
+    def add(self, *args, **kwargs):
+        added = inspect.signature(self._real.add).bind(self, *args, **kwargs)
+        added.apply_defaults()
+        return self._seed(Chart(self, kwargs["name"], dict(added.arguments)))
+
+
+class Pictures(Shapes):
+    _real = xlwings.main.Pictures
+
+    @real_signature
+    def add(self, *args, **kwargs):
+        added = inspect.signature(self._real.add).bind(self, *args, **kwargs)
+        added.apply_defaults()
+        pic = Picture(self, kwargs["name"], dict(added.arguments))
+        pic._png = Path(added.arguments["image"]).read_bytes()  # the file is gone after the call
+        return self._seed(pic)
+
+
+class Sheet(StandIn):
+    _real = xlwings.main.Sheet
+
+    def __init__(self, book: Book, name: str):
+        self._book, self._name, self._cells = book, name, {}
+        self._charts, self._pictures = Charts(self), Pictures(self)
+
+    name = property(lambda self: self._name)
+    charts = property(lambda self: self._charts)
+    pictures = property(lambda self: self._pictures)
+
+    @real_signature
+    def range(self, cell1, cell2=None):
+        r1, c1 = _rc(cell1) if isinstance(cell1, str) else cell1
+        r2, c2 = (r1, c1) if cell2 is None else cell2
         return Range(self, r1, c1, r2, c2)
 
 
-class Names:
+class Sheets(StandIn):
+    _real = xlwings.main.Sheets
+
+    def __init__(self, sheets: dict[str, Sheet]):
+        self._sheets = sheets
+
+    def __getitem__(self, name: str) -> Sheet:
+        return self._sheets[name]
+
+    def __iter__(self):
+        return iter(list(self._sheets.values()))
+
+
+class Name(StandIn):
+    _real = xlwings.main.Name
+
+    def __init__(self, rng: Range):
+        self._range = rng
+
+    refers_to_range = property(lambda self: self._range)
+
+
+class Names(StandIn):
     """book.names: ``name in names`` and ``names[name].refers_to_range``."""
 
+    _real = xlwings.main.Names
+
     def __init__(self, book: Book):
-        self.book = book
+        self._book = book
 
     def __contains__(self, name: str) -> bool:
-        return name in self.book._names
+        return name in self._book._names
 
-    def __getitem__(self, name: str) -> SimpleNamespace:
-        sheet, first, last = self.book._names[name]
-        return SimpleNamespace(refers_to_range=self.book.sheets[sheet].range(first, last))
+    def __getitem__(self, name: str) -> Name:
+        sheet, first, last = self._book._names[name]
+        return Name(self._book.sheets[sheet].range(first, last))
 
 
-class Book:
-    """A stand-in xlwings Book seeded from a workbook file: values, defined names, and the
-    names of the charts already drawn on each sheet."""
+class App(StandIn):
+    _real = xlwings.main.App
+
+    def __init__(self, alerts: list):
+        self._alerts = alerts
+
+    @real_signature
+    def alert(self, prompt, title=None, buttons="ok", mode=None, callback=None):
+        self._alerts.append((prompt, title, mode))
+
+
+class Book(StandIn):
+    """A stand-in xlwings Book seeded from a workbook file: values (errors as their text, as
+    openpyxl reads them), defined names, and the names of the charts and pictures already
+    drawn on each sheet."""
+
+    _real = xlwings.main.Book
 
     def __init__(self, path: Path):
         wb = openpyxl.load_workbook(path, data_only=True)
-        self.log: list[tuple] = []
-        self.alerts: list[tuple] = []
-        self.sheets = {ws.title: Sheet(self, ws.title) for ws in wb.worksheets}
+        self._log: list[tuple] = []
+        self._alerts: list[tuple] = []
+        self._sheets = Sheets({ws.title: Sheet(self, ws.title) for ws in wb.worksheets})
         for ws in wb.worksheets:
             for row in ws.iter_rows():
                 for c in row:
                     if c.value is not None:
-                        self.sheets[ws.title].cells[(c.row, c.column)] = (
+                        self.sheets[ws.title]._cells[(c.row, c.column)] = (
                             float(c.value) if isinstance(c.value, int) and not isinstance(c.value, bool)
                             else c.value)
         self._names = {}
@@ -159,18 +316,56 @@ class Book:
             first, _, last = coord.partition(":")
             self._names[name] = (sheet, _rc(first), _rc(last or first))
         p = parts(path)
-        for sheet in self.sheets.values():
+        for sheet in self.sheets:
             for o in objects(p, sheet.name):
-                (sheet.charts if o.kind == "chart" else sheet.pictures).seed(o.name)
-        self.app = SimpleNamespace(alert=lambda prompt, title=None, buttons="ok", mode=None, callback=None:
-                                   self.alerts.append((prompt, title, mode)))
+                shapes = sheet.charts if o.kind == "chart" else sheet.pictures
+                shapes._seed((Chart if o.kind == "chart" else Picture)(shapes, o.name))
+        self._app = App(self._alerts)
 
-    @property
-    def names(self) -> Names:
-        return Names(self)
+    names = property(lambda self: Names(self))
+    sheets = property(lambda self: self._sheets)
+    app = property(lambda self: self._app)
 
-    def state(self):
-        return copy.deepcopy({n: (s.cells, sorted(s.charts), sorted(s.pictures)) for n, s in self.sheets.items()})
+    def _state(self):
+        return copy.deepcopy({s.name: (s._cells, shape_names(s.charts), shape_names(s.pictures))
+                              for s in self.sheets})
+
+
+STAND_INS = (Range, ChartAxis, Chart, Picture, Charts, Pictures, Sheet, Sheets, Name, Names, App, Book)
+DUNDERS = ("__contains__", "__getitem__", "__iter__", "__len__")
+
+
+def shape_names(shapes: Shapes) -> list[str]:
+    return sorted(s.name for s in shapes)
+
+
+def test_the_stand_in_has_only_real_xlwings_members():
+    for cls in STAND_INS:
+        for name, member in vars(cls).items():
+            if name.startswith("_") and name not in DUNDERS:
+                continue
+            real = getattr(cls._real, name, None)
+            assert real is not None, f"xlwings {cls._real.__name__} has no {name}"
+            if isinstance(member, property):
+                assert isinstance(real, property), (cls, name)
+                assert real.fset or not member.fset, f"xlwings {cls._real.__name__}.{name} is read-only"
+            elif name not in DUNDERS:
+                assert hasattr(member, "__wrapped__"), f"{cls.__name__}.{name}: check it with @real_signature"
+
+
+def test_the_stand_in_refuses_what_xlwings_would():
+    sheet = Book(TEMPLATE).sheets[L.SHEET_LRS]
+    with pytest.raises(TypeError, match="unexpected keyword argument 'type'"):
+        sheet.charts.add(type="line", name="x")
+    with pytest.raises(TypeError, match="unexpected keyword argument 'position'"):
+        sheet.pictures.add("x.png", name="x", position=sheet.range("A1"))
+    (chart,) = [c for c in sheet.charts]
+    with pytest.raises(AssertionError, match="xlwings Chart.x_title cannot be set"):
+        chart.x_title = "step"
+    with pytest.raises(AssertionError, match="xlwings ChartAxis.caption cannot be set"):
+        chart.category_axis.caption = "step"
+    with pytest.raises(TypeError):
+        Book(TEMPLATE).app.alert("hi", style="critical")
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -194,18 +389,19 @@ def block_values(cells: dict, block: L.Block) -> dict:
 def test_train_writes_the_same_cells_and_chart_as_the_file_backend(file_run):
     book = Book(TEMPLATE)
     macros.train_learning_rates(book)
-    assert not book.alerts
+    assert not book._alerts
     done = Book(file_run)  # the file back-end's result, read by openpyxl
-    mine, theirs = book.sheets[L.SHEET_LRS].cells, done.sheets[L.SHEET_LRS].cells
+    mine, theirs = book.sheets[L.SHEET_LRS]._cells, done.sheets[L.SHEET_LRS]._cells
     for block in L.BLOCKS:
         assert block_values(mine, block) == block_values(theirs, block)
     assert len(block_values(mine, L.MACRO_LOSS)) == (1 + network.DEFAULT_ITERATIONS) * 7
     chart = book.sheets[L.SHEET_LRS].charts[L.MACRO_CHART.name]
-    assert (chart.chart_type, chart.plot_by) == ("line", "columns")
-    assert chart.source.address == f"W8:AB{8 + network.DEFAULT_ITERATIONS}"
-    assert chart.x_values.address == f"V9:V{8 + network.DEFAULT_ITERATIONS}"
-    assert chart.anchor.address == "AO8:AO8"
-    assert (chart.width, chart.height) == (L.MACRO_CHART.width * 0.75, L.MACRO_CHART.height * 0.75)
+    added = chart._added
+    assert (added["chart_type"], added["plot_by"]) == ("line", "columns")
+    assert added["source"].address == f"$W$8:$AB${8 + network.DEFAULT_ITERATIONS}"
+    assert chart._x_values.address == f"$V$9:$V${8 + network.DEFAULT_ITERATIONS}"
+    assert added["anchor"].address == "$AO$8" and (added["left"], added["top"]) == (0, 0)
+    assert (added["width"], added["height"]) == (L.MACRO_CHART.width * 0.75, L.MACRO_CHART.height * 0.75)
     assert chart.category_axis.title == "step" and chart.value_axis.title == "E_total"
     # the same series and title as the chart in the file
     p = parts(file_run)
@@ -215,60 +411,70 @@ def test_train_writes_the_same_cells_and_chart_as_the_file_backend(file_run):
     assert refs[0] == "'Learning rates'!$W$9:$W$59" and refs[-1] == "'Learning rates'!$AB$9:$AB$59"
     assert chart.title == "".join(t.text for t in root.find("c:chart/c:title", NS).iter(f"{{{NS['a']}}}t"))
     pic = book.sheets[L.SHEET_LRS].pictures[L.MACRO_PICTURE.name]
-    assert png_size(pic.png) == (L.MACRO_PICTURE.width, L.MACRO_PICTURE.height)
-    assert pic.anchor.address == "AO30:AO30"
+    assert png_size(pic._png) == (L.MACRO_PICTURE.width, L.MACRO_PICTURE.height)
+    assert pic._added["anchor"].address == "$AO$30" and pic._added["update"] is False  # deleted, then added
 
 
 def test_a_second_run_replaces_the_chart_and_picture_and_keeps_the_templates(file_run):
     book = Book(TEMPLATE)
-    theirs = sorted(book.sheets[L.SHEET_LRS].charts)
+    theirs = shape_names(book.sheets[L.SHEET_LRS].charts)
     assert theirs  # the template's live chart
     macros.train_learning_rates(book)
     macros.train_learning_rates(book)
-    assert sorted(book.sheets[L.SHEET_LRS].charts) == sorted([*theirs, L.MACRO_CHART.name])
-    assert list(book.sheets[L.SHEET_LRS].pictures) == [L.MACRO_PICTURE.name]
+    assert shape_names(book.sheets[L.SHEET_LRS].charts) == sorted([*theirs, L.MACRO_CHART.name])
+    assert shape_names(book.sheets[L.SHEET_LRS].pictures) == [L.MACRO_PICTURE.name]
 
 
 def test_bad_input_shows_one_message_box_and_writes_nothing():
     book = Book(TEMPLATE)
     w3 = L.rowcol(L.IN_W3.cell)
-    book.sheets[L.SHEET_BACKPROP].cells[(w3[0] + 1, w3[1] + 1)] = "abc"
-    before = book.state()
+    book.sheets[L.SHEET_BACKPROP]._cells[(w3[0] + 1, w3[1] + 1)] = "abc"
+    before = book._state()
     macros.train_learning_rates(book)
-    assert book.alerts == [("Backprop!B10 (w3): expected a number, got 'abc'", "xl-backprop", "critical")]
-    assert book.state() == before and book.log == []
+    assert book._alerts == [("Backprop!B10 (w3): expected a number, got 'abc'", "xl-backprop", "critical")]
+    assert book._state() == before and book._log == []
+
+
+def test_an_error_in_an_input_cell_is_named_as_an_error_not_as_empty():
+    book = Book(TEMPLATE)
+    w3 = L.rowcol(L.IN_W3.cell)
+    book.sheets[L.SHEET_BACKPROP]._cells[(w3[0] + 1, w3[1] + 1)] = "#DIV/0!"
+    macros.train_learning_rates(book)
+    assert book._alerts == [("Backprop!B10 (w3): expected a number, got the error #DIV/0!", "xl-backprop",
+                             "critical")]  # the message the file back-end gives for the same cell
+    assert book._log == []
 
 
 def test_too_many_iterations_is_refused_in_excel_too():
     book = Book(TEMPLATE)
-    book.sheets[L.SHEET_LRS].cells[(4, 2)] = 2_000_000.0
+    book.sheets[L.SHEET_LRS]._cells[(4, 2)] = 2_000_000.0
     macros.train_learning_rates(book)
-    assert book.alerts[0][0] == ("'Learning rates'!B4 (iterations): expected a whole number from 1 to "
+    assert book._alerts[0][0] == ("'Learning rates'!B4 (iterations): expected a whole number from 1 to "
                                  "1,048,567, got 2000000")
-    assert book.log == []
+    assert book._log == []
 
 
 def test_draw_network_puts_one_named_picture_on_backprop():
     book = Book(TEMPLATE)
     macros.draw_network(book)
     macros.draw_network(book)
-    (pic,) = book.sheets[L.SHEET_BACKPROP].pictures.values()
-    assert pic.name == L.NETWORK_PICTURE.name and pic.anchor.address == "Z3:Z3"
-    assert png_size(pic.png) == (L.NETWORK_PICTURE.width, L.NETWORK_PICTURE.height)
-    assert all(entry[0] != "write" for entry in book.log)  # a picture, no cells
+    (pic,) = book.sheets[L.SHEET_BACKPROP].pictures
+    assert pic.name == L.NETWORK_PICTURE.name and pic._added["anchor"].address == "$Z$3"
+    assert png_size(pic._png) == (L.NETWORK_PICTURE.width, L.NETWORK_PICTURE.height)
+    assert all(entry[0] != "write" for entry in book._log)  # a picture, no cells
 
 
 def test_reset_restores_the_template_state():
     book = Book(TEMPLATE)
-    start = book.state()
+    start = book._state()
     macros.train_learning_rates(book)
     macros.draw_network(book)
     lrs = book.sheets[L.SHEET_LRS]
-    lrs.cells[(5, 2)] = 0.7  # the user edits inputs
-    book.sheets[L.SHEET_BACKPROP].cells[(12, 2)] = 9.0
+    lrs._cells[(5, 2)] = 0.7  # the user edits inputs
+    book.sheets[L.SHEET_BACKPROP]._cells[(12, 2)] = 9.0
     macros.reset(book)
-    assert not book.alerts
-    assert book.state() == start
+    assert not book._alerts
+    assert book._state() == start
 
 
 # --- the ribbon's commands ------------------------------------------------------------------------
@@ -306,28 +512,28 @@ def test_each_ribbon_command_runs_in_python_and_reaches_its_macro(monkeypatch, c
     book = Book(TEMPLATE)
     monkeypatch.setattr(xlwings.Book, "caller", staticmethod(lambda: book))
     lrs = book.sheets[L.SHEET_LRS]
-    lrs.cells[(4, 2)] = 5.0  # iterations, so "reset" has something to restore
+    lrs._cells[(4, 2)] = 5.0  # iterations, so "reset" has something to restore
     exec(command, {})  # exactly what RunPython hands to Python
-    assert not book.alerts
+    assert not book._alerts
     function = re.search(r"m\.(\w+)\(\)", command).group(1)
     if function == "train_learning_rates":
-        assert lrs.cells[(9, 23)] == pytest.approx(0.24251985734837728, abs=1e-15)
-        assert (13, 22) in lrs.cells and (14, 22) not in lrs.cells  # 5 steps, 0..4, in rows 9..13
+        assert lrs._cells[(9, 23)] == pytest.approx(0.24251985734837728, abs=1e-15)
+        assert (13, 22) in lrs._cells and (14, 22) not in lrs._cells  # 5 steps, 0..4, in rows 9..13
         assert L.MACRO_CHART.name in lrs.charts
     elif function == "draw_network":
         assert L.NETWORK_PICTURE.name in book.sheets[L.SHEET_BACKPROP].pictures
     else:
         assert function == "reset"
-        assert lrs.cells[(4, 2)] == network.DEFAULT_ITERATIONS
+        assert lrs._cells[(4, 2)] == network.DEFAULT_ITERATIONS
 
 
 def test_a_ribbon_command_with_bad_input_only_shows_a_message(monkeypatch):
     book = Book(TEMPLATE)
     for col in range(2, 12):
-        book.sheets[L.SHEET_LRS].cells.pop((5, col), None)  # an empty learning-rate list
+        book.sheets[L.SHEET_LRS]._cells.pop((5, col), None)  # an empty learning-rate list
     monkeypatch.setattr(xlwings.Book, "caller", staticmethod(lambda: book))
-    before = book.state()
+    before = book._state()
     exec(bas_commands()[0], {})
-    assert book.alerts == [("'Learning rates'!B5:K5 (learning rates): expected at least one learning rate, "
+    assert book._alerts == [("'Learning rates'!B5:K5 (learning rates): expected at least one learning rate, "
                             "found only empty cells", "xl-backprop", "critical")]
-    assert book.state() == before
+    assert book._state() == before

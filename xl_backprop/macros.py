@@ -48,6 +48,10 @@ EXTENSIONS = {
     "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml": ".xltx",
 }
 
+#: Error values as xlwings reads them with ``err_to_str``.
+EXCEL_ERRORS = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
+                          "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"))
+
 #: A reader of the book: defined name -> (its address, for messages; its values, 2-D).
 Getter = Callable[[str], tuple[str, list[list[Value]]]]
 
@@ -317,7 +321,8 @@ def curves_figure(lrs: Sequence[float], curves: np.ndarray, anchor: L.Anchor):
         by_lr_step.plot(lr * steps, curves[:, k], label=lr_label(lr))
     by_step.set(title="E_total per step", xlabel="step", ylabel="E_total")
     by_lr_step.set(title="E_total against learning rate x step", xlabel="learning rate x step", ylabel="E_total")
-    by_lr_step.legend(fontsize="small")
+    # where falling curves leave room; loc="best" searches every point (minutes, and a warning, on long runs)
+    by_lr_step.legend(loc="upper right", fontsize="small")
     fig.suptitle("Training the 2-2-2 network with different learning rates")
     return fig
 
@@ -372,7 +377,10 @@ def xlwings_getter(book) -> Getter:
         rng = book.names[name].refers_to_range
         where = ref(rng.sheet.name, rng.row - 1, rng.column - 1,
                     rng.row + rng.shape[0] - 2, rng.column + rng.shape[1] - 2, absolute=False)
-        return where, rng.options(ndim=2).value
+        # without err_to_str xlwings reads an error (#DIV/0!) as None, and the message would say "empty"
+        rows = rng.options(ndim=2, err_to_str=True).value
+        return where, [[CellError(v) if isinstance(v, str) and v in EXCEL_ERRORS else v for v in row]
+                       for row in rows]
 
     return get
 
