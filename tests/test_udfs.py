@@ -90,6 +90,13 @@ def test_function_wizard_help(excel):
             assert not text.startswith("Positional argument")  # xlwings' placeholder
     forward = next(o for o in options if o["Macro"].endswith("!FORWARD"))
     assert "E_total" in forward["Description"] and "w1..w8" in forward["ArgumentDescriptions"][0]
+    # the same help, for a workbook that registers it without running Import Functions
+    registered = {o["Macro"].split("!")[1]: {k: o[k] for k in ("Description", "Category", "ArgumentDescriptions")}
+                  for o in options}
+    assert {h.pop("Macro"): h for h in excel.module.function_help()} == registered
+    from xl_backprop import udfs
+
+    assert udfs.function_help() == excel.module.function_help()  # plain Python (Linux, a notebook) too
 
 
 # --- numbers against published references --------------------------------------------------

@@ -84,6 +84,9 @@ class BadInput(ValueError):
     """One short line for the cell: the argument's name and what was expected."""
 
 
+_FUNCTIONS: dict = {}  # name -> function, in the order defined
+
+
 def excel_function(f):
     """Register ``f`` with Excel (``xw.func``), every argument read as ``CELLS`` with its help
     from ``ARG_DOCS`` (``xw.arg``); bad input returns its message instead of raising, and the
@@ -91,7 +94,18 @@ def excel_function(f):
     g = _one_line_errors(f)
     for name in inspect.signature(f).parameters:
         g = xw.arg(name, np.array, doc=ARG_DOCS[name], **CELLS)(g)
-    return xw.func(category=CATEGORY)(g)
+    g = xw.func(category=CATEGORY)(g)
+    _FUNCTIONS[f.__name__] = g
+    return g
+
+
+def function_help() -> list[dict]:
+    """The function wizard's help, as xlwings' "Import Functions" hands it to Excel's
+    ``Application.MacroOptions`` (Macro, Description, Category, ArgumentDescriptions; 255
+    characters each), for every function: for a workbook that registers the help itself."""
+    return [{"Macro": name, "Description": f.__doc__[:255], "Category": CATEGORY,
+             "ArgumentDescriptions": [ARG_DOCS[p][:255] for p in inspect.signature(f).parameters]}
+            for name, f in _FUNCTIONS.items()]
 
 
 def _one_line_errors(f):
