@@ -378,6 +378,20 @@ def test_every_option_has_help_and_the_readme_names_only_real_ones(capsys):
             assert option in p._option_string_actions, f"README shows {name} {option}, which does not exist"
 
 
+def test_help_examples_run(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    rc, out, _ = run(["--help"], capsys)
+    assert rc == 0
+    shown = out.split("examples:\n")[1].splitlines()
+    assert [line.split("#")[0].split() for line in shown] == [["xl-backprop", *e.split("#")[0].split()]
+                                                              for e in cli.EXAMPLES]
+    assert main(["template"]) == 0  # the book the last example reads
+    for example in cli.EXAMPLES:
+        argv = example.split("#")[0].split()
+        rc, _, err = run([*argv, "--force"] if argv[0] in ("train", "run") else argv, capsys)
+        assert rc == 0, (example, err)
+
+
 def test_version(capsys):
     rc, out, _ = run(["--version"], capsys)
     assert (rc, out) == (0, f"xl-backprop {xl_backprop.__version__}\n")

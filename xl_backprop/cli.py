@@ -50,6 +50,15 @@ PROGRESS_DELAY = 0.5  # seconds a run must take before its progress bar appears
 TABLE_MAX_ROWS = 50  # learning rates in the printed table; beyond this an even selection (the CSV has all)
 
 
+EXAMPLES = (  # shown by --help; a test runs each one
+    "train                                   # the course's sheet: 6 learning rates, 51 values",
+    "train --lrs 0.1:5:50 --iterations 200   # 50 learning rates from 0.1 to 5",
+    "train --biases 0.35 0.6 --lrs 0.5       # Mazur's example",
+    "gradcheck --weights 1 -1 0.5 2 0.1 0.2 0.3 0.4",
+    "run train-lrs workbook_template.xlsm --out trained.xlsm",
+)
+
+
 class UsageError(Exception):
     """A bad argument: printed as one line, exit status 2. ``prog`` names the subcommand."""
 
@@ -167,7 +176,9 @@ def _network(args: argparse.Namespace) -> dict:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``xl-backprop`` and its subcommands."""
     top = _Parser(prog=PROG, description="See backpropagation happen: train the course's 2-2-2 "
-                  "network for several learning rates, check gradients, build and run the workbook.")
+                  "network for several learning rates, check gradients, build and run the workbook.",
+                  epilog="examples:\n" + "\n".join(f"  {PROG} {e}" for e in EXAMPLES),
+                  formatter_class=argparse.RawDescriptionHelpFormatter)
     top.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = top.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
