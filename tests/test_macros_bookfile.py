@@ -183,3 +183,51 @@ def test_a_value_that_is_not_a_number_stops_the_save_of_a_streamed_row(tmp_path)
     pkg.write_cells("Data sheet", 10, 0, [[float("nan")]])
     with pytest.raises(ValueError, match=r"^A11: cannot store nan in a cell"):
         pkg.save(tmp_path / "b.xlsx")
+
+
+def _skeleton(el: etree._Element) -> tuple:
+    """An element's tag, attribute names and children, recursively: its structure without values."""
+    return etree.QName(el).text, tuple(sorted(el.attrib)), tuple(_skeleton(c) for c in el)
+
+
+def test_pictures_and_charts_are_drawn_as_xlsxwriter_draws_them(tmp_path):
+    # XlsxWriter's drawing XML is what Excel has opened for years: the picture and the chart
+    # frame must have the same elements and attributes, and ids unique within the drawing
+    png = io.BytesIO()
+    Figure(figsize=(1, 1)).savefig(png, format="png")
+    wb = xlsxwriter.Workbook(tmp_path / "xw.xlsx")
+    ws = wb.add_worksheet("Data sheet")
+    ws.write_column("A1", [1, 2, 3])
+    ws.insert_image("C3", "p.png", {"image_data": io.BytesIO(png.getvalue()), "description": "a picture"})
+    chart = wb.add_chart({"type": "line"})
+    chart.add_series({"values": "='Data sheet'!$A$1:$A$3"})
+    ws.insert_chart("H3", chart)
+    wb.close()
+    theirs = etree.fromstring(parts(tmp_path / "xw.xlsx")["xl/drawings/drawing1.xml"])
+
+    pkg = bf.Package.read(small_book(tmp_path / "a.xlsx"))
+    chart_part = parts(tmp_path / "xw.xlsx")["xl/charts/chart1.xml"]
+    pkg.add_chart("Data sheet", 2, 7, 360, 216, "my chart", chart_part)
+    pkg.add_picture("Data sheet", 2, 2, 72, 72, "my picture", png.getvalue(), "a picture")
+    pkg.add_chart("Data sheet", 20, 7, 360, 216, "second chart", chart_part)
+    pkg.save(tmp_path / "b.xlsx")
+    p = parts(tmp_path / "b.xlsx")
+    mine = etree.fromstring(p["xl/drawings/drawing1.xml"])
+    assert mine.nsmap == theirs.nsmap  # the xdr and a prefixes on wsDr, as Excel writes them
+
+    pic, frame = (_skeleton(a[-2]) for a in theirs)  # what each anchor holds, before its clientData
+    assert [_skeleton(a[-2]) for a in mine] == [frame, pic, frame]
+    for anchor in mine:  # CT_OneCellAnchor: from, ext, the object, clientData
+        assert [etree.QName(c).localname for c in anchor] == ["from", "ext", etree.QName(anchor[2]).localname,
+                                                              "clientData"]
+    ids = [e.get("id") for e in mine.iter(f"{{{bf.NS_XDR}}}cNvPr")]
+    assert len(set(ids)) == len(ids) == 3
+    rels = {r.get("Id"): (r.get("Type"), r.get("Target")) for r in etree.fromstring(
+        p["xl/drawings/_rels/drawing1.xml.rels"])}
+    embeds = [e.get(f"{{{bf.NS_R}}}embed") for e in mine.iter(f"{{{bf.NS_A}}}blip")]
+    charts = [e.get(f"{{{bf.NS_R}}}id") for e in mine.iter(f"{{{bf.NS_C}}}chart")]
+    assert [rels[r] for r in embeds] == [(bf.REL_IMAGE, "../media/image1.png")]
+    assert [rels[r] for r in charts] == [(bf.REL_CHART, "../charts/chart1.xml"), (bf.REL_CHART, "../charts/chart2.xml")]
+    types = p["[Content_Types].xml"]
+    for part in ("/xl/charts/chart1.xml", "/xl/charts/chart2.xml", "/xl/drawings/drawing1.xml"):
+        assert f'PartName="{part}"'.encode() in types
