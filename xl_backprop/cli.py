@@ -8,6 +8,7 @@ exit status 2. Nothing is written over an existing file without ``--force``.
 from __future__ import annotations
 
 import argparse
+import io
 import math
 import os
 import re
@@ -411,7 +412,7 @@ def cmd_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     targets = [out_dir / CSV_NAME] + ([] if args.no_plot else [out_dir / PNG_NAME])
     _refuse_existing(targets, "--out-dir", args.force)  # all of them before writing any
 
-    bar_stream = _NullStream() if args.quiet else err
+    bar_stream = io.StringIO() if args.quiet else err  # not a terminal: no bar
     bar = Progress(bar_stream, delay=PROGRESS_DELAY)
     try:
         result = train(lrs, args.iterations, train_biases=args.train_biases, update=args.update,
@@ -501,11 +502,6 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     path = run_on_file(args.action, book, target, iteration=args.iteration)
     print(f"wrote {path if path is not None else target}", file=out)
     return 0
-
-
-class _NullStream:
-    def isatty(self) -> bool:
-        return False
 
 
 # ----------------------------------------------------------------------------- entry point
