@@ -525,13 +525,26 @@ def test_an_interrupted_write_leaves_the_input_whole_and_no_temporary_file(tmp_p
     assert sorted(f.name for f in tmp_path.iterdir()) == ["book.xlsm"]
 
 
-def test_an_unwritable_out_folder_is_reported_by_the_out_name(tmp_path, capsys):
+def test_an_unwritable_out_is_reported_by_its_name_before_any_training(tmp_path, capsys, monkeypatch):
+    def no_work(*args, **kwargs):
+        raise AssertionError("trained before finding that the result cannot be written")
+
+    monkeypatch.setattr(macros, "make_plan", no_work)
     out = tmp_path / "missing" / "out.xlsm"
     with pytest.raises(FileNotFoundError) as err:
-        macros.run_on_file("reset", TEMPLATE, out)
+        macros.run_on_file("train-lrs", TEMPLATE, out)
     assert err.value.filename == str(out)
-    assert cli.main(["run", "reset", str(TEMPLATE), "--out", str(out)]) == 1
+    assert cli.main(["run", "train-lrs", str(TEMPLATE), "--out", str(out)]) == 1
     assert f"No such file or directory: {out}\n" in capsys.readouterr().err
+    # a read-only folder, or a read-only book changed in place (tests may run as root: os.access decides)
+    book = tmp_path / "book.xlsm"
+    shutil.copyfile(TEMPLATE, book)
+    for locked in (tmp_path, book):
+        monkeypatch.setattr(macros.os, "access", lambda path, mode, locked=locked: Path(path) != locked)
+        with pytest.raises(PermissionError) as err:
+            macros.run_on_file("train-lrs", book, book)
+        assert err.value.filename == str(book)
+    assert digest(book) == digest(TEMPLATE)
 
 
 def test_in_place_rewrites_the_book_and_keeps_its_permissions(tmp_path):

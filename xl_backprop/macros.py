@@ -15,6 +15,7 @@ naming the cell and what was expected, on files with a ValueError saying the sam
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import stat
@@ -524,6 +525,16 @@ def chart_xml(spec: ChartSpec, pkg: Package) -> bytes:
         return z.read("xl/charts/chart1.xml")
 
 
+def check_writable(out: Path) -> None:
+    """Fail before the work rather than after it when ``out`` cannot be written: its folder must
+    exist and take a new file, and a read-only ``out`` is not replaced (a rename would)."""
+    out = Path(out)
+    if not out.parent.is_dir():
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(out))
+    if not os.access(out.parent, os.W_OK | os.X_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(out))
+
+
 def write_atomically(pkg: Package, out: Path, mode_from: Path | None = None) -> None:
     """Save ``pkg`` to a temporary file next to ``out``, then rename it over ``out``: an
     interrupted run leaves whatever was at ``out`` whole, and no temporary file behind."""
@@ -551,6 +562,7 @@ def run_on_file(action: str, book: Path, out: Path, *, iteration: int | None = N
     book, out = Path(book), Path(out)
     if action not in ACTIONS:
         raise ValueError(f"ACTION: expected one of {', '.join(ACTIONS)}, got {action!r}")
+    check_writable(out)
     pkg = Package.read(book)
     ext = EXTENSIONS.get(pkg.content_type(pkg.workbook_part) or "")
     if ext and out.suffix.lower() != ext:
