@@ -209,8 +209,10 @@ def test_pictures_and_charts_are_drawn_as_xlsxwriter_draws_them(tmp_path):
     chart_part = parts(tmp_path / "xw.xlsx")["xl/charts/chart1.xml"]
     pkg.add_chart("Data sheet", 2, 7, 360, 216, "my chart", chart_part)
     pkg.add_picture("Data sheet", 2, 2, 72, 72, "my picture", png.getvalue(), "a picture")
-    pkg.add_chart("Data sheet", 20, 7, 360, 216, "second chart", chart_part)
+    pkg.add_chart("Data sheet", 20, 7, 360, 216, 'a "chart" <2> & co', chart_part)
     pkg.save(tmp_path / "b.xlsx")
+    assert bf.Package.read(tmp_path / "b.xlsx").object_names("Data sheet") == [
+        "my chart", "my picture", 'a "chart" <2> & co']
     p = parts(tmp_path / "b.xlsx")
     mine = etree.fromstring(p["xl/drawings/drawing1.xml"])
     assert mine.nsmap == theirs.nsmap  # the xdr and a prefixes on wsDr, as Excel writes them

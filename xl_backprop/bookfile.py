@@ -656,7 +656,7 @@ class Package:
 
 
 def _xml_attr(text: str) -> str:
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;"))
+    return escape(text, {'"': "&quot;"})
 
 
 def _set_value(c: etree._Element, value: Value) -> None:
