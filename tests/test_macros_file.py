@@ -483,6 +483,21 @@ def test_a_workbook_without_the_named_cells_is_refused_by_name(tmp_path):
     assert not (tmp_path / "out.xlsx").exists()
 
 
+def test_a_renamed_sheet_is_named_before_anything_is_written(tmp_path):
+    p = parts(TEMPLATE)  # the user renamed "Learning rates"; Excel moved the defined names along
+    p["xl/workbook.xml"] = p["xl/workbook.xml"].replace(b'name="Learning rates"', b'name="LR"').replace(
+        b"'Learning rates'!", b"LR!")
+    book = tmp_path / "renamed.xlsm"
+    with zipfile.ZipFile(book, "w") as z:
+        for name, data in p.items():
+            z.writestr(name, data)
+    with pytest.raises(ValueError) as err:
+        macros.run_on_file("train-lrs", book, tmp_path / "out.xlsm")
+    assert str(err.value) == ("sheet 'Learning rates': not in this workbook (it has Backprop, UDFs, LR, About, "
+                              "xlwings.conf); expected the xl-backprop template's sheets")
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["renamed.xlsm"]
+
+
 def test_an_out_name_excel_would_not_open_is_refused(tmp_path):
     # Excel checks a workbook's extension against its content: a macro workbook named .xlsx does not open
     for name in ("out.xlsx", "out.xls", "out"):

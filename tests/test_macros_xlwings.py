@@ -445,6 +445,18 @@ def test_an_error_in_an_input_cell_is_named_as_an_error_not_as_empty():
     assert book._log == []
 
 
+def test_a_renamed_sheet_is_named_in_a_message_box_before_anything_is_written():
+    book = Book(TEMPLATE)
+    book.sheets[L.SHEET_LRS]._name = "LR"  # the user renamed it; Excel moved the defined names along
+    book.sheets._sheets = {s.name: s for s in book.sheets}
+    book._names = {n: ("LR" if s == L.SHEET_LRS else s, *rest) for n, (s, *rest) in book._names.items()}
+    before = book._state()
+    macros.train_learning_rates(book)
+    assert book._alerts == [("sheet 'Learning rates': not in this workbook (it has Backprop, UDFs, LR, About, "
+                             "xlwings.conf); expected the xl-backprop template's sheets", "xl-backprop", "critical")]
+    assert book._state() == before and book._log == []
+
+
 def test_too_many_iterations_is_refused_in_excel_too():
     book = Book(TEMPLATE)
     book.sheets[L.SHEET_LRS]._cells[(4, 2)] = 2_000_000.0

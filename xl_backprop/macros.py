@@ -113,6 +113,16 @@ class Plan:
         return out
 
 
+def check_sheets(plan: Plan, sheets: Sequence[str]) -> None:
+    """A sheet the plan writes to but the book lacks (renamed, deleted) is bad input too: say so
+    before anything is written."""
+    needed = {a.sheet for a in plan.clear} | {c.sheet for c in plan.cells} | set(plan.removed()) | {
+        ch.source.sheet for ch in plan.charts}
+    for name in sorted(needed - set(sheets)):
+        raise ValueError(f"sheet {name!r}: not in this workbook (it has {', '.join(sheets)}); "
+                         "expected the xl-backprop template's sheets")
+
+
 def block_area(block: L.Block) -> Area:
     r, c = L.rowcol(block.top_left)
     return Area(block.sheet, r, c, r + block.max_rows - 1, c + block.max_cols - 1)
@@ -431,6 +441,7 @@ def _run_in_excel(action: str, book) -> None:
         book = xw.Book.caller()
     try:
         plan = make_plan(action, xlwings_getter(book))
+        check_sheets(plan, [sheet.name for sheet in book.sheets])
     except ValueError as exc:
         book.app.alert(str(exc), title=ALERT_TITLE, mode="critical")
         return
@@ -569,8 +580,7 @@ def run_on_file(action: str, book: Path, out: Path, *, iteration: int | None = N
         raise ValueError(f"--out: expected a file name ending in {ext} like BOOK's, got {out.name} "
                          f"(Excel refuses to open a {ext} workbook under another extension)")
     plan = make_plan(action, file_getter(pkg), iteration=iteration)
-    for sheet in {a.sheet for a in plan.clear} | {c.sheet for c in plan.cells} | set(plan.removed()):
-        pkg.sheet_part(sheet)  # a missing sheet is bad input too: say so before writing
+    check_sheets(plan, list(pkg.sheets()))
     apply_to_package(pkg, plan)
     write_atomically(pkg, out, mode_from=book)
     return out
