@@ -118,8 +118,9 @@ def check_sheets(plan: Plan, sheets: Sequence[str]) -> None:
     before anything is written."""
     needed = {a.sheet for a in plan.clear} | {c.sheet for c in plan.cells} | set(plan.removed()) | {
         ch.source.sheet for ch in plan.charts}
-    for name in sorted(needed - set(sheets)):
-        raise ValueError(f"sheet {name!r}: not in this workbook (it has {', '.join(sheets)}); "
+    missing = sorted(needed - set(sheets))
+    if missing:
+        raise ValueError(f"sheet {missing[0]!r}: not in this workbook (it has {', '.join(sheets)}); "
                          "expected the xl-backprop template's sheets")
 
 
@@ -550,10 +551,7 @@ def write_atomically(pkg: Package, out: Path, mode_from: Path | None = None) -> 
     """Save ``pkg`` to a temporary file next to ``out``, then rename it over ``out``: an
     interrupted run leaves whatever was at ``out`` whole, and no temporary file behind."""
     out = Path(out)
-    try:
-        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    except OSError as exc:  # a missing or read-only folder: name the file asked for, not ours
-        raise OSError(exc.errno, exc.strerror, str(out)) from None
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
     os.close(fd)
     try:
         pkg.save(Path(tmp))
