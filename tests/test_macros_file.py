@@ -407,6 +407,16 @@ def test_network_figure_shows_the_weights_and_gradient_signs_of_the_chosen_step(
         assert line.get_color() == ("tab:red" if grad[k] > 0 else "tab:blue"), k
 
 
+def test_network_figure_names_the_biases_when_there_are_any():
+    i, t = network.DEFAULT_INPUTS, network.DEFAULT_TARGETS
+    mazur = macros.NetworkInputs(tuple(i), tuple(t), tuple(network.DEFAULT_WEIGHTS), (0.35, 0.6))
+    w = np.array(network.DEFAULT_WEIGHTS)
+    title = macros.network_figure(w, mazur, 0.5, 0, L.NETWORK_PICTURE).axes[0].get_title()
+    assert title.endswith("\nbiases: b1 = 0.35 (into h1, h2), b2 = 0.6 (into o1, o2)")
+    plain = mazur._replace(biases=(0.0, 0.0))
+    assert "biases" not in macros.network_figure(w, plain, 0.5, 0, L.NETWORK_PICTURE).axes[0].get_title()
+
+
 def test_draw_network_reads_the_show_step_from_the_book(runs, tmp_path):
     book = set_cells(runs.book, tmp_path / "in.xlsm", L.SHEET_BACKPROP, L.IN_SHOW_STEP.cell, [[4]])
     pkg = Package.read(book)
