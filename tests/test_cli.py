@@ -94,7 +94,7 @@ def test_train_defaults_table_csv_png(tmp_path, capsys):
         lr_col, final, steps, only_fell, first_rise = rows[key]
         assert float(final) == pytest.approx(ref[-1, DEFAULT_LRS.index(lr)], abs=1e-10)
         # with 50 updates none of the course's rates gets below 0.01; all fall monotonically
-        assert (steps, only_fell, first_rise) == ("not reached", "yes", "-")
+        assert (steps, only_fell, first_rise) == ("not reached", "yes", "never")
     assert float(rows["2"][1]) == pytest.approx(0.0122261078, abs=1e-10)
 
     assert png_size(tmp_path / "loss_curves.png") == (800, 500)
@@ -122,7 +122,7 @@ def test_train_threshold_and_first_rise_against_scalar_loop(tmp_path, capsys):
         assert float(final) == pytest.approx(ref[-1], abs=1e-10)
         assert steps == ("not reached" if hit is None else str(hit))
         assert only_fell == ("yes" if rise is None else "no")
-        assert first_rise == ("-" if rise is None else str(rise))
+        assert first_rise == ("never" if rise is None else str(rise))
     assert rows["200"][3:] == ["no", "1"]
     assert "steps to E_total < 0.001" in out
     assert not (tmp_path / "loss_curves.png").exists()

@@ -370,11 +370,11 @@ def format_table(rows: Sequence[LRSummary], threshold: float) -> str:
     shown = rows
     if len(rows) > TABLE_MAX_ROWS:
         shown = [rows[k] for k in np.unique(np.linspace(0, len(rows) - 1, TABLE_MAX_ROWS).round().astype(int))]
-    head = ["lr", "final E_total", f"steps to E_total < {threshold:g}", "only fell", "first rise"]
+    head = ["lr", "final E_total", f"steps to E_total < {threshold:g}", "only falls", "first rise"]
     body = [[f"{r.lr:.12g}", f"{r.final_loss:.10f}",
              "not reached" if r.steps_to_threshold is None else str(r.steps_to_threshold),
              "yes" if r.only_falls else "no",
-             "-" if r.first_rise is None else str(r.first_rise)] for r in shown]
+             "never" if r.first_rise is None else str(r.first_rise)] for r in shown]
     table = _columns([head, None, *body])
     if len(shown) < len(rows):
         table += f"\n({len(shown)} of {len(rows):,} learning rates shown; {CSV_NAME} has them all)"
