@@ -78,7 +78,7 @@ class StandIn:
         object.__setattr__(self, name, value)
 
 
-EXCEL_ERRORS = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!")
+EXCEL_ERRORS = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!")  # xlwings cell_errors
 
 
 class Range(StandIn):
@@ -435,12 +435,15 @@ def test_bad_input_shows_one_message_box_and_writes_nothing():
     assert book._state() == before and book._log == []
 
 
-def test_an_error_in_an_input_cell_is_named_as_an_error_not_as_empty():
+@pytest.mark.parametrize(("value", "error"), [("#DIV/0!", "#DIV/0!"), (-2146826243, "#SPILL!"),
+                                              (-2146826238, "#CALC!")])
+def test_an_error_in_an_input_cell_is_named_as_an_error_not_as_empty_or_a_number(value, error):
+    # xlwings gives the seven classic errors as text (err_to_str), newer ones as their int code
     book = Book(TEMPLATE)
     w3 = L.rowcol(L.IN_W3.cell)
-    book.sheets[L.SHEET_BACKPROP]._cells[(w3[0] + 1, w3[1] + 1)] = "#DIV/0!"
+    book.sheets[L.SHEET_BACKPROP]._cells[(w3[0] + 1, w3[1] + 1)] = value
     macros.train_learning_rates(book)
-    assert book._alerts == [("Backprop!B10 (w3): expected a number, got the error #DIV/0!", "xl-backprop",
+    assert book._alerts == [(f"Backprop!B10 (w3): expected a number, got the error {error}", "xl-backprop",
                              "critical")]  # the message the file back-end gives for the same cell
     assert book._log == []
 

@@ -49,9 +49,13 @@ EXTENSIONS = {
     "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml": ".xltx",
 }
 
-#: Error values as xlwings reads them with ``err_to_str``.
-EXCEL_ERRORS = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
-                          "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"))
+#: A cell's error value reaches xlwings as an int, 0x800A0000 + Excel's code. With ``err_to_str``
+#: xlwings turns the seven classic ones into text ("#N/A"); the newer ones stay ints, which would
+#: otherwise pass for numbers (#SPILL! as -2146826243). The same rule as in ``udfs``.
+XL_ERROR_BASE = 0x800A0000 - 2**32
+NEW_ERRORS = {2043: "#GETTING_DATA", 2045: "#SPILL!", 2046: "#CONNECT!", 2047: "#BLOCKED!", 2048: "#UNKNOWN!",
+              2049: "#FIELD!", 2050: "#CALC!"}
+CLASSIC_ERRORS = frozenset({"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!"})
 
 #: A reader of the book: defined name -> (its address, for messages; its values, 2-D).
 Getter = Callable[[str], tuple[str, list[list[Value]]]]
@@ -393,11 +397,19 @@ def xlwings_getter(book) -> Getter:
         where = ref(rng.sheet.name, rng.row - 1, rng.column - 1,
                     rng.row + rng.shape[0] - 2, rng.column + rng.shape[1] - 2, absolute=False)
         # without err_to_str xlwings reads an error (#DIV/0!) as None, and the message would say "empty"
-        rows = rng.options(ndim=2, err_to_str=True).value
-        return where, [[CellError(v) if isinstance(v, str) and v in EXCEL_ERRORS else v for v in row]
-                       for row in rows]
+        return where, [[_from_excel(v) for v in row] for row in rng.options(ndim=2, err_to_str=True).value]
 
     return get
+
+
+def _from_excel(v: Any) -> Value:
+    """A value as xlwings reads it, with Excel's error values as CellError."""
+    if isinstance(v, str) and v in CLASSIC_ERRORS:
+        return CellError(v)
+    if type(v) is int and 0 <= v - XL_ERROR_BASE < 0x10000:
+        code = v - XL_ERROR_BASE
+        return CellError(NEW_ERRORS.get(code, f"#ERROR {code}"))
+    return v
 
 
 def _xw_range(sheet, area: Area):
