@@ -294,7 +294,7 @@ BAD = [
     ("LR_SUMMARY", (*net(), row(*[0.5] * 20), cell(1_000_000)),
      "iterations x lrs: expected at most 10,000,000 E_total values, got 1,000,000 x 20 = 20,000,000"),
     ("BACKPROP_STEP", (*net(), cell(-2146826243)), "lr: expected a number, got the error #SPILL!"),
-    ("BACKPROP_STEP", (*net(), cell(-2146828288 + 2222)), "lr: expected a number, got an error value (code 2222)"),
+    ("BACKPROP_STEP", (*net(), cell(-2146828288 + 2222)), "lr: expected a number, got error code 2222"),
     ("GRAD_CHECK", (W7, row(*I), row(*T)), "weights: expected 8 numbers (w1..w8), got 7"),
     ("SIGMOID", (Cells([[1.0, 2.0], ["a", 3.0]]),), 'x: expected a number in row 2, column 1, got text "a"'),
     ("SIGMOID", (row(1.0, ERRORS["#VALUE!"]),), "x: expected a number in cell 2, got the error #VALUE!"),

@@ -30,6 +30,7 @@ import numpy as np
 
 from . import analysis, network
 from .bookfile import Area, CellError, Package, Value, parse_ref, ref
+from .excel_errors import excel_error
 from .workbook import layout as L
 
 ACTIONS = ("train-lrs", "draw-network", "reset")
@@ -48,14 +49,6 @@ EXTENSIONS = {
     "application/vnd.ms-excel.template.macroEnabled.main+xml": ".xltm",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml": ".xltx",
 }
-
-#: A cell's error value reaches xlwings as an int, 0x800A0000 + Excel's code. With ``err_to_str``
-#: xlwings turns the seven classic ones into text ("#N/A"); the newer ones stay ints, which would
-#: otherwise pass for numbers (#SPILL! as -2146826243). The same rule as in ``udfs``.
-XL_ERROR_BASE = 0x800A0000 - 2**32
-NEW_ERRORS = {2043: "#GETTING_DATA", 2045: "#SPILL!", 2046: "#CONNECT!", 2047: "#BLOCKED!", 2048: "#UNKNOWN!",
-              2049: "#FIELD!", 2050: "#CALC!"}
-CLASSIC_ERRORS = frozenset({"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!"})
 
 #: A reader of the book: defined name -> (its address, for messages; its values, 2-D).
 Getter = Callable[[str], tuple[str, list[list[Value]]]]
@@ -404,12 +397,8 @@ def xlwings_getter(book) -> Getter:
 
 def _from_excel(v: Any) -> Value:
     """A value as xlwings reads it, with Excel's error values as CellError."""
-    if isinstance(v, str) and v in CLASSIC_ERRORS:
-        return CellError(v)
-    if type(v) is int and 0 <= v - XL_ERROR_BASE < 0x10000:
-        code = v - XL_ERROR_BASE
-        return CellError(NEW_ERRORS.get(code, f"#ERROR {code}"))
-    return v
+    error = excel_error(v)
+    return v if error is None else CellError(error)
 
 
 def _xw_range(sheet, area: Area):

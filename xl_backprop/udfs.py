@@ -30,6 +30,7 @@ import numpy as np
 import xlwings as xw
 
 from .analysis import DEFAULT_THRESHOLD, grad_check, lr_summary
+from .excel_errors import excel_error
 from .network import DEFAULT_BIASES, GRADIENT_NAMES, WEIGHT_NAMES, Forward, forward, gradients, sigmoid, step
 from .network import train_curves as _train_curves
 
@@ -51,14 +52,6 @@ INPUTS = ("i1", "i2")
 TARGETS = ("t1", "t2")
 BIASES = ("b1", "b2")
 FORWARD_NAMES = Forward._fields
-# A cell's error value reaches Python as an int, 0x800A0000 + Excel's code (xlErrNA = 2042, ...).
-# xlwings turns the seven classic ones into text ("#N/A"); the newer ones stay ints, which would
-# otherwise pass for numbers (#SPILL! as -2146826243).
-_XL_ERROR_BASE = 0x800A0000 - 2**32
-_NEW_ERRORS = {2043: "#GETTING_DATA", 2045: "#SPILL!", 2046: "#CONNECT!", 2047: "#BLOCKED!", 2048: "#UNKNOWN!",
-               2049: "#FIELD!", 2050: "#CALC!"}
-EXCEL_ERRORS = frozenset({"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", *_NEW_ERRORS.values()})
-
 # The function wizard's help for each argument, by name: an argument means the same in every function.
 ARG_DOCS = {
     "x": "A number, or a range of numbers",
@@ -138,13 +131,11 @@ def _describe(v) -> str | None:
         return "an empty cell"
     if isinstance(v, (bool, np.bool_)):
         return "TRUE" if v else "FALSE"
+    error = excel_error(v)
+    if error is not None:
+        return f"the error {error}" if error.startswith("#") else error
     if isinstance(v, str):
-        if v in EXCEL_ERRORS:
-            return f"the error {v}"
         return f'text "{v}"' if len(v) <= 20 else f'text "{v[:17]}..."'
-    if type(v) is int and 0 <= v - _XL_ERROR_BASE < 0x10000:
-        code = v - _XL_ERROR_BASE
-        return f"the error {_NEW_ERRORS[code]}" if code in _NEW_ERRORS else f"an error value (code {code})"
     if isinstance(v, (numbers.Real, decimal.Decimal)):  # Decimal: a cell formatted as Currency
         x = float(v)
         if np.isnan(x):
