@@ -536,7 +536,7 @@ def fake_macros(monkeypatch):
 
     def run_on_file(action, book, out, *, iteration=None):
         calls.append((action, book, out, iteration))
-        if action == "reset" and iteration == 99:
+        if action == "draw-network" and iteration == 99:
             raise ValueError("iteration: expected a step between 0 and 50, got 99")
         out.write_bytes(book.read_bytes() + b"+" + action.encode())
         return out
@@ -571,7 +571,9 @@ def test_run_refusals(tmp_path, capsys, fake_macros):
         (["run", "reset", book, "--out", out], f"--out: {out} already exists; use --force to overwrite it"),
         (["run", "reset", book, "--out", out, "--in-place"], "--in-place: writes into BOOK"),
         (["run", "reset", book, "--out", tmp_path], f"--out: {tmp_path} is a folder, expected a file path"),
-        (["run", "reset", book, "--out", tmp_path / "new.xlsm", "--iteration", "99"],
+        (["run", "train-lrs", book, "--out", tmp_path / "new.xlsm", "--iteration", "3"],
+         "--iteration: only for draw-network, not for train-lrs"),
+        (["run", "draw-network", book, "--out", tmp_path / "new.xlsm", "--iteration", "99"],
          "xl-backprop run: error: iteration: expected a step between 0 and 50, got 99"),
     ]
     for argv, message in cases:

@@ -484,6 +484,8 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     book: Path = args.book
     if not book.is_file():
         raise UsageError(f"BOOK: {book} is not an existing file")
+    if args.iteration is not None and args.action != "draw-network":
+        raise UsageError(f"--iteration: only for draw-network, not for {args.action}")
     if args.out is None and not args.in_place:
         raise UsageError("--out: expected a path for the result, or --in-place to change BOOK itself")
     target = book if args.out is None else args.out
