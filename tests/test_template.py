@@ -498,3 +498,19 @@ def test_missing_vba_source_is_named(tmp_path):
 
     with pytest.raises(FileNotFoundError, match=r"^VBA source: expected the file .*nope\.bas"):
         vba.read_source(tmp_path / "nope.bas")
+
+
+def test_macro_summary_columns_fit_the_headers_the_macro_writes(template, tmp_path):
+    """The summary block's columns are wide enough for the header row "Train learning rates"
+    writes there (Excel's column width is in characters of the default font)."""
+    import openpyxl
+
+    out = tmp_path / "trained.xlsm"
+    macros.run_on_file("train-lrs", template, out)
+    ws = openpyxl.load_workbook(out, read_only=False)[layout.SHEET_LRS]
+    r, c = layout.rowcol(layout.MACRO_SUMMARY.top_left)
+    headers = [ws.cell(r + 1, c + 1 + k).value for k in range(5)]
+    assert headers[0] == "learning rate" and headers[2] == "first step with E_total < 0.01"
+    for k, header in enumerate(headers):
+        letter = openpyxl.utils.get_column_letter(c + 1 + k)
+        assert ws.column_dimensions[letter].width >= len(header), (letter, header)

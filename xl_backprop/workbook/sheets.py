@@ -362,6 +362,9 @@ def lr_formulas() -> list[tuple[str, str, str]]:
     ]
 
 
+SUMMARY_WIDTHS = (14, 15, 30, 18, 21)  # widths of the headers macros.py writes in MACRO_SUMMARY
+
+
 def write_learning_rates(book: Workbook, fmt: dict) -> Worksheet:
     ws = book.add_worksheet(L.SHEET_LRS)
     ws.write("A1", "How the learning rate changes training", fmt["title"])
@@ -369,12 +372,17 @@ def write_learning_rates(book: Workbook, fmt: dict) -> Worksheet:
                    "the Backprop sheet.", fmt["note"])
     ws.set_column(0, 0, 16)
     ws.set_column(1, L.LR_SLOTS, 11)
+    # the macro's summary block: wide enough for its headers ("steps to E_total < 0.01", ...)
+    _, s_c = L.rowcol(L.MACRO_SUMMARY.top_left)
+    for k, width in enumerate(SUMMARY_WIDTHS):
+        ws.set_column(s_c + k, s_c + k, width)
     for inp in (L.IN_ITERATIONS, L.IN_LRS, L.IN_THRESHOLD):
         ws.write(inp.row, 0, inp.label, fmt["label"])
     ws.write_number(L.IN_ITERATIONS.row, 1, L.IN_ITERATIONS.default, fmt["input"])
     ws.data_validation(L.IN_ITERATIONS.cell, {
-        "validate": "integer", "criteria": "between", "minimum": 1, "maximum": L.MAX_ROWS,
-        "error_title": "xl-backprop", "error_message": "iterations: expected a whole number from 1 to 1048576"})
+        "validate": "integer", "criteria": "between", "minimum": 1, "maximum": L.MACRO_MAX_ITERATIONS,
+        "error_title": "xl-backprop",
+        "error_message": f"iterations: expected a whole number from 1 to {L.MACRO_MAX_ITERATIONS}"})
     for k in range(L.LR_SLOTS):
         value = network.DEFAULT_LRS[k] if k < len(network.DEFAULT_LRS) else None
         if value is None:
