@@ -254,30 +254,31 @@ class _Kernel:
         mul, sub, add, exp, recip = np.multiply, np.subtract, np.add, np.exp, np.reciprocal
         Wh = P[0:4].reshape(2, 2, k)  # Wh[0] = (w1, w2) into h1, Wh[1] = (w3, w4) into h2
         Wo = P[4:8].reshape(2, 2, k)  # Wo[0] = (w5, w6) into o1, Wo[1] = (w7, w8) into o2
-        b2 = P[9]
-        # -h = C @ P: -(w1*i1 + w2*i2 + b1), -(w3*i1 + w4*i2 + b1) for every column in one call
-        C = np.zeros((2, 10))
-        C[0, 0:2] = C[1, 2:4] = -self.i
-        C[:, 8] = -1.0
-        G = np.zeros((10, k))
+        G = np.zeros((10, k))  # lr * dE/dw1..dE/dw8, lr * dE/db1, lr * dE/db2
         Gh, Go = G[0:4].reshape(2, 2, k), G[4:8].reshape(2, 2, k)
         A_h, A_o, Z, T, D, DO, DH = np.empty((7, 2, k))
+        Q = np.empty((2, 2, k))
         # Constants at full shape: numpy's fast path for equal shapes beats scalar broadcasting.
         ONE = np.ones((2, k))
         t = np.repeat(self.t, k, axis=1)
-        Q = np.empty((2, 2, k))
+        neg_i1, neg_i2 = np.full((2, 2, k), -self.i[:, None, None])
+        LR = np.repeat(lrs[None, :], 2, axis=0)
         # Views made once: a numpy call on a small block costs about as much as making a view.
+        w13, w24, b1, b2 = Wh[:, 0], Wh[:, 1], P[8], P[9]
         Q0, Q1, Qc0, Qc1 = Q[0], Q[1], Q[:, 0], Q[:, 1]
         T0, T1, DO0, DO1, DH0, DH1 = T[0], T[1], DO[0], DO[1], DH[0], DH[1]
         DO_col, A_h_row, DH_col = DO[:, None, :], A_h[None, :, :], DH[:, None, :]
         inp = self.i[None, :, None]
         n = 10 if train_biases else 8
-        Gn, Pn, gb1, gb2, b1 = G[:n], P[:n], G[8], G[9], P[8]
-        lr = lrs[None, :]
+        Gn, Pn, gb1, gb2 = G[:n], P[:n], G[8], G[9]
         last = loss.shape[0] - 1
         for step_no, E_row in enumerate(loss):
-            # forward: A_h = 1 / (1 + e^-h) = (a_h1, a_h2)
-            np.dot(C, P, Z)
+            # forward: Z = -h = (-(w1*i1 + w2*i2 + b1), -(w3*i1 + w4*i2 + b1)), A_h = 1 / (1 + e^-h)
+            mul(w13, neg_i1, Z)
+            mul(w24, neg_i2, T)
+            Z += T
+            if use_biases:
+                Z -= b1
             exp(Z, Z)
             Z += ONE
             recip(Z, A_h)
@@ -300,17 +301,18 @@ class _Kernel:
                 report(step_no + 1)
             if step_no == last:
                 break
-            # backward: δo = (a_o - t) * a_o * (1 - a_o);  dE/dw5..8 = δo_j * a_h_m
+            # backward, every delta times lr (the chain rule is linear in δo, so one
+            # multiplication here scales every gradient below):
+            # lr * δo = lr * (a_o - t) * a_o * (1 - a_o);  lr * dE/dw5..8 = lr * δo_j * a_h_m
             sub(ONE, A_o, T)
             T *= A_o
             mul(D, T, DO)
+            DO *= LR
             mul(DO_col, A_h_row, Go)
             if sequential:  # w5..w8 first; the hidden-layer gradients then use them
-                Go *= lr
                 Wo -= Go
                 if train_biases:
                     add(DO0, DO1, gb2)
-                    gb2 *= lrs
                     b2 -= gb2
             # δh_m = (δo1 * w5|w6 + δo2 * w7|w8) * a_h_m * (1 - a_h_m);  dE/dw1..4 = δh_m * i_n
             mul(Wo, DO_col, Q)
@@ -320,17 +322,14 @@ class _Kernel:
             DH *= T
             mul(DH_col, inp, Gh)
             if sequential:
-                Gh *= lr
                 Wh -= Gh
                 if train_biases:
                     add(DH0, DH1, gb1)
-                    gb1 *= lrs
                     b1 -= gb1
             else:
                 if train_biases:
                     add(DH0, DH1, gb1)
                     add(DO0, DO1, gb2)
-                Gn *= lr
                 Pn -= Gn
         loss *= 0.5
 
