@@ -23,6 +23,7 @@ from typing import NamedTuple
 from xml.sax.saxutils import escape
 
 from lxml import etree
+from xlsxwriter.utility import quote_sheetname, xl_cell_to_rowcol, xl_col_to_name, xl_rowcol_to_cell
 
 Value = float | str | bool | None
 
@@ -81,35 +82,25 @@ class CellError(str):
 
 def col_letters(col: int) -> str:
     """0 -> "A", 25 -> "Z", 26 -> "AA"."""
-    s = ""
-    col += 1
-    while col:
-        col, rem = divmod(col - 1, 26)
-        s = chr(65 + rem) + s
-    return s
+    return xl_col_to_name(col)
 
 
 def a1(row: int, col: int) -> str:
     """(0, 0) -> "A1"."""
-    return f"{col_letters(col)}{row + 1}"
+    return xl_rowcol_to_cell(row, col)
 
 
 def quote_sheet(sheet: str) -> str:
     """A sheet name as formulas write it: quoted unless it is a plain word."""
-    return sheet if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", sheet) and not re.fullmatch(
-        r"[A-Za-z]{1,3}\d+", sheet) else "'" + sheet.replace("'", "''") + "'"
+    return quote_sheetname(sheet)
 
 
 def ref(sheet: str, row1: int, col1: int, row2: int | None = None, col2: int | None = None,
         absolute: bool = True) -> str:
     """("Backprop", 0, 1) -> "Backprop!$B$1"; with a second corner, a range."""
-    d = "$" if absolute else ""
-
-    def one(r: int, c: int) -> str:
-        return f"{d}{col_letters(c)}{d}{r + 1}"
-
-    corner2 = "" if row2 is None or (row2, col2) == (row1, col1) else ":" + one(row2, col2)
-    return f"{quote_sheet(sheet)}!{one(row1, col1)}{corner2}"
+    corner2 = ("" if row2 is None or (row2, col2) == (row1, col1)
+               else ":" + xl_rowcol_to_cell(row2, col2, absolute, absolute))
+    return f"{quote_sheet(sheet)}!{xl_rowcol_to_cell(row1, col1, absolute, absolute)}{corner2}"
 
 
 _CELL = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d+)")
@@ -117,13 +108,9 @@ _CELL = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d+)")
 
 def parse_cell(text: str) -> tuple[int, int]:
     """"B5" or "$B$5" -> (4, 1)."""
-    m = _CELL.fullmatch(text.strip())
-    if not m:
+    if not _CELL.fullmatch(text.strip()):
         raise ValueError(f"expected a cell like B5, got {text!r}")
-    col = 0
-    for ch in m.group(1).upper():
-        col = col * 26 + ord(ch) - 64
-    return int(m.group(2)) - 1, col - 1
+    return xl_cell_to_rowcol(text.strip().upper())
 
 
 def parse_ref(text: str) -> Area:
