@@ -90,6 +90,11 @@ def _is_count(n) -> bool:
         return False
 
 
+def _check_update(update: str) -> None:
+    if update not in UPDATE_ORDERS:
+        raise ValueError(f"update: expected one of {', '.join(UPDATE_ORDERS)}, got {update!r}")
+
+
 def _pair(values, name: str) -> np.ndarray:
     v = np.asarray(values, dtype=float)
     if v.shape != (2,):
@@ -152,16 +157,16 @@ def step(weights, inputs=DEFAULT_INPUTS, targets=DEFAULT_TARGETS, lr=0.5, biases
     ``"sequential"`` updates w5..w8 first and takes the hidden-layer gradients with the new
     w5..w8 (the variant some tutorials use). ``lr`` broadcasts against the batch shape.
     """
-    if update not in UPDATE_ORDERS:
-        raise ValueError(f"update: expected one of {', '.join(UPDATE_ORDERS)}, got {update!r}")
+    _check_update(update)
     w, b = _as_params(weights, biases)
     lr = np.asarray(lr, dtype=float)[..., None]
-    g = backward(w, inputs, targets, b)
+    f = forward(w, inputs, targets, b)
+    g = backward(w, inputs, targets, b, fwd=f)
     new_w = w - lr * g.weights
     gb = g.biases
-    if update == "sequential":
+    if update == "sequential":  # the same forward pass, the new w5..w8 in the chain rule
         mixed = np.concatenate([w[..., :4], new_w[..., 4:]], axis=-1)
-        gh = backward(mixed, inputs, targets, b, fwd=forward(w, inputs, targets, b))
+        gh = backward(mixed, inputs, targets, b, fwd=f)
         new_w = np.concatenate([w[..., :4] - lr * gh.weights[..., :4], new_w[..., 4:]], axis=-1)
         gb = np.stack([gh.biases[..., 0], g.biases[..., 1]], axis=-1)
     new_b = b - lr * gb if train_biases else np.broadcast_to(b, new_w.shape[:-1] + (2,)).copy()
@@ -183,8 +188,7 @@ def train(lrs, iterations: int = DEFAULT_ITERATIONS, *, weights=DEFAULT_WEIGHTS,
         raise ValueError("lrs: expected a non-empty list of learning rates")
     if not _is_count(iterations):
         raise ValueError(f"iterations: expected a whole number >= 1, got {iterations!r}")
-    if update not in UPDATE_ORDERS:
-        raise ValueError(f"update: expected one of {', '.join(UPDATE_ORDERS)}, got {update!r}")
+    _check_update(update)
     w0, b0 = _as_params(weights, biases)
     try:
         (K,) = np.broadcast_shapes(lrs.shape, w0.shape[:-1], b0.shape[:-1])
