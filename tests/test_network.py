@@ -24,11 +24,11 @@ def test_course_defaults_match_design():
 
 def test_mazur_published_first_step():
     m = MAZUR
-    assert float(xb.forward(m["weights"], m["inputs"], m["targets"], m["biases"]).E_total) == \
+    assert float(xb.forward(m["weights"], inputs=m["inputs"], targets=m["targets"], biases=m["biases"]).E_total) == \
         pytest.approx(0.298371109, abs=1e-9)
     published = [0.149780716, 0.19956143, 0.24975114, 0.29950229,
                  0.35891648, 0.408666186, 0.511301270, 0.561370121]
-    w, b = xb.step(m["weights"], m["inputs"], m["targets"], 0.5, m["biases"])
+    w, b = xb.step(m["weights"], inputs=m["inputs"], targets=m["targets"], lr=0.5, biases=m["biases"])
     np.testing.assert_allclose(w, published, atol=5e-9)
     np.testing.assert_array_equal(b, m["biases"])  # biases are not trained by default
     r = xb.train([0.5], 2, record=True, **m)
@@ -36,7 +36,7 @@ def test_mazur_published_first_step():
 
 
 def test_forward_values_match_scalar_reference():
-    f = xb.forward(W, I, T)
+    f = xb.forward(W, inputs=I, targets=T)
     expected = ref.forward(W, I, T)
     for name in network.Forward._fields:
         assert float(getattr(f, name)) == pytest.approx(expected[name], abs=1e-15), name
@@ -45,7 +45,7 @@ def test_forward_values_match_scalar_reference():
 @pytest.mark.parametrize("biases", [(0.0, 0.0), (0.35, 0.6)])
 def test_every_gradient_equals_central_differences(biases):
     w = np.array(W)
-    g = xb.backward(w, I, T, biases)
+    g = xb.backward(w, inputs=I, targets=T, biases=biases)
     eps = 1e-6
     for k in range(8):
         dw = np.zeros(8)
@@ -85,7 +85,7 @@ def test_step_chained_equals_train():
         for n in range(6):
             np.testing.assert_allclose(r.weights[n, 0], w, atol=1e-15)
             np.testing.assert_allclose(r.biases[n, 0], b, atol=1e-15)
-            w, b = xb.step(w, I, T, 0.8, b, train_biases=True, update=update)
+            w, b = xb.step(w, inputs=I, targets=T, lr=0.8, biases=b, train_biases=True, update=update)
 
 
 def test_sequential_differs_from_simultaneous():
@@ -163,9 +163,9 @@ def test_property_training_matches_reference(w, i, t, b, lr):
 @given(weights_st, pair_st, unit_pair_st)
 def test_property_small_step_lowers_loss(w, i, t):
     """Gradient descent with a small enough step never raises E_total."""
-    g = xb.gradients(w, i, t)
+    g = xb.gradients(w, inputs=i, targets=t)
     lr = 1e-3
-    e0 = float(xb.forward(w, i, t).E_total)
-    e1 = float(xb.forward(xb.step(w, i, t, lr)[0], i, t).E_total)
+    e0 = float(xb.forward(w, inputs=i, targets=t).E_total)
+    e1 = float(xb.forward(xb.step(w, inputs=i, targets=t, lr=lr)[0], inputs=i, targets=t).E_total)
     assert e1 <= e0 + 1e-15
     assert e0 - e1 == pytest.approx(lr * float(g @ g), rel=0.05, abs=1e-12)

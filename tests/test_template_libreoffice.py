@@ -33,8 +33,8 @@ def engine_table(weights, inputs, targets, lr, biases=(0.0, 0.0)) -> dict[str, n
     res = network.train([lr], STEPS, weights=weights, inputs=inputs, targets=targets, biases=biases,
                         record=True)
     w = res.weights[:, 0, :]
-    fwd = network.forward(w, inputs, targets, biases)
-    g = network.gradients(w, inputs, targets, biases)
+    fwd = network.forward(w, inputs=inputs, targets=targets, biases=biases)
+    g = network.gradients(w, inputs=inputs, targets=targets, biases=biases)
     cols = {"step": np.arange(STEPS, dtype=float)}
     for name, value in (("t1", targets[0]), ("t2", targets[1]), ("i1", inputs[0]), ("i2", inputs[1]),
                         ("b1", biases[0]), ("b2", biases[1]), ("lr", lr)):

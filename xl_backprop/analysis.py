@@ -30,10 +30,10 @@ def grad_check(weights, inputs=DEFAULT_INPUTS, targets=DEFAULT_TARGETS, biases=D
         raise ValueError(f"weights: expected 8 values w1..w8, got shape {w.shape}")
     if not eps > 0:
         raise ValueError(f"eps: expected a positive step, got {eps!r}")
-    analytic = gradients(w, inputs, targets, biases)
+    analytic = gradients(w, inputs=inputs, targets=targets, biases=biases)
     shift = np.eye(8) * eps  # all 16 shifted weight sets in one batched forward pass
-    e_plus = forward(w + shift, inputs, targets, biases).E_total
-    e_minus = forward(w - shift, inputs, targets, biases).E_total
+    e_plus = forward(w + shift, inputs=inputs, targets=targets, biases=biases).E_total
+    e_minus = forward(w - shift, inputs=inputs, targets=targets, biases=biases).E_total
     numeric = (e_plus - e_minus) / (2 * eps)
     scale = np.maximum(np.abs(analytic), np.abs(numeric))
     rel = np.divide(np.abs(analytic - numeric), scale, out=np.zeros(8), where=scale > 0)

@@ -345,8 +345,8 @@ _EDGES = (("i1", "h1"), ("i2", "h1"), ("i1", "h2"), ("i2", "h2"),
 def network_figure(weights: np.ndarray, net: NetworkInputs, lr: float, step: int, anchor: L.Anchor):
     """The 2-2-2 network with ``weights``: nodes with their activations, edges labelled with
     the weights, red where dE/dw > 0 (the step lowers the weight), blue where dE/dw < 0."""
-    f = network.forward(weights, net.inputs, net.targets, net.biases)
-    grad = network.gradients(weights, net.inputs, net.targets, net.biases)
+    f = network.forward(weights, inputs=net.inputs, targets=net.targets, biases=net.biases)
+    grad = network.gradients(weights, inputs=net.inputs, targets=net.targets, biases=net.biases)
     fig = _figure(anchor)
     ax = fig.subplots()
     ax.set_axis_off()

@@ -10,15 +10,19 @@ Shape rule, stated once: leading axes are batch axes. ``weights`` has shape (...
 order w1..w8, ``biases`` (..., 2) as (b1, b2); ``inputs`` and ``targets`` are (2,). Every
 value the functions return has the batch shape (...), so K learning rates or K weight sets
 are computed in one vectorised pass. In ``train``, axis 0 of the batch indexes learning rates.
+
+``forward``, ``backward`` and ``step`` are the readable reference; ``train`` runs the same
+maths through the compiled per-network loop of ``kernel.py``, and the tests hold them equal.
+Every argument after ``weights`` is keyword-only.
 """
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import numpy as np
+
+from . import kernel
 
 #: The course's reference sheet.
 DEFAULT_INPUTS = (0.05, 0.1)
@@ -102,7 +106,7 @@ def _pair(values, name: str) -> np.ndarray:
     return v
 
 
-def forward(weights, inputs=DEFAULT_INPUTS, targets=DEFAULT_TARGETS, biases=DEFAULT_BIASES) -> Forward:
+def forward(weights, *, inputs=DEFAULT_INPUTS, targets=DEFAULT_TARGETS, biases=DEFAULT_BIASES) -> Forward:
     """One forward pass. weights (..., 8), biases (..., 2); returns a ``Forward`` of shape (...)."""
     w, b = _as_params(weights, biases)
     i1, i2 = _pair(inputs, "inputs")
@@ -120,7 +124,7 @@ def forward(weights, inputs=DEFAULT_INPUTS, targets=DEFAULT_TARGETS, biases=DEFA
     return Forward(h1, a_h1, h2, a_h2, o1, a_o1, o2, a_o2, E1, E2, E1 + E2)
 
 
-def backward(weights, inputs=DEFAULT_INPUTS, targets=DEFAULT_TARGETS, biases=DEFAULT_BIASES,
+def backward(weights, *, inputs=DEFAULT_INPUTS, targets=DEFAULT_TARGETS, biases=DEFAULT_BIASES,
              fwd: Forward | None = None) -> Backward:
     """All gradients of E_total, by the chain rule:
 
@@ -133,7 +137,7 @@ def backward(weights, inputs=DEFAULT_INPUTS, targets=DEFAULT_TARGETS, biases=DEF
     w, b = _as_params(weights, biases)
     i1, i2 = _pair(inputs, "inputs")
     t1, t2 = _pair(targets, "targets")
-    f = forward(w, inputs, targets, b) if fwd is None else fwd
+    f = forward(w, inputs=inputs, targets=targets, biases=b) if fwd is None else fwd
     d_o1 = (f.a_o1 - t1) * f.a_o1 * (1 - f.a_o1)
     d_o2 = (f.a_o2 - t2) * f.a_o2 * (1 - f.a_o2)
     w5, w6, w7, w8 = np.moveaxis(w[..., 4:], -1, 0)
@@ -144,12 +148,12 @@ def backward(weights, inputs=DEFAULT_INPUTS, targets=DEFAULT_TARGETS, biases=DEF
     return Backward(g, np.stack([d_h1 + d_h2, d_o1 + d_o2], axis=-1))
 
 
-def gradients(weights, inputs=DEFAULT_INPUTS, targets=DEFAULT_TARGETS, biases=DEFAULT_BIASES) -> np.ndarray:
+def gradients(weights, *, inputs=DEFAULT_INPUTS, targets=DEFAULT_TARGETS, biases=DEFAULT_BIASES) -> np.ndarray:
     """dE/dw1..dE/dw8, shape (..., 8)."""
-    return backward(weights, inputs, targets, biases).weights
+    return backward(weights, inputs=inputs, targets=targets, biases=biases).weights
 
 
-def step(weights, inputs=DEFAULT_INPUTS, targets=DEFAULT_TARGETS, lr=0.5, biases=DEFAULT_BIASES, *,
+def step(weights, *, inputs=DEFAULT_INPUTS, targets=DEFAULT_TARGETS, lr=0.5, biases=DEFAULT_BIASES,
          train_biases: bool = False, update: str = "simultaneous") -> tuple[np.ndarray, np.ndarray]:
     """One gradient-descent step, w ← w - lr * dE/dw; returns (weights (..., 8), biases (..., 2)).
 
@@ -160,13 +164,13 @@ def step(weights, inputs=DEFAULT_INPUTS, targets=DEFAULT_TARGETS, lr=0.5, biases
     _check_update(update)
     w, b = _as_params(weights, biases)
     lr = np.asarray(lr, dtype=float)[..., None]
-    f = forward(w, inputs, targets, b)
-    g = backward(w, inputs, targets, b, fwd=f)
+    f = forward(w, inputs=inputs, targets=targets, biases=b)
+    g = backward(w, inputs=inputs, targets=targets, biases=b, fwd=f)
     new_w = w - lr * g.weights
     gb = g.biases
     if update == "sequential":  # the same forward pass, the new w5..w8 in the chain rule
         mixed = np.concatenate([w[..., :4], new_w[..., 4:]], axis=-1)
-        gh = backward(mixed, inputs, targets, b, fwd=f)
+        gh = backward(mixed, inputs=inputs, targets=targets, biases=b, fwd=f)
         new_w = np.concatenate([w[..., :4] - lr * gh.weights[..., :4], new_w[..., 4:]], axis=-1)
         gb = np.stack([gh.biases[..., 0], g.biases[..., 1]], axis=-1)
     new_b = b - lr * gb if train_biases else np.broadcast_to(b, new_w.shape[:-1] + (2,)).copy()
@@ -176,7 +180,7 @@ def step(weights, inputs=DEFAULT_INPUTS, targets=DEFAULT_TARGETS, lr=0.5, biases
 def train(lrs, iterations: int = DEFAULT_ITERATIONS, *, weights=DEFAULT_WEIGHTS, inputs=DEFAULT_INPUTS,
           targets=DEFAULT_TARGETS, biases=DEFAULT_BIASES, train_biases: bool = False,
           update: str = "simultaneous", record: bool = False, progress=None) -> TrainResult:
-    """Train one network per learning rate, all in one vectorised pass.
+    """Train one network per learning rate: ``step`` repeated, run by the compiled loop of kernel.py.
 
     lrs : K learning rates. weights (8,) or (K, 8), biases (2,) or (K, 2).
     Returns ``TrainResult``: loss (iterations, K) of E_total, row 0 before any update, so
@@ -195,147 +199,32 @@ def train(lrs, iterations: int = DEFAULT_ITERATIONS, *, weights=DEFAULT_WEIGHTS,
     except ValueError:
         raise ValueError(f"weights: expected (8,) or ({lrs.size}, 8) to match the learning rates, "
                          f"got {w0.shape}; biases {b0.shape}") from None
-    if lrs.size != K:
-        lrs = np.full(K, lrs[0])
+    (i1, i2), (t1, t2) = _pair(inputs, "inputs").tolist(), _pair(targets, "targets").tolist()
     iterations = int(iterations)
-    # Parameters as rows of one (10, K) array: w1..w8, b1, b2. Every parameter is a
-    # contiguous vector, and the update is one in-place operation on all of them.
-    P = np.empty((10, K))
-    P[:8] = w0.reshape(-1, 8).T
-    P[8:] = b0.reshape(-1, 2).T
+    lrs = np.ascontiguousarray(np.broadcast_to(lrs, (K,)))
+    W = np.array(np.broadcast_to(w0, (K, 8)))  # updated in place, row by row
+    B = np.array(np.broadcast_to(b0, (K, 2)))
     loss = np.empty((iterations, K))
-    hist = np.empty((iterations, 10, K)) if record else None
-    kernel = _Kernel(_pair(inputs, "inputs"), _pair(targets, "targets"), train_biases, update,
-                     use_biases=train_biases or bool(np.any(b0 != 0)))
-    # Learning rates are independent columns: a large batch is split into one block per core,
-    # each trained in its own thread (numpy releases the GIL inside each operation). Smaller
-    # blocks would spend more time handing the GIL over than computing.
-    n_blocks = min(os.cpu_count() or 1, K // _MIN_BLOCK) if K >= 2 * _MIN_BLOCK else 1
-    edges = [K * n // n_blocks for n in range(n_blocks + 1)]
-    blocks = [slice(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)]
-    done = np.zeros(len(blocks))
-
-    def run(n: int) -> None:
-        cols = blocks[n]
-        report = None
+    W_hist = np.empty((iterations if record else 0, K, 8))
+    B_hist = np.empty((iterations if record else 0, K, 2))
+    # The compiled loop runs a chunk of rows, then Python reports progress. Reports come at
+    # every row of a short run, at most about 100 times in a long one, and at least every
+    # _CHUNK_WORK network steps so that a huge run still moves its progress bar.
+    rows = iterations if progress is None else max(1, min(-(-iterations // 100), _CHUNK_WORK // K))
+    for start in range(0, iterations, rows):
+        stop = min(start + rows, iterations)
+        big = K >= 2 and K * (stop - start) >= _PARALLEL_WORK
+        run = kernel.train_parallel if big else kernel.train_serial
+        run(lrs, i1, i2, t1, t2, W, B, train_biases, update == "sequential", loss, W_hist, B_hist, start, stop)
         if progress is not None:
-            def report(t: int) -> None:
-                done[n] = t * (cols.stop - cols.start)
-                progress(done.sum() / (iterations * K))
-        p = P[:, cols].copy()
-        kernel(p, lrs[cols], loss[:, cols], None if hist is None else hist[:, :, cols], report)
-        P[:, cols] = p
-
-    with np.errstate(over="ignore", invalid="ignore"):
-        if len(blocks) == 1:
-            run(0)
-        else:
-            with ThreadPoolExecutor(max_workers=len(blocks)) as pool:
-                list(pool.map(run, range(len(blocks))))
+            progress(stop / iterations)
     if record:
-        return TrainResult(loss, hist[:, :8].transpose(0, 2, 1), hist[:, 8:].transpose(0, 2, 1))
-    return TrainResult(loss, P[:8].T.copy(), P[8:].T.copy())
+        return TrainResult(loss, W_hist, B_hist)
+    return TrainResult(loss, W, B)
 
 
-_MIN_BLOCK = 4096  # columns: below this, a second thread costs more than it saves
-
-
-class _Kernel:
-    """The training loop on one block of k columns, every array a (2, k) pair of rows.
-
-    Written for speed: preallocated buffers, in-place numpy operations, no temporaries.
-    The maths is exactly ``forward`` and ``backward`` above.
-    """
-
-    def __init__(self, inputs, targets, train_biases: bool, update: str, use_biases: bool):
-        self.i = np.asarray(inputs, dtype=float)
-        self.t = np.asarray(targets, dtype=float)[:, None]
-        self.train_biases, self.sequential, self.use_biases = train_biases, update == "sequential", use_biases
-
-    def __call__(self, P, lrs, loss, hist, report) -> None:
-        k = P.shape[1]
-        sequential, train_biases, use_biases = self.sequential, self.train_biases, self.use_biases
-        mul, sub, add, exp, recip = np.multiply, np.subtract, np.add, np.exp, np.reciprocal
-        Wh = P[0:4].reshape(2, 2, k)  # Wh[0] = (w1, w2) into h1, Wh[1] = (w3, w4) into h2
-        Wo = P[4:8].reshape(2, 2, k)  # Wo[0] = (w5, w6) into o1, Wo[1] = (w7, w8) into o2
-        G = np.zeros((10, k))  # lr * dE/dw1..dE/dw8, lr * dE/db1, lr * dE/db2
-        Gh, Go = G[0:4].reshape(2, 2, k), G[4:8].reshape(2, 2, k)
-        A_h, A_o, Z, T, D, DO, DH = np.empty((7, 2, k))
-        Q = np.empty((2, 2, k))
-        # Constants at full shape: numpy's fast path for equal shapes beats scalar broadcasting.
-        ONE = np.ones((2, k))
-        t = np.repeat(self.t, k, axis=1)
-        neg_i1, neg_i2 = np.full((2, 2, k), -self.i[:, None, None])
-        LR = np.repeat(lrs[None, :], 2, axis=0)
-        # Views made once: a numpy call on a small block costs about as much as making a view.
-        w13, w24, b1, b2 = Wh[:, 0], Wh[:, 1], P[8], P[9]
-        Q0, Q1, Qc0, Qc1 = Q[0], Q[1], Q[:, 0], Q[:, 1]
-        T0, T1, DO0, DO1, DH0, DH1 = T[0], T[1], DO[0], DO[1], DH[0], DH[1]
-        DO_col, A_h_row, DH_col = DO[:, None, :], A_h[None, :, :], DH[:, None, :]
-        inp = self.i[None, :, None]
-        n = 10 if train_biases else 8
-        Gn, Pn, gb1, gb2 = G[:n], P[:n], G[8], G[9]
-        last = loss.shape[0] - 1
-        for step_no, E_row in enumerate(loss):
-            # forward: Z = -h = (-(w1*i1 + w2*i2 + b1), -(w3*i1 + w4*i2 + b1)), A_h = 1 / (1 + e^-h)
-            mul(w13, neg_i1, Z)
-            mul(w24, neg_i2, T)
-            Z += T
-            if use_biases:
-                Z -= b1
-            exp(Z, Z)
-            Z += ONE
-            recip(Z, A_h)
-            # Z = o = (w5*a_h1 + w6*a_h2 + b2, w7*a_h1 + w8*a_h2 + b2), A_o = (a_o1, a_o2)
-            mul(Wo, A_h_row, Q)
-            add(Qc0, Qc1, Z)
-            if use_biases:
-                Z += b2
-            np.negative(Z, Z)
-            exp(Z, Z)
-            Z += ONE
-            recip(Z, A_o)
-            # E_total = ½(a_o1 - t1)² + ½(a_o2 - t2)²   (the ½ is applied once, after the loop)
-            sub(A_o, t, D)
-            mul(D, D, T)
-            add(T0, T1, E_row)
-            if hist is not None:
-                hist[step_no] = P
-            if report is not None:
-                report(step_no + 1)
-            if step_no == last:
-                break
-            # backward, every delta times lr (the chain rule is linear in δo, so one
-            # multiplication here scales every gradient below):
-            # lr * δo = lr * (a_o - t) * a_o * (1 - a_o);  lr * dE/dw5..8 = lr * δo_j * a_h_m
-            sub(ONE, A_o, T)
-            T *= A_o
-            mul(D, T, DO)
-            DO *= LR
-            mul(DO_col, A_h_row, Go)
-            if sequential:  # w5..w8 first; the hidden-layer gradients then use them
-                Wo -= Go
-                if train_biases:
-                    add(DO0, DO1, gb2)
-                    b2 -= gb2
-            # δh_m = (δo1 * w5|w6 + δo2 * w7|w8) * a_h_m * (1 - a_h_m);  dE/dw1..4 = δh_m * i_n
-            mul(Wo, DO_col, Q)
-            add(Q0, Q1, DH)
-            sub(ONE, A_h, T)
-            T *= A_h
-            DH *= T
-            mul(DH_col, inp, Gh)
-            if sequential:
-                Wh -= Gh
-                if train_biases:
-                    add(DH0, DH1, gb1)
-                    b1 -= gb1
-            else:
-                if train_biases:
-                    add(DH0, DH1, gb1)
-                    add(DO0, DO1, gb2)
-                Pn -= Gn
-        loss *= 0.5
+_PARALLEL_WORK = 20_000  # network steps: below this, starting the threads costs more than it saves
+_CHUNK_WORK = 2_000_000  # network steps between two progress reports, at most (about 0.1 s)
 
 
 def train_curves(lrs, iterations: int = DEFAULT_ITERATIONS, *, weights=DEFAULT_WEIGHTS, inputs=DEFAULT_INPUTS,

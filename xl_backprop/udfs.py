@@ -262,7 +262,8 @@ def FORWARD(weights, inputs, targets, biases=None):
     """Forward pass of the 2-2-2 network. Returns one row of 11 values: h1, a_h1, h2, a_h2,
     o1, a_o1, o2, a_o2, E1, E2, E_total. h and o are net inputs, a = SIGMOID(net input),
     E1 = 1/2 (t1 - a_o1)^2 and E_total = E1 + E2."""
-    f = forward(*network_args(weights, inputs, targets, biases))
+    w, i, t, b = network_args(weights, inputs, targets, biases)
+    f = forward(w, inputs=i, targets=t, biases=b)
     row = np.array(f, dtype=float)[None, :]
     return finite(row, lambda r, c: FORWARD_NAMES[c], "try smaller weights, inputs or targets")
 
@@ -272,7 +273,8 @@ def GRADIENTS(weights, inputs, targets, biases=None):
     """Backpropagation: how E_total changes with each weight. Returns one row of 8 values,
     dE/dw1 .. dE/dw8, by the chain rule, e.g. dE/dw5 = (a_o1 - t1) * a_o1 * (1 - a_o1) * a_h1.
     A positive value means: make that weight smaller."""
-    g = gradients(*network_args(weights, inputs, targets, biases))[None, :]
+    w, i, t, b = network_args(weights, inputs, targets, biases)
+    g = gradients(w, inputs=i, targets=t, biases=b)[None, :]
     return finite(g, lambda r, c: GRADIENT_NAMES[c], "try smaller weights, inputs or targets")
 
 
@@ -283,7 +285,7 @@ def BACKPROP_STEP(weights, inputs, targets, lr, biases=None):
     The biases are not changed."""
     w, i, t, b = network_args(weights, inputs, targets, biases)
     (rate,) = numbers_of(lr, "lr", ("lr",))
-    new_w, _ = step(w, i, t, rate, b)
+    new_w, _ = step(w, inputs=i, targets=t, lr=rate, biases=b)
     return finite(new_w[None, :], lambda r, c: f"the new {WEIGHTS[c]}", "try a smaller learning rate")
 
 

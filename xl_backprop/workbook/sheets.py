@@ -59,8 +59,10 @@ def _engine_rows(steps: int):
                         inputs=network.DEFAULT_INPUTS, targets=network.DEFAULT_TARGETS,
                         biases=network.DEFAULT_BIASES, record=True)
     w = res.weights[:, 0, :]
-    fwd = network.forward(w, network.DEFAULT_INPUTS, network.DEFAULT_TARGETS, network.DEFAULT_BIASES)
-    grads = network.gradients(w, network.DEFAULT_INPUTS, network.DEFAULT_TARGETS, network.DEFAULT_BIASES)
+    fwd = network.forward(w, inputs=network.DEFAULT_INPUTS, targets=network.DEFAULT_TARGETS,
+                          biases=network.DEFAULT_BIASES)
+    grads = network.gradients(w, inputs=network.DEFAULT_INPUTS, targets=network.DEFAULT_TARGETS,
+                              biases=network.DEFAULT_BIASES)
     cols: dict[str, np.ndarray] = {f"w{k + 1}": w[:, k] for k in range(8)}
     cols.update({name: getattr(fwd, name) for name in network.Forward._fields})
     cols.update({f"dE/dw{k + 1}": grads[:, k] for k in range(8)})

@@ -1,0 +1,131 @@
+"""The training loop: one network at a time, one line per formula of the sheet, compiled by numba.
+
+``network.py`` states the maths in numpy, for any batch shape; this module runs it fast. Each
+learning rate trains its own network, so the loop is plain scalar code per network — the
+course's formulas, line by line — and the networks are independent: with many of them,
+``train_parallel`` spreads them over the cores (``prange``).
+
+Arrays, for K networks and ``iterations`` rows (row 0 before any update):
+    lrs (K,)    W (K, 8) as w1..w8    B (K, 2) as b1, b2    (W and B are updated in place)
+    loss (iterations, K) of E_total   W_hist (iterations, K, 8), B_hist (iterations, K, 2): the
+    weights and biases of every row, or arrays of length 0 when not recorded.
+A call runs rows ``start`` to ``stop - 1`` and leaves W and B ready for row ``stop``, so a long
+run can be cut into chunks with a progress report between them.
+
+Where numba cannot be imported (Pyodide, an interpreter without numba wheels) or
+``NUMBA_DISABLE_JIT=1`` is set, the same source runs as plain Python, with the same numbers.
+"""
+
+from __future__ import annotations
+
+import math
+
+try:
+    from numba import njit, prange
+except ImportError:  # no numba for this interpreter: the decorators do nothing, prange is range
+    def njit(*args, **options):
+        return args[0] if args and callable(args[0]) else (lambda f: f)
+
+    prange = range
+
+
+def _compiled(**options):
+    """``njit`` with numba's on-disk cache, so compiling is paid once per machine. numba keeps
+    the cache next to this file, or in the user's cache folder when this folder is read-only;
+    where neither can be written it refuses ``cache=True``, and we compile in memory instead."""
+
+    def decorate(f):
+        try:
+            return njit(cache=True, **options)(f)
+        except RuntimeError:  # "cannot cache function ...: no locator available"
+            return njit(**options)(f)
+
+    return decorate
+
+
+@_compiled()
+def sigma(x):
+    """σ(x) = 1 / (1 + e^-x), as network.sigmoid computes it: e^-|x| is in (0, 1], never overflows."""
+    z = math.exp(-abs(x))
+    return 1.0 / (1.0 + z) if x >= 0 else z / (1.0 + z)
+
+
+@_compiled()
+def train_network(k, lr, i1, i2, t1, t2, W, B, train_biases, sequential, loss, W_hist, B_hist, start, stop):
+    """Rows start..stop-1 of network k, learning rate lr: forward pass, E_total, backward pass,
+    gradient descent — exactly network.forward, network.backward and network.step."""
+    w1, w2, w3, w4 = float(W[k, 0]), float(W[k, 1]), float(W[k, 2]), float(W[k, 3])
+    w5, w6, w7, w8 = float(W[k, 4]), float(W[k, 5]), float(W[k, 6]), float(W[k, 7])
+    b1, b2 = float(B[k, 0]), float(B[k, 1])
+    record = W_hist.shape[0] > 0
+    last = loss.shape[0] - 1
+    for n in range(start, stop):
+        # forward pass
+        h1 = w1 * i1 + w2 * i2 + b1
+        h2 = w3 * i1 + w4 * i2 + b1
+        a_h1 = sigma(h1)
+        a_h2 = sigma(h2)
+        o1 = w5 * a_h1 + w6 * a_h2 + b2
+        o2 = w7 * a_h1 + w8 * a_h2 + b2
+        a_o1 = sigma(o1)
+        a_o2 = sigma(o2)
+        E1 = 0.5 * ((t1 - a_o1) * (t1 - a_o1))
+        E2 = 0.5 * ((t2 - a_o2) * (t2 - a_o2))
+        loss[n, k] = E1 + E2
+        if record:
+            W_hist[n, k, 0], W_hist[n, k, 1], W_hist[n, k, 2], W_hist[n, k, 3] = w1, w2, w3, w4
+            W_hist[n, k, 4], W_hist[n, k, 5], W_hist[n, k, 6], W_hist[n, k, 7] = w5, w6, w7, w8
+            B_hist[n, k, 0], B_hist[n, k, 1] = b1, b2
+        if n == last:
+            break
+        # backward pass, output layer: δo1 = (a_o1 - t1) * a_o1 * (1 - a_o1)
+        d_o1 = (a_o1 - t1) * a_o1 * (1 - a_o1)
+        d_o2 = (a_o2 - t2) * a_o2 * (1 - a_o2)
+        dE_dw5 = d_o1 * a_h1
+        dE_dw6 = d_o1 * a_h2
+        dE_dw7 = d_o2 * a_h1
+        dE_dw8 = d_o2 * a_h2
+        dE_db2 = d_o1 + d_o2
+        if sequential:  # w5..w8 first; the hidden layer's deltas below then use the new ones
+            w5 = w5 - lr * dE_dw5
+            w6 = w6 - lr * dE_dw6
+            w7 = w7 - lr * dE_dw7
+            w8 = w8 - lr * dE_dw8
+        # backward pass, hidden layer: δh1 = (δo1 * w5 + δo2 * w7) * a_h1 * (1 - a_h1)
+        d_h1 = (d_o1 * w5 + d_o2 * w7) * a_h1 * (1 - a_h1)
+        d_h2 = (d_o1 * w6 + d_o2 * w8) * a_h2 * (1 - a_h2)
+        dE_dw1 = d_h1 * i1
+        dE_dw2 = d_h1 * i2
+        dE_dw3 = d_h2 * i1
+        dE_dw4 = d_h2 * i2
+        dE_db1 = d_h1 + d_h2
+        # gradient descent: w ← w - lr * dE/dw
+        w1 = w1 - lr * dE_dw1
+        w2 = w2 - lr * dE_dw2
+        w3 = w3 - lr * dE_dw3
+        w4 = w4 - lr * dE_dw4
+        if not sequential:
+            w5 = w5 - lr * dE_dw5
+            w6 = w6 - lr * dE_dw6
+            w7 = w7 - lr * dE_dw7
+            w8 = w8 - lr * dE_dw8
+        if train_biases:
+            b1 = b1 - lr * dE_db1
+            b2 = b2 - lr * dE_db2
+    W[k, 0], W[k, 1], W[k, 2], W[k, 3], W[k, 4], W[k, 5], W[k, 6], W[k, 7] = w1, w2, w3, w4, w5, w6, w7, w8
+    B[k, 0], B[k, 1] = b1, b2
+
+
+@_compiled()
+def train_serial(lrs, i1, i2, t1, t2, W, B, train_biases, sequential, loss, W_hist, B_hist, start, stop):
+    """Every network in turn, on one core: the fastest way for a few networks."""
+    for k in range(lrs.shape[0]):
+        train_network(k, lrs[k], i1, i2, t1, t2, W, B, train_biases, sequential, loss, W_hist, B_hist, start, stop)
+
+
+@_compiled(parallel=True)
+def train_parallel(lrs, i1, i2, t1, t2, W, B, train_biases, sequential, loss, W_hist, B_hist, start, stop):
+    """The networks spread over the cores. Starting the threads costs tens of microseconds, and
+    loading this function from numba's cache more than the serial one, so it is kept for big runs."""
+    for k in prange(lrs.shape[0]):
+        train_network(k, lrs[k], i1, i2, t1, t2, W, B, train_biases, sequential, loss, W_hist, B_hist, start, stop)
