@@ -340,7 +340,7 @@ def test_overflow_is_reported_not_blank(excel, name, args, message):
 
 
 def test_a_bug_is_still_one_line(excel, monkeypatch):
-    def broken(*args):
+    def broken(*args, **kwargs):
         raise RuntimeError("boom\nsecond line")
 
     monkeypatch.setattr(excel.module, "forward", broken)

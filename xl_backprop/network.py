@@ -201,9 +201,10 @@ def train(lrs, iterations: int = DEFAULT_ITERATIONS, *, weights=DEFAULT_WEIGHTS,
                          f"got {w0.shape}; biases {b0.shape}") from None
     (i1, i2), (t1, t2) = _pair(inputs, "inputs").tolist(), _pair(targets, "targets").tolist()
     iterations = int(iterations)
-    lrs = np.ascontiguousarray(np.broadcast_to(lrs, (K,)))
-    W = np.array(np.broadcast_to(w0, (K, 8)))  # updated in place, row by row
-    B = np.array(np.broadcast_to(b0, (K, 2)))
+    # Fresh, writable, C-ordered arrays of one type each: numba compiles (and caches) one version.
+    lrs = np.array(np.broadcast_to(lrs, (K,)), order="C")
+    W = np.array(np.broadcast_to(w0, (K, 8)), order="C")  # updated in place, row by row
+    B = np.array(np.broadcast_to(b0, (K, 2)), order="C")
     loss = np.empty((iterations, K))
     W_hist = np.empty((iterations if record else 0, K, 8))
     B_hist = np.empty((iterations if record else 0, K, 2))
@@ -215,7 +216,7 @@ def train(lrs, iterations: int = DEFAULT_ITERATIONS, *, weights=DEFAULT_WEIGHTS,
         stop = min(start + rows, iterations)
         big = K >= 2 and K * (stop - start) >= _PARALLEL_WORK
         run = kernel.train_parallel if big else kernel.train_serial
-        run(lrs, i1, i2, t1, t2, W, B, train_biases, update == "sequential", loss, W_hist, B_hist, start, stop)
+        run(lrs, i1, i2, t1, t2, W, B, bool(train_biases), update == "sequential", loss, W_hist, B_hist, start, stop)
         if progress is not None:
             progress(stop / iterations)
     if record:
