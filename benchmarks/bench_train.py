@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
             """Time the engine and the yardsticks on one sweep; ``limit``: engine / C allowed."""
             steps = lrs.size * n
             print(f"\n{label} {lrs.size:,} learning rates x {n:,} loss values = {steps:,} network steps")
-            engine(lrs, min(n, 3))  # warm-up: numba's cache loaded, threads started
+            engine(lrs, n)  # warm-up: the serial or parallel loop loaded from numba's cache, threads started
             best, med, ref = timed(lambda: engine(lrs, n), repeat)
             line("xl_backprop.train_curves", best, steps, f"median {med * 1e3:.3f} ms, CPU/wall "
                  f"{CPU_OF_BEST[0] / best:.1f} (cores used)")

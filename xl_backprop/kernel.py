@@ -125,7 +125,7 @@ def train_serial(lrs, i1, i2, t1, t2, W, B, train_biases, sequential, loss, W_hi
 
 @_compiled(parallel=True)
 def train_parallel(lrs, i1, i2, t1, t2, W, B, train_biases, sequential, loss, W_hist, B_hist, start, stop):
-    """The networks spread over the cores. Starting the threads costs tens of microseconds, and
-    loading this function from numba's cache more than the serial one, so it is kept for big runs."""
+    """The networks spread over the cores. The first call in a process costs about 0.1 s (loaded
+    from numba's cache, threads started), each later one tens of microseconds: for big runs."""
     for k in prange(lrs.shape[0]):
         train_network(k, lrs[k], i1, i2, t1, t2, W, B, train_biases, sequential, loss, W_hist, B_hist, start, stop)
