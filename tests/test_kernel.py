@@ -26,8 +26,10 @@ BIAS_SETS = np.random.default_rng(8).uniform(-1, 1, (K, 2))
 # (biases, train_biases) x update order x (one weight set for all, or K of them) x record
 BIASES = [((0.0, 0.0), False), ((0.35, 0.6), False), ((0.35, 0.6), True), (BIAS_SETS, True)]
 OPTIONS = list(itertools.product(BIASES, xb.network.UPDATE_ORDERS, ["one", "K"], [False, True]))
-OPTION_IDS = [f"{'trained' if tb else 'fixed'}-{np.ndim(b)}d-{u}-{ws}-{'record' if r else 'final'}"
-              for (b, tb), u, ws, r in OPTIONS]
+OPTION_IDS = [
+    f"{'trained' if tb else 'fixed'}-{np.ndim(b)}d-{u}-{ws}-{'record' if r else 'final'}"
+    for (b, tb), u, ws, r in OPTIONS
+]
 PACKAGE = Path(xb.__file__).parent
 COMPILED = hasattr(kernel.train_serial, "py_func")  # False under NUMBA_DISABLE_JIT=1 or without numba
 
@@ -74,8 +76,9 @@ def test_kernel_equals_scalar_reference(option):
     bias_rows = np.broadcast_to(np.asarray(biases, float), (K, 2))
     r = xb.train(LRS, 51, weights=weights, biases=biases, train_biases=train_biases, update=update, record=True)
     for k, lr in enumerate(LRS):
-        losses, ws = ref.train(lr, 51, weights[k], xb.DEFAULT_INPUTS, xb.DEFAULT_TARGETS, bias_rows[k],
-                               train_biases, update)
+        losses, ws = ref.train(
+            lr, 51, weights[k], xb.DEFAULT_INPUTS, xb.DEFAULT_TARGETS, bias_rows[k], train_biases, update
+        )
         np.testing.assert_allclose(r.loss[:, k], losses, rtol=0, atol=1e-12)
         np.testing.assert_allclose(r.weights[:, k], ws, rtol=0, atol=1e-12)
 
@@ -110,7 +113,10 @@ def test_kernel_equals_step_to_the_last_bit():
     """With numpy's own SIMD exp switched off (NPY_DISABLE_CPU_FEATURES), numpy and the loop
     both call libm's exp, and 200 rows of every option agree bit for bit: the loop does the
     reference's floating-point operations, in its order."""
-    from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+    try:
+        from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+    except ImportError:  # numpy 1.x
+        from numpy.core._multiarray_umath import __cpu_dispatch__, __cpu_features__
 
     simd = [f for f in __cpu_dispatch__ if __cpu_features__.get(f) and ("AVX512" in f or f == "X86_V4")]
     env = {**os.environ, "NPY_DISABLE_CPU_FEATURES": " ".join(simd)}
@@ -138,8 +144,9 @@ def test_huge_weights_do_not_overflow():
 def test_progress_chunks_give_the_same_numbers():
     """With a progress callback the loop runs in chunks of rows; the numbers do not change."""
     seen = []
-    chunked = xb.train(LRS, 1001, record=True, train_biases=True, biases=(0.35, 0.6), update="sequential",
-                       progress=seen.append)
+    chunked = xb.train(
+        LRS, 1001, record=True, train_biases=True, biases=(0.35, 0.6), update="sequential", progress=seen.append
+    )
     whole = xb.train(LRS, 1001, record=True, train_biases=True, biases=(0.35, 0.6), update="sequential")
     for a, b in zip(chunked, whole, strict=True):
         np.testing.assert_array_equal(a, b)
@@ -164,9 +171,13 @@ def test_compiled_equals_plain_python(option, monkeypatch):
     (biases, train_biases), update, weight_sets, record = option
     weights = WEIGHT_SETS if weight_sets == "K" else xb.DEFAULT_WEIGHTS
     lrs = np.linspace(0.1, 3, 40)
-    kw = dict(biases=biases if np.ndim(biases) == 1 else np.resize(biases, (40, 2)), train_biases=train_biases,
-              update=update, record=record,
-              weights=weights if np.ndim(weights) == 1 else np.resize(weights, (40, 8)))
+    kw = dict(
+        biases=biases if np.ndim(biases) == 1 else np.resize(biases, (40, 2)),
+        train_biases=train_biases,
+        update=update,
+        record=record,
+        weights=weights if np.ndim(weights) == 1 else np.resize(weights, (40, 8)),
+    )
     compiled = xb.train(lrs, 60, **kw)
     for name in ("sigma", "train_network", "train_serial", "train_parallel"):
         monkeypatch.setattr(kernel, name, getattr(kernel, name).py_func)
@@ -191,8 +202,9 @@ def run_train(prelude: str = "", env: dict | None = None, cwd=None, path=None) -
     env = {k: v for k, v in (env or os.environ).items() if k != "NUMBA_CACHE_DIR"}
     if path is not None:
         env["PYTHONPATH"] = str(path)
-    out = subprocess.run([sys.executable, "-c", prelude + _TRAIN_JSON], capture_output=True, text=True,
-                         env=env, cwd=cwd, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", prelude + _TRAIN_JSON], capture_output=True, text=True, env=env, cwd=cwd, timeout=300
+    )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout), out.stderr
 
@@ -266,20 +278,22 @@ def _deny_writes(*folders) -> str:
     """Python source for the child: creating a file or folder under ``folders`` fails with
     EACCES, as it does for a user without write permission."""
     roots = [str(f) for f in folders if f is not None]
-    return (f"import os\nROOTS = {roots!r}\n"
-            "def _denied(p):\n"
-            "    p = os.path.abspath(os.fsdecode(p))\n"
-            "    return any(p == r or p.startswith(r + os.sep) for r in ROOTS)\n"
-            "_open, _makedirs = os.open, os.makedirs\n"
-            "def os_open(p, flags, *a, **k):\n"
-            "    if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT) and _denied(p):\n"
-            "        raise PermissionError(13, 'Permission denied', p)\n"
-            "    return _open(p, flags, *a, **k)\n"
-            "def makedirs(p, *a, **k):\n"
-            "    if _denied(p) and not os.path.isdir(p):\n"
-            "        raise PermissionError(13, 'Permission denied', p)\n"
-            "    return _makedirs(p, *a, **k)\n"
-            "os.open, os.makedirs = os_open, makedirs\n")
+    return (
+        f"import os\nROOTS = {roots!r}\n"
+        "def _denied(p):\n"
+        "    p = os.path.abspath(os.fsdecode(p))\n"
+        "    return any(p == r or p.startswith(r + os.sep) for r in ROOTS)\n"
+        "_open, _makedirs = os.open, os.makedirs\n"
+        "def os_open(p, flags, *a, **k):\n"
+        "    if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT) and _denied(p):\n"
+        "        raise PermissionError(13, 'Permission denied', p)\n"
+        "    return _open(p, flags, *a, **k)\n"
+        "def makedirs(p, *a, **k):\n"
+        "    if _denied(p) and not os.path.isdir(p):\n"
+        "        raise PermissionError(13, 'Permission denied', p)\n"
+        "    return _makedirs(p, *a, **k)\n"
+        "os.open, os.makedirs = os_open, makedirs\n"
+    )
 
 
 def test_sigma_is_network_sigmoid():

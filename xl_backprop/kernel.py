@@ -23,6 +23,7 @@ import math
 try:
     from numba import njit, prange
 except ImportError:  # no numba for this interpreter: the decorators do nothing, prange is range
+
     def njit(*args, **options):
         return args[0] if args and callable(args[0]) else (lambda f: f)
 
@@ -53,7 +54,8 @@ def sigma(x):
 @_compiled()
 def train_network(k, lr, i1, i2, t1, t2, W, B, train_biases, sequential, loss, W_hist, B_hist, start, stop):
     """Rows start..stop-1 of network k, learning rate lr: forward pass, E_total, backward pass,
-    gradient descent — exactly network.forward, network.backward and network.step."""
+    gradient descent — the floating-point operations of network.forward, backward and step, in
+    their order, so the numbers are theirs (up to the last bit of exp, where numpy has its own)."""
     w1, w2, w3, w4 = float(W[k, 0]), float(W[k, 1]), float(W[k, 2]), float(W[k, 3])
     w5, w6, w7, w8 = float(W[k, 4]), float(W[k, 5]), float(W[k, 6]), float(W[k, 7])
     b1, b2 = float(B[k, 0]), float(B[k, 1])
@@ -69,7 +71,7 @@ def train_network(k, lr, i1, i2, t1, t2, W, B, train_biases, sequential, loss, W
         o2 = w7 * a_h1 + w8 * a_h2 + b2
         a_o1 = sigma(o1)
         a_o2 = sigma(o2)
-        E1 = 0.5 * ((t1 - a_o1) * (t1 - a_o1))
+        E1 = 0.5 * ((t1 - a_o1) * (t1 - a_o1))  # ½(t1 - a_o1)², squared as numpy does (** 2 could raise in Python)
         E2 = 0.5 * ((t2 - a_o2) * (t2 - a_o2))
         loss[n, k] = E1 + E2
         if record:
