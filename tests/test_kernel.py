@@ -163,6 +163,18 @@ def test_parallel_and_serial_loops_agree():
     np.testing.assert_array_equal(big.weights[:, picks], small.weights)
 
 
+def test_concurrent_calls_from_threads():
+    """Several Python threads training at once (the UDF server, a progress bar's thread): each
+    gets its own numbers; numba's thread pool is not entered twice at the same time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    jobs = [np.linspace(0.05 * j, 3.0, 2500 + j) for j in range(1, 5)]  # 4 x 100,000 steps: parallel
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(lambda lrs: xb.train_curves(lrs, 40), jobs))
+    for lrs, curves in zip(jobs, together, strict=True):
+        np.testing.assert_array_equal(curves, xb.train_curves(lrs, 40))
+
+
 @pytest.mark.skipif(not COMPILED, reason="numba is not compiling here (NUMBA_DISABLE_JIT=1 or no numba)")
 @pytest.mark.parametrize("option", OPTIONS[1::3], ids=OPTION_IDS[1::3])
 def test_compiled_equals_plain_python(option, monkeypatch):

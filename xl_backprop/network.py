@@ -214,10 +214,11 @@ def train(lrs, iterations: int = DEFAULT_ITERATIONS, *, weights=DEFAULT_WEIGHTS,
     # _CHUNK_WORK network steps so that a huge run still moves its progress bar.
     rows = iterations if progress is None else max(1, min(-(-iterations // 100), _CHUNK_WORK // K))
     sequential = update == "sequential"
+    parallel = K >= 2 and K * iterations >= _PARALLEL_WORK
     for start in range(0, iterations, rows):
         stop = min(start + rows, iterations)
         args = (lrs, i1, i2, t1, t2, W, B, bool(train_biases), sequential, loss, W_hist, B_hist, start, stop)
-        if K >= 2 and K * (stop - start) >= _PARALLEL_WORK:
+        if parallel:
             with _PARALLEL_LOCK:  # numba's fallback thread pool (workqueue) aborts on concurrent use
                 kernel.train_parallel(*args)
         else:
