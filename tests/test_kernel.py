@@ -93,16 +93,17 @@ if not np.array_equal(np.exp(x), [math.exp(v) for v in x]):
 lrs = np.array([0.1, 0.2, 0.5, 0.8, 1.0, 2.0, 7.5])
 K = lrs.size
 weight_sets = np.random.default_rng(7).uniform(-3, 3, (K, 8))
+bias_sets = np.random.default_rng(8).uniform(-1, 1, (K, 2))
+biases = [((0.0, 0.0), False), ((0.35, 0.6), False), ((0.35, 0.6), True), (bias_sets, True)]
 differ = []
-for (b, tb), update, ws in itertools.product([((0.0, 0.0), False), ((0.35, 0.6), False), ((0.35, 0.6), True)],
-                                             ["simultaneous", "sequential"], [xb.DEFAULT_WEIGHTS, weight_sets]):
+for (b, tb), update, ws in itertools.product(biases, ["simultaneous", "sequential"], [xb.DEFAULT_WEIGHTS, weight_sets]):
     r = xb.train(lrs, 200, weights=ws, biases=b, train_biases=tb, update=update, record=True)
     w, bb = np.broadcast_to(np.asarray(ws, float), (K, 8)), np.broadcast_to(np.asarray(b, float), (K, 2))
     for n in range(200):
         same = (np.array_equal(r.weights[n], w) and np.array_equal(r.biases[n], bb)
                 and np.array_equal(r.loss[n], xb.forward(w, biases=bb).E_total))
         if not same:
-            differ.append(f"biases {b} trained {tb}, {update}, weights {np.ndim(ws)}-d: row {n}")
+            differ.append(f"biases {np.ndim(b)}-d trained {tb}, {update}, weights {np.ndim(ws)}-d: row {n}")
             break
         w, bb = xb.step(w, lr=lrs, biases=bb, train_biases=tb, update=update)
 print(json.dumps(differ))
