@@ -569,6 +569,7 @@ def test_every_sheet_prints_landscape_at_a_readable_scale_with_titles(template):
     assert {sheet for _, sheet in names} == set(layout.SHEETS)
     assert names[("Print_Titles", "Backprop")] == "Backprop!$A:$A,Backprop!$23:$24"
     assert names[("Print_Area", "Backprop")] == "Backprop!$A$1:$AI$124"
+    assert names[("Print_Titles", "UDFs")] == "UDFs!$A:$A,UDFs!$4:$5"
     with zipfile.ZipFile(template) as z:
         for sheet, part in sheet_parts(template).items():
             root = ElementTree.fromstring(z.read(part))

@@ -582,7 +582,7 @@ def write_learning_rates(book: Workbook, fmt: dict) -> Worksheet:
                                  "(or, without Excel: xl-backprop run train-lrs BOOK.xlsm --out OUT.xlsm)", fmt["h2"])
     # the live part and its chart; the macro's results (column V on) print from a copy of their own
     _print_setup(ws, f"A1:{L.a1(c_r + LIVE_CHART_STEPS - 1, L.rowcol(L.MACRO_LOSS.top_left)[1] - 1)}",
-                 rows=(L.LIVE_CURVE_HEADER_ROW, L.LIVE_CURVE_HEADER_ROW), first_column=True, scale=PRINT_SCALE)
+                 rows=(L.LIVE_CURVE_HEADER_ROW, L.LIVE_CURVE_HEADER_ROW), scale=PRINT_SCALE)
     return ws
 
 
@@ -633,13 +633,19 @@ ABOUT = (
 )
 
 
+ABOUT_WIDTH = 100  #: characters: the column fits a landscape page at full size
+ABOUT_LINE = 110  #: characters of prose a wrapped line of that column holds, at the least
+
+
 def write_about(book: Workbook, fmt: dict) -> Worksheet:
     ws = book.add_worksheet(L.SHEET_ABOUT)
-    ws.set_column(0, 0, 120)
+    ws.set_column(0, 0, ABOUT_WIDTH)
     wrap = book.add_format({"text_wrap": True, "valign": "top"})
     for r, (text, style) in enumerate(ABOUT):
         if text:
             ws.write_string(r, 0, text, fmt[style] if style else wrap)
+            if not style:  # wrapped: rows as high as the lines (not every reader fits them on load)
+                ws.set_row(r, 15 * -(-len(text) // ABOUT_LINE))
     _print_setup(ws, f"A1:A{len(ABOUT)}")
     ws.fit_to_pages(1, 0)  # one column of text: one page wide at full size
     return ws
