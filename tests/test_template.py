@@ -582,3 +582,39 @@ def test_every_sheet_prints_landscape_at_a_readable_scale_with_titles(template):
                 assert sheet == layout.SHEET_ABOUT  # one column of text
             else:
                 assert 65 <= int(setup.get("scale", "100")) <= 100, sheet
+
+
+def test_every_array_formula_is_a_dynamic_array(template):
+    """No legacy (Ctrl+Shift+Enter) array formula: each carries the dynamic-array metadata."""
+    seen = 0
+    with zipfile.ZipFile(template) as z:
+        for sheet, part in sheet_parts(template).items():
+            for c in ElementTree.fromstring(z.read(part)).iter(f"{{{NS['m']}}}c"):
+                f = c.find("m:f", NS)
+                if f is not None and f.get("t") == "array":
+                    assert c.get("cm") == "1", (sheet, c.get("r"))
+                    seen += 1
+    f = formulas(template, "UDFs")
+    assert f["AD7"].startswith("MAX(ABS(B7:E7-Backprop!I26:L26)")
+    assert seen > 400
+
+
+def test_live_chart_has_no_legend_entries_and_its_legend_cells_match_the_series(template):
+    """A chart keeps a legend entry per series, blank for an empty slot: the live chart has no
+    legend; the cells under it name each filled slot, in its series' colour."""
+    import openpyxl
+
+    with zipfile.ZipFile(template) as z:
+        charts = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")]
+    (live,) = [x for x in charts if "'Learning rates'!" in x]
+    assert "<c:legend>" not in live
+    colors = re.findall(r"<c:ser>.*?<a:srgbClr val=\"([0-9A-F]{6})\"", live, re.S)
+    assert len(colors) == layout.LR_SLOTS == len(set(colors))
+    ws = openpyxl.load_workbook(template)[layout.SHEET_LRS]
+    r, c = layout.rowcol(layout.LIVE_LEGEND_TOP_LEFT)
+    per_row = (layout.LR_SLOTS + 1) // 2
+    for k in range(layout.LR_SLOTS):
+        cell = ws.cell(r + 1 + k // per_row, c + 1 + k % per_row)
+        slot = openpyxl.utils.get_column_letter(2 + k)
+        assert cell.value.text == f'=IF({slot}$5="","",{slot}$5)'
+        assert cell.font.color.rgb[-6:] == colors[k]

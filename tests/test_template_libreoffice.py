@@ -234,3 +234,17 @@ def test_printed_sheets_are_readable(tmp_path):
     assert {"GRAD_CHECK", "FORWARD", "GRADIENTS"} <= found["UDFs"]
     assert {"LR_SUMMARY:", "TRAIN_CURVE:"} <= found["Learning rates"]
     assert {"Troubleshooting", "doctor"} <= found["About"]
+
+
+def test_with_three_learning_rates_the_legend_and_headers_name_three(tmp_path):
+    """Fewer learning rates than the default: the legend cells and the curve headers name
+    only the filled slots; the others are empty, not blank entries."""
+    book = edited_copy(TEMPLATE, tmp_path / "three.xlsm", layout.SHEET_LRS, {"E5": None, "F5": None, "G5": None})
+    ws = libreoffice.recalculated_values(book, tmp_path)[layout.SHEET_LRS]
+    r, c = layout.rowcol(layout.LIVE_LEGEND_TOP_LEFT)
+    per_row = (layout.LR_SLOTS + 1) // 2
+    legend = [ws.cell(r + 1 + k // per_row, c + 1 + k % per_row).value for k in range(layout.LR_SLOTS)]
+    heads = [ws.cell(layout.LIVE_CURVE_HEADER_ROW + 1, 2 + k).value for k in range(layout.LR_SLOTS)]
+    for shown in (legend, heads):
+        assert shown[:3] == list(network.DEFAULT_LRS[:3])
+        assert all(v in (None, "") for v in shown[3:]), shown
