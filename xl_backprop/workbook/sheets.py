@@ -93,13 +93,14 @@ def write_spill(ws: Worksheet, first: str, formula: str, values, formats) -> Non
                 _write_value(ws, r1 + i, c1 + j, value, fmt_at(i, j))
 
 
-def _print_setup(ws: Worksheet, area: str, *, rows: tuple[int, int] | None = None, first_column: bool = False,
-                 scale: int = 100) -> None:
-    """Landscape A4 at a readable fixed scale, the sheet's content as print area, titles
-    repeated on every page, the sheet's name and page number in the footer."""
+def _print_setup(ws: Worksheet, area: str | None, *, rows: tuple[int, int] | None = None,
+                 first_column: bool = False, scale: int = 100) -> None:
+    """Landscape A4 at a readable fixed scale, the sheet's content as print area (None: the
+    used range), titles repeated on every page, the sheet's name and page number in the footer."""
     ws.set_landscape()
     ws.set_paper(9)  # A4
-    ws.print_area(area)
+    if area is not None:
+        ws.print_area(area)
     ws.set_print_scale(scale)
     if rows is not None:
         ws.repeat_rows(*rows)
@@ -580,9 +581,9 @@ def write_learning_rates(book: Workbook, fmt: dict) -> Worksheet:
 
     ws.write(L.MACRO_TITLE_CELL, "Written by the ribbon's Train learning rates button "
                                  "(or, without Excel: xl-backprop run train-lrs BOOK.xlsm --out OUT.xlsm)", fmt["h2"])
-    # the live part and its chart; the macro's results (column V on) print from a copy of their own
-    _print_setup(ws, f"A1:{L.a1(c_r + LIVE_CHART_STEPS - 1, L.rowcol(L.MACRO_LOSS.top_left)[1] - 1)}",
-                 rows=(L.LIVE_CURVE_HEADER_ROW, L.LIVE_CURVE_HEADER_ROW), scale=PRINT_SCALE)
+    # No fixed print area: the spills grow with the iteration count and the macro writes its
+    # table, chart and picture to the right, so the used range is what there is to print.
+    _print_setup(ws, None, rows=(L.LIVE_CURVE_HEADER_ROW, L.LIVE_CURVE_HEADER_ROW), scale=PRINT_SCALE)
     return ws
 
 
