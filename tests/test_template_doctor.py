@@ -78,6 +78,14 @@ def test_doctor_command_prints_a_line_per_check_and_its_status(capsys, monkeypat
     assert capsys.readouterr().err.strip() == "xl-backprop doctor: error: BOOK: missing.xlsm is not an existing file"
 
 
+def test_doctor_without_a_book_checks_the_installed_xlwings_only(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no workbook_template.xlsm here
+    assert cli.main(["doctor"]) == 0
+    line = capsys.readouterr().out.splitlines()[1]
+    assert line == f"PASS  xlwings: {xlwings.__version__} installed (no workbook given: pass BOOK to compare " \
+                   "with the one it carries)"
+
+
 def test_a_missing_package_is_named_with_its_pip_command(tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "pyopenvba", None)  # import pyopenvba raises ModuleNotFoundError
     assert cli.main(["template", "--out", str(tmp_path / "book.xlsm")]) == 1
