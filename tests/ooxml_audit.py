@@ -24,4 +24,5 @@ def assert_excel_opens(path: Path) -> None:
     result, verdict = audit(path)
     findings = "\n".join(f"  [{e.severity.value}] {e.description}" for e in result.errors[:20])
     assert result.is_valid and verdict.prediction is AppPrediction.OPENS_CLEAN, (
-        f"{path}: {verdict.headline}\n{findings}")
+        f"{path}: {verdict.headline}\n{findings}"
+    )

@@ -35,8 +35,10 @@ def test_windows_interpreter_is_pythonw_beside_python(tmp_path):
     other.write_bytes(b"")
     fix = doctor.check_interpreter(str(exe), "win32", lambda name: str(other))
     assert not fix.ok
-    assert fix.line() == (f"FIX   python: PATH starts {other}, not this Python: add the row Interpreter_Win | "
-                          f"{exe.parent / 'pythonw.exe'} under the last row of the workbook's xlwings.conf sheet")
+    assert fix.line() == (
+        f"FIX   python: PATH starts {other}, not this Python: add the row Interpreter_Win | "
+        f"{exe.parent / 'pythonw.exe'} under the last row of the workbook's xlwings.conf sheet"
+    )
     ok = doctor.check_interpreter(str(exe), "win32", lambda name: str(exe.parent / f"{name}.exe"))
     assert ok.ok and ok.line().startswith(f"PASS  python: {exe.parent / 'pythonw.exe'} (the one on PATH")
     none = doctor.check_interpreter(str(exe), "win32", lambda name: None)
@@ -82,31 +84,42 @@ def test_doctor_without_a_book_checks_the_installed_xlwings_only(tmp_path, capsy
     monkeypatch.chdir(tmp_path)  # no workbook_template.xlsm here
     assert cli.main(["doctor"]) == 0
     line = capsys.readouterr().out.splitlines()[1]
-    assert line == f"PASS  xlwings: {xlwings.__version__} installed (no workbook given: pass BOOK to compare " \
-                   "with the one it carries)"
+    assert (
+        line == f"PASS  xlwings: {xlwings.__version__} installed (no workbook given: pass BOOK to compare "
+        "with the one it carries)"
+    )
 
 
 def test_a_missing_package_is_named_with_its_pip_command(tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "pyopenvba", None)  # import pyopenvba raises ModuleNotFoundError
     assert cli.main(["template", "--out", str(tmp_path / "book.xlsm")]) == 1
     err = capsys.readouterr().err
-    assert err == (f"xl-backprop template: error: the package pyOpenVBA is not installed; install it with: "
-                   f"{sys.executable} -m pip install pyOpenVBA\n")
+    assert err == (
+        f"xl-backprop template: error: the package pyOpenVBA is not installed; install it with: "
+        f"{sys.executable} -m pip install pyOpenVBA\n"
+    )
     assert list(tmp_path.iterdir()) == []
 
 
 def test_no_code_runs_on_open_and_about_points_to_doctor():
     import openpyxl
 
-    about = " ".join(str(c.value) for row in openpyxl.load_workbook(TEMPLATE)["About"].iter_rows()
-                     for c in row if c.value)
+    about = " ".join(
+        str(c.value) for row in openpyxl.load_workbook(TEMPLATE)["About"].iter_rows() for c in row if c.value
+    )
     assert "xl-backprop doctor" in about and "Troubleshooting" in about
     for name, src in vba_modules(TEMPLATE).items():
         assert not re.search(r"^\s*(Public |Private )?Sub (Auto_Open|Workbook_Open)\b", src, re.M | re.I), name
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Troubleshooting", 1)[1].split("\n## ", 1)[0]
-    for known in ("Could not activate Python COM server", "xl-backprop doctor", "Interpreter_Win", "Unblock",
-                  "Ctrl+Alt+F9", "version"):
+    for known in (
+        "Could not activate Python COM server",
+        "xl-backprop doctor",
+        "Interpreter_Win",
+        "Unblock",
+        "Ctrl+Alt+F9",
+        "version",
+    ):
         assert known in section, known
 
 
@@ -147,12 +160,18 @@ def test_a_plain_install_rebuilds_the_template(tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     bindir = venv / ("Scripts" if os.name == "nt" else "bin")
-    pip = subprocess.run([str(bindir / "python"), "-m", "pip", "install", "-q", str(src)], capture_output=True,
-                         text=True, timeout=900)
+    pip = subprocess.run(
+        [str(bindir / "python"), "-m", "pip", "install", "-q", str(src)], capture_output=True, text=True, timeout=900
+    )
     assert pip.returncode == 0, pip.stderr[-2000:]
     out = tmp_path / "X.xlsm"
-    run = subprocess.run([str(bindir / "xl-backprop"), "template", "--out", str(out)], capture_output=True,
-                         text=True, timeout=300, cwd=tmp_path)
+    run = subprocess.run(
+        [str(bindir / "xl-backprop"), "template", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
     assert run.returncode == 0, run.stderr
     assert run.stdout == f"wrote {out}\n"
     with zipfile.ZipFile(TEMPLATE) as a, zipfile.ZipFile(out) as b:

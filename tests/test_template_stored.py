@@ -145,18 +145,20 @@ def test_udf_blocks_store_what_the_engine_computes(views):
     first = 6  # sheet row of step 0
     weights = np.array(_block(stored, f"B{first}", STEPS, 8), dtype=float)
     np.testing.assert_allclose(weights, w, rtol=0, atol=1e-15)
-    np.testing.assert_allclose(np.array(_block(stored, f"J{first}", STEPS, 11), dtype=float), fwd, rtol=0,
-                               atol=1e-15)
-    np.testing.assert_allclose(np.array(_block(stored, f"U{first}", STEPS, 8), dtype=float), grads, rtol=0,
-                               atol=1e-15)
+    np.testing.assert_allclose(np.array(_block(stored, f"J{first}", STEPS, 11), dtype=float), fwd, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(np.array(_block(stored, f"U{first}", STEPS, 8), dtype=float), grads, rtol=0, atol=1e-15)
     checks = np.array(_block(stored, f"AC{first}", STEPS, 2), dtype=float)  # against Backprop: nil
     np.testing.assert_allclose(checks, 0, atol=1e-15)
     gc = analysis.grad_check(network.DEFAULT_WEIGHTS)
     block = _block(stored, "AF5", 9, 4)
     assert block[0] == ["weight", "dE/dw (backprop)", "dE/dw (numeric)", "relative error"]
     assert [row[0] for row in block[1:]] == list(network.WEIGHT_NAMES)
-    np.testing.assert_allclose(np.array([row[1:] for row in block[1:]], dtype=float),
-                               np.column_stack([gc.analytic, gc.numeric, gc.rel_error]), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(
+        np.array([row[1:] for row in block[1:]], dtype=float),
+        np.column_stack([gc.analytic, gc.numeric, gc.rel_error]),
+        rtol=1e-12,
+        atol=1e-15,
+    )
 
 
 def test_learning_rate_blocks_store_what_the_engine_computes(views):
@@ -164,8 +166,7 @@ def test_learning_rate_blocks_store_what_the_engine_computes(views):
     lrs = network.DEFAULT_LRS
     curves = network.train_curves(lrs, ITERATIONS)
     top = layout.LIVE_CURVE_TOP_LEFT
-    np.testing.assert_allclose(np.array(_block(ws, top, ITERATIONS, len(lrs)), dtype=float), curves, rtol=0,
-                               atol=1e-15)
+    np.testing.assert_allclose(np.array(_block(ws, top, ITERATIONS, len(lrs)), dtype=float), curves, rtol=0, atol=1e-15)
     steps = _block(ws, f"A{xl_cell_to_rowcol(top)[0] + 1}", ITERATIONS, 1)
     assert [row[0] for row in steps] == list(range(ITERATIONS))
     heads = _block(ws, xl_rowcol_to_cell(layout.LIVE_CURVE_HEADER_ROW, 1), 1, layout.LR_SLOTS)[0]
@@ -192,8 +193,9 @@ def _chart_caches() -> dict[str, list[tuple[str, list[float]]]]:
                 series = []
                 for ser in root.iter(f"{C}ser"):
                     ref = ser.find(f"{C}val/{C}numRef")
-                    pts = {int(p.get("idx")): float(p.find(f"{C}v").text)
-                           for p in ref.find(f"{C}numCache").iter(f"{C}pt")}
+                    pts = {
+                        int(p.get("idx")): float(p.find(f"{C}v").text) for p in ref.find(f"{C}numCache").iter(f"{C}pt")
+                    }
                     series.append((ref.find(f"{C}f").text, [pts[k] for k in sorted(pts)]))
                 out[name] = series
     return out

@@ -41,21 +41,33 @@ def interpreter(executable: str = sys.executable, platform: str = sys.platform) 
     return "Interpreter_Mac", str(exe)
 
 
-def check_interpreter(executable: str = sys.executable, platform: str = sys.platform,
-                      which: Callable[[str], str | None] = shutil.which) -> Check:
+def check_interpreter(
+    executable: str = sys.executable, platform: str = sys.platform, which: Callable[[str], str | None] = shutil.which
+) -> Check:
     """Does xlwings find this Python without a setting? It starts pythonw/python from PATH
     unless the workbook's xlwings.conf sheet names one."""
     key, path = interpreter(executable, platform)
     if platform not in ("win32", "darwin"):
-        return Check(True, "python", f"{path} (Excel runs on Windows or a Mac: run xl-backprop doctor there "
-                                     "for the line to paste into the xlwings.conf sheet)")
+        return Check(
+            True,
+            "python",
+            f"{path} (Excel runs on Windows or a Mac: run xl-backprop doctor there "
+            "for the line to paste into the xlwings.conf sheet)",
+        )
     found = which("pythonw" if platform == "win32" else "python") or which("python")
     if found and _same_file(found, executable, path):
-        return Check(True, "python", f"{path} (the one on PATH; to pin it, add the row {key} | {path} "
-                                     "to the workbook's xlwings.conf sheet)")
+        return Check(
+            True,
+            "python",
+            f"{path} (the one on PATH; to pin it, add the row {key} | {path} to the workbook's xlwings.conf sheet)",
+        )
     on_path = f"PATH starts {found}" if found else "no python on PATH"
-    return Check(False, "python", f"{on_path}, not this Python: add the row {key} | {path} under the last "
-                                  "row of the workbook's xlwings.conf sheet")
+    return Check(
+        False,
+        "python",
+        f"{on_path}, not this Python: add the row {key} | {path} under the last "
+        "row of the workbook's xlwings.conf sheet",
+    )
 
 
 def _same_file(found: str, *candidates: str) -> bool:
@@ -80,8 +92,7 @@ def embedded_xlwings_version(book: Path) -> str:
         except KeyError:
             raise ValueError(f"BOOK: {book} has no VBA project ({VBA_PART}); expected a .xlsm workbook") from None
         if info.file_size > MAX_VBA_BYTES:
-            raise ValueError(f"BOOK: {VBA_PART} inflates to {info.file_size:,} bytes, more than "
-                             f"{MAX_VBA_BYTES:,}")
+            raise ValueError(f"BOOK: {VBA_PART} inflates to {info.file_size:,} bytes, more than {MAX_VBA_BYTES:,}")
     try:
         with ExcelFile(book) as f:
             modules = f.vba_modules()
@@ -100,21 +111,27 @@ def check_xlwings(book: Path | None) -> Check:
     try:
         import xlwings
     except ImportError:
-        return Check(False, "xlwings", f"not installed: {sys.executable} -m pip install .  (in the xl-backprop "
-                                       "checkout)")
+        return Check(
+            False, "xlwings", f"not installed: {sys.executable} -m pip install .  (in the xl-backprop checkout)"
+        )
     installed = xlwings.__version__
     if book is None:
-        return Check(True, "xlwings", f"{installed} installed (no workbook given: pass BOOK to compare with "
-                                      "the one it carries)")
+        return Check(
+            True, "xlwings", f"{installed} installed (no workbook given: pass BOOK to compare with the one it carries)"
+        )
     try:
         embedded = embedded_xlwings_version(book)
     except ValueError as exc:
         return Check(False, "xlwings", str(exc))
     if embedded == installed:
         return Check(True, "xlwings", f"{installed} installed, the version {book.name} carries")
-    return Check(False, "xlwings", f"{installed} installed, {book.name} carries {embedded}: "
-                                   f"{sys.executable} -m pip install xlwings=={embedded}  (or rebuild the "
-                                   "workbook: xl-backprop template)")
+    return Check(
+        False,
+        "xlwings",
+        f"{installed} installed, {book.name} carries {embedded}: "
+        f"{sys.executable} -m pip install xlwings=={embedded}  (or rebuild the "
+        "workbook: xl-backprop template)",
+    )
 
 
 def check_functions(module: str = UDF_MODULE) -> Check:
@@ -123,8 +140,12 @@ def check_functions(module: str = UDF_MODULE) -> Check:
         mod = importlib.import_module(module)
     except Exception as exc:  # what Excel would show in every function cell
         first = (str(exc).splitlines() or [""])[0]
-        return Check(False, "functions", f"{module} does not import ({type(exc).__name__}: {first}): "
-                                         f"{sys.executable} -m pip install .  (in the xl-backprop checkout)")
+        return Check(
+            False,
+            "functions",
+            f"{module} does not import ({type(exc).__name__}: {first}): "
+            f"{sys.executable} -m pip install .  (in the xl-backprop checkout)",
+        )
     names = [h["Macro"] for h in mod.function_help()]
     return Check(True, "functions", f"{module} imports: {', '.join(names)}")
 
