@@ -1,8 +1,11 @@
 """Run a real LibreOffice (headless) on workbook files: recalculate, convert, read back.
 
 Each call uses a fresh user profile, so tests (and parallel runs) never share LibreOffice's
-lock files, and that profile forces "recalculate on load" for Excel files: every formula is
-computed by LibreOffice itself, not read from the values cached in the file.
+lock files, and that profile sets LibreOffice's "recalculation on file load" (Calc >
+Formula > Recalculation on file load; ``OOXMLRecalcMode``: 0 always, 1 never): by default
+every formula is computed by LibreOffice itself, not read from the values cached in the file;
+with ``recalc=False`` LibreOffice shows the stored values, as a viewer that does not
+recalculate (Excel's Protected View, a file preview) does.
 """
 
 from __future__ import annotations
@@ -15,13 +18,13 @@ from pathlib import Path
 
 import pytest
 
-_RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
+_RECALC_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
 <oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
            xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
 <item oor:path="/org.openoffice.Office.Calc/Formula/Load">
-  <prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+  <prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>{mode}</value></prop></item>
 <item oor:path="/org.openoffice.Office.Calc/Formula/Load">
-  <prop oor:name="ODFRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+  <prop oor:name="ODFRecalcMode" oor:op="fuse"><value>{mode}</value></prop></item>
 </oor:items>
 """
 
@@ -42,15 +45,20 @@ def soffice() -> str:
     return require("soffice", "libreoffice-calc-nogui")
 
 
-def convert(src: Path, fmt: str, outdir: Path, timeout: float = 180) -> Path:
-    """Open ``src`` in headless LibreOffice, recalculate everything, save as ``fmt``
-    (for example "xlsx", "pdf", "csv") in ``outdir``; returns the new file's path."""
+RECALC_ALWAYS, RECALC_NEVER = 0, 1  # LibreOffice's values of OOXMLRecalcMode
+
+
+def convert(src: Path, fmt: str, outdir: Path, timeout: float = 180, recalc: bool = True) -> Path:
+    """Open ``src`` in headless LibreOffice, recalculate everything (``recalc=False``: nothing,
+    the stored values are kept), save as ``fmt`` (for example "xlsx", "pdf", "csv") in
+    ``outdir``; returns the new file's path."""
     exe = soffice()
     outdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="lo-profile-") as profile:
         user = Path(profile) / "user"
         user.mkdir()
-        (user / "registrymodifications.xcu").write_text(_RECALC_ALWAYS)
+        mode = RECALC_ALWAYS if recalc else RECALC_NEVER
+        (user / "registrymodifications.xcu").write_text(_RECALC_PROFILE.format(mode=mode))
         cmd = [exe, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--norestore",
                "--convert-to", fmt, "--outdir", str(outdir), str(src)]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
@@ -67,4 +75,13 @@ def recalculated_values(src: Path, tmpdir: Path):
     import openpyxl
 
     out = convert(src, "xlsx", Path(tmpdir) / "recalculated")
+    return openpyxl.load_workbook(out, data_only=True)
+
+
+def stored_values(src: Path, tmpdir: Path):
+    """The workbook as LibreOffice shows it without recalculating (the values stored in the
+    file): an openpyxl workbook of values read from LibreOffice's re-saved copy."""
+    import openpyxl
+
+    out = convert(src, "xlsx", Path(tmpdir) / "stored", recalc=False)
     return openpyxl.load_workbook(out, data_only=True)

@@ -66,9 +66,20 @@ def formulas(path: Path, sheet: str) -> dict[str, str]:
 
 
 def defined_names(path: Path) -> dict[str, str]:
+    """The workbook's own defined names (Excel's built-in ``_xlnm.`` print names are apart)."""
     with zipfile.ZipFile(path) as z:
         wb = ElementTree.fromstring(z.read("xl/workbook.xml"))
-    return {d.get("name"): d.text for d in wb.iter(f"{{{NS['m']}}}definedName")}
+    return {d.get("name"): d.text for d in wb.iter(f"{{{NS['m']}}}definedName")
+            if not d.get("name").startswith("_xlnm.")}
+
+
+def print_names(path: Path) -> dict[tuple[str, str], str]:
+    """(built-in name without ``_xlnm.``, sheet name) -> target, e.g. ("Print_Area", "UDFs")."""
+    with zipfile.ZipFile(path) as z:
+        wb = ElementTree.fromstring(z.read("xl/workbook.xml"))
+    sheets = [s.get("name") for s in wb.iter(f"{{{NS['m']}}}sheet")]
+    return {(d.get("name")[len("_xlnm."):], sheets[int(d.get("localSheetId"))]): d.text
+            for d in wb.iter(f"{{{NS['m']}}}definedName") if d.get("name").startswith("_xlnm.")}
 
 
 def vba_modules(path: Path) -> dict[str, str]:
@@ -373,8 +384,9 @@ def test_udf_sheet_chains_one_block_call_per_row(template):
 def test_learning_rates_sheet_spills_train_curve_and_passes_only_the_filled_list(template):
     f = formulas(template, "Learning rates")
     curve = f[layout.LIVE_CURVE_TOP_LEFT]
-    assert curve.startswith("TRAIN_CURVE(") and "OFFSET(in_lrs,0,0,1,COUNTA(in_lrs))" in curve
-    assert f[layout.LIVE_SUMMARY_TOP_LEFT].startswith("LR_SUMMARY(")
+    filled = "INDEX(in_lrs,1,1):INDEX(in_lrs,1,MAX(1,COUNTA(in_lrs)))"  # not OFFSET: it is volatile
+    assert curve.startswith("TRAIN_CURVE(") and filled in curve
+    assert f[layout.LIVE_SUMMARY_TOP_LEFT].startswith("LR_SUMMARY(") and filled in f[layout.LIVE_SUMMARY_TOP_LEFT]
     c = cells(template, "Learning rates")[layout.LIVE_CURVE_TOP_LEFT]
     assert c.get("cm") == "1"  # a dynamic array (Excel's metadata), not a legacy CSE block
     with zipfile.ZipFile(template) as z:
@@ -514,3 +526,98 @@ def test_macro_summary_columns_fit_the_headers_the_macro_writes(template, tmp_pa
     for k, header in enumerate(headers):
         letter = openpyxl.utils.get_column_letter(c + 1 + k)
         assert ws.column_dimensions[letter].width >= len(header), (letter, header)
+
+
+def test_lr_summary_block_has_a_format_and_a_width_per_column(template):
+    """LR_SUMMARY's spill: counts as whole numbers, only falls as yes/no (LibreOffice reads a
+    boolean as 1/0), columns wide enough for the headers the function returns."""
+    import openpyxl
+
+    ws = openpyxl.load_workbook(template)[layout.SHEET_LRS]
+    r, c = layout.rowcol(layout.LIVE_SUMMARY_TOP_LEFT)
+    values = openpyxl.load_workbook(template, data_only=True)[layout.SHEET_LRS]
+    headers = [values.cell(r + 1, c + 1 + k).value for k in range(5)]
+    assert headers == ["lr", "final E_total", "steps to E_total < 0.01", "only falls", "first rise"]
+    formats = [ws.cell(r + 2, c + 1 + k).number_format for k in range(5)]
+    assert formats == ["0.0##", "0.000000000", "0", '"yes";"yes";"no"', "0"]
+    for k, header in enumerate(headers):
+        letter = openpyxl.utils.get_column_letter(c + 1 + k)
+        assert ws.column_dimensions[letter].width >= len(header) + 1, (letter, header)
+        assert ws.cell(r + 1, c + 1 + k).font.b  # the header style
+
+
+#: Excel's volatile functions: a cell calling one recalculates on every edit anywhere in the
+#: book, and with it every UDF that depends on it.
+VOLATILE = {"OFFSET", "INDIRECT", "NOW", "TODAY", "RAND", "RANDBETWEEN", "RANDARRAY", "CELL", "INFO"}
+
+
+def test_no_formula_is_volatile(template):
+    with zipfile.ZipFile(template) as z:
+        wb = ElementTree.fromstring(z.read("xl/workbook.xml"))
+    texts = [(("workbook", d.get("name")), d.text) for d in wb.iter(f"{{{NS['m']}}}definedName")]
+    for sheet in layout.SHEETS:
+        texts += [((sheet, ref), text) for ref, text in formulas(template, sheet).items()]
+    assert len(texts) > 1000
+    for where, text in texts:
+        called = {re.sub(r"^_xlfn\.", "", n).upper() for n in re.findall(r"([A-Za-z_][\w.]*)\(", text)}
+        assert not called & VOLATILE, (where, text)
+    assert VOLATILE & {n.upper() for n in re.findall(r"([A-Za-z_][\w.]*)\(", "=OFFSET(in_lrs,0,0,1,COUNTA(in_lrs))")}
+
+
+def test_every_sheet_prints_landscape_at_a_readable_scale_with_titles(template):
+    names = print_names(template)
+    assert {sheet for _, sheet in names} == set(layout.SHEETS)
+    # Learning rates grows with the iteration count and the macro's results: its used range prints
+    assert ("Print_Area", layout.SHEET_LRS) not in names
+    assert names[("Print_Titles", layout.SHEET_LRS)] == "'Learning rates'!$22:$22"
+    assert names[("Print_Titles", "Backprop")] == "Backprop!$A:$A,Backprop!$23:$24"
+    assert names[("Print_Area", "Backprop")] == "Backprop!$A$1:$AI$124"
+    assert names[("Print_Titles", "UDFs")] == "UDFs!$A:$A,UDFs!$4:$5"
+    with zipfile.ZipFile(template) as z:
+        for sheet, part in sheet_parts(template).items():
+            root = ElementTree.fromstring(z.read(part))
+            setup = root.find("m:pageSetup", NS)
+            assert ("Print_Area", sheet) in names or sheet == layout.SHEET_LRS, sheet
+            assert setup.get("orientation") == "landscape" and setup.get("paperSize") == "9", sheet
+            fit = root.find("m:sheetPr/m:pageSetUpPr", NS)
+            if fit is not None and fit.get("fitToPage") == "1":
+                assert setup.get("fitToWidth", "1") == "1" and setup.get("fitToHeight") == "0", sheet
+                assert sheet == layout.SHEET_ABOUT  # one column of text
+            else:
+                assert 65 <= int(setup.get("scale", "100")) <= 100, sheet
+
+
+def test_every_array_formula_is_a_dynamic_array(template):
+    """No legacy (Ctrl+Shift+Enter) array formula: each carries the dynamic-array metadata."""
+    seen = 0
+    with zipfile.ZipFile(template) as z:
+        for sheet, part in sheet_parts(template).items():
+            for c in ElementTree.fromstring(z.read(part)).iter(f"{{{NS['m']}}}c"):
+                f = c.find("m:f", NS)
+                if f is not None and f.get("t") == "array":
+                    assert c.get("cm") == "1", (sheet, c.get("r"))
+                    seen += 1
+    f = formulas(template, "UDFs")
+    assert f["AD7"].startswith("MAX(ABS(B7:E7-Backprop!I26:L26)")
+    assert seen > 400
+
+
+def test_live_chart_has_no_legend_entries_and_its_legend_cells_match_the_series(template):
+    """A chart keeps a legend entry per series, blank for an empty slot: the live chart has no
+    legend; the cells under it name each filled slot, in its series' colour."""
+    import openpyxl
+
+    with zipfile.ZipFile(template) as z:
+        charts = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")]
+    (live,) = [x for x in charts if "'Learning rates'!" in x]
+    assert "<c:legend>" not in live
+    colors = re.findall(r"<c:ser>.*?<a:srgbClr val=\"([0-9A-F]{6})\"", live, re.S)
+    assert len(colors) == layout.LR_SLOTS == len(set(colors))
+    ws = openpyxl.load_workbook(template)[layout.SHEET_LRS]
+    r, c = layout.rowcol(layout.LIVE_LEGEND_TOP_LEFT)
+    per_row = (layout.LR_SLOTS + 1) // 2
+    for k in range(layout.LR_SLOTS):
+        cell = ws.cell(r + 1 + k // per_row, c + 1 + k % per_row)
+        slot = openpyxl.utils.get_column_letter(2 + k)
+        assert cell.value.text == f'=IF({slot}$5="","",{slot}$5)'
+        assert cell.font.color.rgb[-6:] == colors[k]

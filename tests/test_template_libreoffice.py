@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -194,3 +195,56 @@ def test_pdf_of_the_template_renders(tmp_path):
     pdf = libreoffice.convert(book, "pdf", tmp_path / "pdf")
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page\b", data)) >= 5
+
+
+#: Pages each sheet may take when printed (A4 landscape): a few pages wide, never a page of
+#: 2-point type, nor dozens of pages.
+PAGES = {"Backprop": (4, 16), "UDFs": (4, 16), "Learning rates": (2, 6), "About": (1, 3), "xlwings.conf": (1, 1)}
+#: Smallest word box pdftotext may report (points): 11-point text at 70 % has a box of 10.
+MIN_WORD_HEIGHT = 9.0
+
+
+def test_printed_sheets_are_readable(tmp_path):
+    """LibreOffice prints every sheet within its page range (the footer names the sheet), and
+    every word, key labels included, is at least about 7 points high (pdftotext -bbox)."""
+    exe = libreoffice.require("pdftotext", "poppler-utils")
+    book = tmp_path / "template.xlsm"
+    shutil.copyfile(TEMPLATE, book)
+    pdf = libreoffice.convert(book, "pdf", tmp_path / "pdf")
+    html = tmp_path / "bbox.html"
+    subprocess.run([exe, "-bbox", str(pdf), str(html)], check=True, timeout=120)
+    pages = html.read_text(encoding="utf-8").split("<page ")[1:]
+    word = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>')
+    per_sheet: dict[str, int] = {}
+    found: dict[str, set[str]] = {}
+    for page in pages:
+        boxes = [(float(m.group(1)), float(m.group(2)), float(m.group(4)), m.group(5)) for m in word.finditer(page)]
+        words = [(y2 - y1, w) for _, y1, y2, w in boxes]
+        footer_y = max(y1 for _, y1, _, w in boxes if w == "Page")  # the footer: "SHEET ... Page n of N"
+        sheet = " ".join(w for x, y1, _, w in sorted(boxes) if abs(y1 - footer_y) < 1 and w != "Page"
+                         and not re.fullmatch(r"\d+|of", w))
+        assert sheet in PAGES, sheet
+        per_sheet[sheet] = per_sheet.get(sheet, 0) + 1
+        found.setdefault(sheet, set()).update(w for _, w in words)
+        small = [(h, w) for h, w in words if h < MIN_WORD_HEIGHT]
+        assert not small, (sheet, small[:5])
+    for sheet, (low, high) in PAGES.items():
+        assert low <= per_sheet.get(sheet, 0) <= high, (sheet, per_sheet)
+    assert {"E_total", "dE/dw5", "w1"} <= found["Backprop"]
+    assert {"GRAD_CHECK", "FORWARD", "GRADIENTS"} <= found["UDFs"]
+    assert {"LR_SUMMARY:", "TRAIN_CURVE:"} <= found["Learning rates"]
+    assert {"Troubleshooting", "doctor"} <= found["About"]
+
+
+def test_with_three_learning_rates_the_legend_and_headers_name_three(tmp_path):
+    """Fewer learning rates than the default: the legend cells and the curve headers name
+    only the filled slots; the others are empty, not blank entries."""
+    book = edited_copy(TEMPLATE, tmp_path / "three.xlsm", layout.SHEET_LRS, {"E5": None, "F5": None, "G5": None})
+    ws = libreoffice.recalculated_values(book, tmp_path)[layout.SHEET_LRS]
+    r, c = layout.rowcol(layout.LIVE_LEGEND_TOP_LEFT)
+    per_row = (layout.LR_SLOTS + 1) // 2
+    legend = [ws.cell(r + 1 + k // per_row, c + 1 + k % per_row).value for k in range(layout.LR_SLOTS)]
+    heads = [ws.cell(layout.LIVE_CURVE_HEADER_ROW + 1, 2 + k).value for k in range(layout.LR_SLOTS)]
+    for shown in (legend, heads):
+        assert shown[:3] == list(network.DEFAULT_LRS[:3])
+        assert all(v in (None, "") for v in shown[3:]), shown

@@ -1,4 +1,4 @@
-"""The ``xl-backprop`` command line: train, gradcheck, template, run.
+"""The ``xl-backprop`` command line: train, gradcheck, template, run, doctor.
 
 Every number printed or written comes from ``xl_backprop.network`` / ``xl_backprop.analysis``.
 Bad input never produces a traceback: one line naming the option and what was expected, and
@@ -233,6 +233,15 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--iteration", type=_whole(0), metavar="N",
                    help="draw-network: the training step to draw (default: the book's choice)")
     r.set_defaults(handler=cmd_run)
+
+    d = sub.add_parser("doctor", help="check what the workbook needs: Python, xlwings version, functions",
+                       description="Check, line by line, what Excel needs to run the workbook's functions and "
+                       "buttons with this Python: the interpreter to name in the xlwings.conf sheet, that the "
+                       "installed xlwings is the version BOOK carries, that xl_backprop.udfs imports. Each line "
+                       "is PASS or FIX with what to do; exit status 0 when all pass, 1 otherwise.")
+    d.add_argument("book", type=Path, nargs="?", metavar="BOOK",
+                   help=f"the workbook to check (default {DEFAULT_TEMPLATE} in the current folder, if there)")
+    d.set_defaults(handler=cmd_doctor)
     return top
 
 
@@ -506,6 +515,24 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .workbook.doctor import run_checks
+
+    book: Path | None = args.book
+    if book is None:
+        book = Path(DEFAULT_TEMPLATE) if Path(DEFAULT_TEMPLATE).is_file() else None
+    elif not book.is_file():
+        raise UsageError(f"BOOK: {book} is not an existing file")
+    checks = run_checks(book)
+    for check in checks:
+        print(check.line(), file=out)
+    return 0 if all(c.ok for c in checks) else 1
+
+
+#: Import name -> the name pip installs it by, where they differ.
+PIP_NAMES = {"pyopenvba": "pyOpenVBA", "xlsxwriter": "XlsxWriter", "PIL": "pillow"}
+
+
 # ----------------------------------------------------------------------------- entry point
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -542,6 +569,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"\n{prog}: interrupted", file=err)
         return 130
+    except ModuleNotFoundError as exc:  # an incomplete install, not a bug: name the package
+        package = PIP_NAMES.get((exc.name or "").split(".")[0], (exc.name or "").split(".")[0] or str(exc))
+        print(f"{prog}: error: the package {package} is not installed; install it with: "
+              f"{sys.executable} -m pip install {package}", file=err)
+        return 1
     except Exception as exc:  # a bug, not bad input: still one line, but say what broke
         print(f"{prog}: internal error: {type(exc).__name__}: {exc} (please report this)", file=err)
         return 1

@@ -187,6 +187,8 @@ LIVE_SUMMARY_TOP_LEFT = "A9"  #: LR_SUMMARY spills from here
 LIVE_CURVE_HEADER_ROW = 21  #: zero-based; the lr header above the TRAIN_CURVE spill
 LIVE_CURVE_TOP_LEFT = "B23"  #: TRAIN_CURVE spills from here; column A numbers the steps
 LIVE_CHART = Anchor(_L, "M8", 560, 400, "live curves chart")
+#: The live chart's legend, in cells under the chart (two rows of LR_SLOTS / 2 entries).
+LIVE_LEGEND_TOP_LEFT = "M29"
 
 # --- Learning rates: reserved for the "Train learning rates" macro (column V onwards) -------
 #: Largest iteration count the macro writes (rows below the header).

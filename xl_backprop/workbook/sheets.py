@@ -2,8 +2,10 @@
 
 Native formulas on Backprop compute the whole worked example in any spreadsheet application;
 the UDFs and Learning rates sheets call the Python functions of ``xl_backprop.udfs``, which
-need Excel with xlwings. Cached formula results on Backprop are the engine's numbers, so a
-viewer that does not recalculate still shows the right values.
+need Excel with xlwings. Every formula cell stores the value it computes for the template's own
+inputs -- native formulas from the engine, UDF blocks from the UDFs themselves, every cell of a
+spill range -- so a viewer that does not recalculate (Protected View, file previews) shows the
+right numbers, and the charts' cached data are those numbers too.
 """
 
 from __future__ import annotations
@@ -13,16 +15,25 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from .. import network
+from .. import network, udfs
 from . import layout as L
 
 #: Steps the live chart on Learning rates plots (the default iteration count).
 LIVE_CHART_STEPS = network.DEFAULT_ITERATIONS
-#: Learning rates the live chart plots (the default list's length).
-LIVE_CHART_SERIES = len(network.DEFAULT_LRS)
+#: Learning rates the live chart plots: every slot of the list (an empty slot draws nothing).
+LIVE_CHART_SERIES = L.LR_SLOTS
+#: Line colours of the live chart's series, slot by slot (Office's default series colours): the
+#: legend is in cells under the chart, in the same colours, so an empty slot leaves no entry.
+SERIES_COLORS = ("#4472C4", "#ED7D31", "#A5A5A5", "#FFC000", "#5B9BD5", "#70AD47", "#264478", "#9E480E",
+                 "#636363", "#997300")
 
 NUMBER = "0.000000000"
 SMALL = "0.00E+00"
+COUNT = "0"  # step counts: whole numbers
+YES_NO = '"yes";"yes";"no"'  # a boolean read as 1/0 (LibreOffice); Excel shows TRUE/FALSE
+LR = "0.0##"
+#: Print scale (percent) of the wide sheets: 11-point text prints at about 7.7 points.
+PRINT_SCALE = 70
 
 
 def col(name: str) -> str:
@@ -48,8 +59,54 @@ def _formats(book: Workbook) -> dict:
         "text": {"text_wrap": False},
         "mono": {"font_name": "Consolas"},
         "conf": {},
+        "count": {"num_format": COUNT},
+        "yes_no": {"num_format": YES_NO, "align": "center"},
+        "lr": {"num_format": LR},
     }
     return {k: book.add_format(v) for k, v in f.items()}
+
+
+def _write_value(ws: Worksheet, row: int, col: int, value, cell_format) -> None:
+    """A stored result as a plain cell: a number, a boolean or a text (never read as a formula)."""
+    if isinstance(value, (bool, np.bool_)):
+        ws.write_boolean(row, col, bool(value), cell_format)
+    elif isinstance(value, str):
+        ws.write_string(row, col, value, cell_format)
+    else:
+        ws.write_number(row, col, float(value), cell_format)
+
+
+def write_spill(ws: Worksheet, first: str, formula: str, values, formats) -> None:
+    """A dynamic-array formula at ``first`` spilling ``values`` (a 2-D block), stored as Excel
+    stores a spill: the formula and the first value in the anchor, every other value as a plain
+    cell of the formula's range. ``formats``: one format, or ``formats(i, j)`` per cell."""
+    fmt_at = formats if callable(formats) else (lambda i, j: formats)
+    values = [list(row) for row in values]
+    r1, c1 = L.rowcol(first)
+    r2, c2 = r1 + len(values) - 1, c1 + len(values[0]) - 1
+    anchor = values[0][0]
+    ws.write_dynamic_array_formula(r1, c1, r2, c2, formula, fmt_at(0, 0),
+                                   anchor if isinstance(anchor, str) else float(anchor))
+    for i, row in enumerate(values):
+        for j, value in enumerate(row):
+            if i or j:  # XlsxWriter pads the range with zeros; these are the real results
+                _write_value(ws, r1 + i, c1 + j, value, fmt_at(i, j))
+
+
+def _print_setup(ws: Worksheet, area: str | None, *, rows: tuple[int, int] | None = None,
+                 first_column: bool = False, scale: int = 100) -> None:
+    """Landscape A4 at a readable fixed scale, the sheet's content as print area (None: the
+    used range), titles repeated on every page, the sheet's name and page number in the footer."""
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    if area is not None:
+        ws.print_area(area)
+    ws.set_print_scale(scale)
+    if rows is not None:
+        ws.repeat_rows(*rows)
+    if first_column:
+        ws.repeat_columns(0)
+    ws.set_footer("&L&A&RPage &P of &N")
 
 
 # --- Backprop --------------------------------------------------------------------------------
@@ -150,13 +207,18 @@ def _number_validation(ws: Worksheet, inp: L.Input, *, positive: bool = False) -
     ws.data_validation(inp.cell, rule)
 
 
-def _diagram(ws: Worksheet, book: Workbook, fmt: dict) -> None:
+def _diagram(ws: Worksheet, book: Workbook, fmt: dict, cached: dict) -> None:
     """The network drawn in cells: node and weight labels are formulas reading the table at
-    the step in ``in_show_step``; edges are cell borders (X-shaped where they cross)."""
+    the step in ``in_show_step``; edges are cell borders (X-shaped where they cross). Each
+    label stores the table's value at the template's step (``cached``: the engine's columns)."""
     r0, c0 = L.rowcol(L.DIAGRAM_TOP_LEFT)
+    shown = int(L.IN_SHOW_STEP.default)
 
     def at(name: str) -> str:
         return f"INDEX({_column_range(name)},in_show_step+1)"
+
+    def value(name: str) -> float:
+        return float(cached[name][shown])
 
     node = {"border": 2, "border_color": "#1F3864", "bg_color": "#DDEBF7", "align": "center",
             "valign": "vcenter", "bold": True}
@@ -167,15 +229,17 @@ def _diagram(ws: Worksheet, book: Workbook, fmt: dict) -> None:
 
     title = nf({"bold": True, "font_size": 12, "font_color": "#1F3864", "num_format": '"Network at step "0'})
     ws.merge_range(r0, c0, r0, c0 + 3, "", title)  # numbers do not overflow into empty cells
-    ws.write_formula(r0, c0, "=in_show_step", title)
+    ws.write_formula(r0, c0, "=in_show_step", title, shown)
     top, bottom = r0 + 2, r0 + 6  # rows of the upper and lower nodes
     ci, ch, co, ct = c0, c0 + 3, c0 + 6, c0 + 8  # node columns: inputs, hidden, outputs, targets
     for r, k in ((top, 1), (bottom, 2)):
-        ws.write_formula(r, ci, f"={at(f'i{k}')}", nf({**node, "num_format": f'"i{k} = "0.00##'}))
-        ws.write_formula(r, ch, f"={at(f'a_h{k}')}", nf({**node, "num_format": f'"a_h{k} = "0.0000'}))
-        ws.write_formula(r, co, f"={at(f'a_o{k}')}", nf({**node, "num_format": f'"a_o{k} = "0.0000'}))
+        ws.write_formula(r, ci, f"={at(f'i{k}')}", nf({**node, "num_format": f'"i{k} = "0.00##'}), value(f"i{k}"))
+        ws.write_formula(r, ch, f"={at(f'a_h{k}')}", nf({**node, "num_format": f'"a_h{k} = "0.0000'}),
+                         value(f"a_h{k}"))
+        ws.write_formula(r, co, f"={at(f'a_o{k}')}", nf({**node, "num_format": f'"a_o{k} = "0.0000'}),
+                         value(f"a_o{k}"))
         ws.write_formula(r, ct, f"={at(f't{k}')}", nf({"align": "left", "valign": "vcenter",
-                                                       "num_format": f'"target t{k} = "0.00##'}))
+                                                       "num_format": f'"target t{k} = "0.00##'}), value(f"t{k}"))
     for c_left, (straight_top, straight_bottom, down, up) in ((ci, ("w1", "w4", "w3", "w2")),
                                                               (ch, ("w5", "w8", "w7", "w6"))):
         a, b = c_left + 1, c_left + 2
@@ -183,22 +247,22 @@ def _diagram(ws: Worksheet, book: Workbook, fmt: dict) -> None:
         ws.merge_range(top, a, top, b, "", nf({**edge_label, "bottom": 2, "bottom_color": "#7F7F7F"}))
         ws.write_formula(top, a, f"={at(straight_top)}",
                          nf({**edge_label, "bottom": 2, "bottom_color": "#7F7F7F",
-                             "num_format": f'"{straight_top} = "0.0000'}))
+                             "num_format": f'"{straight_top} = "0.0000'}), value(straight_top))
         ws.merge_range(bottom, a, bottom, b, "", nf({**edge_label, "top": 2, "top_color": "#7F7F7F",
                                                      "valign": "top"}))
         ws.write_formula(bottom, a, f"={at(straight_bottom)}",
                          nf({**edge_label, "top": 2, "top_color": "#7F7F7F", "valign": "top",
-                             "num_format": f'"{straight_bottom} = "0.0000'}))
+                             "num_format": f'"{straight_bottom} = "0.0000'}), value(straight_bottom))
         # crossing edges: one X across the rows between the nodes
         ws.merge_range(top + 1, a, bottom - 1, b, "", nf({"diag_type": 3, "diag_border": 2,
                                                           "diag_color": "#7F7F7F"}))
         ws.write_formula(top + 1, c_left, f"={at(down)}",
-                         nf({**edge_label, "valign": "top", "num_format": f'"↘ {down} = "0.0000'}))
+                         nf({**edge_label, "valign": "top", "num_format": f'"↘ {down} = "0.0000'}), value(down))
         ws.write_formula(bottom - 1, c_left, f"={at(up)}",
-                         nf({**edge_label, "num_format": f'"↗ {up} = "0.0000'}))
+                         nf({**edge_label, "num_format": f'"↗ {up} = "0.0000'}), value(up))
     total = nf({"bold": True, "num_format": '"E_total = "0.000000000', "align": "left"})
     ws.merge_range(bottom + 2, ci, bottom + 2, ci + 2, "", total)
-    ws.write_formula(bottom + 2, ci, f"={at('E_total')}", total)
+    ws.write_formula(bottom + 2, ci, f"={at('E_total')}", total, value("E_total"))
     ws.write(bottom + 2, ch, "yellow cells: inputs · grey lines: weights", fmt["note"])
 
 
@@ -222,7 +286,8 @@ def write_backprop(book: Workbook, fmt: dict) -> Worksheet:
                 "error_message": f"show step: expected a whole number from 0 to {L.BACKPROP_STEPS - 1}"})
         else:
             _number_validation(ws, inp, positive=inp is L.IN_LR)
-    _diagram(ws, book, fmt)
+    cached = _engine_rows(L.BACKPROP_STEPS)
+    _diagram(ws, book, fmt, cached)
     r, c = L.rowcol(L.DERIVATION_TOP_LEFT)
     ws.write(r - 1, c, "The chain rule, as the table uses it", fmt["h2"])
     for k, line in enumerate(DERIVATION):
@@ -238,7 +303,6 @@ def write_backprop(book: Workbook, fmt: dict) -> Worksheet:
         c += width
     for k, name in enumerate(L.BACKPROP_COLUMNS):
         ws.write_string(L.BACKPROP_HEADER_ROW, k, name, fmt["head"])
-    cached = _engine_rows(L.BACKPROP_STEPS)
     for s in range(L.BACKPROP_STEPS):
         row = L.BACKPROP_FIRST_ROW + s
         ws.write_number(row, 0, s, fmt["step"])
@@ -269,6 +333,9 @@ def write_backprop(book: Workbook, fmt: dict) -> Worksheet:
     ws.insert_chart(L.BACKPROP_CHART.cell, chart)
     ws.write(L.rowcol(L.NETWORK_PICTURE.cell)[0] - 1, L.rowcol(L.NETWORK_PICTURE.cell)[1],
              "The Draw network button puts a picture here.", fmt["note"])
+    last = L.a1(L.BACKPROP_FIRST_ROW + L.BACKPROP_STEPS - 1, len(L.BACKPROP_COLUMNS) - 1)
+    _print_setup(ws, f"A1:{last}", rows=(L.BACKPROP_HEADER_ROW - 1, L.BACKPROP_HEADER_ROW), first_column=True,
+                 scale=PRINT_SCALE)
     ws.activate()
     return ws
 
@@ -295,11 +362,40 @@ def udf_formulas() -> list[tuple[str, str, str]]:
         out.append((f"U{R}", f"AB{R}", f"=GRADIENTS({w},in_inputs,in_targets,in_biases)"))
         bp = bp_first + s
         out.append((f"AC{R}", f"AC{R}", f"=T{R}-Backprop!{col('E_total')}{bp}"))
+        # a one-cell dynamic array: the ranges are subtracted element by element in any Excel
         out.append((f"AD{R}", f"AD{R}",
                     f"=MAX(ABS(B{R}:E{R}-Backprop!{col('w1')}{bp}:{col('w4')}{bp}),"
                     f"ABS(F{R}:I{R}-Backprop!{col('w5')}{bp}:{col('w8')}{bp}))"))
     out.append(("AF5", "AI13", f"=GRAD_CHECK(B{UDF_FIRST_ROW + 1}:I{UDF_FIRST_ROW + 1},"
                                "in_inputs,in_targets,in_biases)"))
+    return out
+
+
+def _column(values) -> list[list[float]]:
+    """A default as Excel passes a column of cells: a 2-D block, one value per row."""
+    return [[float(v)] for v in values]
+
+
+def udf_values() -> dict[str, list[list]]:
+    """First cell -> the block each formula of ``udf_formulas`` returns for the template's own
+    inputs: the UDFs called as xlwings calls them, with the cells' values."""
+    args = (_column(network.DEFAULT_INPUTS), _column(network.DEFAULT_TARGETS), _column(network.DEFAULT_BIASES))
+    inputs, targets, biases = args
+    table = _engine_rows(L.BACKPROP_STEPS)
+    out: dict[str, list[list]] = {}
+    w = [list(map(float, network.DEFAULT_WEIGHTS))]  # TRANSPOSE(in_weights)
+    for s in range(L.BACKPROP_STEPS):
+        R = UDF_FIRST_ROW + s + 1
+        if s:
+            w = udfs.BACKPROP_STEP(w, inputs, targets, [[L.IN_LR.default]], biases).tolist()
+        out[f"B{R}"] = w
+        forward = udfs.FORWARD(w, inputs, targets, biases).tolist()
+        out[f"J{R}"] = forward
+        out[f"U{R}"] = udfs.GRADIENTS(w, inputs, targets, biases).tolist()
+        out[f"AC{R}"] = [[forward[0][-1] - float(table["E_total"][s])]]
+        native = [float(table[name][s]) for name in network.WEIGHT_NAMES]
+        out[f"AD{R}"] = [[max(abs(a - b) for a, b in zip(w[0], native, strict=True))]]
+    out["AF5"] = udfs.GRAD_CHECK(out[f"B{UDF_FIRST_ROW + 1}"], inputs, targets, biases)
     return out
 
 
@@ -328,25 +424,32 @@ def write_udfs(book: Workbook, fmt: dict) -> Worksheet:
         ws.write_string(UDF_HEADER_ROW, k, h, fmt["head"])
     for s in range(L.BACKPROP_STEPS):
         ws.write_number(UDF_FIRST_ROW + s, 0, s, fmt["step"])
+    values = udf_values()
     for first, last, formula in udf_formulas():
         r1, c1 = L.rowcol(first)
-        r2, c2 = L.rowcol(last)
-        f = fmt["grad"] if c1 >= 20 else fmt["value"]
-        if first == last:
-            if formula.startswith("=MAX("):
-                ws.write_array_formula(r1, c1, r2, c2, "{" + formula + "}", fmt["grad"])
-            else:
-                ws.write_formula(r1, c1, formula, fmt["grad"])
+        block = values[first]
+        assert L.rowcol(last) == (r1 + len(block) - 1, c1 + len(block[0]) - 1), (first, last)
+        if first == "AF5":  # GRAD_CHECK: a header row, then weight names and numbers
+            write_spill(ws, first, formula, block,
+                        lambda i, j: fmt["head"] if i == 0 else fmt["label"] if j == 0 else fmt["grad"])
+        elif formula.startswith("=MAX("):
+            write_spill(ws, first, formula, block, fmt["grad"])
+        elif first == last:
+            ws.write_formula(r1, c1, formula, fmt["grad"], float(block[0][0]))
         else:
-            ws.write_dynamic_array_formula(r1, c1, r2, c2, formula, f)
+            write_spill(ws, first, formula, block, fmt["grad"] if c1 >= 20 else fmt["value"])
     ws.write("AF4", "GRAD_CHECK at step 0 (analytic vs central difference)", fmt["h2"])
+    _print_setup(ws, f"A1:AI{UDF_FIRST_ROW + L.BACKPROP_STEPS}", rows=(UDF_HEADER_ROW - 1, UDF_HEADER_ROW),
+                 first_column=True, scale=PRINT_SCALE)
     return ws
 
 
 # --- Learning rates --------------------------------------------------------------------------
 def live_lrs() -> str:
-    """The filled part of the learning-rate list (blank slots after it are not passed on)."""
-    return "OFFSET(in_lrs,0,0,1,COUNTA(in_lrs))"
+    """The filled part of the learning-rate list (blank slots after it are not passed on), as a
+    range between two INDEX calls: unlike OFFSET it is not volatile, so the UDFs reading it
+    recalculate only when their inputs change."""
+    return "INDEX(in_lrs,1,1):INDEX(in_lrs,1,MAX(1,COUNTA(in_lrs)))"
 
 
 def lr_formulas() -> list[tuple[str, str, str]]:
@@ -364,7 +467,37 @@ def lr_formulas() -> list[tuple[str, str, str]]:
     ]
 
 
+def lr_values() -> dict[str, list[list]]:
+    """First cell -> the block each formula of ``lr_formulas`` returns for the template's inputs
+    (SEQUENCE as Excel counts; the UDFs called with the cells' values)."""
+    weights = _column(network.DEFAULT_WEIGHTS)
+    inputs, targets = _column(network.DEFAULT_INPUTS), _column(network.DEFAULT_TARGETS)
+    biases, lrs = _column(network.DEFAULT_BIASES), [list(map(float, network.DEFAULT_LRS))]
+    iterations, threshold = [[float(L.IN_ITERATIONS.default)]], [[float(L.IN_THRESHOLD.default)]]
+    first_step = L.a1(L.rowcol(L.LIVE_CURVE_TOP_LEFT)[0], 0)
+    return {
+        first_step: [[float(s)] for s in range(int(L.IN_ITERATIONS.default))],
+        L.LIVE_SUMMARY_TOP_LEFT: udfs.LR_SUMMARY(weights, inputs, targets, lrs, iterations, threshold, biases),
+        L.LIVE_CURVE_TOP_LEFT: udfs.TRAIN_CURVE(weights, inputs, targets, lrs, iterations, biases).tolist(),
+    }
+
+
+#: LR_SUMMARY's columns on Learning rates (A..E): widths that fit the headers the function
+#: returns ("steps to E_total < 0.01", ...) and the numbers below them.
+LIVE_SUMMARY_WIDTHS = (16, 14, 24, 11, 11)
 SUMMARY_WIDTHS = (14, 15, 30, 18, 21)  # widths of the headers macros.py writes in MACRO_SUMMARY
+
+
+def _summary_format(fmt: dict):
+    """LR_SUMMARY's cell formats: a header row, then lr, final E_total, steps, only falls, first rise."""
+    columns = (fmt["lr"], fmt["value"], fmt["count"], fmt["yes_no"], fmt["count"])
+    return lambda i, j: fmt["head"] if i == 0 else columns[j]
+
+
+def _slot_value(k: int) -> float | str:
+    """What ``=IF(slot="","",slot)`` gives for slot ``k`` of the default list. Written as a
+    one-cell dynamic array, as the empty text is stored as text (``t="str"``), not as a number."""
+    return float(network.DEFAULT_LRS[k]) if k < len(network.DEFAULT_LRS) else ""
 
 
 def write_learning_rates(book: Workbook, fmt: dict) -> Worksheet:
@@ -372,12 +505,14 @@ def write_learning_rates(book: Workbook, fmt: dict) -> Worksheet:
     ws.write("A1", "How the learning rate changes training", fmt["title"])
     ws.write("A2", "Edit the yellow cells. The network (weights, inputs, targets, biases) is the one on "
                    "the Backprop sheet.", fmt["note"])
-    ws.set_column(0, 0, 16)
-    ws.set_column(1, L.LR_SLOTS, 11)
-    # the macro's summary block: wide enough for its headers ("steps to E_total < 0.01", ...)
-    _, s_c = L.rowcol(L.MACRO_SUMMARY.top_left)
-    for k, width in enumerate(SUMMARY_WIDTHS):
+    s_r, s_c = L.rowcol(L.LIVE_SUMMARY_TOP_LEFT)
+    for k, width in enumerate(LIVE_SUMMARY_WIDTHS):
         ws.set_column(s_c + k, s_c + k, width)
+    ws.set_column(s_c + len(LIVE_SUMMARY_WIDTHS), L.LR_SLOTS, 11)
+    # the macro's summary block: wide enough for its headers ("steps to E_total < 0.01", ...)
+    _, m_c = L.rowcol(L.MACRO_SUMMARY.top_left)
+    for k, width in enumerate(SUMMARY_WIDTHS):
+        ws.set_column(m_c + k, m_c + k, width)
     for inp in (L.IN_ITERATIONS, L.IN_LRS, L.IN_THRESHOLD):
         ws.write(inp.row, 0, inp.label, fmt["label"])
     ws.write_number(L.IN_ITERATIONS.row, 1, L.IN_ITERATIONS.default, fmt["input"])
@@ -397,20 +532,26 @@ def write_learning_rates(book: Workbook, fmt: dict) -> Worksheet:
     ws.write_number(L.IN_THRESHOLD.row, 1, L.IN_THRESHOLD.default, fmt["input"])
     ws.write(L.IN_LRS.row, L.LR_SLOTS + 1, "fill from the left; blank cells end the list", fmt["note"])
 
-    s_r, _ = L.rowcol(L.LIVE_SUMMARY_TOP_LEFT)
     ws.write(s_r - 1, 0, "LR_SUMMARY: what each learning rate did (live, Python)", fmt["h2"])
     c_r, c_c = L.rowcol(L.LIVE_CURVE_TOP_LEFT)
     ws.write(L.LIVE_CURVE_HEADER_ROW - 1, 0, "TRAIN_CURVE: E_total per step (live, Python)", fmt["h2"])
     ws.write(L.LIVE_CURVE_HEADER_ROW, 0, "step \\ lr", fmt["head"])
+    lr_head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "num_format": f'"lr "{LR}'})
     for k in range(L.LR_SLOTS):
         slot = xl_rowcol_to_cell(L.IN_LRS.row, 1 + k, row_abs=True)
-        ws.write_formula(L.LIVE_CURVE_HEADER_ROW, c_c + k, f'=IF({slot}="","",{slot})',
-                         book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1,
-                                          "num_format": '"lr "0.0##'}))
+        write_spill(ws, L.a1(L.LIVE_CURVE_HEADER_ROW, c_c + k), f'=IF({slot}="","",{slot})', [[_slot_value(k)]],
+                    lr_head)
+    values = lr_values()
     for first, last, formula in lr_formulas():
+        block = values[first]
         r1, c1 = L.rowcol(first)
-        r2, c2 = L.rowcol(last)
-        ws.write_dynamic_array_formula(r1, c1, r2, c2, formula, fmt["step"] if "SEQUENCE" in formula else fmt["value"])
+        assert L.rowcol(last) == (r1 + len(block) - 1, c1 + len(block[0]) - 1), (first, last)
+        if "SEQUENCE" in formula:
+            write_spill(ws, first, formula, block, fmt["step"])
+        elif formula.startswith("=LR_SUMMARY("):
+            write_spill(ws, first, formula, block, _summary_format(fmt))
+        else:
+            write_spill(ws, first, formula, block, fmt["value"])
 
     chart = book.add_chart({"type": "line"})
     for k in range(LIVE_CHART_SERIES):
@@ -418,20 +559,33 @@ def write_learning_rates(book: Workbook, fmt: dict) -> Worksheet:
             "name": [L.SHEET_LRS, L.LIVE_CURVE_HEADER_ROW, c_c + k],
             "categories": [L.SHEET_LRS, c_r, 0, c_r + LIVE_CHART_STEPS - 1, 0],
             "values": [L.SHEET_LRS, c_r, c_c + k, c_r + LIVE_CHART_STEPS - 1, c_c + k],
-            "line": {"width": 1.75},
+            "line": {"width": 1.75, "color": SERIES_COLORS[k]},
         })
     chart.set_title({"name": "E_total per step, one line per learning rate", "name_font": {"size": 12}})
     chart.set_x_axis({"name": "step", "interval_unit": 10, "interval_tick": 10})
     chart.set_y_axis({"name": "E_total", "num_format": "0.00"})
-    chart.set_legend({"position": "right"})
+    # A chart keeps a legend entry for every series, a blank one for an empty slot: the legend
+    # is in the cells under the chart instead, one per filled slot, in the series' colours.
+    chart.set_legend({"none": True})
     chart.set_size({"width": L.LIVE_CHART.width, "height": L.LIVE_CHART.height})
     ws.insert_chart(L.LIVE_CHART.cell, chart)
     chart_r, chart_c = L.rowcol(L.LIVE_CHART.cell)
-    ws.write(chart_r - 1, chart_c, f"Live chart: the first {LIVE_CHART_STEPS} steps of the first "
-                                f"{LIVE_CHART_SERIES} learning rates", fmt["note"])
+    ws.write(chart_r - 1, chart_c, f"Live chart: the first {LIVE_CHART_STEPS} steps of every learning rate in "
+                                   "the list", fmt["note"])
+    legend_r, legend_c = L.rowcol(L.LIVE_LEGEND_TOP_LEFT)
+    per_row = (L.LR_SLOTS + 1) // 2
+    ws.set_column(legend_c, legend_c + per_row - 1, 11)
+    for k in range(L.LR_SLOTS):
+        slot = xl_rowcol_to_cell(L.IN_LRS.row, 1 + k, row_abs=True)
+        entry = book.add_format({"bold": True, "font_color": SERIES_COLORS[k], "num_format": f'"━ lr "{LR}'})
+        write_spill(ws, L.a1(legend_r + k // per_row, legend_c + k % per_row), f'=IF({slot}="","",{slot})',
+                    [[_slot_value(k)]], entry)
 
     ws.write(L.MACRO_TITLE_CELL, "Written by the ribbon's Train learning rates button "
                                  "(or, without Excel: xl-backprop run train-lrs BOOK.xlsm --out OUT.xlsm)", fmt["h2"])
+    # No fixed print area: the spills grow with the iteration count and the macro writes its
+    # table, chart and picture to the right, so the used range is what there is to print.
+    _print_setup(ws, None, rows=(L.LIVE_CURVE_HEADER_ROW, L.LIVE_CURVE_HEADER_ROW), scale=PRINT_SCALE)
     return ws
 
 
@@ -447,6 +601,9 @@ ABOUT = (
     ("Learning rates — one training run per learning rate: TRAIN_CURVE and LR_SUMMARY live, and "
      "the ribbon's Train learning rates button for the full batch, a chart and a picture (the live part needs "
      "Excel on Windows).", None),
+    ("xlwings.conf — the last sheet: xlwings' settings for this workbook, read by name (UDF Modules names "
+     "the Python module of the functions; an Interpreter_Win row names the Python to start). Not for teaching.",
+     None),
     ("", None),
     ("Set-up (Excel with Python 3.10+; the functions need Windows, the ribbon works on a Mac too)", "h2"),
     ("1. In a checkout of xl-backprop: pip install .   (it brings the matching xlwings, 0.37.8). On a Mac, "
@@ -463,18 +620,37 @@ ABOUT = (
     ("Without Excel: xl-backprop run ACTION BOOK.xlsm --out OUT.xlsm (ACTION: train-lrs, draw-network, "
      "reset) does the same on a copy.", None),
     ("", None),
+    ("Troubleshooting", "h2"),
+    ("Run xl-backprop doctor in a terminal: it checks the Python, the xlwings version and the functions, and "
+     "prints what to paste where. The README's Troubleshooting section lists the known failures:", None),
+    ("\"Could not activate Python COM server\" or Python not found: add the Interpreter_Win row doctor prints to "
+     "the xlwings.conf sheet.  Macros blocked on a downloaded file: Unblock it (step 2).  #NAME? after Enable "
+     "Content: Ctrl+Alt+F9.  A version mismatch: pip install . again from the checkout this file came with.",
+     None),
+    ("No code runs when this workbook opens: Python starts only when a function recalculates or a button is "
+     "pressed.", None),
+    ("", None),
     ("Rebuilding", "h2"),
     ("This file is built, not edited: xl-backprop template --out workbook_template.xlsm --force "
      "(or make template) writes it from the sources in xl_backprop/workbook/.", None),
 )
 
 
+ABOUT_WIDTH = 100  #: characters: the column fits a landscape page at full size
+ABOUT_LINE = 110  #: characters of prose a wrapped line of that column holds, at the least
+
+
 def write_about(book: Workbook, fmt: dict) -> Worksheet:
     ws = book.add_worksheet(L.SHEET_ABOUT)
-    ws.set_column(0, 0, 120)
+    ws.set_column(0, 0, ABOUT_WIDTH)
+    wrap = book.add_format({"text_wrap": True, "valign": "top"})
     for r, (text, style) in enumerate(ABOUT):
         if text:
-            ws.write_string(r, 0, text, fmt[style] if style else fmt["text"])
+            ws.write_string(r, 0, text, fmt[style] if style else wrap)
+            if not style:  # wrapped: rows as high as the lines (not every reader fits them on load)
+                ws.set_row(r, 15 * -(-len(text) // ABOUT_LINE))
+    _print_setup(ws, f"A1:A{len(ABOUT)}")
+    ws.fit_to_pages(1, 0)  # one column of text: one page wide at full size
     return ws
 
 
@@ -488,6 +664,7 @@ def write_conf(book: Workbook, fmt: dict) -> Worksheet:
     for r, (key, value) in enumerate(CONF):
         ws.write_string(r, 0, key)
         ws.write_string(r, 1, value)
+    _print_setup(ws, f"A1:B{len(CONF)}")
     return ws
 
 
@@ -495,9 +672,6 @@ def write_sheets(book: Workbook) -> None:
     """Every sheet, in ``layout.SHEETS`` order, and the defined names of the inputs."""
     fmt = _formats(book)
     for write in (write_backprop, write_udfs, write_learning_rates, write_about, write_conf):
-        ws = write(book, fmt)
-        ws.set_landscape()
-        ws.set_paper(9)  # A4
-        ws.fit_to_pages(1, 0)  # one page wide
+        write(book, fmt)
     for inp in L.INPUTS:
         book.define_name(inp.name, "=" + inp.ref)
