@@ -233,6 +233,15 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--iteration", type=_whole(0), metavar="N",
                    help="draw-network: the training step to draw (default: the book's choice)")
     r.set_defaults(handler=cmd_run)
+
+    lt = sub.add_parser("lite", help="main.py and requirements.txt for xlwings Lite (Excel on Mac and on the web)",
+                        description="Write main.py (the functions and the buttons, with the xl-backprop modules "
+                        "they need inside, generated from this installation) and requirements.txt, to paste "
+                        "into the xlwings Lite add-in's editor.")
+    lt.add_argument("--out", type=Path, default=Path("."), metavar="DIR",
+                    help="folder for main.py and requirements.txt (created if missing; default: current folder)")
+    lt.add_argument("--force", action="store_true", help="overwrite existing files")
+    lt.set_defaults(handler=cmd_lite)
     return top
 
 
@@ -503,6 +512,20 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return 1
     path = run_on_file(args.action, book, target, iteration=args.iteration)
     print(f"wrote {path if path is not None else target}", file=out)
+    return 0
+
+
+def cmd_lite(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from . import lite_bundle
+
+    if args.out.exists() and not args.out.is_dir():
+        raise UsageError(f"--out: {args.out} is a file, expected a folder")
+    files = {args.out / "main.py": lite_bundle.main_py(), args.out / "requirements.txt": lite_bundle.requirements()}
+    _refuse_existing(list(files), "--out", args.force)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for path, text in files.items():
+        _write_atomic(path, lambda tmp, text=text: tmp.write_text(text, encoding="utf-8"))
+        print(f"wrote {path}", file=out)
     return 0
 
 
