@@ -520,7 +520,11 @@ def cmd_lite(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     if args.out.exists() and not args.out.is_dir():
         raise UsageError(f"--out: {args.out} is a file, expected a folder")
-    files = {args.out / "main.py": lite_bundle.main_py(), args.out / "requirements.txt": lite_bundle.requirements()}
+    try:
+        files = {args.out / "main.py": lite_bundle.main_py(), args.out / "requirements.txt": lite_bundle.requirements()}
+    except RuntimeError as exc:
+        print(f"{PROG} lite: error: {exc}", file=err)
+        return 1
     _refuse_existing(list(files), "--out", args.force)
     args.out.mkdir(parents=True, exist_ok=True)
     for path, text in files.items():

@@ -90,7 +90,12 @@ def requirements() -> str:
     """requirements.txt for Lite, from xl-backprop's own requirements (see ``LITE_REQUIREMENTS``)."""
     wanted = dict(LITE_REQUIREMENTS)
     lines = []
-    for req in importlib.metadata.requires("xl-backprop") or []:
+    try:
+        requires = importlib.metadata.requires("xl-backprop") or []
+    except importlib.metadata.PackageNotFoundError:
+        raise RuntimeError("xl-backprop is not installed (pip install .): requirements.txt takes its pins "
+                           "from the installed package") from None
+    for req in requires:
         if ";" in req:  # an extra's requirement: not the package's own
             continue
         name = re.match(r"[A-Za-z0-9._-]+", req).group(0)
