@@ -50,7 +50,8 @@ def run_script(main, name: str, payload: dict) -> dict:
 def main() -> None:
     request = json.load(sys.stdin)
     installed = {name: importlib.util.find_spec(name) is not None for name in ("xl_backprop", "numba", "lxml")}
-    main_module = load_main(sys.argv[1])
+    first = load_main(sys.argv[1])
+    main_module = load_main(sys.argv[1])  # Lite runs main.py again after every edit
     answer = {
         "functions_meta": server.custom_functions_meta(main_module),
         "scripts_meta": server.custom_scripts_meta(main_module),
@@ -61,6 +62,8 @@ def main() -> None:
     answer["modules"] = {name: {"origin": spec.origin, "loader": type(spec.loader).__name__}
                          for name, spec in specs.items() if spec is not None}
     answer["installed"] = installed
+    answer["reloaded"] = {"finders": sum(type(f).__name__ == "_EmbeddedXlBackprop" for f in sys.meta_path),
+                          "fresh": first.SIGMOID is not main_module.SIGMOID}
     json.dump(answer, sys.stdout)
 
 

@@ -274,6 +274,7 @@ def test_main_py_runs_on_what_lite_has_only(lite_answer):
     assert set(ours) == {lite_bundle.module_name(m) for m in lite_bundle.MODULES}
     assert all(m["loader"] == "_EmbeddedXlBackprop" and m["origin"].startswith("xl_backprop/") for m in ours.values())
     assert not {n for n in modules if n.split(".")[0] in ("lxml", "numba", "pyOpenVBA", "openpyxl")}
+    assert lite_answer["reloaded"] == {"finders": 1, "fresh": True}  # main.py run twice, as Lite does after an edit
 
 
 # --- custom functions --------------------------------------------------------------------------------
