@@ -75,6 +75,7 @@ CALLS = [
     ("=FORWARD(7 weights, i, t)", "FORWARD", [[W[0][:7]], I, T, None]),
     ("=FORWARD(w 2x4, i, t)", "FORWARD", [[W[0][:4], W[0][4:]], I, T, None]),
     ("=FORWARD(w, {0.05;#N/A}, t)", "FORWARD", [W, [[0.05], [err("#N/A", "NotAvailable")]], T, None]),
+    ("=FORWARD(w, {0.05;#N/A}, t) -- error as text", "FORWARD", [W, [[0.05], ["#N/A"]], T, None]),  # older runtimes
     ("=GRADIENTS(w, i, {0.01,\"abc\"})", "GRADIENTS", [W, I, [[0.01, "abc"]], None]),
     ("=GRADIENTS(w, {0.05; empty}, t)", "GRADIENTS", [W, [[0.05], [None]], T, None]),
     ("=BACKPROP_STEP(w, i, t, #SPILL!)", "BACKPROP_STEP", [W, I, T, [[err("#SPILL!", "Spill")]], None]),
@@ -315,6 +316,7 @@ def test_bad_input_is_one_line_in_the_cell(lite_answer):
     results = {c[0]: r for c, r in zip(CALLS, lite_answer["results"], strict=True)}
     assert results["=FORWARD(7 weights, i, t)"] == [["weights: expected 8 numbers (w1..w8), got 7"]]
     assert results["=FORWARD(w, {0.05;#N/A}, t)"] == [["inputs: expected a number for i2, got the error #N/A"]]
+    assert results["=FORWARD(w, {0.05;#N/A}, t) -- error as text"] == results["=FORWARD(w, {0.05;#N/A}, t)"]
     assert results["=GRADIENTS(w, i, {0.01,\"abc\"})"] == [['targets: expected a number for t2, got text "abc"']]
     assert results["=GRADIENTS(w, {0.05; empty}, t)"] == [["inputs: expected a number for i2, got an empty cell"]]
     assert results["=BACKPROP_STEP(w, i, t, #SPILL!)"] == [["lr: expected a number, got the error #SPILL!"]]
@@ -373,7 +375,10 @@ def test_script_writes_what_the_ribbon_plans(lite_answer, k):
     for ch in plan.charts:
         a = take("addChart", sheet_position=sheets.index(ch.anchor.sheet))
         source = ref(ch.source.sheet, ch.source.row1, ch.source.col1, ch.source.row2, ch.source.col2).split("!")[1]
-        assert a["args"][:4] == [ch.anchor.name, "Line", ch.source.sheet, source]
+        r, c = L.rowcol(ch.anchor.cell)
+        assert a["args"][:10] == [ch.anchor.name, "Line", ch.source.sheet, source, None, None,
+                                  ch.anchor.width * macros.PT_PER_PX, ch.anchor.height * macros.PT_PER_PX, "Columns",
+                                  ref(ch.anchor.sheet, r, c).split("!")[1]]
         cats = ch.categories
         assert take("setChartXAxisValues")["args"] == [
             0, cats.sheet, ref(cats.sheet, cats.row1, cats.col1, cats.row2, cats.col2).split("!")[1]]
