@@ -242,6 +242,14 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("book", type=Path, nargs="?", metavar="BOOK",
                    help=f"the workbook to check (default {DEFAULT_TEMPLATE} in the current folder, if there)")
     d.set_defaults(handler=cmd_doctor)
+    lt = sub.add_parser("lite", help="main.py and requirements.txt for xlwings Lite (Excel on Mac and on the web)",
+                        description="Write main.py (the functions and the buttons, with the xl-backprop modules "
+                        "they need inside, generated from this installation) and requirements.txt, to paste "
+                        "into the xlwings Lite add-in's editor.")
+    lt.add_argument("--out", type=Path, default=Path("."), metavar="DIR",
+                    help="folder for main.py and requirements.txt (created if missing; default: current folder)")
+    lt.add_argument("--force", action="store_true", help="overwrite existing files")
+    lt.set_defaults(handler=cmd_lite)
     return top
 
 
@@ -531,6 +539,24 @@ def cmd_doctor(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 #: Import name -> the name pip installs it by, where they differ.
 PIP_NAMES = {"pyopenvba": "pyOpenVBA", "xlsxwriter": "XlsxWriter", "PIL": "pillow"}
+
+
+def cmd_lite(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from . import lite_bundle
+
+    if args.out.exists() and not args.out.is_dir():
+        raise UsageError(f"--out: {args.out} is a file, expected a folder")
+    try:
+        files = {args.out / "main.py": lite_bundle.main_py(), args.out / "requirements.txt": lite_bundle.requirements()}
+    except RuntimeError as exc:
+        print(f"{PROG} lite: error: {exc}", file=err)
+        return 1
+    _refuse_existing(list(files), "--out", args.force)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for path, text in files.items():
+        _write_atomic(path, lambda tmp, text=text: tmp.write_text(text, encoding="utf-8"))
+        print(f"wrote {path}", file=out)
+    return 0
 
 
 # ----------------------------------------------------------------------------- entry point

@@ -24,14 +24,17 @@ import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from . import analysis, network
-from .bookfile import Area, CellError, Package, Value, parse_ref, ref
+from .cellref import Area, CellError, Value, parse_ref, ref
 from .excel_errors import excel_error
 from .workbook import layout as L
+
+if TYPE_CHECKING:  # the file back-end's lxml is imported when a file is edited: Excel and xlwings Lite never need it
+    from .bookfile import Package
 
 ACTIONS = ("train-lrs", "draw-network", "reset")
 ALERT_TITLE = "xl-backprop"
@@ -439,18 +442,25 @@ def apply_to_xlwings(book, plan: Plan) -> None:
             os.unlink(path)
 
 
+def run_in_book(action: str, book, tell: Callable[[str], None]) -> bool:
+    """Run ``action`` on a live xlwings book (Excel, or xlwings Lite's): read, plan, write.
+    Bad input goes to ``tell`` as one line, before anything is written; False then."""
+    try:
+        plan = make_plan(action, xlwings_getter(book))
+        check_sheets(plan, [sheet.name for sheet in book.sheets])
+    except ValueError as exc:
+        tell(str(exc))
+        return False
+    apply_to_xlwings(book, plan)
+    return True
+
+
 def _run_in_excel(action: str, book) -> None:
     if book is None:
         import xlwings as xw
 
         book = xw.Book.caller()
-    try:
-        plan = make_plan(action, xlwings_getter(book))
-        check_sheets(plan, [sheet.name for sheet in book.sheets])
-    except ValueError as exc:
-        book.app.alert(str(exc), title=ALERT_TITLE, mode="critical")
-        return
-    apply_to_xlwings(book, plan)
+    run_in_book(action, book, lambda message: book.app.alert(message, title=ALERT_TITLE, mode="critical"))
 
 
 def train_learning_rates(book=None) -> None:
@@ -576,6 +586,8 @@ def run_on_file(action: str, book: Path, out: Path, *, iteration: int | None = N
     if action not in ACTIONS:
         raise ValueError(f"ACTION: expected one of {', '.join(ACTIONS)}, got {action!r}")
     check_writable(out)
+    from .bookfile import Package
+
     pkg = Package.read(book)
     ext = EXTENSIONS.get(pkg.content_type(pkg.workbook_part) or "")
     if ext and out.suffix.lower() != ext:
@@ -590,5 +602,5 @@ def run_on_file(action: str, book: Path, out: Path, *, iteration: int | None = N
 
 __all__ = ["ACTIONS", "Cells", "ChartSpec", "Plan", "PictureSpec", "apply_to_package", "apply_to_xlwings",
            "draw_network", "file_getter", "make_plan", "plan_draw_network", "plan_reset",
-           "plan_train_learning_rates", "read_draw", "read_network", "read_train", "reset", "run_on_file",
-           "train_learning_rates", "xlwings_getter"]
+           "plan_train_learning_rates", "read_draw", "read_network", "read_train", "reset", "run_in_book",
+           "run_on_file", "train_learning_rates", "xlwings_getter"]
