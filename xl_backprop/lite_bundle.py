@@ -22,6 +22,7 @@ from pathlib import Path
 #: at import time (a test imports them in an interpreter that lacks them).
 MODULES = (
     "__init__.py",
+    "kernel.py",
     "network.py",
     "analysis.py",
     "excel_errors.py",
