@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 import xl_backprop
-from xl_backprop import cli
+from xl_backprop import cli, fileio, figures
 from xl_backprop.cli import main
 
 from . import scalar_reference as ref
@@ -212,7 +212,7 @@ def test_plot_steps_are_whole_and_short_runs_are_dotted(iterations, count):
     ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
     assert ticks and all(t == int(t) for t in ticks)
     dotted = iterations <= 30
-    if count <= cli.LEGEND_MAX:
+    if count <= figures.LEGEND_MAX:
         assert [line.get_marker() in ("o",) for line in ax.get_lines()[:count]] == [dotted] * count
     else:  # a dot per value, coloured like its line
         dots = [c for c in ax.collections if c.get_offsets().shape[0] == iterations * count]
@@ -326,7 +326,7 @@ def test_output_open_in_another_program(tmp_path, monkeypatch, capsys):
     def locked(src, dst):
         raise PermissionError(13, "Permission denied", src, None, dst)
 
-    monkeypatch.setattr(cli.os, "replace", locked)
+    monkeypatch.setattr(fileio.os, "replace", locked)
     rc, _, err = run(["train", "--no-plot", "--force", "--quiet", "--out-dir", tmp_path], capsys)
     assert rc == 1
     assert err == ("xl-backprop train: error: Permission denied (is it open in another program, such as Excel? "
@@ -531,13 +531,16 @@ def test_template_builds_a_workbook(tmp_path, capsys):
 def fake_macros(monkeypatch):
     """Stands in for xl_backprop.macros to check what the CLI passes on; the real module is
     exercised by test_run_on_the_real_template and by its own tests."""
+    from xl_backprop.macros import InputError
+
     calls = []
     mod = types.ModuleType("xl_backprop.macros")
+    mod.InputError = InputError
 
     def run_on_file(action, book, out, *, iteration=None):
         calls.append((action, book, out, iteration))
         if action == "draw-network" and iteration == 99:
-            raise ValueError("iteration: expected a step between 0 and 50, got 99")
+            raise InputError("step to draw", "expected a whole number from 0 to 50, got 99")  # as read_draw words it
         out.write_bytes(book.read_bytes() + b"+" + action.encode())
         return out
 
@@ -574,7 +577,7 @@ def test_run_refusals(tmp_path, capsys, fake_macros):
         (["run", "train-lrs", book, "--out", tmp_path / "new.xlsm", "--iteration", "3"],
          "--iteration: only for draw-network, not for train-lrs"),
         (["run", "draw-network", book, "--out", tmp_path / "new.xlsm", "--iteration", "99"],
-         "xl-backprop run: error: iteration: expected a step between 0 and 50, got 99"),
+         "xl-backprop run: error: --iteration: expected a whole number from 0 to 50, got 99"),
     ]
     for argv, message in cases:
         rc, stdout, err = run(argv, capsys)

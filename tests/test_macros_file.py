@@ -377,7 +377,7 @@ def test_curves_figure_has_two_labelled_panels_and_a_legend_placed_without_a_sea
     monkeypatch.setattr(Legend, "_find_best_position", search)
     lrs = [0.5, 2.0]
     fig = macros.curves_figure(lrs, network.train_curves(lrs, 11), L.MACRO_PICTURE)
-    macros._png(fig)
+    macros.png_bytes(fig)
     by_step, by_lr_step = fig.axes
     assert [by_step.get_title(), by_step.get_xlabel(), by_step.get_ylabel()] == ["E_total per step", "step", "E_total"]
     assert [by_lr_step.get_title(), by_lr_step.get_xlabel(), by_lr_step.get_ylabel()] == [
@@ -488,7 +488,7 @@ def test_a_workbook_without_the_named_cells_is_refused_by_name(tmp_path):
     (tmp_path / "junk.xlsm").write_bytes(b"not a zip")
     with pytest.raises(ValueError, match="expected an Excel workbook"):
         macros.run_on_file("train-lrs", tmp_path / "junk.xlsm", tmp_path / "out.xlsx")
-    with pytest.raises(ValueError, match="ACTION: expected one of train-lrs, draw-network, reset"):
+    with pytest.raises(ValueError, match="^action: expected one of train-lrs, draw-network, reset"):
         macros.run_on_file("fly", TEMPLATE, tmp_path / "out.xlsx")
     assert not (tmp_path / "out.xlsx").exists()
 
@@ -511,7 +511,7 @@ def test_a_renamed_sheet_is_named_before_anything_is_written(tmp_path):
 def test_an_out_name_excel_would_not_open_is_refused(tmp_path):
     # Excel checks a workbook's extension against its content: a macro workbook named .xlsx does not open
     for name in ("out.xlsx", "out.xls", "out"):
-        with pytest.raises(ValueError, match=rf"^--out: expected a file name ending in \.xlsm like BOOK's, "
+        with pytest.raises(ValueError, match=rf"^output file: expected a name ending in \.xlsm like the book's, "
                                              rf"got {name} "):
             macros.run_on_file("reset", TEMPLATE, tmp_path / name)
     assert list(tmp_path.iterdir()) == []

@@ -20,6 +20,8 @@ from __future__ import annotations
 import math
 import numbers
 
+import numpy as np
+
 #: Excel's sheet limits.
 SHEET_ROWS = 1_048_576
 SHEET_COLUMNS = 16_384
@@ -56,4 +58,10 @@ def is_learning_rate(x) -> bool:
     """A learning rate is a finite number > 0, in every face: 0 would never move the weights, and
     a negative one climbs the loss instead of descending it."""
     return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x) and x > 0
+
+
+def learning_rates_ok(values: np.ndarray) -> np.ndarray:
+    """``is_learning_rate`` for each of an array of floats, at numpy speed (10 million from a CLI range)."""
+    values = np.asarray(values, dtype=float)
+    return np.isfinite(values) & (values > 0)
 
