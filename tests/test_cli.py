@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import os
 import re
 import struct
 import subprocess
@@ -22,7 +23,7 @@ import numpy as np
 import pytest
 
 import xl_backprop
-from xl_backprop import cli, fileio, figures
+from xl_backprop import cli, figures, fileio
 from xl_backprop.cli import main
 
 from . import scalar_reference as ref
@@ -643,3 +644,108 @@ def test_subprocess_bad_argument(tmp_path):
     assert proc.stderr == ("xl-backprop train: error: --iterations: expected a whole number >= 1, got 'zero' "
                            "(see xl-backprop train --help)\n")
     assert list(tmp_path.iterdir()) == []
+
+
+# ----------------------------------------------------------------------------- links, limits, words
+
+TEMPLATE = Path(__file__).resolve().parents[1] / "workbook_template.xlsm"
+
+
+def _media(book: Path) -> list[str]:
+    import zipfile
+
+    with zipfile.ZipFile(book) as z:
+        return sorted(n for n in z.namelist() if n.startswith("xl/media/"))
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX symbolic links")
+def test_run_in_place_through_a_symbolic_link_updates_the_real_book(tmp_path, capsys):
+    real = tmp_path / "books" / "real.xlsm"
+    real.parent.mkdir()
+    real.write_bytes(TEMPLATE.read_bytes())
+    link = tmp_path / "link.xlsm"
+    link.symlink_to(real)
+    assert _media(real) == []
+    rc, stdout, err = run(["run", "draw-network", link, "--in-place"], capsys)
+    assert rc == 0, err
+    assert stdout == f"wrote {link}\n"  # the path given
+    assert link.is_symlink() and link.resolve() == real  # still a link ...
+    assert len(_media(real)) == 1  # ... and the real workbook has the picture
+    assert [f.name for f in tmp_path.iterdir() if f.name.endswith(".tmp")] == []
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX hard links")
+def test_run_in_place_on_a_hard_link_replaces_the_named_file(tmp_path, capsys):
+    """Documented choice: the file is replaced whole (never half-written in place), so the
+    book's other hard links keep the old content."""
+    book, other = tmp_path / "book.xlsm", tmp_path / "other.xlsm"
+    book.write_bytes(TEMPLATE.read_bytes())
+    os.link(book, other)
+    rc, stdout, err = run(["run", "draw-network", book, "--in-place"], capsys)
+    assert rc == 0, err
+    assert len(_media(book)) == 1 and _media(other) == []
+    assert other.read_bytes() == TEMPLATE.read_bytes()
+
+
+def test_lrs_range_is_counted_before_it_is_built(capsys, monkeypatch):
+    """--lrs 0.1:2:10000000 with 51 iterations: refused from the counts, no array built."""
+    built = []
+    real_linspace = np.linspace
+    monkeypatch.setattr(cli.np, "linspace", lambda *a, **k: built.append(a) or real_linspace(*a, **k))
+    rc, _, err = run(["train", "--lrs", "0.1:2:10000000"], capsys)
+    assert rc == 2 and built == []
+    assert err == ("xl-backprop train: error: --iterations x number of --lrs: expected at most 10,000,000 loss values, "
+                   "got 510,000,000\n")
+    rc, _, err = run(["train", "--lrs", "0.1:2:6000000", "0.1:2:6000000", "--iterations", "1"], capsys)
+    assert rc == 2 and built == [] and "got 12,000,000" in err
+
+
+def test_not_enough_memory_is_worded_per_command(tmp_path, capsys, monkeypatch):
+    from xl_backprop import macros
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(macros, "run_on_file", no_memory)
+    book = tmp_path / "book.xlsm"
+    book.write_bytes(TEMPLATE.read_bytes())
+    rc, _, err = run(["run", "train-lrs", book, "--out", tmp_path / "out.xlsm"], capsys)
+    assert rc == 1
+    assert err == ("xl-backprop run: error: not enough memory; the workbook, or the book's iterations x learning "
+                   "rates, is too large\n")
+    assert "--iterations" not in err
+    monkeypatch.setattr(cli, "train", no_memory)
+    rc, _, err = run(["train", "--out-dir", tmp_path], capsys)
+    assert rc == 1 and err == "xl-backprop train: error: not enough memory; use fewer --iterations or --lrs\n"
+
+
+def test_template_without_pyopenvba_says_what_to_install(tmp_path, capsys, monkeypatch):
+    from xl_backprop.workbook import build
+
+    def missing(out):
+        raise ModuleNotFoundError("No module named 'pyopenvba'", name="pyopenvba")
+
+    monkeypatch.setattr(build, "build_template", missing)
+    rc, _, err = run(["template", "--out", tmp_path / "t.xlsm"], capsys)
+    assert rc == 1
+    assert err == ("xl-backprop template: error: building the workbook needs pyOpenVBA: "
+                   "pip install 'xl-backprop[build]'\n")
+
+
+def test_run_names_the_macros_fields_as_options(tmp_path, capsys):
+    """The macros word a bad output name as "output file"; the CLI says --out."""
+    rc, _, err = run(["run", "reset", TEMPLATE, "--out", tmp_path / "out.xlsx"], capsys)
+    assert rc == 2
+    assert err.startswith("xl-backprop run: error: --out: expected a name ending in .xlsm like the book's, "
+                          "got out.xlsx")
+
+
+def test_the_printed_table_has_the_summary_columns(tmp_path, capsys):
+    from xl_backprop.analysis import SUMMARY_COLUMNS
+
+    rc, out, err = run(["train", "--lrs", "0.5", "--iterations", "3", "--no-plot", "--out-dir", tmp_path], capsys)
+    assert rc == 0, err
+    header = next(line for line in out.splitlines() if line.startswith("lr "))
+    assert re.split(r"\s{2,}", header) == [
+        "lr", "final E_total", "steps to E_total < 0.01", "only falls", "first rise"]
+    assert len(SUMMARY_COLUMNS) == 5

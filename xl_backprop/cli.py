@@ -126,8 +126,8 @@ def _range(option: str, token: str) -> tuple[float, float, int]:
     parts = token.split(":")
     try:
         start, stop, count = float(parts[0]), float(parts[1]), float(parts[2])
-        if (len(parts) != 3 or not math.isfinite(start) or not math.isfinite(stop) or count != int(count)
-                or count < 1 or count > MAX_VALUES):
+        if (len(parts) != 3 or not math.isfinite(start) or not math.isfinite(stop) or not is_count(count)
+                or count > MAX_VALUES):
             raise ValueError
     except (ValueError, IndexError, OverflowError):
         raise UsageError(f"{option}: expected START:STOP:COUNT, finite numbers and a whole COUNT >= 1, "

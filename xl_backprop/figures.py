@@ -106,8 +106,9 @@ _EDGES = (("i1", "h1"), ("i2", "h1"), ("i1", "h2"), ("i2", "h2"),
 
 
 def network_figure(weights: np.ndarray, net, lr: float, step: int, box):
-    """The 2-2-2 network with ``weights`` (``net``: its inputs, targets and biases): nodes with their activations, edges labelled with
-    the weights, red where dE/dw > 0 (the step lowers the weight), blue where dE/dw < 0."""
+    """The 2-2-2 network with ``weights`` (``net``: its inputs, targets and biases): nodes with
+    their activations, edges labelled with the weights, red where dE/dw > 0 (the step lowers
+    the weight), blue where dE/dw < 0."""
     f = network.forward(weights, net.inputs, net.targets, net.biases)
     grad = network.gradients(weights, net.inputs, net.targets, net.biases)
     fig = _figure(box)
