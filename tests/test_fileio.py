@@ -103,12 +103,15 @@ def test_only_our_own_stale_temporaries_are_removed(tmp_path):
     stale = tmp_path / f".book.xlsm.xl-backprop-{dead}-0123abcd.tmp"
     live = tmp_path / f".book.xlsm.xl-backprop-{os.getppid()}-0123abcd.tmp"  # a live process: a write in progress
     old_live = tmp_path / f".book.xlsm.xl-backprop-{os.getppid()}-89abcdef.tmp"
-    not_ours = [tmp_path / n for n in (
-        f".book.xlsm.{dead}.tmp",  # another program's naming
-        f".other.xlsm.xl-backprop-{dead}-0123abcd.tmp",  # another target's
-        f".book.xlsm.xl-backprop-{dead}-0123abcd.tmp.keep",
-        "book.xlsm.xl-backprop-1-0123abcd.tmp",
-    )]
+    not_ours = [
+        tmp_path / n
+        for n in (
+            f".book.xlsm.{dead}.tmp",  # another program's naming
+            f".other.xlsm.xl-backprop-{dead}-0123abcd.tmp",  # another target's
+            f".book.xlsm.xl-backprop-{dead}-0123abcd.tmp.keep",
+            "book.xlsm.xl-backprop-1-0123abcd.tmp",
+        )
+    ]
     for f in (stale, live, old_live, *not_ours):
         f.write_text("partial")
     hour_ago = time.time() - fileio.STALE_AFTER - 1
@@ -126,9 +129,26 @@ def test_only_our_own_stale_temporaries_are_removed(tmp_path):
 
 def _slow_train(out_dir: Path) -> subprocess.Popen:
     """A real run whose CSV write takes seconds: 400,000 steps x 5 learning rates."""
-    return subprocess.Popen([sys.executable, "-m", "xl_backprop", "train", "--iterations", "400000",
-                             "--lrs", "0.1:2:5", "--no-plot", "--quiet", "--force", "--out-dir", str(out_dir)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "xl_backprop",
+            "train",
+            "--iterations",
+            "400000",
+            "--lrs",
+            "0.1:2:5",
+            "--no-plot",
+            "--quiet",
+            "--force",
+            "--out-dir",
+            str(out_dir),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _wait_for_temporary(proc: subprocess.Popen, folder: Path, size: int = 1 << 20) -> Path:

@@ -101,8 +101,16 @@ def curves_figure(lrs: Sequence[float], curves: np.ndarray, box):
 
 _NODES = {"i1": (0, 1), "i2": (0, 0), "h1": (1, 1), "h2": (1, 0), "o1": (2, 1), "o2": (2, 0)}
 # w1..w8: (from, to), in the order of network.WEIGHT_NAMES
-_EDGES = (("i1", "h1"), ("i2", "h1"), ("i1", "h2"), ("i2", "h2"),
-          ("h1", "o1"), ("h2", "o1"), ("h1", "o2"), ("h2", "o2"))
+_EDGES = (
+    ("i1", "h1"),
+    ("i2", "h1"),
+    ("i1", "h2"),
+    ("i2", "h2"),
+    ("h1", "o1"),
+    ("h2", "o1"),
+    ("h1", "o2"),
+    ("h2", "o2"),
+)
 
 
 def network_figure(weights: np.ndarray, net, lr: float, step: int, box):
@@ -120,15 +128,37 @@ def network_figure(weights: np.ndarray, net, lr: float, step: int, box):
         color = "tab:red" if grad[k] > 0 else "tab:blue" if grad[k] < 0 else "grey"
         ax.plot([x0, x1], [y0, y1], color=color, lw=2, zorder=1)
         t = 0.3 if y0 != y1 else 0.5  # crossing edges: label near their source, apart
-        ax.text(x0 + t * (x1 - x0), y0 + t * (y1 - y0), f"{name} = {weights[k]:.4f}", fontsize=8,
-                ha="center", va="center", zorder=3, bbox=dict(boxstyle="round", fc="white", ec=color))
-    values = {"i1": ("i1", net.inputs[0]), "i2": ("i2", net.inputs[1]), "h1": ("a_h1", f.a_h1),
-              "h2": ("a_h2", f.a_h2), "o1": ("a_o1", f.a_o1), "o2": ("a_o2", f.a_o2)}
+        ax.text(
+            x0 + t * (x1 - x0),
+            y0 + t * (y1 - y0),
+            f"{name} = {weights[k]:.4f}",
+            fontsize=8,
+            ha="center",
+            va="center",
+            zorder=3,
+            bbox=dict(boxstyle="round", fc="white", ec=color),
+        )
+    values = {
+        "i1": ("i1", net.inputs[0]),
+        "i2": ("i2", net.inputs[1]),
+        "h1": ("a_h1", f.a_h1),
+        "h2": ("a_h2", f.a_h2),
+        "o1": ("a_o1", f.a_o1),
+        "o2": ("a_o2", f.a_o2),
+    }
     for node, (x, y) in _NODES.items():
         label, v = values[node]
         text = f"{node}\n{float(v):.4f}" if node == label else f"{node}\n{label} = {float(v):.4f}"
-        ax.text(x, y, text, ha="center", va="center", fontsize=8, zorder=4,
-                bbox=dict(boxstyle="circle", fc="lightyellow", ec="black"))
+        ax.text(
+            x,
+            y,
+            text,
+            ha="center",
+            va="center",
+            fontsize=8,
+            zorder=4,
+            bbox=dict(boxstyle="circle", fc="lightyellow", ec="black"),
+        )
     for k, node in enumerate(("o1", "o2")):
         x, y = _NODES[node]
         ax.text(x + 0.45, y, f"t{k + 1} = {net.targets[k]:g}", ha="left", va="center", fontsize=8)

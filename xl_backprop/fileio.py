@@ -171,8 +171,11 @@ def atomic_write(path: Path, write: Callable[[Path], None], *, mode_from: Path |
             try:
                 os.replace(tmp, real)
             except PermissionError as exc:  # on Windows: the file is open, typically in Excel
-                raise PermissionError(exc.errno, f"{exc.strerror} (is it open in another program, such as "
-                                      "Excel? Close it and run again)", str(path)) from None
+                raise PermissionError(
+                    exc.errno,
+                    f"{exc.strerror} (is it open in another program, such as Excel? Close it and run again)",
+                    str(path),
+                ) from None
         finally:
             tmp.unlink(missing_ok=True)
     return Written(real, existing.st_nlink - 1 if existing is not None else 0)

@@ -64,4 +64,3 @@ def learning_rates_ok(values: np.ndarray) -> np.ndarray:
     """``is_learning_rate`` for each of an array of floats, at numpy speed (10 million from a CLI range)."""
     values = np.asarray(values, dtype=float)
     return np.isfinite(values) & (values > 0)
-
