@@ -466,6 +466,39 @@ def test_bad_input_raises_the_message_and_writes_nothing(tmp_path, action, sheet
     assert not (tmp_path / "out.xlsm").exists() and no_temp_files(tmp_path)
 
 
+# --- overflow: the input to blame is named, never an output cell (issue 11) -----------------------
+OVERFLOW = [  # (action, cells to type: (sheet, cell, rows), message)
+    ("train-lrs", [(L.SHEET_BACKPROP, L.IN_T1.cell, [[1e200]])],
+     "Backprop!B6 (t1): with 1e+200 E_total overflows before training; expected a smaller number"),
+    ("draw-network", [(L.SHEET_BACKPROP, L.IN_W[4].cell, [[-3e200]]), (L.SHEET_BACKPROP, L.IN_T2.cell, [[1e200]])],
+     "Backprop!B7 (t2): with 1e+200 E_total overflows before training; expected a smaller number"),
+    ("train-lrs", [(L.SHEET_BACKPROP, L.IN_I1.cell, [[1e308], [1e308]]),  # h1 = inf - inf: NaN, from the inputs
+                   (L.SHEET_BACKPROP, L.IN_W[0].cell, [[1e308], [-1e308]]),
+                   (L.SHEET_BACKPROP, L.IN_T2.cell, [[5e307]])],
+     "Backprop!B4 (i1): with 1e+308 E_total overflows before training; expected a smaller number"),
+    ("train-lrs", [(L.SHEET_BACKPROP, L.IN_T1.cell, [[1e100], [-1e100]]), (L.SHEET_LRS, "C5", [[1e300]])],
+     "'Learning rates'!C5 (learning rates): training with 1e+300 makes E_total overflow at step 1; "
+     "expected a smaller learning rate"),
+    ("draw-network", [(L.SHEET_BACKPROP, L.IN_T1.cell, [[1e100], [-1e100]]), (L.SHEET_BACKPROP, L.IN_LR.cell,
+                                                                           [[1e300]]),
+                      (L.SHEET_BACKPROP, L.IN_SHOW_STEP.cell, [[3]])],
+     "Backprop!B18 (learning rate): training with 1e+300 makes E_total overflow at step 1; "
+     "expected a smaller learning rate"),
+]
+
+
+@pytest.mark.parametrize(("action", "typed", "message"), OVERFLOW)
+def test_overflow_names_the_input_cell_and_writes_nothing(tmp_path, action, typed, message):
+    book = TEMPLATE
+    for k, (sheet, cell, rows) in enumerate(typed):
+        book = set_cells(book, tmp_path / f"book{k}.xlsm", sheet, cell, rows)
+    before = digest(book)
+    with pytest.raises(ValueError) as err:
+        macros.run_on_file(action, book, tmp_path / "out.xlsm")
+    assert str(err.value) == message and len(message) <= 255
+    assert digest(book) == before and not (tmp_path / "out.xlsm").exists() and no_temp_files(tmp_path)
+
+
 def test_the_cli_exits_non_zero_with_the_message(tmp_path, capsys):
     book = set_cells(TEMPLATE, tmp_path / "book.xlsm", L.SHEET_BACKPROP, L.IN_W3.cell, [["abc"]])
     before = digest(book)

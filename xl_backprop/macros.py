@@ -341,8 +341,8 @@ def make_plan(action: str, get: Getter, *, iteration: int | None = None) -> Plan
 
 def _overflow_message(get: Getter, step: int, lr: int, action: str) -> str:
     """Name the input to blame for an overflow: the learning rate's cell if training made the
-    numbers overflow, else the network input of largest size (E_total overflowed before any
-    update: a product or a square of it did)."""
+    numbers overflow; else (E_total overflowed before any update) the largest input of the
+    first quantity of the forward pass that overflowed."""
     if step > 0:
         if action == "train-lrs":
             where, rows = get(L.IN_LRS.name)
@@ -355,12 +355,23 @@ def _overflow_message(get: Getter, step: int, lr: int, action: str) -> str:
             label = L.IN_LR.label
         return (f"{where} ({label}): training with {value:.6g} makes E_total overflow at step {step:,}; "
                 "expected a smaller learning rate")
-    candidates = []
-    for inp in (L.IN_I1, L.IN_I2, L.IN_T1, L.IN_T2, *L.IN_W, L.IN_B1, L.IN_B2):
-        where, value = _one(get, inp)
-        candidates.append((abs(float(value)), where, inp.label, float(value)))
-    _, where, label, value = max(candidates, key=lambda c: c[0])
-    return f"{where} ({label}): with {value:.6g} E_total overflows before training; expected a smaller number"
+    values = {inp: float(_one(get, inp)[1]) for inp in _NETWORK_INPUTS}
+    with np.errstate(all="ignore"):
+        f = network.forward([values[w] for w in L.IN_W], (values[L.IN_I1], values[L.IN_I2]),
+                            (values[L.IN_T1], values[L.IN_T2]), (values[L.IN_B1], values[L.IN_B2]))
+    # follow the forward pass: the first quantity that overflowed, and the inputs it is made of
+    culprits = next((inputs for names, inputs in _MADE_OF if not all(np.isfinite(getattr(f, n)) for n in names)),
+                    _NETWORK_INPUTS)
+    inp = max(culprits, key=lambda i: abs(values[i]))
+    where, _ = _one(get, inp)
+    return f"{where} ({inp.label}): with {values[inp]:.6g} E_total overflows before training; expected a smaller number"
+
+
+_NETWORK_INPUTS = (L.IN_I1, L.IN_I2, L.IN_T1, L.IN_T2, *L.IN_W, L.IN_B1, L.IN_B2)
+#: Each step of the forward pass and the inputs it adds: h = w*i (+ b1); o = w*a_h (+ b2), a_h
+#: within 0..1; E1 = (t1 - a_o1)^2 / 2, a_o1 within 0..1.
+_MADE_OF = ((("h1", "h2"), (L.IN_I1, L.IN_I2, *L.IN_W[:4], L.IN_B1)), (("o1", "o2"), (*L.IN_W[4:], L.IN_B2)),
+            (("E1",), (L.IN_T1,)), (("E2",), (L.IN_T2,)))
 
 
 # ----------------------------------------------------------------------------- pictures
