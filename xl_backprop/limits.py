@@ -40,8 +40,9 @@ RUN_MORE = "for more, use xl-backprop train or the ribbon's Train learning rates
 #: Loss values ``xl-backprop train`` computes and writes to its CSV (~200 MB of text).
 CSV_MAX_VALUES = 10_000_000
 
-#: Largest iteration count the ribbon's "Train learning rates" writes: the rows below its loss
-#: table's header, which starts on row 8 of "Learning rates" (``workbook.layout.MACRO_LOSS``).
+#: Largest iteration count the ribbon's "Train learning rates" writes: the rows its loss table
+#: (``workbook.layout.MACRO_LOSS``, header on row 8 of "Learning rates") holds below the header,
+#: rows 9 to 1,048,575.
 MACRO_MAX_ITERATIONS = SHEET_ROWS - 8 - 1
 
 
@@ -57,7 +58,7 @@ def is_count(n, minimum: int = 1) -> bool:
 def is_learning_rate(x) -> bool:
     """A learning rate is a finite number > 0, in every face: 0 would never move the weights, and
     a negative one climbs the loss instead of descending it."""
-    return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x) and x > 0
+    return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x) and bool(x > 0)
 
 
 def learning_rates_ok(values: np.ndarray) -> np.ndarray:
