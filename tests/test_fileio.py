@@ -208,3 +208,42 @@ def test_signal_handlers_are_restored_after_the_write(tmp_path):
     fileio.atomic_write(tmp_path / "a", write)
     assert all(seen[s] is not before[s] for s in before)  # ours during the write
     assert {s: signal.getsignal(s) for s in before} == before
+
+
+def _big_book(path: Path, iterations: int = 50_000) -> Path:
+    """The template with its iteration count raised, so that saving the trained book takes seconds."""
+    from xl_backprop.bookfile import Package
+    from xl_backprop.workbook import layout as L
+
+    pkg = Package.read(Path(__file__).resolve().parents[1] / "workbook_template.xlsm")
+    pkg.write_cells(L.SHEET_LRS, *L.rowcol(L.IN_ITERATIONS.cell), [[iterations]])
+    pkg.save(path)
+    return path
+
+
+@posix_only
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL])
+def test_a_kill_while_run_saves_in_place_keeps_the_book_whole(tmp_path, signum):
+    """``xl-backprop run train-lrs BOOK --in-place``, killed while it saves: BOOK is unchanged;
+    after SIGTERM no temporary is left, after SIGKILL the next run removes it."""
+    book = _big_book(tmp_path / "book.xlsm")
+    before = book.read_bytes()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "xl_backprop", "run", "train-lrs", str(book), "--in-place"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    tmp = _wait_for_temporary(proc, tmp_path, size=0)
+    assert tmp.name.startswith(".book.xlsm.xl-backprop-")
+    proc.send_signal(signum)
+    proc.communicate(timeout=60)
+    assert proc.returncode == -signum
+    assert book.read_bytes() == before
+    if signum == signal.SIGKILL:
+        assert leftovers(tmp_path) == [tmp.name]
+        small = _big_book(tmp_path / "small.xlsm", iterations=3)
+        from xl_backprop.cli import main
+
+        assert main(["run", "reset", str(small), "--out", str(book), "--force"]) == 0
+    assert leftovers(tmp_path) == []
