@@ -192,7 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Train the network once per learning rate (all in one vectorised "
                        f"pass), print a summary table and write {CSV_NAME} and {PNG_NAME}.")
     t.add_argument("--lrs", nargs="+", metavar="LR",
-                   help="learning rates, or START:STOP:COUNT for COUNT evenly spaced ones "
+                   help="learning rates (numbers > 0), or START:STOP:COUNT for COUNT evenly spaced ones; "
+                   f"at most {MAX_VALUES:,} loss values, --iterations x learning rates "
                    f"(default {' '.join(map(str, DEFAULT_LRS))})")
     t.add_argument("--iterations", type=_whole(1), default=DEFAULT_ITERATIONS, metavar="N",
                    help=f"loss values per curve, the first before any update (default {DEFAULT_ITERATIONS})")

@@ -10,7 +10,9 @@ same data to the same cells. No math here: the numbers come from ``network`` and
 The ribbon runs ``RunPython "import xl_backprop.macros as m; m.train_learning_rates()"`` (and
 ``m.draw_network()``, ``m.reset()``); the book is ``xw.Book.caller()``, looked up inside the
 call. Bad input stops an action before anything is written: in Excel with a message box
-naming the cell and what was expected, on files with a ValueError saying the same.
+naming the cell and what was expected, on files with a ValueError saying the same. An
+argument that is not a cell (the action, the output file, the step to draw) is named by an
+``InputError`` field, which each caller words its own way (the CLI as its options).
 """
 
 from __future__ import annotations
