@@ -261,12 +261,12 @@ SUMMARY_HEADERS = {"lr": "learning rate", "final_loss": "final E_total",
                    "only_falls": "E_total only falls", "first_rise": "first rise of E_total"}
 
 
-class _Overflow(Exception):
+class _Overflow(ValueError):
     """E_total (or a weight) stopped being a finite number at ``step`` for the ``lr``-th
-    learning rate; ``make_plan`` names the input cell to blame."""
+    learning rate (0-based); ``make_plan`` turns it into a message naming the input cell."""
 
     def __init__(self, step: int, lr: int):
-        super().__init__(step, lr)
+        super().__init__(f"overflow: E_total is not a finite number at step {step} for learning rate {lr + 1}")
         self.step, self.lr = step, lr
 
 
