@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import os
 import re
 import struct
 import subprocess
@@ -22,7 +23,7 @@ import numpy as np
 import pytest
 
 import xl_backprop
-from xl_backprop import cli
+from xl_backprop import cli, figures, fileio
 from xl_backprop.cli import main
 
 from . import scalar_reference as ref
@@ -212,7 +213,7 @@ def test_plot_steps_are_whole_and_short_runs_are_dotted(iterations, count):
     ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
     assert ticks and all(t == int(t) for t in ticks)
     dotted = iterations <= 30
-    if count <= cli.LEGEND_MAX:
+    if count <= figures.LEGEND_MAX:
         assert [line.get_marker() in ("o",) for line in ax.get_lines()[:count]] == [dotted] * count
     else:  # a dot per value, coloured like its line
         dots = [c for c in ax.collections if c.get_offsets().shape[0] == iterations * count]
@@ -298,7 +299,7 @@ def test_never_overwrites_without_force(tmp_path, capsys):
     (["gradcheck", "--weights", "1"], "xl-backprop gradcheck: error: --weights: expected 8 numbers, got 1"),
     (["gradcheck", "--eps", "-0.001"], "--eps: expected a positive number, got '-0.001'"),
     (["fly"], "xl-backprop: error: COMMAND: invalid choice: 'fly'"),
-    ([], "xl-backprop: error: expected a command: train, gradcheck, template or run"),
+    ([], "xl-backprop: error: expected a command: train, gradcheck, template, run, doctor, lite"),
     (["run", "reset"], "xl-backprop run: error: the following arguments are required: BOOK"),
     (["run", "paint", "book.xlsm"], "xl-backprop run: error: ACTION: invalid choice: 'paint'"),
     (["run", "reset", "missing.xlsm", "--out", "x.xlsm"],
@@ -326,7 +327,7 @@ def test_output_open_in_another_program(tmp_path, monkeypatch, capsys):
     def locked(src, dst):
         raise PermissionError(13, "Permission denied", src, None, dst)
 
-    monkeypatch.setattr(cli.os, "replace", locked)
+    monkeypatch.setattr(fileio.os, "replace", locked)
     rc, _, err = run(["train", "--no-plot", "--force", "--quiet", "--out-dir", tmp_path], capsys)
     assert rc == 1
     assert err == ("xl-backprop train: error: Permission denied (is it open in another program, such as Excel? "
@@ -531,13 +532,16 @@ def test_template_builds_a_workbook(tmp_path, capsys):
 def fake_macros(monkeypatch):
     """Stands in for xl_backprop.macros to check what the CLI passes on; the real module is
     exercised by test_run_on_the_real_template and by its own tests."""
+    from xl_backprop.macros import InputError
+
     calls = []
     mod = types.ModuleType("xl_backprop.macros")
+    mod.InputError = InputError
 
     def run_on_file(action, book, out, *, iteration=None):
         calls.append((action, book, out, iteration))
         if action == "draw-network" and iteration == 99:
-            raise ValueError("iteration: expected a step between 0 and 50, got 99")
+            raise InputError("step to draw", "expected a whole number from 0 to 50, got 99")  # as read_draw words it
         out.write_bytes(book.read_bytes() + b"+" + action.encode())
         return out
 
@@ -574,7 +578,7 @@ def test_run_refusals(tmp_path, capsys, fake_macros):
         (["run", "train-lrs", book, "--out", tmp_path / "new.xlsm", "--iteration", "3"],
          "--iteration: only for draw-network, not for train-lrs"),
         (["run", "draw-network", book, "--out", tmp_path / "new.xlsm", "--iteration", "99"],
-         "xl-backprop run: error: iteration: expected a step between 0 and 50, got 99"),
+         "xl-backprop run: error: --iteration: expected a whole number from 0 to 50, got 99"),
     ]
     for argv, message in cases:
         rc, stdout, err = run(argv, capsys)
@@ -640,3 +644,113 @@ def test_subprocess_bad_argument(tmp_path):
     assert proc.stderr == ("xl-backprop train: error: --iterations: expected a whole number >= 1, got 'zero' "
                            "(see xl-backprop train --help)\n")
     assert list(tmp_path.iterdir()) == []
+
+
+# ----------------------------------------------------------------------------- links, limits, words
+
+TEMPLATE = Path(__file__).resolve().parents[1] / "workbook_template.xlsm"
+
+
+def _media(book: Path) -> list[str]:
+    import zipfile
+
+    with zipfile.ZipFile(book) as z:
+        return sorted(n for n in z.namelist() if n.startswith("xl/media/"))
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX symbolic links")
+def test_run_in_place_through_a_symbolic_link_updates_the_real_book(tmp_path, capsys):
+    real = tmp_path / "books" / "real.xlsm"
+    real.parent.mkdir()
+    real.write_bytes(TEMPLATE.read_bytes())
+    link = tmp_path / "link.xlsm"
+    link.symlink_to(real)
+    assert _media(real) == []
+    rc, stdout, err = run(["run", "draw-network", link, "--in-place"], capsys)
+    assert rc == 0, err
+    assert stdout == f"wrote {link}\n"  # the path given
+    assert link.is_symlink() and link.resolve() == real  # still a link ...
+    assert len(_media(real)) == 1  # ... and the real workbook has the picture
+    assert [f.name for f in tmp_path.iterdir() if f.name.endswith(".tmp")] == []
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX hard links")
+def test_run_in_place_on_a_hard_link_replaces_the_named_file(tmp_path, capsys):
+    """Documented choice: the file is replaced whole (never half-written in place), so the
+    book's other hard links keep the old content."""
+    book, other = tmp_path / "book.xlsm", tmp_path / "other.xlsm"
+    book.write_bytes(TEMPLATE.read_bytes())
+    os.link(book, other)
+    rc, stdout, err = run(["run", "draw-network", book, "--in-place"], capsys)
+    assert rc == 0, err
+    assert len(_media(book)) == 1 and _media(other) == []
+    assert other.read_bytes() == TEMPLATE.read_bytes()
+
+
+def test_lrs_range_is_counted_before_it_is_built(capsys, monkeypatch):
+    """--lrs 0.1:2:10000000 with 51 iterations: refused from the counts, no array built."""
+    built = []
+    real_linspace = np.linspace
+    monkeypatch.setattr(cli.np, "linspace", lambda *a, **k: built.append(a) or real_linspace(*a, **k))
+    rc, _, err = run(["train", "--lrs", "0.1:2:10000000"], capsys)
+    assert rc == 2 and built == []
+    assert err == ("xl-backprop train: error: --iterations x number of --lrs: expected at most 10,000,000 loss values, "
+                   "got 510,000,000\n")
+    rc, _, err = run(["train", "--lrs", "0.1:2:6000000", "0.1:2:6000000", "--iterations", "1"], capsys)
+    assert rc == 2 and built == [] and "got 12,000,000" in err
+
+
+def test_not_enough_memory_is_worded_per_command(tmp_path, capsys, monkeypatch):
+    from xl_backprop import macros
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(macros, "run_on_file", no_memory)
+    book = tmp_path / "book.xlsm"
+    book.write_bytes(TEMPLATE.read_bytes())
+    rc, _, err = run(["run", "train-lrs", book, "--out", tmp_path / "out.xlsm"], capsys)
+    assert rc == 1
+    assert err == ("xl-backprop run: error: not enough memory; the workbook, or the book's iterations x learning "
+                   "rates, is too large\n")
+    assert "--iterations" not in err
+    monkeypatch.setattr(cli, "train", no_memory)
+    rc, _, err = run(["train", "--out-dir", tmp_path], capsys)
+    assert rc == 1 and err == "xl-backprop train: error: not enough memory; use fewer --iterations or --lrs\n"
+
+
+def test_template_without_pyopenvba_says_what_to_install(tmp_path, capsys, monkeypatch):
+    from xl_backprop.workbook import build
+
+    def missing(out):
+        raise ModuleNotFoundError("No module named 'pyopenvba'", name="pyopenvba")
+
+    monkeypatch.setattr(build, "build_template", missing)
+    rc, _, err = run(["template", "--out", tmp_path / "t.xlsm"], capsys)
+    assert rc == 1
+    assert err == ("xl-backprop template: error: building the workbook needs pyOpenVBA: "
+                   "pip install 'xl-backprop[build]'\n")
+
+
+def test_run_names_the_macros_fields_as_options(tmp_path, capsys):
+    """The macros word a bad output name as "output file"; the CLI says --out."""
+    rc, _, err = run(["run", "reset", TEMPLATE, "--out", tmp_path / "out.xlsx"], capsys)
+    assert rc == 2
+    assert err.startswith("xl-backprop run: error: --out: expected a name ending in .xlsm like the book's, "
+                          "got out.xlsx")
+
+
+def test_the_printed_table_has_the_summary_columns(tmp_path, capsys):
+    from xl_backprop.analysis import SUMMARY_COLUMNS
+
+    rc, out, err = run(["train", "--lrs", "0.5", "--iterations", "3", "--no-plot", "--out-dir", tmp_path], capsys)
+    assert rc == 0, err
+    header = next(line for line in out.splitlines() if line.startswith("lr "))
+    assert re.split(r"\s{2,}", header) == [
+        "lr", "final E_total", "steps to E_total < 0.01", "only falls", "first rise"]
+    assert len(SUMMARY_COLUMNS) == 5
+
+
+def test_the_command_list_in_messages_is_the_parsers():
+    sub = next(a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    assert tuple(sub.choices) == cli.COMMANDS

@@ -377,7 +377,7 @@ def test_curves_figure_has_two_labelled_panels_and_a_legend_placed_without_a_sea
     monkeypatch.setattr(Legend, "_find_best_position", search)
     lrs = [0.5, 2.0]
     fig = macros.curves_figure(lrs, network.train_curves(lrs, 11), L.MACRO_PICTURE)
-    macros._png(fig)
+    macros.png_bytes(fig)
     by_step, by_lr_step = fig.axes
     assert [by_step.get_title(), by_step.get_xlabel(), by_step.get_ylabel()] == ["E_total per step", "step", "E_total"]
     assert [by_lr_step.get_title(), by_lr_step.get_xlabel(), by_lr_step.get_ylabel()] == [
@@ -466,6 +466,39 @@ def test_bad_input_raises_the_message_and_writes_nothing(tmp_path, action, sheet
     assert not (tmp_path / "out.xlsm").exists() and no_temp_files(tmp_path)
 
 
+# --- overflow: the input to blame is named, never an output cell (issue 11) -----------------------
+OVERFLOW = [  # (action, cells to type: (sheet, cell, rows), message)
+    ("train-lrs", [(L.SHEET_BACKPROP, L.IN_T1.cell, [[1e200]])],
+     "Backprop!B6 (t1): with 1e+200 E_total overflows before training; expected a smaller number"),
+    ("draw-network", [(L.SHEET_BACKPROP, L.IN_W[4].cell, [[-3e200]]), (L.SHEET_BACKPROP, L.IN_T2.cell, [[1e200]])],
+     "Backprop!B7 (t2): with 1e+200 E_total overflows before training; expected a smaller number"),
+    ("train-lrs", [(L.SHEET_BACKPROP, L.IN_I1.cell, [[1e308], [1e308]]),  # h1 = inf - inf: NaN, from the inputs
+                   (L.SHEET_BACKPROP, L.IN_W[0].cell, [[1e308], [-1e308]]),
+                   (L.SHEET_BACKPROP, L.IN_T2.cell, [[5e307]])],
+     "Backprop!B4 (i1): with 1e+308 E_total overflows before training; expected a smaller number"),
+    ("train-lrs", [(L.SHEET_BACKPROP, L.IN_T1.cell, [[1e100], [-1e100]]), (L.SHEET_LRS, "C5", [[1e300]])],
+     "'Learning rates'!C5 (learning rates): training with 1e+300 makes E_total overflow at step 1; "
+     "expected a smaller learning rate"),
+    ("draw-network", [(L.SHEET_BACKPROP, L.IN_T1.cell, [[1e100], [-1e100]]), (L.SHEET_BACKPROP, L.IN_LR.cell,
+                                                                           [[1e300]]),
+                      (L.SHEET_BACKPROP, L.IN_SHOW_STEP.cell, [[3]])],
+     "Backprop!B18 (learning rate): training with 1e+300 makes E_total overflow at step 1; "
+     "expected a smaller learning rate"),
+]
+
+
+@pytest.mark.parametrize(("action", "typed", "message"), OVERFLOW)
+def test_overflow_names_the_input_cell_and_writes_nothing(tmp_path, action, typed, message):
+    book = TEMPLATE
+    for k, (sheet, cell, rows) in enumerate(typed):
+        book = set_cells(book, tmp_path / f"book{k}.xlsm", sheet, cell, rows)
+    before = digest(book)
+    with pytest.raises(ValueError) as err:
+        macros.run_on_file(action, book, tmp_path / "out.xlsm")
+    assert str(err.value) == message and len(message) <= 255
+    assert digest(book) == before and not (tmp_path / "out.xlsm").exists() and no_temp_files(tmp_path)
+
+
 def test_the_cli_exits_non_zero_with_the_message(tmp_path, capsys):
     book = set_cells(TEMPLATE, tmp_path / "book.xlsm", L.SHEET_BACKPROP, L.IN_W3.cell, [["abc"]])
     before = digest(book)
@@ -488,7 +521,7 @@ def test_a_workbook_without_the_named_cells_is_refused_by_name(tmp_path):
     (tmp_path / "junk.xlsm").write_bytes(b"not a zip")
     with pytest.raises(ValueError, match="expected an Excel workbook"):
         macros.run_on_file("train-lrs", tmp_path / "junk.xlsm", tmp_path / "out.xlsx")
-    with pytest.raises(ValueError, match="ACTION: expected one of train-lrs, draw-network, reset"):
+    with pytest.raises(ValueError, match="^action: expected one of train-lrs, draw-network, reset"):
         macros.run_on_file("fly", TEMPLATE, tmp_path / "out.xlsx")
     assert not (tmp_path / "out.xlsx").exists()
 
@@ -511,7 +544,7 @@ def test_a_renamed_sheet_is_named_before_anything_is_written(tmp_path):
 def test_an_out_name_excel_would_not_open_is_refused(tmp_path):
     # Excel checks a workbook's extension against its content: a macro workbook named .xlsx does not open
     for name in ("out.xlsx", "out.xls", "out"):
-        with pytest.raises(ValueError, match=rf"^--out: expected a file name ending in \.xlsm like BOOK's, "
+        with pytest.raises(ValueError, match=rf"^output file: expected a name ending in \.xlsm like the book's, "
                                              rf"got {name} "):
             macros.run_on_file("reset", TEMPLATE, tmp_path / name)
     assert list(tmp_path.iterdir()) == []

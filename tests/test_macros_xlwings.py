@@ -469,6 +469,18 @@ def test_too_many_iterations_is_refused_in_excel_too():
     assert book._log == []
 
 
+def test_an_overflow_names_the_input_cell_in_the_message_box():
+    """Issue 11: named as the input (t1), not as the output cell that could not store inf; and
+    draw-network does not draw "E_total = inf"."""
+    for run in (macros.train_learning_rates, macros.draw_network):
+        book = Book(TEMPLATE)
+        book.sheets[L.SHEET_BACKPROP]._cells[(6, 2)] = 1e200  # B6: t1
+        run(book)
+        assert book._alerts == [("Backprop!B6 (t1): with 1e+200 E_total overflows before training; "
+                                 "expected a smaller number", "xl-backprop", "critical")]
+        assert book._log == []
+
+
 def test_draw_network_puts_one_named_picture_on_backprop():
     book = Book(TEMPLATE)
     macros.draw_network(book)

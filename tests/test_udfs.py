@@ -285,14 +285,10 @@ BAD = [
      "iterations: expected at most 1,048,576 rows (a sheet's limit), got 1,048,577"),
     ("TRAIN_CURVE", (*net(), row(*[0.5] * 16_385), cell(2)),
      "lrs: expected at most 16,384 columns (a sheet's limit), got 16,385"),
-    ("TRAIN_CURVE", (*net(), row(*[0.5] * 10_001), cell(1_000)),
-     "iterations x lrs: expected at most 10,000,000 cells, got 1,000 x 10,001 = 10,001,000"),
     ("TRAIN_CURVE", (*net(), row(*LRS), cell(1e20)),
      "iterations: expected at most 1,048,576 rows (a sheet's limit), got 100,000,000,000,000,000,000"),
     ("LR_SUMMARY", (*net(), row(*LRS), cell(0.5)), "iterations: expected a whole number >= 1, got 0.5"),
     ("LR_SUMMARY", (*net(), row(*LRS), cell(51), cell("low")), 'threshold: expected a number, got text "low"'),
-    ("LR_SUMMARY", (*net(), row(*[0.5] * 20), cell(1_000_000)),
-     "iterations x lrs: expected at most 10,000,000 E_total values, got 1,000,000 x 20 = 20,000,000"),
     ("BACKPROP_STEP", (*net(), cell(-2146826243)), "lr: expected a number, got the error #SPILL!"),
     ("BACKPROP_STEP", (*net(), cell(-2146828288 + 2222)), "lr: expected a number, got error code 2222"),
     ("GRAD_CHECK", (W7, row(*I), row(*T)), "weights: expected 8 numbers (w1..w8), got 7"),
@@ -308,6 +304,30 @@ def test_bad_input_is_one_line_in_the_cell(excel, name, args, message):
     got = excel.call(name, *args)
     assert got == message
     assert "\n" not in got and len(got) <= 100
+
+
+# Too much work for one cell: the message says where to run more (issue 11), so it is longer than the rest.
+TOO_MUCH = [
+    ("TRAIN_CURVE", (*net(), row(*[0.5] * 10_001), cell(1_000)),
+     "iterations x lrs: expected at most 10,000,000 cells, got 1,000 x 10,001 = 10,001,000; "
+     "for more, use xl-backprop train or the ribbon's Train learning rates"),
+    ("LR_SUMMARY", (*net(), row(*[0.5] * 20), cell(1_000_000)),
+     "iterations x lrs: expected at most 10,000,000 E_total values, got 1,000,000 x 20 = 20,000,000; "
+     "for more, use xl-backprop train or the ribbon's Train learning rates"),
+    ("LR_SUMMARY", (*net(), row(0.5), cell(10_000_001)),  # 1 lr x 10 million steps: 213 s in one cell before
+     "iterations x lrs: expected at most 10,000,000 E_total values, got 10,000,001 x 1 = 10,000,001; "
+     "for more, use xl-backprop train or the ribbon's Train learning rates"),
+    ("LR_SUMMARY", (*net(), row(*LRS), cell(1e308)),  # was 895 characters: 309 digits, twice
+     "iterations x lrs: expected at most 10,000,000 E_total values, got 1e+308 x 6 = 6e+308; "
+     "for more, use xl-backprop train or the ribbon's Train learning rates"),
+]
+
+
+@pytest.mark.parametrize(("name", "args", "message"), TOO_MUCH, ids=[n for n, _, _ in TOO_MUCH])
+def test_too_much_for_a_cell_says_where_to_run_more(excel, name, args, message):
+    got = excel.call(name, *args)
+    assert got == message
+    assert "\n" not in got and len(got) <= 255
 
 
 @pytest.mark.parametrize("error", sorted(ERRORS))
@@ -389,3 +409,46 @@ def test_random_networks_match_the_reference(excel, w, i, t, lr):
     assert excel.call("BACKPROP_STEP", column(*w), row(*i), row(*t), cell(lr)) == pytest.approx(
         new_w, rel=1e-12, abs=1e-15)
 
+
+
+# --- hostile arguments: every function, every argument, a message of at most 255 characters ----
+
+VALID = {  # name -> valid arguments, in order
+    "SIGMOID": (cell(0.5),),
+    "FORWARD": net(),
+    "GRADIENTS": net(),
+    "BACKPROP_STEP": (*net(), cell(0.5)),
+    "TRAIN_CURVE": (*net(), row(*LRS), cell(51)),
+    "GRAD_CHECK": net(),
+    "LR_SUMMARY": (*net(), row(*LRS), cell(51), cell(0.01)),
+}
+HOSTILE = [cell(1e308), cell(-1e308), cell(1e-320), cell(0), cell(-1), cell("x" * 5000), cell(True),
+           cell(None), cell(ERRORS["#SPILL!"]), cell(-2146828288 + 999_999), row(*[1e308] * 16_385),
+           Cells([[1e308] * 300] * 300), row("a" * 300, *[0.5] * 20), column(*[1e300] * 10)]
+
+
+def test_every_function_answers_hostile_arguments_in_at_most_255_characters(excel):
+    assert set(VALID) == FUNCTIONS
+    seen = 0
+    for name, valid in VALID.items():
+        for k in range(len(valid)):
+            for bad in HOSTILE:
+                args = (*valid[:k], bad, *valid[k + 1:])
+                got = excel.call(name, *args)
+                if isinstance(got, str):
+                    seen += 1
+                    assert "\n" not in got and len(got) <= 255, (name, k, len(got), got[:300])
+                    assert "internal error" not in got, (name, k, got)
+    assert seen > 200  # most of these are refused: the bound was tested, not skipped
+
+
+@pytest.mark.parametrize("name", ["BACKPROP_STEP", "TRAIN_CURVE", "LR_SUMMARY"])
+@pytest.mark.parametrize(("lr", "shown"), [(0, "0"), (-0.5, "-0.5")])
+def test_a_learning_rate_of_zero_or_less_is_refused_as_by_the_cli_and_the_macros(excel, name, lr, shown):
+    """One rule everywhere (limits.is_learning_rate): the CLI's --lrs and the book's cells refuse
+    them too."""
+    if name == "BACKPROP_STEP":
+        assert excel.call(name, *net(), cell(lr)) == f"lr: expected a positive number, got {shown}"
+    else:
+        got = excel.call(name, *net(), row(0.5, lr), cell(3))
+        assert got == f"lrs: expected a positive number in cell 2, got {shown}"

@@ -66,3 +66,49 @@ def lr_summary(lrs, curves, threshold: float = DEFAULT_THRESHOLD) -> list[LRSumm
                              int(hit[0]) if hit.size else None,
                              not up.size, int(up[0]) + 1 if up.size else None))
     return out
+
+
+class SummaryColumn(NamedTuple):
+    """One column of the per-learning-rate summary: the ``LRSummary`` field it shows, its kind
+    ("float", "count" or "bool") and the word shown where a count is None."""
+
+    field: str
+    kind: str
+    missing: str | None = None
+
+
+#: The summary table's columns, in order: every face (LR_SUMMARY, the ribbon's summary block,
+#: the CLI's table) shows these, each with its own header wording and number format.
+SUMMARY_COLUMNS = (
+    SummaryColumn("lr", "float"),
+    SummaryColumn("final_loss", "float"),
+    SummaryColumn("steps_to_threshold", "count", "not reached"),
+    SummaryColumn("only_falls", "bool"),
+    SummaryColumn("first_rise", "count", "never"),
+)
+
+
+def summary_rows(summaries) -> list[list]:
+    """The body of the summary table: one row per ``LRSummary``, one value per SUMMARY_COLUMNS
+    entry (float, int, bool, or the column's word where a count is None)."""
+    return [[c.missing if getattr(s, c.field) is None else getattr(s, c.field) for c in SUMMARY_COLUMNS]
+            for s in summaries]
+
+
+class Overflow(ValueError):
+    """A result that is not a finite number: one line naming it and what to try."""
+
+
+def first_non_finite(values) -> tuple[int, ...] | None:
+    """The index of the first value (in C order) that is inf or NaN, or None if all are finite."""
+    bad = np.argwhere(~np.isfinite(np.asarray(values, dtype=float)))
+    return tuple(int(k) for k in bad[0]) if bad.size else None
+
+
+def check_finite(values, what, hint):
+    """``values`` unchanged if every number is finite; else Overflow naming the first that is
+    not, ``what(index)``, and what to try, ``hint`` (or ``hint(index)``)."""
+    at = first_non_finite(values)
+    if at is not None:
+        raise Overflow(f"overflow: {what(at)} is not a finite number; {hint(at) if callable(hint) else hint}")
+    return values

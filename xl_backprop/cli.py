@@ -1,4 +1,4 @@
-"""The ``xl-backprop`` command line: train, gradcheck, template, run, doctor.
+"""The ``xl-backprop`` command line: train, gradcheck, template, run, doctor, lite.
 
 Every number printed or written comes from ``xl_backprop.network`` / ``xl_backprop.analysis``.
 Bad input never produces a traceback: one line naming the option and what was expected, and
@@ -10,10 +10,8 @@ from __future__ import annotations
 import argparse
 import io
 import math
-import os
 import re
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -23,7 +21,10 @@ from typing import TextIO
 import numpy as np
 
 from . import __version__
-from .analysis import DEFAULT_THRESHOLD, LRSummary, grad_check, lr_summary
+from .analysis import DEFAULT_THRESHOLD, SUMMARY_COLUMNS, LRSummary, check_finite, grad_check, lr_summary, summary_rows
+from .figures import loss_figure
+from .fileio import atomic_write
+from .limits import CSV_MAX_VALUES, is_count, learning_rates_ok
 from .network import (
     DEFAULT_BIASES,
     DEFAULT_INPUTS,
@@ -39,14 +40,10 @@ from .network import (
 PROG = "xl-backprop"
 CSV_NAME = "loss_curves.csv"
 PNG_NAME = "loss_curves.png"
-PNG_SIZE = (8.0, 5.0)  # inches; at PNG_DPI this is 800 x 500 pixels
-PNG_DPI = 100
-MAX_VALUES = 10_000_000  # iterations x learning rates: the UDFs' limit too; a CSV of ~200 MB
+MAX_VALUES = CSV_MAX_VALUES  # iterations x learning rates (limits.py states the rule)
+COMMANDS = ("train", "gradcheck", "template", "run", "doctor", "lite")
 RUN_ACTIONS = ("train-lrs", "draw-network", "reset")
 DEFAULT_TEMPLATE = "workbook_template.xlsm"
-PLOT_MAX_LINES = 200
-PLOT_DOTS_UP_TO = 30  # loss values per curve: up to this many, each is marked with a dot
-LEGEND_MAX = 12  # learning rates; beyond this the plot colours lines by a colour bar
 PROGRESS_DELAY = 0.5  # seconds a run must take before its progress bar appears
 TABLE_MAX_ROWS = 50  # learning rates in the printed table; beyond this an even selection (the CSV has all)
 
@@ -85,26 +82,34 @@ class _Parser(argparse.ArgumentParser):
 # ----------------------------------------------------------------------------- arguments
 
 def _numbers(option: str, raw: Sequence[str] | None, count: int | None = None,
-             positive: bool = False, ranges: bool = False) -> tuple[float, ...] | None:
+             positive: bool = False, ranges: bool = False,
+             check_count: Callable[[int], None] | None = None) -> tuple[float, ...] | None:
     """Parse '0.1 0.2' or '0.1,0.2' (or a mix) into finite floats; None if the option was not
     given. With ``ranges``, a token START:STOP:COUNT stands for COUNT evenly spaced values
-    from START to STOP, both included."""
+    from START to STOP, both included. ``positive``: learning rates (``limits``' rule).
+    ``check_count(n)`` sees how many values there will be before any is built."""
     if raw is None:
         return None
     tokens = [t for chunk in raw for t in chunk.replace(",", " ").split()]
     what = f"{count} numbers" if count else ("positive numbers" if positive else "numbers")
     if not tokens:
         raise UsageError(f"{option}: expected {what}, got nothing")
-    parts = []
+    specs = []
     for t in tokens:
         if ranges and ":" in t:
-            values = _expand(option, t)
+            specs.append(_range(option, t))
         else:
             try:
-                values = np.array([float(t)])
+                specs.append((float(t), float(t), 1))
             except ValueError:
                 raise UsageError(f"{option}: expected {what}, got {t!r}") from None
-        bad = np.flatnonzero(~np.isfinite(values) | ((values <= 0) if positive else False))
+    if check_count is not None:
+        check_count(sum(n for _, _, n in specs))
+    parts = []
+    for t, (start, stop, n) in zip(tokens, specs, strict=True):
+        values = np.array([start]) if n == 1 else np.linspace(start, stop, n)
+        ok = learning_rates_ok(values) if positive else np.isfinite(values)
+        bad = np.flatnonzero(~ok)
         if bad.size:
             v = values[bad[0]]
             shown = repr(t) if values.size == 1 else f"{float(v)!r} (from {t!r})"
@@ -117,17 +122,18 @@ def _numbers(option: str, raw: Sequence[str] | None, count: int | None = None,
     return tuple(values.tolist())
 
 
-def _expand(option: str, token: str) -> np.ndarray:
+def _range(option: str, token: str) -> tuple[float, float, int]:
+    """START, STOP and COUNT of a START:STOP:COUNT token (nothing built yet)."""
     parts = token.split(":")
     try:
         start, stop, count = float(parts[0]), float(parts[1]), float(parts[2])
-        if (len(parts) != 3 or not math.isfinite(start) or not math.isfinite(stop) or count != int(count)
-                or count < 1 or count > MAX_VALUES):
+        if (len(parts) != 3 or not math.isfinite(start) or not math.isfinite(stop) or not is_count(count)
+                or count > MAX_VALUES):
             raise ValueError
     except (ValueError, IndexError, OverflowError):
         raise UsageError(f"{option}: expected START:STOP:COUNT, finite numbers and a whole COUNT >= 1, "
                          f"got {token!r}") from None
-    return np.linspace(start, stop, int(count))
+    return start, stop, int(count)
 
 
 def _whole(minimum: int) -> Callable[[str], int]:
@@ -137,7 +143,7 @@ def _whole(minimum: int) -> Callable[[str], int]:
             v = float(text)
         except ValueError:
             v = math.nan
-        if not (math.isfinite(v) and v == int(v) and v >= minimum):
+        if not is_count(v, minimum):
             raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {text!r}")
         return int(v)
     return parse
@@ -187,7 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Train the network once per learning rate (all in one vectorised "
                        f"pass), print a summary table and write {CSV_NAME} and {PNG_NAME}.")
     t.add_argument("--lrs", nargs="+", metavar="LR",
-                   help="learning rates, or START:STOP:COUNT for COUNT evenly spaced ones "
+                   help="learning rates (numbers > 0), or START:STOP:COUNT for COUNT evenly spaced ones; "
+                   f"at most {MAX_VALUES:,} loss values, --iterations x learning rates "
                    f"(default {' '.join(map(str, DEFAULT_LRS))})")
     t.add_argument("--iterations", type=_whole(1), default=DEFAULT_ITERATIONS, metavar="N",
                    help=f"loss values per curve, the first before any update (default {DEFAULT_ITERATIONS})")
@@ -228,7 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "course's inputs back, results removed")
     r.add_argument("book", type=Path, metavar="BOOK", help="the workbook to read")
     r.add_argument("--out", type=Path, metavar="PATH", help="write the result here (BOOK is left untouched)")
-    r.add_argument("--in-place", action="store_true", help="write the result back into BOOK")
+    r.add_argument("--in-place", action="store_true",
+                   help="write the result back into BOOK (through a symbolic link, into the file it points to; "
+                   "other hard links of BOOK keep the old content)")
     r.add_argument("--force", action="store_true", help="overwrite an existing --out file")
     r.add_argument("--iteration", type=_whole(0), metavar="N",
                    help="draw-network: the training step to draw (default: the book's choice)")
@@ -298,29 +307,6 @@ def _refuse_existing(paths: Sequence[Path], option: str, force: bool) -> None:
             raise UsageError(f"{option}: {path} already exists; use --force to overwrite it")
 
 
-def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Write through a temporary file in the same folder, so a failure leaves no half file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file a normal mode
-        try:
-            os.replace(tmp, path)
-        except PermissionError as exc:  # on Windows: the file is open, typically the CSV in Excel
-            raise PermissionError(exc.errno, f"{exc.strerror} (is it open in another program, such as "
-                                  "Excel? Close it and run again)", str(path)) from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def write_csv(path: Path, lrs: Sequence[float], curves,
               progress: Callable[[float], None] | None = None) -> None:
     """Header ``step,lr=...``; one row per step; floats in repr precision (they round-trip)."""
@@ -334,51 +320,10 @@ def write_csv(path: Path, lrs: Sequence[float], curves,
 
 
 def write_png(path: Path, lrs: Sequence[float], curves, threshold: float, subtitle: str) -> None:
-    """``loss_figure`` as an 800 x 500 pixel PNG."""
+    """``figures.loss_figure`` as an 800 x 500 pixel PNG."""
+    from .figures import PNG_DPI
+
     loss_figure(lrs, curves, threshold, subtitle).savefig(path, format="png", dpi=PNG_DPI)
-
-
-def loss_figure(lrs: Sequence[float], curves, threshold: float, subtitle: str):
-    """One line per learning rate, titled, axes labelled, with a legend (a colour bar
-    instead beyond LEGEND_MAX learning rates, at most PLOT_MAX_LINES lines); whole-number
-    steps, and a dot on every value of a short run, where lines alone would show little."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
-
-    if len(lrs) > PLOT_MAX_LINES:  # more lines than pixels can show: an even selection
-        keep = np.unique(np.linspace(0, len(lrs) - 1, PLOT_MAX_LINES).round().astype(int))
-        subtitle += f"; {keep.size} of {len(lrs)} learning rates shown"
-        lrs, curves = [lrs[k] for k in keep], curves[:, keep]
-    fig = Figure(figsize=PNG_SIZE, dpi=PNG_DPI)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    steps = np.arange(len(curves))
-    short = len(steps) <= PLOT_DOTS_UP_TO
-    if len(lrs) <= LEGEND_MAX:
-        for k, lr in enumerate(lrs):
-            ax.plot(steps, curves[:, k], label=f"lr = {lr:g}", marker="o" if short else None, markersize=3)
-    else:  # too many for a legend: colour by learning rate, with a colour bar
-        from matplotlib.collections import LineCollection
-
-        segments = np.stack([np.broadcast_to(steps[:, None], curves.shape), curves], axis=-1).transpose(1, 0, 2)
-        lines = LineCollection(segments, array=np.asarray(lrs), cmap="viridis", linewidths=0.8)
-        ax.add_collection(lines)
-        if short:
-            ax.scatter(np.repeat(steps, len(lrs)), curves.ravel(), c=np.tile(lrs, len(steps)), cmap="viridis", s=6)
-        ax.autoscale()
-        fig.colorbar(lines, ax=ax, label="learning rate")
-    ax.axhline(threshold, color="grey", linestyle=":", linewidth=1, label=f"E_total = {threshold:g}")
-    ax.set_title(f"Loss during training, per learning rate\n{subtitle}", fontsize=11)
-    ax.set_xlabel("step (weight updates)")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    if len(steps) == 1:
-        ax.set_xlim(-1, 1)
-    ax.set_ylabel("E_total")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=9)
-    fig.tight_layout()
-    return fig
 
 
 def format_table(rows: Sequence[LRSummary], threshold: float) -> str:
@@ -387,15 +332,26 @@ def format_table(rows: Sequence[LRSummary], threshold: float) -> str:
     shown = rows
     if len(rows) > TABLE_MAX_ROWS:
         shown = [rows[k] for k in np.unique(np.linspace(0, len(rows) - 1, TABLE_MAX_ROWS).round().astype(int))]
-    head = ["lr", "final E_total", f"steps to E_total < {threshold:g}", "only falls", "first rise"]
-    body = [[f"{r.lr:.12g}", f"{r.final_loss:.10f}",
-             "not reached" if r.steps_to_threshold is None else str(r.steps_to_threshold),
-             "yes" if r.only_falls else "no",
-             "never" if r.first_rise is None else str(r.first_rise)] for r in shown]
+    head = [_TABLE_HEADERS[c.field].format(threshold=threshold) for c in SUMMARY_COLUMNS]
+    body = [[_cell(c, v) for c, v in zip(SUMMARY_COLUMNS, row, strict=True)] for row in summary_rows(shown)]
     table = _columns([head, None, *body])
     if len(shown) < len(rows):
         table += f"\n({len(shown)} of {len(rows):,} learning rates shown; {CSV_NAME} has them all)"
     return table
+
+
+# The CLI's words for analysis.SUMMARY_COLUMNS, and its number formats.
+_TABLE_HEADERS = {"lr": "lr", "final_loss": "final E_total", "steps_to_threshold": "steps to E_total < {threshold:g}",
+                  "only_falls": "only falls", "first_rise": "first rise"}
+_TABLE_FORMATS = {"lr": "{:.12g}", "final_loss": "{:.10f}"}
+
+
+def _cell(column, value) -> str:
+    if isinstance(value, str):  # the column's word for "none": not reached, never
+        return value
+    if column.kind == "bool":
+        return "yes" if value else "no"
+    return _TABLE_FORMATS.get(column.field, "{}").format(value)
 
 
 def _columns(lines: Sequence[Sequence[str] | None]) -> str:
@@ -405,24 +361,17 @@ def _columns(lines: Sequence[Sequence[str] | None]) -> str:
                      .rstrip() for line in lines)
 
 
-def _check_finite(values, what: Callable[[tuple[int, ...]], str],
-                  hint: str | Callable[[tuple[int, ...]], str]) -> None:
-    """UsageError naming the first value that overflowed (inf or NaN), ``what(index)``, and
-    what to try, ``hint`` (or ``hint(index)``)."""
-    bad = np.argwhere(~np.isfinite(np.asarray(values, dtype=float)))
-    if bad.size:
-        at = tuple(int(k) for k in bad[0])
-        raise UsageError(f"overflow: {what(at)} is not a finite number; {hint(at) if callable(hint) else hint}")
-
-
 # ----------------------------------------------------------------------------- commands
 
 def cmd_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    lrs = _numbers("--lrs", args.lrs, positive=True, ranges=True) or DEFAULT_LRS
+    def check_count(n_lrs: int) -> None:  # before anything is built: 10 million lrs x N would not fit
+        if args.iterations * n_lrs > MAX_VALUES:
+            raise UsageError(f"--iterations x number of --lrs: expected at most {MAX_VALUES:,} loss values, "
+                             f"got {args.iterations * n_lrs:,}")
+
+    lrs = _numbers("--lrs", args.lrs, positive=True, ranges=True, check_count=check_count) or DEFAULT_LRS
+    check_count(len(lrs))
     net = _network(args)
-    if args.iterations * len(lrs) > MAX_VALUES:
-        raise UsageError(f"--iterations x number of --lrs: expected at most {MAX_VALUES:,} loss values, "
-                         f"got {args.iterations * len(lrs):,}")
     out_dir: Path = args.out_dir
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"--out-dir: {out_dir} is a file, expected a folder")
@@ -437,8 +386,8 @@ def cmd_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     finally:
         bar.close()
     curves = result.loss
-    _check_finite(curves, lambda at: f"E_total at step {at[0]} for lr {lrs[at[1]]:.12g}",
-                  lambda at: "try smaller --lrs" if at[0] else "try smaller --targets, --inputs or --weights")
+    check_finite(curves, lambda at: f"E_total at step {at[0]} for lr {lrs[at[1]]:.12g}",
+                 lambda at: "try smaller --lrs" if at[0] else "try smaller --targets, --inputs or --weights")
     summary = lr_summary(lrs, curves, args.threshold)
 
     setting = (f"update {args.update}, biases {'trained' if args.train_biases else 'fixed'} "
@@ -454,12 +403,12 @@ def cmd_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     bar = Progress(bar_stream, delay=PROGRESS_DELAY, label=f"writing {CSV_NAME}")
     try:
-        _write_atomic(targets[0], lambda p: write_csv(p, lrs, curves, bar))
+        atomic_write(targets[0], lambda p: write_csv(p, lrs, curves, bar))
     finally:
         bar.close()
     if not args.no_plot:
         subtitle = f"2-2-2 sigmoid network, {setting}"
-        _write_atomic(targets[1], lambda p: write_png(p, lrs, curves, args.threshold, subtitle))
+        atomic_write(targets[1], lambda p: write_png(p, lrs, curves, args.threshold, subtitle))
     if not args.quiet:
         for path in targets:
             print(f"wrote {path}", file=out)
@@ -469,9 +418,9 @@ def cmd_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def cmd_gradcheck(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     net = _network(args)
     gc = grad_check(net["weights"], net["inputs"], net["targets"], net["biases"], eps=args.eps)
-    _check_finite(np.stack([gc.analytic, gc.numeric]),
-                  lambda at: f"the {('analytic', 'central difference')[at[0]]} dE/d{WEIGHT_NAMES[at[1]]}",
-                  "try smaller --targets, --inputs or --weights")
+    check_finite(np.stack([gc.analytic, gc.numeric]),
+                 lambda at: f"the {('analytic', 'central difference')[at[0]]} dE/d{WEIGHT_NAMES[at[1]]}",
+                 "try smaller --targets, --inputs or --weights")
     head = ["weight", "value", "analytic dE/dw", f"central difference (eps={args.eps:g})", "relative error"]
     body = [[name, repr(w), repr(float(a)), repr(float(n)), f"{float(r):.3e}"]
             for name, w, a, n, r in zip(WEIGHT_NAMES, net["weights"], gc.analytic, gc.numeric,
@@ -487,12 +436,16 @@ def cmd_template(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if not args.out.parent.is_dir():
         raise UsageError(f"--out: expected an existing folder, {args.out.parent} is not one")
     _refuse_existing([args.out], "--out", args.force)
+    from .workbook.build import build_template
+
     try:
-        from .workbook.build import build_template
-    except ImportError as exc:
-        print(f"{PROG} template: error: the workbook builder is not available ({exc})", file=err)
+        path = build_template(args.out)
+    except ModuleNotFoundError as exc:  # the VBA project is made with pyOpenVBA, an optional dependency
+        if not (exc.name or "").startswith("pyopenvba"):
+            raise
+        print(f"{PROG} template: error: building the workbook needs pyOpenVBA: pip install 'xl-backprop[build]'",
+              file=err)
         return 1
-    path = build_template(args.out)
     print(f"wrote {path}", file=out)
     return 0
 
@@ -513,13 +466,13 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError(f"--out: {target} is BOOK itself; use --in-place to change BOOK")
     if not args.in_place:
         _refuse_existing([target], "--out", args.force)
+    from .macros import InputError, run_on_file
+
     try:
-        from .macros import run_on_file
-    except ImportError as exc:
-        print(f"{PROG} run: error: the workbook macros are not available ({exc})", file=err)
-        return 1
-    path = run_on_file(args.action, book, target, iteration=args.iteration)
-    print(f"wrote {path if path is not None else target}", file=out)
+        run_on_file(args.action, book, target, iteration=args.iteration)
+    except InputError as exc:  # the macros name their own fields; here they are options
+        raise UsageError(f"{_RUN_OPTIONS.get(exc.field, exc.field)}: {exc.detail}") from None
+    print(f"wrote {target}", file=out)  # the path given, also when it is a link to the book written
     return 0
 
 
@@ -554,9 +507,16 @@ def cmd_lite(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     _refuse_existing(list(files), "--out", args.force)
     args.out.mkdir(parents=True, exist_ok=True)
     for path, text in files.items():
-        _write_atomic(path, lambda tmp, text=text: tmp.write_text(text, encoding="utf-8"))
+        atomic_write(path, lambda tmp, text=text: tmp.write_text(text, encoding="utf-8"))
         print(f"wrote {path}", file=out)
     return 0
+
+
+#: ``macros.InputError`` fields -> the ``run`` options that set them.
+_RUN_OPTIONS = {"action": "ACTION", "output file": "--out", "step to draw": "--iteration"}
+#: What to change when memory runs out, per command.
+_LESS_MEMORY = {"train": "use fewer --iterations or --lrs",
+                "run": "the workbook, or the book's iterations x learning rates, is too large"}
 
 
 # ----------------------------------------------------------------------------- entry point
@@ -566,15 +526,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     out, err = sys.stdout, sys.stderr
     parser = build_parser()
     prog = PROG
+    command = None
     try:
         try:
             args, extra = parser.parse_known_args(argv)
         except SystemExit as exc:  # --help and --version
             return int(exc.code or 0)
         if args.command is None:
-            raise UsageError("expected a command: train, gradcheck, template or run "
-                             f"(see {PROG} --help)")
-        prog = f"{PROG} {args.command}"
+            raise UsageError(f"expected a command: {', '.join(COMMANDS)} (see {PROG} --help)")
+        command = args.command
+        prog = f"{PROG} {command}"
         if extra:  # argparse would blame the top-level command; the subcommand's help is the useful one
             raise UsageError(f"unrecognized arguments: {' '.join(extra)} (see {prog} --help)")
         with np.errstate(all="ignore"):  # overflow is reported as an error, not as numpy warnings
@@ -590,7 +551,8 @@ def main(argv: Sequence[str] | None = None) -> int:
               file=err)
         return 1
     except MemoryError:
-        print(f"{prog}: error: not enough memory; use fewer --iterations or --lrs", file=err)
+        hint = _LESS_MEMORY.get(command)
+        print(f"{prog}: error: not enough memory" + (f"; {hint}" if hint else ""), file=err)
         return 1
     except KeyboardInterrupt:
         print(f"\n{prog}: interrupted", file=err)

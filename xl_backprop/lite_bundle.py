@@ -22,6 +22,7 @@ from pathlib import Path
 #: at import time (a test imports them in an interpreter that lacks them).
 MODULES = (
     "__init__.py",
+    "limits.py",
     "kernel.py",
     "network.py",
     "analysis.py",
@@ -30,6 +31,8 @@ MODULES = (
     "cellref.py",
     "workbook/__init__.py",
     "workbook/layout.py",
+    "figures.py",
+    "fileio.py",
     "macros.py",
     "lite.py",
 )

@@ -10,7 +10,9 @@ same data to the same cells. No math here: the numbers come from ``network`` and
 The ribbon runs ``RunPython "import xl_backprop.macros as m; m.train_learning_rates()"`` (and
 ``m.draw_network()``, ``m.reset()``); the book is ``xw.Book.caller()``, looked up inside the
 call. Bad input stops an action before anything is written: in Excel with a message box
-naming the cell and what was expected, on files with a ValueError saying the same.
+naming the cell and what was expected, on files with a ValueError saying the same. An
+argument that is not a cell (the action, the output file, the step to draw) is named by an
+``InputError`` field, which each caller words its own way (the CLI as its options).
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from __future__ import annotations
 import errno
 import io
 import os
-import stat
 import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
@@ -31,6 +32,9 @@ import numpy as np
 from . import analysis, network
 from .cellref import Area, CellError, Value, parse_ref, ref
 from .excel_errors import excel_error
+from .figures import curves_figure, lr_label, network_figure, png_bytes
+from .fileio import atomic_write
+from .limits import MACRO_MAX_ITERATIONS, is_count, is_learning_rate
 from .workbook import layout as L
 
 if TYPE_CHECKING:  # the file back-end's lxml is imported when a file is edited: Excel and xlwings Lite never need it
@@ -42,7 +46,17 @@ PT_PER_PX = 0.75  # layout sizes are pixels at 96 dpi; Excel positions shapes in
 #: Charts carry a copy of their values (for viewers that do not recalculate) up to this many.
 CHART_CACHE_LIMIT = 20_000
 #: Largest step "Draw network" trains to (one learning rate, so this is cheap).
-MAX_SHOW_STEP = L.MACRO_MAX_ITERATIONS
+MAX_SHOW_STEP = MACRO_MAX_ITERATIONS
+
+
+class InputError(ValueError):
+    """Bad input that is not a cell of the book: an argument of the action, named by its
+    ``field`` ("action", "output file", "step to draw"); a caller such as the CLI may name it
+    in its own terms, with ``detail`` (what was expected, what came)."""
+
+    def __init__(self, field: str, detail: str):
+        super().__init__(f"{field}: {detail}")
+        self.field, self.detail = field, detail
 
 #: The extension Excel requires of a workbook with this main part: it refuses to open a file
 #: whose extension does not match its content ("file format or file extension is not valid").
@@ -189,7 +203,7 @@ def _number(get: Getter, inp: L.Input, what: str = "a number", ok: Callable[[flo
 
 
 def _whole(get: Getter, inp: L.Input, lo: int, hi: int) -> int:
-    x = _number(get, inp, f"a whole number from {lo:,} to {hi:,}", lambda x: x == int(x) and lo <= x <= hi)
+    x = _number(get, inp, f"a whole number from {lo:,} to {hi:,}", lambda x: is_count(x, lo) and x <= hi)
     return int(x)
 
 
@@ -214,7 +228,7 @@ def read_train(get: Getter) -> TrainInputs:
             if v is None:
                 blank = blank or cell
                 continue
-            if not _is_number(v) or not v > 0:
+            if not is_learning_rate(v):
                 raise ValueError(f"{cell} ({L.IN_LRS.label}): expected a positive number or an empty cell, "
                                  f"got {_show(v)}")
             if blank:
@@ -234,18 +248,35 @@ def read_train(get: Getter) -> TrainInputs:
 def read_draw(get: Getter, step: int | None = None) -> DrawInputs:
     """The network, its learning rate and the step to draw (``step`` overrides the book's)."""
     net = read_network(get)
-    lr = _number(get, L.IN_LR, "a positive number", lambda x: x > 0)
+    lr = _number(get, L.IN_LR, "a positive number", is_learning_rate)
     if step is None:
         step = _whole(get, L.IN_SHOW_STEP, 0, MAX_SHOW_STEP)
     elif not 0 <= step <= MAX_SHOW_STEP:
-        raise ValueError(f"--iteration: expected a whole number from 0 to {MAX_SHOW_STEP:,}, got {step}")
+        raise InputError("step to draw", f"expected a whole number from 0 to {MAX_SHOW_STEP:,}, got {step}")
     return DrawInputs(net, lr, step)
 
 
 # ----------------------------------------------------------------------------- plans
 
-def lr_label(lr: float) -> str:
-    return f"lr = {lr:.10g}"
+#: The summary block's words for analysis.SUMMARY_COLUMNS (fitted to its column widths).
+SUMMARY_HEADERS = {"lr": "learning rate", "final_loss": "final E_total",
+                   "steps_to_threshold": "first step with E_total < {threshold:g}",
+                   "only_falls": "E_total only falls", "first_rise": "first rise of E_total"}
+
+
+class _Overflow(ValueError):
+    """E_total (or a weight) stopped being a finite number at ``step`` for the ``lr``-th
+    learning rate (0-based); ``make_plan`` turns it into a message naming the input cell."""
+
+    def __init__(self, step: int, lr: int):
+        super().__init__(f"overflow: E_total is not a finite number at step {step} for learning rate {lr + 1}")
+        self.step, self.lr = step, lr
+
+
+def _check_finite(curves: np.ndarray) -> None:
+    at = analysis.first_non_finite(curves)
+    if at is not None:
+        raise _Overflow(*at)
 
 
 def plan_train_learning_rates(p: TrainInputs) -> Plan:
@@ -254,21 +285,19 @@ def plan_train_learning_rates(p: TrainInputs) -> Plan:
     n = p.net
     curves = network.train_curves(p.lrs, p.iterations, weights=n.weights, inputs=n.inputs,
                                   targets=n.targets, biases=n.biases)
+    _check_finite(curves)
     summary = analysis.lr_summary(p.lrs, curves, p.threshold)
     loss, summ = block_area(L.MACRO_LOSS), block_area(L.MACRO_SUMMARY)
     K, T = len(p.lrs), p.iterations
     steps = np.arange(T, dtype=float)[:, None]
     matrix = [["step", *map(lr_label, p.lrs)], *np.hstack([steps, curves]).tolist()]
-    table: list[list[Value]] = [["learning rate", "final E_total", f"first step with E_total < {p.threshold:g}",
-                                 "E_total only falls", "first rise of E_total"]]
-    for s in summary:
-        table.append([s.lr, s.final_loss, "not reached" if s.steps_to_threshold is None else s.steps_to_threshold,
-                      s.only_falls, "never" if s.first_rise is None else s.first_rise])
+    header = [SUMMARY_HEADERS[c.field].format(threshold=p.threshold) for c in analysis.SUMMARY_COLUMNS]
+    table: list[list[Value]] = [header, *analysis.summary_rows(summary)]
     chart = ChartSpec(L.MACRO_CHART, f"Train learning rates: E_total per step for {K} learning rates",
                       "step", "E_total",
                       source=Area(loss.sheet, loss.row1, loss.col1 + 1, loss.row1 + T, loss.col1 + K),
                       categories=Area(loss.sheet, loss.row1 + 1, loss.col1, loss.row1 + T, loss.col1))
-    picture = PictureSpec(L.MACRO_PICTURE, _png(curves_figure(p.lrs, curves, L.MACRO_PICTURE)),
+    picture = PictureSpec(L.MACRO_PICTURE, png_bytes(curves_figure(p.lrs, curves, L.MACRO_PICTURE)),
                           "E_total against step and against learning rate x step")
     return Plan(clear=(loss, summ),
                 cells=(Cells(loss.sheet, loss.row1, loss.col1, matrix),
@@ -281,8 +310,11 @@ def plan_draw_network(p: DrawInputs) -> Plan:
     n = p.net
     result = network.train([p.lr], p.step + 1, weights=n.weights, inputs=n.inputs, targets=n.targets,
                            biases=n.biases)
+    _check_finite(result.loss)
     w = result.weights[0]
-    png = _png(network_figure(w, n, p.lr, p.step, L.NETWORK_PICTURE))
+    if not np.isfinite(w).all():  # saturated sigmoids can keep E_total finite while a weight is not
+        raise _Overflow(p.step, 0)
+    png = png_bytes(network_figure(w, n, p.lr, p.step, L.NETWORK_PICTURE))
     return Plan(pictures=(PictureSpec(L.NETWORK_PICTURE, png, f"The 2-2-2 network at step {p.step}"),))
 
 
@@ -298,88 +330,56 @@ def plan_reset() -> Plan:
 
 
 def make_plan(action: str, get: Getter, *, iteration: int | None = None) -> Plan:
-    """Read what ``action`` needs through ``get`` (raising ValueError on bad input) and plan it."""
-    if action == "train-lrs":
-        return plan_train_learning_rates(read_train(get))
-    if action == "draw-network":
-        return plan_draw_network(read_draw(get, iteration))
+    """Read what ``action`` needs through ``get`` (raising ValueError on bad input) and plan it.
+    A result that overflows is blamed on the input cell that caused it."""
+    try:
+        if action == "train-lrs":
+            return plan_train_learning_rates(read_train(get))
+        if action == "draw-network":
+            return plan_draw_network(read_draw(get, iteration))
+    except _Overflow as e:
+        raise ValueError(_overflow_message(get, e.step, e.lr, action)) from None
     if action == "reset":
         return plan_reset()
-    raise ValueError(f"ACTION: expected one of {', '.join(ACTIONS)}, got {action!r}")
+    raise InputError("action", f"expected one of {', '.join(ACTIONS)}, got {action!r}")
+
+
+def _overflow_message(get: Getter, step: int, lr: int, action: str) -> str:
+    """Name the input to blame for an overflow: the learning rate's cell if training made the
+    numbers overflow; else (E_total overflowed before any update) the largest input of the
+    first quantity of the forward pass that overflowed."""
+    if step > 0:
+        if action == "train-lrs":
+            where, rows = get(L.IN_LRS.name)
+            area = parse_ref(where)
+            cells = [ref(area.sheet, area.row1 + i, area.col1 + j, absolute=False)
+                     for i, row in enumerate(rows) for j, v in enumerate(row) if v is not None]
+            where, label, value = cells[lr], L.IN_LRS.label, [v for row in rows for v in row if v is not None][lr]
+        else:
+            where, value = _one(get, L.IN_LR)
+            label = L.IN_LR.label
+        return (f"{where} ({label}): training with {value:.6g} makes E_total overflow at step {step:,}; "
+                "expected a smaller learning rate")
+    values = {inp: float(_one(get, inp)[1]) for inp in _NETWORK_INPUTS}
+    with np.errstate(all="ignore"):
+        f = network.forward([values[w] for w in L.IN_W], inputs=(values[L.IN_I1], values[L.IN_I2]),
+                            targets=(values[L.IN_T1], values[L.IN_T2]), biases=(values[L.IN_B1], values[L.IN_B2]))
+    # follow the forward pass: the first quantity that overflowed, and the inputs it is made of
+    culprits = next((inputs for names, inputs in _MADE_OF if not all(np.isfinite(getattr(f, n)) for n in names)),
+                    _NETWORK_INPUTS)
+    inp = max(culprits, key=lambda i: abs(values[i]))
+    where, _ = _one(get, inp)
+    return f"{where} ({inp.label}): with {values[inp]:.6g} E_total overflows before training; expected a smaller number"
+
+
+_NETWORK_INPUTS = (L.IN_I1, L.IN_I2, L.IN_T1, L.IN_T2, *L.IN_W, L.IN_B1, L.IN_B2)
+#: Each step of the forward pass and the inputs it adds: h = w*i (+ b1); o = w*a_h (+ b2), a_h
+#: within 0..1; E1 = (t1 - a_o1)^2 / 2, a_o1 within 0..1.
+_MADE_OF = ((("h1", "h2"), (L.IN_I1, L.IN_I2, *L.IN_W[:4], L.IN_B1)), (("o1", "o2"), (*L.IN_W[4:], L.IN_B2)),
+            (("E1",), (L.IN_T1,)), (("E2",), (L.IN_T2,)))
 
 
 # ----------------------------------------------------------------------------- pictures
-
-def _figure(anchor: L.Anchor):
-    from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend
-
-    return Figure(figsize=(anchor.width / 100, anchor.height / 100), dpi=100, layout="constrained")
-
-
-def _png(fig) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
-    return buf.getvalue()
-
-
-def curves_figure(lrs: Sequence[float], curves: np.ndarray, anchor: L.Anchor):
-    """Two panels: E_total against step, and against learning rate x step, where curves of
-    different learning rates nearly fall on one line (small steps follow the same path)."""
-    fig = _figure(anchor)
-    by_step, by_lr_step = fig.subplots(1, 2)
-    steps = np.arange(curves.shape[0])
-    for k, lr in enumerate(lrs):
-        by_step.plot(steps, curves[:, k], label=lr_label(lr))
-        by_lr_step.plot(lr * steps, curves[:, k], label=lr_label(lr))
-    by_step.set(title="E_total per step", xlabel="step", ylabel="E_total")
-    by_lr_step.set(title="E_total against learning rate x step", xlabel="learning rate x step", ylabel="E_total")
-    # where falling curves leave room; loc="best" searches every point (minutes, and a warning, on long runs)
-    by_lr_step.legend(loc="upper right", fontsize="small")
-    fig.suptitle("Training the 2-2-2 network with different learning rates")
-    return fig
-
-
-_NODES = {"i1": (0, 1), "i2": (0, 0), "h1": (1, 1), "h2": (1, 0), "o1": (2, 1), "o2": (2, 0)}
-# w1..w8: (from, to), in the order of network.WEIGHT_NAMES
-_EDGES = (("i1", "h1"), ("i2", "h1"), ("i1", "h2"), ("i2", "h2"),
-          ("h1", "o1"), ("h2", "o1"), ("h1", "o2"), ("h2", "o2"))
-
-
-def network_figure(weights: np.ndarray, net: NetworkInputs, lr: float, step: int, anchor: L.Anchor):
-    """The 2-2-2 network with ``weights``: nodes with their activations, edges labelled with
-    the weights, red where dE/dw > 0 (the step lowers the weight), blue where dE/dw < 0."""
-    f = network.forward(weights, inputs=net.inputs, targets=net.targets, biases=net.biases)
-    grad = network.gradients(weights, inputs=net.inputs, targets=net.targets, biases=net.biases)
-    fig = _figure(anchor)
-    ax = fig.subplots()
-    ax.set_axis_off()
-    ax.set(xlim=(-0.45, 2.75), ylim=(-0.35, 1.3))
-    for k, ((a, b), name) in enumerate(zip(_EDGES, network.WEIGHT_NAMES, strict=True)):
-        (x0, y0), (x1, y1) = _NODES[a], _NODES[b]
-        color = "tab:red" if grad[k] > 0 else "tab:blue" if grad[k] < 0 else "grey"
-        ax.plot([x0, x1], [y0, y1], color=color, lw=2, zorder=1)
-        t = 0.3 if y0 != y1 else 0.5  # crossing edges: label near their source, apart
-        ax.text(x0 + t * (x1 - x0), y0 + t * (y1 - y0), f"{name} = {weights[k]:.4f}", fontsize=8,
-                ha="center", va="center", zorder=3, bbox=dict(boxstyle="round", fc="white", ec=color))
-    values = {"i1": ("i1", net.inputs[0]), "i2": ("i2", net.inputs[1]), "h1": ("a_h1", f.a_h1),
-              "h2": ("a_h2", f.a_h2), "o1": ("a_o1", f.a_o1), "o2": ("a_o2", f.a_o2)}
-    for node, (x, y) in _NODES.items():
-        label, v = values[node]
-        text = f"{node}\n{float(v):.4f}" if node == label else f"{node}\n{label} = {float(v):.4f}"
-        ax.text(x, y, text, ha="center", va="center", fontsize=8, zorder=4,
-                bbox=dict(boxstyle="circle", fc="lightyellow", ec="black"))
-    for k, node in enumerate(("o1", "o2")):
-        x, y = _NODES[node]
-        ax.text(x + 0.45, y, f"t{k + 1} = {net.targets[k]:g}", ha="left", va="center", fontsize=8)
-    ax.plot([], [], color="tab:red", label="dE/dw > 0: the step lowers w")
-    ax.plot([], [], color="tab:blue", label="dE/dw < 0: the step raises w")
-    ax.legend(loc="lower center", ncol=2, fontsize=8, frameon=False, bbox_to_anchor=(0.5, -0.08))
-    title = f"Step {step} (learning rate {lr:g}): E_total = {float(f.E_total):.6g}"
-    if any(net.biases):  # not drawn as nodes; without them the activations would not add up
-        title += f"\nbiases: b1 = {net.biases[0]:g} (into h1, h2), b2 = {net.biases[1]:g} (into o1, o2)"
-    ax.set_title(title)
-    return fig
-
 
 # ----------------------------------------------------------------------------- Excel (xlwings)
 
@@ -554,27 +554,11 @@ def chart_xml(spec: ChartSpec, pkg: Package) -> bytes:
 def check_writable(out: Path) -> None:
     """Fail before the work rather than after it when ``out`` cannot be written: its folder must
     exist and take a new file, and a read-only ``out`` is not replaced (a rename would)."""
-    out = Path(out)
+    out = Path(os.path.realpath(out)) if Path(out).is_symlink() else Path(out)  # what atomic_write replaces
     if not out.parent.is_dir():
         raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(out))
     if not os.access(out.parent, os.W_OK | os.X_OK) or (out.exists() and not os.access(out, os.W_OK)):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(out))
-
-
-def write_atomically(pkg: Package, out: Path, mode_from: Path | None = None) -> None:
-    """Save ``pkg`` to a temporary file next to ``out``, then rename it over ``out``: an
-    interrupted run leaves whatever was at ``out`` whole, and no temporary file behind."""
-    out = Path(out)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        pkg.save(Path(tmp))
-        if mode_from is not None:
-            os.chmod(tmp, stat.S_IMODE(os.stat(mode_from).st_mode))
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def run_on_file(action: str, book: Path, out: Path, *, iteration: int | None = None) -> Path:
@@ -584,19 +568,19 @@ def run_on_file(action: str, book: Path, out: Path, *, iteration: int | None = N
     cell and what was expected, and leaves every file as it was. Returns ``out``."""
     book, out = Path(book), Path(out)
     if action not in ACTIONS:
-        raise ValueError(f"ACTION: expected one of {', '.join(ACTIONS)}, got {action!r}")
+        raise InputError("action", f"expected one of {', '.join(ACTIONS)}, got {action!r}")
     check_writable(out)
     from .bookfile import Package
 
     pkg = Package.read(book)
     ext = EXTENSIONS.get(pkg.content_type(pkg.workbook_part) or "")
     if ext and out.suffix.lower() != ext:
-        raise ValueError(f"--out: expected a file name ending in {ext} like BOOK's, got {out.name} "
+        raise InputError("output file", f"expected a name ending in {ext} like the book's, got {out.name} "
                          f"(Excel refuses to open a {ext} workbook under another extension)")
     plan = make_plan(action, file_getter(pkg), iteration=iteration)
     check_sheets(plan, list(pkg.sheets()))
     apply_to_package(pkg, plan)
-    write_atomically(pkg, out, mode_from=book)
+    atomic_write(out, pkg.save, mode_from=book)  # through a link to the real file; a hard link is detached
     return out
 
 

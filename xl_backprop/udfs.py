@@ -29,17 +29,19 @@ import numbers
 import numpy as np
 import xlwings as xw
 
-from .analysis import DEFAULT_THRESHOLD, grad_check, lr_summary
+from .analysis import DEFAULT_THRESHOLD, Overflow, check_finite, grad_check, lr_summary, summary_rows
 from .excel_errors import excel_error
+from .limits import RUN_MORE, SHEET_COLUMNS, SHEET_ROWS, UDF_MAX_VALUES, is_count, is_learning_rate
 from .network import DEFAULT_BIASES, GRADIENT_NAMES, WEIGHT_NAMES, Forward, forward, gradients, sigmoid, step
 from .network import train_curves as _train_curves
 
 CATEGORY = "xl-backprop"
 
-# What a worksheet holds; a result beyond it could not be shown.
-MAX_ROWS = 1_048_576
-MAX_COLUMNS = 16_384
-MAX_CELLS = 10_000_000
+# What a worksheet holds (a result beyond it could not be shown) and what one call may compute:
+# ``xl_backprop.limits`` states both.
+MAX_ROWS = SHEET_ROWS
+MAX_COLUMNS = SHEET_COLUMNS
+MAX_CELLS = UDF_MAX_VALUES
 
 # Every numeric argument is read the same way: a 2-D block (a single cell is 1 x 1) of
 # objects that keeps each cell as Excel sent it -- a number, text, True/False, None for an
@@ -109,8 +111,8 @@ def _one_line_errors(f):
         try:
             with np.errstate(all="ignore"):  # non-finite results are reported, not warned about
                 return f(*args)
-        except BadInput as e:
-            return str(e)
+        except (BadInput, Overflow) as e:
+            return str(e)[:255]  # the messages are short; this keeps a cell's text within VBA's reach
         except Exception as e:  # a bug: still one short line in the cell, never a traceback
             first_line = (str(e).splitlines() or [""])[0]
             return f"{f.__name__}: internal error, please report it ({type(e).__name__}: {first_line})"[:255]
@@ -123,6 +125,15 @@ def _one_line_errors(f):
 
 def _fmt(x: float) -> str:
     return f"{x:.15g}"  # every digit a double carries: 51.0000001 is not shown as 51
+
+
+def _count(n: int) -> str:
+    """A count with thousands separators, or compactly when it is absurdly long (1e308 has 309 digits)."""
+    text = f"{n:,}"
+    if len(text) <= 30:
+        return text
+    mantissa, exponent = format(decimal.Decimal(n), ".6e").split("e")  # beyond a double too: 6 x 1e308
+    return f"{mantissa.rstrip('0').rstrip('.')}e{exponent}"
 
 
 def _describe(v) -> str | None:
@@ -216,7 +227,7 @@ def optional_numbers(value, name: str, labels: tuple[str, ...], default) -> np.n
 def whole_number(value, name: str) -> int:
     """A count such as ``iterations``: a whole number >= 1."""
     (x,) = numbers_of(value, name, (name,))
-    if x < 1 or x != int(x):
+    if not is_count(x):
         raise BadInput(f"{name}: expected a whole number >= 1, got {_fmt(x)}")
     return int(x)
 
@@ -224,20 +235,19 @@ def whole_number(value, name: str) -> int:
 def fits_sheet(rows: int, cols: int, rows_from: str, cols_from: str = "") -> None:
     """A result of rows x cols must fit a worksheet."""
     if rows > MAX_ROWS:
-        raise BadInput(f"{rows_from}: expected at most {MAX_ROWS:,} rows (a sheet's limit), got {rows:,}")
+        raise BadInput(f"{rows_from}: expected at most {MAX_ROWS:,} rows (a sheet's limit), got {_count(rows)}")
     if cols > MAX_COLUMNS:
-        raise BadInput(f"{cols_from}: expected at most {MAX_COLUMNS:,} columns (a sheet's limit), got {cols:,}")
+        raise BadInput(f"{cols_from}: expected at most {MAX_COLUMNS:,} columns (a sheet's limit), got {_count(cols)}")
 
 
-def finite(block, name_of, hint):
-    """``block`` unchanged if every number is finite; else BadInput naming the first overflow,
-    ``name_of(row, col)``, and what to try, ``hint`` (or ``hint(row, col)``). Excel would show
-    NaN as an empty cell and infinity as an error."""
-    bad = np.argwhere(~np.isfinite(np.asarray(block, dtype=float)))
-    if bad.size:
-        r, c = bad[0]
-        raise BadInput(f"overflow: {name_of(r, c)} is not a finite number; {hint(r, c) if callable(hint) else hint}")
-    return block
+def learning_rates(value, name: str, labels: tuple[str, ...] | None = None) -> np.ndarray:
+    """``numbers_of``, each a learning rate (``limits.is_learning_rate``: a number > 0)."""
+    rates = numbers_of(value, name, labels)
+    bad = [k for k, x in enumerate(rates) if not is_learning_rate(x)]
+    if bad:
+        where = "" if rates.size == 1 else f" in cell {bad[0] + 1}"
+        raise BadInput(f"{name}: expected a positive number{where}, got {_fmt(rates[bad[0]])}")
+    return rates
 
 
 def network_args(weights, inputs, targets, biases):
@@ -265,7 +275,7 @@ def FORWARD(weights, inputs, targets, biases=None):
     w, i, t, b = network_args(weights, inputs, targets, biases)
     f = forward(w, inputs=i, targets=t, biases=b)
     row = np.array(f, dtype=float)[None, :]
-    return finite(row, lambda r, c: FORWARD_NAMES[c], "try smaller weights, inputs or targets")
+    return check_finite(row, lambda at: FORWARD_NAMES[at[1]], "try smaller weights, inputs or targets")
 
 
 @excel_function
@@ -275,7 +285,7 @@ def GRADIENTS(weights, inputs, targets, biases=None):
     A positive value means: make that weight smaller."""
     w, i, t, b = network_args(weights, inputs, targets, biases)
     g = gradients(w, inputs=i, targets=t, biases=b)[None, :]
-    return finite(g, lambda r, c: GRADIENT_NAMES[c], "try smaller weights, inputs or targets")
+    return check_finite(g, lambda at: GRADIENT_NAMES[at[1]], "try smaller weights, inputs or targets")
 
 
 @excel_function
@@ -284,27 +294,27 @@ def BACKPROP_STEP(weights, inputs, targets, lr, biases=None):
     the 8 new weights w1..w8, so each row of a sheet can be BACKPROP_STEP of the row above.
     The biases are not changed."""
     w, i, t, b = network_args(weights, inputs, targets, biases)
-    (rate,) = numbers_of(lr, "lr", ("lr",))
+    (rate,) = learning_rates(lr, "lr", ("lr",))
     new_w, _ = step(w, inputs=i, targets=t, lr=rate, biases=b)
-    return finite(new_w[None, :], lambda r, c: f"the new {WEIGHTS[c]}", "try a smaller learning rate")
+    return check_finite(new_w[None, :], lambda at: f"the new {WEIGHTS[at[1]]}", "try a smaller learning rate")
 
 
 def _curves(weights, inputs, targets, lrs, iterations, biases, *, summary: bool = False):
     """Checked arguments and the loss curves, shared by TRAIN_CURVE and LR_SUMMARY (``summary``:
     the result is one row per learning rate, not the curves themselves)."""
     w, i, t, b = network_args(weights, inputs, targets, biases)
-    rates = numbers_of(lrs, "lrs")
+    rates = learning_rates(lrs, "lrs")
     n = whole_number(iterations, "iterations")
     if summary:
         fits_sheet(1 + rates.size, 5, "lrs")
     else:
         fits_sheet(n, rates.size, "iterations", "lrs")
-    if n * rates.size > MAX_CELLS:  # a sheet's worth: beyond it one cell would take minutes
+    if n * rates.size > MAX_CELLS:  # limits.UDF_MAX_VALUES: bounds the call's memory and its time
         raise BadInput(f"iterations x lrs: expected at most {MAX_CELLS:,} {'E_total values' if summary else 'cells'}, "
-                       f"got {n:,} x {rates.size:,} = {n * rates.size:,}")
+                       f"got {_count(n)} x {rates.size:,} = {_count(n * rates.size)}; {RUN_MORE}")
     curves = _train_curves(rates, n, weights=w, inputs=i, targets=t, biases=b)
-    finite(curves, lambda r, c: f"E_total in row {r + 1} for lr {_fmt(rates[c])}",
-           lambda r, c: "try a smaller learning rate" if r else "try smaller weights, inputs or targets")
+    check_finite(curves, lambda at: f"E_total in row {at[0] + 1} for lr {_fmt(rates[at[1]])}",
+                 lambda at: "try a smaller learning rate" if at[0] else "try smaller weights, inputs or targets")
     return rates, curves
 
 
@@ -323,8 +333,9 @@ def GRAD_CHECK(weights, inputs, targets, biases=None):
     gradients are right. A header row, then one row per weight."""
     w, i, t, b = network_args(weights, inputs, targets, biases)
     gc = grad_check(w, i, t, b)
-    finite(np.column_stack([gc.analytic, gc.numeric]),
-           lambda r, c: f"{GRADIENT_NAMES[r]} ({('analytic', 'numeric')[c]})", "try smaller weights, inputs or targets")
+    check_finite(np.column_stack([gc.analytic, gc.numeric]),
+                 lambda at: f"{GRADIENT_NAMES[at[0]]} ({('analytic', 'numeric')[at[1]]})",
+                 "try smaller weights, inputs or targets")
     header = ["weight", "dE/dw (backprop)", "dE/dw (numeric)", "relative error"]
     return [header] + [[name, *map(float, row)] for name, row in zip(WEIGHTS, np.column_stack(gc), strict=True)]
 
@@ -337,8 +348,4 @@ def LR_SUMMARY(weights, inputs, targets, lrs, iterations, threshold=None, biases
     (limit,) = optional_numbers(threshold, "threshold", ("threshold",), (DEFAULT_THRESHOLD,))
     rates, curves = _curves(weights, inputs, targets, lrs, iterations, biases, summary=True)
     header = ["lr", "final E_total", f"steps to E_total < {_fmt(limit)}", "only falls", "first rise"]
-    return [header] + [
-        [s.lr, s.final_loss, "not reached" if s.steps_to_threshold is None else s.steps_to_threshold,
-         s.only_falls, "never" if s.first_rise is None else s.first_rise]
-        for s in lr_summary(rates, curves, limit)
-    ]
+    return [header] + summary_rows(lr_summary(rates, curves, limit))

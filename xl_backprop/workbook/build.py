@@ -12,11 +12,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import io
-import os
 import sys
 import tempfile
 from pathlib import Path
 
+from ..fileio import atomic_write
 from . import layout, ribbon, sheets, vba
 
 DEFAULT_OUT = Path("workbook_template.xlsm")
@@ -66,17 +66,10 @@ def build_template(out: Path) -> Path:
         raise ValueError(f"out: expected an existing folder, got {out.parent}")
     custom_ui = ribbon.read_custom_ui()
     vba_bin = vba.vba_project_bin(layout.SHEETS)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.stem}-", suffix=".xlsm", dir=out.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
     with tempfile.TemporaryDirectory(prefix="xl-backprop-build-") as work:
         plain = Path(work) / "plain.xlsm"
-        try:
-            _write_book(plain, vba_bin)
-            ribbon.add_ribbon(plain, tmp, custom_ui)
-            os.replace(tmp, out)
-        finally:
-            tmp.unlink(missing_ok=True)
+        _write_book(plain, vba_bin)
+        atomic_write(out, lambda tmp: ribbon.add_ribbon(plain, tmp, custom_ui))
     return out
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from xlsxwriter.utility import quote_sheetname, xl_cell_to_rowcol, xl_rowcol_to_cell
 
 from ..analysis import DEFAULT_THRESHOLD
+from ..limits import MACRO_MAX_ITERATIONS, SHEET_COLUMNS, SHEET_ROWS
 from ..network import (
     DEFAULT_BIASES,
     DEFAULT_INPUTS,
@@ -35,8 +36,8 @@ SHEET_CONF = "xlwings.conf"  # xlwings looks for exactly this name
 SHEETS = (SHEET_BACKPROP, SHEET_UDFS, SHEET_LRS, SHEET_ABOUT, SHEET_CONF)
 
 #: Excel's sheet limits (rows, columns).
-MAX_ROWS = 1_048_576
-MAX_COLS = 16_384
+MAX_ROWS = SHEET_ROWS
+MAX_COLS = SHEET_COLUMNS
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -191,8 +192,7 @@ LIVE_CHART = Anchor(_L, "M8", 560, 400, "live curves chart")
 LIVE_LEGEND_TOP_LEFT = "M29"
 
 # --- Learning rates: reserved for the "Train learning rates" macro (column V onwards) -------
-#: Largest iteration count the macro writes (rows below the header).
-MACRO_MAX_ITERATIONS = MAX_ROWS - 8 - 1
+#: Largest iteration count the macro writes (rows below the header): limits.MACRO_MAX_ITERATIONS.
 #: The loss matrix: header row (corner label, then one lr per column), then one row per
 #: step with the step number in the first column.
 MACRO_LOSS = Block(_L, "V8", 1 + MACRO_MAX_ITERATIONS, 1 + LR_SLOTS)

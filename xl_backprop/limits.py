@@ -1,0 +1,69 @@
+"""The limits every face enforces, stated once: what a sheet holds, how much one call may
+compute, and what counts as an iteration count or a learning rate.
+
+The rule on size, one for all faces:
+
+- A UDF call (TRAIN_CURVE, LR_SUMMARY) runs inside a cell, cannot be cancelled and blocks
+  Excel, so it is capped at ``UDF_MAX_VALUES`` loss values (``iterations x lrs``), which
+  bounds both its memory and its network steps. A larger
+  run belongs to a face that shows progress and can be stopped: ``xl-backprop train`` or the
+  ribbon's "Train learning rates" button -- the message says so.
+- A batch run that writes a file is bounded by what that file can hold: the CLI's CSV by
+  ``CSV_MAX_VALUES``; the ribbon's loss table (in Excel and through ``xl-backprop run``) by
+  the block the template reserves for it, ``MACRO_MAX_ITERATIONS`` rows of at most
+  ``workbook.layout.LR_SLOTS`` learning rates: 10,485,670 values, a little above the UDF cap,
+  because that bound is the sheet's, not the cell's.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+#: Excel's sheet limits.
+SHEET_ROWS = 1_048_576
+SHEET_COLUMNS = 16_384
+
+#: Loss values (iterations x learning rates) one UDF call may compute and hold. This one cap
+#: bounds both what matters in a cell: memory (80 MB of float64; for TRAIN_CURVE, cells it
+#: spills) and work, since a call runs (iterations - 1) x learning rates network steps, fewer
+#: than its values. The compiled kernel does a step in 20-60 ns: 0.2-0.6 s for a full call on
+#: an ordinary laptop, a few seconds on a slow one. The plain-numpy engine (NUMBA_DISABLE_JIT,
+#: xlwings Lite) costs per iteration, whatever the number of learning rates: ~3.7 us each on a
+#: laptop (19 us measured on a busy 2-core CI box), so 40-190 s for one learning rate at the
+#: cap -- why the cap is no higher. A larger work cap (such as 50 million steps) would never
+#: bind under this one, since a call's steps are fewer than its values.
+UDF_MAX_VALUES = 10_000_000
+#: Where to run more than a UDF call may.
+RUN_MORE = "for more, use xl-backprop train or the ribbon's Train learning rates"
+
+#: Loss values ``xl-backprop train`` computes and writes to its CSV (~200 MB of text).
+CSV_MAX_VALUES = 10_000_000
+
+#: Largest iteration count the ribbon's "Train learning rates" writes: the rows its loss table
+#: (``workbook.layout.MACRO_LOSS``, header on row 8 of "Learning rates") holds below the header,
+#: rows 9 to 1,048,575.
+MACRO_MAX_ITERATIONS = SHEET_ROWS - 8 - 1
+
+
+def is_count(n, minimum: int = 1) -> bool:
+    """True for a whole number >= ``minimum``: an int, or a float such as 51.0 as Excel sends it
+    (not True/False, not NaN or infinity)."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Real):
+        return False
+    x = float(n)
+    return math.isfinite(x) and x.is_integer() and x >= minimum
+
+
+def is_learning_rate(x) -> bool:
+    """A learning rate is a finite number > 0, in every face: 0 would never move the weights, and
+    a negative one climbs the loss instead of descending it."""
+    return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x) and bool(x > 0)
+
+
+def learning_rates_ok(values: np.ndarray) -> np.ndarray:
+    """``is_learning_rate`` for each of an array of floats, at numpy speed (10 million from a CLI range)."""
+    values = np.asarray(values, dtype=float)
+    return np.isfinite(values) & (values > 0)
