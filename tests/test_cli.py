@@ -719,19 +719,6 @@ def test_not_enough_memory_is_worded_per_command(tmp_path, capsys, monkeypatch):
     assert rc == 1 and err == "xl-backprop train: error: not enough memory; use fewer --iterations or --lrs\n"
 
 
-def test_template_without_pyopenvba_says_what_to_install(tmp_path, capsys, monkeypatch):
-    from xl_backprop.workbook import build
-
-    def missing(out):
-        raise ModuleNotFoundError("No module named 'pyopenvba'", name="pyopenvba")
-
-    monkeypatch.setattr(build, "build_template", missing)
-    rc, _, err = run(["template", "--out", tmp_path / "t.xlsm"], capsys)
-    assert rc == 1
-    assert err == ("xl-backprop template: error: building the workbook needs pyOpenVBA: "
-                   "pip install 'xl-backprop[build]'\n")
-
-
 def test_run_names_the_macros_fields_as_options(tmp_path, capsys):
     """The macros word a bad output name as "output file"; the CLI says --out."""
     rc, _, err = run(["run", "reset", TEMPLATE, "--out", tmp_path / "out.xlsx"], capsys)

@@ -315,3 +315,10 @@ def test_sigma_is_network_sigmoid():
         want = xb.sigmoid(np.array(x))
     np.testing.assert_allclose([kernel.sigma(v) for v in x], want, rtol=1e-15, atol=0)
     assert math.isnan(kernel.sigma(math.nan))
+
+
+def test_compiled_says_whether_numba_compiles_the_loop():
+    """The UDFs cap a cell's work lower where the loop runs as plain Python (limits.py)."""
+    disabled = os.environ.get("NUMBA_DISABLE_JIT", "0") not in ("", "0")
+    assert kernel.COMPILED is (not disabled)
+    assert kernel.COMPILED is hasattr(kernel.train_serial, "py_func")

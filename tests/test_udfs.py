@@ -330,6 +330,21 @@ def test_too_much_for_a_cell_says_where_to_run_more(excel, name, args, message):
     assert "\n" not in got and len(got) <= 255
 
 
+def test_without_numba_a_cell_runs_at_most_a_million_steps(excel, monkeypatch):
+    """Where the loop runs as plain Python (xlwings Lite, NUMBA_DISABLE_JIT), a step costs ~60x
+    more, so a cell gets fewer steps; the value cap alone would allow half a minute."""
+    monkeypatch.setattr(xl_backprop.udfs, "COMPILED", False)
+    got = excel.call("LR_SUMMARY", *net(), row(0.5, 1.0), cell(500_002))
+    assert got == ("(iterations - 1) x lrs: expected at most 1,000,000 training steps where Python runs without "
+                   "numba (xlwings Lite), got 1,000,002; for more, use xl-backprop train or the ribbon's Train "
+                   "learning rates")
+    assert len(got) <= 255
+    ok = excel.call("LR_SUMMARY", *net(), row(0.5, 1.0), cell(500_001))  # exactly at the cap: runs
+    assert isinstance(ok, list) and len(ok) == 3
+    monkeypatch.setattr(xl_backprop.udfs, "COMPILED", True)
+    assert isinstance(excel.call("LR_SUMMARY", *net(), row(0.5, 1.0), cell(500_002)), list)
+
+
 @pytest.mark.parametrize("error", sorted(ERRORS))
 def test_every_excel_error_value_is_named(excel, error):
     got = excel.call("FORWARD", row(*W), row(ERRORS[error], 0.1), row(*T))

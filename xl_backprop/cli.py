@@ -438,14 +438,7 @@ def cmd_template(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     _refuse_existing([args.out], "--out", args.force)
     from .workbook.build import build_template
 
-    try:
-        path = build_template(args.out)
-    except ModuleNotFoundError as exc:  # the VBA project is made with pyOpenVBA, an optional dependency
-        if not (exc.name or "").startswith("pyopenvba"):
-            raise
-        print(f"{PROG} template: error: building the workbook needs pyOpenVBA: pip install 'xl-backprop[build]'",
-              file=err)
-        return 1
+    path = build_template(args.out)  # a missing package (an incomplete install) is named by main()
     print(f"wrote {path}", file=out)
     return 0
 

@@ -36,6 +36,12 @@ SHEET_COLUMNS = 16_384
 #: cap -- why the cap is no higher. A larger work cap (such as 50 million steps) would never
 #: bind under this one, since a call's steps are fewer than its values.
 UDF_MAX_VALUES = 10_000_000
+#: Network steps (iterations - 1) x learning rates one UDF call may run where the training
+#: loop is not compiled (``kernel.COMPILED`` is False: xlwings Lite, whose Pyodide has no
+#: numba, or NUMBA_DISABLE_JIT=1). There a step costs about 3.5 µs in CPython and more in
+#: Pyodide, so the value cap alone would allow 35 s or more in one cell; this keeps a call to
+#: a few seconds.
+UDF_MAX_STEPS_UNCOMPILED = 1_000_000
 #: Where to run more than a UDF call may.
 RUN_MORE = "for more, use xl-backprop train or the ribbon's Train learning rates"
 

@@ -31,7 +31,16 @@ import xlwings as xw
 
 from .analysis import DEFAULT_THRESHOLD, Overflow, check_finite, grad_check, lr_summary, summary_rows
 from .excel_errors import excel_error
-from .limits import RUN_MORE, SHEET_COLUMNS, SHEET_ROWS, UDF_MAX_VALUES, is_count, is_learning_rate
+from .kernel import COMPILED
+from .limits import (
+    RUN_MORE,
+    SHEET_COLUMNS,
+    SHEET_ROWS,
+    UDF_MAX_STEPS_UNCOMPILED,
+    UDF_MAX_VALUES,
+    is_count,
+    is_learning_rate,
+)
 from .network import DEFAULT_BIASES, GRADIENT_NAMES, WEIGHT_NAMES, Forward, forward, gradients, sigmoid, step
 from .network import train_curves as _train_curves
 
@@ -312,6 +321,10 @@ def _curves(weights, inputs, targets, lrs, iterations, biases, *, summary: bool 
     if n * rates.size > MAX_CELLS:  # limits.UDF_MAX_VALUES: bounds the call's memory and its time
         raise BadInput(f"iterations x lrs: expected at most {MAX_CELLS:,} {'E_total values' if summary else 'cells'}, "
                        f"got {_count(n)} x {rates.size:,} = {_count(n * rates.size)}; {RUN_MORE}")
+    steps = (n - 1) * rates.size
+    if not COMPILED and steps > UDF_MAX_STEPS_UNCOMPILED:
+        raise BadInput(f"(iterations - 1) x lrs: expected at most {UDF_MAX_STEPS_UNCOMPILED:,} training steps where "
+                       f"Python runs without numba (xlwings Lite), got {_count(steps)}; {RUN_MORE}")
     curves = _train_curves(rates, n, weights=w, inputs=i, targets=t, biases=b)
     check_finite(curves, lambda at: f"E_total in row {at[0] + 1} for lr {_fmt(rates[at[1]])}",
                  lambda at: "try a smaller learning rate" if at[0] else "try smaller weights, inputs or targets")
