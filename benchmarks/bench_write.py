@@ -18,6 +18,8 @@ learning rates (slow: minutes on a busy machine).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import resource
 import subprocess
@@ -50,7 +52,8 @@ def make_book(folder: Path, rows: int, lrs: list[float] | None = None) -> Path:
 def run_action(book: Path, out: Path) -> float:
     out.unlink(missing_ok=True)
     t0 = time.perf_counter()
-    status = cli.main(["run", "train-lrs", str(book), "--out", str(out)])
+    with contextlib.redirect_stdout(io.StringIO()):  # "wrote ..."
+        status = cli.main(["run", "train-lrs", str(book), "--out", str(out)])
     dt = time.perf_counter() - t0
     if status != 0:
         raise SystemExit(f"xl-backprop run failed with status {status}")
