@@ -218,7 +218,8 @@ def test_a_member_whose_header_understates_its_size_is_refused(tmp_path, capsys)
 
 
 def rss_of_run(book: Path, out: Path) -> dict:
-    """Status, stderr and peak memory (MB) of ``xl-backprop run train-lrs`` in a child process."""
+    """Status, stderr and peak memory (MB) of ``xl-backprop run train-lrs`` in a child process.
+    An upper bound: Linux carries the parent's (pytest's) peak RSS into the child."""
     code = (
         "import json, resource, sys, io, contextlib\n"
         "from xl_backprop import cli\n"
