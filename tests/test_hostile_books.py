@@ -170,10 +170,10 @@ def test_the_parser_itself_neither_resolves_nor_fetches(marker, listener):
 
 
 # --- zip bombs ---------------------------------------------------------------------------------
-def zeros_member(path: Path, name: str, megabytes: int) -> Path:
-    """The template with ``name`` replaced by ``megabytes`` MB of zeros (about 1 KB a MB compressed)."""
+def zeros_member(path: Path, name: str, megabytes: int, block: bytes = bytes(1 << 20)) -> Path:
+    """The template with ``name`` replaced by ``megabytes`` MB of zeros (about 1 KB a MB
+    compressed), or of ``block`` repeated."""
     make_book(path, {name: None})
-    block = bytes(1 << 20)
     with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED, compresslevel=1) as z, z.open(name, "w") as fh:
         for _ in range(megabytes):
             fh.write(block)
@@ -241,6 +241,16 @@ def test_a_300_mb_bomb_within_the_bound_ends_in_one_line_and_bounded_memory(tmp_
     assert got["status"] == 2 and got["err"].count("\n") == 1 and SHEET3 in got["err"], got
     assert got["peak_mb"] < 1024, got
     assert sorted(f.name for f in tmp_path.iterdir()) == ["book.xlsm"]
+
+
+def test_an_element_bomb_within_the_byte_bound_is_refused_before_parsing(tmp_path):
+    # 270 MB of "<a/>": under MAX_PART_BYTES, but 70 million elements (tens of GB as a tree)
+    book = zeros_member(tmp_path / "book.xlsm", SHEET3, 270, block=b"<a/>" * (1 << 18))
+    assert bf.MAX_XML_TAGS < 270 * (1 << 18) and 270 << 20 < bf.MAX_PART_BYTES  # what this test relies on
+    got = rss_of_run(book, tmp_path / "out.xlsm")
+    assert got["status"] == 2 and got["err"].count("\n") == 1, got
+    assert SHEET3 in got["err"] and "70,778,880 XML tags" in got["err"], got
+    assert got["peak_mb"] < 1024, got
 
 
 # --- zip entry names -------------------------------------------------------------------------------

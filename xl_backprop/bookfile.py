@@ -14,7 +14,7 @@ A workbook is untrusted input (people mail them to each other). ``Package.read``
 with one line (``BookError``) naming the part: a file that is not a zip (an encrypted book is
 an OLE file), duplicate or unsafe entry names, a member that inflates past ``MAX_PART_BYTES``
 or a book past ``MAX_BOOK_BYTES`` (read by streaming with a cap, not by trusting the header),
-and any part with a DOCTYPE. Every part is parsed by ``_parse``: DTDs not loaded, entities not
+an XML part of more than ``MAX_XML_TAGS`` tags, and any part with a DOCTYPE. Every part is parsed by ``_parse``: DTDs not loaded, entities not
 resolved, no network, no huge trees, set explicitly so that every lxml ``pyproject.toml`` allows
 (``>=4.9``; lxml 4.9 resolves entities by default) behaves alike. Missing parts, dangling or
 escaping relationships, bad row/cell references and values are BookErrors too.
@@ -49,6 +49,10 @@ MAX_COLS = 16_384
 MAX_PART_BYTES = 1 << 30
 #: What all members together may inflate to (the same book: about 600 MB).
 MAX_BOOK_BYTES = 3 << 29
+#: Tags ("<") in one XML part, counted before parsing: a parsed element costs several hundred
+#: bytes, so this bounds the tree where bytes alone do not (1 GiB of "<a/>" would be 268
+#: million elements). The largest result sheet has about 48 million.
+MAX_XML_TAGS = 64_000_000
 #: Members in one package (the template has 26; a run adds a handful).
 MAX_PARTS = 10_000
 #: Cells one ``read_cells`` call reads (inputs are at most 10 cells; a chart's cached values
@@ -149,6 +153,10 @@ def _parse(part: str, data: bytes) -> etree._Element:
     if any(d in data for d in _DOCTYPE):
         raise BookError(f"{part}: has a DOCTYPE (a DTD or entity declarations); a workbook part has none, "
                         "refused")
+    tags = data.count(b"<")
+    if tags > MAX_XML_TAGS:
+        raise BookError(f"{part}: {tags:,} XML tags, more than the {MAX_XML_TAGS:,} this tool parses; refused "
+                        "(an XML bomb, or not a workbook this tool reads)")
     m = _ENCODING.match(data[:200])
     if m and m.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8", b"utf-16", b"ascii", b"us-ascii"):
         raise BookError(f"{part}: declares the encoding {m.group(1).decode('ascii')!r}; expected UTF-8 or UTF-16")
