@@ -257,6 +257,8 @@ def test_an_element_bomb_within_the_byte_bound_is_refused_before_parsing(tmp_pat
 def test_a_duplicate_entry_is_refused(tmp_path, capsys):
     book = make_book(tmp_path / "book.xlsm", extra=[(SHEET3, part(SHEET3))])
     refused(book, capsys, repr(SHEET3), "appears twice")
+    book = make_book(tmp_path / "book.xlsm", extra=[(SHEET3.upper(), part(SHEET3))])  # part names ignore case
+    refused(book, capsys, repr(SHEET3.upper()), "appears twice")
 
 
 @pytest.mark.parametrize("name", ["../../evil.txt", "xl/../../evil.txt", "/etc/evil.txt", "xl\\evil.txt",

@@ -311,3 +311,31 @@ def test_reading_an_area_larger_than_the_bound_is_refused(tmp_path):
                                            r"expected at most 100,000 to read$"):
         pkg.read_cells(bf.Area("Data sheet", 0, 0, bf.MAX_ROWS - 1, bf.MAX_COLS - 1))
     assert pkg.read_cells(bf.Area("Data sheet", 0, 1, 99_999, 1))[0] == [2.5]  # sparse: a tall area is fine
+
+
+def test_a_failing_streamed_write_stops_the_save(tmp_path, monkeypatch):
+    # the block's rows are compressed and written in a second thread: its error must reach save
+    pkg = bf.Package.read(small_book(tmp_path / "a.xlsx"))
+    pkg.write_cells("Data sheet", 5, 0, _numbers(40_000, 3))
+    real_write, calls = zipfile.ZipFile.open, []
+
+    def open_(self, name, mode="r", **kwargs):
+        handle = real_write(self, name, mode, **kwargs)
+        if mode == "w":
+            write = handle.write
+
+            def failing(data):
+                calls.append(len(data))
+                if len(calls) == 3:
+                    raise OSError(28, "No space left on device")
+                return write(data)
+
+            handle.write = failing
+        return handle
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", open_)
+    with pytest.raises(OSError, match="No space left"):
+        pkg.save(tmp_path / "b.xlsx")
+    assert len(calls) == 3  # nothing written after the failure
+    import threading
+    assert not [t for t in threading.enumerate() if t.name.startswith("xl-backprop-zip")]
