@@ -29,6 +29,7 @@ template: $(VENV)/.installed  ## rebuild workbook_template.xlsm from its text so
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_train.py
+	$(BIN)/python benchmarks/bench_write.py
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache

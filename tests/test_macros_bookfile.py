@@ -8,6 +8,7 @@ import io
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pytest
 import xlsxwriter
@@ -233,3 +234,108 @@ def test_pictures_and_charts_are_drawn_as_xlsxwriter_draws_them(tmp_path):
     types = p["[Content_Types].xml"]
     for part in ("/xl/charts/chart1.xml", "/xl/charts/chart2.xml", "/xl/drawings/drawing1.xml"):
         assert f'PartName="{part}"'.encode() in types
+
+
+# --- numeric blocks written in bulk (issue 7) ----------------------------------------------------
+SPECIAL = [0.0, -0.0, 1.0, -5.0, 0.1, 1 / 3, 2.5e-300, 5e-324, 1.7976931348623157e308, 123456789012345.0,
+           999999999999999.0, 1e15, 1e16, -1e15 - 2, 0.24251985734837728, 0.07215707291213626]
+
+
+def _numbers(rows: int, cols: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    values = rng.standard_normal((rows, cols)) * 10.0 ** rng.integers(-20, 20, (rows, cols))
+    values[:, 0] = np.arange(rows)  # a whole-number column, as the step column is
+    values.flat[1:1 + len(SPECIAL)] = SPECIAL
+    values[rows // 2, 1] = 7.0  # a whole number in a column of fractions
+    return values
+
+
+def test_a_numeric_block_is_written_as_the_same_text_as_cell_by_cell(tmp_path):
+    values = _numbers(9000, 5)  # more than one formatting chunk
+    by_array, by_lists = (bf.Package.read(small_book(tmp_path / f"{n}.xlsx")) for n in "ab")
+    by_array.write_cells("Data sheet", 3, 21, values)
+    by_lists.write_cells("Data sheet", 3, 21, values.tolist())
+    by_array.save(tmp_path / "array.xlsx")
+    by_lists.save(tmp_path / "lists.xlsx")
+    assert parts(tmp_path / "array.xlsx") == parts(tmp_path / "lists.xlsx")
+
+
+def test_a_numeric_block_reads_back_exactly(tmp_path):
+    values = _numbers(300, 4, seed=1)
+    pkg = bf.Package.read(small_book(tmp_path / "a.xlsx"))
+    pkg.write_cells("Data sheet", 1, 2, values)  # row 2 exists as XML, the rest goes as a block
+    assert pkg.read_cells(bf.Area("Data sheet", 1, 2, 300, 5)) == values.tolist()
+    pkg.save(tmp_path / "b.xlsx")
+    root = etree.fromstring(parts(tmp_path / "b.xlsx")["xl/worksheets/sheet1.xml"])
+    got = {c.get("r"): float(c.findtext(f"{M}v")) for row in root.find(f"{M}sheetData") for c in row
+           if c.findtext(f"{M}v") is not None and c.get("t") is None}
+    for i in range(300):
+        for j in range(4):
+            v = got[bf.a1(1 + i, 2 + j)]
+            assert v == values[i, j], (i, j)  # exactly: -0.0 is stored as 0, as Excel does
+    assert root.find(f"{M}dimension").get("ref") == "A1:F301"
+    assert [r.get("r") for r in root.find(f"{M}sheetData")] == [str(k) for k in range(1, 302)]
+    ws = openpyxl.load_workbook(tmp_path / "b.xlsx")["Data sheet"]
+    assert ws["C2"].value == values[0, 0] and ws["F301"].value == values[299, 3]
+
+
+def test_a_value_that_is_not_finite_in_a_block_is_refused_by_its_cell(tmp_path):
+    pkg = bf.Package.read(small_book(tmp_path / "a.xlsx"))
+    values = np.ones((5, 3))
+    values[3, 2] = np.inf
+    with pytest.raises(ValueError, match=r"^E14: cannot store inf in a cell$"):
+        pkg.write_cells("Data sheet", 10, 2, values)
+    with pytest.raises(ValueError, match="does not fit on a sheet"):
+        pkg.write_cells("Data sheet", bf.MAX_ROWS - 2, 0, np.ones((3, 1)))
+
+
+def test_edits_across_a_block_match_the_same_edits_cell_by_cell(tmp_path):
+    def edited(use_array: bool) -> dict[str, bytes]:
+        pkg = bf.Package.read(small_book(tmp_path / "a.xlsx"))
+        values = _numbers(50, 3, seed=2)
+        pkg.write_cells("Data sheet", 5, 1, values if use_array else values.tolist())
+        pkg.write_cells("Data sheet", 60, 0, np.full((2, 2), 0.5) if use_array else [[0.5, 0.5]] * 2)
+        pkg.write_cells("Data sheet", 20, 2, [["over", None, True]])  # through the block
+        pkg.clear_cells(bf.Area("Data sheet", 30, 1, 33, 1))
+        pkg.write_cells("Data sheet", 61, 1, np.array([[9.0, 8.0]]) if use_array else [[9.0, 8.0]])  # overlap
+        assert pkg.read_cells(bf.Area("Data sheet", 20, 1, 20, 4)) == [[values[15, 0], "over", None, True]]
+        pkg.save(tmp_path / f"{use_array}.xlsx")
+        return parts(tmp_path / f"{use_array}.xlsx")
+
+    assert edited(True) == edited(False)
+
+
+def test_reading_an_area_larger_than_the_bound_is_refused(tmp_path):
+    pkg = bf.Package.read(small_book(tmp_path / "a.xlsx"))
+    with pytest.raises(bf.BookError, match=r"^'Data sheet'!\$A\$1:\$XFD\$1048576: 1,048,576 x 16,384 cells; "
+                                           r"expected at most 100,000 to read$"):
+        pkg.read_cells(bf.Area("Data sheet", 0, 0, bf.MAX_ROWS - 1, bf.MAX_COLS - 1))
+    assert pkg.read_cells(bf.Area("Data sheet", 0, 1, 99_999, 1))[0] == [2.5]  # sparse: a tall area is fine
+
+
+def test_a_failing_streamed_write_stops_the_save(tmp_path, monkeypatch):
+    # the block's rows are compressed and written in a second thread: its error must reach save
+    pkg = bf.Package.read(small_book(tmp_path / "a.xlsx"))
+    pkg.write_cells("Data sheet", 5, 0, _numbers(40_000, 3))
+    real_write, calls = zipfile.ZipFile.open, []
+
+    def open_(self, name, mode="r", **kwargs):
+        handle = real_write(self, name, mode, **kwargs)
+        if mode == "w":
+            write = handle.write
+
+            def failing(data):
+                calls.append(len(data))
+                if len(calls) == 3:
+                    raise OSError(28, "No space left on device")
+                return write(data)
+
+            handle.write = failing
+        return handle
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", open_)
+    with pytest.raises(OSError, match="No space left"):
+        pkg.save(tmp_path / "b.xlsx")
+    assert len(calls) == 3  # nothing written after the failure
+    import threading
+    assert not [t for t in threading.enumerate() if t.name.startswith("xl-backprop-zip")]

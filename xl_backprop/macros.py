@@ -67,6 +67,10 @@ EXTENSIONS = {
     "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml": ".xltx",
 }
 
+#: Most cells a defined input may span (the template's largest, in_lrs, has 10): a name that
+#: spans a whole sheet is refused before anything is read.
+MAX_INPUT_CELLS = 1_000
+
 #: A reader of the book: defined name -> (its address, for messages; its values, 2-D).
 Getter = Callable[[str], tuple[str, list[list[Value]]]]
 
@@ -75,12 +79,13 @@ Getter = Callable[[str], tuple[str, list[list[Value]]]]
 
 @dataclass(frozen=True)
 class Cells:
-    """A block of values with its top-left corner at (row, col) of ``sheet`` (0-based)."""
+    """A block of values with its top-left corner at (row, col) of ``sheet`` (0-based); a
+    long numeric block is a 2-D float array (the file back-end writes it in bulk)."""
 
     sheet: str
     row: int
     col: int
-    values: list[list[Value]]
+    values: list[list[Value]] | np.ndarray
 
 
 @dataclass(frozen=True)
@@ -290,9 +295,9 @@ def plan_train_learning_rates(p: TrainInputs) -> Plan:
     loss, summ = block_area(L.MACRO_LOSS), block_area(L.MACRO_SUMMARY)
     K, T = len(p.lrs), p.iterations
     steps = np.arange(T, dtype=float)[:, None]
-    matrix = [["step", *map(lr_label, p.lrs)], *np.hstack([steps, curves]).tolist()]
-    header = [SUMMARY_HEADERS[c.field].format(threshold=p.threshold) for c in analysis.SUMMARY_COLUMNS]
-    table: list[list[Value]] = [header, *analysis.summary_rows(summary)]
+    header = [["step", *map(lr_label, p.lrs)]]
+    summary_header = [SUMMARY_HEADERS[c.field].format(threshold=p.threshold) for c in analysis.SUMMARY_COLUMNS]
+    table: list[list[Value]] = [summary_header, *analysis.summary_rows(summary)]
     chart = ChartSpec(L.MACRO_CHART, f"Train learning rates: E_total per step for {K} learning rates",
                       "step", "E_total",
                       source=Area(loss.sheet, loss.row1, loss.col1 + 1, loss.row1 + T, loss.col1 + K),
@@ -300,7 +305,8 @@ def plan_train_learning_rates(p: TrainInputs) -> Plan:
     picture = PictureSpec(L.MACRO_PICTURE, png_bytes(curves_figure(p.lrs, curves, L.MACRO_PICTURE)),
                           "E_total against step and against learning rate x step")
     return Plan(clear=(loss, summ),
-                cells=(Cells(loss.sheet, loss.row1, loss.col1, matrix),
+                cells=(Cells(loss.sheet, loss.row1, loss.col1, header),
+                       Cells(loss.sheet, loss.row1 + 1, loss.col1, np.hstack([steps, curves])),
                        Cells(summ.sheet, summ.row1, summ.col1, table)),
                 charts=(chart,), pictures=(picture,))
 
@@ -392,6 +398,7 @@ def xlwings_getter(book) -> Getter:
         rng = book.names[name].refers_to_range
         where = ref(rng.sheet.name, rng.row - 1, rng.column - 1,
                     rng.row + rng.shape[0] - 2, rng.column + rng.shape[1] - 2, absolute=False)
+        _check_size(name, where, rng.shape)
         # without err_to_str xlwings reads an error (#DIV/0!) as None, and the message would say "empty"
         return where, [[_from_excel(v) for v in row] for row in rng.options(ndim=2, err_to_str=True).value]
 
@@ -419,7 +426,8 @@ def apply_to_xlwings(book, plan: Plan) -> None:
                 if name in shapes:
                     shapes[name].delete()
     for c in plan.cells:
-        book.sheets[c.sheet].range((c.row + 1, c.col + 1)).value = c.values
+        book.sheets[c.sheet].range((c.row + 1, c.col + 1)).value = (
+            c.values.tolist() if isinstance(c.values, np.ndarray) else c.values)
     for ch in plan.charts:
         sheet = book.sheets[ch.anchor.sheet]
         data = book.sheets[ch.source.sheet]
@@ -494,9 +502,16 @@ def file_getter(pkg: Package) -> Getter:
         where = ref(area.sheet, area.row1, area.col1, area.row2, area.col2, absolute=False)
         if area.sheet not in pkg.sheets():
             raise ValueError(f"defined name {name}: refers to a sheet {area.sheet!r} this workbook lacks")
+        _check_size(name, where, area.shape)
         return where, pkg.read_cells(area)
 
     return get
+
+
+def _check_size(name: str, where: str, shape: tuple[int, int]) -> None:
+    if shape[0] * shape[1] > MAX_INPUT_CELLS:
+        raise ValueError(f"defined name {name}: refers to {where}, {shape[0]:,} x {shape[1]:,} cells; "
+                         f"expected an input of at most {MAX_INPUT_CELLS:,} cells")
 
 
 def apply_to_package(pkg: Package, plan: Plan) -> None:
