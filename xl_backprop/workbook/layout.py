@@ -226,6 +226,8 @@ BACKPROP_STYLES = {name: "step" if name == "step" else "given" if name in _GIVEN
                    for name in BACKPROP_COLUMNS}
 #: Group titles above the table's headers: (title, number of columns), left to right from column A.
 BACKPROP_GROUPS = (("step", 1), ("given", 7), ("hidden layer", 8), ("output layer", 11), ("gradients dE/dw", 8))
+#: Column widths: (first, last, width in characters).
+BACKPROP_WIDTHS = (("A", "A", 13), ("B", xl_col_to_name(len(BACKPROP_COLUMNS) - 1), 12.5))
 BACKPROP_HEADER_ROW = 23  #: zero-based row of the column headers (sheet row 24)
 BACKPROP_FIRST_ROW = 24  #: zero-based row of step 0 (sheet row 25)
 BACKPROP_STEPS = 100  #: rows in the table: steps 0..99
@@ -297,6 +299,7 @@ LIVE_SUMMARY_TOP_LEFT = "A9"  #: LR_SUMMARY spills from here
 LIVE_SUMMARY_STYLES = Styles(("lr", "value", "count", "yes_no", "count"), head="head")
 #: Widths of LR_SUMMARY's columns: they fit the headers it returns ("steps to E_total < 0.01", ...).
 LIVE_SUMMARY_WIDTHS = (16, 14, 24, 11, 11)
+LIVE_WIDTH = 11  #: the other columns of the live part, the legend's too
 LIVE_CURVE_HEADER_ROW = 21  #: zero-based; the lr header above the TRAIN_CURVE spill
 LIVE_CURVE_TOP_LEFT = "B23"  #: TRAIN_CURVE spills from here; column A numbers the steps
 LIVE_CURVE_STYLE = "value"

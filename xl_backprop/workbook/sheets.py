@@ -264,8 +264,8 @@ def write_backprop(book: Workbook, fmt: dict) -> Worksheet:
     ws.write("A1", "Backpropagation, one step per row", fmt["title"])
     ws.write("A2", "A 2-2-2 sigmoid network learning two targets by gradient descent, in plain "
                    "formulas. Yellow cells are yours to change.", fmt["note"])
-    ws.set_column(0, 0, 13)
-    ws.set_column(1, len(L.BACKPROP_COLUMNS) - 1, 12.5)
+    for first, last, width in L.BACKPROP_WIDTHS:
+        ws.set_column(f"{first}:{last}", width)
     ws.write("A3", "Inputs", fmt["h2"])
     for inp in (L.IN_I1, L.IN_I2, L.IN_T1, L.IN_T2, *L.IN_W, L.IN_B1, L.IN_B2, L.IN_LR, L.IN_SHOW_STEP):
         ws.write(inp.row, 0, inp.label, fmt["label"])
@@ -323,8 +323,8 @@ def write_backprop(book: Workbook, fmt: dict) -> Worksheet:
 
 # --- UDFs ------------------------------------------------------------------------------------
 def udf_formulas() -> list[BlockFormula]:
-    """Every formula of the UDFs sheet, band by band of ``layout.UDF_BANDS`` on each row, then
-    GRAD_CHECK: for the builder and for the tests that check each names a real UDF."""
+    """Every formula of the UDFs sheet: on each row, one per band of ``layout.UDF_BANDS`` (the
+    check band has two), then GRAD_CHECK."""
     out = []
     bp_first = L.BACKPROP_FIRST_ROW + 1
     weights, fwd, grads, checks = L.UDF_WEIGHTS, L.UDF_FORWARD, L.UDF_GRADIENTS, L.UDF_CHECKS
@@ -483,7 +483,7 @@ def write_learning_rates(book: Workbook, fmt: dict) -> Worksheet:
     s_r, s_c = L.rowcol(L.LIVE_SUMMARY_TOP_LEFT)
     for k, width in enumerate(L.LIVE_SUMMARY_WIDTHS):
         ws.set_column(s_c + k, s_c + k, width)
-    ws.set_column(s_c + len(L.LIVE_SUMMARY_WIDTHS), L.LR_SLOTS, 11)
+    ws.set_column(s_c + len(L.LIVE_SUMMARY_WIDTHS), L.LR_SLOTS, L.LIVE_WIDTH)
     # the macro's summary block: wide enough for its headers ("steps to E_total < 0.01", ...)
     _, m_c = L.rowcol(L.MACRO_SUMMARY.top_left)
     for k, width in enumerate(L.MACRO_SUMMARY_WIDTHS):
@@ -539,7 +539,7 @@ def write_learning_rates(book: Workbook, fmt: dict) -> Worksheet:
                                    "the list", fmt["note"])
     legend_r, legend_c = L.rowcol(L.LIVE_LEGEND_TOP_LEFT)
     per_row = (L.LR_SLOTS + 1) // 2
-    ws.set_column(legend_c, legend_c + per_row - 1, 11)
+    ws.set_column(legend_c, legend_c + per_row - 1, L.LIVE_WIDTH)
     for k in range(L.LR_SLOTS):
         slot = xl_rowcol_to_cell(L.IN_LRS.row, 1 + k, row_abs=True)
         entry = book.add_format(L.legend_entry(k))
