@@ -1,6 +1,6 @@
 """xl-backprop: see backpropagation happen in Excel. The Python engine behind the add-in."""
 
-from importlib.metadata import PackageNotFoundError, version
+from importlib import metadata as _metadata
 
 from .analysis import GradCheck, LRSummary, grad_check, lr_summary
 from .network import (
@@ -23,8 +23,8 @@ from .network import (
 )
 
 try:  # the one version is pyproject.toml's, as installed
-    __version__ = version("xl-backprop")
-except PackageNotFoundError:  # sources without their distribution: main.py for xlwings Lite, or a bare checkout
+    __version__ = _metadata.version("xl-backprop")
+except _metadata.PackageNotFoundError:  # sources without their distribution: Lite's main.py, a bare checkout
     __version__ = "0+unknown"
 
 __all__ = [
