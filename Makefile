@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint template bench clean
+.PHONY: demo test lint format check template bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,14 @@ test: $(VENV)/.installed  ## the whole test suite (LibreOffice tests need `soffi
 	# the engine again as plain Python, as it runs where numba is missing
 	NUMBA_DISABLE_JIT=1 $(BIN)/python -m pytest -q tests/test_network.py tests/test_kernel.py tests/test_analysis.py
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed  ## ruff's rules, and the formatting ruff format would give
 	$(BIN)/ruff check xl_backprop tests benchmarks
+	$(BIN)/ruff format --check xl_backprop tests benchmarks
+
+format: $(VENV)/.installed  ## reformat the code in place (ruff format)
+	$(BIN)/ruff format xl_backprop tests benchmarks
+
+check: lint test  ## what CI runs: lint, formatting, then the whole test suite
 
 template: $(VENV)/.installed  ## rebuild workbook_template.xlsm from its text sources
 	$(BIN)/xl-backprop template --out workbook_template.xlsm --force

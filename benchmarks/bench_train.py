@@ -64,7 +64,7 @@ def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float, object]:
 # ----------------------------------------------------------------------------- yardsticks
 
 def python_curves(lrs, iterations: int) -> np.ndarray:
-    """Plain-Python scalar loop, DESIGN.md's formulas, simultaneous updates, no biases."""
+    """Plain-Python scalar loop, docs/design.md's formulas, simultaneous updates, no biases."""
     i1, i2 = DEFAULT_INPUTS
     t1, t2 = DEFAULT_TARGETS
     exp = math.exp

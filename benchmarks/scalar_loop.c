@@ -1,4 +1,4 @@
-/* A straightforward compiled scalar loop for the 2-2-2 network of DESIGN.md, the yardstick
+/* A straightforward compiled scalar loop for the 2-2-2 network of docs/design.md, the yardstick
  * of benchmarks/bench_train.py. One network at a time, one step at a time, no tricks:
  * what a C programmer would write first. Built at run time with
  *     gcc -O3 -march=native -shared -fPIC scalar_loop.c -o scalar_loop.so -lm

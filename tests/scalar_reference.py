@@ -1,5 +1,5 @@
 """An independent, deliberately plain reference: one network, one learning rate, Python
-floats and math.exp, every line written from the formulas in DESIGN.md. Slow, obvious, and
+floats and math.exp, every line written from the formulas in docs/design.md. Slow, obvious, and
 sharing no code with xl_backprop."""
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The ``xl-backprop`` command line, run in-process through ``main(argv)`` and as a real
 ``python -m xl_backprop`` subprocess.
 
-Numbers are checked against DESIGN.md's published values and against
-``scalar_reference.py``, a plain-Python loop written from DESIGN.md's formulas that shares
+Numbers are checked against docs/design.md's published values and against
+``scalar_reference.py``, a plain-Python loop written from docs/design.md's formulas that shares
 no code with the package.
 """
 
@@ -30,8 +30,8 @@ from . import scalar_reference as ref
 
 DEFAULT_LRS = [0.1, 0.2, 0.5, 0.8, 1.0, 2.0]
 DEFAULT_W = [0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55]
-E_TOTAL_0 = "0.24251985734837728"  # DESIGN.md: E_total before training, default sheet
-DE_DW5 = "0.07215707291213626"  # DESIGN.md: dE/dw5 at the defaults
+E_TOTAL_0 = "0.24251985734837728"  # docs/design.md: E_total before training, default sheet
+DE_DW5 = "0.07215707291213626"  # docs/design.md: dE/dw5 at the defaults
 RANGE = "--lrs: expected START:STOP:COUNT, finite numbers and a whole COUNT >= 1, got "
 
 
@@ -135,7 +135,7 @@ def test_train_mazur_biases(tmp_path, capsys):
                        capsys)
     assert rc == 0, err
     line = next(s for s in out.splitlines() if s.startswith("E_total before training:"))
-    assert float(line.split(":")[1]) == pytest.approx(0.298371109, abs=5e-10)  # Mazur, DESIGN.md
+    assert float(line.split(":")[1]) == pytest.approx(0.298371109, abs=5e-10)  # Mazur, docs/design.md
     _, data = read_csv(tmp_path / "loss_curves.csv")
     np.testing.assert_allclose(data[:, 1], _scalar_curves(0.5, 2, b=(0.35, 0.6)), rtol=0, atol=1e-12)
 

@@ -11,7 +11,7 @@ returns are what Lite's JavaScript applies to the workbook). Not run here: Pyodi
 Lite's JavaScript (no Excel, no browser).
 
 References: the classic UDFs and ribbon plans in this process (to 1e-12, messages equal), and
-DESIGN.md's published numbers.
+docs/design.md's published numbers.
 """
 
 from __future__ import annotations
@@ -45,8 +45,8 @@ PACKAGE_DIR = Path(lite_bundle.__file__).parent
 W = [[0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55]]  # a row of 8 cells
 I = [[0.05], [0.1]]  # a column
 T = [[0.01, 0.99]]
-E_TOTAL = 0.24251985734837728  # DESIGN.md
-DE_DW5 = 0.07215707291213626  # DESIGN.md
+E_TOTAL = 0.24251985734837728  # docs/design.md
+DE_DW5 = 0.07215707291213626  # docs/design.md
 
 
 def err(name: str, kind: str) -> dict:

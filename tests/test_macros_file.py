@@ -166,7 +166,7 @@ def test_loss_matrix_equals_train_curves(runs, reference):
     curves = network.train_curves(LRS, T)
     assert np.max(np.abs(body[:, 1:] - curves)) <= 1e-12
     assert np.max(np.abs(body[:, 1:] - reference)) <= 1e-12
-    assert body[0, 1] == pytest.approx(0.24251985734837728, abs=1e-15)  # DESIGN.md
+    assert body[0, 1] == pytest.approx(0.24251985734837728, abs=1e-15)  # docs/design.md
     assert block[-1] == [None] * (len(LRS) + 2) and all(row[-1] is None for row in block)
 
 

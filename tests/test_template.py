@@ -621,3 +621,53 @@ def test_live_chart_has_no_legend_entries_and_its_legend_cells_match_the_series(
         slot = openpyxl.utils.get_column_letter(2 + k)
         assert cell.value.text == f'=IF({slot}$5="","",{slot}$5)'
         assert cell.font.color.rgb[-6:] == colors[k]
+
+
+def test_udf_and_live_blocks_are_where_and_as_layout_declares(template):
+    """layout.py is the one description of the UDFs sheet and the live blocks: the committed file,
+    read by openpyxl, has each band's group title and headers where layout puts them, and every
+    cell of every band and block in the number format of the style layout names for it."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(template)
+
+    def number_format(style: str) -> str:
+        return layout.STYLES[style].get("num_format", "General")
+
+    ws = book[layout.SHEET_UDFS]
+    merged = {str(r) for r in ws.merged_cells.ranges}
+    c0 = 0
+    for band in layout.UDF_BANDS:
+        c1, c2 = band.cols
+        assert c1 == c0, band  # the bands tile the table from column A, no gap
+        c0 = c2 + 1
+        assert [ws.cell(layout.UDF_HEADER_ROW + 1, c + 1).value for c in range(c1, c2 + 1)] == list(band.heads)
+        if band.group is not None:
+            assert f"{band.first}{layout.UDF_GROUP_ROW + 1}:{band.last}{layout.UDF_GROUP_ROW + 1}" in merged
+            assert ws.cell(layout.UDF_GROUP_ROW + 1, c1 + 1).value == band.group
+        for s in range(layout.BACKPROP_STEPS):
+            for c in range(c1, c2 + 1):
+                assert ws.cell(layout.UDF_FIRST_ROW + s + 1, c + 1).number_format == number_format(band.style)
+    gc = layout.UDF_GRAD_CHECK
+    r0, k0 = layout.rowcol(gc.top_left)
+    assert ws.cell(r0 + 1, k0 + 1).value.text.startswith("=GRAD_CHECK(")
+    for i in range(gc.max_rows):
+        for j in range(gc.max_cols):
+            cell = ws.cell(r0 + i + 1, k0 + j + 1)
+            assert cell.number_format == number_format(gc.styles.at(i, j)), cell.coordinate
+            assert cell.font.b == (gc.styles.at(i, j) in ("head", "label")), cell.coordinate
+
+    ws = book[layout.SHEET_LRS]
+    lrs = layout.IN_LRS.default
+    r0, k0 = layout.rowcol(layout.LIVE_SUMMARY_TOP_LEFT)
+    assert ws.cell(r0 + 1, k0 + 1).value.text.startswith("=LR_SUMMARY(")
+    for i in range(1 + len(lrs)):
+        for j in range(len(layout.LIVE_SUMMARY_STYLES.body)):
+            cell = ws.cell(r0 + i + 1, k0 + j + 1)
+            assert cell.number_format == number_format(layout.LIVE_SUMMARY_STYLES.at(i, j)), cell.coordinate
+    r0, k0 = layout.rowcol(layout.LIVE_CURVE_TOP_LEFT)
+    assert ws.cell(r0 + 1, k0 + 1).value.text.startswith("=TRAIN_CURVE(")
+    for i in range(layout.IN_ITERATIONS.default):
+        assert ws.cell(r0 + i + 1, 1).number_format == number_format(layout.LIVE_STEP_STYLE)
+        for j in range(len(lrs)):
+            assert ws.cell(r0 + i + 1, k0 + j + 1).number_format == number_format(layout.LIVE_CURVE_STYLE)

@@ -108,7 +108,7 @@ def test_libreoffice_opens_the_template_and_its_numbers_equal_the_engine(recalcu
     expected = engine_table(network.DEFAULT_WEIGHTS, network.DEFAULT_INPUTS, network.DEFAULT_TARGETS, 0.5)
     assert_table_equals_engine(recalculated["Backprop"], expected)
     ws = recalculated["Backprop"]
-    # the published starting point of DESIGN.md, straight from the sheet
+    # the published starting point of docs/design.md, straight from the sheet
     assert ws["AA25"].value == pytest.approx(0.24251985734837728, abs=1e-15)
     assert ws["AF25"].value == pytest.approx(0.07215707291213626, abs=1e-15)
     assert recalculated.sheetnames == list(layout.SHEETS)

@@ -1,7 +1,7 @@
 """The Excel functions, called the way Excel calls them: through xlwings' own Windows-side
 code (``XLPython.CallUDF`` -> ``call_udf`` -> ``conversion.read/write``) on stand-in cells.
 
-References: DESIGN.md's published numbers, Mazur's published step, and
+References: docs/design.md's published numbers, Mazur's published step, and
 ``scalar_reference.py`` (plain Python floats, no code shared with the package). See
 ``xlwings_windows.py`` for what is real and what is a stand-in.
 """
@@ -26,8 +26,8 @@ I = (0.05, 0.1)
 T = (0.01, 0.99)
 MAZUR_B = (0.35, 0.6)
 LRS = (0.1, 0.2, 0.5, 0.8, 1.0, 2.0)
-E_TOTAL = 0.24251985734837728  # DESIGN.md
-DE_DW5 = 0.07215707291213626  # DESIGN.md
+E_TOTAL = 0.24251985734837728  # docs/design.md
+DE_DW5 = 0.07215707291213626  # docs/design.md
 MAZUR_E_TOTAL = 0.298371109
 # Mazur's published w1..w8 after one step, as printed (8 or 9 decimals)
 MAZUR_STEP = ("0.149780716", "0.19956143", "0.24975114", "0.29950229", "0.35891648", "0.408666186", "0.511301270",

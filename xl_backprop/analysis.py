@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .network import DEFAULT_BIASES, DEFAULT_INPUTS, DEFAULT_TARGETS, forward, gradients
 
@@ -19,11 +20,25 @@ class GradCheck(NamedTuple):
     rel_error: np.ndarray
 
 
-def grad_check(weights, inputs=DEFAULT_INPUTS, targets=DEFAULT_TARGETS, biases=DEFAULT_BIASES,
-               eps: float = 1e-6) -> GradCheck:
-    """dE/dwk next to (E(wk + eps) - E(wk - eps)) / (2 eps), for k = 1..8.
+def grad_check(weights: ArrayLike, inputs: ArrayLike = DEFAULT_INPUTS, targets: ArrayLike = DEFAULT_TARGETS,
+               biases: ArrayLike = DEFAULT_BIASES, eps: float = 1e-6) -> GradCheck:
+    """dE/dwk next to the central difference, for k = 1..8:
 
-    rel_error = |analytic - numeric| / max(|analytic|, |numeric|), 0 where both are 0.
+        numeric_k = (E_total(wk + eps) - E_total(wk - eps)) / (2 eps)
+        rel_error = |analytic - numeric| / max(|analytic|, |numeric|), 0 where both are 0
+
+    Parameters
+    ----------
+    weights : array_like of shape (8,)
+    inputs, targets : array_like of shape (2,)
+    biases : array_like of shape (2,)
+    eps : float
+        The step of the difference, > 0.
+
+    Returns
+    -------
+    GradCheck
+        ``analytic``, ``numeric`` and ``rel_error``, each an ndarray of shape (8,).
     """
     w = np.asarray(weights, dtype=float)
     if w.shape != (8,):
@@ -50,8 +65,21 @@ class LRSummary(NamedTuple):
     first_rise: int | None  # first step whose E_total is above the step before; None: never
 
 
-def lr_summary(lrs, curves, threshold: float = DEFAULT_THRESHOLD) -> list[LRSummary]:
-    """Summarise loss curves of shape (iterations, len(lrs)), as ``train_curves`` returns."""
+def lr_summary(lrs: ArrayLike, curves: ArrayLike, threshold: float = DEFAULT_THRESHOLD) -> list[LRSummary]:
+    """What each loss curve did: final E_total, first step below ``threshold``, whether it only
+    falls, its first rise.
+
+    Parameters
+    ----------
+    lrs : array_like of shape (K,)
+    curves : array_like of shape (iterations, K)
+        E_total per step, as ``train_curves`` returns it (row 0 before any update).
+    threshold : float
+
+    Returns
+    -------
+    list of K LRSummary, in the order of ``lrs``
+    """
     lrs = np.atleast_1d(np.asarray(lrs, dtype=float))
     curves = np.asarray(curves, dtype=float)
     if curves.ndim != 2 or curves.shape[1] != lrs.size:

@@ -1,6 +1,6 @@
 """The 2-2-2 sigmoid network of the course's worked example, in pure numpy.
 
-Notation follows the workbook (DESIGN.md):
+Notation follows the workbook (docs/design.md):
 
     h1 = w1*i1 + w2*i2 + b1     a_h1 = σ(h1)     o1 = w5*a_h1 + w6*a_h2 + b2    a_o1 = σ(o1)
     h2 = w3*i1 + w4*i2 + b1     a_h2 = σ(h2)     o2 = w7*a_h1 + w8*a_h2 + b2    a_o2 = σ(o2)
@@ -19,9 +19,11 @@ Every argument after ``weights`` is keyword-only.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import kernel
 from .limits import is_count as _is_count  # a whole number >= 1, the one rule every face uses
@@ -71,8 +73,17 @@ class TrainResult(NamedTuple):
     biases: np.ndarray
 
 
-def sigmoid(x):
-    """σ(x) = 1 / (1 + e^-x), computed without overflow for any finite x."""
+def sigmoid(x: ArrayLike) -> np.ndarray:
+    """σ(x) = 1 / (1 + e^-x), computed without overflow for any finite x.
+
+    Parameters
+    ----------
+    x : array_like of any shape
+
+    Returns
+    -------
+    ndarray of float64, the shape of ``x``, in [0, 1]
+    """
     x = np.asarray(x, dtype=float)
     z = np.exp(-np.abs(x))  # in (0, 1]: never overflows
     return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
@@ -100,8 +111,27 @@ def _pair(values, name: str) -> np.ndarray:
     return v
 
 
-def forward(weights, *, inputs=DEFAULT_INPUTS, targets=DEFAULT_TARGETS, biases=DEFAULT_BIASES) -> Forward:
-    """One forward pass. weights (..., 8), biases (..., 2); returns a ``Forward`` of shape (...)."""
+def forward(weights: ArrayLike, *, inputs: ArrayLike = DEFAULT_INPUTS, targets: ArrayLike = DEFAULT_TARGETS,
+            biases: ArrayLike = DEFAULT_BIASES) -> Forward:
+    """One forward pass:
+
+        h1 = w1*i1 + w2*i2 + b1    a_h1 = σ(h1)    o1 = w5*a_h1 + w6*a_h2 + b2    a_o1 = σ(o1)
+        E_total = ½(t1 - a_o1)² + ½(t2 - a_o2)²     (h2, o2 likewise with w3, w4 and w7, w8)
+
+    Parameters
+    ----------
+    weights : array_like of shape (..., 8)
+        w1..w8; the leading axes are the batch.
+    inputs, targets : array_like of shape (2,)
+        (i1, i2) and (t1, t2).
+    biases : array_like of shape (..., 2)
+        (b1, b2), broadcast against the batch.
+
+    Returns
+    -------
+    Forward
+        h1, a_h1, h2, a_h2, o1, a_o1, o2, a_o2, E1, E2, E_total, each an ndarray of the batch shape (...).
+    """
     w, b = _as_params(weights, biases)
     i1, i2 = _pair(inputs, "inputs")
     t1, t2 = _pair(targets, "targets")
@@ -118,8 +148,8 @@ def forward(weights, *, inputs=DEFAULT_INPUTS, targets=DEFAULT_TARGETS, biases=D
     return Forward(h1, a_h1, h2, a_h2, o1, a_o1, o2, a_o2, E1, E2, E1 + E2)
 
 
-def backward(weights, *, inputs=DEFAULT_INPUTS, targets=DEFAULT_TARGETS, biases=DEFAULT_BIASES,
-             fwd: Forward | None = None) -> Backward:
+def backward(weights: ArrayLike, *, inputs: ArrayLike = DEFAULT_INPUTS, targets: ArrayLike = DEFAULT_TARGETS,
+             biases: ArrayLike = DEFAULT_BIASES, fwd: Forward | None = None) -> Backward:
     """All gradients of E_total, by the chain rule:
 
         δo1 = (a_o1 - t1) * a_o1 * (1 - a_o1)            δo2 likewise with t2, a_o2
@@ -127,6 +157,19 @@ def backward(weights, *, inputs=DEFAULT_INPUTS, targets=DEFAULT_TARGETS, biases=
         δh1 = (δo1 * w5 + δo2 * w7) * a_h1 * (1 - a_h1)  δh2 = (δo1 * w6 + δo2 * w8) * a_h2 * (1 - a_h2)
         dE/dw1 = δh1 * i1      dE/dw2 = δh1 * i2      dE/dw3 = δh2 * i1      dE/dw4 = δh2 * i2
         dE/db1 = δh1 + δh2     dE/db2 = δo1 + δo2
+
+    Parameters
+    ----------
+    weights : array_like of shape (..., 8)
+    inputs, targets : array_like of shape (2,)
+    biases : array_like of shape (..., 2)
+    fwd : Forward, optional
+        ``forward``'s result for these arguments, if already computed.
+
+    Returns
+    -------
+    Backward
+        ``weights`` (..., 8) as dE/dw1..dE/dw8 and ``biases`` (..., 2) as dE/db1, dE/db2.
     """
     w, b = _as_params(weights, biases)
     i1, i2 = _pair(inputs, "inputs")
@@ -142,18 +185,49 @@ def backward(weights, *, inputs=DEFAULT_INPUTS, targets=DEFAULT_TARGETS, biases=
     return Backward(g, np.stack([d_h1 + d_h2, d_o1 + d_o2], axis=-1))
 
 
-def gradients(weights, *, inputs=DEFAULT_INPUTS, targets=DEFAULT_TARGETS, biases=DEFAULT_BIASES) -> np.ndarray:
-    """dE/dw1..dE/dw8, shape (..., 8)."""
+def gradients(weights: ArrayLike, *, inputs: ArrayLike = DEFAULT_INPUTS, targets: ArrayLike = DEFAULT_TARGETS,
+              biases: ArrayLike = DEFAULT_BIASES) -> np.ndarray:
+    """dE/dw1..dE/dw8, as ``backward`` computes them; for example
+
+        dE/dw5 = (a_o1 - t1) * a_o1 * (1 - a_o1) * a_h1
+
+    Parameters
+    ----------
+    weights : array_like of shape (..., 8)
+    inputs, targets : array_like of shape (2,)
+    biases : array_like of shape (..., 2)
+
+    Returns
+    -------
+    ndarray of shape (..., 8)
+    """
     return backward(weights, inputs=inputs, targets=targets, biases=biases).weights
 
 
-def step(weights, *, inputs=DEFAULT_INPUTS, targets=DEFAULT_TARGETS, lr=0.5, biases=DEFAULT_BIASES,
-         train_biases: bool = False, update: str = "simultaneous") -> tuple[np.ndarray, np.ndarray]:
-    """One gradient-descent step, w ← w - lr * dE/dw; returns (weights (..., 8), biases (..., 2)).
+def step(weights: ArrayLike, *, inputs: ArrayLike = DEFAULT_INPUTS, targets: ArrayLike = DEFAULT_TARGETS,
+         lr: ArrayLike = 0.5, biases: ArrayLike = DEFAULT_BIASES, train_biases: bool = False,
+         update: str = "simultaneous") -> tuple[np.ndarray, np.ndarray]:
+    """One gradient-descent step:
 
-    ``update="simultaneous"`` takes every gradient from the same forward pass;
-    ``"sequential"`` updates w5..w8 first and takes the hidden-layer gradients with the new
-    w5..w8 (the variant some tutorials use). ``lr`` broadcasts against the batch shape.
+        w_k ← w_k - lr * dE/dw_k        (and b ← b - lr * dE/db with ``train_biases``)
+
+    Parameters
+    ----------
+    weights : array_like of shape (..., 8)
+    inputs, targets : array_like of shape (2,)
+    lr : float or array_like broadcasting against the batch shape (...)
+    biases : array_like of shape (..., 2)
+    train_biases : bool
+        Update b1 and b2 too; else they are returned unchanged.
+    update : {"simultaneous", "sequential"}
+        "simultaneous" takes every gradient from the same forward pass; "sequential" updates
+        w5..w8 first and takes the hidden-layer gradients with the new w5..w8 (the variant
+        some tutorials use).
+
+    Returns
+    -------
+    weights : ndarray of shape (..., 8)
+    biases : ndarray of shape (..., 2)
     """
     _check_update(update)
     w, b = _as_params(weights, biases)
@@ -171,15 +245,35 @@ def step(weights, *, inputs=DEFAULT_INPUTS, targets=DEFAULT_TARGETS, lr=0.5, bia
     return new_w, new_b
 
 
-def train(lrs, iterations: int = DEFAULT_ITERATIONS, *, weights=DEFAULT_WEIGHTS, inputs=DEFAULT_INPUTS,
-          targets=DEFAULT_TARGETS, biases=DEFAULT_BIASES, train_biases: bool = False,
-          update: str = "simultaneous", record: bool = False, progress=None) -> TrainResult:
+def train(lrs: ArrayLike, iterations: int = DEFAULT_ITERATIONS, *, weights: ArrayLike = DEFAULT_WEIGHTS,
+          inputs: ArrayLike = DEFAULT_INPUTS, targets: ArrayLike = DEFAULT_TARGETS, biases: ArrayLike = DEFAULT_BIASES,
+          train_biases: bool = False, update: str = "simultaneous", record: bool = False,
+          progress: Callable[[float], object] | None = None) -> TrainResult:
     """Train one network per learning rate: ``step`` repeated, run by the compiled loop of kernel.py.
 
-    lrs : K learning rates. weights (8,) or (K, 8), biases (2,) or (K, 2).
-    Returns ``TrainResult``: loss (iterations, K) of E_total, row 0 before any update, so
-    there are iterations - 1 updates. With ``record``, the weights and biases of every row.
-    ``progress``, if given, is called with the fraction of the work done, from 0 to 1.
+    Row n of the loss is E_total after n updates, each w_k ← w_k - lr * dE/dw_k.
+
+    Parameters
+    ----------
+    lrs : array_like of shape (K,)
+        One network per learning rate; the K axis of every result indexes them.
+    iterations : int
+        Rows of loss values, at least 1: row 0 before any update, so iterations - 1 updates.
+    weights : array_like of shape (8,) or (K, 8)
+    inputs, targets : array_like of shape (2,)
+    biases : array_like of shape (2,) or (K, 2)
+    train_biases, update
+        As for ``step``.
+    record : bool
+        Return the weights and biases of every row, not only the last ones.
+    progress : callable, optional
+        Called with the fraction of the work done, from 0 to 1.
+
+    Returns
+    -------
+    TrainResult
+        ``loss`` (iterations, K) of E_total; ``weights`` (iterations, K, 8) and ``biases``
+        (iterations, K, 2) with ``record``, else the final (K, 8) and (K, 2).
     """
     lrs = np.atleast_1d(np.asarray(lrs, dtype=float))
     if lrs.ndim != 1 or lrs.size == 0:
@@ -231,10 +325,23 @@ _PARALLEL_LOCK = threading.Lock()
 _CHUNK_WORK = 2_000_000  # network steps between two progress reports, at most (about 0.1 s)
 
 
-def train_curves(lrs, iterations: int = DEFAULT_ITERATIONS, *, weights=DEFAULT_WEIGHTS, inputs=DEFAULT_INPUTS,
-                 targets=DEFAULT_TARGETS, biases=DEFAULT_BIASES, train_biases: bool = False,
+def train_curves(lrs: ArrayLike, iterations: int = DEFAULT_ITERATIONS, *, weights: ArrayLike = DEFAULT_WEIGHTS,
+                 inputs: ArrayLike = DEFAULT_INPUTS, targets: ArrayLike = DEFAULT_TARGETS,
+                 biases: ArrayLike = DEFAULT_BIASES, train_biases: bool = False,
                  update: str = "simultaneous") -> np.ndarray:
-    """E_total for each learning rate: float64 array of shape (iterations, len(lrs)), row 0
-    before any update."""
+    """E_total for each learning rate: ``train(...).loss``.
+
+    Parameters
+    ----------
+    lrs : array_like of shape (K,)
+    iterations : int
+        Rows, at least 1: row 0 before any update.
+    weights, inputs, targets, biases, train_biases, update
+        As for ``train``.
+
+    Returns
+    -------
+    ndarray of float64, shape (iterations, K)
+    """
     return train(lrs, iterations, weights=weights, inputs=inputs, targets=targets, biases=biases,
                  train_biases=train_biases, update=update).loss

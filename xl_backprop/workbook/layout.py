@@ -1,20 +1,22 @@
-"""Where everything lives in ``workbook_template.xlsm``: the one description of the layout.
+"""Where everything lives in ``workbook_template.xlsm``, and how it looks: the one description of
+the layout.
 
-The template builder writes these places; the macros read their inputs from the named input
-cells and write their results only into the reserved blocks and anchors below. Cell
-addresses are A1 strings without ``$`` (``"B4"``); :func:`rowcol` / :func:`a1` convert to and
-from zero-based (row, col) as XlsxWriter counts, :func:`ref` gives a sheet-qualified
-absolute reference as a defined name or a formula wants it.
+The template builder (``sheets.py``) renders these places in these styles; the macros read their
+inputs from the named input cells and write their results only into the reserved blocks and
+anchors below. Cell addresses are A1 strings without ``$`` (``"B4"``); :func:`rowcol` /
+:func:`a1` convert to and from zero-based (row, col) as XlsxWriter counts, :func:`ref` gives a
+sheet-qualified absolute reference as a defined name or a formula wants it.
 
 Names of input cells start with ``in_`` because ``W1``, ``I1`` and ``T1`` are cell references
-in Excel, not names.
+in Excel, not names. Styles are named: :data:`STYLES` says what each name looks like, and the
+tables, bands and blocks below name the styles of their cells.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from xlsxwriter.utility import quote_sheetname, xl_cell_to_rowcol, xl_rowcol_to_cell
+from xlsxwriter.utility import quote_sheetname, xl_cell_to_rowcol, xl_col_to_name, xl_rowcol_to_cell
 
 from ..analysis import DEFAULT_THRESHOLD
 from ..limits import MACRO_MAX_ITERATIONS, SHEET_COLUMNS, SHEET_ROWS
@@ -25,6 +27,9 @@ from ..network import (
     DEFAULT_LRS,
     DEFAULT_TARGETS,
     DEFAULT_WEIGHTS,
+    GRADIENT_NAMES,
+    WEIGHT_NAMES,
+    Forward,
 )
 
 # --- sheets, in workbook order -------------------------------------------------------------
@@ -38,6 +43,55 @@ SHEETS = (SHEET_BACKPROP, SHEET_UDFS, SHEET_LRS, SHEET_ABOUT, SHEET_CONF)
 #: Excel's sheet limits (rows, columns).
 MAX_ROWS = SHEET_ROWS
 MAX_COLS = SHEET_COLUMNS
+
+
+# --- formats --------------------------------------------------------------------------------
+NUMBER = "0.000000000"
+SMALL = "0.00E+00"
+COUNT = "0"  # step counts: whole numbers
+YES_NO = '"yes";"yes";"no"'  # a boolean read as 1/0 (LibreOffice); Excel shows TRUE/FALSE
+LR = "0.0##"
+
+#: The named cell styles (XlsxWriter format properties), in the order the builder adds them.
+STYLES = {
+    "title": {"bold": True, "font_size": 16, "font_color": "#1F3864"},
+    "note": {"italic": True, "font_color": "#595959"},
+    "h2": {"bold": True, "font_size": 12, "font_color": "#1F3864"},
+    "label": {"bold": True},
+    "input": {"bg_color": "#FFF2CC", "border": 1, "border_color": "#BF9000", "num_format": "General"},
+    "head": {"bold": True, "bg_color": "#DDEBF7", "border": 1, "align": "center"},
+    "group": {"bold": True, "font_color": "#1F3864", "align": "center", "bottom": 2},
+    "given": {"num_format": "0.00", "font_color": "#7F7F7F"},
+    "weight": {"num_format": NUMBER, "bg_color": "#F2F2F2"},
+    "value": {"num_format": NUMBER},
+    "error": {"num_format": NUMBER, "bold": True},
+    "grad": {"num_format": SMALL},
+    "step": {"align": "center", "font_color": "#7F7F7F"},
+    "text": {"text_wrap": False},
+    "mono": {"font_name": "Consolas"},
+    "conf": {},
+    "count": {"num_format": COUNT},
+    "yes_no": {"num_format": YES_NO, "align": "center"},
+    "lr": {"num_format": LR},
+}
+
+
+@dataclass(frozen=True)
+class Styles:
+    """The styles of a block's cells: ``body`` for every cell (one style, or one per column),
+    ``head`` for its first row and ``label`` for its first column, where it has them."""
+
+    body: str | tuple[str, ...]
+    head: str | None = None
+    label: str | None = None
+
+    def at(self, i: int, j: int) -> str:
+        """The style of the block's cell (i, j), counted from its top-left cell."""
+        if i == 0 and self.head:
+            return self.head
+        if j == 0 and self.label:
+            return self.label
+        return self.body if isinstance(self.body, str) else self.body[j]
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -95,6 +149,7 @@ class Block:
     top_left: str
     max_rows: int
     max_cols: int
+    styles: Styles | None = None  # how the template formats it, where the template writes it
 
     @property
     def bottom_right(self) -> str:
@@ -164,6 +219,15 @@ BACKPROP_COLUMNS = (
     "w5", "w6", "w7", "w8", "o1", "a_o1", "o2", "a_o2", "E1", "E2", "E_total",
     "dE/dw1", "dE/dw2", "dE/dw3", "dE/dw4", "dE/dw5", "dE/dw6", "dE/dw7", "dE/dw8",
 )
+_GIVEN = ("t1", "t2", "i1", "i2", "b1", "b2", "lr")
+#: The style of each table column's numbers.
+BACKPROP_STYLES = {name: "step" if name == "step" else "given" if name in _GIVEN else "weight" if name in WEIGHT_NAMES
+                   else "grad" if name.startswith("dE/") else "error" if name.startswith("E") else "value"
+                   for name in BACKPROP_COLUMNS}
+#: Group titles above the table's headers: (title, number of columns), left to right from column A.
+BACKPROP_GROUPS = (("step", 1), ("given", 7), ("hidden layer", 8), ("output layer", 11), ("gradients dE/dw", 8))
+#: Column widths: (first, last, width in characters).
+BACKPROP_WIDTHS = (("A", "A", 13), ("B", xl_col_to_name(len(BACKPROP_COLUMNS) - 1), 12.5))
 BACKPROP_HEADER_ROW = 23  #: zero-based row of the column headers (sheet row 24)
 BACKPROP_FIRST_ROW = 24  #: zero-based row of step 0 (sheet row 25)
 BACKPROP_STEPS = 100  #: rows in the table: steps 0..99
@@ -183,13 +247,78 @@ BACKPROP_CHART = Anchor(_B, "P3", 560, 400, "E_total chart")
 #: Reserved for the "Draw network" picture (macros); the template leaves it empty.
 NETWORK_PICTURE = Anchor(_B, "Z3", 640, 400, "xl_backprop network")
 
+# --- UDFs: the same table, one UDF call per band and row -----------------------------------
+@dataclass(frozen=True)
+class Band:
+    """Columns ``first``..``last`` (letters) of every row of a table: their headers, the style of
+    their cells and the group title merged above them (None: no title)."""
+
+    first: str
+    last: str
+    heads: tuple[str, ...]
+    style: str
+    group: str | None = None
+
+    @property
+    def cols(self) -> tuple[int, int]:
+        """Zero-based first and last column."""
+        return rowcol(f"{self.first}1")[1], rowcol(f"{self.last}1")[1]
+
+    @property
+    def letters(self) -> tuple[str, ...]:
+        """The column letters, left to right."""
+        c1, c2 = self.cols
+        return tuple(xl_col_to_name(c) for c in range(c1, c2 + 1))
+
+    def cells(self, row: int) -> tuple[str, str]:
+        """The band's first and last cell on zero-based ``row``."""
+        return f"{self.first}{row + 1}", f"{self.last}{row + 1}"
+
+
+_U = SHEET_UDFS
+UDF_GROUP_ROW = 3  #: zero-based row of the bands' group titles (sheet row 4)
+UDF_HEADER_ROW = 4  #: zero-based row of the column headers (sheet row 5)
+UDF_FIRST_ROW = 5  #: zero-based row of step 0 (sheet row 6); BACKPROP_STEPS rows, as on Backprop
+UDF_STEP = Band("A", "A", ("step",), "step")
+#: TRANSPOSE(in_weights) at step 0, then BACKPROP_STEP of the row above.
+UDF_WEIGHTS = Band("B", "I", WEIGHT_NAMES, "value", "weights: BACKPROP_STEP of the row above")
+UDF_FORWARD = Band("J", "T", Forward._fields, "value", "FORWARD")
+UDF_GRADIENTS = Band("U", "AB", GRADIENT_NAMES, "grad", "GRADIENTS")
+#: Against Backprop's row: E_total's difference, and the largest weight difference.
+UDF_CHECKS = Band("AC", "AD", ("E_total − Backprop", "max |w − Backprop w|"), "grad", "check")
+UDF_BANDS = (UDF_STEP, UDF_WEIGHTS, UDF_FORWARD, UDF_GRADIENTS, UDF_CHECKS)
+#: GRAD_CHECK of step 0's weights: a header row, then one row per weight (its name, then numbers).
+UDF_GRAD_CHECK = Block(_U, "AF5", 9, 4, Styles("grad", head="head", label="label"))
+UDF_GRAD_CHECK_TITLE = "AF4"
+#: Column widths: (first, last, width in characters).
+UDF_WIDTHS = (("A", "A", 6), ("B", "AB", 12.5), ("AC", "AD", 20), ("AE", "AE", 3), ("AF", "AI", 16))
+
 # --- Learning rates: live UDF part (columns A..L) --------------------------------------------
 LIVE_SUMMARY_TOP_LEFT = "A9"  #: LR_SUMMARY spills from here
+#: LR_SUMMARY's styles: its header row, then lr, final E_total, steps, only falls, first rise.
+LIVE_SUMMARY_STYLES = Styles(("lr", "value", "count", "yes_no", "count"), head="head")
+#: Widths of LR_SUMMARY's columns: they fit the headers it returns ("steps to E_total < 0.01", ...).
+LIVE_SUMMARY_WIDTHS = (16, 14, 24, 11, 11)
+LIVE_WIDTH = 11  #: the other columns of the live part, the legend's too
 LIVE_CURVE_HEADER_ROW = 21  #: zero-based; the lr header above the TRAIN_CURVE spill
 LIVE_CURVE_TOP_LEFT = "B23"  #: TRAIN_CURVE spills from here; column A numbers the steps
+LIVE_CURVE_STYLE = "value"
+LIVE_STEP_STYLE = "step"  #: the step numbers (a SEQUENCE spill) in column A beside the curves
+#: The lr header above each curve (a one-cell spill of its slot of the list).
+LIVE_LR_HEAD = {"bold": True, "bg_color": "#DDEBF7", "border": 1, "num_format": f'"lr "{LR}'}
 LIVE_CHART = Anchor(_L, "M8", 560, 400, "live curves chart")
 #: The live chart's legend, in cells under the chart (two rows of LR_SLOTS / 2 entries).
 LIVE_LEGEND_TOP_LEFT = "M29"
+#: Line colours of the live chart's series, slot by slot (Office's default series colours): the
+#: legend is in cells under the chart, in the same colours, so an empty slot leaves no entry.
+SERIES_COLORS = ("#4472C4", "#ED7D31", "#A5A5A5", "#FFC000", "#5B9BD5", "#70AD47", "#264478", "#9E480E",
+                 "#636363", "#997300")
+
+
+def legend_entry(k: int) -> dict:
+    """The style of slot ``k``'s legend cell: its lr in its series' colour."""
+    return {"bold": True, "font_color": SERIES_COLORS[k], "num_format": f'"━ lr "{LR}'}
+
 
 # --- Learning rates: reserved for the "Train learning rates" macro (column V onwards) -------
 #: Largest iteration count the macro writes (rows below the header): limits.MACRO_MAX_ITERATIONS.
@@ -199,6 +328,8 @@ MACRO_LOSS = Block(_L, "V8", 1 + MACRO_MAX_ITERATIONS, 1 + LR_SLOTS)
 #: The summary: a header row, then one row per learning rate (lr, final loss, steps to
 #: threshold, only falls, first rise, and one spare column).
 MACRO_SUMMARY = Block(_L, "AH8", 1 + LR_SLOTS, 6)
+#: Widths of the summary's columns: they fit the headers macros.py writes ("steps to E_total < 0.01", ...).
+MACRO_SUMMARY_WIDTHS = (14, 15, 30, 18, 21)
 MACRO_CHART = Anchor(_L, "AO8", 640, 400, "xl_backprop curves")
 MACRO_PICTURE = Anchor(_L, "AO30", 900, 420, "xl_backprop curves picture")
 #: The label the template writes above the macro area (outside every block).

@@ -1,4 +1,4 @@
-"""The template's sheets, written with XlsxWriter at the places ``layout`` gives.
+"""The template's sheets, rendered with XlsxWriter at the places and in the styles ``layout`` gives.
 
 Native formulas on Backprop compute the whole worked example in any spreadsheet application;
 the UDFs and Learning rates sheets call the Python functions of ``xl_backprop.udfs``, which
@@ -10,7 +10,11 @@ right numbers, and the charts' cached data are those numbers too.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import NamedTuple
+
 import numpy as np
+from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
@@ -22,16 +26,6 @@ from . import layout as L
 LIVE_CHART_STEPS = network.DEFAULT_ITERATIONS
 #: Learning rates the live chart plots: every slot of the list (an empty slot draws nothing).
 LIVE_CHART_SERIES = L.LR_SLOTS
-#: Line colours of the live chart's series, slot by slot (Office's default series colours): the
-#: legend is in cells under the chart, in the same colours, so an empty slot leaves no entry.
-SERIES_COLORS = ("#4472C4", "#ED7D31", "#A5A5A5", "#FFC000", "#5B9BD5", "#70AD47", "#264478", "#9E480E",
-                 "#636363", "#997300")
-
-NUMBER = "0.000000000"
-SMALL = "0.00E+00"
-COUNT = "0"  # step counts: whole numbers
-YES_NO = '"yes";"yes";"no"'  # a boolean read as 1/0 (LibreOffice); Excel shows TRUE/FALSE
-LR = "0.0##"
 #: Print scale (percent) of the wide sheets: 11-point text prints at about 7.7 points.
 PRINT_SCALE = 70
 
@@ -41,29 +35,28 @@ def col(name: str) -> str:
     return xl_col_to_name(L.BACKPROP_COLUMNS.index(name))
 
 
-def _formats(book: Workbook) -> dict:
-    f = {
-        "title": {"bold": True, "font_size": 16, "font_color": "#1F3864"},
-        "note": {"italic": True, "font_color": "#595959"},
-        "h2": {"bold": True, "font_size": 12, "font_color": "#1F3864"},
-        "label": {"bold": True},
-        "input": {"bg_color": "#FFF2CC", "border": 1, "border_color": "#BF9000", "num_format": "General"},
-        "head": {"bold": True, "bg_color": "#DDEBF7", "border": 1, "align": "center"},
-        "group": {"bold": True, "font_color": "#1F3864", "align": "center", "bottom": 2},
-        "given": {"num_format": "0.00", "font_color": "#7F7F7F"},
-        "weight": {"num_format": NUMBER, "bg_color": "#F2F2F2"},
-        "value": {"num_format": NUMBER},
-        "error": {"num_format": NUMBER, "bold": True},
-        "grad": {"num_format": SMALL},
-        "step": {"align": "center", "font_color": "#7F7F7F"},
-        "text": {"text_wrap": False},
-        "mono": {"font_name": "Consolas"},
-        "conf": {},
-        "count": {"num_format": COUNT},
-        "yes_no": {"num_format": YES_NO, "align": "center"},
-        "lr": {"num_format": LR},
-    }
-    return {k: book.add_format(v) for k, v in f.items()}
+def _formats(book: Workbook) -> dict[str, Format]:
+    """One XlsxWriter format per named style of ``layout.STYLES``."""
+    return {k: book.add_format(v) for k, v in L.STYLES.items()}
+
+
+class BlockFormula(NamedTuple):
+    """One formula of a sheet: the block it fills (first and last cell), its text, the styles of
+    its cells (a style name, or ``layout.Styles``), and whether it is a dynamic array (a spill,
+    or a one-cell array whose ranges are computed element by element) or a plain formula."""
+
+    first: str
+    last: str
+    formula: str
+    styles: str | L.Styles
+    spill: bool = True
+
+
+def _style_at(fmt: dict[str, Format], styles: str | L.Styles) -> Callable[[int, int], Format]:
+    """``styles`` as write_spill takes it: the format of the block's cell (i, j)."""
+    if isinstance(styles, str):
+        return lambda i, j: fmt[styles]
+    return lambda i, j: fmt[styles.at(i, j)]
 
 
 def _write_value(ws: Worksheet, row: int, col: int, value, cell_format) -> None:
@@ -271,8 +264,8 @@ def write_backprop(book: Workbook, fmt: dict) -> Worksheet:
     ws.write("A1", "Backpropagation, one step per row", fmt["title"])
     ws.write("A2", "A 2-2-2 sigmoid network learning two targets by gradient descent, in plain "
                    "formulas. Yellow cells are yours to change.", fmt["note"])
-    ws.set_column(0, 0, 13)
-    ws.set_column(1, len(L.BACKPROP_COLUMNS) - 1, 12.5)
+    for first, last, width in L.BACKPROP_WIDTHS:
+        ws.set_column(f"{first}:{last}", width)
     ws.write("A3", "Inputs", fmt["h2"])
     for inp in (L.IN_I1, L.IN_I2, L.IN_T1, L.IN_T2, *L.IN_W, L.IN_B1, L.IN_B2, L.IN_LR, L.IN_SHOW_STEP):
         ws.write(inp.row, 0, inp.label, fmt["label"])
@@ -293,10 +286,8 @@ def write_backprop(book: Workbook, fmt: dict) -> Worksheet:
     for k, line in enumerate(DERIVATION):
         ws.write_string(r + k, c, line, fmt["note"] if k == len(DERIVATION) - 1 else fmt["text"])
 
-    groups = (("step", 1), ("given", 7), ("hidden layer", 8), ("output layer", 11),
-              ("gradients dE/dw", 8))
     c = 0
-    for label, width in groups:
+    for label, width in L.BACKPROP_GROUPS:
         if width > 1:
             ws.merge_range(L.BACKPROP_HEADER_ROW - 1, c, L.BACKPROP_HEADER_ROW - 1, c + width - 1,
                            label, fmt["group"])
@@ -305,19 +296,9 @@ def write_backprop(book: Workbook, fmt: dict) -> Worksheet:
         ws.write_string(L.BACKPROP_HEADER_ROW, k, name, fmt["head"])
     for s in range(L.BACKPROP_STEPS):
         row = L.BACKPROP_FIRST_ROW + s
-        ws.write_number(row, 0, s, fmt["step"])
+        ws.write_number(row, 0, s, fmt[L.BACKPROP_STYLES["step"]])
         for k, name in enumerate(L.BACKPROP_COLUMNS[1:], start=1):
-            if name in ("t1", "t2", "i1", "i2", "b1", "b2", "lr"):
-                f = fmt["given"]
-            elif name in network.WEIGHT_NAMES:
-                f = fmt["weight"]
-            elif name.startswith("dE/"):
-                f = fmt["grad"]
-            elif name.startswith("E"):
-                f = fmt["error"]
-            else:
-                f = fmt["value"]
-            ws.write_formula(row, k, table_formula(name, s), f, float(cached[name][s]))
+            ws.write_formula(row, k, table_formula(name, s), fmt[L.BACKPROP_STYLES[name]], float(cached[name][s]))
 
     chart = book.add_chart({"type": "line"})
     first, last = L.BACKPROP_FIRST_ROW, L.BACKPROP_FIRST_ROW + L.BACKPROP_STEPS - 1
@@ -341,33 +322,38 @@ def write_backprop(book: Workbook, fmt: dict) -> Worksheet:
 
 
 # --- UDFs ------------------------------------------------------------------------------------
-UDF_HEADER_ROW = 4  #: zero-based (sheet row 5)
-UDF_FIRST_ROW = 5
-UDF_FORWARD = ("h1", "a_h1", "h2", "a_h2", "o1", "a_o1", "o2", "a_o2", "E1", "E2", "E_total")
-
-
-def udf_formulas() -> list[tuple[str, str, str]]:
-    """(first cell, last cell, formula) of every block formula on the UDFs sheet, for the
-    builder and for the tests that check each names a real UDF."""
+def udf_formulas() -> list[BlockFormula]:
+    """Every formula of the UDFs sheet: on each row, one per band of ``layout.UDF_BANDS`` (the
+    check band has two), then GRAD_CHECK."""
     out = []
     bp_first = L.BACKPROP_FIRST_ROW + 1
+    weights, fwd, grads, checks = L.UDF_WEIGHTS, L.UDF_FORWARD, L.UDF_GRADIENTS, L.UDF_CHECKS
+    check_e, check_w = checks.letters
+    wl = weights.letters  # w1..w8
     for s in range(L.BACKPROP_STEPS):
-        R = UDF_FIRST_ROW + s + 1
-        w = f"B{R}:I{R}"
+        row = L.UDF_FIRST_ROW + s
+        R = row + 1
+        w = ":".join(weights.cells(row))
         if s == 0:
-            out.append((f"B{R}", f"I{R}", "=TRANSPOSE(in_weights)"))
+            out.append(BlockFormula(*weights.cells(row), "=TRANSPOSE(in_weights)", weights.style))
         else:
-            out.append((f"B{R}", f"I{R}", f"=BACKPROP_STEP(B{R - 1}:I{R - 1},in_inputs,in_targets,in_lr,in_biases)"))
-        out.append((f"J{R}", f"T{R}", f"=FORWARD({w},in_inputs,in_targets,in_biases)"))
-        out.append((f"U{R}", f"AB{R}", f"=GRADIENTS({w},in_inputs,in_targets,in_biases)"))
+            above = ":".join(weights.cells(row - 1))
+            out.append(BlockFormula(*weights.cells(row),
+                                    f"=BACKPROP_STEP({above},in_inputs,in_targets,in_lr,in_biases)", weights.style))
+        out.append(BlockFormula(*fwd.cells(row), f"=FORWARD({w},in_inputs,in_targets,in_biases)", fwd.style))
+        out.append(BlockFormula(*grads.cells(row), f"=GRADIENTS({w},in_inputs,in_targets,in_biases)", grads.style))
         bp = bp_first + s
-        out.append((f"AC{R}", f"AC{R}", f"=T{R}-Backprop!{col('E_total')}{bp}"))
+        out.append(BlockFormula(f"{check_e}{R}", f"{check_e}{R}", f"={fwd.last}{R}-Backprop!{col('E_total')}{bp}",
+                                checks.style, spill=False))
         # a one-cell dynamic array: the ranges are subtracted element by element in any Excel
-        out.append((f"AD{R}", f"AD{R}",
-                    f"=MAX(ABS(B{R}:E{R}-Backprop!{col('w1')}{bp}:{col('w4')}{bp}),"
-                    f"ABS(F{R}:I{R}-Backprop!{col('w5')}{bp}:{col('w8')}{bp}))"))
-    out.append(("AF5", "AI13", f"=GRAD_CHECK(B{UDF_FIRST_ROW + 1}:I{UDF_FIRST_ROW + 1},"
-                               "in_inputs,in_targets,in_biases)"))
+        out.append(BlockFormula(f"{check_w}{R}", f"{check_w}{R}",
+                                f"=MAX(ABS({wl[0]}{R}:{wl[3]}{R}-Backprop!{col('w1')}{bp}:{col('w4')}{bp}),"
+                                f"ABS({wl[4]}{R}:{wl[7]}{R}-Backprop!{col('w5')}{bp}:{col('w8')}{bp}))",
+                                checks.style))
+    gc = L.UDF_GRAD_CHECK
+    out.append(BlockFormula(gc.top_left, gc.bottom_right,
+                            f"=GRAD_CHECK({':'.join(weights.cells(L.UDF_FIRST_ROW))},in_inputs,in_targets,in_biases)",
+                            gc.styles))
     return out
 
 
@@ -384,19 +370,34 @@ def udf_values() -> dict[str, list[list]]:
     table = _engine_rows(L.BACKPROP_STEPS)
     out: dict[str, list[list]] = {}
     w = [list(map(float, network.DEFAULT_WEIGHTS))]  # TRANSPOSE(in_weights)
+    check_e, check_w = L.UDF_CHECKS.letters
     for s in range(L.BACKPROP_STEPS):
-        R = UDF_FIRST_ROW + s + 1
+        row = L.UDF_FIRST_ROW + s
         if s:
             w = udfs.BACKPROP_STEP(w, inputs, targets, [[L.IN_LR.default]], biases).tolist()
-        out[f"B{R}"] = w
+        out[L.UDF_WEIGHTS.cells(row)[0]] = w
         forward = udfs.FORWARD(w, inputs, targets, biases).tolist()
-        out[f"J{R}"] = forward
-        out[f"U{R}"] = udfs.GRADIENTS(w, inputs, targets, biases).tolist()
-        out[f"AC{R}"] = [[forward[0][-1] - float(table["E_total"][s])]]
+        out[L.UDF_FORWARD.cells(row)[0]] = forward
+        out[L.UDF_GRADIENTS.cells(row)[0]] = udfs.GRADIENTS(w, inputs, targets, biases).tolist()
+        out[f"{check_e}{row + 1}"] = [[forward[0][-1] - float(table["E_total"][s])]]
         native = [float(table[name][s]) for name in network.WEIGHT_NAMES]
-        out[f"AD{R}"] = [[max(abs(a - b) for a, b in zip(w[0], native, strict=True))]]
-    out["AF5"] = udfs.GRAD_CHECK(out[f"B{UDF_FIRST_ROW + 1}"], inputs, targets, biases)
+        out[f"{check_w}{row + 1}"] = [[max(abs(a - b) for a, b in zip(w[0], native, strict=True))]]
+    out[L.UDF_GRAD_CHECK.top_left] = udfs.GRAD_CHECK(out[L.UDF_WEIGHTS.cells(L.UDF_FIRST_ROW)[0]], inputs, targets,
+                                                     biases)
     return out
+
+
+def _write_formulas(ws: Worksheet, fmt: dict[str, Format], formulas: list[BlockFormula],
+                    values: dict[str, list[list]]) -> None:
+    """Each formula with its stored result (``values``, by first cell) in its block's styles."""
+    for f in formulas:
+        r1, c1 = L.rowcol(f.first)
+        block = values[f.first]
+        assert L.rowcol(f.last) == (r1 + len(block) - 1, c1 + len(block[0]) - 1), (f.first, f.last)
+        if f.spill:
+            write_spill(ws, f.first, f.formula, block, _style_at(fmt, f.styles))
+        else:
+            ws.write_formula(r1, c1, f.formula, _style_at(fmt, f.styles)(0, 0), float(block[0][0]))
 
 
 def write_udfs(book: Workbook, fmt: dict) -> Worksheet:
@@ -408,39 +409,22 @@ def write_udfs(book: Workbook, fmt: dict) -> Worksheet:
     ws.write("A3", "Needs Excel on Windows with Python and xlwings (see About); elsewhere these cells show an "
                    "error (#NAME?).",
              fmt["note"])
-    ws.set_column(0, 0, 6)
-    ws.set_column(1, 27, 12.5)
-    ws.set_column(28, 29, 20)
-    ws.set_column(30, 30, 3)
-    ws.set_column(31, 34, 16)
-    heads = ["step", *network.WEIGHT_NAMES, *UDF_FORWARD, *network.GRADIENT_NAMES,
-             "E_total − Backprop", "max |w − Backprop w|"]
-    ws.merge_range(UDF_HEADER_ROW - 1, 1, UDF_HEADER_ROW - 1, 8, "weights: BACKPROP_STEP of the row above",
-                   fmt["group"])
-    ws.merge_range(UDF_HEADER_ROW - 1, 9, UDF_HEADER_ROW - 1, 19, "FORWARD", fmt["group"])
-    ws.merge_range(UDF_HEADER_ROW - 1, 20, UDF_HEADER_ROW - 1, 27, "GRADIENTS", fmt["group"])
-    ws.merge_range(UDF_HEADER_ROW - 1, 28, UDF_HEADER_ROW - 1, 29, "check", fmt["group"])
-    for k, h in enumerate(heads):
-        ws.write_string(UDF_HEADER_ROW, k, h, fmt["head"])
+    for first, last, width in L.UDF_WIDTHS:
+        ws.set_column(f"{first}:{last}", width)
+    for band in L.UDF_BANDS:
+        c1, c2 = band.cols
+        assert len(band.heads) == c2 - c1 + 1, band
+        if band.group is not None:
+            ws.merge_range(L.UDF_GROUP_ROW, c1, L.UDF_GROUP_ROW, c2, band.group, fmt["group"])
+    for band in L.UDF_BANDS:
+        for k, h in enumerate(band.heads):
+            ws.write_string(L.UDF_HEADER_ROW, band.cols[0] + k, h, fmt["head"])
     for s in range(L.BACKPROP_STEPS):
-        ws.write_number(UDF_FIRST_ROW + s, 0, s, fmt["step"])
-    values = udf_values()
-    for first, last, formula in udf_formulas():
-        r1, c1 = L.rowcol(first)
-        block = values[first]
-        assert L.rowcol(last) == (r1 + len(block) - 1, c1 + len(block[0]) - 1), (first, last)
-        if first == "AF5":  # GRAD_CHECK: a header row, then weight names and numbers
-            write_spill(ws, first, formula, block,
-                        lambda i, j: fmt["head"] if i == 0 else fmt["label"] if j == 0 else fmt["grad"])
-        elif formula.startswith("=MAX("):
-            write_spill(ws, first, formula, block, fmt["grad"])
-        elif first == last:
-            ws.write_formula(r1, c1, formula, fmt["grad"], float(block[0][0]))
-        else:
-            write_spill(ws, first, formula, block, fmt["grad"] if c1 >= 20 else fmt["value"])
-    ws.write("AF4", "GRAD_CHECK at step 0 (analytic vs central difference)", fmt["h2"])
-    _print_setup(ws, f"A1:AI{UDF_FIRST_ROW + L.BACKPROP_STEPS}", rows=(UDF_HEADER_ROW - 1, UDF_HEADER_ROW),
-                 first_column=True, scale=PRINT_SCALE)
+        ws.write_number(L.UDF_FIRST_ROW + s, L.UDF_STEP.cols[0], s, fmt[L.UDF_STEP.style])
+    _write_formulas(ws, fmt, udf_formulas(), udf_values())
+    ws.write(L.UDF_GRAD_CHECK_TITLE, "GRAD_CHECK at step 0 (analytic vs central difference)", fmt["h2"])
+    last = L.a1(L.UDF_FIRST_ROW + L.BACKPROP_STEPS - 1, L.rowcol(L.UDF_GRAD_CHECK.bottom_right)[1])
+    _print_setup(ws, f"A1:{last}", rows=(L.UDF_GROUP_ROW, L.UDF_HEADER_ROW), first_column=True, scale=PRINT_SCALE)
     return ws
 
 
@@ -452,18 +436,21 @@ def live_lrs() -> str:
     return "INDEX(in_lrs,1,1):INDEX(in_lrs,1,MAX(1,COUNTA(in_lrs)))"
 
 
-def lr_formulas() -> list[tuple[str, str, str]]:
-    """(first cell, last cell, formula) of the UDF block formulas on Learning rates."""
+def lr_formulas() -> list[BlockFormula]:
+    """The UDF block formulas on Learning rates (and the SEQUENCE of step numbers beside them)."""
     k = len(network.DEFAULT_LRS)
     s_r, s_c = L.rowcol(L.LIVE_SUMMARY_TOP_LEFT)
     c_r, c_c = L.rowcol(L.LIVE_CURVE_TOP_LEFT)
     return [
         # the step numbers 0..iterations-1, spilling beside the curves
-        (L.a1(c_r, 0), L.a1(c_r + network.DEFAULT_ITERATIONS - 1, 0), "=_xlfn.SEQUENCE(in_iterations)-1"),
-        (L.LIVE_SUMMARY_TOP_LEFT, L.a1(s_r + k, s_c + 4),
-         f"=LR_SUMMARY(in_weights,in_inputs,in_targets,{live_lrs()},in_iterations,in_threshold,in_biases)"),
-        (L.LIVE_CURVE_TOP_LEFT, L.a1(c_r + network.DEFAULT_ITERATIONS - 1, c_c + k - 1),
-         f"=TRAIN_CURVE(in_weights,in_inputs,in_targets,{live_lrs()},in_iterations,in_biases)"),
+        BlockFormula(L.a1(c_r, 0), L.a1(c_r + network.DEFAULT_ITERATIONS - 1, 0), "=_xlfn.SEQUENCE(in_iterations)-1",
+                     L.LIVE_STEP_STYLE),
+        BlockFormula(L.LIVE_SUMMARY_TOP_LEFT, L.a1(s_r + k, s_c + len(L.LIVE_SUMMARY_STYLES.body) - 1),
+                     f"=LR_SUMMARY(in_weights,in_inputs,in_targets,{live_lrs()},in_iterations,in_threshold,in_biases)",
+                     L.LIVE_SUMMARY_STYLES),
+        BlockFormula(L.LIVE_CURVE_TOP_LEFT, L.a1(c_r + network.DEFAULT_ITERATIONS - 1, c_c + k - 1),
+                     f"=TRAIN_CURVE(in_weights,in_inputs,in_targets,{live_lrs()},in_iterations,in_biases)",
+                     L.LIVE_CURVE_STYLE),
     ]
 
 
@@ -482,18 +469,6 @@ def lr_values() -> dict[str, list[list]]:
     }
 
 
-#: LR_SUMMARY's columns on Learning rates (A..E): widths that fit the headers the function
-#: returns ("steps to E_total < 0.01", ...) and the numbers below them.
-LIVE_SUMMARY_WIDTHS = (16, 14, 24, 11, 11)
-SUMMARY_WIDTHS = (14, 15, 30, 18, 21)  # widths of the headers macros.py writes in MACRO_SUMMARY
-
-
-def _summary_format(fmt: dict):
-    """LR_SUMMARY's cell formats: a header row, then lr, final E_total, steps, only falls, first rise."""
-    columns = (fmt["lr"], fmt["value"], fmt["count"], fmt["yes_no"], fmt["count"])
-    return lambda i, j: fmt["head"] if i == 0 else columns[j]
-
-
 def _slot_value(k: int) -> float | str:
     """What ``=IF(slot="","",slot)`` gives for slot ``k`` of the default list. Written as a
     one-cell dynamic array, as the empty text is stored as text (``t="str"``), not as a number."""
@@ -506,12 +481,12 @@ def write_learning_rates(book: Workbook, fmt: dict) -> Worksheet:
     ws.write("A2", "Edit the yellow cells. The network (weights, inputs, targets, biases) is the one on "
                    "the Backprop sheet.", fmt["note"])
     s_r, s_c = L.rowcol(L.LIVE_SUMMARY_TOP_LEFT)
-    for k, width in enumerate(LIVE_SUMMARY_WIDTHS):
+    for k, width in enumerate(L.LIVE_SUMMARY_WIDTHS):
         ws.set_column(s_c + k, s_c + k, width)
-    ws.set_column(s_c + len(LIVE_SUMMARY_WIDTHS), L.LR_SLOTS, 11)
+    ws.set_column(s_c + len(L.LIVE_SUMMARY_WIDTHS), L.LR_SLOTS, L.LIVE_WIDTH)
     # the macro's summary block: wide enough for its headers ("steps to E_total < 0.01", ...)
     _, m_c = L.rowcol(L.MACRO_SUMMARY.top_left)
-    for k, width in enumerate(SUMMARY_WIDTHS):
+    for k, width in enumerate(L.MACRO_SUMMARY_WIDTHS):
         ws.set_column(m_c + k, m_c + k, width)
     for inp in (L.IN_ITERATIONS, L.IN_LRS, L.IN_THRESHOLD):
         ws.write(inp.row, 0, inp.label, fmt["label"])
@@ -536,22 +511,12 @@ def write_learning_rates(book: Workbook, fmt: dict) -> Worksheet:
     c_r, c_c = L.rowcol(L.LIVE_CURVE_TOP_LEFT)
     ws.write(L.LIVE_CURVE_HEADER_ROW - 1, 0, "TRAIN_CURVE: E_total per step (live, Python)", fmt["h2"])
     ws.write(L.LIVE_CURVE_HEADER_ROW, 0, "step \\ lr", fmt["head"])
-    lr_head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "num_format": f'"lr "{LR}'})
+    lr_head = book.add_format(L.LIVE_LR_HEAD)
     for k in range(L.LR_SLOTS):
         slot = xl_rowcol_to_cell(L.IN_LRS.row, 1 + k, row_abs=True)
         write_spill(ws, L.a1(L.LIVE_CURVE_HEADER_ROW, c_c + k), f'=IF({slot}="","",{slot})', [[_slot_value(k)]],
                     lr_head)
-    values = lr_values()
-    for first, last, formula in lr_formulas():
-        block = values[first]
-        r1, c1 = L.rowcol(first)
-        assert L.rowcol(last) == (r1 + len(block) - 1, c1 + len(block[0]) - 1), (first, last)
-        if "SEQUENCE" in formula:
-            write_spill(ws, first, formula, block, fmt["step"])
-        elif formula.startswith("=LR_SUMMARY("):
-            write_spill(ws, first, formula, block, _summary_format(fmt))
-        else:
-            write_spill(ws, first, formula, block, fmt["value"])
+    _write_formulas(ws, fmt, lr_formulas(), lr_values())
 
     chart = book.add_chart({"type": "line"})
     for k in range(LIVE_CHART_SERIES):
@@ -559,7 +524,7 @@ def write_learning_rates(book: Workbook, fmt: dict) -> Worksheet:
             "name": [L.SHEET_LRS, L.LIVE_CURVE_HEADER_ROW, c_c + k],
             "categories": [L.SHEET_LRS, c_r, 0, c_r + LIVE_CHART_STEPS - 1, 0],
             "values": [L.SHEET_LRS, c_r, c_c + k, c_r + LIVE_CHART_STEPS - 1, c_c + k],
-            "line": {"width": 1.75, "color": SERIES_COLORS[k]},
+            "line": {"width": 1.75, "color": L.SERIES_COLORS[k]},
         })
     chart.set_title({"name": "E_total per step, one line per learning rate", "name_font": {"size": 12}})
     chart.set_x_axis({"name": "step", "interval_unit": 10, "interval_tick": 10})
@@ -574,10 +539,10 @@ def write_learning_rates(book: Workbook, fmt: dict) -> Worksheet:
                                    "the list", fmt["note"])
     legend_r, legend_c = L.rowcol(L.LIVE_LEGEND_TOP_LEFT)
     per_row = (L.LR_SLOTS + 1) // 2
-    ws.set_column(legend_c, legend_c + per_row - 1, 11)
+    ws.set_column(legend_c, legend_c + per_row - 1, L.LIVE_WIDTH)
     for k in range(L.LR_SLOTS):
         slot = xl_rowcol_to_cell(L.IN_LRS.row, 1 + k, row_abs=True)
-        entry = book.add_format({"bold": True, "font_color": SERIES_COLORS[k], "num_format": f'"━ lr "{LR}'})
+        entry = book.add_format(L.legend_entry(k))
         write_spill(ws, L.a1(legend_r + k // per_row, legend_c + k % per_row), f'=IF({slot}="","",{slot})',
                     [[_slot_value(k)]], entry)
 
