@@ -1,10 +1,11 @@
 """Where everything lives in ``workbook_template.xlsm``: the one description of the layout.
 
 The template builder writes these places; the macros read their inputs from the named input
-cells and write their results only into the reserved blocks and anchors below. Cell
-addresses are A1 strings without ``$`` (``"B4"``); :func:`rowcol` / :func:`a1` convert to and
-from zero-based (row, col) as XlsxWriter counts, :func:`ref` gives a sheet-qualified
-absolute reference as a defined name or a formula wants it.
+cells and write their results only into the reserved blocks and anchors below. Places are
+declared as A1 strings without ``$`` (``"B4"``), as a reader of the sheet names them; each
+place's ``area`` is the ``cellref.Area`` (zero-based rows and columns) that the macros, the
+OOXML editor and the tests use. :func:`rowcol`, :func:`a1` and :func:`ref` are cellref's
+conversions under the names the sheet builder uses.
 
 Names of input cells start with ``in_`` because ``W1``, ``I1`` and ``T1`` are cell references
 in Excel, not names.
@@ -14,9 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from xlsxwriter.utility import quote_sheetname, xl_cell_to_rowcol, xl_rowcol_to_cell
-
 from ..analysis import DEFAULT_THRESHOLD
+from ..cellref import Area, a1, parse_cell
 from ..limits import MACRO_MAX_ITERATIONS, SHEET_COLUMNS, SHEET_ROWS
 from ..network import (
     DEFAULT_BIASES,
@@ -42,24 +42,14 @@ MAX_COLS = SHEET_COLUMNS
 
 # --- helpers -------------------------------------------------------------------------------
 def rowcol(cell: str) -> tuple[int, int]:
-    """``"B4"`` (or ``"$B$4"``) -> zero-based (row, col) = (3, 1)."""
-    return xl_cell_to_rowcol(cell)
-
-
-def a1(row: int, col: int) -> str:
-    """Zero-based (row, col) -> ``"B4"``."""
-    return xl_rowcol_to_cell(row, col)
+    """``"B4"`` (or ``"$B$4"``) -> zero-based (row, col) = (3, 1): ``cellref.parse_cell``."""
+    return parse_cell(cell)
 
 
 def ref(sheet: str, first: str, last: str | None = None) -> str:
     """Absolute sheet-qualified reference: ``ref("Learning rates", "B5", "K5")`` ->
     ``"'Learning rates'!$B$5:$K$5"``."""
-    r, c = rowcol(first)
-    out = f"{quote_sheetname(sheet)}!{xl_rowcol_to_cell(r, c, True, True)}"
-    if last is not None:
-        r, c = rowcol(last)
-        out += ":" + xl_rowcol_to_cell(r, c, True, True)
-    return out
+    return Area.of(sheet, first, last).ref()
 
 
 @dataclass(frozen=True)
@@ -74,17 +64,21 @@ class Input:
     last: str | None = None  # last cell of a multi-cell input
 
     @property
+    def area(self) -> Area:
+        return Area.of(self.sheet, self.cell, self.last)
+
+    @property
     def ref(self) -> str:
         """The defined name's target, e.g. ``"Backprop!$B$8"``."""
-        return ref(self.sheet, self.cell, self.last)
+        return self.area.ref()
 
     @property
     def row(self) -> int:
-        return rowcol(self.cell)[0]
+        return self.area.row1
 
     @property
     def col(self) -> int:
-        return rowcol(self.cell)[1]
+        return self.area.col1
 
 
 @dataclass(frozen=True)
@@ -97,18 +91,20 @@ class Block:
     max_cols: int
 
     @property
+    def area(self) -> Area:
+        r, c = parse_cell(self.top_left)
+        return Area(self.sheet, r, c, r + self.max_rows - 1, c + self.max_cols - 1)
+
+    @property
     def bottom_right(self) -> str:
-        r, c = rowcol(self.top_left)
-        return a1(r + self.max_rows - 1, c + self.max_cols - 1)
+        return a1(self.area.row2, self.area.col2)
 
     @property
     def ref(self) -> str:
-        return ref(self.sheet, self.top_left, self.bottom_right)
+        return self.area.ref()
 
     def contains(self, cell: str) -> bool:
-        r, c = rowcol(cell)
-        r0, c0 = rowcol(self.top_left)
-        return r0 <= r < r0 + self.max_rows and c0 <= c < c0 + self.max_cols
+        return self.area.contains(*parse_cell(cell))
 
 
 @dataclass(frozen=True)
@@ -120,6 +116,19 @@ class Anchor:
     width: int
     height: int
     name: str  # the shape/picture name, so a second run can find and replace it
+
+    @property
+    def area(self) -> Area:
+        """The top-left cell."""
+        return Area.of(self.sheet, self.cell)
+
+    @property
+    def row(self) -> int:
+        return self.area.row1
+
+    @property
+    def col(self) -> int:
+        return self.area.col1
 
 
 # --- Backprop: inputs ----------------------------------------------------------------------
