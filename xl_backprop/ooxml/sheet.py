@@ -4,6 +4,8 @@ Coordinates are 0-based (row, col) and areas are ``cellref.Area``. Rows at or ab
 sheet's last <row> are edited as XML elements; rows below it -- a loss table of a million
 rows -- never become elements: they are kept as values (``celltext.Segments``) or as the
 caller's numeric array (``celltext.Block``) and streamed into the file as text by ``save``.
+A sheet without <sheetData>, a bad row or cell reference, a shared-string index out of range
+or a value that is not a number is a ``BookError`` naming the part or the cell.
 """
 
 from __future__ import annotations
