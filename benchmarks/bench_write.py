@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from xl_backprop import cli, macros, network
+from xl_backprop.fileio import atomic_write
 from xl_backprop.ooxml import Workbook, package
 from xl_backprop.workbook import layout as L
 
@@ -70,7 +71,7 @@ def phases(book: Path, out: Path) -> dict[str, float]:
     t.append(time.perf_counter())
     macros.apply_to_package(pkg, plan)
     t.append(time.perf_counter())
-    macros.write_atomically(pkg, out)
+    atomic_write(out, pkg.save)
     t.append(time.perf_counter())
     names = ("read the book", "plan (train, summary, picture)", "apply (cells, chart)", "save")
     return {n: b - a for n, a, b in zip(names, t, t[1:], strict=False)}
