@@ -2,7 +2,7 @@
 test (``make bench``).
 
 The train action on a copy of the template, its iteration count set to 200,000 (through
-``xl_backprop.bookfile``, as a user would type it), 6 learning rates: a loss table of
+``xl_backprop.ooxml``, as a user would type it), 6 learning rates: a loss table of
 200,001 x 7 cells. Reference, in the same process: XlsxWriter's ``constant_memory`` mode
 writing the same table (header, step column, 6 curves) into a new workbook.
 Targets (issue 7): the action in at most 0.5x XlsxWriter's time, peak memory at most 500 MB.
@@ -30,7 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-from xl_backprop import bookfile, cli, macros, network
+from xl_backprop import cli, macros, network
+from xl_backprop.fileio import atomic_write
+from xl_backprop.ooxml import Workbook, package
 from xl_backprop.workbook import layout as L
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,7 +42,7 @@ LARGEST_LRS = [0.05, 0.1, 0.2, 0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 3.0]
 
 def make_book(folder: Path, rows: int, lrs: list[float] | None = None) -> Path:
     """A copy of the template with ``rows`` in its iterations cell (and ``lrs``, if given)."""
-    pkg = bookfile.Package.read(TEMPLATE)
+    pkg = Workbook.read(TEMPLATE)
     pkg.write_cells(L.SHEET_LRS, *L.rowcol(L.IN_ITERATIONS.cell), [[rows]])
     if lrs:
         pkg.write_cells(L.SHEET_LRS, *L.rowcol(L.IN_LRS.cell), [lrs + [None] * (L.LR_SLOTS - len(lrs))])
@@ -63,13 +65,13 @@ def run_action(book: Path, out: Path) -> float:
 def phases(book: Path, out: Path) -> dict[str, float]:
     """The steps of ``macros.run_on_file``, timed one by one."""
     t = [time.perf_counter()]
-    pkg = bookfile.Package.read(book)
+    pkg = Workbook.read(book)
     t.append(time.perf_counter())
     plan = macros.make_plan("train-lrs", macros.file_getter(pkg))
     t.append(time.perf_counter())
     macros.apply_to_package(pkg, plan)
     t.append(time.perf_counter())
-    macros.write_atomically(pkg, out)
+    atomic_write(out, pkg.save)
     t.append(time.perf_counter())
     names = ("read the book", "plan (train, summary, picture)", "apply (cells, chart)", "save")
     return {n: b - a for n, a, b in zip(names, t, t[1:], strict=False)}
@@ -138,7 +140,7 @@ def main(argv: list[str] | None = None) -> None:
         network.train_curves(lrs, 10)  # warm up (a compiled engine compiles or loads here)
         cells = (args.rows + 1) * (len(lrs) + 1)
         print(f"train-lrs on a copy of the template: {args.rows:,} steps x {len(lrs)} learning rates "
-              f"({cells:,} cells), deflate level {bookfile.COMPRESS_LEVEL}")
+              f"({cells:,} cells), deflate level {package.COMPRESS_LEVEL}")
         ours = run_action(book, folder / "out.xlsm")
         theirs = xlsxwriter_reference(folder / "xw.xlsx", args.rows, lrs)
         print(f"  xl-backprop run train-lrs      {ours:7.2f} s")

@@ -212,10 +212,10 @@ def test_signal_handlers_are_restored_after_the_write(tmp_path):
 
 def _big_book(path: Path, iterations: int = 50_000) -> Path:
     """The template with its iteration count raised, so that saving the trained book takes seconds."""
-    from xl_backprop.bookfile import Package
+    from xl_backprop.ooxml import Workbook
     from xl_backprop.workbook import layout as L
 
-    pkg = Package.read(Path(__file__).resolve().parents[1] / "workbook_template.xlsm")
+    pkg = Workbook.read(Path(__file__).resolve().parents[1] / "workbook_template.xlsm")
     pkg.write_cells(L.SHEET_LRS, *L.rowcol(L.IN_ITERATIONS.cell), [[iterations]])
     pkg.save(path)
     return path

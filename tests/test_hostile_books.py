@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from xl_backprop import bookfile as bf
 from xl_backprop import cli
+from xl_backprop.ooxml import package as bf
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "workbook_template.xlsm"

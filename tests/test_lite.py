@@ -33,8 +33,9 @@ import numpy as np
 import pytest
 
 from xl_backprop import lite, lite_bundle, macros, udfs
-from xl_backprop.bookfile import NS_MAIN, CellError, Package
-from xl_backprop.cellref import Area, parse_cell, parse_ref, ref
+from xl_backprop.cellref import Area, CellError, parse_cell, parse_ref, ref
+from xl_backprop.ooxml import Workbook
+from xl_backprop.ooxml.sheet import NS_MAIN
 from xl_backprop.workbook import layout as L
 
 from .test_macros_file import TEMPLATE
@@ -124,11 +125,11 @@ def book_payload(path: Path, values: dict[str, object] | None = None, drawn: boo
     values from A1 ("" for an empty cell, an error as its text), the defined names, and (with
     ``drawn``) the charts and pictures the buttons draw. ``values``: defined name -> a new value
     for its (single) cell, as if the user had typed it."""
-    pkg = Package.read(path)
+    pkg = Workbook.read(path)
     sheets = list(pkg.sheets())
     out_sheets = []
     for sheet in sheets:
-        last = pkg.xml(pkg.sheet_part(sheet)).find(f"{{{NS_MAIN}}}dimension").get("ref").split(":")[-1]
+        last = pkg.package.xml(pkg.sheet_part(sheet)).find(f"{{{NS_MAIN}}}dimension").get("ref").split(":")[-1]
         rows = pkg.read_cells(Area(sheet, 0, 0, *parse_cell(last)))
         out_sheets.append({"name": sheet, "values": [["" if v is None else str(v) if isinstance(v, CellError) else v
                                                       for v in row] for row in rows],
@@ -169,7 +170,7 @@ SCRIPT_RUNS = [  # (script, action, book payload options)
 
 def classic_plan(action: str, values: dict | None = None, drawn: bool = False):
     """The ribbon's plan for the same book, in this process (or the message it refuses with)."""
-    get = macros.file_getter(Package.read(TEMPLATE))
+    get = macros.file_getter(Workbook.read(TEMPLATE))
 
     def changed(name):
         where, cells = get(name)
@@ -349,7 +350,7 @@ def test_script_writes_what_the_ribbon_plans(lite_answer, k):
         assert ran == {"actions": [], "printed": f"xl-backprop: {plan}\n"}
         return
     assert ran["printed"] == ""
-    sheets = list(Package.read(TEMPLATE).sheets())
+    sheets = list(Workbook.read(TEMPLATE).sheets())
     actions = copy.deepcopy(ran["actions"])
 
     def take(func, **where):

@@ -19,7 +19,7 @@ import openpyxl
 import pytest
 
 from xl_backprop import analysis, cli, macros, network
-from xl_backprop.bookfile import Package
+from xl_backprop.ooxml import Workbook
 from xl_backprop.workbook import layout as L
 
 from . import libreoffice
@@ -42,7 +42,7 @@ LRS = list(network.DEFAULT_LRS)
 T = network.DEFAULT_ITERATIONS
 
 
-# --- reading a package, independently of xl_backprop.bookfile ----------------------------------
+# --- reading a package, independently of xl_backprop.ooxml -------------------------------------
 def parts(path: Path) -> dict[str, bytes]:
     with zipfile.ZipFile(path) as z:
         return {n: z.read(n) for n in z.namelist()}
@@ -118,7 +118,7 @@ def values(path: Path, sheet: str, top_left: str, rows: int, cols: int) -> list[
 
 def set_cells(src: Path, dst: Path, sheet: str, cell: str, rows: list[list]) -> Path:
     """A copy of ``src`` with ``rows`` typed in at ``cell`` (what a user does before a run)."""
-    pkg = Package.read(src)
+    pkg = Workbook.read(src)
     pkg.write_cells(sheet, *L.rowcol(cell), rows)
     pkg.save(dst)
     return dst
@@ -419,7 +419,7 @@ def test_network_figure_names_the_biases_when_there_are_any():
 
 def test_draw_network_reads_the_show_step_from_the_book(runs, tmp_path):
     book = set_cells(runs.book, tmp_path / "in.xlsm", L.SHEET_BACKPROP, L.IN_SHOW_STEP.cell, [[4]])
-    pkg = Package.read(book)
+    pkg = Workbook.read(book)
     assert macros.read_draw(macros.file_getter(pkg)).step == 4
     assert macros.read_draw(macros.file_getter(pkg), 9).step == 9
 
@@ -558,7 +558,7 @@ def test_an_interrupted_write_leaves_the_input_whole_and_no_temporary_file(tmp_p
     shutil.copyfile(TEMPLATE, book)
     out = book if in_place else tmp_path / "out.xlsm"
     before = digest(book)
-    real_writestr, real_save = zipfile.ZipFile.writestr, Package.save
+    real_writestr, real_save = zipfile.ZipFile.writestr, Workbook.save
     saving: list[Path] = []
     calls = []
 
@@ -573,7 +573,7 @@ def test_an_interrupted_write_leaves_the_input_whole_and_no_temporary_file(tmp_p
                 raise OSError(28, "No space left on device")
         return real_writestr(self, *args, **kwargs)
 
-    monkeypatch.setattr(Package, "save", save)
+    monkeypatch.setattr(Workbook, "save", save)
     monkeypatch.setattr(zipfile.ZipFile, "writestr", failing)
     with pytest.raises(OSError, match="No space left"):
         macros.run_on_file("train-lrs", book, out)

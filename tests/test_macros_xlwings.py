@@ -30,6 +30,7 @@ import pytest
 import xlwings
 
 from xl_backprop import macros, network
+from xl_backprop.cellref import parse_cell
 from xl_backprop.workbook import layout as L
 
 from .test_macros_file import NS, TEMPLATE, objects, parts
@@ -39,16 +40,10 @@ RIBBON_BAS = ROOT / "xl_backprop" / "workbook" / "vba" / "BackpropRibbon.bas"
 
 
 # --- the stand-in -------------------------------------------------------------------------------
-def _col(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
 def _rc(a1: str) -> tuple[int, int]:
-    m = re.fullmatch(r"\$?([A-Z]+)\$?(\d+)", a1)
-    return int(m.group(2)), _col(m.group(1))
+    """``"B4"`` -> (4, 2): xlwings counts rows and columns from 1."""
+    r, c = parse_cell(a1)
+    return r + 1, c + 1
 
 
 def real_signature(method):
@@ -380,9 +375,7 @@ def file_run(tmp_path_factory):
 
 
 def block_values(cells: dict, block: L.Block) -> dict:
-    r, c = L.rowcol(block.top_left)
-    return {k: v for k, v in cells.items() if r + 1 <= k[0] < r + 1 + block.max_rows
-            and c + 1 <= k[1] < c + 1 + block.max_cols}
+    return {k: v for k, v in cells.items() if block.area.contains(k[0] - 1, k[1] - 1)}
 
 
 # --- the actions through xlwings ----------------------------------------------------------------
@@ -427,8 +420,7 @@ def test_a_second_run_replaces_the_chart_and_picture_and_keeps_the_templates(fil
 
 def test_bad_input_shows_one_message_box_and_writes_nothing():
     book = Book(TEMPLATE)
-    w3 = L.rowcol(L.IN_W3.cell)
-    book.sheets[L.SHEET_BACKPROP]._cells[(w3[0] + 1, w3[1] + 1)] = "abc"
+    book.sheets[L.SHEET_BACKPROP]._cells[_rc(L.IN_W3.cell)] = "abc"
     before = book._state()
     macros.train_learning_rates(book)
     assert book._alerts == [("Backprop!B10 (w3): expected a number, got 'abc'", "xl-backprop", "critical")]
@@ -440,8 +432,7 @@ def test_bad_input_shows_one_message_box_and_writes_nothing():
 def test_an_error_in_an_input_cell_is_named_as_an_error_not_as_empty_or_a_number(value, error):
     # xlwings gives the seven classic errors as text (err_to_str), newer ones as their int code
     book = Book(TEMPLATE)
-    w3 = L.rowcol(L.IN_W3.cell)
-    book.sheets[L.SHEET_BACKPROP]._cells[(w3[0] + 1, w3[1] + 1)] = value
+    book.sheets[L.SHEET_BACKPROP]._cells[_rc(L.IN_W3.cell)] = value
     macros.train_learning_rates(book)
     assert book._alerts == [(f"Backprop!B10 (w3): expected a number, got the error {error}", "xl-backprop",
                              "critical")]  # the message the file back-end gives for the same cell

@@ -23,6 +23,8 @@ import pytest
 import xlwings
 from oletools.olevba import decompress_stream
 
+from xl_backprop.cellref import parse_ref
+
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "workbook_template.xlsm"
 KNOWN_GOOD = Path(xlwings.__file__).parent / "quickstart_standalone.xlsm"
@@ -367,11 +369,7 @@ def test_merged_ranges_and_array_ranges_never_overlap():
     or that has a formula inside another formula's array range (XlsxWriter checks only the
     first)."""
     def box(ref: str) -> tuple[int, int, int, int]:
-        from xlsxwriter.utility import xl_cell_to_rowcol
-
-        first, _, last = ref.partition(":")
-        (r1, c1), (r2, c2) = xl_cell_to_rowcol(first), xl_cell_to_rowcol(last or first)
-        return r1, c1, r2, c2
+        return parse_ref(ref, sheet="")[1:]
 
     for part, root in _sheets(TEMPLATE).items():
         merges = [box(m.get("ref")) for m in root.iter(f"{M}mergeCell")]

@@ -18,9 +18,9 @@ from xml.etree import ElementTree
 import numpy as np
 import openpyxl
 import pytest
-from xlsxwriter.utility import xl_cell_to_rowcol, xl_rowcol_to_cell
 
 from xl_backprop import analysis, network
+from xl_backprop.cellref import a1, parse_cell, parse_ref
 from xl_backprop.workbook import layout
 
 from . import libreoffice
@@ -107,9 +107,8 @@ def _formula_cells() -> dict[str, list[tuple[str, str | None]]]:
 
 
 def _range(ref: str):
-    first, _, last = ref.partition(":")
-    (r1, c1), (r2, c2) = xl_cell_to_rowcol(first), xl_cell_to_rowcol(last or first)
-    return [xl_rowcol_to_cell(r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
+    area = parse_ref(ref, sheet="")
+    return [a1(r, c) for r in range(area.row1, area.row2 + 1) for c in range(area.col1, area.col2 + 1)]
 
 
 def test_native_formulas_store_what_libreoffice_computes(views):
@@ -132,7 +131,7 @@ def test_native_formulas_store_what_libreoffice_computes(views):
 
 
 def _block(ws, first: str, rows: int, cols: int) -> list[list]:
-    r, c = xl_cell_to_rowcol(first)
+    r, c = parse_cell(first)
     return [[ws.cell(r + 1 + i, c + 1 + j).value for j in range(cols)] for i in range(rows)]
 
 
@@ -167,9 +166,9 @@ def test_learning_rate_blocks_store_what_the_engine_computes(views):
     curves = network.train_curves(lrs, ITERATIONS)
     top = layout.LIVE_CURVE_TOP_LEFT
     np.testing.assert_allclose(np.array(_block(ws, top, ITERATIONS, len(lrs)), dtype=float), curves, rtol=0, atol=1e-15)
-    steps = _block(ws, f"A{xl_cell_to_rowcol(top)[0] + 1}", ITERATIONS, 1)
+    steps = _block(ws, a1(parse_cell(top)[0], 0), ITERATIONS, 1)
     assert [row[0] for row in steps] == list(range(ITERATIONS))
-    heads = _block(ws, xl_rowcol_to_cell(layout.LIVE_CURVE_HEADER_ROW, 1), 1, layout.LR_SLOTS)[0]
+    heads = _block(ws, a1(layout.LIVE_CURVE_HEADER_ROW, 1), 1, layout.LR_SLOTS)[0]
     # an empty slot stores the empty text (t="str", checked above), which openpyxl reads as None
     assert heads == [*lrs, *[None] * (layout.LR_SLOTS - len(lrs))]
     summary = _block(ws, layout.LIVE_SUMMARY_TOP_LEFT, 1 + len(lrs), 5)

@@ -1,8 +1,11 @@
-"""Cell references and cell values as the macros and the file back-end name them.
+"""Cell references and cell values: the one coordinate system of xl-backprop.
 
-Kept apart from ``bookfile`` (which edits OOXML with lxml) so that what needs only references
--- the macros' plans, and the xlwings Lite bundle, where lxml is not wanted -- imports no
-XML library. Coordinates are 0-based (row, col), as in XlsxWriter, whose utilities convert.
+A cell is 0-based (row, col), as XlsxWriter counts (its utilities convert); a rectangle is an
+``Area``. ``workbook.layout`` declares places as A1 strings (what a reader of the sheet sees)
+and turns them into Areas here; the macros, the OOXML editor (``ooxml``) and the tests use
+the Areas. Kept apart from ``ooxml`` (which edits XML with lxml) so that what needs only
+references -- the layout, the macros' plans, and the xlwings Lite bundle, where lxml is not
+wanted -- imports no XML library.
 """
 
 from __future__ import annotations
@@ -24,9 +27,24 @@ class Area(NamedTuple):
     row2: int
     col2: int
 
+    @classmethod
+    def of(cls, sheet: str, first: str, last: str | None = None) -> Area:
+        """``Area.of("Learning rates", "B5", "K5")``: the cells from ``first`` to ``last``
+        (A1, ``$`` allowed), or the one cell ``first``."""
+        r1, c1 = parse_cell(first)
+        r2, c2 = parse_cell(last) if last else (r1, c1)
+        return cls(sheet, min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2))
+
     @property
     def shape(self) -> tuple[int, int]:
         return self.row2 - self.row1 + 1, self.col2 - self.col1 + 1
+
+    def contains(self, row: int, col: int) -> bool:
+        return self.row1 <= row <= self.row2 and self.col1 <= col <= self.col2
+
+    def ref(self, absolute: bool = True) -> str:
+        """``'Learning rates'!$B$5:$K$5`` (``absolute``) or ``'Learning rates'!B5:K5``."""
+        return ref(self.sheet, self.row1, self.col1, self.row2, self.col2, absolute)
 
     def __str__(self) -> str:
         return ref(self.sheet, self.row1, self.col1, self.row2, self.col2)
@@ -71,13 +89,15 @@ def parse_cell(text: str) -> tuple[int, int]:
     return xl_cell_to_rowcol(text.strip().upper())
 
 
-def parse_ref(text: str) -> Area:
-    """"'My sheet'!$B$2:$C$9" (or a single cell) -> Area. Raises ValueError otherwise."""
+def parse_ref(text: str, sheet: str | None = None) -> Area:
+    """"'My sheet'!$B$2:$C$9" (or a single cell) -> Area. Raises ValueError otherwise. With
+    ``sheet``, a reference without a sheet ("B2:C9", as a part's ``ref`` attribute) is on it."""
     text = text.strip().lstrip("=")
+    if sheet is not None and "!" not in text:
+        first, _, last = text.partition(":")
+        return Area.of(sheet, first, last or None)
     m = re.fullmatch(r"(?:'((?:[^']|'')+)'|([^'!:]+))!([$A-Za-z0-9]+)(?::([$A-Za-z0-9]+))?", text)
     if not m:
         raise ValueError(f"expected a reference like Sheet!$B$2:$C$9, got {text!r}")
-    sheet = m.group(1).replace("''", "'") if m.group(1) is not None else m.group(2)
-    r1, c1 = parse_cell(m.group(3))
-    r2, c2 = parse_cell(m.group(4)) if m.group(4) else (r1, c1)
-    return Area(sheet, min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2))
+    name = m.group(1).replace("''", "'") if m.group(1) is not None else m.group(2)
+    return Area.of(name, m.group(3), m.group(4))

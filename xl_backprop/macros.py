@@ -18,10 +18,8 @@ argument that is not a cell (the action, the output file, the step to draw) is n
 from __future__ import annotations
 
 import errno
-import io
 import os
 import tempfile
-import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,13 +36,11 @@ from .limits import MACRO_MAX_ITERATIONS, is_count, is_learning_rate
 from .workbook import layout as L
 
 if TYPE_CHECKING:  # the file back-end's lxml is imported when a file is edited: Excel and xlwings Lite never need it
-    from .bookfile import Package
+    from .ooxml import Workbook
 
 ACTIONS = ("train-lrs", "draw-network", "reset")
 ALERT_TITLE = "xl-backprop"
 PT_PER_PX = 0.75  # layout sizes are pixels at 96 dpi; Excel positions shapes in points
-#: Charts carry a copy of their values (for viewers that do not recalculate) up to this many.
-CHART_CACHE_LIMIT = 20_000
 #: Largest step "Draw network" trains to (one learning rate, so this is cheap).
 MAX_SHOW_STEP = MACRO_MAX_ITERATIONS
 
@@ -143,11 +139,6 @@ def check_sheets(plan: Plan, sheets: Sequence[str]) -> None:
                          "expected the xl-backprop template's sheets")
 
 
-def block_area(block: L.Block) -> Area:
-    r, c = L.rowcol(block.top_left)
-    return Area(block.sheet, r, c, r + block.max_rows - 1, c + block.max_cols - 1)
-
-
 # ----------------------------------------------------------------------------- reading inputs
 
 class NetworkInputs(NamedTuple):
@@ -240,7 +231,7 @@ def read_train(get: Getter) -> TrainInputs:
                 raise ValueError(f"{blank} ({L.IN_LRS.label}): expected a learning rate before the one in "
                                  f"{cell.split('!')[-1]} (fill the list from the left), got an empty cell")
             lrs.append(float(v))
-    slots = block_area(L.MACRO_LOSS).shape[1] - 1
+    slots = L.MACRO_LOSS.area.shape[1] - 1
     if not lrs:
         raise ValueError(f"{where} ({L.IN_LRS.label}): expected at least one learning rate, "
                          "found only empty cells")
@@ -292,7 +283,7 @@ def plan_train_learning_rates(p: TrainInputs) -> Plan:
                                   targets=n.targets, biases=n.biases)
     _check_finite(curves)
     summary = analysis.lr_summary(p.lrs, curves, p.threshold)
-    loss, summ = block_area(L.MACRO_LOSS), block_area(L.MACRO_SUMMARY)
+    loss, summ = L.MACRO_LOSS.area, L.MACRO_SUMMARY.area
     K, T = len(p.lrs), p.iterations
     steps = np.arange(T, dtype=float)[:, None]
     header = [["step", *map(lr_label, p.lrs)]]
@@ -327,11 +318,10 @@ def plan_draw_network(p: DrawInputs) -> Plan:
 def plan_reset() -> Plan:
     """The course's defaults back in every input cell; the macros' blocks and pictures gone."""
     cells = [Cells(i.sheet, i.row, i.col, [[i.default]]) for i in L.SCALAR_INPUTS]
-    r, c = L.rowcol(L.IN_LRS.cell)
-    slots = L.rowcol(L.IN_LRS.last)[1] - c + 1
-    lrs = list(L.IN_LRS.default) + [None] * (slots - len(L.IN_LRS.default))
-    cells.append(Cells(L.IN_LRS.sheet, r, c, [lrs]))
-    return Plan(clear=tuple(block_area(b) for b in L.BLOCKS), remove=(L.MACRO_CHART, L.MACRO_PICTURE,
+    slots = L.IN_LRS.area
+    lrs = list(L.IN_LRS.default) + [None] * (slots.shape[1] - len(L.IN_LRS.default))
+    cells.append(Cells(slots.sheet, slots.row1, slots.col1, [lrs]))
+    return Plan(clear=tuple(b.area for b in L.BLOCKS), remove=(L.MACRO_CHART, L.MACRO_PICTURE,
                 L.NETWORK_PICTURE), cells=tuple(cells), inputs_changed=True)
 
 
@@ -488,7 +478,7 @@ def reset(book=None) -> None:
 
 # ----------------------------------------------------------------------------- files
 
-def file_getter(pkg: Package) -> Getter:
+def file_getter(pkg: Workbook) -> Getter:
     """Read defined names from a workbook file (cached values of formulas)."""
     names = pkg.defined_names()
 
@@ -514,8 +504,10 @@ def _check_size(name: str, where: str, shape: tuple[int, int]) -> None:
                          f"expected an input of at most {MAX_INPUT_CELLS:,} cells")
 
 
-def apply_to_package(pkg: Package, plan: Plan) -> None:
-    """Write ``plan`` into an in-memory workbook package."""
+def apply_to_package(pkg: Workbook, plan: Plan) -> None:
+    """Write ``plan`` into a workbook file being edited (``ooxml.Workbook``)."""
+    from .ooxml.chart import line_chart
+
     for area in plan.clear:
         pkg.clear_cells(area)
     for sheet, names in plan.removed().items():
@@ -524,46 +516,14 @@ def apply_to_package(pkg: Package, plan: Plan) -> None:
         pkg.write_cells(c.sheet, c.row, c.col, c.values)
     for ch in plan.charts:
         a = ch.anchor
-        r, c = L.rowcol(a.cell)
-        pkg.add_chart(a.sheet, r, c, a.width * PT_PER_PX, a.height * PT_PER_PX, a.name, chart_xml(ch, pkg))
+        xml = line_chart(ch.title, ch.x_title, ch.y_title, ch.source, ch.categories, pkg.read_cells)
+        pkg.add_chart(a.sheet, a.row, a.col, a.width * PT_PER_PX, a.height * PT_PER_PX, a.name, xml)
     for p in plan.pictures:
         a = p.anchor
-        r, c = L.rowcol(a.cell)
-        pkg.add_picture(a.sheet, r, c, a.width * PT_PER_PX, a.height * PT_PER_PX, a.name, p.png, p.description)
+        pkg.add_picture(a.sheet, a.row, a.col, a.width * PT_PER_PX, a.height * PT_PER_PX, a.name, p.png,
+                        p.description)
     if plan.inputs_changed:
         pkg.set_full_calc_on_load()
-
-
-def chart_xml(spec: ChartSpec, pkg: Package) -> bytes:
-    """The chart part for ``spec``, as XlsxWriter writes it (the format Excel itself reads),
-    with the series' cached values taken from the cells the plan has just written."""
-    import xlsxwriter
-
-    buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
-    ws = wb.add_worksheet(spec.source.sheet)
-    src, cat = spec.source, spec.categories
-    names = Area(src.sheet, src.row1, src.col1, src.row1, src.col2)
-    cached = (src, cat) if src.shape[0] * (src.shape[1] + 1) <= CHART_CACHE_LIMIT else (names,)
-    for area in cached:  # XlsxWriter fills the chart's caches from these cells
-        for i, row in enumerate(pkg.read_cells(area)):
-            for j, v in enumerate(row):
-                if v is not None:
-                    ws.write(area.row1 + i, area.col1 + j, v)
-    chart = wb.add_chart({"type": "line"})
-    for col in range(src.col1, src.col2 + 1):
-        chart.add_series({
-            "name": [src.sheet, src.row1, col],
-            "categories": [cat.sheet, cat.row1, cat.col1, cat.row2, cat.col2],
-            "values": [src.sheet, src.row1 + 1, col, src.row2, col],
-        })
-    chart.set_title({"name": spec.title})
-    chart.set_x_axis({"name": spec.x_title})
-    chart.set_y_axis({"name": spec.y_title})
-    ws.insert_chart(0, 0, chart)
-    wb.close()
-    with zipfile.ZipFile(buf) as z:
-        return z.read("xl/charts/chart1.xml")
 
 
 def check_writable(out: Path) -> None:
@@ -585,9 +545,9 @@ def run_on_file(action: str, book: Path, out: Path, *, iteration: int | None = N
     if action not in ACTIONS:
         raise InputError("action", f"expected one of {', '.join(ACTIONS)}, got {action!r}")
     check_writable(out)
-    from .bookfile import Package
+    from .ooxml import Workbook
 
-    pkg = Package.read(book)
+    pkg = Workbook.read(book)
     ext = EXTENSIONS.get(pkg.content_type(pkg.workbook_part) or "")
     if ext and out.suffix.lower() != ext:
         raise InputError("output file", f"expected a name ending in {ext} like the book's, got {out.name} "

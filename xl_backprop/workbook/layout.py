@@ -3,9 +3,10 @@ the layout.
 
 The template builder (``sheets.py``) renders these places in these styles; the macros read their
 inputs from the named input cells and write their results only into the reserved blocks and
-anchors below. Cell addresses are A1 strings without ``$`` (``"B4"``); :func:`rowcol` /
-:func:`a1` convert to and from zero-based (row, col) as XlsxWriter counts, :func:`ref` gives a
-sheet-qualified absolute reference as a defined name or a formula wants it.
+anchors below. Places are declared as A1 strings without ``$`` (``"B4"``), as a reader of the
+sheet names them; each place's ``area`` is the ``cellref.Area`` (zero-based rows and columns)
+that the macros, the OOXML editor and the tests use. :func:`rowcol`, :func:`a1` and :func:`ref`
+are cellref's conversions under the names the sheet builder uses.
 
 Names of input cells start with ``in_`` because ``W1``, ``I1`` and ``T1`` are cell references
 in Excel, not names. Styles are named: :data:`STYLES` says what each name looks like, and the
@@ -16,9 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from xlsxwriter.utility import quote_sheetname, xl_cell_to_rowcol, xl_col_to_name, xl_rowcol_to_cell
-
 from ..analysis import DEFAULT_THRESHOLD
+from ..cellref import Area, a1, col_letters, parse_cell
 from ..limits import MACRO_MAX_ITERATIONS, SHEET_COLUMNS, SHEET_ROWS
 from ..network import (
     DEFAULT_BIASES,
@@ -96,24 +96,14 @@ class Styles:
 
 # --- helpers -------------------------------------------------------------------------------
 def rowcol(cell: str) -> tuple[int, int]:
-    """``"B4"`` (or ``"$B$4"``) -> zero-based (row, col) = (3, 1)."""
-    return xl_cell_to_rowcol(cell)
-
-
-def a1(row: int, col: int) -> str:
-    """Zero-based (row, col) -> ``"B4"``."""
-    return xl_rowcol_to_cell(row, col)
+    """``"B4"`` (or ``"$B$4"``) -> zero-based (row, col) = (3, 1): ``cellref.parse_cell``."""
+    return parse_cell(cell)
 
 
 def ref(sheet: str, first: str, last: str | None = None) -> str:
     """Absolute sheet-qualified reference: ``ref("Learning rates", "B5", "K5")`` ->
     ``"'Learning rates'!$B$5:$K$5"``."""
-    r, c = rowcol(first)
-    out = f"{quote_sheetname(sheet)}!{xl_rowcol_to_cell(r, c, True, True)}"
-    if last is not None:
-        r, c = rowcol(last)
-        out += ":" + xl_rowcol_to_cell(r, c, True, True)
-    return out
+    return Area.of(sheet, first, last).ref()
 
 
 @dataclass(frozen=True)
@@ -128,17 +118,21 @@ class Input:
     last: str | None = None  # last cell of a multi-cell input
 
     @property
+    def area(self) -> Area:
+        return Area.of(self.sheet, self.cell, self.last)
+
+    @property
     def ref(self) -> str:
         """The defined name's target, e.g. ``"Backprop!$B$8"``."""
-        return ref(self.sheet, self.cell, self.last)
+        return self.area.ref()
 
     @property
     def row(self) -> int:
-        return rowcol(self.cell)[0]
+        return self.area.row1
 
     @property
     def col(self) -> int:
-        return rowcol(self.cell)[1]
+        return self.area.col1
 
 
 @dataclass(frozen=True)
@@ -152,18 +146,20 @@ class Block:
     styles: Styles | None = None  # how the template formats it, where the template writes it
 
     @property
+    def area(self) -> Area:
+        r, c = parse_cell(self.top_left)
+        return Area(self.sheet, r, c, r + self.max_rows - 1, c + self.max_cols - 1)
+
+    @property
     def bottom_right(self) -> str:
-        r, c = rowcol(self.top_left)
-        return a1(r + self.max_rows - 1, c + self.max_cols - 1)
+        return a1(self.area.row2, self.area.col2)
 
     @property
     def ref(self) -> str:
-        return ref(self.sheet, self.top_left, self.bottom_right)
+        return self.area.ref()
 
     def contains(self, cell: str) -> bool:
-        r, c = rowcol(cell)
-        r0, c0 = rowcol(self.top_left)
-        return r0 <= r < r0 + self.max_rows and c0 <= c < c0 + self.max_cols
+        return self.area.contains(*parse_cell(cell))
 
 
 @dataclass(frozen=True)
@@ -175,6 +171,19 @@ class Anchor:
     width: int
     height: int
     name: str  # the shape/picture name, so a second run can find and replace it
+
+    @property
+    def area(self) -> Area:
+        """The top-left cell."""
+        return Area.of(self.sheet, self.cell)
+
+    @property
+    def row(self) -> int:
+        return self.area.row1
+
+    @property
+    def col(self) -> int:
+        return self.area.col1
 
 
 # --- Backprop: inputs ----------------------------------------------------------------------
@@ -227,7 +236,7 @@ BACKPROP_STYLES = {name: "step" if name == "step" else "given" if name in _GIVEN
 #: Group titles above the table's headers: (title, number of columns), left to right from column A.
 BACKPROP_GROUPS = (("step", 1), ("given", 7), ("hidden layer", 8), ("output layer", 11), ("gradients dE/dw", 8))
 #: Column widths: (first, last, width in characters).
-BACKPROP_WIDTHS = (("A", "A", 13), ("B", xl_col_to_name(len(BACKPROP_COLUMNS) - 1), 12.5))
+BACKPROP_WIDTHS = (("A", "A", 13), ("B", col_letters(len(BACKPROP_COLUMNS) - 1), 12.5))
 BACKPROP_HEADER_ROW = 23  #: zero-based row of the column headers (sheet row 24)
 BACKPROP_FIRST_ROW = 24  #: zero-based row of step 0 (sheet row 25)
 BACKPROP_STEPS = 100  #: rows in the table: steps 0..99
@@ -268,7 +277,7 @@ class Band:
     def letters(self) -> tuple[str, ...]:
         """The column letters, left to right."""
         c1, c2 = self.cols
-        return tuple(xl_col_to_name(c) for c in range(c1, c2 + 1))
+        return tuple(col_letters(c) for c in range(c1, c2 + 1))
 
     def cells(self, row: int) -> tuple[str, str]:
         """The band's first and last cell on zero-based ``row``."""

@@ -1,4 +1,4 @@
-"""The OOXML package editor behind ``xl-backprop run`` (xl_backprop.bookfile), on small books
+"""The OOXML editor behind ``xl-backprop run`` (xl_backprop.ooxml), on small books
 written by XlsxWriter and read back by openpyxl and zipfile: the exact parts, elements and
 values it must produce."""
 
@@ -15,7 +15,10 @@ import xlsxwriter
 from lxml import etree
 from matplotlib.figure import Figure
 
-from xl_backprop import bookfile as bf
+from xl_backprop import cellref
+from xl_backprop.cellref import Area, CellError
+from xl_backprop.ooxml import BookError, Workbook, drawing
+from xl_backprop.ooxml.sheet import MAX_COLS, MAX_ROWS
 
 M = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 
@@ -42,43 +45,25 @@ def parts(path: Path) -> dict[str, bytes]:
         return {n: z.read(n) for n in z.namelist()}
 
 
-@pytest.mark.parametrize(("a1", "rc"), [("A1", (0, 0)), ("Z9", (8, 25)), ("AA10", (9, 26)),
-                                        ("XFD1048576", (1_048_575, 16_383)), ("$B$5", (4, 1))])
-def test_cell_addresses(a1, rc):
-    assert bf.parse_cell(a1) == rc
-    assert bf.a1(*rc) == a1.replace("$", "")
-
-
-def test_references_quote_sheet_names_that_need_it():
-    assert bf.ref("Backprop", 9, 1) == "Backprop!$B$10"
-    assert bf.ref("Learning rates", 4, 1, 4, 10, absolute=False) == "'Learning rates'!B5:K5"
-    assert bf.ref("O'Neil", 0, 0) == "'O''Neil'!$A$1"
-    assert bf.ref("AB12", 0, 0) == "'AB12'!$A$1"  # a sheet named like a cell
-    assert bf.parse_ref("'O''Neil'!$A$1:$C$2") == bf.Area("O'Neil", 0, 0, 1, 2)
-    assert bf.parse_ref("=Backprop!$B$10") == bf.Area("Backprop", 9, 1, 9, 1)
-    with pytest.raises(ValueError, match="expected a reference like Sheet!"):
-        bf.parse_ref("#REF!")
-
-
 def test_a_load_and_save_changes_no_part(tmp_path):
     src = small_book(tmp_path / "a.xlsx")
-    bf.Package.read(src).save(tmp_path / "b.xlsx")
+    Workbook.read(src).save(tmp_path / "b.xlsx")
     assert parts(src) == parts(tmp_path / "b.xlsx")
     with zipfile.ZipFile(src) as a, zipfile.ZipFile(tmp_path / "b.xlsx") as b:
         assert a.namelist() == b.namelist()
 
 
 def test_reads_numbers_text_booleans_errors_and_cached_formula_results(tmp_path):
-    pkg = bf.Package.read(small_book(tmp_path / "a.xlsx"))
-    assert pkg.read_cells(bf.Area("Data sheet", 0, 0, 1, 4)) == [
+    pkg = Workbook.read(small_book(tmp_path / "a.xlsx"))
+    assert pkg.read_cells(Area("Data sheet", 0, 0, 1, 4)) == [
         ["label", 2.5, True, 5.0, "#DIV/0!"], [None] * 5]
-    assert isinstance(pkg.read_cells(bf.Area("Data sheet", 0, 4, 0, 4))[0][0], bf.CellError)
+    assert isinstance(pkg.read_cells(Area("Data sheet", 0, 4, 0, 4))[0][0], CellError)
     assert pkg.sheets() == {"Data sheet": "xl/worksheets/sheet1.xml", "Other": "xl/worksheets/sheet2.xml"}
 
 
 def test_writes_values_keeping_styles_and_row_and_cell_order(tmp_path):
     src = small_book(tmp_path / "a.xlsx")
-    pkg = bf.Package.read(src)
+    pkg = Workbook.read(src)
     pkg.write_cells("Data sheet", 1, 0, [[" padded", 0.1, None, False], [1e-05, 3.0, "x", None]])
     pkg.write_cells("Data sheet", 0, 3, [[7.0]])  # over the formula in D1
     pkg.save(tmp_path / "b.xlsx")
@@ -96,8 +81,8 @@ def test_writes_values_keeping_styles_and_row_and_cell_order(tmp_path):
 
 
 def test_clearing_keeps_styled_cells_empty_and_drops_the_rest(tmp_path):
-    pkg = bf.Package.read(small_book(tmp_path / "a.xlsx"))
-    pkg.clear_cells(bf.Area("Data sheet", 0, 1, 2, 1))
+    pkg = Workbook.read(small_book(tmp_path / "a.xlsx"))
+    pkg.clear_cells(Area("Data sheet", 0, 1, 2, 1))
     pkg.save(tmp_path / "b.xlsx")
     ws = openpyxl.load_workbook(tmp_path / "b.xlsx")["Data sheet"]
     assert (ws["A1"].value, ws["B1"].value, ws["B3"].value, ws["C1"].value) == ("label", None, None, True)
@@ -105,9 +90,9 @@ def test_clearing_keeps_styled_cells_empty_and_drops_the_rest(tmp_path):
 
 
 def test_a_block_that_does_not_fit_on_a_sheet_is_refused(tmp_path):
-    pkg = bf.Package.read(small_book(tmp_path / "a.xlsx"))
+    pkg = Workbook.read(small_book(tmp_path / "a.xlsx"))
     with pytest.raises(ValueError, match=r"^'Data sheet'!\$B\$1048576: a block of 2 x 1 cells does not fit"):
-        pkg.write_cells("Data sheet", bf.MAX_ROWS - 1, 1, [[1.0], [2.0]])
+        pkg.write_cells("Data sheet", MAX_ROWS - 1, 1, [[1.0], [2.0]])
     with pytest.raises(ValueError, match="sheet 'Nope': not in this workbook"):
         pkg.write_cells("Nope", 0, 0, [[1.0]])
 
@@ -125,7 +110,7 @@ def test_excel_namespace_declarations_survive_an_edit(tmp_path):
     with zipfile.ZipFile(tmp_path / "excel.xlsx", "w") as z:
         for name, data in p.items():
             z.writestr(name, data)
-    pkg = bf.Package.read(tmp_path / "excel.xlsx")
+    pkg = Workbook.read(tmp_path / "excel.xlsx")
     pkg.write_cells("Data sheet", 5, 5, [[1.0]])
     pkg.save(tmp_path / "b.xlsx")
     head = parts(tmp_path / "b.xlsx")["xl/worksheets/sheet1.xml"][:600]
@@ -135,7 +120,7 @@ def test_excel_namespace_declarations_survive_an_edit(tmp_path):
 
 def test_drawing_objects_are_added_by_name_and_removed_with_their_parts(tmp_path):
     src = small_book(tmp_path / "a.xlsx", comment=True)
-    pkg = bf.Package.read(src)
+    pkg = Workbook.read(src)
     buf = io.BytesIO()
     Figure(figsize=(1, 1)).savefig(buf, format="png")
     png = buf.getvalue()
@@ -147,9 +132,9 @@ def test_drawing_objects_are_added_by_name_and_removed_with_their_parts(tmp_path
     assert names.index("drawing") == names.index("legacyDrawing") - 1  # schema order
     assert p["xl/media/image1.png"] == png
     assert b'/xl/drawings/drawing1.xml' in p["[Content_Types].xml"]
-    assert bf.Package.read(tmp_path / "b.xlsx").object_names("Data sheet") == ["my picture"]
+    assert Workbook.read(tmp_path / "b.xlsx").object_names("Data sheet") == ["my picture"]
     # remove it again: the drawing goes too, and the comment's VML stays
-    pkg = bf.Package.read(tmp_path / "b.xlsx")
+    pkg = Workbook.read(tmp_path / "b.xlsx")
     assert pkg.remove_objects("Data sheet", ["not there"]) == 0
     assert pkg.remove_objects("Data sheet", ["my picture"]) == 1
     pkg.save(tmp_path / "c.xlsx")
@@ -161,12 +146,12 @@ def test_drawing_objects_are_added_by_name_and_removed_with_their_parts(tmp_path
 
 
 def test_rows_below_the_sheet_are_streamed_as_text_and_read_back(tmp_path):
-    pkg = bf.Package.read(small_book(tmp_path / "a.xlsx"))
+    pkg = Workbook.read(small_book(tmp_path / "a.xlsx"))
     # rows 1 and 3 exist: row 2 is inserted as XML, row 4 (below them) is kept as values
     pkg.write_cells("Data sheet", 1, 1, [[1.5, "a & b"], [None, True], [" x ", 2.0]])
     pkg.write_cells("Data sheet", 3, 2, [[9.0, 10.0]])  # overwrites C4, adds D4
-    pkg.clear_cells(bf.Area("Data sheet", 3, 1, 3, 1))  # B4 goes
-    assert pkg.read_cells(bf.Area("Data sheet", 1, 1, 3, 3)) == [
+    pkg.clear_cells(Area("Data sheet", 3, 1, 3, 1))  # B4 goes
+    assert pkg.read_cells(Area("Data sheet", 1, 1, 3, 3)) == [
         [1.5, "a & b", None], [None, True, None], [None, 9.0, 10.0]]
     pkg.save(tmp_path / "b.xlsx")
     ws = openpyxl.load_workbook(tmp_path / "b.xlsx")["Data sheet"]
@@ -180,7 +165,7 @@ def test_rows_below_the_sheet_are_streamed_as_text_and_read_back(tmp_path):
 
 
 def test_a_value_that_is_not_a_number_stops_the_save_of_a_streamed_row(tmp_path):
-    pkg = bf.Package.read(small_book(tmp_path / "a.xlsx"))
+    pkg = Workbook.read(small_book(tmp_path / "a.xlsx"))
     pkg.write_cells("Data sheet", 10, 0, [[float("nan")]])
     with pytest.raises(ValueError, match=r"^A11: cannot store nan in a cell"):
         pkg.save(tmp_path / "b.xlsx")
@@ -206,13 +191,13 @@ def test_pictures_and_charts_are_drawn_as_xlsxwriter_draws_them(tmp_path):
     wb.close()
     theirs = etree.fromstring(parts(tmp_path / "xw.xlsx")["xl/drawings/drawing1.xml"])
 
-    pkg = bf.Package.read(small_book(tmp_path / "a.xlsx"))
+    pkg = Workbook.read(small_book(tmp_path / "a.xlsx"))
     chart_part = parts(tmp_path / "xw.xlsx")["xl/charts/chart1.xml"]
     pkg.add_chart("Data sheet", 2, 7, 360, 216, "my chart", chart_part)
     pkg.add_picture("Data sheet", 2, 2, 72, 72, "my picture", png.getvalue(), "a picture")
     pkg.add_chart("Data sheet", 20, 7, 360, 216, 'a "chart" <2> & co', chart_part)
     pkg.save(tmp_path / "b.xlsx")
-    assert bf.Package.read(tmp_path / "b.xlsx").object_names("Data sheet") == [
+    assert Workbook.read(tmp_path / "b.xlsx").object_names("Data sheet") == [
         "my chart", "my picture", 'a "chart" <2> & co']
     p = parts(tmp_path / "b.xlsx")
     mine = etree.fromstring(p["xl/drawings/drawing1.xml"])
@@ -223,14 +208,15 @@ def test_pictures_and_charts_are_drawn_as_xlsxwriter_draws_them(tmp_path):
     for anchor in mine:  # CT_OneCellAnchor: from, ext, the object, clientData
         assert [etree.QName(c).localname for c in anchor] == ["from", "ext", etree.QName(anchor[2]).localname,
                                                               "clientData"]
-    ids = [e.get("id") for e in mine.iter(f"{{{bf.NS_XDR}}}cNvPr")]
+    ids = [e.get("id") for e in mine.iter(f"{{{drawing.NS_XDR}}}cNvPr")]
     assert len(set(ids)) == len(ids) == 3
     rels = {r.get("Id"): (r.get("Type"), r.get("Target")) for r in etree.fromstring(
         p["xl/drawings/_rels/drawing1.xml.rels"])}
-    embeds = [e.get(f"{{{bf.NS_R}}}embed") for e in mine.iter(f"{{{bf.NS_A}}}blip")]
-    charts = [e.get(f"{{{bf.NS_R}}}id") for e in mine.iter(f"{{{bf.NS_C}}}chart")]
-    assert [rels[r] for r in embeds] == [(bf.REL_IMAGE, "../media/image1.png")]
-    assert [rels[r] for r in charts] == [(bf.REL_CHART, "../charts/chart1.xml"), (bf.REL_CHART, "../charts/chart2.xml")]
+    embeds = [e.get(f"{{{drawing.NS_R}}}embed") for e in mine.iter(f"{{{drawing.NS_A}}}blip")]
+    charts = [e.get(f"{{{drawing.NS_R}}}id") for e in mine.iter(f"{{{drawing.NS_C}}}chart")]
+    assert [rels[r] for r in embeds] == [(drawing.REL_IMAGE, "../media/image1.png")]
+    assert [rels[r] for r in charts] == [(drawing.REL_CHART, "../charts/chart1.xml"),
+                                         (drawing.REL_CHART, "../charts/chart2.xml")]
     types = p["[Content_Types].xml"]
     for part in ("/xl/charts/chart1.xml", "/xl/charts/chart2.xml", "/xl/drawings/drawing1.xml"):
         assert f'PartName="{part}"'.encode() in types
@@ -252,7 +238,7 @@ def _numbers(rows: int, cols: int, seed: int = 0) -> np.ndarray:
 
 def test_a_numeric_block_is_written_as_the_same_text_as_cell_by_cell(tmp_path):
     values = _numbers(9000, 5)  # more than one formatting chunk
-    by_array, by_lists = (bf.Package.read(small_book(tmp_path / f"{n}.xlsx")) for n in "ab")
+    by_array, by_lists = (Workbook.read(small_book(tmp_path / f"{n}.xlsx")) for n in "ab")
     by_array.write_cells("Data sheet", 3, 21, values)
     by_lists.write_cells("Data sheet", 3, 21, values.tolist())
     by_array.save(tmp_path / "array.xlsx")
@@ -262,16 +248,16 @@ def test_a_numeric_block_is_written_as_the_same_text_as_cell_by_cell(tmp_path):
 
 def test_a_numeric_block_reads_back_exactly(tmp_path):
     values = _numbers(300, 4, seed=1)
-    pkg = bf.Package.read(small_book(tmp_path / "a.xlsx"))
+    pkg = Workbook.read(small_book(tmp_path / "a.xlsx"))
     pkg.write_cells("Data sheet", 1, 2, values)  # row 2 exists as XML, the rest goes as a block
-    assert pkg.read_cells(bf.Area("Data sheet", 1, 2, 300, 5)) == values.tolist()
+    assert pkg.read_cells(Area("Data sheet", 1, 2, 300, 5)) == values.tolist()
     pkg.save(tmp_path / "b.xlsx")
     root = etree.fromstring(parts(tmp_path / "b.xlsx")["xl/worksheets/sheet1.xml"])
     got = {c.get("r"): float(c.findtext(f"{M}v")) for row in root.find(f"{M}sheetData") for c in row
            if c.findtext(f"{M}v") is not None and c.get("t") is None}
     for i in range(300):
         for j in range(4):
-            v = got[bf.a1(1 + i, 2 + j)]
+            v = got[cellref.a1(1 + i, 2 + j)]
             assert v == values[i, j], (i, j)  # exactly: -0.0 is stored as 0, as Excel does
     assert root.find(f"{M}dimension").get("ref") == "A1:F301"
     assert [r.get("r") for r in root.find(f"{M}sheetData")] == [str(k) for k in range(1, 302)]
@@ -280,25 +266,25 @@ def test_a_numeric_block_reads_back_exactly(tmp_path):
 
 
 def test_a_value_that_is_not_finite_in_a_block_is_refused_by_its_cell(tmp_path):
-    pkg = bf.Package.read(small_book(tmp_path / "a.xlsx"))
+    pkg = Workbook.read(small_book(tmp_path / "a.xlsx"))
     values = np.ones((5, 3))
     values[3, 2] = np.inf
     with pytest.raises(ValueError, match=r"^E14: cannot store inf in a cell$"):
         pkg.write_cells("Data sheet", 10, 2, values)
     with pytest.raises(ValueError, match="does not fit on a sheet"):
-        pkg.write_cells("Data sheet", bf.MAX_ROWS - 2, 0, np.ones((3, 1)))
+        pkg.write_cells("Data sheet", MAX_ROWS - 2, 0, np.ones((3, 1)))
 
 
 def test_edits_across_a_block_match_the_same_edits_cell_by_cell(tmp_path):
     def edited(use_array: bool) -> dict[str, bytes]:
-        pkg = bf.Package.read(small_book(tmp_path / "a.xlsx"))
+        pkg = Workbook.read(small_book(tmp_path / "a.xlsx"))
         values = _numbers(50, 3, seed=2)
         pkg.write_cells("Data sheet", 5, 1, values if use_array else values.tolist())
         pkg.write_cells("Data sheet", 60, 0, np.full((2, 2), 0.5) if use_array else [[0.5, 0.5]] * 2)
         pkg.write_cells("Data sheet", 20, 2, [["over", None, True]])  # through the block
-        pkg.clear_cells(bf.Area("Data sheet", 30, 1, 33, 1))
+        pkg.clear_cells(Area("Data sheet", 30, 1, 33, 1))
         pkg.write_cells("Data sheet", 61, 1, np.array([[9.0, 8.0]]) if use_array else [[9.0, 8.0]])  # overlap
-        assert pkg.read_cells(bf.Area("Data sheet", 20, 1, 20, 4)) == [[values[15, 0], "over", None, True]]
+        assert pkg.read_cells(Area("Data sheet", 20, 1, 20, 4)) == [[values[15, 0], "over", None, True]]
         pkg.save(tmp_path / f"{use_array}.xlsx")
         return parts(tmp_path / f"{use_array}.xlsx")
 
@@ -306,16 +292,16 @@ def test_edits_across_a_block_match_the_same_edits_cell_by_cell(tmp_path):
 
 
 def test_reading_an_area_larger_than_the_bound_is_refused(tmp_path):
-    pkg = bf.Package.read(small_book(tmp_path / "a.xlsx"))
-    with pytest.raises(bf.BookError, match=r"^'Data sheet'!\$A\$1:\$XFD\$1048576: 1,048,576 x 16,384 cells; "
+    pkg = Workbook.read(small_book(tmp_path / "a.xlsx"))
+    with pytest.raises(BookError, match=r"^'Data sheet'!\$A\$1:\$XFD\$1048576: 1,048,576 x 16,384 cells; "
                                            r"expected at most 100,000 to read$"):
-        pkg.read_cells(bf.Area("Data sheet", 0, 0, bf.MAX_ROWS - 1, bf.MAX_COLS - 1))
-    assert pkg.read_cells(bf.Area("Data sheet", 0, 1, 99_999, 1))[0] == [2.5]  # sparse: a tall area is fine
+        pkg.read_cells(Area("Data sheet", 0, 0, MAX_ROWS - 1, MAX_COLS - 1))
+    assert pkg.read_cells(Area("Data sheet", 0, 1, 99_999, 1))[0] == [2.5]  # sparse: a tall area is fine
 
 
 def test_a_failing_streamed_write_stops_the_save(tmp_path, monkeypatch):
     # the block's rows are compressed and written in a second thread: its error must reach save
-    pkg = bf.Package.read(small_book(tmp_path / "a.xlsx"))
+    pkg = Workbook.read(small_book(tmp_path / "a.xlsx"))
     pkg.write_cells("Data sheet", 5, 0, _numbers(40_000, 3))
     real_write, calls = zipfile.ZipFile.open, []
 
@@ -339,3 +325,35 @@ def test_a_failing_streamed_write_stops_the_save(tmp_path, monkeypatch):
     assert len(calls) == 3  # nothing written after the failure
     import threading
     assert not [t for t in threading.enumerate() if t.name.startswith("xl-backprop-zip")]
+
+
+# --- the package layer: re-serialising, and the ribbon's relationship --------------------------------
+def test_a_part_edited_and_restored_is_written_as_xlsxwriter_wrote_it(tmp_path):
+    # the declaration and serialisation Excel and XlsxWriter use: a parsed, edited part differs
+    # from theirs only by the edit
+    src = small_book(tmp_path / "a.xlsx")
+    pkg = Workbook.read(src).package
+    rid = pkg.add_rel("", "http://example.invalid/relationship", "xl/workbook.xml")
+    pkg.remove_rel("", rid)
+    pkg.save(tmp_path / "b.xlsx")
+    assert parts(tmp_path / "b.xlsx")["_rels/.rels"] == parts(src)["_rels/.rels"]
+
+
+def test_the_ribbon_is_added_through_the_package_once(tmp_path):
+    from xl_backprop.workbook import ribbon
+
+    src = small_book(tmp_path / "a.xlsx")
+    ribbon.add_ribbon(src, tmp_path / "b.xlsx", b"<customUI/>")
+    before, after = parts(src), parts(tmp_path / "b.xlsx")
+    assert after.pop(ribbon.CUSTOM_UI_PART) == b"<customUI/>"
+    rels = etree.fromstring(after.pop("_rels/.rels"))
+    old = etree.fromstring(before.pop("_rels/.rels"))
+    assert [dict(r.attrib) for r in rels][:-1] == [dict(r.attrib) for r in old]
+    assert dict(rels[-1].attrib) == {"Id": f"rId{len(old) + 1}", "Type": ribbon.CUSTOM_UI_REL,
+                                     "Target": ribbon.CUSTOM_UI_PART}
+    assert after == before  # every other part byte for byte
+    with zipfile.ZipFile(tmp_path / "b.xlsx") as z:
+        assert {i.date_time for i in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    with pytest.raises(ValueError, match=r"^_rels/\.rels: the package already has a ribbon"):
+        ribbon.add_ribbon(tmp_path / "b.xlsx", tmp_path / "c.xlsx", b"<customUI/>")
+    assert not (tmp_path / "c.xlsx").exists()

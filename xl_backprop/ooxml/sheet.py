@@ -1,0 +1,360 @@
+"""A worksheet's cells: read (bounded, sparse), written and cleared in place.
+
+Coordinates are 0-based (row, col) and areas are ``cellref.Area``. Rows at or above the
+sheet's last <row> are edited as XML elements; rows below it -- a loss table of a million
+rows -- never become elements: they are kept as values (``celltext.Segments``) or as the
+caller's numeric array (``celltext.Block``) and streamed into the file as text by ``save``.
+A sheet without <sheetData>, a bad row or cell reference, a shared-string index out of range
+or a value that is not a number is a ``BookError`` naming the part or the cell.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import IO, TYPE_CHECKING
+
+import numpy as np
+from lxml import etree
+
+from ..cellref import Area, CellError, Value, a1, parse_cell, ref
+from .celltext import Block, Segments, Writer, block_rows, merge, number_text, row_text
+from .package import BookError, one_line, q
+
+if TYPE_CHECKING:
+    from .workbook import Workbook
+
+NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+MAX_ROWS = 1_048_576
+MAX_COLS = 16_384
+#: Cells one ``read_cells`` call reads (inputs are at most 10 cells; a chart's cached values
+#: are at most ``chart.CHART_CACHE_LIMIT``, 20,000): a whole-sheet area is refused, not built.
+MAX_READ_CELLS = 100_000
+
+
+class Sheet:
+    """The cells of one worksheet of ``book`` (the sheet ``name``, in the part ``part``)."""
+
+    def __init__(self, book: Workbook, name: str, part: str):
+        self._book, self._pkg = book, book.package
+        self.name, self.part = name, part
+        self._row_index: tuple[etree._Element, dict[int, etree._Element]] | None = None
+        # Rows below the sheet's last <row> are kept as (first col, values) segments and written
+        # out as text by ``save``: a loss table of a million rows never becomes XML elements.
+        self._tail: dict[int, Segments] = {}
+        # Numeric blocks below the last <row> stay arrays until ``save`` formats them in bulk;
+        # their rows are never also in ``_tail``.
+        self._blocks: list[Block] = []
+        self._pkg.before_save.append(self._before_save)
+
+    def _before_save(self) -> None:
+        if self._row_index is not None and self._pkg.dirty(self.part):
+            self._fix_dimension()
+        if self._tail or self._blocks:
+            self._pkg.streams[self.part] = self._stream
+        else:
+            self._pkg.streams.pop(self.part, None)
+
+    def _rows(self, edit: bool = False) -> tuple[etree._Element, dict[int, etree._Element]]:
+        """The sheet's <sheetData> and its rows by 0-based index (indexed once, then kept
+        up to date by the edits)."""
+        part, sheet = self.part, self.name
+        root = self._pkg.edit(part) if edit else self._pkg.xml(part)
+        if self._row_index is None:
+            data = root.find(q(NS_MAIN, "sheetData"))
+            if data is None:
+                raise BookError(f"{part} (sheet {sheet!r}): no <sheetData>; expected a worksheet")
+            rows: dict[int, etree._Element] = {}
+            last = 0
+            for row in data.iterfind(q(NS_MAIN, "row")):
+                text = row.get("r")
+                if text is None:
+                    last += 1
+                elif text.isdigit() and 1 <= int(text) <= MAX_ROWS:
+                    last = int(text)
+                else:
+                    raise BookError(f"{part} (sheet {sheet!r}): <row r={text!r}>; expected a row number from 1 "
+                                    f"to {MAX_ROWS:,}")
+                if last - 1 in rows or last > MAX_ROWS:
+                    raise BookError(f"{part} (sheet {sheet!r}): row {last} appears twice or out of order")
+                row.set("r", str(last))
+                rows[last - 1] = row
+            self._row_index = (data, rows)
+        return self._row_index
+
+    def _cells(self, row: etree._Element) -> dict[int, etree._Element]:
+        cells: dict[int, etree._Element] = {}
+        col = -1
+        r = int(row.get("r"))
+        for c in row.iterfind(q(NS_MAIN, "c")):
+            text = c.get("r")
+            if text:
+                try:
+                    col = parse_cell(text)[1]
+                except ValueError:
+                    col = -1
+            else:
+                col += 1
+            if not 0 <= col < MAX_COLS or col in cells:
+                raise BookError(f"{self.part}: row {r} has a cell <c r={text!r}>; expected a cell "
+                                "reference like B5, each once")
+            c.set("r", a1(r - 1, col))
+            cells[col] = c
+        return cells
+
+    def _value(self, c: etree._Element) -> Value:
+        t = c.get("t", "n")
+        if t == "inlineStr":
+            return "".join(x.text or "" for x in c.iter(q(NS_MAIN, "t")))
+        v = c.find(q(NS_MAIN, "v"))
+        if v is None or v.text is None:
+            return None
+        if t == "s":
+            strings = self._book.shared_strings()
+            k = v.text.strip()
+            if not k.isdigit() or int(k) >= len(strings):
+                raise BookError(f"{ref(self.name, *parse_cell(c.get('r')), absolute=False)}: refers to shared string "
+                                f"{one_line(k, 40)!r}; the book has {len(strings)} (xl/sharedStrings.xml)")
+            return strings[int(k)]
+        if t == "b":
+            return v.text.strip() in ("1", "true")
+        if t == "e":
+            return CellError(v.text)
+        if t in ("str", "d"):
+            return v.text
+        try:
+            return float(v.text)
+        except ValueError:
+            raise BookError(f"{ref(self.name, *parse_cell(c.get('r')), absolute=False)}: the cell's value "
+                            f"{one_line(v.text, 40)!r} is not a number") from None
+
+    def read_cells(self, area: Area, max_cells: int = MAX_READ_CELLS) -> list[list[Value]]:
+        """The values in ``area`` (cached results for formulas), row by row; None where empty.
+        An area of more than ``max_cells`` cells is refused, not read."""
+        height, width = area.shape
+        if height * width > max_cells:
+            raise BookError(f"{area}: {height:,} x {width:,} cells; expected at most {max_cells:,} to read")
+        _, rows = self._rows()
+        tail = self._tail
+        out: list[list[Value]] = [[None] * width for _ in range(height)]
+        # only the rows that exist: sparse, whatever the area's size
+        for r in sorted(k for k in rows if area.row1 <= k <= area.row2 and k not in tail):
+            line = out[r - area.row1]
+            for c, cell in self._cells(rows[r]).items():
+                if area.col1 <= c <= area.col2:
+                    line[c - area.col1] = self._value(cell)
+        for r in sorted(k for k in tail if area.row1 <= k <= area.row2):
+            line = out[r - area.row1]
+            for c, v in merge(tail[r]).items():
+                if area.col1 <= c <= area.col2:
+                    line[c - area.col1] = v
+        for b in self._blocks:
+            r1, r2 = max(area.row1, b.row), min(area.row2, b.row + b.values.shape[0] - 1)
+            c1, c2 = max(area.col1, b.col), min(area.col2, b.col + b.values.shape[1] - 1)
+            if r1 <= r2 and c1 <= c2:
+                for i, vals in enumerate(b.values[r1 - b.row:r2 - b.row + 1, c1 - b.col:c2 - b.col + 1].tolist()):
+                    out[r1 - area.row1 + i][c1 - area.col1:c2 - area.col1 + 1] = vals
+        return out
+
+    def _empty(self, c: etree._Element) -> bool:
+        """Empty ``c``, keeping its style; True if it held a formula."""
+        had_formula = c.find(q(NS_MAIN, "f")) is not None
+        f = c.find(q(NS_MAIN, "f"))
+        if f is not None and f.get("t") in ("shared", "array") and f.get("ref"):
+            raise ValueError(f"{c.get('r')}: holds a shared or array formula that other cells "
+                             "depend on; clear it in Excel before running this action")
+        for child in list(c):
+            c.remove(child)
+        for attr in ("t", "cm", "vm", "ph"):
+            c.attrib.pop(attr, None)
+        return had_formula
+
+    def write_cells(self, row0: int, col0: int, values: Sequence[Sequence[Value]] | np.ndarray) -> None:
+        """Write a 2-D block of values with its top-left corner at (row0, col0): numbers,
+        booleans, text (as inline strings; the shared-string table is left alone) or None
+        (an empty cell). Cell styles are kept; formulas in the block are replaced.
+
+        A 2-D float array is the fast way for long results: its rows below the sheet's last
+        <row> stay an array (the caller's, not a copy: leave it unchanged until ``save``),
+        formatted in bulk and streamed into the file by ``save``; a value that is not finite is
+        refused here, naming its cell."""
+        if isinstance(values, np.ndarray):
+            self._write_array(row0, col0, values)
+            return
+        if not len(values):
+            return
+        height, width = len(values), max(len(r) for r in values)
+        if row0 + height > MAX_ROWS or col0 + width > MAX_COLS:
+            raise ValueError(f"{ref(self.name, row0, col0)}: a block of {height} x {width} cells does not fit "
+                             f"on a sheet ({MAX_ROWS} rows x {MAX_COLS} columns)")
+        data, rows = self._rows(edit=True)
+        self._unblock(row0, row0 + height - 1)
+        tail = self._tail
+        last = max(rows, default=-1)
+        formulas = False
+        new_rows = False
+        for i, line in enumerate(values):
+            r = row0 + i
+            if r > last:  # below every <row>: kept as values, written as text by save
+                tail.setdefault(r, []).append((col0, line))
+                continue
+            row = rows.get(r)
+            if row is None:
+                row = rows[r] = etree.SubElement(data, q(NS_MAIN, "row"), r=str(r + 1))
+                new_rows = True
+            row.attrib.pop("spans", None)  # an optional hint; would go stale
+            cells = self._cells(row)
+            added = False
+            for j, value in enumerate(line):
+                c = cells.get(col0 + j)
+                if c is None:
+                    if value is None:
+                        continue
+                    c = cells[col0 + j] = etree.SubElement(row, q(NS_MAIN, "c"), r=a1(r, col0 + j))
+                    added = True
+                else:
+                    formulas |= self._empty(c)
+                _set_value(c, value)
+            if added:
+                _sort_children(row, cells)
+        if new_rows:
+            data[:] = [rows[k] for k in sorted(rows)]
+        if formulas:
+            self._book.drop_calc_chain()
+
+    def _write_array(self, row0: int, col0: int, values: np.ndarray) -> None:
+        values = np.asarray(values, dtype=float)
+        if values.ndim != 2:
+            raise ValueError(f"{ref(self.name, row0, col0)}: expected a 2-D block of values, got {values.ndim}-D")
+        height, width = values.shape
+        if not height or not width:
+            return
+        if row0 + height > MAX_ROWS or col0 + width > MAX_COLS:
+            raise ValueError(f"{ref(self.name, row0, col0)}: a block of {height} x {width} cells does not fit "
+                             f"on a sheet ({MAX_ROWS} rows x {MAX_COLS} columns)")
+        bad = ~np.isfinite(values)
+        if bad.any():
+            i, j = np.argwhere(bad)[0]
+            raise ValueError(f"{a1(row0 + i, col0 + j)}: cannot store {float(values[i, j])!r} in a cell")
+        _, rows = self._rows(edit=True)
+        # rows at or above the last <row> go in as elements, the rest as one block
+        split = min(max(max(rows, default=-1) + 1 - row0, 0), height)
+        if split:
+            self.write_cells(row0, col0, values[:split].tolist())
+        if split == height:
+            return
+        first, last = row0 + split, row0 + height - 1
+        if any(first <= r <= last for r in self._tail) or any(b.row <= last and first <= b.last
+                                                              for b in self._blocks):
+            self.write_cells(first, col0, values[split:].tolist())  # overlaps: the general path
+            return
+        self._blocks.append(Block(first, col0, values[split:]))  # kept, not copied
+
+    def _unblock(self, first: int, last: int) -> None:
+        """Turn the numeric blocks that meet rows first..last into tail rows (an edit across
+        them; rare, so kept simple)."""
+        hit = [b for b in self._blocks if b.row <= last and first <= b.last]
+        tail = self._tail
+        for b in hit:
+            self._blocks.remove(b)
+            for i, line in enumerate(b.values.tolist()):
+                tail[b.row + i] = [(b.col, line)]
+
+    def clear_cells(self, area: Area) -> None:
+        """Empty every cell in ``area`` (styles kept, elements without a style removed)."""
+        data, rows = self._rows(edit=True)
+        if any(b.row <= area.row2 and area.row1 <= b.last and b.col <= area.col2
+               and area.col1 <= b.col + b.values.shape[1] - 1 for b in self._blocks):
+            self._unblock(area.row1, area.row2)
+        tail = self._tail
+        for r in [k for k in tail if area.row1 <= k <= area.row2]:
+            kept = {c: v for c, v in merge(tail.pop(r)).items() if not area.col1 <= c <= area.col2}
+            if kept:
+                tail[r] = [(c, [v]) for c, v in sorted(kept.items())]
+        formulas = False
+        for r in sorted(k for k in rows if area.row1 <= k <= area.row2):
+            row = rows[r]
+            for col, c in self._cells(row).items():
+                if area.col1 <= col <= area.col2:
+                    formulas |= self._empty(c)
+                    if c.get("s") is None:
+                        row.remove(c)
+        if formulas:
+            self._book.drop_calc_chain()
+
+    def _fix_dimension(self) -> None:
+        """Make <dimension> span the used cells again (cells are kept in column order)."""
+        dim = self._pkg.xml(self.part).find(q(NS_MAIN, "dimension"))
+        if dim is None:
+            return
+        _, rows = self._row_index
+        used = [r for r, row in rows.items() if len(row)]
+        cols = [parse_cell(c.get("r"))[1] for r in used for c in (rows[r][0], rows[r][-1]) if c.get("r")]
+        for r, segments in self._tail.items():
+            used.append(r)
+            cols += [c for c0, line in segments for c in (c0, c0 + len(line) - 1)]
+        for b in self._blocks:
+            used += [b.row, b.last]
+            cols += [b.col, b.col + b.values.shape[1] - 1]
+        if not used or not cols:
+            dim.set("ref", "A1")
+            return
+        dim.set("ref", f"{a1(min(used), min(cols))}:{a1(max(used), max(cols))}")
+
+
+    def _stream(self, out: IO[bytes]) -> None:
+        """Stream a sheet part: its XML up to the end of <sheetData>, the tail rows and the
+        numeric blocks as text, in row order, then the rest."""
+        data = self._pkg.parts[self.part]
+        empty = re.search(rb"<((?:\w+:)?sheetData)\s*/>", data)
+        if empty:
+            head, tail = data[:empty.start()] + b"<" + empty.group(1) + b">", b"</" + empty.group(1) + b">" + \
+                data[empty.end():]
+        else:
+            end = list(re.finditer(rb"</(?:\w+:)?sheetData>", data))[-1]
+            head, tail = data[:end.start()], data[end.start():]
+        rows = self._tail
+        # rows and blocks in order: a block's rows are never tail rows
+        pieces = sorted([(r, None) for r in rows] + [(b.row, b) for b in self._blocks],
+                        key=lambda x: x[0])
+        letters: dict[int, str] = {}
+        with Writer(out) as writer:
+            writer.write(head)
+            chunk: list[str] = []
+            for r, block in pieces:
+                if block is None:
+                    chunk.append(row_text(r, rows[r], letters))
+                    if len(chunk) < 4096:
+                        continue
+                writer.write("".join(chunk).encode())
+                chunk = []
+                if block is not None:
+                    for text in block_rows(block):
+                        writer.write(text.encode())
+            writer.write("".join(chunk).encode())
+            writer.write(tail)
+
+
+
+def _set_value(c: etree._Element, value: Value) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool):
+        c.set("t", "b")
+        etree.SubElement(c, q(NS_MAIN, "v")).text = "1" if value else "0"
+    elif isinstance(value, str):
+        c.set("t", "inlineStr")
+        t = etree.SubElement(etree.SubElement(c, q(NS_MAIN, "is")), q(NS_MAIN, "t"))
+        t.text = value
+        if value != value.strip():
+            t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+    else:
+        etree.SubElement(c, q(NS_MAIN, "v")).text = number_text(value, c.get("r"))
+
+
+
+def _sort_children(row: etree._Element, cells: dict[int, etree._Element]) -> None:
+    rest = [e for e in row if e.tag != q(NS_MAIN, "c")]  # extLst
+    row[:] = [cells[k] for k in sorted(cells)] + rest
+
+
