@@ -39,6 +39,8 @@ from xml.sax.saxutils import escape
 import numpy as np
 from lxml import etree
 
+from . import ooxml_styles
+
 # The references and values moved to cellref (no lxml there); re-exported, so importers keep working.
 from .cellref import Area, CellError, Value, a1, col_letters, parse_cell, parse_ref, quote_sheet, ref  # noqa: F401
 
@@ -79,6 +81,8 @@ REL_IMAGE = NS_R + "/image"
 REL_OFFICE_DOC = NS_R + "/officeDocument"
 REL_SHARED_STRINGS = NS_R + "/sharedStrings"
 REL_CALC_CHAIN = NS_R + "/calcChain"
+REL_STYLES = NS_R + "/styles"
+CT_STYLES = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
 CT_DRAWING = "application/vnd.openxmlformats-officedocument.drawing+xml"
 CT_CHART = "application/vnd.openxmlformats-officedocument.drawingml.chart+xml"
 EMU_PER_POINT = 12_700
@@ -99,6 +103,7 @@ class _Block(NamedTuple):
     row: int
     col: int
     values: np.ndarray  # 2-D float64, finite
+    styles: tuple[int | None, ...] | None = None  # a cell format (s) per column
 
     @property
     def last(self) -> int:
@@ -233,6 +238,8 @@ class Package:
         # their rows are never also in ``_tail``.
         self._blocks: dict[str, list[_Block]] = {}
         self._shared: list[str] | None = None
+        # The cell formats (s) of tail cells: part -> row -> {col: s}.
+        self._tail_styles: dict[str, dict[int, dict[int, int]]] = {}
 
     @classmethod
     def read(cls, path: Path) -> Package:
@@ -326,7 +333,7 @@ class Package:
             chunk: list[str] = []
             for r, block in pieces:
                 if block is None:
-                    chunk.append(_row_text(r, rows[r], letters))
+                    chunk.append(_row_text(r, rows[r], letters, self._tail_styles.get(part, {}).get(r)))
                     if len(chunk) < 4096:
                         continue
                 writer.write("".join(chunk).encode())
@@ -641,17 +648,19 @@ class Package:
             c.attrib.pop(attr, None)
         return had_formula
 
-    def write_cells(self, sheet: str, row0: int, col0: int, values: Sequence[Sequence[Value]] | np.ndarray) -> None:
+    def write_cells(self, sheet: str, row0: int, col0: int, values: Sequence[Sequence[Value]] | np.ndarray,
+                    styles: Sequence[int | None] | None = None) -> None:
         """Write a 2-D block of values with its top-left corner at (row0, col0): numbers,
         booleans, text (as inline strings; the shared-string table is left alone) or None
-        (an empty cell). Cell styles are kept; formulas in the block are replaced.
+        (an empty cell). Formulas in the block are replaced. ``styles``: a cell format
+        (``style_index``) per column of the block, None to keep a cell's own.
 
         A 2-D float array is the fast way for long results: its rows below the sheet's last
         <row> stay an array (the caller's, not a copy: leave it unchanged until ``save``),
         formatted in bulk and streamed into the file by ``save``; a value that is not finite is
         refused here, naming its cell."""
         if isinstance(values, np.ndarray):
-            self._write_array(sheet, row0, col0, values)
+            self._write_array(sheet, row0, col0, values, styles)
             return
         if not len(values):
             return
@@ -670,6 +679,9 @@ class Package:
             r = row0 + i
             if r > last:  # below every <row>: kept as values, written as text by save
                 tail.setdefault(r, []).append((col0, line))
+                if styles:
+                    self._tail_styles.setdefault(part, {}).setdefault(r, {}).update(
+                        {col0 + j: s for j, s in enumerate(styles) if s is not None})
                 continue
             row = rows.get(r)
             if row is None:
@@ -688,6 +700,8 @@ class Package:
                 else:
                     formulas |= self._empty(c)
                 _set_value(c, value)
+                if styles and j < len(styles) and styles[j] is not None:
+                    c.set("s", str(styles[j]))
             if added:
                 _sort_children(row, cells)
         if new_rows:
@@ -695,7 +709,8 @@ class Package:
         if formulas:
             self._drop_calc_chain()
 
-    def _write_array(self, sheet: str, row0: int, col0: int, values: np.ndarray) -> None:
+    def _write_array(self, sheet: str, row0: int, col0: int, values: np.ndarray,
+                     styles: Sequence[int | None] | None = None) -> None:
         values = np.asarray(values, dtype=float)
         if values.ndim != 2:
             raise ValueError(f"{ref(sheet, row0, col0)}: expected a 2-D block of values, got {values.ndim}-D")
@@ -714,16 +729,17 @@ class Package:
         # rows at or above the last <row> go in as elements, the rest as one block
         split = min(max(max(rows, default=-1) + 1 - row0, 0), height)
         if split:
-            self.write_cells(sheet, row0, col0, values[:split].tolist())
+            self.write_cells(sheet, row0, col0, values[:split].tolist(), styles)
         if split == height:
             return
         first, last = row0 + split, row0 + height - 1
         tail = self._tail.get(part, {})
         if any(first <= r <= last for r in tail) or any(b.row <= last and first <= b.last
                                                          for b in self._blocks.get(part, ())):
-            self.write_cells(sheet, first, col0, values[split:].tolist())  # overlaps: the general path
+            self.write_cells(sheet, first, col0, values[split:].tolist(), styles)  # overlaps: the general path
             return
-        self._blocks.setdefault(part, []).append(_Block(first, col0, values[split:]))  # kept, not copied
+        self._blocks.setdefault(part, []).append(  # kept, not copied
+            _Block(first, col0, values[split:], tuple(styles) if styles else None))
 
     def _unblock(self, part: str, first: int, last: int) -> None:
         """Turn the numeric blocks that meet rows first..last into tail rows (an edit across
@@ -737,9 +753,13 @@ class Package:
             blocks.remove(b)
             for i, line in enumerate(b.values.tolist()):
                 tail[b.row + i] = [(b.col, line)]
+                if b.styles:
+                    self._tail_styles.setdefault(part, {}).setdefault(b.row + i, {}).update(
+                        {b.col + j: s for j, s in enumerate(b.styles) if s is not None})
 
-    def clear_cells(self, area: Area) -> None:
-        """Empty every cell in ``area`` (styles kept, elements without a style removed)."""
+    def clear_cells(self, area: Area, formats: bool = False) -> None:
+        """Empty every cell in ``area`` (styles kept unless ``formats``, elements without a style
+        removed)."""
         data, rows = self._rows(area.sheet, edit=True)
         part = self.sheet_part(area.sheet)
         if any(b.row <= area.row2 and area.row1 <= b.last and b.col <= area.col2
@@ -750,12 +770,17 @@ class Package:
             kept = {c: v for c, v in _merge(tail.pop(r)).items() if not area.col1 <= c <= area.col2}
             if kept:
                 tail[r] = [(c, [v]) for c, v in sorted(kept.items())]
+            row_styles = self._tail_styles.get(part, {}).get(r, {})
+            for c in [c for c in row_styles if area.col1 <= c <= area.col2 or c not in kept]:
+                del row_styles[c]
         formulas = False
         for r in sorted(k for k in rows if area.row1 <= k <= area.row2):
             row = rows[r]
             for col, c in self._cells(row).items():
                 if area.col1 <= col <= area.col2:
                     formulas |= self._empty(c)
+                    if formats:
+                        c.attrib.pop("s", None)
                     if c.get("s") is None:
                         row.remove(c)
         if formulas:
@@ -779,6 +804,29 @@ class Package:
             dim.set("ref", "A1")
             return
         dim.set("ref", f"{a1(min(used), min(cols))}:{a1(max(used), max(cols))}")
+
+    # -- cell formats and column widths (the XML work is in ooxml_styles)
+    def style_index(self, spec) -> int:
+        """The cell format (a cell's ``s``) that looks like ``spec`` (a ``layout.Style``): the
+        stylesheet's own if it has one, else added to it."""
+        wb = self.workbook_part
+        part = next((t for _, rtype, t in self.rels(wb) if rtype == REL_STYLES), None)
+        if part is None or part not in self.parts:  # a book without a stylesheet (optional in OOXML)
+            part = "xl/styles.xml" if part is None else part
+            self._new_xml(part, ooxml_styles.new_stylesheet())
+            self.add_override(part, CT_STYLES)
+            if not any(rtype == REL_STYLES for _, rtype, _ in self.rels(wb)):
+                self.add_rel(wb, REL_STYLES, part)
+        root = self.xml(part)
+        before = etree.tostring(root)
+        index = ooxml_styles.ensure_xf(root, spec)
+        if etree.tostring(root) != before:  # a stylesheet that already has the format stays byte for byte
+            self._dirty.add(part)
+        return index
+
+    def set_column_widths(self, sheet: str, widths: dict[int, float]) -> None:
+        """Columns (0-based) of ``sheet`` -> their width in characters."""
+        ooxml_styles.set_widths(self.edit(self.sheet_part(sheet)), widths)
 
     # -- drawings: charts and pictures
     def _drawing(self, sheet: str, create: bool) -> str | None:
@@ -919,8 +967,10 @@ def _merge(segments: list[tuple[int, Sequence[Value]]]) -> dict[int, Value]:
     return {c: v for c, v in out.items() if v is not None}
 
 
-def _row_text(r: int, segments: list[tuple[int, Sequence[Value]]], letters: dict[int, str]) -> str:
-    """One <row> of the tail as XML text, in the form ``_set_value`` gives a cell."""
+def _row_text(r: int, segments: list[tuple[int, Sequence[Value]]], letters: dict[int, str],
+              styles: dict[int, int] | None = None) -> str:
+    """One <row> of the tail as XML text, in the form ``_set_value`` gives a cell (``styles``:
+    column -> cell format)."""
     cells = _merge(segments) if len(segments) > 1 else {
         segments[0][0] + j: v for j, v in enumerate(segments[0][1]) if v is not None}
     n = r + 1
@@ -928,13 +978,14 @@ def _row_text(r: int, segments: list[tuple[int, Sequence[Value]]], letters: dict
     for c in sorted(cells):
         v = cells[c]
         ref_ = f"{letters.get(c) or letters.setdefault(c, col_letters(c))}{n}"
+        at = f'r="{ref_}" s="{styles[c]}"' if styles and c in styles else f'r="{ref_}"'
         if isinstance(v, bool):
-            out.append(f'<c r="{ref_}" t="b"><v>{int(v)}</v></c>')
+            out.append(f'<c {at} t="b"><v>{int(v)}</v></c>')
         elif isinstance(v, str):
             space = ' xml:space="preserve"' if v != v.strip() else ""
-            out.append(f'<c r="{ref_}" t="inlineStr"><is><t{space}>{escape(v)}</t></is></c>')
+            out.append(f'<c {at} t="inlineStr"><is><t{space}>{escape(v)}</t></is></c>')
         else:
-            out.append(f"<c r=\"{ref_}\"><v>{_number_text(v, ref_)}</v></c>")
+            out.append(f"<c {at}><v>{_number_text(v, ref_)}</v></c>")
     out.append("</row>")
     return "".join(out)
 
@@ -974,8 +1025,10 @@ def _block_rows(block: _Block) -> Iterable[str]:
     ``_row_text`` writes it (whole numbers below 1e15 as integers, others in ``repr``, which
     reads back as the same float)."""
     n_cols = block.values.shape[1]
-    template = ('<row r="%d">' + "".join(f'<c r="{col_letters(block.col + j)}%d"><v>%s</v></c>'
-                                         for j in range(n_cols)) + "</row>").__mod__
+    s = block.styles or ()
+    template = ('<row r="%d">' + "".join(f'<c r="{col_letters(block.col + j)}%d"'
+                                         + (f' s="{s[j]}"' if j < len(s) and s[j] is not None else "")
+                                         + "><v>%s</v></c>" for j in range(n_cols)) + "</row>").__mod__
     for start in range(0, block.values.shape[0], _CHUNK_ROWS):
         chunk = block.values[start:start + _CHUNK_ROWS]
         first = block.row + start + 1

@@ -80,12 +80,29 @@ Getter = Callable[[str], tuple[str, list[list[Value]]]]
 @dataclass(frozen=True)
 class Cells:
     """A block of values with its top-left corner at (row, col) of ``sheet`` (0-based); a
-    long numeric block is a 2-D float array (the file back-end writes it in bulk)."""
+    long numeric block is a 2-D float array (the file back-end writes it in bulk). ``styles``:
+    the name of a ``layout.STYLES`` entry per column (None, or none given: the cells keep theirs)."""
 
     sheet: str
     row: int
     col: int
     values: list[list[Value]] | np.ndarray
+    styles: tuple[str | None, ...] = ()
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        if isinstance(self.values, np.ndarray):
+            return self.values.shape
+        return len(self.values), max((len(r) for r in self.values), default=0)
+
+
+@dataclass(frozen=True)
+class Widths:
+    """Column widths (in characters, as Excel counts them) from column ``col`` (0-based) of ``sheet``."""
+
+    sheet: str
+    col: int
+    widths: tuple[float, ...]
 
 
 @dataclass(frozen=True)
@@ -112,12 +129,14 @@ class PictureSpec:
 
 @dataclass(frozen=True)
 class Plan:
-    """Everything one action writes, in order: clear cells, remove named charts/pictures
-    (and any that the new ones replace), write cell blocks, add charts, add pictures."""
+    """Everything one action writes, in order: clear cells (values and formats), remove named
+    charts/pictures (and any that the new ones replace), write cell blocks (with their styles),
+    set column widths, add charts, add pictures."""
 
     clear: tuple[Area, ...] = ()
     remove: tuple[L.Anchor, ...] = ()
     cells: tuple[Cells, ...] = ()
+    widths: tuple[Widths, ...] = ()
     charts: tuple[ChartSpec, ...] = ()
     pictures: tuple[PictureSpec, ...] = ()
     inputs_changed: bool = False  # input cells were written: formulas must recalculate
@@ -297,7 +316,7 @@ def plan_train_learning_rates(p: TrainInputs) -> Plan:
     steps = np.arange(T, dtype=float)[:, None]
     header = [["step", *map(lr_label, p.lrs)]]
     summary_header = [SUMMARY_HEADERS[c.field].format(threshold=p.threshold) for c in analysis.SUMMARY_COLUMNS]
-    table: list[list[Value]] = [summary_header, *analysis.summary_rows(summary)]
+    summary_styles = tuple(L.SUMMARY_STYLES[c.field] for c in analysis.SUMMARY_COLUMNS)
     chart = ChartSpec(L.MACRO_CHART, f"Train learning rates: E_total per step for {K} learning rates",
                       "step", "E_total",
                       source=Area(loss.sheet, loss.row1, loss.col1 + 1, loss.row1 + T, loss.col1 + K),
@@ -305,9 +324,12 @@ def plan_train_learning_rates(p: TrainInputs) -> Plan:
     picture = PictureSpec(L.MACRO_PICTURE, png_bytes(curves_figure(p.lrs, curves, L.MACRO_PICTURE)),
                           "E_total against step and against learning rate x step")
     return Plan(clear=(loss, summ),
-                cells=(Cells(loss.sheet, loss.row1, loss.col1, header),
-                       Cells(loss.sheet, loss.row1 + 1, loss.col1, np.hstack([steps, curves])),
-                       Cells(summ.sheet, summ.row1, summ.col1, table)),
+                cells=(Cells(loss.sheet, loss.row1, loss.col1, header, ("head",) * (1 + K)),
+                       Cells(loss.sheet, loss.row1 + 1, loss.col1, np.hstack([steps, curves]),
+                             ("step", *("value",) * K)),
+                       Cells(summ.sheet, summ.row1, summ.col1, [summary_header], ("head",) * len(summary_header)),
+                       Cells(summ.sheet, summ.row1 + 1, summ.col1, analysis.summary_rows(summary), summary_styles)),
+                widths=(Widths(loss.sheet, loss.col1, L.LOSS_WIDTHS), Widths(summ.sheet, summ.col1, L.SUMMARY_WIDTHS)),
                 charts=(chart,), pictures=(picture,))
 
 
@@ -415,10 +437,57 @@ def _xw_range(sheet, area: Area):
     return sheet.range((area.row1 + 1, area.col1 + 1), (area.row2 + 1, area.col2 + 1))
 
 
+def _styled_runs(c: Cells) -> list[tuple[Area, L.Style]]:
+    """The areas of ``c`` that take one style each: runs of neighbouring columns alike."""
+    height, width = c.shape
+    runs: list[tuple[Area, L.Style]] = []
+    j = 0
+    while j < min(width, len(c.styles)):
+        k = j
+        while k + 1 < min(width, len(c.styles)) and c.styles[k + 1] == c.styles[j]:
+            k += 1
+        if c.styles[j] is not None and height:
+            runs.append((Area(c.sheet, c.row, c.col + j, c.row + height - 1, c.col + k), L.STYLES[c.styles[j]]))
+        j = k + 1
+    return runs
+
+
+def _xw_style(rng, style: L.Style) -> None:
+    """Give an xlwings range ``style``: what XlsxWriter writes for it in the template, and the
+    file back-end in a written book (thin borders in Excel's automatic colour)."""
+    if style.num_format != "General":
+        rng.number_format = style.num_format
+    if style.bold:
+        rng.font.bold = True
+    if style.font_color:
+        rng.font.color = style.font_color
+    if style.fill:
+        rng.color = style.fill
+    if style.border:
+        rng.borders.set("all", line_style="continuous", weight="thin")
+    if style.align:
+        rng.horizontal_alignment = style.align
+
+
+def _xw_widths(book, w: Widths) -> None:
+    """Column widths: in characters in Excel (classic xlwings); in points on the remote engine
+    (xlwings Lite and Server, Office.js), the pixels Excel gives that many characters."""
+    sheet = book.sheets[w.sheet]
+    points = book.app.engine.type == "remote"
+    k = 0
+    while k < len(w.widths):  # neighbouring columns alike in one call
+        end = k
+        while end + 1 < len(w.widths) and w.widths[end + 1] == w.widths[k]:
+            end += 1
+        width = L.column_pixels(w.widths[k]) * PT_PER_PX if points else w.widths[k]
+        sheet.range((1, w.col + k + 1), (1, w.col + end + 1)).column_width = width
+        k = end + 1
+
+
 def apply_to_xlwings(book, plan: Plan) -> None:
     """Write ``plan`` into a live Excel book through xlwings."""
     for area in plan.clear:
-        _xw_range(book.sheets[area.sheet], area).clear_contents()
+        _xw_range(book.sheets[area.sheet], area).clear()
     for sheet_name, names in plan.removed().items():
         sheet = book.sheets[sheet_name]
         for name in names:
@@ -428,6 +497,10 @@ def apply_to_xlwings(book, plan: Plan) -> None:
     for c in plan.cells:
         book.sheets[c.sheet].range((c.row + 1, c.col + 1)).value = (
             c.values.tolist() if isinstance(c.values, np.ndarray) else c.values)
+        for area, style in _styled_runs(c):
+            _xw_style(_xw_range(book.sheets[c.sheet], area), style)
+    for w in plan.widths:
+        _xw_widths(book, w)
     for ch in plan.charts:
         sheet = book.sheets[ch.anchor.sheet]
         data = book.sheets[ch.source.sheet]
@@ -517,11 +590,17 @@ def _check_size(name: str, where: str, shape: tuple[int, int]) -> None:
 def apply_to_package(pkg: Package, plan: Plan) -> None:
     """Write ``plan`` into an in-memory workbook package."""
     for area in plan.clear:
-        pkg.clear_cells(area)
+        pkg.clear_cells(area, formats=True)
     for sheet, names in plan.removed().items():
         pkg.remove_objects(sheet, names)
+    xf: dict[str, int] = {}  # style name -> the book's cell format
     for c in plan.cells:
-        pkg.write_cells(c.sheet, c.row, c.col, c.values)
+        for name in c.styles:
+            if name is not None and name not in xf:
+                xf[name] = pkg.style_index(L.STYLES[name])
+        pkg.write_cells(c.sheet, c.row, c.col, c.values, [xf.get(n) for n in c.styles] if c.styles else None)
+    for w in plan.widths:
+        pkg.set_column_widths(w.sheet, {w.col + k: width for k, width in enumerate(w.widths)})
     for ch in plan.charts:
         a = ch.anchor
         r, c = L.rowcol(a.cell)
@@ -599,7 +678,7 @@ def run_on_file(action: str, book: Path, out: Path, *, iteration: int | None = N
     return out
 
 
-__all__ = ["ACTIONS", "Cells", "ChartSpec", "Plan", "PictureSpec", "apply_to_package", "apply_to_xlwings",
+__all__ = ["ACTIONS", "Cells", "Widths", "ChartSpec", "Plan", "PictureSpec", "apply_to_package", "apply_to_xlwings",
            "draw_network", "file_getter", "make_plan", "plan_draw_network", "plan_reset",
            "plan_train_learning_rates", "read_draw", "read_network", "read_train", "reset", "run_in_book",
            "run_on_file", "train_learning_rates", "xlwings_getter"]

@@ -205,4 +205,68 @@ MACRO_PICTURE = Anchor(_L, "AO30", 900, 420, "xl_backprop curves picture")
 MACRO_TITLE_CELL = "V6"
 
 BLOCKS = (MACRO_LOSS, MACRO_SUMMARY)
+
+
+# --- cell styles: declared once for the template (sheets.py) and the macros' blocks (macros.py) -
+NUMBER = "0.000000000"  # E_total and the other values of the network
+SMALL = "0.00E+00"  # gradients
+COUNT = "0"  # step counts: whole numbers
+YES_NO = '"yes";"yes";"no"'  # a boolean read as 1/0 (LibreOffice); Excel shows TRUE/FALSE
+LR = "0.0##"
+
+
+@dataclass(frozen=True)
+class Style:
+    """A cell style as every writer needs it: XlsxWriter (the template), the file back-end
+    (``ooxml_styles``) and xlwings (Excel, Lite). Colours are "#RRGGBB"; ``border`` is a thin
+    line on every side; ``align`` is a horizontal alignment ("center")."""
+
+    num_format: str = "General"
+    bold: bool = False
+    fill: str | None = None
+    font_color: str | None = None
+    border: bool = False
+    align: str | None = None
+
+    def xlsxwriter(self) -> dict:
+        """The properties of ``Workbook.add_format`` for this style (defaults left out)."""
+        out: dict = {}
+        if self.num_format != "General":
+            out["num_format"] = self.num_format
+        if self.bold:
+            out["bold"] = True
+        if self.fill:
+            out["bg_color"] = self.fill
+        if self.font_color:
+            out["font_color"] = self.font_color
+        if self.border:
+            out["border"] = 1
+        if self.align:
+            out["align"] = self.align
+        return out
+
+
+#: The named styles that the template's tables and the macros' blocks share.
+STYLES = {
+    "head": Style(bold=True, fill="#DDEBF7", border=True, align="center"),
+    "value": Style(NUMBER),
+    "count": Style(COUNT),
+    "yes_no": Style(YES_NO, align="center"),
+    "lr": Style(LR),
+    "step": Style(align="center", font_color="#7F7F7F"),
+}
+#: The style of each summary column (analysis.SUMMARY_COLUMNS' fields): LR_SUMMARY's block in the
+#: template, the macro's summary block.
+SUMMARY_STYLES = {"lr": "lr", "final_loss": "value", "steps_to_threshold": "count", "only_falls": "yes_no",
+                  "first_rise": "count"}
+#: Column widths (characters, as Excel and XlsxWriter count them) of the macro's blocks: the summary's
+#: fit its headers ("first step with E_total < 0.01", ...); the loss table's fit "0.000000000".
+SUMMARY_WIDTHS = (14, 15, 30, 18, 21)
+LOSS_WIDTHS = (9, *(12,) * LR_SLOTS)
+
+
+def column_pixels(width: float) -> int:
+    """Pixels of a column ``width`` characters wide in the default font (Calibri 11: 7-pixel
+    digits, 5 pixels of padding), as Excel and XlsxWriter count them."""
+    return int(width * 12 + 0.5) if width < 1 else int(width * 7 + 0.5) + 5
 ANCHORS = (BACKPROP_CHART, NETWORK_PICTURE, LIVE_CHART, MACRO_CHART, MACRO_PICTURE)

@@ -15,7 +15,7 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from .. import network, udfs
+from .. import analysis, network, udfs
 from . import layout as L
 
 #: Steps the live chart on Learning rates plots (the default iteration count).
@@ -27,11 +27,7 @@ LIVE_CHART_SERIES = L.LR_SLOTS
 SERIES_COLORS = ("#4472C4", "#ED7D31", "#A5A5A5", "#FFC000", "#5B9BD5", "#70AD47", "#264478", "#9E480E",
                  "#636363", "#997300")
 
-NUMBER = "0.000000000"
-SMALL = "0.00E+00"
-COUNT = "0"  # step counts: whole numbers
-YES_NO = '"yes";"yes";"no"'  # a boolean read as 1/0 (LibreOffice); Excel shows TRUE/FALSE
-LR = "0.0##"
+NUMBER, SMALL, COUNT, YES_NO, LR = L.NUMBER, L.SMALL, L.COUNT, L.YES_NO, L.LR  # declared in layout, with STYLES
 #: Print scale (percent) of the wide sheets: 11-point text prints at about 7.7 points.
 PRINT_SCALE = 70
 
@@ -48,20 +44,15 @@ def _formats(book: Workbook) -> dict:
         "h2": {"bold": True, "font_size": 12, "font_color": "#1F3864"},
         "label": {"bold": True},
         "input": {"bg_color": "#FFF2CC", "border": 1, "border_color": "#BF9000", "num_format": "General"},
-        "head": {"bold": True, "bg_color": "#DDEBF7", "border": 1, "align": "center"},
         "group": {"bold": True, "font_color": "#1F3864", "align": "center", "bottom": 2},
         "given": {"num_format": "0.00", "font_color": "#7F7F7F"},
         "weight": {"num_format": NUMBER, "bg_color": "#F2F2F2"},
-        "value": {"num_format": NUMBER},
         "error": {"num_format": NUMBER, "bold": True},
         "grad": {"num_format": SMALL},
-        "step": {"align": "center", "font_color": "#7F7F7F"},
         "text": {"text_wrap": False},
         "mono": {"font_name": "Consolas"},
         "conf": {},
-        "count": {"num_format": COUNT},
-        "yes_no": {"num_format": YES_NO, "align": "center"},
-        "lr": {"num_format": LR},
+        **{name: style.xlsxwriter() for name, style in L.STYLES.items()},  # head, value, count, yes_no, lr, step
     }
     return {k: book.add_format(v) for k, v in f.items()}
 
@@ -485,12 +476,11 @@ def lr_values() -> dict[str, list[list]]:
 #: LR_SUMMARY's columns on Learning rates (A..E): widths that fit the headers the function
 #: returns ("steps to E_total < 0.01", ...) and the numbers below them.
 LIVE_SUMMARY_WIDTHS = (16, 14, 24, 11, 11)
-SUMMARY_WIDTHS = (14, 15, 30, 18, 21)  # widths of the headers macros.py writes in MACRO_SUMMARY
 
 
 def _summary_format(fmt: dict):
     """LR_SUMMARY's cell formats: a header row, then lr, final E_total, steps, only falls, first rise."""
-    columns = (fmt["lr"], fmt["value"], fmt["count"], fmt["yes_no"], fmt["count"])
+    columns = [fmt[L.SUMMARY_STYLES[c.field]] for c in analysis.SUMMARY_COLUMNS]
     return lambda i, j: fmt["head"] if i == 0 else columns[j]
 
 
@@ -511,7 +501,7 @@ def write_learning_rates(book: Workbook, fmt: dict) -> Worksheet:
     ws.set_column(s_c + len(LIVE_SUMMARY_WIDTHS), L.LR_SLOTS, 11)
     # the macro's summary block: wide enough for its headers ("steps to E_total < 0.01", ...)
     _, m_c = L.rowcol(L.MACRO_SUMMARY.top_left)
-    for k, width in enumerate(SUMMARY_WIDTHS):
+    for k, width in enumerate(L.SUMMARY_WIDTHS):
         ws.set_column(m_c + k, m_c + k, width)
     for inp in (L.IN_ITERATIONS, L.IN_LRS, L.IN_THRESHOLD):
         ws.write(inp.row, 0, inp.label, fmt["label"])
