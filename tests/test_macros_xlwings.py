@@ -393,7 +393,8 @@ class Book(StandIn):
                               for s in self.sheets})
 
 
-STAND_INS = (Range, Font, Borders, Engine, ChartAxis, Chart, Picture, Charts, Pictures, Sheet, Sheets, Name, Names, App, Book)
+STAND_INS = (Range, Font, Borders, Engine, ChartAxis, Chart, Picture, Charts, Pictures, Sheet, Sheets, Name, Names,
+             App, Book)
 DUNDERS = ("__contains__", "__getitem__", "__iter__", "__len__")
 
 

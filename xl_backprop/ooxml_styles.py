@@ -21,8 +21,19 @@ if TYPE_CHECKING:
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 #: Children of <styleSheet>, in schema order.
-_STYLESHEET = ("numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs", "cellStyles", "dxfs",
-               "tableStyles", "colors", "extLst")
+_STYLESHEET = (
+    "numFmts",
+    "fonts",
+    "fills",
+    "borders",
+    "cellStyleXfs",
+    "cellXfs",
+    "cellStyles",
+    "dxfs",
+    "tableStyles",
+    "colors",
+    "extLst",
+)
 #: Children of <worksheet> that come before <cols>, in schema order.
 _BEFORE_COLS = ("sheetPr", "dimension", "sheetViews", "sheetFormatPr")
 #: Number formats with a built-in id that Excel knows without a <numFmt> (as XlsxWriter maps them).
@@ -37,8 +48,7 @@ def _q(tag: str) -> str:
 
 def _key(el: etree._Element) -> tuple:
     """What makes two style records the same: tag, attributes and children (in any order)."""
-    return (el.tag, tuple(sorted(el.attrib.items())),
-            tuple(sorted(_key(c) for c in el if isinstance(c.tag, str))))
+    return (el.tag, tuple(sorted(el.attrib.items())), tuple(sorted(_key(c) for c in el if isinstance(c.tag, str))))
 
 
 def _child(parent: etree._Element, tag: str, order: tuple[str, ...]) -> etree._Element:
@@ -47,7 +57,7 @@ def _child(parent: etree._Element, tag: str, order: tuple[str, ...]) -> etree._E
     if found is not None:
         return found
     el = parent.makeelement(_q(tag), {})
-    later = set(order[order.index(tag) + 1:])
+    later = set(order[order.index(tag) + 1 :])
     for k, c in enumerate(parent):
         if isinstance(c.tag, str) and etree.QName(c).localname in later:
             parent.insert(k, el)
@@ -70,7 +80,7 @@ def _find_or_add(table: etree._Element, record: etree._Element) -> int:
 
 
 def _argb(color: str) -> str:
-    """"#DDEBF7" -> "FFDDEBF7" (opaque ARGB, as XlsxWriter writes colours)."""
+    """ "#DDEBF7" -> "FFDDEBF7" (opaque ARGB, as XlsxWriter writes colours)."""
     return "FF" + color.lstrip("#").upper()
 
 
@@ -131,11 +141,19 @@ def _border_id(root: etree._Element, spec: Style) -> int:
 def ensure_xf(styles_root: etree._Element, spec: Style) -> int:
     """Index in <cellXfs> of a cell format that looks like ``spec``: an identical one if the
     stylesheet has it, else a new one (with the number format, font, fill and border it needs)."""
-    ids = {"numFmtId": _num_fmt_id(styles_root, spec.num_format), "fontId": _font_id(styles_root, spec),
-           "fillId": _fill_id(styles_root, spec), "borderId": _border_id(styles_root, spec)}
+    ids = {
+        "numFmtId": _num_fmt_id(styles_root, spec.num_format),
+        "fontId": _font_id(styles_root, spec),
+        "fillId": _fill_id(styles_root, spec),
+        "borderId": _border_id(styles_root, spec),
+    }
     xf = etree.Element(_q("xf"), {k: str(v) for k, v in ids.items()}, xfId="0")
-    for flag, key in (("applyNumberFormat", "numFmtId"), ("applyFont", "fontId"), ("applyFill", "fillId"),
-                      ("applyBorder", "borderId")):
+    for flag, key in (
+        ("applyNumberFormat", "numFmtId"),
+        ("applyFont", "fontId"),
+        ("applyFill", "fillId"),
+        ("applyBorder", "borderId"),
+    ):
         if ids[key]:
             xf.set(flag, "1")
     if spec.align:
@@ -192,9 +210,12 @@ def set_widths(sheet_root: etree._Element, widths: dict[int, float]) -> None:
         if start <= hi:
             piece(el, start, hi, None)
     for c in sorted(set(wanted) - covered):
-        out.append(sheet_root.makeelement(_q("col"), {"min": str(c), "max": str(c),
-                                                      "width": f"{stored_width(wanted[c]):.16g}",
-                                                      "customWidth": "1"}))
+        out.append(
+            sheet_root.makeelement(
+                _q("col"),
+                {"min": str(c), "max": str(c), "width": f"{stored_width(wanted[c]):.16g}", "customWidth": "1"},
+            )
+        )
     out.sort(key=lambda el: int(el.get("min")))
     cols[:] = out
 
@@ -209,4 +230,5 @@ def new_stylesheet() -> etree._Element:
         '<top/><bottom/><diagonal/></border></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" '
         'fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" '
         'borderId="0" xfId="0"/></cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" '
-        'builtinId="0"/></cellStyles></styleSheet>')
+        'builtinId="0"/></cellStyles></styleSheet>'
+    )
