@@ -308,3 +308,32 @@ def test_widths_are_stored_as_xlsxwriter_stores_them(tmp_path):
     theirs = [float(c.get("width")) for c in root.iter(f"{{{ooxml_styles.NS}}}col")]
     assert theirs == [ooxml_styles.stored_width(w) for w in widths]
     assert [L.column_pixels(w) for w in widths] == pixels  # what Lite's widths in points are made of
+
+
+def test_a_book_without_a_stylesheet_or_cols_gets_both(tmp_path):
+    """A stylesheet is optional in OOXML, and so is <cols>: both are created where the schema wants them
+    (numbers only: inline text without a shared-string table is an audit finding of its own)."""
+    wb = xlsxwriter.Workbook(str(tmp_path / "bare.xlsx"))
+    wb.add_worksheet("S").write(0, 0, 1.5)
+    wb.close()
+    with zipfile.ZipFile(tmp_path / "bare.xlsx") as z, zipfile.ZipFile(tmp_path / "nostyles.xlsx", "w") as out:
+        for name in z.namelist():
+            data = z.read(name)
+            if name == "xl/styles.xml":
+                continue
+            if name in ("[Content_Types].xml", "xl/_rels/workbook.xml.rels"):
+                root = etree.fromstring(data)
+                for el in [e for e in root if "styles" in (e.get("PartName", "") + e.get("Target", ""))]:
+                    root.remove(el)
+                data = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+            out.writestr(name, data)
+    pkg = Package.read(tmp_path / "nostyles.xlsx")
+    assert "xl/styles.xml" not in pkg.parts
+    pkg.write_cells("S", 1, 0, [[3.0, 0.25]], [pkg.style_index(L.STYLES["head"]), pkg.style_index(L.STYLES["value"])])
+    pkg.set_column_widths("S", {1: 12})
+    pkg.save(tmp_path / "styled.xlsx")
+    assert_excel_opens(tmp_path / "styled.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "styled.xlsx")["S"]
+    assert look(ws["A2"])["bold"] and look(ws["A2"])["fill"] == "#DDEBF7" and ws["B2"].number_format == "0.000000000"
+    assert ws["A1"].value == 1.5 and not ws["A1"].has_style
+    assert ws.column_dimensions["B"].width == 12 + PADDING
