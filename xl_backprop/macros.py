@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import errno
 import io
+import itertools
 import os
 import tempfile
 import zipfile
@@ -437,19 +438,21 @@ def _xw_range(sheet, area: Area):
     return sheet.range((area.row1 + 1, area.col1 + 1), (area.row2 + 1, area.col2 + 1))
 
 
+def _runs(items: Sequence) -> list[tuple[int, int, Any]]:
+    """(first, last, item) of each run of equal neighbours in ``items``."""
+    out, k = [], 0
+    for item, group in itertools.groupby(items):
+        n = len(list(group))
+        out.append((k, k + n - 1, item))
+        k += n
+    return out
+
+
 def _styled_runs(c: Cells) -> list[tuple[Area, L.Style]]:
     """The areas of ``c`` that take one style each: runs of neighbouring columns alike."""
     height, width = c.shape
-    runs: list[tuple[Area, L.Style]] = []
-    j = 0
-    while j < min(width, len(c.styles)):
-        k = j
-        while k + 1 < min(width, len(c.styles)) and c.styles[k + 1] == c.styles[j]:
-            k += 1
-        if c.styles[j] is not None and height:
-            runs.append((Area(c.sheet, c.row, c.col + j, c.row + height - 1, c.col + k), L.STYLES[c.styles[j]]))
-        j = k + 1
-    return runs
+    return [(Area(c.sheet, c.row, c.col + j, c.row + height - 1, c.col + k), L.STYLES[name])
+            for j, k, name in _runs(c.styles[:width]) if name is not None and height]
 
 
 def _xw_style(rng, style: L.Style) -> None:
@@ -474,14 +477,9 @@ def _xw_widths(book, w: Widths) -> None:
     (xlwings Lite and Server, Office.js), the pixels Excel gives that many characters."""
     sheet = book.sheets[w.sheet]
     points = book.app.engine.type == "remote"
-    k = 0
-    while k < len(w.widths):  # neighbouring columns alike in one call
-        end = k
-        while end + 1 < len(w.widths) and w.widths[end + 1] == w.widths[k]:
-            end += 1
-        width = L.column_pixels(w.widths[k]) * PT_PER_PX if points else w.widths[k]
+    for k, end, chars in _runs(w.widths):  # neighbouring columns alike in one call
+        width = L.column_pixels(chars) * PT_PER_PX if points else chars
         sheet.range((1, w.col + k + 1), (1, w.col + end + 1)).column_width = width
-        k = end + 1
 
 
 def apply_to_xlwings(book, plan: Plan) -> None:
