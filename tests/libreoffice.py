@@ -48,10 +48,12 @@ def soffice() -> str:
 RECALC_ALWAYS, RECALC_NEVER = 0, 1  # LibreOffice's values of OOXMLRecalcMode
 
 
-def convert(src: Path, fmt: str, outdir: Path, timeout: float = 180, recalc: bool = True) -> Path:
+def convert(src: Path, fmt: str, outdir: Path, timeout: float = 180, recalc: bool = True,
+            name: str | None = None) -> Path:
     """Open ``src`` in headless LibreOffice, recalculate everything (``recalc=False``: nothing,
     the stored values are kept), save as ``fmt`` (for example "xlsx", "pdf", "csv") in
-    ``outdir``; returns the new file's path."""
+    ``outdir``; returns the new file's path (``name``: the file's name where LibreOffice names it
+    otherwise, as a csv of one sheet, "BOOK-Sheet.csv")."""
     exe = soffice()
     outdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="lo-profile-") as profile:
@@ -63,7 +65,7 @@ def convert(src: Path, fmt: str, outdir: Path, timeout: float = 180, recalc: boo
                "--convert-to", fmt, "--outdir", str(outdir), str(src)]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     ext = fmt.split(":")[0]
-    out = outdir / f"{Path(src).stem}.{ext}"
+    out = outdir / (name or f"{Path(src).stem}.{ext}")
     if proc.returncode != 0 or not out.exists():
         raise AssertionError(f"LibreOffice failed on {src}: rc={proc.returncode}\n{proc.stdout}{proc.stderr}")
     return out

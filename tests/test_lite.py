@@ -335,6 +335,47 @@ def test_scripts_are_registered(lite_answer):
                     "reset": "Reset to defaults"}
 
 
+FORMAT_ACTIONS = ("setNumberFormat", "setFontProperty", "setRangeColor", "setBorderProperty", "setHorizontalAlignment")
+
+
+def cell_looks(actions: list[dict], sheets: list[str]) -> dict:
+    """(sheet, row, col) -> what Lite's format actions set on the cell; the actions are taken."""
+    looks: dict = {}
+    for a in [a for a in actions if a["func"] in FORMAT_ACTIONS]:
+        actions.remove(a)
+        for i in range(a["row_count"]):
+            for j in range(a["column_count"]):
+                cell = looks.setdefault((sheets[a["sheet_position"]], a["start_row"] + i, a["start_column"] + j), {})
+                if a["func"] == "setBorderProperty":
+                    cell.setdefault("border", set()).add(tuple(a["args"]))
+                else:
+                    key = {"setNumberFormat": "number_format", "setRangeColor": "fill",
+                           "setHorizontalAlignment": "align"}.get(a["func"])
+                    cell.update({key: a["args"][0]} if key else {a["args"][0]: a["args"][1]})
+    return looks
+
+
+def planned_looks(plan, sheets: list[str]) -> dict:
+    """The same, as layout.STYLES declares the plan's styles, in Office.js' terms."""
+    looks = {}
+    for c in plan.cells:
+        height, width = c.shape
+        for j, name in enumerate(c.styles):
+            style = L.STYLES[name]  # XlsxWriter format properties
+            look = {"number_format": style["num_format"]} if style.get("num_format", "General") != "General" else {}
+            look.update({"bold": True} if style.get("bold") else {})
+            look.update({"color": style["font_color"]} if style.get("font_color") else {})
+            look.update({"fill": style["bg_color"]} if style.get("bg_color") else {})
+            look.update({"align": style["align"].capitalize()} if style.get("align") else {})
+            if style.get("border") == 1:
+                look["border"] = {(side, attr, value) for side in ("edge_left", "edge_top", "edge_bottom", "edge_right",
+                                                                   "inside_vertical", "inside_horizontal")
+                                  for attr, value in (("weight", "thin"), ("line_style", "continuous"))}
+            for i in range(height):
+                looks[(c.sheet, c.row + i, c.col + j)] = look
+    return {k: v for k, v in looks.items() if v}
+
+
 def png_size(png: bytes) -> tuple[int, int]:
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     return struct.unpack(">II", png[16:24])
@@ -360,7 +401,7 @@ def test_script_writes_what_the_ribbon_plans(lite_answer, k):
         raise AssertionError(f"no {func} {where} in {[(a['func'], a['sheet_position']) for a in actions]}")
 
     for area in plan.clear:
-        take("rangeClearContents", sheet_position=sheets.index(area.sheet), start_row=area.row1,
+        take("rangeClear", sheet_position=sheets.index(area.sheet), start_row=area.row1,
              start_column=area.col1, row_count=area.shape[0], column_count=area.shape[1])
     for sheet, names in plan.removed().items():
         drawn = book_payload(TEMPLATE, drawn=True)["sheets"][sheets.index(sheet)]
@@ -373,6 +414,14 @@ def test_script_writes_what_the_ribbon_plans(lite_answer, k):
         a = take("setValues", sheet_position=sheets.index(c.sheet), start_row=c.row, start_column=c.col)
         assert (a["row_count"], a["column_count"]) == (len(c.values), len(c.values[0]))
         assert_same_block(a["values"], c.values, f"{c.sheet} row {c.row} col {c.col}")
+    assert cell_looks(actions, sheets) == planned_looks(plan, sheets)
+    widths = {}
+    for a in [a for a in actions if a["func"] == "setColumnWidth"]:
+        actions.remove(a)
+        sheet = sheets[a["sheet_position"]]
+        widths.update({(sheet, a["start_column"] + j): a["args"] for j in range(a["column_count"])})
+    assert widths == {(w.sheet, w.col + k): [L.column_pixels(chars) * macros.PT_PER_PX]  # Office.js counts points
+                      for w in plan.widths for k, chars in enumerate(w.widths)}
     for ch in plan.charts:
         a = take("addChart", sheet_position=sheets.index(ch.anchor.sheet))
         source = ref(ch.source.sheet, ch.source.row1, ch.source.col1, ch.source.row2, ch.source.col2).split("!")[1]

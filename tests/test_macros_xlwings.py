@@ -2,8 +2,11 @@
 
 Excel cannot run here, so these tests hand the actions a *stand-in* for the few xlwings calls
 ``macros.apply_to_xlwings`` and ``macros.xlwings_getter`` make (``book.names[..].refers_to_range``,
-``sheet.range(..).value`` / ``.clear_contents()``, ``sheet.charts.add`` / ``sheet.pictures.add``,
-``name in sheet.charts``, ``.delete()``, ``book.app.alert``). Each stand-in class mirrors its real
+``sheet.range(..).value`` / ``.clear()``, the formats ``.number_format``, ``.font.bold``,
+``.font.color``, ``.color``, ``.borders.set(..)``, ``.horizontal_alignment``, ``.column_width``,
+``book.app.engine.type``, ``sheet.charts.add`` / ``sheet.pictures.add``, ``name in sheet.charts``,
+``.delete()``, ``book.app.alert``). Values set are checked by xlwings' own validators (alignment,
+border sides, line style, weight). Each stand-in class mirrors its real
 xlwings class: every call binds to the real method's ``inspect.signature``, every attribute set
 is a settable property there, so a wrong keyword or a made-up attribute fails here as it would in
 Excel (checked against the installed xlwings). The stand-in is seeded with the
@@ -123,12 +126,67 @@ class Range(StandIn):
                     self._sheet._cells[(self.row + i, self.column + j)] = v
         self._sheet._book._log.append(("write", self._sheet.name, self.row, self.column))
 
+    def _cells(self):
+        return [(r, c) for r in range(self.row, self._last[0] + 1) for c in range(self.column, self._last[1] + 1)]
+
+    def _format(self, key, value):
+        for cell in self._cells():
+            self._sheet._formats.setdefault(cell, {})[key] = value
+
+    number_format = property(None, lambda self, v: self._format("number_format", v))
+    color = property(None, lambda self, v: self._format("fill", v))
+    horizontal_alignment = property(
+        None, lambda self, v: self._format("align", xlwings.main._horizontal_alignment(v)))
+    font = property(lambda self: Font(self))
+    borders = property(lambda self: Borders(self))
+
+    def _set_width(self, width):
+        assert isinstance(width, int | float) and not isinstance(width, bool) and width > 0
+        for c in range(self.column, self._last[1] + 1):
+            self._sheet._widths[c] = width
+
+    column_width = property(None, _set_width)
+
     @real_signature
-    def clear_contents(self):
-        for key in [k for k in self._sheet._cells if self.row <= k[0] <= self._last[0]
-                    and self.column <= k[1] <= self._last[1]]:
-            del self._sheet._cells[key]
+    def clear(self):
+        """Values and formats, as Excel's Range.Clear."""
+        for cells in (self._sheet._cells, self._sheet._formats):
+            for key in [k for k in cells if self.row <= k[0] <= self._last[0] and self.column <= k[1] <= self._last[1]]:
+                del cells[key]
         self._sheet._book._log.append(("clear", self._sheet.name, *self._first, *self._last))
+
+
+class Font(StandIn):
+    """range.font: the font properties the macros set, recorded per cell."""
+
+    _real = xlwings.main.Font
+
+    def __init__(self, rng: Range):
+        self._range = rng
+
+    bold = property(None, lambda self, v: self._range._format("bold", bool(v)))
+    color = property(None, lambda self, v: self._range._format("font_color", v))
+
+
+class Borders(StandIn):
+    """range.borders: ``set`` records, per cell, the sides xlwings would draw (its own validators)."""
+
+    _real = xlwings.main.Borders
+
+    def __init__(self, rng: Range):
+        self._range = rng
+
+    @real_signature
+    def set(self, which="all", *, line_style=None, weight=None, color=None):
+        assert line_style is not None and weight is not None and color is None  # what the macros set
+        sides = xlwings.main._border_sides(which)
+        style = (xlwings.main._border_line_style(line_style), xlwings.main._border_weight(weight))
+        self._range._format("border", (tuple(sorted(sides)), style))
+
+
+class Engine(StandIn):
+    _real = xlwings.main.Engine
+    type = property(lambda self: "desktop")  # classic xlwings: widths in characters
 
 
 class ChartAxis(StandIn):
@@ -224,6 +282,8 @@ class Sheet(StandIn):
 
     def __init__(self, book: Book, name: str):
         self._book, self._name, self._cells = book, name, {}
+        self._formats: dict[tuple[int, int], dict] = {}  # (row, col) -> what the macros set
+        self._widths: dict[int, float] = {}  # column -> column_width
         self._charts, self._pictures = Charts(self), Pictures(self)
 
     name = property(lambda self: self._name)
@@ -281,6 +341,8 @@ class App(StandIn):
     def __init__(self, alerts: list):
         self._alerts = alerts
 
+    engine = property(lambda self: Engine())
+
     @real_signature
     def alert(self, prompt, title=None, buttons="ok", mode=None, callback=None):
         self._alerts.append((prompt, title, mode))
@@ -322,11 +384,12 @@ class Book(StandIn):
     app = property(lambda self: self._app)
 
     def _state(self):
-        return copy.deepcopy({s.name: (s._cells, shape_names(s.charts), shape_names(s.pictures))
+        return copy.deepcopy({s.name: (s._cells, s._formats, shape_names(s.charts), shape_names(s.pictures))
                               for s in self.sheets})
 
 
-STAND_INS = (Range, ChartAxis, Chart, Picture, Charts, Pictures, Sheet, Sheets, Name, Names, App, Book)
+STAND_INS = (Range, Font, Borders, Engine, ChartAxis, Chart, Picture, Charts, Pictures, Sheet, Sheets, Name, Names,
+             App, Book)
 DUNDERS = ("__contains__", "__getitem__", "__iter__", "__len__")
 
 

@@ -18,6 +18,7 @@ argument that is not a cell (the action, the output file, the step to draw) is n
 from __future__ import annotations
 
 import errno
+import itertools
 import os
 import tempfile
 from collections.abc import Callable, Sequence
@@ -76,12 +77,29 @@ Getter = Callable[[str], tuple[str, list[list[Value]]]]
 @dataclass(frozen=True)
 class Cells:
     """A block of values with its top-left corner at (row, col) of ``sheet`` (0-based); a
-    long numeric block is a 2-D float array (the file back-end writes it in bulk)."""
+    long numeric block is a 2-D float array (the file back-end writes it in bulk). ``styles``:
+    the name of a ``layout.STYLES`` entry per column (None, or none given: the cells keep theirs)."""
 
     sheet: str
     row: int
     col: int
     values: list[list[Value]] | np.ndarray
+    styles: tuple[str | None, ...] = ()
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        if isinstance(self.values, np.ndarray):
+            return self.values.shape
+        return len(self.values), max((len(r) for r in self.values), default=0)
+
+
+@dataclass(frozen=True)
+class Widths:
+    """Column widths (in characters, as Excel counts them) from column ``col`` (0-based) of ``sheet``."""
+
+    sheet: str
+    col: int
+    widths: tuple[float, ...]
 
 
 @dataclass(frozen=True)
@@ -108,12 +126,14 @@ class PictureSpec:
 
 @dataclass(frozen=True)
 class Plan:
-    """Everything one action writes, in order: clear cells, remove named charts/pictures
-    (and any that the new ones replace), write cell blocks, add charts, add pictures."""
+    """Everything one action writes, in order: clear cells (values and formats), remove named
+    charts/pictures (and any that the new ones replace), write cell blocks (with their styles),
+    set column widths, add charts, add pictures."""
 
     clear: tuple[Area, ...] = ()
     remove: tuple[L.Anchor, ...] = ()
     cells: tuple[Cells, ...] = ()
+    widths: tuple[Widths, ...] = ()
     charts: tuple[ChartSpec, ...] = ()
     pictures: tuple[PictureSpec, ...] = ()
     inputs_changed: bool = False  # input cells were written: formulas must recalculate
@@ -275,6 +295,12 @@ def _check_finite(curves: np.ndarray) -> None:
         raise _Overflow(*at)
 
 
+def _row_styles(block: L.Block, i: int, width: int) -> tuple[str, ...]:
+    """The style names (``layout.STYLES``) of row ``i`` of ``block``, column by column, as layout
+    declares them: the block's first row is its header."""
+    return tuple(block.styles.at(i, j) for j in range(width))
+
+
 def plan_train_learning_rates(p: TrainInputs) -> Plan:
     """Train every learning rate in one batch; plan the loss matrix, the summary, the chart
     and the picture in the blocks and anchors ``layout`` reserves."""
@@ -288,7 +314,7 @@ def plan_train_learning_rates(p: TrainInputs) -> Plan:
     steps = np.arange(T, dtype=float)[:, None]
     header = [["step", *map(lr_label, p.lrs)]]
     summary_header = [SUMMARY_HEADERS[c.field].format(threshold=p.threshold) for c in analysis.SUMMARY_COLUMNS]
-    table: list[list[Value]] = [summary_header, *analysis.summary_rows(summary)]
+    n_summ = len(summary_header)
     chart = ChartSpec(L.MACRO_CHART, f"Train learning rates: E_total per step for {K} learning rates",
                       "step", "E_total",
                       source=Area(loss.sheet, loss.row1, loss.col1 + 1, loss.row1 + T, loss.col1 + K),
@@ -296,9 +322,15 @@ def plan_train_learning_rates(p: TrainInputs) -> Plan:
     picture = PictureSpec(L.MACRO_PICTURE, png_bytes(curves_figure(p.lrs, curves, L.MACRO_PICTURE)),
                           "E_total against step and against learning rate x step")
     return Plan(clear=(loss, summ),
-                cells=(Cells(loss.sheet, loss.row1, loss.col1, header),
-                       Cells(loss.sheet, loss.row1 + 1, loss.col1, np.hstack([steps, curves])),
-                       Cells(summ.sheet, summ.row1, summ.col1, table)),
+                cells=(Cells(loss.sheet, loss.row1, loss.col1, header, _row_styles(L.MACRO_LOSS, 0, 1 + K)),
+                       Cells(loss.sheet, loss.row1 + 1, loss.col1, np.hstack([steps, curves]),
+                             _row_styles(L.MACRO_LOSS, 1, 1 + K)),
+                       Cells(summ.sheet, summ.row1, summ.col1, [summary_header],
+                             _row_styles(L.MACRO_SUMMARY, 0, n_summ)),
+                       Cells(summ.sheet, summ.row1 + 1, summ.col1, analysis.summary_rows(summary),
+                             _row_styles(L.MACRO_SUMMARY, 1, n_summ))),
+                widths=(Widths(loss.sheet, loss.col1, L.MACRO_LOSS_WIDTHS),
+                        Widths(summ.sheet, summ.col1, L.MACRO_SUMMARY_WIDTHS)),
                 charts=(chart,), pictures=(picture,))
 
 
@@ -405,10 +437,64 @@ def _xw_range(sheet, area: Area):
     return sheet.range((area.row1 + 1, area.col1 + 1), (area.row2 + 1, area.col2 + 1))
 
 
+def _runs(items: Sequence) -> list[tuple[int, int, Any]]:
+    """(first, last, item) of each run of equal neighbours in ``items``."""
+    out, k = [], 0
+    for item, group in itertools.groupby(items):
+        n = len(list(group))
+        out.append((k, k + n - 1, item))
+        k += n
+    return out
+
+
+def _styled_runs(c: Cells) -> list[tuple[Area, dict]]:
+    """The areas of ``c`` that take one style each (runs of neighbouring columns alike), with the
+    style's XlsxWriter properties from ``layout.STYLES``."""
+    height, width = c.shape
+    return [(Area(c.sheet, c.row, c.col + j, c.row + height - 1, c.col + k), L.STYLES[name])
+            for j, k, name in _runs(c.styles[:width]) if name is not None and height]
+
+
+#: The XlsxWriter format properties ``_xw_style`` writes (the macros' blocks need no others).
+XW_PROPERTIES = ("num_format", "bold", "font_color", "bg_color", "border", "align")
+
+
+def _xw_style(rng, props: dict) -> None:
+    """Give an xlwings range the look of a ``layout.STYLES`` entry (XlsxWriter format properties):
+    what XlsxWriter writes for it in the template, and the file back-end in a written book
+    (``border: 1`` is a thin line in Excel's automatic colour)."""
+    unknown = sorted(set(props) - set(XW_PROPERTIES)) or (["border"] if props.get("border", 1) != 1 else [])
+    if unknown:
+        raise ValueError(f"style {props}: {', '.join(unknown)} not written here; the xlwings back-end writes "
+                         f"{', '.join(XW_PROPERTIES)} (border 1, thin)")
+    if props.get("num_format", "General") != "General":
+        rng.number_format = props["num_format"]
+    if props.get("bold"):
+        rng.font.bold = True
+    if props.get("font_color"):
+        rng.font.color = props["font_color"]
+    if props.get("bg_color"):
+        rng.color = props["bg_color"]
+    if props.get("border"):
+        rng.borders.set("all", line_style="continuous", weight="thin")
+    if props.get("align"):
+        rng.horizontal_alignment = props["align"]
+
+
+def _xw_widths(book, w: Widths) -> None:
+    """Column widths: in characters in Excel (classic xlwings); in points on the remote engine
+    (xlwings Lite and Server, Office.js), the pixels Excel gives that many characters."""
+    sheet = book.sheets[w.sheet]
+    points = book.app.engine.type == "remote"
+    for k, end, chars in _runs(w.widths):  # neighbouring columns alike in one call
+        width = L.column_pixels(chars) * PT_PER_PX if points else chars
+        sheet.range((1, w.col + k + 1), (1, w.col + end + 1)).column_width = width
+
+
 def apply_to_xlwings(book, plan: Plan) -> None:
     """Write ``plan`` into a live Excel book through xlwings."""
     for area in plan.clear:
-        _xw_range(book.sheets[area.sheet], area).clear_contents()
+        _xw_range(book.sheets[area.sheet], area).clear()
     for sheet_name, names in plan.removed().items():
         sheet = book.sheets[sheet_name]
         for name in names:
@@ -418,6 +504,10 @@ def apply_to_xlwings(book, plan: Plan) -> None:
     for c in plan.cells:
         book.sheets[c.sheet].range((c.row + 1, c.col + 1)).value = (
             c.values.tolist() if isinstance(c.values, np.ndarray) else c.values)
+        for area, style in _styled_runs(c):
+            _xw_style(_xw_range(book.sheets[c.sheet], area), style)
+    for w in plan.widths:
+        _xw_widths(book, w)
     for ch in plan.charts:
         sheet = book.sheets[ch.anchor.sheet]
         data = book.sheets[ch.source.sheet]
@@ -509,11 +599,17 @@ def apply_to_package(pkg: Workbook, plan: Plan) -> None:
     from .ooxml.chart import line_chart
 
     for area in plan.clear:
-        pkg.clear_cells(area)
+        pkg.clear_cells(area, formats=True)
     for sheet, names in plan.removed().items():
         pkg.remove_objects(sheet, names)
+    xf: dict[str, int] = {}  # style name -> the book's cell format
     for c in plan.cells:
-        pkg.write_cells(c.sheet, c.row, c.col, c.values)
+        for name in c.styles:
+            if name is not None and name not in xf:
+                xf[name] = pkg.style_index(L.STYLES[name])
+        pkg.write_cells(c.sheet, c.row, c.col, c.values, [xf.get(n) for n in c.styles] if c.styles else None)
+    for w in plan.widths:
+        pkg.set_column_widths(w.sheet, {w.col + k: width for k, width in enumerate(w.widths)})
     for ch in plan.charts:
         a = ch.anchor
         xml = line_chart(ch.title, ch.x_title, ch.y_title, ch.source, ch.categories, pkg.read_cells)
@@ -559,7 +655,7 @@ def run_on_file(action: str, book: Path, out: Path, *, iteration: int | None = N
     return out
 
 
-__all__ = ["ACTIONS", "Cells", "ChartSpec", "Plan", "PictureSpec", "apply_to_package", "apply_to_xlwings",
+__all__ = ["ACTIONS", "Cells", "Widths", "ChartSpec", "Plan", "PictureSpec", "apply_to_package", "apply_to_xlwings",
            "draw_network", "file_getter", "make_plan", "plan_draw_network", "plan_reset",
            "plan_train_learning_rates", "read_draw", "read_network", "read_train", "reset", "run_in_book",
            "run_on_file", "train_learning_rates", "xlwings_getter"]

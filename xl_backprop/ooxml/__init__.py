@@ -13,7 +13,8 @@ drawing, the charts and pictures it names); every other part, ``xl/vbaProject.bi
 - ``workbook``: ``Workbook``, the entry point: sheets, defined names, shared strings,
   calculation settings, and the sheets' cells and drawings by sheet name;
 - ``sheet`` and ``celltext``: a worksheet's cells, and the rows streamed as text at save;
-- ``drawing``: charts and pictures anchored at a cell; ``chart``: the chart parts.
+- ``drawing``: charts and pictures anchored at a cell; ``chart``: the chart parts;
+- ``styles``: cell formats in ``xl/styles.xml`` (from ``layout.STYLES``) and column widths.
 
 Coordinates are 0-based (row, col) and areas ``cellref.Area``, as everywhere in xl-backprop.
 """

@@ -27,6 +27,7 @@ class Block(NamedTuple):
     row: int
     col: int
     values: np.ndarray  # 2-D float64, finite
+    styles: tuple[int | None, ...] | None = None  # a cell format (s) per column
 
     @property
     def last(self) -> int:
@@ -42,8 +43,9 @@ def merge(segments: Segments) -> dict[int, Value]:
     return {c: v for c, v in out.items() if v is not None}
 
 
-def row_text(r: int, segments: Segments, letters: dict[int, str]) -> str:
-    """One <row> of the tail as XML text, in the form ``sheet._set_value`` gives a cell."""
+def row_text(r: int, segments: Segments, letters: dict[int, str], styles: dict[int, int] | None = None) -> str:
+    """One <row> of the tail as XML text, in the form ``sheet._set_value`` gives a cell (``styles``:
+    column -> cell format)."""
     cells = merge(segments) if len(segments) > 1 else {
         segments[0][0] + j: v for j, v in enumerate(segments[0][1]) if v is not None}
     n = r + 1
@@ -51,13 +53,14 @@ def row_text(r: int, segments: Segments, letters: dict[int, str]) -> str:
     for c in sorted(cells):
         v = cells[c]
         ref_ = f"{letters.get(c) or letters.setdefault(c, col_letters(c))}{n}"
+        at = f'r="{ref_}" s="{styles[c]}"' if styles and c in styles else f'r="{ref_}"'
         if isinstance(v, bool):
-            out.append(f'<c r="{ref_}" t="b"><v>{int(v)}</v></c>')
+            out.append(f'<c {at} t="b"><v>{int(v)}</v></c>')
         elif isinstance(v, str):
             space = ' xml:space="preserve"' if v != v.strip() else ""
-            out.append(f'<c r="{ref_}" t="inlineStr"><is><t{space}>{escape(v)}</t></is></c>')
+            out.append(f'<c {at} t="inlineStr"><is><t{space}>{escape(v)}</t></is></c>')
         else:
-            out.append(f"<c r=\"{ref_}\"><v>{number_text(v, ref_)}</v></c>")
+            out.append(f"<c {at}><v>{number_text(v, ref_)}</v></c>")
     out.append("</row>")
     return "".join(out)
 
@@ -97,8 +100,10 @@ def block_rows(block: Block) -> Iterable[str]:
     ``row_text`` writes it (whole numbers below 1e15 as integers, others in ``repr``, which
     reads back as the same float)."""
     n_cols = block.values.shape[1]
-    template = ('<row r="%d">' + "".join(f'<c r="{col_letters(block.col + j)}%d"><v>%s</v></c>'
-                                         for j in range(n_cols)) + "</row>").__mod__
+    s = block.styles or ()
+    template = ('<row r="%d">' + "".join(f'<c r="{col_letters(block.col + j)}%d"'
+                                         + (f' s="{s[j]}"' if j < len(s) and s[j] is not None else "")
+                                         + "><v>%s</v></c>" for j in range(n_cols)) + "</row>").__mod__
     for start in range(0, block.values.shape[0], CHUNK_ROWS):
         chunk = block.values[start:start + CHUNK_ROWS]
         first = block.row + start + 1

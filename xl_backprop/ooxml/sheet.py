@@ -18,6 +18,7 @@ import numpy as np
 from lxml import etree
 
 from ..cellref import Area, CellError, Value, a1, parse_cell, ref
+from . import styles as _styles
 from .celltext import Block, Segments, Writer, block_rows, merge, number_text, row_text
 from .package import BookError, one_line, q
 
@@ -45,6 +46,8 @@ class Sheet:
         # Numeric blocks below the last <row> stay arrays until ``save`` formats them in bulk;
         # their rows are never also in ``_tail``.
         self._blocks: list[Block] = []
+        # The cell formats (s) of tail cells: row -> {col: s}.
+        self._tail_styles: dict[int, dict[int, int]] = {}
         self._pkg.before_save.append(self._before_save)
 
     def _before_save(self) -> None:
@@ -169,17 +172,19 @@ class Sheet:
             c.attrib.pop(attr, None)
         return had_formula
 
-    def write_cells(self, row0: int, col0: int, values: Sequence[Sequence[Value]] | np.ndarray) -> None:
+    def write_cells(self, row0: int, col0: int, values: Sequence[Sequence[Value]] | np.ndarray,
+                    styles: Sequence[int | None] | None = None) -> None:
         """Write a 2-D block of values with its top-left corner at (row0, col0): numbers,
         booleans, text (as inline strings; the shared-string table is left alone) or None
-        (an empty cell). Cell styles are kept; formulas in the block are replaced.
+        (an empty cell). Formulas in the block are replaced. ``styles``: a cell format
+        (``Workbook.style_index``) per column of the block, None to keep a cell's own.
 
         A 2-D float array is the fast way for long results: its rows below the sheet's last
         <row> stay an array (the caller's, not a copy: leave it unchanged until ``save``),
         formatted in bulk and streamed into the file by ``save``; a value that is not finite is
         refused here, naming its cell."""
         if isinstance(values, np.ndarray):
-            self._write_array(row0, col0, values)
+            self._write_array(row0, col0, values, styles)
             return
         if not len(values):
             return
@@ -197,6 +202,9 @@ class Sheet:
             r = row0 + i
             if r > last:  # below every <row>: kept as values, written as text by save
                 tail.setdefault(r, []).append((col0, line))
+                if styles:
+                    self._tail_styles.setdefault(r, {}).update(
+                        {col0 + j: s for j, s in enumerate(styles) if s is not None})
                 continue
             row = rows.get(r)
             if row is None:
@@ -215,6 +223,8 @@ class Sheet:
                 else:
                     formulas |= self._empty(c)
                 _set_value(c, value)
+                if styles and j < len(styles) and styles[j] is not None:
+                    c.set("s", str(styles[j]))
             if added:
                 _sort_children(row, cells)
         if new_rows:
@@ -222,7 +232,8 @@ class Sheet:
         if formulas:
             self._book.drop_calc_chain()
 
-    def _write_array(self, row0: int, col0: int, values: np.ndarray) -> None:
+    def _write_array(self, row0: int, col0: int, values: np.ndarray, styles: Sequence[int | None] | None = None
+                     ) -> None:
         values = np.asarray(values, dtype=float)
         if values.ndim != 2:
             raise ValueError(f"{ref(self.name, row0, col0)}: expected a 2-D block of values, got {values.ndim}-D")
@@ -240,15 +251,15 @@ class Sheet:
         # rows at or above the last <row> go in as elements, the rest as one block
         split = min(max(max(rows, default=-1) + 1 - row0, 0), height)
         if split:
-            self.write_cells(row0, col0, values[:split].tolist())
+            self.write_cells(row0, col0, values[:split].tolist(), styles)
         if split == height:
             return
         first, last = row0 + split, row0 + height - 1
         if any(first <= r <= last for r in self._tail) or any(b.row <= last and first <= b.last
                                                               for b in self._blocks):
-            self.write_cells(first, col0, values[split:].tolist())  # overlaps: the general path
+            self.write_cells(first, col0, values[split:].tolist(), styles)  # overlaps: the general path
             return
-        self._blocks.append(Block(first, col0, values[split:]))  # kept, not copied
+        self._blocks.append(Block(first, col0, values[split:], tuple(styles) if styles else None))  # kept, not copied
 
     def _unblock(self, first: int, last: int) -> None:
         """Turn the numeric blocks that meet rows first..last into tail rows (an edit across
@@ -259,9 +270,13 @@ class Sheet:
             self._blocks.remove(b)
             for i, line in enumerate(b.values.tolist()):
                 tail[b.row + i] = [(b.col, line)]
+                if b.styles:
+                    self._tail_styles.setdefault(b.row + i, {}).update(
+                        {b.col + j: s for j, s in enumerate(b.styles) if s is not None})
 
-    def clear_cells(self, area: Area) -> None:
-        """Empty every cell in ``area`` (styles kept, elements without a style removed)."""
+    def clear_cells(self, area: Area, formats: bool = False) -> None:
+        """Empty every cell in ``area`` (styles kept unless ``formats``, elements without a style
+        removed)."""
         data, rows = self._rows(edit=True)
         if any(b.row <= area.row2 and area.row1 <= b.last and b.col <= area.col2
                and area.col1 <= b.col + b.values.shape[1] - 1 for b in self._blocks):
@@ -271,16 +286,25 @@ class Sheet:
             kept = {c: v for c, v in merge(tail.pop(r)).items() if not area.col1 <= c <= area.col2}
             if kept:
                 tail[r] = [(c, [v]) for c, v in sorted(kept.items())]
+            row_styles = self._tail_styles.get(r, {})
+            for c in [c for c in row_styles if area.col1 <= c <= area.col2 or c not in kept]:
+                del row_styles[c]
         formulas = False
         for r in sorted(k for k in rows if area.row1 <= k <= area.row2):
             row = rows[r]
             for col, c in self._cells(row).items():
                 if area.col1 <= col <= area.col2:
                     formulas |= self._empty(c)
+                    if formats:
+                        c.attrib.pop("s", None)
                     if c.get("s") is None:
                         row.remove(c)
         if formulas:
             self._book.drop_calc_chain()
+
+    def set_column_widths(self, widths: dict[int, float]) -> None:
+        """Columns (0-based) -> their width in characters (``<cols>``)."""
+        _styles.set_widths(self._pkg.edit(self.part), widths)
 
     def _fix_dimension(self) -> None:
         """Make <dimension> span the used cells again (cells are kept in column order)."""
@@ -323,7 +347,7 @@ class Sheet:
             chunk: list[str] = []
             for r, block in pieces:
                 if block is None:
-                    chunk.append(row_text(r, rows[r], letters))
+                    chunk.append(row_text(r, rows[r], letters, self._tail_styles.get(r)))
                     if len(chunk) < 4096:
                         continue
                 writer.write("".join(chunk).encode())

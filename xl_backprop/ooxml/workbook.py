@@ -10,6 +10,7 @@ import numpy as np
 from lxml import etree
 
 from ..cellref import Area, Value
+from . import styles
 from .drawing import Drawing
 from .package import NS_R, BookError, Package, q, rels_path
 from .sheet import MAX_READ_CELLS, NS_MAIN, Sheet
@@ -17,6 +18,8 @@ from .sheet import MAX_READ_CELLS, NS_MAIN, Sheet
 REL_OFFICE_DOC = NS_R + "/officeDocument"
 REL_SHARED_STRINGS = NS_R + "/sharedStrings"
 REL_CALC_CHAIN = NS_R + "/calcChain"
+REL_STYLES = NS_R + "/styles"
+CT_STYLES = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
 
 
 class Workbook:
@@ -129,11 +132,35 @@ class Workbook:
     def read_cells(self, area: Area, max_cells: int = MAX_READ_CELLS) -> list[list[Value]]:
         return self.sheet(area.sheet).read_cells(area, max_cells)
 
-    def write_cells(self, sheet: str, row0: int, col0: int, values: Sequence[Sequence[Value]] | np.ndarray) -> None:
-        self.sheet(sheet).write_cells(row0, col0, values)
+    def write_cells(self, sheet: str, row0: int, col0: int, values: Sequence[Sequence[Value]] | np.ndarray,
+                    styles: Sequence[int | None] | None = None) -> None:
+        self.sheet(sheet).write_cells(row0, col0, values, styles)
 
-    def clear_cells(self, area: Area) -> None:
-        self.sheet(area.sheet).clear_cells(area)
+    def clear_cells(self, area: Area, formats: bool = False) -> None:
+        self.sheet(area.sheet).clear_cells(area, formats)
+
+    def set_column_widths(self, sheet: str, widths: dict[int, float]) -> None:
+        """Columns (0-based) of ``sheet`` -> their width in characters."""
+        self.sheet(sheet).set_column_widths(widths)
+
+    # -- cell formats (the XML work is in ``styles``)
+    def style_index(self, props: dict) -> int:
+        """The cell format (a cell's ``s``) with the look of ``props`` (XlsxWriter format
+        properties, a ``layout.STYLES`` entry): the stylesheet's own if it has one, else added to it."""
+        wb = self.workbook_part
+        part = next((t for _, rtype, t in self.package.rels(wb) if rtype == REL_STYLES), None)
+        if part is None or part not in self.package.parts:  # a book without a stylesheet (optional in OOXML)
+            part = "xl/styles.xml" if part is None else part
+            self.package.new_xml(part, styles.new_stylesheet())
+            self.package.add_override(part, CT_STYLES)
+            if not any(rtype == REL_STYLES for _, rtype, _ in self.package.rels(wb)):
+                self.package.add_rel(wb, REL_STYLES, part)
+        root = self.package.xml(part)
+        before = etree.tostring(root)
+        index = styles.ensure_xf(root, props)
+        if etree.tostring(root) != before:  # a stylesheet that already has the format stays byte for byte
+            self.package.edit(part)
+        return index
 
     def drawing(self, sheet: str) -> Drawing:
         """The charts and pictures of the worksheet ``sheet``."""

@@ -95,6 +95,12 @@ class Styles:
 
 
 # --- helpers -------------------------------------------------------------------------------
+def column_pixels(width: float) -> int:
+    """Pixels of a column ``width`` characters wide in the default font (Calibri 11: 7-pixel
+    digits, 5 pixels of padding), as Excel and XlsxWriter count them."""
+    return int(width * 12 + 0.5) if width < 1 else int(width * 7 + 0.5) + 5
+
+
 def rowcol(cell: str) -> tuple[int, int]:
     """``"B4"`` (or ``"$B$4"``) -> zero-based (row, col) = (3, 1): ``cellref.parse_cell``."""
     return parse_cell(cell)
@@ -143,7 +149,7 @@ class Block:
     top_left: str
     max_rows: int
     max_cols: int
-    styles: Styles | None = None  # how the template formats it, where the template writes it
+    styles: Styles | None = None  # how its cells look, whoever writes them (the template, or a macro)
 
     @property
     def area(self) -> Area:
@@ -333,10 +339,12 @@ def legend_entry(k: int) -> dict:
 #: Largest iteration count the macro writes (rows below the header): limits.MACRO_MAX_ITERATIONS.
 #: The loss matrix: header row (corner label, then one lr per column), then one row per
 #: step with the step number in the first column.
-MACRO_LOSS = Block(_L, "V8", 1 + MACRO_MAX_ITERATIONS, 1 + LR_SLOTS)
+MACRO_LOSS = Block(_L, "V8", 1 + MACRO_MAX_ITERATIONS, 1 + LR_SLOTS, Styles("value", head="head", label="step"))
+#: Widths of the loss table's columns: the step column, then ones that fit "0.000000000".
+MACRO_LOSS_WIDTHS = (9, *(12,) * LR_SLOTS)
 #: The summary: a header row, then one row per learning rate (lr, final loss, steps to
 #: threshold, only falls, first rise, and one spare column).
-MACRO_SUMMARY = Block(_L, "AH8", 1 + LR_SLOTS, 6)
+MACRO_SUMMARY = Block(_L, "AH8", 1 + LR_SLOTS, 6, Styles(LIVE_SUMMARY_STYLES.body, head="head"))
 #: Widths of the summary's columns: they fit the headers macros.py writes ("steps to E_total < 0.01", ...).
 MACRO_SUMMARY_WIDTHS = (14, 15, 30, 18, 21)
 MACRO_CHART = Anchor(_L, "AO8", 640, 400, "xl_backprop curves")
