@@ -250,6 +250,13 @@ def test_a_styled_written_book_opens_in_excel(tmp_path):
     assert_excel_opens(out)
 
 
+def test_the_template_already_has_every_format_the_macros_write(file_run):
+    """The XlsxWriter properties of layout.STYLES, translated by ooxml.styles, are the cell formats
+    XlsxWriter wrote for the same properties in the template: a run adds none."""
+    with zipfile.ZipFile(TEMPLATE) as a, zipfile.ZipFile(file_run) as b:
+        assert a.read("xl/styles.xml") == b.read("xl/styles.xml")
+
+
 def last_rows(path: Path) -> list:
     pkg = Workbook.read(path)
     root = etree.fromstring(pkg.package.parts[pkg.sheet_part(L.SHEET_LRS)])
