@@ -351,13 +351,22 @@ def test_a_book_without_a_stylesheet_or_cols_gets_both(tmp_path):
     assert ws.column_dimensions["B"].width == 12 + PADDING
 
 
-@pytest.mark.parametrize("props, named", [(L.STYLES["title"], "font_size"), (L.STYLES["note"], "italic"),
-                                          ({"border": 2}, "border"), ({"bold": True, "rotation": 90}, "rotation")])
+@pytest.mark.parametrize(
+    "props, named",
+    [
+        (L.STYLES["title"], "font_size"),
+        (L.STYLES["note"], "italic"),
+        ({"border": 2}, "border"),
+        ({"bold": True, "rotation": 90}, "rotation"),
+    ],
+)
 def test_a_style_property_no_back_end_writes_is_refused_in_one_line(props, named):
     """Both back-ends write the properties the macros' blocks use; any other is named, not dropped
     (the xlwings side refuses before touching the range: ``None`` stands for it)."""
-    for write in (lambda: ooxml_styles.ensure_xf(ooxml_styles.new_stylesheet(), props),
-                  lambda: macros._xw_style(None, props)):
+    for write in (
+        lambda: ooxml_styles.ensure_xf(ooxml_styles.new_stylesheet(), props),
+        lambda: macros._xw_style(None, props),
+    ):
         with pytest.raises(ValueError) as e:
             write()
         message = str(e.value)

@@ -58,10 +58,18 @@ class _Look(NamedTuple):
 def _look(props: dict) -> _Look:
     unknown = sorted(set(props) - set(PROPERTIES)) or (["border"] if props.get("border", 1) != 1 else [])
     if unknown:
-        raise ValueError(f"style {props}: {', '.join(unknown)} not written here; a cell format is made of "
-                         f"{', '.join(PROPERTIES)} (border 1, thin)")
-    return _Look(props.get("num_format", "General"), bool(props.get("bold")), props.get("bg_color"),
-                 props.get("font_color"), bool(props.get("border")), props.get("align"))
+        raise ValueError(
+            f"style {props}: {', '.join(unknown)} not written here; a cell format is made of "
+            f"{', '.join(PROPERTIES)} (border 1, thin)"
+        )
+    return _Look(
+        props.get("num_format", "General"),
+        bool(props.get("bold")),
+        props.get("bg_color"),
+        props.get("font_color"),
+        bool(props.get("border")),
+        props.get("align"),
+    )
 
 
 def _q(tag: str) -> str:
