@@ -42,6 +42,10 @@ UDF_MAX_VALUES = 10_000_000
 #: Pyodide, so the value cap alone would allow 35 s or more in one cell; this keeps a call to
 #: a few seconds.
 UDF_MAX_STEPS_UNCOMPILED = 1_000_000
+#: Most cells a defined input of the ribbon's actions may span (the template's largest, in_lrs,
+#: has 10): a name spanning a whole sheet, from a hostile or broken book, is refused before
+#: anything is read.
+MAX_INPUT_CELLS = 1_000
 #: Where to run more than a UDF call may.
 RUN_MORE = "for more, use xl-backprop train or the ribbon's Train learning rates"
 

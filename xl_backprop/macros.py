@@ -33,7 +33,7 @@ from .cellref import Area, CellError, Value, parse_ref, ref
 from .excel_errors import excel_error
 from .figures import curves_figure, lr_label, network_figure, png_bytes
 from .fileio import atomic_write
-from .limits import MACRO_MAX_ITERATIONS, is_count, is_learning_rate
+from .limits import MACRO_MAX_ITERATIONS, MAX_INPUT_CELLS, is_count, is_learning_rate
 from .workbook import layout as L
 
 if TYPE_CHECKING:  # the file back-end's lxml is imported when a file is edited: Excel and xlwings Lite never need it
@@ -63,10 +63,6 @@ EXTENSIONS = {
     "application/vnd.ms-excel.template.macroEnabled.main+xml": ".xltm",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml": ".xltx",
 }
-
-#: Most cells a defined input may span (the template's largest, in_lrs, has 10): a name that
-#: spans a whole sheet is refused before anything is read.
-MAX_INPUT_CELLS = 1_000
 
 #: A reader of the book: defined name -> (its address, for messages; its values, 2-D).
 Getter = Callable[[str], tuple[str, list[list[Value]]]]

@@ -406,8 +406,8 @@ def write_udfs(book: Workbook, fmt: dict) -> Worksheet:
     ws.write("A2", "Each row: FORWARD and GRADIENTS of the row's weights, then BACKPROP_STEP gives the "
                    "next row's weights. Inputs, targets, biases and lr come from the Backprop sheet.",
              fmt["note"])
-    ws.write("A3", "Needs Excel on Windows with Python and xlwings (see About); elsewhere these cells show an "
-                   "error (#NAME?).",
+    ws.write("A3", "Needs Excel on Windows with Python and xlwings, or xlwings Lite (see About); elsewhere "
+                   "these cells show an error (#NAME?).",
              fmt["note"])
     for first, last, width in L.UDF_WIDTHS:
         ws.set_column(f"{first}:{last}", width)
@@ -584,6 +584,17 @@ ABOUT = (
      "Settings > Macro Settings > 'Trust access to the VBA project object model'.", None),
     ("Without Excel: xl-backprop run ACTION BOOK.xlsm --out OUT.xlsm (ACTION: train-lrs, draw-network, "
      "reset) does the same on a copy.", None),
+    ("", None),
+    ("Excel on a Mac or on the web (xlwings Lite)", "h2"),
+    ("The functions and the three buttons also run in xlwings Lite, xlwings' free add-in (Home > Add-ins, "
+     "search for xlwings): Python inside Excel, on Windows, macOS and the web, nothing to install. On a computer "
+     "with xl-backprop: xl-backprop lite --out lite. In the Lite pane, paste lite/requirements.txt into the "
+     "requirements.txt tab, then lite/main.py into the main.py tab, and save the workbook: Lite keeps the code "
+     "in it.", None),
+    ("Type the functions into cells as usual; run Train learning rates, Draw network or Reset to defaults from "
+     "the pane's script list. Bad input prints one line in the pane's output. There is no ready-made Lite "
+     "edition of this workbook: how Lite stores code in a file is not documented (README: Excel on Mac and on "
+     "the web).", None),
     ("", None),
     ("Troubleshooting", "h2"),
     ("Run xl-backprop doctor in a terminal: it checks the Python, the xlwings version and the functions, and "
