@@ -112,8 +112,27 @@ def ref(sheet: str, first: str, last: str | None = None) -> str:
     return Area.of(sheet, first, last).ref()
 
 
+class _Place:
+    """What every place of the layout offers through its ``area`` (a ``cellref.Area``)."""
+
+    area: Area
+
+    @property
+    def ref(self) -> str:
+        """The absolute sheet-qualified reference, e.g. ``"Backprop!$B$8"`` (a defined name's target)."""
+        return self.area.ref()
+
+    @property
+    def row(self) -> int:
+        return self.area.row1
+
+    @property
+    def col(self) -> int:
+        return self.area.col1
+
+
 @dataclass(frozen=True)
-class Input:
+class Input(_Place):
     """One labelled input cell, or a row of cells (``last``), with an Excel defined name."""
 
     name: str  # the defined name, e.g. "in_w1"
@@ -127,22 +146,9 @@ class Input:
     def area(self) -> Area:
         return Area.of(self.sheet, self.cell, self.last)
 
-    @property
-    def ref(self) -> str:
-        """The defined name's target, e.g. ``"Backprop!$B$8"``."""
-        return self.area.ref()
-
-    @property
-    def row(self) -> int:
-        return self.area.row1
-
-    @property
-    def col(self) -> int:
-        return self.area.col1
-
 
 @dataclass(frozen=True)
-class Block:
+class Block(_Place):
     """A rectangle reserved for output: top-left cell and the largest extent it may take."""
 
     sheet: str
@@ -160,16 +166,12 @@ class Block:
     def bottom_right(self) -> str:
         return a1(self.area.row2, self.area.col2)
 
-    @property
-    def ref(self) -> str:
-        return self.area.ref()
-
     def contains(self, cell: str) -> bool:
         return self.area.contains(*parse_cell(cell))
 
 
 @dataclass(frozen=True)
-class Anchor:
+class Anchor(_Place):
     """Where a chart or picture goes: its top-left cell and its size in pixels."""
 
     sheet: str
@@ -182,14 +184,6 @@ class Anchor:
     def area(self) -> Area:
         """The top-left cell."""
         return Area.of(self.sheet, self.cell)
-
-    @property
-    def row(self) -> int:
-        return self.area.row1
-
-    @property
-    def col(self) -> int:
-        return self.area.col1
 
 
 # --- Backprop: inputs ----------------------------------------------------------------------
