@@ -63,6 +63,7 @@ def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float, object]:
 
 # ----------------------------------------------------------------------------- yardsticks
 
+
 def python_curves(lrs, iterations: int) -> np.ndarray:
     """Plain-Python scalar loop, docs/design.md's formulas, simultaneous updates, no biases."""
     i1, i2 = DEFAULT_INPUTS
@@ -148,6 +149,7 @@ def torch_loop():
 
 # ----------------------------------------------------------------------------- report
 
+
 def line(name: str, seconds: float, steps: int, note: str = "") -> None:
     print(f"  {name:<34} {seconds * 1e3:11.3f} ms {seconds / steps * 1e9:9.1f} ns/step  {note}")
 
@@ -166,6 +168,7 @@ def agree(name: str, got: np.ndarray, want: np.ndarray) -> bool:
 def cold_start(repeat: int) -> tuple[float, float, float]:
     """(best, median) wall seconds of a fresh ``python -c COLD`` with numba's cache warm, and of
     a fresh ``python -c "import numpy"`` for comparison (the interpreter's own start)."""
+
     def run(code: str) -> float:
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "-c", code], check=True)
@@ -187,9 +190,11 @@ def main(argv: list[str] | None = None) -> int:
     import numba
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"xl_backprop.train_curves benchmark: Python {platform.python_version()}, numpy {np.__version__}, "
-          f"numba {numba.__version__} ({numba.get_num_threads()} threads), {os.cpu_count()} CPUs, "
-          f"load average {load:.2f}")
+    print(
+        f"xl_backprop.train_curves benchmark: Python {platform.python_version()}, numpy {np.__version__}, "
+        f"numba {numba.__version__} ({numba.get_num_threads()} threads), {os.cpu_count()} CPUs, "
+        f"load average {load:.2f}"
+    )
     print("ns/step = time / (learning rates x loss values): one forward pass (+ backward and update)")
     targets: list[str] = []
     with tempfile.TemporaryDirectory(prefix="xlbp-bench-") as tmp:
@@ -203,8 +208,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\n{label} {lrs.size:,} learning rates x {n:,} loss values = {steps:,} network steps")
             engine(lrs, n)  # warm-up: the serial or parallel loop loaded from numba's cache, threads started
             best, med, ref = timed(lambda: engine(lrs, n), repeat)
-            line("xl_backprop.train_curves", best, steps, f"median {med * 1e3:.3f} ms, CPU/wall "
-                 f"{CPU_OF_BEST[0] / best:.1f} (cores used)")
+            line(
+                "xl_backprop.train_curves",
+                best,
+                steps,
+                f"median {med * 1e3:.3f} ms, CPU/wall {CPU_OF_BEST[0] / best:.1f} (cores used)",
+            )
             if steps >= network._PARALLEL_WORK:  # the same run on one core, to compare with the C loop core for core
                 network._PARALLEL_WORK, saved = math.inf, network._PARALLEL_WORK
                 try:
@@ -221,8 +230,12 @@ def main(argv: list[str] | None = None) -> int:
                 sub = lrs[:: lrs.size // PY_SUBSET][:PY_SUBSET]
                 p_sub, _, got = timed(lambda: python_curves(sub, n), 1)
                 p_full = p_sub * lrs.size / sub.size
-                line("plain-Python scalar loop", p_full, steps, f"extrapolated from {sub.size} learning rates; "
-                     f"engine {p_full / best:.0f}x faster")
+                line(
+                    "plain-Python scalar loop",
+                    p_full,
+                    steps,
+                    f"extrapolated from {sub.size} learning rates; engine {p_full / best:.0f}x faster",
+                )
                 agree("Python", got, ref[:, :: lrs.size // PY_SUBSET][:, :PY_SUBSET])
             if c_curves is not None:
                 c_best, _, got = timed(lambda: c_curves(lrs, n), repeat)
@@ -239,8 +252,12 @@ def main(argv: list[str] | None = None) -> int:
                 t_best, _, got = timed(lambda: t_curves(lrs, tn), max(1, min(repeat, 3)))
                 t_full = t_best * n / tn
                 note = "" if tn == n else f" (extrapolated from {tn:,} steps)"
-                line("PyTorch autograd", t_full, steps, f"engine {t_full / best:.1f}x faster{note}, CPU/wall "
-                     f"{CPU_OF_BEST[0] / t_best:.1f}")
+                line(
+                    "PyTorch autograd",
+                    t_full,
+                    steps,
+                    f"engine {t_full / best:.1f}x faster{note}, CPU/wall {CPU_OF_BEST[0] / t_best:.1f}",
+                )
                 agree("torch", got, ref[:tn])
                 targets.append(f"{label} engine faster than PyTorch: {t_full / best:.1f}x  {verdict(t_full > best)}")
             return best
@@ -258,14 +275,18 @@ def main(argv: list[str] | None = None) -> int:
         result = engine(BIG_LRS, BIG_N)
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-        print(f"  {'peak memory (tracemalloc)':<34} {peak / 2**20:11.1f} MiB for a result of "
-              f"{result.nbytes / 2**20:.1f} MiB: {peak / result.nbytes:.2f}x")
+        print(
+            f"  {'peak memory (tracemalloc)':<34} {peak / 2**20:11.1f} MiB for a result of "
+            f"{result.nbytes / 2**20:.1f} MiB: {peak / result.nbytes:.2f}x"
+        )
 
     # (d) cold start ------------------------------------------------------------------------
     best, med, bare = cold_start(max(3, args.repeat))
     print(f"\n(d) cold start, numba's cache warm: python -c '{COLD}'")
-    print(f"  {'fresh process':<34} {best * 1e3:11.0f} ms (median {med * 1e3:.0f} ms); "
-          f"python -c 'import numpy' alone: {bare * 1e3:.0f} ms")
+    print(
+        f"  {'fresh process':<34} {best * 1e3:11.0f} ms (median {med * 1e3:.0f} ms); "
+        f"python -c 'import numpy' alone: {bare * 1e3:.0f} ms"
+    )
     targets.append(f"(d) cold start <= 1.5 s: {best:.2f} s  {verdict(best <= 1.5)}")
 
     print("\ntargets (a shared machine: a busy neighbour slows every line)")

@@ -139,8 +139,10 @@ def main(argv: list[str] | None = None) -> None:
         book = make_book(folder, args.rows)
         network.train_curves(lrs, 10)  # warm up (a compiled engine compiles or loads here)
         cells = (args.rows + 1) * (len(lrs) + 1)
-        print(f"train-lrs on a copy of the template: {args.rows:,} steps x {len(lrs)} learning rates "
-              f"({cells:,} cells), deflate level {package.COMPRESS_LEVEL}")
+        print(
+            f"train-lrs on a copy of the template: {args.rows:,} steps x {len(lrs)} learning rates "
+            f"({cells:,} cells), deflate level {package.COMPRESS_LEVEL}"
+        )
         ours = run_action(book, folder / "out.xlsm")
         theirs = xlsxwriter_reference(folder / "xw.xlsx", args.rows, lrs)
         print(f"  xl-backprop run train-lrs      {ours:7.2f} s")
@@ -151,14 +153,20 @@ def main(argv: list[str] | None = None) -> None:
             print(f"    {name:<32} {dt:6.2f} s")
         write = split["apply (cells, chart)"] + split["save"]
         print(f"  writing alone (apply + save)   {write:7.2f} s = {write / theirs:.2f}x XlsxWriter")
-        print(f"  file sizes: ours {(folder / 'out.xlsm').stat().st_size / 1e6:.1f} MB, "
-              f"XlsxWriter {(folder / 'xw.xlsx').stat().st_size / 1e6:.1f} MB")
-        print(f"  peak memory (fresh process): action {a['peak_mb']:.0f} MB (target <= 500 MB), "
-              f"XlsxWriter {x['peak_mb']:.0f} MB")
+        print(
+            f"  file sizes: ours {(folder / 'out.xlsm').stat().st_size / 1e6:.1f} MB, "
+            f"XlsxWriter {(folder / 'xw.xlsx').stat().st_size / 1e6:.1f} MB"
+        )
+        print(
+            f"  peak memory (fresh process): action {a['peak_mb']:.0f} MB (target <= 500 MB), "
+            f"XlsxWriter {x['peak_mb']:.0f} MB"
+        )
         if big:
-            print(f"largest run the template allows: {L.MACRO_MAX_ITERATIONS:,} steps x {len(LARGEST_LRS)} "
-                  f"learning rates: {big['seconds']:.1f} s, peak memory {big['peak_mb']:.0f} MB, "
-                  f"file {big['bytes'] / 1e6:.0f} MB")
+            print(
+                f"largest run the template allows: {L.MACRO_MAX_ITERATIONS:,} steps x {len(LARGEST_LRS)} "
+                f"learning rates: {big['seconds']:.1f} s, peak memory {big['peak_mb']:.0f} MB, "
+                f"file {big['bytes'] / 1e6:.0f} MB"
+            )
 
 
 if __name__ == "__main__":

@@ -28,7 +28,24 @@ except _metadata.PackageNotFoundError:  # sources without their distribution: Li
     __version__ = "0+unknown"
 
 __all__ = [
-    "DEFAULT_BIASES", "DEFAULT_INPUTS", "DEFAULT_ITERATIONS", "DEFAULT_LRS", "DEFAULT_TARGETS",
-    "DEFAULT_WEIGHTS", "Backward", "Forward", "GradCheck", "LRSummary", "TrainResult", "backward",
-    "forward", "grad_check", "gradients", "lr_summary", "sigmoid", "step", "train", "train_curves",
+    "DEFAULT_BIASES",
+    "DEFAULT_INPUTS",
+    "DEFAULT_ITERATIONS",
+    "DEFAULT_LRS",
+    "DEFAULT_TARGETS",
+    "DEFAULT_WEIGHTS",
+    "Backward",
+    "Forward",
+    "GradCheck",
+    "LRSummary",
+    "TrainResult",
+    "backward",
+    "forward",
+    "grad_check",
+    "gradients",
+    "lr_summary",
+    "sigmoid",
+    "step",
+    "train",
+    "train_curves",
 ]

@@ -20,8 +20,13 @@ class GradCheck(NamedTuple):
     rel_error: np.ndarray
 
 
-def grad_check(weights: ArrayLike, inputs: ArrayLike = DEFAULT_INPUTS, targets: ArrayLike = DEFAULT_TARGETS,
-               biases: ArrayLike = DEFAULT_BIASES, eps: float = 1e-6) -> GradCheck:
+def grad_check(
+    weights: ArrayLike,
+    inputs: ArrayLike = DEFAULT_INPUTS,
+    targets: ArrayLike = DEFAULT_TARGETS,
+    biases: ArrayLike = DEFAULT_BIASES,
+    eps: float = 1e-6,
+) -> GradCheck:
     """dE/dwk next to the central difference, for k = 1..8:
 
         numeric_k = (E_total(wk + eps) - E_total(wk - eps)) / (2 eps)
@@ -90,9 +95,15 @@ def lr_summary(lrs: ArrayLike, curves: ArrayLike, threshold: float = DEFAULT_THR
     for k, lr in enumerate(lrs):
         hit = np.flatnonzero(below[:, k])
         up = np.flatnonzero(rises[:, k])
-        out.append(LRSummary(float(lr), float(curves[-1, k]),
-                             int(hit[0]) if hit.size else None,
-                             not up.size, int(up[0]) + 1 if up.size else None))
+        out.append(
+            LRSummary(
+                float(lr),
+                float(curves[-1, k]),
+                int(hit[0]) if hit.size else None,
+                not up.size,
+                int(up[0]) + 1 if up.size else None,
+            )
+        )
     return out
 
 
@@ -119,8 +130,9 @@ SUMMARY_COLUMNS = (
 def summary_rows(summaries) -> list[list]:
     """The body of the summary table: one row per ``LRSummary``, one value per SUMMARY_COLUMNS
     entry (float, int, bool, or the column's word where a count is None)."""
-    return [[c.missing if getattr(s, c.field) is None else getattr(s, c.field) for c in SUMMARY_COLUMNS]
-            for s in summaries]
+    return [
+        [c.missing if getattr(s, c.field) is None else getattr(s, c.field) for c in SUMMARY_COLUMNS] for s in summaries
+    ]
 
 
 class Overflow(ValueError):

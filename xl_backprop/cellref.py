@@ -56,6 +56,7 @@ class CellError(str):
 
 # ----------------------------------------------------------------------------- references
 
+
 def col_letters(col: int) -> str:
     """0 -> "A", 25 -> "Z", 26 -> "AA"."""
     return xl_col_to_name(col)
@@ -71,11 +72,13 @@ def quote_sheet(sheet: str) -> str:
     return quote_sheetname(sheet)
 
 
-def ref(sheet: str, row1: int, col1: int, row2: int | None = None, col2: int | None = None,
-        absolute: bool = True) -> str:
+def ref(
+    sheet: str, row1: int, col1: int, row2: int | None = None, col2: int | None = None, absolute: bool = True
+) -> str:
     """("Backprop", 0, 1) -> "Backprop!$B$1"; with a second corner, a range."""
-    corner2 = ("" if row2 is None or (row2, col2) == (row1, col1)
-               else ":" + xl_rowcol_to_cell(row2, col2, absolute, absolute))
+    corner2 = (
+        "" if row2 is None or (row2, col2) == (row1, col1) else ":" + xl_rowcol_to_cell(row2, col2, absolute, absolute)
+    )
     return f"{quote_sheet(sheet)}!{xl_rowcol_to_cell(row1, col1, absolute, absolute)}{corner2}"
 
 
@@ -83,14 +86,14 @@ _CELL = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d+)")
 
 
 def parse_cell(text: str) -> tuple[int, int]:
-    """"B5" or "$B$5" -> (4, 1)."""
+    """ "B5" or "$B$5" -> (4, 1)."""
     if not _CELL.fullmatch(text.strip()):
         raise ValueError(f"expected a cell like B5, got {text!r}")
     return xl_cell_to_rowcol(text.strip().upper())
 
 
 def parse_ref(text: str, sheet: str | None = None) -> Area:
-    """"'My sheet'!$B$2:$C$9" (or a single cell) -> Area. Raises ValueError otherwise. With
+    """ "'My sheet'!$B$2:$C$9" (or a single cell) -> Area. Raises ValueError otherwise. With
     ``sheet``, a reference without a sheet ("B2:C9", as a part's ``ref`` attribute) is on it."""
     text = text.strip().lstrip("=")
     if sheet is not None and "!" not in text:

@@ -81,9 +81,15 @@ class _Parser(argparse.ArgumentParser):
 
 # ----------------------------------------------------------------------------- arguments
 
-def _numbers(option: str, raw: Sequence[str] | None, count: int | None = None,
-             positive: bool = False, ranges: bool = False,
-             check_count: Callable[[int], None] | None = None) -> tuple[float, ...] | None:
+
+def _numbers(
+    option: str,
+    raw: Sequence[str] | None,
+    count: int | None = None,
+    positive: bool = False,
+    ranges: bool = False,
+    check_count: Callable[[int], None] | None = None,
+) -> tuple[float, ...] | None:
     """Parse '0.1 0.2' or '0.1,0.2' (or a mix) into finite floats; None if the option was not
     given. With ``ranges``, a token START:STOP:COUNT stands for COUNT evenly spaced values
     from START to STOP, both included. ``positive``: learning rates (``limits``' rule).
@@ -113,8 +119,9 @@ def _numbers(option: str, raw: Sequence[str] | None, count: int | None = None,
         if bad.size:
             v = values[bad[0]]
             shown = repr(t) if values.size == 1 else f"{float(v)!r} (from {t!r})"
-            raise UsageError(f"{option}: expected {'finite' if not np.isfinite(v) else 'positive'} numbers, "
-                             f"got {shown}")
+            raise UsageError(
+                f"{option}: expected {'finite' if not np.isfinite(v) else 'positive'} numbers, got {shown}"
+            )
         parts.append(values)
     values = np.concatenate(parts)
     if count is not None and values.size != count:
@@ -127,17 +134,24 @@ def _range(option: str, token: str) -> tuple[float, float, int]:
     parts = token.split(":")
     try:
         start, stop, count = float(parts[0]), float(parts[1]), float(parts[2])
-        if (len(parts) != 3 or not math.isfinite(start) or not math.isfinite(stop) or not is_count(count)
-                or count > MAX_VALUES):
+        if (
+            len(parts) != 3
+            or not math.isfinite(start)
+            or not math.isfinite(stop)
+            or not is_count(count)
+            or count > MAX_VALUES
+        ):
             raise ValueError
     except (ValueError, IndexError, OverflowError):
-        raise UsageError(f"{option}: expected START:STOP:COUNT, finite numbers and a whole COUNT >= 1, "
-                         f"got {token!r}") from None
+        raise UsageError(
+            f"{option}: expected START:STOP:COUNT, finite numbers and a whole COUNT >= 1, got {token!r}"
+        ) from None
     return start, stop, int(count)
 
 
 def _whole(minimum: int) -> Callable[[str], int]:
     """argparse type: a whole number >= minimum ('1e3' and '51.0' are fine, '0.5' is not)."""
+
     def parse(text: str) -> int:
         try:
             v = float(text)
@@ -146,6 +160,7 @@ def _whole(minimum: int) -> Callable[[str], int]:
         if not is_count(v, minimum):
             raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {text!r}")
         return int(v)
+
     return parse
 
 
@@ -163,12 +178,15 @@ def _positive(text: str) -> float:
 def _add_network_options(p: argparse.ArgumentParser) -> None:
     def fmt(values: Sequence[float]) -> str:
         return " ".join(repr(v) for v in values)
-    p.add_argument("--weights", nargs="+", metavar="W",
-                   help=f"8 numbers w1..w8 (spaces or commas; default {fmt(DEFAULT_WEIGHTS)})")
+
+    p.add_argument(
+        "--weights", nargs="+", metavar="W", help=f"8 numbers w1..w8 (spaces or commas; default {fmt(DEFAULT_WEIGHTS)})"
+    )
     p.add_argument("--inputs", nargs="+", metavar="I", help=f"i1 i2 (default {fmt(DEFAULT_INPUTS)})")
     p.add_argument("--targets", nargs="+", metavar="T", help=f"t1 t2 (default {fmt(DEFAULT_TARGETS)})")
-    p.add_argument("--biases", nargs="+", metavar="B",
-                   help=f"b1 (hidden) b2 (output) (default {fmt(DEFAULT_BIASES)}: no biases)")
+    p.add_argument(
+        "--biases", nargs="+", metavar="B", help=f"b1 (hidden) b2 (output) (default {fmt(DEFAULT_BIASES)}: no biases)"
+    )
 
 
 def _network(args: argparse.Namespace) -> dict:
@@ -182,81 +200,151 @@ def _network(args: argparse.Namespace) -> dict:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``xl-backprop`` and its subcommands."""
-    top = _Parser(prog=PROG, description="See backpropagation happen: train the course's 2-2-2 "
-                  "network for several learning rates, check gradients, build and run the workbook.",
-                  epilog="examples:\n" + "\n".join(f"  {PROG} {e}" for e in EXAMPLES),
-                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    top = _Parser(
+        prog=PROG,
+        description="See backpropagation happen: train the course's 2-2-2 "
+        "network for several learning rates, check gradients, build and run the workbook.",
+        epilog="examples:\n" + "\n".join(f"  {PROG} {e}" for e in EXAMPLES),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     top.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = top.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    t = sub.add_parser("train", help="train for several learning rates; table, CSV and PNG of the loss",
-                       description="Train the network once per learning rate (all in one vectorised "
-                       f"pass), print a summary table and write {CSV_NAME} and {PNG_NAME}.")
-    t.add_argument("--lrs", nargs="+", metavar="LR",
-                   help="learning rates (numbers > 0), or START:STOP:COUNT for COUNT evenly spaced ones; "
-                   f"at most {MAX_VALUES:,} loss values, --iterations x learning rates "
-                   f"(default {' '.join(map(str, DEFAULT_LRS))})")
-    t.add_argument("--iterations", type=_whole(1), default=DEFAULT_ITERATIONS, metavar="N",
-                   help=f"loss values per curve, the first before any update (default {DEFAULT_ITERATIONS})")
+    t = sub.add_parser(
+        "train",
+        help="train for several learning rates; table, CSV and PNG of the loss",
+        description="Train the network once per learning rate (all in one vectorised "
+        f"pass), print a summary table and write {CSV_NAME} and {PNG_NAME}.",
+    )
+    t.add_argument(
+        "--lrs",
+        nargs="+",
+        metavar="LR",
+        help="learning rates (numbers > 0), or START:STOP:COUNT for COUNT evenly spaced ones; "
+        f"at most {MAX_VALUES:,} loss values, --iterations x learning rates "
+        f"(default {' '.join(map(str, DEFAULT_LRS))})",
+    )
+    t.add_argument(
+        "--iterations",
+        type=_whole(1),
+        default=DEFAULT_ITERATIONS,
+        metavar="N",
+        help=f"loss values per curve, the first before any update (default {DEFAULT_ITERATIONS})",
+    )
     _add_network_options(t)
     t.add_argument("--train-biases", action="store_true", help="update b1 and b2 too (default: fixed)")
-    t.add_argument("--update", choices=UPDATE_ORDERS, default="simultaneous",
-                   help="simultaneous: every gradient from one forward pass (default); sequential: "
-                   "w5..w8 first, hidden gradients with the new w5..w8")
-    t.add_argument("--threshold", type=_positive, default=DEFAULT_THRESHOLD, metavar="E",
-                   help=f"report the first step with E_total below this (default {DEFAULT_THRESHOLD})")
-    t.add_argument("--out-dir", type=Path, default=Path("."), metavar="DIR",
-                   help="folder for the CSV and PNG (created if missing; default: current folder)")
+    t.add_argument(
+        "--update",
+        choices=UPDATE_ORDERS,
+        default="simultaneous",
+        help="simultaneous: every gradient from one forward pass (default); sequential: "
+        "w5..w8 first, hidden gradients with the new w5..w8",
+    )
+    t.add_argument(
+        "--threshold",
+        type=_positive,
+        default=DEFAULT_THRESHOLD,
+        metavar="E",
+        help=f"report the first step with E_total below this (default {DEFAULT_THRESHOLD})",
+    )
+    t.add_argument(
+        "--out-dir",
+        type=Path,
+        default=Path("."),
+        metavar="DIR",
+        help="folder for the CSV and PNG (created if missing; default: current folder)",
+    )
     t.add_argument("--force", action="store_true", help="overwrite existing output files")
     t.add_argument("--no-plot", action="store_true", help=f"do not write {PNG_NAME}")
     t.add_argument("--quiet", action="store_true", help="no table, no progress bar")
     t.set_defaults(handler=cmd_train)
 
-    g = sub.add_parser("gradcheck", help="analytic gradients next to central differences",
-                       description="Print dE/dw1..dE/dw8 from backpropagation next to the central "
-                       "difference (E(w+eps) - E(w-eps)) / (2 eps) and their relative error.")
+    g = sub.add_parser(
+        "gradcheck",
+        help="analytic gradients next to central differences",
+        description="Print dE/dw1..dE/dw8 from backpropagation next to the central "
+        "difference (E(w+eps) - E(w-eps)) / (2 eps) and their relative error.",
+    )
     _add_network_options(g)
     g.add_argument("--eps", type=_positive, default=1e-6, metavar="EPS", help="difference step (default 1e-06)")
     g.set_defaults(handler=cmd_gradcheck)
 
-    m = sub.add_parser("template", help="build the macro-enabled workbook template",
-                       description="Build the workbook template (.xlsm) from its text sources.")
-    m.add_argument("--out", type=Path, default=Path(DEFAULT_TEMPLATE), metavar="PATH",
-                   help=f"where to write it (default {DEFAULT_TEMPLATE})")
+    m = sub.add_parser(
+        "template",
+        help="build the macro-enabled workbook template",
+        description="Build the workbook template (.xlsm) from its text sources.",
+    )
+    m.add_argument(
+        "--out",
+        type=Path,
+        default=Path(DEFAULT_TEMPLATE),
+        metavar="PATH",
+        help=f"where to write it (default {DEFAULT_TEMPLATE})",
+    )
     m.add_argument("--force", action="store_true", help="overwrite an existing file")
     m.set_defaults(handler=cmd_template)
 
-    r = sub.add_parser("run", help="run a ribbon action on a workbook file, without Excel",
-                       description="Run one of the workbook's ribbon actions headless on a copy of "
-                       "BOOK (--out) or on BOOK itself (--in-place), with the inputs the book holds.")
-    r.add_argument("action", choices=RUN_ACTIONS, metavar="ACTION",
-                   help="train-lrs: train every learning rate of the book, write the loss table, summary "
-                   "and chart; draw-network: a picture of the network at one training step; reset: the "
-                   "course's inputs back, results removed")
+    r = sub.add_parser(
+        "run",
+        help="run a ribbon action on a workbook file, without Excel",
+        description="Run one of the workbook's ribbon actions headless on a copy of "
+        "BOOK (--out) or on BOOK itself (--in-place), with the inputs the book holds.",
+    )
+    r.add_argument(
+        "action",
+        choices=RUN_ACTIONS,
+        metavar="ACTION",
+        help="train-lrs: train every learning rate of the book, write the loss table, summary "
+        "and chart; draw-network: a picture of the network at one training step; reset: the "
+        "course's inputs back, results removed",
+    )
     r.add_argument("book", type=Path, metavar="BOOK", help="the workbook to read")
     r.add_argument("--out", type=Path, metavar="PATH", help="write the result here (BOOK is left untouched)")
-    r.add_argument("--in-place", action="store_true",
-                   help="write the result back into BOOK (through a symbolic link, into the file it points to; "
-                   "other hard links of BOOK keep the old content)")
+    r.add_argument(
+        "--in-place",
+        action="store_true",
+        help="write the result back into BOOK (through a symbolic link, into the file it points to; "
+        "other hard links of BOOK keep the old content)",
+    )
     r.add_argument("--force", action="store_true", help="overwrite an existing --out file")
-    r.add_argument("--iteration", type=_whole(0), metavar="N",
-                   help="draw-network: the training step to draw (default: the book's choice)")
+    r.add_argument(
+        "--iteration",
+        type=_whole(0),
+        metavar="N",
+        help="draw-network: the training step to draw (default: the book's choice)",
+    )
     r.set_defaults(handler=cmd_run)
 
-    d = sub.add_parser("doctor", help="check what the workbook needs: Python, xlwings version, functions",
-                       description="Check, line by line, what Excel needs to run the workbook's functions and "
-                       "buttons with this Python: the interpreter to name in the xlwings.conf sheet, that the "
-                       "installed xlwings is the version BOOK carries, that xl_backprop.udfs imports. Each line "
-                       "is PASS or FIX with what to do; exit status 0 when all pass, 1 otherwise.")
-    d.add_argument("book", type=Path, nargs="?", metavar="BOOK",
-                   help=f"the workbook to check (default {DEFAULT_TEMPLATE} in the current folder, if there)")
+    d = sub.add_parser(
+        "doctor",
+        help="check what the workbook needs: Python, xlwings version, functions",
+        description="Check, line by line, what Excel needs to run the workbook's functions and "
+        "buttons with this Python: the interpreter to name in the xlwings.conf sheet, that the "
+        "installed xlwings is the version BOOK carries, that xl_backprop.udfs imports. Each line "
+        "is PASS or FIX with what to do; exit status 0 when all pass, 1 otherwise.",
+    )
+    d.add_argument(
+        "book",
+        type=Path,
+        nargs="?",
+        metavar="BOOK",
+        help=f"the workbook to check (default {DEFAULT_TEMPLATE} in the current folder, if there)",
+    )
     d.set_defaults(handler=cmd_doctor)
-    lt = sub.add_parser("lite", help="main.py and requirements.txt for xlwings Lite (Excel on Mac and on the web)",
-                        description="Write main.py (the functions and the buttons, with the xl-backprop modules "
-                        "they need inside, generated from this installation) and requirements.txt, to paste "
-                        "into the xlwings Lite add-in's editor.")
-    lt.add_argument("--out", type=Path, default=Path("."), metavar="DIR",
-                    help="folder for main.py and requirements.txt (created if missing; default: current folder)")
+    lt = sub.add_parser(
+        "lite",
+        help="main.py and requirements.txt for xlwings Lite (Excel on Mac and on the web)",
+        description="Write main.py (the functions and the buttons, with the xl-backprop modules "
+        "they need inside, generated from this installation) and requirements.txt, to paste "
+        "into the xlwings Lite add-in's editor.",
+    )
+    lt.add_argument(
+        "--out",
+        type=Path,
+        default=Path("."),
+        metavar="DIR",
+        help="folder for main.py and requirements.txt (created if missing; default: current folder)",
+    )
     lt.add_argument("--force", action="store_true", help="overwrite existing files")
     lt.set_defaults(handler=cmd_lite)
     return top
@@ -264,13 +352,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 # ----------------------------------------------------------------------------- progress
 
+
 class Progress:
     """A one-line progress bar on ``stream``, drawn only if ``stream`` is a terminal and the
     run has already taken ``delay`` seconds: short runs print nothing. Called with the
     fraction of the work done (0 to 1), as ``train(progress=...)`` does, from any thread."""
 
-    def __init__(self, stream: TextIO, delay: float = 0.5, width: int = 30,
-                 clock: Callable[[], float] = time.monotonic, label: str = "training"):
+    def __init__(
+        self,
+        stream: TextIO,
+        delay: float = 0.5,
+        width: int = 30,
+        clock: Callable[[], float] = time.monotonic,
+        label: str = "training",
+    ):
         self.stream, self.delay, self.width, self.clock, self.label = stream, delay, width, clock, label
         self.start = clock()
         self.enabled = bool(getattr(stream, "isatty", lambda: False)())
@@ -299,6 +394,7 @@ class Progress:
 
 # ----------------------------------------------------------------------------- writing
 
+
 def _refuse_existing(paths: Sequence[Path], option: str, force: bool) -> None:
     for path in paths:
         if path.is_dir():
@@ -307,8 +403,7 @@ def _refuse_existing(paths: Sequence[Path], option: str, force: bool) -> None:
             raise UsageError(f"{option}: {path} already exists; use --force to overwrite it")
 
 
-def write_csv(path: Path, lrs: Sequence[float], curves,
-              progress: Callable[[float], None] | None = None) -> None:
+def write_csv(path: Path, lrs: Sequence[float], curves, progress: Callable[[float], None] | None = None) -> None:
     """Header ``step,lr=...``; one row per step; floats in repr precision (they round-trip)."""
     n = len(curves)
     with open(path, "w", encoding="utf-8", newline="") as f:
@@ -341,8 +436,13 @@ def format_table(rows: Sequence[LRSummary], threshold: float) -> str:
 
 
 # The CLI's words for analysis.SUMMARY_COLUMNS, and its number formats.
-_TABLE_HEADERS = {"lr": "lr", "final_loss": "final E_total", "steps_to_threshold": "steps to E_total < {threshold:g}",
-                  "only_falls": "only falls", "first_rise": "first rise"}
+_TABLE_HEADERS = {
+    "lr": "lr",
+    "final_loss": "final E_total",
+    "steps_to_threshold": "steps to E_total < {threshold:g}",
+    "only_falls": "only falls",
+    "first_rise": "first rise",
+}
 _TABLE_FORMATS = {"lr": "{:.12g}", "final_loss": "{:.10f}"}
 
 
@@ -357,17 +457,22 @@ def _cell(column, value) -> str:
 def _columns(lines: Sequence[Sequence[str] | None]) -> str:
     """Rows of cells as left-aligned text columns; None: a rule of dashes."""
     widths = [max(len(x) for x in col) for col in zip(*(line for line in lines if line is not None), strict=True)]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(line or ["-" * w for w in widths], widths, strict=True))
-                     .rstrip() for line in lines)
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(line or ["-" * w for w in widths], widths, strict=True)).rstrip()
+        for line in lines
+    )
 
 
 # ----------------------------------------------------------------------------- commands
 
+
 def cmd_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     def check_count(n_lrs: int) -> None:  # before anything is built: 10 million lrs x N would not fit
         if args.iterations * n_lrs > MAX_VALUES:
-            raise UsageError(f"--iterations x number of --lrs: expected at most {MAX_VALUES:,} loss values, "
-                             f"got {args.iterations * n_lrs:,}")
+            raise UsageError(
+                f"--iterations x number of --lrs: expected at most {MAX_VALUES:,} loss values, "
+                f"got {args.iterations * n_lrs:,}"
+            )
 
     lrs = _numbers("--lrs", args.lrs, positive=True, ranges=True, check_count=check_count) or DEFAULT_LRS
     check_count(len(lrs))
@@ -381,17 +486,21 @@ def cmd_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     bar_stream = io.StringIO() if args.quiet else err  # not a terminal: no bar
     bar = Progress(bar_stream, delay=PROGRESS_DELAY)
     try:
-        result = train(lrs, args.iterations, train_biases=args.train_biases, update=args.update,
-                       progress=bar, **net)
+        result = train(lrs, args.iterations, train_biases=args.train_biases, update=args.update, progress=bar, **net)
     finally:
         bar.close()
     curves = result.loss
-    check_finite(curves, lambda at: f"E_total at step {at[0]} for lr {lrs[at[1]]:.12g}",
-                 lambda at: "try smaller --lrs" if at[0] else "try smaller --targets, --inputs or --weights")
+    check_finite(
+        curves,
+        lambda at: f"E_total at step {at[0]} for lr {lrs[at[1]]:.12g}",
+        lambda at: "try smaller --lrs" if at[0] else "try smaller --targets, --inputs or --weights",
+    )
     summary = lr_summary(lrs, curves, args.threshold)
 
-    setting = (f"update {args.update}, biases {'trained' if args.train_biases else 'fixed'} "
-               f"(b1, b2 = {net['biases'][0]:g}, {net['biases'][1]:g})")
+    setting = (
+        f"update {args.update}, biases {'trained' if args.train_biases else 'fixed'} "
+        f"(b1, b2 = {net['biases'][0]:g}, {net['biases'][1]:g})"
+    )
     if not args.quiet:
         print(f"Network 2-2-2, inputs {net['inputs']}, targets {net['targets']}, {setting}", file=out)
         print(f"E_total before training: {float(curves[0, 0])!r}", file=out)
@@ -418,13 +527,16 @@ def cmd_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def cmd_gradcheck(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     net = _network(args)
     gc = grad_check(net["weights"], net["inputs"], net["targets"], net["biases"], eps=args.eps)
-    check_finite(np.stack([gc.analytic, gc.numeric]),
-                 lambda at: f"the {('analytic', 'central difference')[at[0]]} dE/d{WEIGHT_NAMES[at[1]]}",
-                 "try smaller --targets, --inputs or --weights")
+    check_finite(
+        np.stack([gc.analytic, gc.numeric]),
+        lambda at: f"the {('analytic', 'central difference')[at[0]]} dE/d{WEIGHT_NAMES[at[1]]}",
+        "try smaller --targets, --inputs or --weights",
+    )
     head = ["weight", "value", "analytic dE/dw", f"central difference (eps={args.eps:g})", "relative error"]
-    body = [[name, repr(w), repr(float(a)), repr(float(n)), f"{float(r):.3e}"]
-            for name, w, a, n, r in zip(WEIGHT_NAMES, net["weights"], gc.analytic, gc.numeric,
-                                        gc.rel_error, strict=True)]
+    body = [
+        [name, repr(w), repr(float(a)), repr(float(n)), f"{float(r):.3e}"]
+        for name, w, a, n, r in zip(WEIGHT_NAMES, net["weights"], gc.analytic, gc.numeric, gc.rel_error, strict=True)
+    ]
     print(_columns([head, None, *body]), file=out)
     print(f"\nlargest relative error: {float(gc.rel_error.max()):.3e}", file=out)
     return 0
@@ -508,11 +620,14 @@ def cmd_lite(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 #: ``macros.InputError`` fields -> the ``run`` options that set them.
 _RUN_OPTIONS = {"action": "ACTION", "output file": "--out", "step to draw": "--iteration"}
 #: What to change when memory runs out, per command.
-_LESS_MEMORY = {"train": "use fewer --iterations or --lrs",
-                "run": "the workbook, or the book's iterations x learning rates, is too large"}
+_LESS_MEMORY = {
+    "train": "use fewer --iterations or --lrs",
+    "run": "the workbook, or the book's iterations x learning rates, is too large",
+}
 
 
 # ----------------------------------------------------------------------------- entry point
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``xl-backprop`` with ``argv`` (default: sys.argv[1:]); returns the exit status."""
@@ -540,8 +655,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{prog}: error: {exc}", file=err)
         return 2
     except OSError as exc:
-        print(f"{prog}: error: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""),
-              file=err)
+        print(f"{prog}: error: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""), file=err)
         return 1
     except MemoryError:
         hint = _LESS_MEMORY.get(command)
@@ -552,8 +666,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except ModuleNotFoundError as exc:  # an incomplete install, not a bug: name the package
         package = PIP_NAMES.get((exc.name or "").split(".")[0], (exc.name or "").split(".")[0] or str(exc))
-        print(f"{prog}: error: the package {package} is not installed; install it with: "
-              f"{sys.executable} -m pip install {package}", file=err)
+        print(
+            f"{prog}: error: the package {package} is not installed; install it with: "
+            f"{sys.executable} -m pip install {package}",
+            file=err,
+        )
         return 1
     except Exception as exc:  # a bug, not bad input: still one line, but say what broke
         print(f"{prog}: internal error: {type(exc).__name__}: {exc} (please report this)", file=err)

@@ -8,8 +8,15 @@ ints, which would otherwise pass for numbers (#SPILL! as -2146826243).
 from __future__ import annotations
 
 _XL_ERROR_BASE = 0x800A0000 - 2**32
-_NEW_ERRORS = {2043: "#GETTING_DATA", 2045: "#SPILL!", 2046: "#CONNECT!", 2047: "#BLOCKED!", 2048: "#UNKNOWN!",
-               2049: "#FIELD!", 2050: "#CALC!"}
+_NEW_ERRORS = {
+    2043: "#GETTING_DATA",
+    2045: "#SPILL!",
+    2046: "#CONNECT!",
+    2047: "#BLOCKED!",
+    2048: "#UNKNOWN!",
+    2049: "#FIELD!",
+    2050: "#CALC!",
+}
 NAMES = frozenset({"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", *_NEW_ERRORS.values()})
 
 

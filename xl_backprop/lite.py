@@ -53,5 +53,17 @@ def reset(book: xw.Book):
 
 SCRIPTS = (train_learning_rates, draw_network, reset)
 
-__all__ = ["BACKPROP_STEP", "FORWARD", "FUNCTIONS", "GRADIENTS", "GRAD_CHECK", "LR_SUMMARY", "SCRIPTS", "SIGMOID",
-           "TRAIN_CURVE", "draw_network", "reset", "train_learning_rates"]
+__all__ = [
+    "BACKPROP_STEP",
+    "FORWARD",
+    "FUNCTIONS",
+    "GRADIENTS",
+    "GRAD_CHECK",
+    "LR_SUMMARY",
+    "SCRIPTS",
+    "SIGMOID",
+    "TRAIN_CURVE",
+    "draw_network",
+    "reset",
+    "train_learning_rates",
+]

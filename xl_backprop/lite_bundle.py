@@ -97,8 +97,9 @@ def requirements() -> str:
     try:
         requires = importlib.metadata.requires("xl-backprop") or []
     except importlib.metadata.PackageNotFoundError:
-        raise RuntimeError("xl-backprop is not installed (pip install .): requirements.txt takes its pins "
-                           "from the installed package") from None
+        raise RuntimeError(
+            "xl-backprop is not installed (pip install .): requirements.txt takes its pins from the installed package"
+        ) from None
     for req in requires:
         if ";" in req:  # an extra's requirement: not the package's own
             continue

@@ -55,6 +55,7 @@ class InputError(ValueError):
         super().__init__(f"{field}: {detail}")
         self.field, self.detail = field, detail
 
+
 #: The extension Excel requires of a workbook with this main part: it refuses to open a file
 #: whose extension does not match its content ("file format or file extension is not valid").
 EXTENSIONS = {
@@ -69,6 +70,7 @@ Getter = Callable[[str], tuple[str, list[list[Value]]]]
 
 
 # ----------------------------------------------------------------------------- what to write
+
 
 @dataclass(frozen=True)
 class Cells:
@@ -147,15 +149,22 @@ class Plan:
 def check_sheets(plan: Plan, sheets: Sequence[str]) -> None:
     """A sheet the plan writes to but the book lacks (renamed, deleted) is bad input too: say so
     before anything is written."""
-    needed = {a.sheet for a in plan.clear} | {c.sheet for c in plan.cells} | set(plan.removed()) | {
-        ch.source.sheet for ch in plan.charts}
+    needed = (
+        {a.sheet for a in plan.clear}
+        | {c.sheet for c in plan.cells}
+        | set(plan.removed())
+        | {ch.source.sheet for ch in plan.charts}
+    )
     missing = sorted(needed - set(sheets))
     if missing:
-        raise ValueError(f"sheet {missing[0]!r}: not in this workbook (it has {', '.join(sheets)}); "
-                         "expected the xl-backprop template's sheets")
+        raise ValueError(
+            f"sheet {missing[0]!r}: not in this workbook (it has {', '.join(sheets)}); "
+            "expected the xl-backprop template's sheets"
+        )
 
 
 # ----------------------------------------------------------------------------- reading inputs
+
 
 class NetworkInputs(NamedTuple):
     """The Backprop sheet's network: inputs (i1, i2), targets (t1, t2), w1..w8, (b1, b2)."""
@@ -206,8 +215,7 @@ def _is_number(v: Value | Any) -> bool:
     return isinstance(v, float | int) and not isinstance(v, bool) and bool(np.isfinite(v))
 
 
-def _number(get: Getter, inp: L.Input, what: str = "a number", ok: Callable[[float], bool] = lambda x: True
-            ) -> float:
+def _number(get: Getter, inp: L.Input, what: str = "a number", ok: Callable[[float], bool] = lambda x: True) -> float:
     where, v = _one(get, inp)
     if not _is_number(v) or not ok(float(v)):
         raise ValueError(f"{where} ({inp.label}): expected {what}, got {_show(v)}")
@@ -241,19 +249,23 @@ def read_train(get: Getter) -> TrainInputs:
                 blank = blank or cell
                 continue
             if not is_learning_rate(v):
-                raise ValueError(f"{cell} ({L.IN_LRS.label}): expected a positive number or an empty cell, "
-                                 f"got {_show(v)}")
+                raise ValueError(
+                    f"{cell} ({L.IN_LRS.label}): expected a positive number or an empty cell, got {_show(v)}"
+                )
             if blank:
-                raise ValueError(f"{blank} ({L.IN_LRS.label}): expected a learning rate before the one in "
-                                 f"{cell.split('!')[-1]} (fill the list from the left), got an empty cell")
+                raise ValueError(
+                    f"{blank} ({L.IN_LRS.label}): expected a learning rate before the one in "
+                    f"{cell.split('!')[-1]} (fill the list from the left), got an empty cell"
+                )
             lrs.append(float(v))
     slots = L.MACRO_LOSS.area.shape[1] - 1
     if not lrs:
-        raise ValueError(f"{where} ({L.IN_LRS.label}): expected at least one learning rate, "
-                         "found only empty cells")
+        raise ValueError(f"{where} ({L.IN_LRS.label}): expected at least one learning rate, found only empty cells")
     if len(lrs) > slots:
-        raise ValueError(f"{where} ({L.IN_LRS.label}): expected at most {slots} learning rates "
-                         f"(the columns reserved for the loss table), got {len(lrs)}")
+        raise ValueError(
+            f"{where} ({L.IN_LRS.label}): expected at most {slots} learning rates "
+            f"(the columns reserved for the loss table), got {len(lrs)}"
+        )
     return TrainInputs(net, tuple(lrs), iterations, threshold)
 
 
@@ -271,9 +283,13 @@ def read_draw(get: Getter, step: int | None = None) -> DrawInputs:
 # ----------------------------------------------------------------------------- plans
 
 #: The summary block's words for analysis.SUMMARY_COLUMNS (fitted to its column widths).
-SUMMARY_HEADERS = {"lr": "learning rate", "final_loss": "final E_total",
-                   "steps_to_threshold": "first step with E_total < {threshold:g}",
-                   "only_falls": "E_total only falls", "first_rise": "first rise of E_total"}
+SUMMARY_HEADERS = {
+    "lr": "learning rate",
+    "final_loss": "final E_total",
+    "steps_to_threshold": "first step with E_total < {threshold:g}",
+    "only_falls": "E_total only falls",
+    "first_rise": "first rise of E_total",
+}
 
 
 class _Overflow(ValueError):
@@ -301,8 +317,9 @@ def plan_train_learning_rates(p: TrainInputs) -> Plan:
     """Train every learning rate in one batch; plan the loss matrix, the summary, the chart
     and the picture in the blocks and anchors ``layout`` reserves."""
     n = p.net
-    curves = network.train_curves(p.lrs, p.iterations, weights=n.weights, inputs=n.inputs,
-                                  targets=n.targets, biases=n.biases)
+    curves = network.train_curves(
+        p.lrs, p.iterations, weights=n.weights, inputs=n.inputs, targets=n.targets, biases=n.biases
+    )
     _check_finite(curves)
     summary = analysis.lr_summary(p.lrs, curves, p.threshold)
     loss, summ = L.MACRO_LOSS.area, L.MACRO_SUMMARY.area
@@ -311,30 +328,48 @@ def plan_train_learning_rates(p: TrainInputs) -> Plan:
     header = [["step", *map(lr_label, p.lrs)]]
     summary_header = [SUMMARY_HEADERS[c.field].format(threshold=p.threshold) for c in analysis.SUMMARY_COLUMNS]
     n_summ = len(summary_header)
-    chart = ChartSpec(L.MACRO_CHART, f"Train learning rates: E_total per step for {K} learning rates",
-                      "step", "E_total",
-                      source=Area(loss.sheet, loss.row1, loss.col1 + 1, loss.row1 + T, loss.col1 + K),
-                      categories=Area(loss.sheet, loss.row1 + 1, loss.col1, loss.row1 + T, loss.col1))
-    picture = PictureSpec(L.MACRO_PICTURE, png_bytes(curves_figure(p.lrs, curves, L.MACRO_PICTURE)),
-                          "E_total against step and against learning rate x step")
-    return Plan(clear=(loss, summ),
-                cells=(Cells(loss.sheet, loss.row1, loss.col1, header, _row_styles(L.MACRO_LOSS, 0, 1 + K)),
-                       Cells(loss.sheet, loss.row1 + 1, loss.col1, np.hstack([steps, curves]),
-                             _row_styles(L.MACRO_LOSS, 1, 1 + K)),
-                       Cells(summ.sheet, summ.row1, summ.col1, [summary_header],
-                             _row_styles(L.MACRO_SUMMARY, 0, n_summ)),
-                       Cells(summ.sheet, summ.row1 + 1, summ.col1, analysis.summary_rows(summary),
-                             _row_styles(L.MACRO_SUMMARY, 1, n_summ))),
-                widths=(Widths(loss.sheet, loss.col1, L.MACRO_LOSS_WIDTHS),
-                        Widths(summ.sheet, summ.col1, L.MACRO_SUMMARY_WIDTHS)),
-                charts=(chart,), pictures=(picture,))
+    chart = ChartSpec(
+        L.MACRO_CHART,
+        f"Train learning rates: E_total per step for {K} learning rates",
+        "step",
+        "E_total",
+        source=Area(loss.sheet, loss.row1, loss.col1 + 1, loss.row1 + T, loss.col1 + K),
+        categories=Area(loss.sheet, loss.row1 + 1, loss.col1, loss.row1 + T, loss.col1),
+    )
+    picture = PictureSpec(
+        L.MACRO_PICTURE,
+        png_bytes(curves_figure(p.lrs, curves, L.MACRO_PICTURE)),
+        "E_total against step and against learning rate x step",
+    )
+    return Plan(
+        clear=(loss, summ),
+        cells=(
+            Cells(loss.sheet, loss.row1, loss.col1, header, _row_styles(L.MACRO_LOSS, 0, 1 + K)),
+            Cells(
+                loss.sheet, loss.row1 + 1, loss.col1, np.hstack([steps, curves]), _row_styles(L.MACRO_LOSS, 1, 1 + K)
+            ),
+            Cells(summ.sheet, summ.row1, summ.col1, [summary_header], _row_styles(L.MACRO_SUMMARY, 0, n_summ)),
+            Cells(
+                summ.sheet,
+                summ.row1 + 1,
+                summ.col1,
+                analysis.summary_rows(summary),
+                _row_styles(L.MACRO_SUMMARY, 1, n_summ),
+            ),
+        ),
+        widths=(
+            Widths(loss.sheet, loss.col1, L.MACRO_LOSS_WIDTHS),
+            Widths(summ.sheet, summ.col1, L.MACRO_SUMMARY_WIDTHS),
+        ),
+        charts=(chart,),
+        pictures=(picture,),
+    )
 
 
 def plan_draw_network(p: DrawInputs) -> Plan:
     """The network after ``p.step`` updates at learning rate ``p.lr``, as a picture on Backprop."""
     n = p.net
-    result = network.train([p.lr], p.step + 1, weights=n.weights, inputs=n.inputs, targets=n.targets,
-                           biases=n.biases)
+    result = network.train([p.lr], p.step + 1, weights=n.weights, inputs=n.inputs, targets=n.targets, biases=n.biases)
     _check_finite(result.loss)
     w = result.weights[0]
     if not np.isfinite(w).all():  # saturated sigmoids can keep E_total finite while a weight is not
@@ -349,8 +384,12 @@ def plan_reset() -> Plan:
     slots = L.IN_LRS.area
     lrs = list(L.IN_LRS.default) + [None] * (slots.shape[1] - len(L.IN_LRS.default))
     cells.append(Cells(slots.sheet, slots.row1, slots.col1, [lrs]))
-    return Plan(clear=tuple(b.area for b in L.BLOCKS), remove=(L.MACRO_CHART, L.MACRO_PICTURE,
-                L.NETWORK_PICTURE), cells=tuple(cells), inputs_changed=True)
+    return Plan(
+        clear=tuple(b.area for b in L.BLOCKS),
+        remove=(L.MACRO_CHART, L.MACRO_PICTURE, L.NETWORK_PICTURE),
+        cells=tuple(cells),
+        inputs_changed=True,
+    )
 
 
 def make_plan(action: str, get: Getter, *, iteration: int | None = None) -> Plan:
@@ -376,21 +415,32 @@ def _overflow_message(get: Getter, step: int, lr: int, action: str) -> str:
         if action == "train-lrs":
             where, rows = get(L.IN_LRS.name)
             area = parse_ref(where)
-            cells = [ref(area.sheet, area.row1 + i, area.col1 + j, absolute=False)
-                     for i, row in enumerate(rows) for j, v in enumerate(row) if v is not None]
+            cells = [
+                ref(area.sheet, area.row1 + i, area.col1 + j, absolute=False)
+                for i, row in enumerate(rows)
+                for j, v in enumerate(row)
+                if v is not None
+            ]
             where, label, value = cells[lr], L.IN_LRS.label, [v for row in rows for v in row if v is not None][lr]
         else:
             where, value = _one(get, L.IN_LR)
             label = L.IN_LR.label
-        return (f"{where} ({label}): training with {value:.6g} makes E_total overflow at step {step:,}; "
-                "expected a smaller learning rate")
+        return (
+            f"{where} ({label}): training with {value:.6g} makes E_total overflow at step {step:,}; "
+            "expected a smaller learning rate"
+        )
     values = {inp: float(_one(get, inp)[1]) for inp in _NETWORK_INPUTS}
     with np.errstate(all="ignore"):
-        f = network.forward([values[w] for w in L.IN_W], inputs=(values[L.IN_I1], values[L.IN_I2]),
-                            targets=(values[L.IN_T1], values[L.IN_T2]), biases=(values[L.IN_B1], values[L.IN_B2]))
+        f = network.forward(
+            [values[w] for w in L.IN_W],
+            inputs=(values[L.IN_I1], values[L.IN_I2]),
+            targets=(values[L.IN_T1], values[L.IN_T2]),
+            biases=(values[L.IN_B1], values[L.IN_B2]),
+        )
     # follow the forward pass: the first quantity that overflowed, and the inputs it is made of
-    culprits = next((inputs for names, inputs in _MADE_OF if not all(np.isfinite(getattr(f, n)) for n in names)),
-                    _NETWORK_INPUTS)
+    culprits = next(
+        (inputs for names, inputs in _MADE_OF if not all(np.isfinite(getattr(f, n)) for n in names)), _NETWORK_INPUTS
+    )
     inp = max(culprits, key=lambda i: abs(values[i]))
     where, _ = _one(get, inp)
     return f"{where} ({inp.label}): with {values[inp]:.6g} E_total overflows before training; expected a smaller number"
@@ -399,13 +449,18 @@ def _overflow_message(get: Getter, step: int, lr: int, action: str) -> str:
 _NETWORK_INPUTS = (L.IN_I1, L.IN_I2, L.IN_T1, L.IN_T2, *L.IN_W, L.IN_B1, L.IN_B2)
 #: Each step of the forward pass and the inputs it adds: h = w*i (+ b1); o = w*a_h (+ b2), a_h
 #: within 0..1; E1 = (t1 - a_o1)^2 / 2, a_o1 within 0..1.
-_MADE_OF = ((("h1", "h2"), (L.IN_I1, L.IN_I2, *L.IN_W[:4], L.IN_B1)), (("o1", "o2"), (*L.IN_W[4:], L.IN_B2)),
-            (("E1",), (L.IN_T1,)), (("E2",), (L.IN_T2,)))
+_MADE_OF = (
+    (("h1", "h2"), (L.IN_I1, L.IN_I2, *L.IN_W[:4], L.IN_B1)),
+    (("o1", "o2"), (*L.IN_W[4:], L.IN_B2)),
+    (("E1",), (L.IN_T1,)),
+    (("E2",), (L.IN_T2,)),
+)
 
 
 # ----------------------------------------------------------------------------- pictures
 
 # ----------------------------------------------------------------------------- Excel (xlwings)
+
 
 def xlwings_getter(book) -> Getter:
     """Read defined names from a live xlwings Book."""
@@ -414,8 +469,14 @@ def xlwings_getter(book) -> Getter:
         if name not in book.names:
             raise ValueError(f"defined name {name}: not in this workbook; expected the xl-backprop template")
         rng = book.names[name].refers_to_range
-        where = ref(rng.sheet.name, rng.row - 1, rng.column - 1,
-                    rng.row + rng.shape[0] - 2, rng.column + rng.shape[1] - 2, absolute=False)
+        where = ref(
+            rng.sheet.name,
+            rng.row - 1,
+            rng.column - 1,
+            rng.row + rng.shape[0] - 2,
+            rng.column + rng.shape[1] - 2,
+            absolute=False,
+        )
         _check_size(name, where, rng.shape)
         # without err_to_str xlwings reads an error (#DIV/0!) as None, and the message would say "empty"
         return where, [[_from_excel(v) for v in row] for row in rng.options(ndim=2, err_to_str=True).value]
@@ -447,8 +508,11 @@ def _styled_runs(c: Cells) -> list[tuple[Area, dict]]:
     """The areas of ``c`` that take one style each (runs of neighbouring columns alike), with the
     style's XlsxWriter properties from ``layout.STYLES``."""
     height, width = c.shape
-    return [(Area(c.sheet, c.row, c.col + j, c.row + height - 1, c.col + k), L.STYLES[name])
-            for j, k, name in _runs(c.styles[:width]) if name is not None and height]
+    return [
+        (Area(c.sheet, c.row, c.col + j, c.row + height - 1, c.col + k), L.STYLES[name])
+        for j, k, name in _runs(c.styles[:width])
+        if name is not None and height
+    ]
 
 
 #: The XlsxWriter format properties ``_xw_style`` writes (the macros' blocks need no others).
@@ -461,8 +525,10 @@ def _xw_style(rng, props: dict) -> None:
     (``border: 1`` is a thin line in Excel's automatic colour)."""
     unknown = sorted(set(props) - set(XW_PROPERTIES)) or (["border"] if props.get("border", 1) != 1 else [])
     if unknown:
-        raise ValueError(f"style {props}: {', '.join(unknown)} not written here; the xlwings back-end writes "
-                         f"{', '.join(XW_PROPERTIES)} (border 1, thin)")
+        raise ValueError(
+            f"style {props}: {', '.join(unknown)} not written here; the xlwings back-end writes "
+            f"{', '.join(XW_PROPERTIES)} (border 1, thin)"
+        )
     if props.get("num_format", "General") != "General":
         rng.number_format = props["num_format"]
     if props.get("bold"):
@@ -499,7 +565,8 @@ def apply_to_xlwings(book, plan: Plan) -> None:
                     shapes[name].delete()
     for c in plan.cells:
         book.sheets[c.sheet].range((c.row + 1, c.col + 1)).value = (
-            c.values.tolist() if isinstance(c.values, np.ndarray) else c.values)
+            c.values.tolist() if isinstance(c.values, np.ndarray) else c.values
+        )
         for area, style in _styled_runs(c):
             _xw_style(_xw_range(book.sheets[c.sheet], area), style)
     for w in plan.widths:
@@ -507,9 +574,15 @@ def apply_to_xlwings(book, plan: Plan) -> None:
     for ch in plan.charts:
         sheet = book.sheets[ch.anchor.sheet]
         data = book.sheets[ch.source.sheet]
-        chart = sheet.charts.add(source=_xw_range(data, ch.source), chart_type="line", plot_by="columns",
-                                 name=ch.anchor.name, anchor=sheet.range(ch.anchor.cell),
-                                 width=ch.anchor.width * PT_PER_PX, height=ch.anchor.height * PT_PER_PX)
+        chart = sheet.charts.add(
+            source=_xw_range(data, ch.source),
+            chart_type="line",
+            plot_by="columns",
+            name=ch.anchor.name,
+            anchor=sheet.range(ch.anchor.cell),
+            width=ch.anchor.width * PT_PER_PX,
+            height=ch.anchor.height * PT_PER_PX,
+        )
         chart.set_x_axis_values(_xw_range(data, ch.categories))
         chart.title = ch.title
         chart.category_axis.title = ch.x_title
@@ -520,8 +593,13 @@ def apply_to_xlwings(book, plan: Plan) -> None:
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(pic.png)
-            sheet.pictures.add(path, name=pic.anchor.name, anchor=sheet.range(pic.anchor.cell),
-                               width=pic.anchor.width * PT_PER_PX, height=pic.anchor.height * PT_PER_PX)
+            sheet.pictures.add(
+                path,
+                name=pic.anchor.name,
+                anchor=sheet.range(pic.anchor.cell),
+                width=pic.anchor.width * PT_PER_PX,
+                height=pic.anchor.height * PT_PER_PX,
+            )
         finally:
             os.unlink(path)
 
@@ -564,6 +642,7 @@ def reset(book=None) -> None:
 
 # ----------------------------------------------------------------------------- files
 
+
 def file_getter(pkg: Workbook) -> Getter:
     """Read defined names from a workbook file (cached values of formulas)."""
     names = pkg.defined_names()
@@ -586,8 +665,10 @@ def file_getter(pkg: Workbook) -> Getter:
 
 def _check_size(name: str, where: str, shape: tuple[int, int]) -> None:
     if shape[0] * shape[1] > MAX_INPUT_CELLS:
-        raise ValueError(f"defined name {name}: refers to {where}, {shape[0]:,} x {shape[1]:,} cells; "
-                         f"expected an input of at most {MAX_INPUT_CELLS:,} cells")
+        raise ValueError(
+            f"defined name {name}: refers to {where}, {shape[0]:,} x {shape[1]:,} cells; "
+            f"expected an input of at most {MAX_INPUT_CELLS:,} cells"
+        )
 
 
 def apply_to_package(pkg: Workbook, plan: Plan) -> None:
@@ -612,8 +693,7 @@ def apply_to_package(pkg: Workbook, plan: Plan) -> None:
         pkg.add_chart(a.sheet, a.row, a.col, a.width * PT_PER_PX, a.height * PT_PER_PX, a.name, xml)
     for p in plan.pictures:
         a = p.anchor
-        pkg.add_picture(a.sheet, a.row, a.col, a.width * PT_PER_PX, a.height * PT_PER_PX, a.name, p.png,
-                        p.description)
+        pkg.add_picture(a.sheet, a.row, a.col, a.width * PT_PER_PX, a.height * PT_PER_PX, a.name, p.png, p.description)
     if plan.inputs_changed:
         pkg.set_full_calc_on_load()
 
@@ -642,8 +722,11 @@ def run_on_file(action: str, book: Path, out: Path, *, iteration: int | None = N
     pkg = Workbook.read(book)
     ext = EXTENSIONS.get(pkg.content_type(pkg.workbook_part) or "")
     if ext and out.suffix.lower() != ext:
-        raise InputError("output file", f"expected a name ending in {ext} like the book's, got {out.name} "
-                         f"(Excel refuses to open a {ext} workbook under another extension)")
+        raise InputError(
+            "output file",
+            f"expected a name ending in {ext} like the book's, got {out.name} "
+            f"(Excel refuses to open a {ext} workbook under another extension)",
+        )
     plan = make_plan(action, file_getter(pkg), iteration=iteration)
     check_sheets(plan, list(pkg.sheets()))
     apply_to_package(pkg, plan)
@@ -651,7 +734,27 @@ def run_on_file(action: str, book: Path, out: Path, *, iteration: int | None = N
     return out
 
 
-__all__ = ["ACTIONS", "Cells", "Widths", "ChartSpec", "Plan", "PictureSpec", "apply_to_package", "apply_to_xlwings",
-           "draw_network", "file_getter", "make_plan", "plan_draw_network", "plan_reset",
-           "plan_train_learning_rates", "read_draw", "read_network", "read_train", "reset", "run_in_book",
-           "run_on_file", "train_learning_rates", "xlwings_getter"]
+__all__ = [
+    "ACTIONS",
+    "Cells",
+    "Widths",
+    "ChartSpec",
+    "Plan",
+    "PictureSpec",
+    "apply_to_package",
+    "apply_to_xlwings",
+    "draw_network",
+    "file_getter",
+    "make_plan",
+    "plan_draw_network",
+    "plan_reset",
+    "plan_train_learning_rates",
+    "read_draw",
+    "read_network",
+    "read_train",
+    "reset",
+    "run_in_book",
+    "run_on_file",
+    "train_learning_rates",
+    "xlwings_getter",
+]

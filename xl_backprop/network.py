@@ -111,8 +111,13 @@ def _pair(values, name: str) -> np.ndarray:
     return v
 
 
-def forward(weights: ArrayLike, *, inputs: ArrayLike = DEFAULT_INPUTS, targets: ArrayLike = DEFAULT_TARGETS,
-            biases: ArrayLike = DEFAULT_BIASES) -> Forward:
+def forward(
+    weights: ArrayLike,
+    *,
+    inputs: ArrayLike = DEFAULT_INPUTS,
+    targets: ArrayLike = DEFAULT_TARGETS,
+    biases: ArrayLike = DEFAULT_BIASES,
+) -> Forward:
     """One forward pass:
 
         h1 = w1*i1 + w2*i2 + b1    a_h1 = σ(h1)    o1 = w5*a_h1 + w6*a_h2 + b2    a_o1 = σ(o1)
@@ -148,8 +153,14 @@ def forward(weights: ArrayLike, *, inputs: ArrayLike = DEFAULT_INPUTS, targets: 
     return Forward(h1, a_h1, h2, a_h2, o1, a_o1, o2, a_o2, E1, E2, E1 + E2)
 
 
-def backward(weights: ArrayLike, *, inputs: ArrayLike = DEFAULT_INPUTS, targets: ArrayLike = DEFAULT_TARGETS,
-             biases: ArrayLike = DEFAULT_BIASES, fwd: Forward | None = None) -> Backward:
+def backward(
+    weights: ArrayLike,
+    *,
+    inputs: ArrayLike = DEFAULT_INPUTS,
+    targets: ArrayLike = DEFAULT_TARGETS,
+    biases: ArrayLike = DEFAULT_BIASES,
+    fwd: Forward | None = None,
+) -> Backward:
     """All gradients of E_total, by the chain rule:
 
         δo1 = (a_o1 - t1) * a_o1 * (1 - a_o1)            δo2 likewise with t2, a_o2
@@ -180,13 +191,20 @@ def backward(weights: ArrayLike, *, inputs: ArrayLike = DEFAULT_INPUTS, targets:
     w5, w6, w7, w8 = np.moveaxis(w[..., 4:], -1, 0)
     d_h1 = (d_o1 * w5 + d_o2 * w7) * f.a_h1 * (1 - f.a_h1)
     d_h2 = (d_o1 * w6 + d_o2 * w8) * f.a_h2 * (1 - f.a_h2)
-    g = np.stack([d_h1 * i1, d_h1 * i2, d_h2 * i1, d_h2 * i2,
-                  d_o1 * f.a_h1, d_o1 * f.a_h2, d_o2 * f.a_h1, d_o2 * f.a_h2], axis=-1)
+    g = np.stack(
+        [d_h1 * i1, d_h1 * i2, d_h2 * i1, d_h2 * i2, d_o1 * f.a_h1, d_o1 * f.a_h2, d_o2 * f.a_h1, d_o2 * f.a_h2],
+        axis=-1,
+    )
     return Backward(g, np.stack([d_h1 + d_h2, d_o1 + d_o2], axis=-1))
 
 
-def gradients(weights: ArrayLike, *, inputs: ArrayLike = DEFAULT_INPUTS, targets: ArrayLike = DEFAULT_TARGETS,
-              biases: ArrayLike = DEFAULT_BIASES) -> np.ndarray:
+def gradients(
+    weights: ArrayLike,
+    *,
+    inputs: ArrayLike = DEFAULT_INPUTS,
+    targets: ArrayLike = DEFAULT_TARGETS,
+    biases: ArrayLike = DEFAULT_BIASES,
+) -> np.ndarray:
     """dE/dw1..dE/dw8, as ``backward`` computes them; for example
 
         dE/dw5 = (a_o1 - t1) * a_o1 * (1 - a_o1) * a_h1
@@ -204,9 +222,16 @@ def gradients(weights: ArrayLike, *, inputs: ArrayLike = DEFAULT_INPUTS, targets
     return backward(weights, inputs=inputs, targets=targets, biases=biases).weights
 
 
-def step(weights: ArrayLike, *, inputs: ArrayLike = DEFAULT_INPUTS, targets: ArrayLike = DEFAULT_TARGETS,
-         lr: ArrayLike = 0.5, biases: ArrayLike = DEFAULT_BIASES, train_biases: bool = False,
-         update: str = "simultaneous") -> tuple[np.ndarray, np.ndarray]:
+def step(
+    weights: ArrayLike,
+    *,
+    inputs: ArrayLike = DEFAULT_INPUTS,
+    targets: ArrayLike = DEFAULT_TARGETS,
+    lr: ArrayLike = 0.5,
+    biases: ArrayLike = DEFAULT_BIASES,
+    train_biases: bool = False,
+    update: str = "simultaneous",
+) -> tuple[np.ndarray, np.ndarray]:
     """One gradient-descent step:
 
         w_k ← w_k - lr * dE/dw_k        (and b ← b - lr * dE/db with ``train_biases``)
@@ -245,10 +270,19 @@ def step(weights: ArrayLike, *, inputs: ArrayLike = DEFAULT_INPUTS, targets: Arr
     return new_w, new_b
 
 
-def train(lrs: ArrayLike, iterations: int = DEFAULT_ITERATIONS, *, weights: ArrayLike = DEFAULT_WEIGHTS,
-          inputs: ArrayLike = DEFAULT_INPUTS, targets: ArrayLike = DEFAULT_TARGETS, biases: ArrayLike = DEFAULT_BIASES,
-          train_biases: bool = False, update: str = "simultaneous", record: bool = False,
-          progress: Callable[[float], object] | None = None) -> TrainResult:
+def train(
+    lrs: ArrayLike,
+    iterations: int = DEFAULT_ITERATIONS,
+    *,
+    weights: ArrayLike = DEFAULT_WEIGHTS,
+    inputs: ArrayLike = DEFAULT_INPUTS,
+    targets: ArrayLike = DEFAULT_TARGETS,
+    biases: ArrayLike = DEFAULT_BIASES,
+    train_biases: bool = False,
+    update: str = "simultaneous",
+    record: bool = False,
+    progress: Callable[[float], object] | None = None,
+) -> TrainResult:
     """Train one network per learning rate: ``step`` repeated, run by the compiled loop of kernel.py.
 
     Row n of the loss is E_total after n updates, each w_k ← w_k - lr * dE/dw_k.
@@ -285,8 +319,9 @@ def train(lrs: ArrayLike, iterations: int = DEFAULT_ITERATIONS, *, weights: Arra
     try:
         (K,) = np.broadcast_shapes(lrs.shape, w0.shape[:-1], b0.shape[:-1])
     except ValueError:
-        raise ValueError(f"weights: expected (8,) or ({lrs.size}, 8) to match the learning rates, "
-                         f"got {w0.shape}; biases {b0.shape}") from None
+        raise ValueError(
+            f"weights: expected (8,) or ({lrs.size}, 8) to match the learning rates, got {w0.shape}; biases {b0.shape}"
+        ) from None
     (i1, i2), (t1, t2) = _pair(inputs, "inputs").tolist(), _pair(targets, "targets").tolist()
     iterations = int(iterations)
     # Fresh, writable, C-ordered arrays of one type each: numba compiles (and caches) one version.
@@ -325,10 +360,17 @@ _PARALLEL_LOCK = threading.Lock()
 _CHUNK_WORK = 2_000_000  # network steps between two progress reports, at most (about 0.1 s)
 
 
-def train_curves(lrs: ArrayLike, iterations: int = DEFAULT_ITERATIONS, *, weights: ArrayLike = DEFAULT_WEIGHTS,
-                 inputs: ArrayLike = DEFAULT_INPUTS, targets: ArrayLike = DEFAULT_TARGETS,
-                 biases: ArrayLike = DEFAULT_BIASES, train_biases: bool = False,
-                 update: str = "simultaneous") -> np.ndarray:
+def train_curves(
+    lrs: ArrayLike,
+    iterations: int = DEFAULT_ITERATIONS,
+    *,
+    weights: ArrayLike = DEFAULT_WEIGHTS,
+    inputs: ArrayLike = DEFAULT_INPUTS,
+    targets: ArrayLike = DEFAULT_TARGETS,
+    biases: ArrayLike = DEFAULT_BIASES,
+    train_biases: bool = False,
+    update: str = "simultaneous",
+) -> np.ndarray:
     """E_total for each learning rate: ``train(...).loss``.
 
     Parameters
@@ -343,5 +385,13 @@ def train_curves(lrs: ArrayLike, iterations: int = DEFAULT_ITERATIONS, *, weight
     -------
     ndarray of float64, shape (iterations, K)
     """
-    return train(lrs, iterations, weights=weights, inputs=inputs, targets=targets, biases=biases,
-                 train_biases=train_biases, update=update).loss
+    return train(
+        lrs,
+        iterations,
+        weights=weights,
+        inputs=inputs,
+        targets=targets,
+        biases=biases,
+        train_biases=train_biases,
+        update=update,
+    ).loss

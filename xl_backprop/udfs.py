@@ -67,16 +67,16 @@ FORWARD_NAMES = Forward._fields
 ARG_DOCS = {
     "x": "A number, or a range of numbers",
     "weights": "The 8 weights w1..w8, a row or a column of 8 cells: w1..w4 feed the hidden layer, "
-               "w5..w8 the output layer. Course example: 0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55",
+    "w5..w8 the output layer. Course example: 0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55",
     "inputs": "The 2 inputs i1, i2 (2 cells). Course example: 0.05, 0.1",
     "targets": "The 2 targets t1, t2 that the outputs should reach (2 cells). Course example: 0.01, 0.99",
     "lr": "The learning rate: how far to step against the gradient, e.g. 0.5",
     "lrs": "The learning rates to compare, a row or a column of cells, e.g. 0.1, 0.2, 0.5, 0.8, 1, 2",
     "iterations": "How many E_total values per learning rate: a whole number >= 1, the first before any "
-                  "update (the course uses 51: the start and 50 updates)",
+    "update (the course uses 51: the start and 50 updates)",
     "threshold": f"Optional: the E_total to get below (default {DEFAULT_THRESHOLD:g})",
     "biases": "Optional: the 2 biases b1 (hidden layer) and b2 (output layer), never trained. "
-              "Leave out, or leave the cells empty, for none. Mazur's example: 0.35, 0.6",
+    "Leave out, or leave the cells empty, for none. Mazur's example: 0.35, 0.6",
 }
 
 
@@ -107,9 +107,15 @@ def function_help() -> list[dict]:
     """The function wizard's help, as xlwings' "Import Functions" hands it to Excel's
     ``Application.MacroOptions`` (Macro, Description, Category, ArgumentDescriptions; 255
     characters each), for every function: for a workbook that registers the help itself."""
-    return [{"Macro": name, "Description": f.__doc__[:255], "Category": CATEGORY,
-             "ArgumentDescriptions": [ARG_DOCS[p][:255] for p in inspect.signature(f).parameters]}
-            for name, f in _FUNCTIONS.items()]
+    return [
+        {
+            "Macro": name,
+            "Description": f.__doc__[:255],
+            "Category": CATEGORY,
+            "ArgumentDescriptions": [ARG_DOCS[p][:255] for p in inspect.signature(f).parameters],
+        }
+        for name, f in _FUNCTIONS.items()
+    ]
 
 
 def _one_line_errors(f):
@@ -131,6 +137,7 @@ def _one_line_errors(f):
 
 
 # --- checking arguments: every UDF goes through these ---------------------------------------
+
 
 def _fmt(x: float) -> str:
     return f"{x:.15g}"  # every digit a double carries: 51.0000001 is not shown as 51
@@ -194,8 +201,13 @@ def numbers_of(value, name: str, labels: tuple[str, ...] | None = None, *, vecto
         if a.size != 1:
             raise BadInput(f"{name}: expected one number, got {a.size} cells")
     elif vector:
-        legend = (f"{len(labels)} numbers ({labels[0]}..{labels[-1]})" if labels and len(labels) > 2
-                  else f"{len(labels)} numbers ({', '.join(labels)})" if labels else "numbers")
+        legend = (
+            f"{len(labels)} numbers ({labels[0]}..{labels[-1]})"
+            if labels and len(labels) > 2
+            else f"{len(labels)} numbers ({', '.join(labels)})"
+            if labels
+            else "numbers"
+        )
         if rows > 1 and cols > 1:
             raise BadInput(f"{name}: expected a row or a column of {legend}, got a {rows} x {cols} block")
         if labels is not None and a.size != len(labels):
@@ -209,10 +221,15 @@ def numbers_of(value, name: str, labels: tuple[str, ...] | None = None, *, vecto
         problem = _describe(v)
         if problem is not None:
             k = r * cols + c
-            where = ("" if a.size == 1
-                     else f" for {labels[k]}" if labels is not None
-                     else f" in cell {k + 1}" if vector or rows == 1 or cols == 1
-                     else f" in row {r + 1}, column {c + 1}")
+            where = (
+                ""
+                if a.size == 1
+                else f" for {labels[k]}"
+                if labels is not None
+                else f" in cell {k + 1}"
+                if vector or rows == 1 or cols == 1
+                else f" in row {r + 1}, column {c + 1}"
+            )
             raise BadInput(f"{name}: expected a number{where}, got {problem}")
         out[r, c] = float(v)
     return out.ravel() if vector else out
@@ -261,11 +278,16 @@ def learning_rates(value, name: str, labels: tuple[str, ...] | None = None) -> n
 
 def network_args(weights, inputs, targets, biases):
     """The arguments every network function shares, checked."""
-    return (numbers_of(weights, "weights", WEIGHTS), numbers_of(inputs, "inputs", INPUTS),
-            numbers_of(targets, "targets", TARGETS), optional_numbers(biases, "biases", BIASES, DEFAULT_BIASES))
+    return (
+        numbers_of(weights, "weights", WEIGHTS),
+        numbers_of(inputs, "inputs", INPUTS),
+        numbers_of(targets, "targets", TARGETS),
+        optional_numbers(biases, "biases", BIASES, DEFAULT_BIASES),
+    )
 
 
 # --- the functions Excel sees ----------------------------------------------------------------
+
 
 @excel_function
 def SIGMOID(x):
@@ -319,15 +341,22 @@ def _curves(weights, inputs, targets, lrs, iterations, biases, *, summary: bool 
     else:
         fits_sheet(n, rates.size, "iterations", "lrs")
     if n * rates.size > MAX_CELLS:  # limits.UDF_MAX_VALUES: bounds the call's memory and its time
-        raise BadInput(f"iterations x lrs: expected at most {MAX_CELLS:,} {'E_total values' if summary else 'cells'}, "
-                       f"got {_count(n)} x {rates.size:,} = {_count(n * rates.size)}; {RUN_MORE}")
+        raise BadInput(
+            f"iterations x lrs: expected at most {MAX_CELLS:,} {'E_total values' if summary else 'cells'}, "
+            f"got {_count(n)} x {rates.size:,} = {_count(n * rates.size)}; {RUN_MORE}"
+        )
     steps = (n - 1) * rates.size
     if not COMPILED and steps > UDF_MAX_STEPS_UNCOMPILED:
-        raise BadInput(f"(iterations - 1) x lrs: expected at most {UDF_MAX_STEPS_UNCOMPILED:,} training steps where "
-                       f"Python runs without numba (xlwings Lite), got {_count(steps)}; {RUN_MORE}")
+        raise BadInput(
+            f"(iterations - 1) x lrs: expected at most {UDF_MAX_STEPS_UNCOMPILED:,} training steps where "
+            f"Python runs without numba (xlwings Lite), got {_count(steps)}; {RUN_MORE}"
+        )
     curves = _train_curves(rates, n, weights=w, inputs=i, targets=t, biases=b)
-    check_finite(curves, lambda at: f"E_total in row {at[0] + 1} for lr {_fmt(rates[at[1]])}",
-                 lambda at: "try a smaller learning rate" if at[0] else "try smaller weights, inputs or targets")
+    check_finite(
+        curves,
+        lambda at: f"E_total in row {at[0] + 1} for lr {_fmt(rates[at[1]])}",
+        lambda at: "try a smaller learning rate" if at[0] else "try smaller weights, inputs or targets",
+    )
     return rates, curves
 
 
@@ -346,9 +375,11 @@ def GRAD_CHECK(weights, inputs, targets, biases=None):
     gradients are right. A header row, then one row per weight."""
     w, i, t, b = network_args(weights, inputs, targets, biases)
     gc = grad_check(w, i, t, b)
-    check_finite(np.column_stack([gc.analytic, gc.numeric]),
-                 lambda at: f"{GRADIENT_NAMES[at[0]]} ({('analytic', 'numeric')[at[1]]})",
-                 "try smaller weights, inputs or targets")
+    check_finite(
+        np.column_stack([gc.analytic, gc.numeric]),
+        lambda at: f"{GRADIENT_NAMES[at[0]]} ({('analytic', 'numeric')[at[1]]})",
+        "try smaller weights, inputs or targets",
+    )
     header = ["weight", "dE/dw (backprop)", "dE/dw (numeric)", "relative error"]
     return [header] + [[name, *map(float, row)] for name, row in zip(WEIGHTS, np.column_stack(gc), strict=True)]
 

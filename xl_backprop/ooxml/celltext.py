@@ -46,8 +46,11 @@ def merge(segments: Segments) -> dict[int, Value]:
 def row_text(r: int, segments: Segments, letters: dict[int, str], styles: dict[int, int] | None = None) -> str:
     """One <row> of the tail as XML text, in the form ``sheet._set_value`` gives a cell (``styles``:
     column -> cell format)."""
-    cells = merge(segments) if len(segments) > 1 else {
-        segments[0][0] + j: v for j, v in enumerate(segments[0][1]) if v is not None}
+    cells = (
+        merge(segments)
+        if len(segments) > 1
+        else {segments[0][0] + j: v for j, v in enumerate(segments[0][1]) if v is not None}
+    )
     n = r + 1
     out = [f'<row r="{n}">']
     for c in sorted(cells):
@@ -101,11 +104,18 @@ def block_rows(block: Block) -> Iterable[str]:
     reads back as the same float)."""
     n_cols = block.values.shape[1]
     s = block.styles or ()
-    template = ('<row r="%d">' + "".join(f'<c r="{col_letters(block.col + j)}%d"'
-                                         + (f' s="{s[j]}"' if j < len(s) and s[j] is not None else "")
-                                         + "><v>%s</v></c>" for j in range(n_cols)) + "</row>").__mod__
+    template = (
+        '<row r="%d">'
+        + "".join(
+            f'<c r="{col_letters(block.col + j)}%d"'
+            + (f' s="{s[j]}"' if j < len(s) and s[j] is not None else "")
+            + "><v>%s</v></c>"
+            for j in range(n_cols)
+        )
+        + "</row>"
+    ).__mod__
     for start in range(0, block.values.shape[0], CHUNK_ROWS):
-        chunk = block.values[start:start + CHUNK_ROWS]
+        chunk = block.values[start : start + CHUNK_ROWS]
         first = block.row + start + 1
         numbers = range(first, first + len(chunk))
         # one tuple per row: (n, n, text of column 0, n, text of column 1, ...)
@@ -129,5 +139,3 @@ def number_text(value: float, where: str) -> str:
     if not math.isfinite(x):
         raise ValueError(f"{where}: cannot store {x!r} in a cell")
     return str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)
-
-

@@ -12,8 +12,9 @@ from ..cellref import Area, Value
 CHART_CACHE_LIMIT = 20_000
 
 
-def line_chart(title: str, x_title: str, y_title: str, source: Area, categories: Area,
-               read: Callable[[Area], list[list[Value]]]) -> bytes:
+def line_chart(
+    title: str, x_title: str, y_title: str, source: Area, categories: Area, read: Callable[[Area], list[list[Value]]]
+) -> bytes:
     """The chart part of a line chart with one series per column of ``source`` (its first row
     the series' names, the rows below their values) against ``categories``. The series'
     cached values are read through ``read`` (the cells as the book holds them now) when
@@ -33,11 +34,13 @@ def line_chart(title: str, x_title: str, y_title: str, source: Area, categories:
                     ws.write(area.row1 + i, area.col1 + j, v)
     chart = wb.add_chart({"type": "line"})
     for col in range(src.col1, src.col2 + 1):
-        chart.add_series({
-            "name": [src.sheet, src.row1, col],
-            "categories": [cat.sheet, cat.row1, cat.col1, cat.row2, cat.col2],
-            "values": [src.sheet, src.row1 + 1, col, src.row2, col],
-        })
+        chart.add_series(
+            {
+                "name": [src.sheet, src.row1, col],
+                "categories": [cat.sheet, cat.row1, cat.col1, cat.row2, cat.col2],
+                "values": [src.sheet, src.row1 + 1, col, src.row2, col],
+            }
+        )
     chart.set_title({"name": title})
     chart.set_x_axis({"name": x_title})
     chart.set_y_axis({"name": y_title})

@@ -26,8 +26,17 @@ CT_CHART = "application/vnd.openxmlformats-officedocument.drawingml.chart+xml"
 EMU_PER_POINT = 12_700
 
 # Children of <worksheet> that may follow <drawing>, in schema order (ECMA-376 §18.3.1.99).
-_AFTER_DRAWING = ("legacyDrawing", "legacyDrawingHF", "drawingHF", "picture", "oleObjects", "controls",
-                  "webPublishItems", "tableParts", "extLst")
+_AFTER_DRAWING = (
+    "legacyDrawing",
+    "legacyDrawingHF",
+    "drawingHF",
+    "picture",
+    "oleObjects",
+    "controls",
+    "webPublishItems",
+    "tableParts",
+    "extLst",
+)
 _ANCHORS = ("twoCellAnchor", "oneCellAnchor", "absoluteAnchor")
 
 
@@ -46,8 +55,9 @@ class Drawing:
             rid = el.get(q(NS_R, "id"))
             target = next((t for i, _, t in pkg.rels(part) if i == rid), None)
             if target is None:
-                raise BookError(f"{part} (sheet {sheet!r}): its <drawing> names relationship {rid!r}, which "
-                                f"{rels_path(part)} lacks")
+                raise BookError(
+                    f"{part} (sheet {sheet!r}): its <drawing> names relationship {rid!r}, which {rels_path(part)} lacks"
+                )
             return target
         if not create:
             return None
@@ -78,9 +88,12 @@ class Drawing:
         if drawing is None:
             return []
         targets = {i: t for i, _, t in self._pkg.rels(drawing)}
-        return [targets[rid] for a in self._pkg.xml(drawing)
-                if etree.QName(a).localname in _ANCHORS and _anchor_name(a) == name
-                for rid in _anchor_rids(a)]
+        return [
+            targets[rid]
+            for a in self._pkg.xml(drawing)
+            if etree.QName(a).localname in _ANCHORS and _anchor_name(a) == name
+            for rid in _anchor_rids(a)
+        ]
 
     def remove_objects(self, names: Iterable[str]) -> int:
         """Delete the charts and pictures called ``names`` with the parts only they used;
@@ -114,12 +127,12 @@ class Drawing:
         return len(gone)
 
     def _next_id(self, drawing: str) -> int:
-        ids = [int(e.get("id")) for e in self._pkg.xml(drawing).iter(q(NS_XDR, "cNvPr"))
-               if (e.get("id") or "").isdigit()]
+        ids = [
+            int(e.get("id")) for e in self._pkg.xml(drawing).iter(q(NS_XDR, "cNvPr")) if (e.get("id") or "").isdigit()
+        ]
         return max(ids, default=1) + 1
 
-    def add_chart(self, row: int, col: int, width_pt: float, height_pt: float, name: str,
-                  chart_xml: bytes) -> str:
+    def add_chart(self, row: int, col: int, width_pt: float, height_pt: float, name: str, chart_xml: bytes) -> str:
         """Place a chart (a DrawingML chartSpace part) with its top-left corner at the top-left
         of cell (row, col); returns the new chart part's name."""
         pkg = self._pkg
@@ -128,13 +141,13 @@ class Drawing:
         pkg.parts[chart] = chart_xml
         pkg.add_override(chart, CT_CHART)
         rid = pkg.add_rel(drawing, REL_CHART, chart)
-        frame = etree.fromstring(_GRAPHIC_FRAME.format(id=self._next_id(drawing), name=_xml_attr(name),
-                                                       rid=rid))
+        frame = etree.fromstring(_GRAPHIC_FRAME.format(id=self._next_id(drawing), name=_xml_attr(name), rid=rid))
         pkg.edit(drawing).append(_one_cell_anchor(row, col, width_pt, height_pt, frame))
         return chart
 
-    def add_picture(self, row: int, col: int, width_pt: float, height_pt: float, name: str,
-                    png: bytes, description: str = "") -> str:
+    def add_picture(
+        self, row: int, col: int, width_pt: float, height_pt: float, name: str, png: bytes, description: str = ""
+    ) -> str:
         """Place a PNG picture with its top-left corner at cell (row, col); returns the new
         image part's name."""
         pkg = self._pkg
@@ -144,8 +157,16 @@ class Drawing:
         pkg.ensure_default("png", "image/png")
         rid = pkg.add_rel(drawing, REL_IMAGE, image)
         emu = (round(width_pt * EMU_PER_POINT), round(height_pt * EMU_PER_POINT))
-        pic = etree.fromstring(_PICTURE.format(id=self._next_id(drawing), name=_xml_attr(name),
-                                               descr=_xml_attr(description), rid=rid, cx=emu[0], cy=emu[1]))
+        pic = etree.fromstring(
+            _PICTURE.format(
+                id=self._next_id(drawing),
+                name=_xml_attr(name),
+                descr=_xml_attr(description),
+                rid=rid,
+                cx=emu[0],
+                cy=emu[1],
+            )
+        )
         pkg.edit(drawing).append(_one_cell_anchor(row, col, width_pt, height_pt, pic))
         return image
 
@@ -160,35 +181,41 @@ def _anchor_name(anchor: etree._Element) -> str:
 
 
 def _anchor_rids(anchor: etree._Element) -> list[str]:
-    return [v for e in anchor.iter() for k, v in e.attrib.items()
-            if k in (q(NS_R, "id"), q(NS_R, "embed"), q(NS_R, "link"))]
+    return [
+        v for e in anchor.iter() for k, v in e.attrib.items() if k in (q(NS_R, "id"), q(NS_R, "embed"), q(NS_R, "link"))
+    ]
 
 
-def _one_cell_anchor(row: int, col: int, width_pt: float, height_pt: float,
-                     content: etree._Element) -> etree._Element:
-    anchor = etree.fromstring(_ONE_CELL_ANCHOR.format(
-        col=col, row=row, cx=round(width_pt * EMU_PER_POINT), cy=round(height_pt * EMU_PER_POINT)))
+def _one_cell_anchor(row: int, col: int, width_pt: float, height_pt: float, content: etree._Element) -> etree._Element:
+    anchor = etree.fromstring(
+        _ONE_CELL_ANCHOR.format(
+            col=col, row=row, cx=round(width_pt * EMU_PER_POINT), cy=round(height_pt * EMU_PER_POINT)
+        )
+    )
     anchor.insert(2, content)
     return anchor
 
 
 _NS_DECL = f'xmlns:xdr="{NS_XDR}" xmlns:a="{NS_A}" xmlns:r="{NS_R}"'
 _ONE_CELL_ANCHOR = (
-    f'<xdr:oneCellAnchor {_NS_DECL}>'
-    '<xdr:from><xdr:col>{col}</xdr:col><xdr:colOff>0</xdr:colOff>'
-    '<xdr:row>{row}</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:from>'
-    '<xdr:ext cx="{cx}" cy="{cy}"/><xdr:clientData/></xdr:oneCellAnchor>')
+    f"<xdr:oneCellAnchor {_NS_DECL}>"
+    "<xdr:from><xdr:col>{col}</xdr:col><xdr:colOff>0</xdr:colOff>"
+    "<xdr:row>{row}</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:from>"
+    '<xdr:ext cx="{cx}" cy="{cy}"/><xdr:clientData/></xdr:oneCellAnchor>'
+)
 _GRAPHIC_FRAME = (
     f'<xdr:graphicFrame {_NS_DECL} macro="">'
     '<xdr:nvGraphicFramePr><xdr:cNvPr id="{id}" name="{name}"/><xdr:cNvGraphicFramePr/>'
-    '</xdr:nvGraphicFramePr>'
+    "</xdr:nvGraphicFramePr>"
     '<xdr:xfrm><a:off x="0" y="0"/><a:ext cx="0" cy="0"/></xdr:xfrm>'
     f'<a:graphic><a:graphicData uri="{NS_C}"><c:chart xmlns:c="{NS_C}" r:id="{{rid}}"/>'
-    '</a:graphicData></a:graphic></xdr:graphicFrame>')
+    "</a:graphicData></a:graphic></xdr:graphicFrame>"
+)
 _PICTURE = (
-    f'<xdr:pic {_NS_DECL}>'
+    f"<xdr:pic {_NS_DECL}>"
     '<xdr:nvPicPr><xdr:cNvPr id="{id}" name="{name}" descr="{descr}"/>'
     '<xdr:cNvPicPr><a:picLocks noChangeAspect="1"/></xdr:cNvPicPr></xdr:nvPicPr>'
     '<xdr:blipFill><a:blip r:embed="{rid}"/><a:stretch><a:fillRect/></a:stretch></xdr:blipFill>'
     '<xdr:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="{cx}" cy="{cy}"/></a:xfrm>'
-    '<a:prstGeom prst="rect"><a:avLst/></a:prstGeom></xdr:spPr></xdr:pic>')
+    '<a:prstGeom prst="rect"><a:avLst/></a:prstGeom></xdr:spPr></xdr:pic>'
+)

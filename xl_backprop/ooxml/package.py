@@ -64,7 +64,7 @@ class BookError(ValueError):
 
 def one_line(text: str, limit: int = 200) -> str:
     text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _parser() -> etree.XMLParser:
@@ -72,8 +72,9 @@ def _parser() -> etree.XMLParser:
     entities by default (4.9 is allowed by pyproject), and a default can change again. Tested
     here with the installed lxml (6.0, libxml2 2.14); under any version a DOCTYPE never reaches
     it, since ``_parse`` refuses one before parsing."""
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-                           huge_tree=False)
+    return etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False
+    )
 
 
 _DOCTYPE = tuple("<!DOCTYPE".encode(e) for e in ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"))
@@ -84,12 +85,13 @@ def _parse(part: str, data: bytes) -> etree._Element:
     """``part`` parsed safely: a DOCTYPE (where DTDs and entities live) is refused before
     parsing, and again after it for an encoding the byte search did not cover."""
     if any(d in data for d in _DOCTYPE):
-        raise BookError(f"{part}: has a DOCTYPE (a DTD or entity declarations); a workbook part has none, "
-                        "refused")
+        raise BookError(f"{part}: has a DOCTYPE (a DTD or entity declarations); a workbook part has none, refused")
     tags = data.count(b"<")
     if tags > MAX_XML_TAGS:
-        raise BookError(f"{part}: {tags:,} XML tags, more than the {MAX_XML_TAGS:,} this tool parses; refused "
-                        "(an XML bomb, or not a workbook this tool reads)")
+        raise BookError(
+            f"{part}: {tags:,} XML tags, more than the {MAX_XML_TAGS:,} this tool parses; refused "
+            "(an XML bomb, or not a workbook this tool reads)"
+        )
     m = _ENCODING.match(data[:200])
     if m and m.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8", b"utf-16", b"ascii", b"us-ascii"):
         raise BookError(f"{part}: declares the encoding {m.group(1).decode('ascii')!r}; expected UTF-8 or UTF-16")
@@ -108,8 +110,14 @@ def _parse(part: str, data: bytes) -> etree._Element:
 def unsafe_name(name: str) -> bool:
     """A zip entry name that could land outside a folder if extracted, or that OOXML forbids."""
     segments = name.split("/")
-    return (not name or name.startswith("/") or "\\" in name or "\0" in name or re.match(r"[A-Za-z]:", name) is not None
-            or any(seg in ("..", ".") for seg in segments))
+    return (
+        not name
+        or name.startswith("/")
+        or "\\" in name
+        or "\0" in name
+        or re.match(r"[A-Za-z]:", name) is not None
+        or any(seg in ("..", ".") for seg in segments)
+    )
 
 
 def rels_path(part: str) -> str:
@@ -141,11 +149,15 @@ def _inflate(z: zipfile.ZipFile, info: zipfile.ZipInfo, inflated_so_far: int) ->
 
     def check(size: int) -> None:
         if size > MAX_PART_BYTES:
-            raise BookError(f"{name}: inflates to more than {MAX_PART_BYTES:,} bytes, the limit for one part; "
-                            "refused (a zip bomb, or not a workbook this tool reads)")
+            raise BookError(
+                f"{name}: inflates to more than {MAX_PART_BYTES:,} bytes, the limit for one part; "
+                "refused (a zip bomb, or not a workbook this tool reads)"
+            )
         if inflated_so_far + size > MAX_BOOK_BYTES:
-            raise BookError(f"{name}: with it the book inflates to more than {MAX_BOOK_BYTES:,} bytes in all; "
-                            "refused (a zip bomb, or not a workbook this tool reads)")
+            raise BookError(
+                f"{name}: with it the book inflates to more than {MAX_BOOK_BYTES:,} bytes in all; "
+                "refused (a zip bomb, or not a workbook this tool reads)"
+            )
 
     check(info.file_size)
     chunks, size = [], 0
@@ -158,8 +170,7 @@ def _inflate(z: zipfile.ZipFile, info: zipfile.ZipInfo, inflated_so_far: int) ->
     except BookError:
         raise
     except (RuntimeError, NotImplementedError) as exc:  # an encrypted member, an unknown compression
-        raise BookError(f"{name}: cannot be read ({one_line(exc, 100)}); encrypted or not an OOXML "
-                        "workbook") from None
+        raise BookError(f"{name}: cannot be read ({one_line(exc, 100)}); encrypted or not an OOXML workbook") from None
     except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as exc:
         raise BookError(f"{name}: damaged zip member ({one_line(exc, 100)})") from None
     return b"".join(chunks)
@@ -187,8 +198,10 @@ class Package:
         with open(path, "rb") as fh:
             magic = fh.read(8)
         if magic == _OLE_MAGIC:  # what Excel saves when a password protects the book, and .xls
-            raise BookError(f"{path}: encrypted or not an OOXML workbook (an OLE compound file); "
-                            "expected an .xlsx/.xlsm saved without a password")
+            raise BookError(
+                f"{path}: encrypted or not an OOXML workbook (an OLE compound file); "
+                "expected an .xlsx/.xlsm saved without a password"
+            )
         try:
             with zipfile.ZipFile(path) as z:
                 infos = z.infolist()
@@ -199,8 +212,10 @@ class Package:
                     parts[info.filename] = _inflate(z, info, total)
                     total += len(parts[info.filename])
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
-            raise BookError(f"{path}: expected an Excel workbook (.xlsx/.xlsm), got a file that is not a "
-                            f"zip package or a damaged one ({one_line(exc, 100)})") from None
+            raise BookError(
+                f"{path}: expected an Excel workbook (.xlsx/.xlsm), got a file that is not a "
+                f"zip package or a damaged one ({one_line(exc, 100)})"
+            ) from None
         pkg = cls(infos, parts)
         # every XML part, whether or not the action needs it: a hostile or broken part is
         # refused up front, never copied into a result
@@ -219,14 +234,17 @@ class Package:
             # Refused rather than dropped: a part we dropped may be one the book needs, and a
             # name like this is never written by Excel, so the file was made to be hostile.
             if unsafe_name(name):
-                raise BookError(f"{path}: zip entry {name!r} is not a valid part name (absolute, '..', "
-                                "backslash or drive letter); refused")
+                raise BookError(
+                    f"{path}: zip entry {name!r} is not a valid part name (absolute, '..', "
+                    "backslash or drive letter); refused"
+                )
             if name.lower() in seen:  # which copy counts differs between readers; OPC names ignore case
                 raise BookError(f"{path}: zip entry {name!r} appears twice; refused")
             seen.add(name.lower())
 
-    def save(self, path: Path | IO[bytes], compress_level: int | None = COMPRESS_LEVEL, fresh_headers: bool = False
-             ) -> None:
+    def save(
+        self, path: Path | IO[bytes], compress_level: int | None = COMPRESS_LEVEL, fresh_headers: bool = False
+    ) -> None:
         """Write the package to ``path``: untouched parts byte for byte, in their old order,
         then new parts by name. ``compress_level`` None is zlib's default. Each member keeps its
         zip timestamp and attributes; with ``fresh_headers`` every member gets ``ZIP_TIME`` and
@@ -235,8 +253,7 @@ class Package:
             hook()
         for name in self._dirty & set(self.parts):
             self.parts[name] = XML_DECLARATION + etree.tostring(self._trees[name], encoding="UTF-8")
-        names = [n for n in self._order if n in self.parts] + sorted(
-            n for n in self.parts if n not in self._infos)
+        names = [n for n in self._order if n in self.parts] + sorted(n for n in self.parts if n not in self._infos)
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=compress_level) as z:
             for name in names:
                 old = None if fresh_headers else self._infos.get(name)
@@ -325,8 +342,9 @@ class Package:
         n = 1
         while f"rId{n}" in ids:
             n += 1
-        etree.SubElement(root, q(NS_PKG_REL, "Relationship"), Id=f"rId{n}", Type=rel_type,
-                         Target=relative(part, target_part))
+        etree.SubElement(
+            root, q(NS_PKG_REL, "Relationship"), Id=f"rId{n}", Type=rel_type, Target=relative(part, target_part)
+        )
         return f"rId{n}"
 
     def remove_rel(self, part: str, rid: str) -> None:
@@ -341,8 +359,12 @@ class Package:
             if name.endswith(".rels"):
                 folder = posixpath.dirname(posixpath.dirname(name))
                 source = posixpath.join(folder, posixpath.basename(name)[:-5])
-                if any(r.get("TargetMode") != "External" and isinstance(r.tag, str)
-                       and self._target(name, source, r) == target_part for r in self.xml(name)):
+                if any(
+                    r.get("TargetMode") != "External"
+                    and isinstance(r.tag, str)
+                    and self._target(name, source, r) == target_part
+                    for r in self.xml(name)
+                ):
                     return True
         return False
 
@@ -353,8 +375,9 @@ class Package:
             if o.get("PartName") == "/" + part:
                 return o.get("ContentType")
         ext = posixpath.splitext(part)[1][1:].lower()
-        return next((d.get("ContentType") for d in ct.iter(q(NS_CT, "Default"))
-                     if d.get("Extension", "").lower() == ext), None)
+        return next(
+            (d.get("ContentType") for d in ct.iter(q(NS_CT, "Default")) if d.get("Extension", "").lower() == ext), None
+        )
 
     def add_override(self, part: str, content_type: str) -> None:
         ct = self.edit("[Content_Types].xml")
@@ -365,4 +388,3 @@ class Package:
         if not any(d.get("Extension", "").lower() == ext for d in ct.findall(q(NS_CT, "Default"))):
             # Defaults come first in the schema
             ct.insert(0, etree.Element(q(NS_CT, "Default"), Extension=ext, ContentType=content_type))
-

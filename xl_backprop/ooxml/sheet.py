@@ -76,8 +76,9 @@ class Sheet:
                 elif text.isdigit() and 1 <= int(text) <= MAX_ROWS:
                     last = int(text)
                 else:
-                    raise BookError(f"{part} (sheet {sheet!r}): <row r={text!r}>; expected a row number from 1 "
-                                    f"to {MAX_ROWS:,}")
+                    raise BookError(
+                        f"{part} (sheet {sheet!r}): <row r={text!r}>; expected a row number from 1 to {MAX_ROWS:,}"
+                    )
                 if last - 1 in rows or last > MAX_ROWS:
                     raise BookError(f"{part} (sheet {sheet!r}): row {last} appears twice or out of order")
                 row.set("r", str(last))
@@ -99,8 +100,9 @@ class Sheet:
             else:
                 col += 1
             if not 0 <= col < MAX_COLS or col in cells:
-                raise BookError(f"{self.part}: row {r} has a cell <c r={text!r}>; expected a cell "
-                                "reference like B5, each once")
+                raise BookError(
+                    f"{self.part}: row {r} has a cell <c r={text!r}>; expected a cell reference like B5, each once"
+                )
             c.set("r", a1(r - 1, col))
             cells[col] = c
         return cells
@@ -116,8 +118,10 @@ class Sheet:
             strings = self._book.shared_strings()
             k = v.text.strip()
             if not k.isdigit() or int(k) >= len(strings):
-                raise BookError(f"{ref(self.name, *parse_cell(c.get('r')), absolute=False)}: refers to shared string "
-                                f"{one_line(k, 40)!r}; the book has {len(strings)} (xl/sharedStrings.xml)")
+                raise BookError(
+                    f"{ref(self.name, *parse_cell(c.get('r')), absolute=False)}: refers to shared string "
+                    f"{one_line(k, 40)!r}; the book has {len(strings)} (xl/sharedStrings.xml)"
+                )
             return strings[int(k)]
         if t == "b":
             return v.text.strip() in ("1", "true")
@@ -128,8 +132,10 @@ class Sheet:
         try:
             return float(v.text)
         except ValueError:
-            raise BookError(f"{ref(self.name, *parse_cell(c.get('r')), absolute=False)}: the cell's value "
-                            f"{one_line(v.text, 40)!r} is not a number") from None
+            raise BookError(
+                f"{ref(self.name, *parse_cell(c.get('r')), absolute=False)}: the cell's value "
+                f"{one_line(v.text, 40)!r} is not a number"
+            ) from None
 
     def read_cells(self, area: Area, max_cells: int = MAX_READ_CELLS) -> list[list[Value]]:
         """The values in ``area`` (cached results for formulas), row by row; None where empty.
@@ -155,8 +161,8 @@ class Sheet:
             r1, r2 = max(area.row1, b.row), min(area.row2, b.row + b.values.shape[0] - 1)
             c1, c2 = max(area.col1, b.col), min(area.col2, b.col + b.values.shape[1] - 1)
             if r1 <= r2 and c1 <= c2:
-                for i, vals in enumerate(b.values[r1 - b.row:r2 - b.row + 1, c1 - b.col:c2 - b.col + 1].tolist()):
-                    out[r1 - area.row1 + i][c1 - area.col1:c2 - area.col1 + 1] = vals
+                for i, vals in enumerate(b.values[r1 - b.row : r2 - b.row + 1, c1 - b.col : c2 - b.col + 1].tolist()):
+                    out[r1 - area.row1 + i][c1 - area.col1 : c2 - area.col1 + 1] = vals
         return out
 
     def _empty(self, c: etree._Element) -> bool:
@@ -164,16 +170,23 @@ class Sheet:
         had_formula = c.find(q(NS_MAIN, "f")) is not None
         f = c.find(q(NS_MAIN, "f"))
         if f is not None and f.get("t") in ("shared", "array") and f.get("ref"):
-            raise ValueError(f"{c.get('r')}: holds a shared or array formula that other cells "
-                             "depend on; clear it in Excel before running this action")
+            raise ValueError(
+                f"{c.get('r')}: holds a shared or array formula that other cells "
+                "depend on; clear it in Excel before running this action"
+            )
         for child in list(c):
             c.remove(child)
         for attr in ("t", "cm", "vm", "ph"):
             c.attrib.pop(attr, None)
         return had_formula
 
-    def write_cells(self, row0: int, col0: int, values: Sequence[Sequence[Value]] | np.ndarray,
-                    styles: Sequence[int | None] | None = None) -> None:
+    def write_cells(
+        self,
+        row0: int,
+        col0: int,
+        values: Sequence[Sequence[Value]] | np.ndarray,
+        styles: Sequence[int | None] | None = None,
+    ) -> None:
         """Write a 2-D block of values with its top-left corner at (row0, col0): numbers,
         booleans, text (as inline strings; the shared-string table is left alone) or None
         (an empty cell). Formulas in the block are replaced. ``styles``: a cell format
@@ -190,8 +203,10 @@ class Sheet:
             return
         height, width = len(values), max(len(r) for r in values)
         if row0 + height > MAX_ROWS or col0 + width > MAX_COLS:
-            raise ValueError(f"{ref(self.name, row0, col0)}: a block of {height} x {width} cells does not fit "
-                             f"on a sheet ({MAX_ROWS} rows x {MAX_COLS} columns)")
+            raise ValueError(
+                f"{ref(self.name, row0, col0)}: a block of {height} x {width} cells does not fit "
+                f"on a sheet ({MAX_ROWS} rows x {MAX_COLS} columns)"
+            )
         data, rows = self._rows(edit=True)
         self._unblock(row0, row0 + height - 1)
         tail = self._tail
@@ -204,7 +219,8 @@ class Sheet:
                 tail.setdefault(r, []).append((col0, line))
                 if styles:
                     self._tail_styles.setdefault(r, {}).update(
-                        {col0 + j: s for j, s in enumerate(styles) if s is not None})
+                        {col0 + j: s for j, s in enumerate(styles) if s is not None}
+                    )
                 continue
             row = rows.get(r)
             if row is None:
@@ -232,8 +248,9 @@ class Sheet:
         if formulas:
             self._book.drop_calc_chain()
 
-    def _write_array(self, row0: int, col0: int, values: np.ndarray, styles: Sequence[int | None] | None = None
-                     ) -> None:
+    def _write_array(
+        self, row0: int, col0: int, values: np.ndarray, styles: Sequence[int | None] | None = None
+    ) -> None:
         values = np.asarray(values, dtype=float)
         if values.ndim != 2:
             raise ValueError(f"{ref(self.name, row0, col0)}: expected a 2-D block of values, got {values.ndim}-D")
@@ -241,8 +258,10 @@ class Sheet:
         if not height or not width:
             return
         if row0 + height > MAX_ROWS or col0 + width > MAX_COLS:
-            raise ValueError(f"{ref(self.name, row0, col0)}: a block of {height} x {width} cells does not fit "
-                             f"on a sheet ({MAX_ROWS} rows x {MAX_COLS} columns)")
+            raise ValueError(
+                f"{ref(self.name, row0, col0)}: a block of {height} x {width} cells does not fit "
+                f"on a sheet ({MAX_ROWS} rows x {MAX_COLS} columns)"
+            )
         bad = ~np.isfinite(values)
         if bad.any():
             i, j = np.argwhere(bad)[0]
@@ -255,8 +274,7 @@ class Sheet:
         if split == height:
             return
         first, last = row0 + split, row0 + height - 1
-        if any(first <= r <= last for r in self._tail) or any(b.row <= last and first <= b.last
-                                                              for b in self._blocks):
+        if any(first <= r <= last for r in self._tail) or any(b.row <= last and first <= b.last for b in self._blocks):
             self.write_cells(first, col0, values[split:].tolist(), styles)  # overlaps: the general path
             return
         self._blocks.append(Block(first, col0, values[split:], tuple(styles) if styles else None))  # kept, not copied
@@ -272,14 +290,20 @@ class Sheet:
                 tail[b.row + i] = [(b.col, line)]
                 if b.styles:
                     self._tail_styles.setdefault(b.row + i, {}).update(
-                        {b.col + j: s for j, s in enumerate(b.styles) if s is not None})
+                        {b.col + j: s for j, s in enumerate(b.styles) if s is not None}
+                    )
 
     def clear_cells(self, area: Area, formats: bool = False) -> None:
         """Empty every cell in ``area`` (styles kept unless ``formats``, elements without a style
         removed)."""
         data, rows = self._rows(edit=True)
-        if any(b.row <= area.row2 and area.row1 <= b.last and b.col <= area.col2
-               and area.col1 <= b.col + b.values.shape[1] - 1 for b in self._blocks):
+        if any(
+            b.row <= area.row2
+            and area.row1 <= b.last
+            and b.col <= area.col2
+            and area.col1 <= b.col + b.values.shape[1] - 1
+            for b in self._blocks
+        ):
             self._unblock(area.row1, area.row2)
         tail = self._tail
         for r in [k for k in tail if area.row1 <= k <= area.row2]:
@@ -325,22 +349,22 @@ class Sheet:
             return
         dim.set("ref", f"{a1(min(used), min(cols))}:{a1(max(used), max(cols))}")
 
-
     def _stream(self, out: IO[bytes]) -> None:
         """Stream a sheet part: its XML up to the end of <sheetData>, the tail rows and the
         numeric blocks as text, in row order, then the rest."""
         data = self._pkg.parts[self.part]
         empty = re.search(rb"<((?:\w+:)?sheetData)\s*/>", data)
         if empty:
-            head, tail = data[:empty.start()] + b"<" + empty.group(1) + b">", b"</" + empty.group(1) + b">" + \
-                data[empty.end():]
+            head, tail = (
+                data[: empty.start()] + b"<" + empty.group(1) + b">",
+                b"</" + empty.group(1) + b">" + data[empty.end() :],
+            )
         else:
             end = list(re.finditer(rb"</(?:\w+:)?sheetData>", data))[-1]
-            head, tail = data[:end.start()], data[end.start():]
+            head, tail = data[: end.start()], data[end.start() :]
         rows = self._tail
         # rows and blocks in order: a block's rows are never tail rows
-        pieces = sorted([(r, None) for r in rows] + [(b.row, b) for b in self._blocks],
-                        key=lambda x: x[0])
+        pieces = sorted([(r, None) for r in rows] + [(b.row, b) for b in self._blocks], key=lambda x: x[0])
         letters: dict[int, str] = {}
         with Writer(out) as writer:
             writer.write(head)
@@ -359,7 +383,6 @@ class Sheet:
             writer.write(tail)
 
 
-
 def _set_value(c: etree._Element, value: Value) -> None:
     if value is None:
         return
@@ -376,9 +399,6 @@ def _set_value(c: etree._Element, value: Value) -> None:
         etree.SubElement(c, q(NS_MAIN, "v")).text = number_text(value, c.get("r"))
 
 
-
 def _sort_children(row: etree._Element, cells: dict[int, etree._Element]) -> None:
     rest = [e for e in row if e.tag != q(NS_MAIN, "c")]  # extLst
     row[:] = [cells[k] for k in sorted(cells)] + rest
-
-

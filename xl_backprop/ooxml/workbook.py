@@ -63,8 +63,11 @@ class Workbook:
         for s in self.package.xml(wb).iter(q(NS_MAIN, "sheet")):
             name, rid = s.get("name"), s.get(q(NS_R, "id"))
             if not name or rid not in targets:
-                raise BookError(f"{wb}: sheet {name!r} names relationship {rid!r}, which {rels_path(wb)} "
-                                "lacks" if name else f"{wb}: a <sheet> without a name")
+                raise BookError(
+                    f"{wb}: sheet {name!r} names relationship {rid!r}, which {rels_path(wb)} lacks"
+                    if name
+                    else f"{wb}: a <sheet> without a name"
+                )
             out[name] = targets[rid]
         return out
 
@@ -115,10 +118,14 @@ class Workbook:
                 if rtype == REL_SHARED_STRINGS and target in self.package.parts:
                     for si in self.package.xml(target):
                         # the text runs, not the phonetic (rPh) ones
-                        self._shared.append("".join(
-                            t.text or "" for t in si.iter(q(NS_MAIN, "t"))
-                            if t.getparent().tag != q(NS_MAIN, "rPh")
-                            and t.getparent().getparent().tag != q(NS_MAIN, "rPh")))
+                        self._shared.append(
+                            "".join(
+                                t.text or ""
+                                for t in si.iter(q(NS_MAIN, "t"))
+                                if t.getparent().tag != q(NS_MAIN, "rPh")
+                                and t.getparent().getparent().tag != q(NS_MAIN, "rPh")
+                            )
+                        )
         return self._shared
 
     # -- cells and drawings, by sheet name
@@ -132,8 +139,14 @@ class Workbook:
     def read_cells(self, area: Area, max_cells: int = MAX_READ_CELLS) -> list[list[Value]]:
         return self.sheet(area.sheet).read_cells(area, max_cells)
 
-    def write_cells(self, sheet: str, row0: int, col0: int, values: Sequence[Sequence[Value]] | np.ndarray,
-                    styles: Sequence[int | None] | None = None) -> None:
+    def write_cells(
+        self,
+        sheet: str,
+        row0: int,
+        col0: int,
+        values: Sequence[Sequence[Value]] | np.ndarray,
+        styles: Sequence[int | None] | None = None,
+    ) -> None:
         self.sheet(sheet).write_cells(row0, col0, values, styles)
 
     def clear_cells(self, area: Area, formats: bool = False) -> None:
@@ -175,10 +188,20 @@ class Workbook:
     def remove_objects(self, sheet: str, names: Iterable[str]) -> int:
         return self.drawing(sheet).remove_objects(names)
 
-    def add_chart(self, sheet: str, row: int, col: int, width_pt: float, height_pt: float, name: str,
-                  chart_xml: bytes) -> str:
+    def add_chart(
+        self, sheet: str, row: int, col: int, width_pt: float, height_pt: float, name: str, chart_xml: bytes
+    ) -> str:
         return self.drawing(sheet).add_chart(row, col, width_pt, height_pt, name, chart_xml)
 
-    def add_picture(self, sheet: str, row: int, col: int, width_pt: float, height_pt: float, name: str,
-                    png: bytes, description: str = "") -> str:
+    def add_picture(
+        self,
+        sheet: str,
+        row: int,
+        col: int,
+        width_pt: float,
+        height_pt: float,
+        name: str,
+        png: bytes,
+        description: str = "",
+    ) -> str:
         return self.drawing(sheet).add_picture(row, col, width_pt, height_pt, name, png, description)

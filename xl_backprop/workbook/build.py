@@ -74,8 +74,9 @@ def build_template(out: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m xl_backprop.workbook.build",
-                                     description="Build the workbook template from its text sources.")
+    parser = argparse.ArgumentParser(
+        prog="python -m xl_backprop.workbook.build", description="Build the workbook template from its text sources."
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output .xlsm (default {DEFAULT_OUT})")
     parser.add_argument("--force", action="store_true", help="replace --out if it exists")
     args = parser.parse_args(argv)

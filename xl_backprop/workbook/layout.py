@@ -215,24 +215,65 @@ IN_LRS = Input("in_lrs", _L, "B5", DEFAULT_LRS, "learning rates", last=a1(4, 1 +
 IN_THRESHOLD = Input("in_threshold", _L, "B6", DEFAULT_THRESHOLD, "loss threshold")
 
 #: Every single-cell input the "Reset to defaults" action restores, in sheet order.
-SCALAR_INPUTS = (IN_I1, IN_I2, IN_T1, IN_T2, *IN_W, IN_B1, IN_B2, IN_LR, IN_SHOW_STEP,
-                 IN_ITERATIONS, IN_THRESHOLD)
+SCALAR_INPUTS = (IN_I1, IN_I2, IN_T1, IN_T2, *IN_W, IN_B1, IN_B2, IN_LR, IN_SHOW_STEP, IN_ITERATIONS, IN_THRESHOLD)
 #: All defined names of inputs (scalar and block); IN_LRS is the list row.
 INPUTS = (*SCALAR_INPUTS, IN_LRS, IN_INPUTS, IN_TARGETS, IN_WEIGHTS, IN_BIASES)
 
 # --- Backprop: the native-formula table -----------------------------------------------------
 #: Columns of the iteration table, left to right, starting in column A.
 BACKPROP_COLUMNS = (
-    "step", "t1", "t2", "i1", "i2", "b1", "b2", "lr",
-    "w1", "w2", "w3", "w4", "h1", "a_h1", "h2", "a_h2",
-    "w5", "w6", "w7", "w8", "o1", "a_o1", "o2", "a_o2", "E1", "E2", "E_total",
-    "dE/dw1", "dE/dw2", "dE/dw3", "dE/dw4", "dE/dw5", "dE/dw6", "dE/dw7", "dE/dw8",
+    "step",
+    "t1",
+    "t2",
+    "i1",
+    "i2",
+    "b1",
+    "b2",
+    "lr",
+    "w1",
+    "w2",
+    "w3",
+    "w4",
+    "h1",
+    "a_h1",
+    "h2",
+    "a_h2",
+    "w5",
+    "w6",
+    "w7",
+    "w8",
+    "o1",
+    "a_o1",
+    "o2",
+    "a_o2",
+    "E1",
+    "E2",
+    "E_total",
+    "dE/dw1",
+    "dE/dw2",
+    "dE/dw3",
+    "dE/dw4",
+    "dE/dw5",
+    "dE/dw6",
+    "dE/dw7",
+    "dE/dw8",
 )
 _GIVEN = ("t1", "t2", "i1", "i2", "b1", "b2", "lr")
 #: The style of each table column's numbers.
-BACKPROP_STYLES = {name: "step" if name == "step" else "given" if name in _GIVEN else "weight" if name in WEIGHT_NAMES
-                   else "grad" if name.startswith("dE/") else "error" if name.startswith("E") else "value"
-                   for name in BACKPROP_COLUMNS}
+BACKPROP_STYLES = {
+    name: "step"
+    if name == "step"
+    else "given"
+    if name in _GIVEN
+    else "weight"
+    if name in WEIGHT_NAMES
+    else "grad"
+    if name.startswith("dE/")
+    else "error"
+    if name.startswith("E")
+    else "value"
+    for name in BACKPROP_COLUMNS
+}
 #: Group titles above the table's headers: (title, number of columns), left to right from column A.
 BACKPROP_GROUPS = (("step", 1), ("given", 7), ("hidden layer", 8), ("output layer", 11), ("gradients dE/dw", 8))
 #: Column widths: (first, last, width in characters).
@@ -255,6 +296,7 @@ DERIVATION_TOP_LEFT = "E14"  #: chain-rule text, E14:N22
 BACKPROP_CHART = Anchor(_B, "P3", 560, 400, "E_total chart")
 #: Reserved for the "Draw network" picture (macros); the template leaves it empty.
 NETWORK_PICTURE = Anchor(_B, "Z3", 640, 400, "xl_backprop network")
+
 
 # --- UDFs: the same table, one UDF call per band and row -----------------------------------
 @dataclass(frozen=True)
@@ -320,8 +362,18 @@ LIVE_CHART = Anchor(_L, "M8", 560, 400, "live curves chart")
 LIVE_LEGEND_TOP_LEFT = "M29"
 #: Line colours of the live chart's series, slot by slot (Office's default series colours): the
 #: legend is in cells under the chart, in the same colours, so an empty slot leaves no entry.
-SERIES_COLORS = ("#4472C4", "#ED7D31", "#A5A5A5", "#FFC000", "#5B9BD5", "#70AD47", "#264478", "#9E480E",
-                 "#636363", "#997300")
+SERIES_COLORS = (
+    "#4472C4",
+    "#ED7D31",
+    "#A5A5A5",
+    "#FFC000",
+    "#5B9BD5",
+    "#70AD47",
+    "#264478",
+    "#9E480E",
+    "#636363",
+    "#997300",
+)
 
 
 def legend_entry(k: int) -> dict:

@@ -78,16 +78,23 @@ def write_spill(ws: Worksheet, first: str, formula: str, values, formats) -> Non
     r1, c1 = L.rowcol(first)
     r2, c2 = r1 + len(values) - 1, c1 + len(values[0]) - 1
     anchor = values[0][0]
-    ws.write_dynamic_array_formula(r1, c1, r2, c2, formula, fmt_at(0, 0),
-                                   anchor if isinstance(anchor, str) else float(anchor))
+    ws.write_dynamic_array_formula(
+        r1, c1, r2, c2, formula, fmt_at(0, 0), anchor if isinstance(anchor, str) else float(anchor)
+    )
     for i, row in enumerate(values):
         for j, value in enumerate(row):
             if i or j:  # XlsxWriter pads the range with zeros; these are the real results
                 _write_value(ws, r1 + i, c1 + j, value, fmt_at(i, j))
 
 
-def _print_setup(ws: Worksheet, area: str | None, *, rows: tuple[int, int] | None = None,
-                 first_column: bool = False, scale: int = 100) -> None:
+def _print_setup(
+    ws: Worksheet,
+    area: str | None,
+    *,
+    rows: tuple[int, int] | None = None,
+    first_column: bool = False,
+    scale: int = 100,
+) -> None:
     """Landscape A4 at a readable fixed scale, the sheet's content as print area (None: the
     used range), titles repeated on every page, the sheet's name and page number in the footer."""
     ws.set_landscape()
@@ -105,20 +112,34 @@ def _print_setup(ws: Worksheet, area: str | None, *, rows: tuple[int, int] | Non
 # --- Backprop --------------------------------------------------------------------------------
 def _engine_rows(steps: int):
     """The engine's numbers for every table row, for the formulas' cached results."""
-    res = network.train([L.IN_LR.default], steps, weights=network.DEFAULT_WEIGHTS,
-                        inputs=network.DEFAULT_INPUTS, targets=network.DEFAULT_TARGETS,
-                        biases=network.DEFAULT_BIASES, record=True)
+    res = network.train(
+        [L.IN_LR.default],
+        steps,
+        weights=network.DEFAULT_WEIGHTS,
+        inputs=network.DEFAULT_INPUTS,
+        targets=network.DEFAULT_TARGETS,
+        biases=network.DEFAULT_BIASES,
+        record=True,
+    )
     w = res.weights[:, 0, :]
-    fwd = network.forward(w, inputs=network.DEFAULT_INPUTS, targets=network.DEFAULT_TARGETS,
-                          biases=network.DEFAULT_BIASES)
-    grads = network.gradients(w, inputs=network.DEFAULT_INPUTS, targets=network.DEFAULT_TARGETS,
-                              biases=network.DEFAULT_BIASES)
+    fwd = network.forward(
+        w, inputs=network.DEFAULT_INPUTS, targets=network.DEFAULT_TARGETS, biases=network.DEFAULT_BIASES
+    )
+    grads = network.gradients(
+        w, inputs=network.DEFAULT_INPUTS, targets=network.DEFAULT_TARGETS, biases=network.DEFAULT_BIASES
+    )
     cols: dict[str, np.ndarray] = {f"w{k + 1}": w[:, k] for k in range(8)}
     cols.update({name: getattr(fwd, name) for name in network.Forward._fields})
     cols.update({f"dE/dw{k + 1}": grads[:, k] for k in range(8)})
-    given = {"t1": network.DEFAULT_TARGETS[0], "t2": network.DEFAULT_TARGETS[1],
-             "i1": network.DEFAULT_INPUTS[0], "i2": network.DEFAULT_INPUTS[1],
-             "b1": network.DEFAULT_BIASES[0], "b2": network.DEFAULT_BIASES[1], "lr": L.IN_LR.default}
+    given = {
+        "t1": network.DEFAULT_TARGETS[0],
+        "t2": network.DEFAULT_TARGETS[1],
+        "i1": network.DEFAULT_INPUTS[0],
+        "i2": network.DEFAULT_INPUTS[1],
+        "b1": network.DEFAULT_BIASES[0],
+        "b2": network.DEFAULT_BIASES[1],
+        "lr": L.IN_LR.default,
+    }
     for k, v in given.items():
         cols[k] = np.full(steps, float(v))
     return cols
@@ -158,8 +179,14 @@ def table_formula(name: str, step: int) -> str:
     }
     delta_h1 = f"({delta_o1}*{c['w5']}+{delta_o2}*{c['w7']})*{c['a_h1']}*(1-{c['a_h1']})"
     delta_h2 = f"({delta_o1}*{c['w6']}+{delta_o2}*{c['w8']})*{c['a_h2']}*(1-{c['a_h2']})"
-    rules.update({"dE/dw1": f"={delta_h1}*{c['i1']}", "dE/dw2": f"={delta_h1}*{c['i2']}",
-                  "dE/dw3": f"={delta_h2}*{c['i1']}", "dE/dw4": f"={delta_h2}*{c['i2']}"})
+    rules.update(
+        {
+            "dE/dw1": f"={delta_h1}*{c['i1']}",
+            "dE/dw2": f"={delta_h1}*{c['i2']}",
+            "dE/dw3": f"={delta_h2}*{c['i1']}",
+            "dE/dw4": f"={delta_h2}*{c['i2']}",
+        }
+    )
     return rules[name]
 
 
@@ -182,21 +209,40 @@ DERIVATION = (
 )
 
 INPUT_NOTES = {
-    "in_i1": "input 1", "in_i2": "input 2", "in_t1": "target of output 1", "in_t2": "target of output 2",
-    "in_b1": "hidden bias", "in_b2": "output bias",
-    "in_lr": "step size", "in_show_step": "diagram's step",
+    "in_i1": "input 1",
+    "in_i2": "input 2",
+    "in_t1": "target of output 1",
+    "in_t2": "target of output 2",
+    "in_b1": "hidden bias",
+    "in_b2": "output bias",
+    "in_lr": "step size",
+    "in_show_step": "diagram's step",
 }
 
 
 def _number_validation(ws: Worksheet, inp: L.Input, *, positive: bool = False) -> None:
     if positive:
-        rule = {"validate": "decimal", "criteria": ">", "value": 0,
-                "error_message": f"{inp.label}: expected a number greater than 0"}
+        rule = {
+            "validate": "decimal",
+            "criteria": ">",
+            "value": 0,
+            "error_message": f"{inp.label}: expected a number greater than 0",
+        }
     else:
-        rule = {"validate": "decimal", "criteria": "between", "minimum": -1e6, "maximum": 1e6,
-                "error_message": f"{inp.label}: expected a number between -1e6 and 1e6"}
-    rule.update({"error_title": "xl-backprop", "input_title": inp.label,
-                 "input_message": "Type a number; the sheet recalculates."})
+        rule = {
+            "validate": "decimal",
+            "criteria": "between",
+            "minimum": -1e6,
+            "maximum": 1e6,
+            "error_message": f"{inp.label}: expected a number between -1e6 and 1e6",
+        }
+    rule.update(
+        {
+            "error_title": "xl-backprop",
+            "input_title": inp.label,
+            "input_message": "Type a number; the sheet recalculates.",
+        }
+    )
     ws.data_validation(inp.cell, rule)
 
 
@@ -213,8 +259,14 @@ def _diagram(ws: Worksheet, book: Workbook, fmt: dict, cached: dict) -> None:
     def value(name: str) -> float:
         return float(cached[name][shown])
 
-    node = {"border": 2, "border_color": "#1F3864", "bg_color": "#DDEBF7", "align": "center",
-            "valign": "vcenter", "bold": True}
+    node = {
+        "border": 2,
+        "border_color": "#1F3864",
+        "bg_color": "#DDEBF7",
+        "align": "center",
+        "valign": "vcenter",
+        "bold": True,
+    }
     edge_label = {"align": "center", "valign": "bottom", "font_color": "#833C0B"}
 
     def nf(extra: dict) -> object:
@@ -227,32 +279,57 @@ def _diagram(ws: Worksheet, book: Workbook, fmt: dict, cached: dict) -> None:
     ci, ch, co, ct = c0, c0 + 3, c0 + 6, c0 + 8  # node columns: inputs, hidden, outputs, targets
     for r, k in ((top, 1), (bottom, 2)):
         ws.write_formula(r, ci, f"={at(f'i{k}')}", nf({**node, "num_format": f'"i{k} = "0.00##'}), value(f"i{k}"))
-        ws.write_formula(r, ch, f"={at(f'a_h{k}')}", nf({**node, "num_format": f'"a_h{k} = "0.0000'}),
-                         value(f"a_h{k}"))
-        ws.write_formula(r, co, f"={at(f'a_o{k}')}", nf({**node, "num_format": f'"a_o{k} = "0.0000'}),
-                         value(f"a_o{k}"))
-        ws.write_formula(r, ct, f"={at(f't{k}')}", nf({"align": "left", "valign": "vcenter",
-                                                       "num_format": f'"target t{k} = "0.00##'}), value(f"t{k}"))
-    for c_left, (straight_top, straight_bottom, down, up) in ((ci, ("w1", "w4", "w3", "w2")),
-                                                              (ch, ("w5", "w8", "w7", "w6"))):
+        ws.write_formula(r, ch, f"={at(f'a_h{k}')}", nf({**node, "num_format": f'"a_h{k} = "0.0000'}), value(f"a_h{k}"))
+        ws.write_formula(r, co, f"={at(f'a_o{k}')}", nf({**node, "num_format": f'"a_o{k} = "0.0000'}), value(f"a_o{k}"))
+        ws.write_formula(
+            r,
+            ct,
+            f"={at(f't{k}')}",
+            nf({"align": "left", "valign": "vcenter", "num_format": f'"target t{k} = "0.00##'}),
+            value(f"t{k}"),
+        )
+    for c_left, (straight_top, straight_bottom, down, up) in (
+        (ci, ("w1", "w4", "w3", "w2")),
+        (ch, ("w5", "w8", "w7", "w6")),
+    ):
         a, b = c_left + 1, c_left + 2
         # straight edges: a label sitting on a line (bottom border above, top border below)
         ws.merge_range(top, a, top, b, "", nf({**edge_label, "bottom": 2, "bottom_color": "#7F7F7F"}))
-        ws.write_formula(top, a, f"={at(straight_top)}",
-                         nf({**edge_label, "bottom": 2, "bottom_color": "#7F7F7F",
-                             "num_format": f'"{straight_top} = "0.0000'}), value(straight_top))
-        ws.merge_range(bottom, a, bottom, b, "", nf({**edge_label, "top": 2, "top_color": "#7F7F7F",
-                                                     "valign": "top"}))
-        ws.write_formula(bottom, a, f"={at(straight_bottom)}",
-                         nf({**edge_label, "top": 2, "top_color": "#7F7F7F", "valign": "top",
-                             "num_format": f'"{straight_bottom} = "0.0000'}), value(straight_bottom))
+        ws.write_formula(
+            top,
+            a,
+            f"={at(straight_top)}",
+            nf({**edge_label, "bottom": 2, "bottom_color": "#7F7F7F", "num_format": f'"{straight_top} = "0.0000'}),
+            value(straight_top),
+        )
+        ws.merge_range(bottom, a, bottom, b, "", nf({**edge_label, "top": 2, "top_color": "#7F7F7F", "valign": "top"}))
+        ws.write_formula(
+            bottom,
+            a,
+            f"={at(straight_bottom)}",
+            nf(
+                {
+                    **edge_label,
+                    "top": 2,
+                    "top_color": "#7F7F7F",
+                    "valign": "top",
+                    "num_format": f'"{straight_bottom} = "0.0000',
+                }
+            ),
+            value(straight_bottom),
+        )
         # crossing edges: one X across the rows between the nodes
-        ws.merge_range(top + 1, a, bottom - 1, b, "", nf({"diag_type": 3, "diag_border": 2,
-                                                          "diag_color": "#7F7F7F"}))
-        ws.write_formula(top + 1, c_left, f"={at(down)}",
-                         nf({**edge_label, "valign": "top", "num_format": f'"↘ {down} = "0.0000'}), value(down))
-        ws.write_formula(bottom - 1, c_left, f"={at(up)}",
-                         nf({**edge_label, "num_format": f'"↗ {up} = "0.0000'}), value(up))
+        ws.merge_range(top + 1, a, bottom - 1, b, "", nf({"diag_type": 3, "diag_border": 2, "diag_color": "#7F7F7F"}))
+        ws.write_formula(
+            top + 1,
+            c_left,
+            f"={at(down)}",
+            nf({**edge_label, "valign": "top", "num_format": f'"↘ {down} = "0.0000'}),
+            value(down),
+        )
+        ws.write_formula(
+            bottom - 1, c_left, f"={at(up)}", nf({**edge_label, "num_format": f'"↗ {up} = "0.0000'}), value(up)
+        )
     total = nf({"bold": True, "num_format": '"E_total = "0.000000000', "align": "left"})
     ws.merge_range(bottom + 2, ci, bottom + 2, ci + 2, "", total)
     ws.write_formula(bottom + 2, ci, f"={at('E_total')}", total, value("E_total"))
@@ -262,8 +339,12 @@ def _diagram(ws: Worksheet, book: Workbook, fmt: dict, cached: dict) -> None:
 def write_backprop(book: Workbook, fmt: dict) -> Worksheet:
     ws = book.add_worksheet(L.SHEET_BACKPROP)
     ws.write("A1", "Backpropagation, one step per row", fmt["title"])
-    ws.write("A2", "A 2-2-2 sigmoid network learning two targets by gradient descent, in plain "
-                   "formulas. Yellow cells are yours to change.", fmt["note"])
+    ws.write(
+        "A2",
+        "A 2-2-2 sigmoid network learning two targets by gradient descent, in plain "
+        "formulas. Yellow cells are yours to change.",
+        fmt["note"],
+    )
     for first, last, width in L.BACKPROP_WIDTHS:
         ws.set_column(f"{first}:{last}", width)
     ws.write("A3", "Inputs", fmt["h2"])
@@ -273,10 +354,17 @@ def write_backprop(book: Workbook, fmt: dict) -> Worksheet:
         note = INPUT_NOTES.get(inp.name, "initial weight" if inp in L.IN_W else "")
         ws.write(inp.row, inp.col + 1, f"{inp.name} · {note}", fmt["note"])
         if inp is L.IN_SHOW_STEP:
-            ws.data_validation(inp.cell, {
-                "validate": "integer", "criteria": "between", "minimum": 0, "maximum": L.BACKPROP_STEPS - 1,
-                "error_title": "xl-backprop",
-                "error_message": f"show step: expected a whole number from 0 to {L.BACKPROP_STEPS - 1}"})
+            ws.data_validation(
+                inp.cell,
+                {
+                    "validate": "integer",
+                    "criteria": "between",
+                    "minimum": 0,
+                    "maximum": L.BACKPROP_STEPS - 1,
+                    "error_title": "xl-backprop",
+                    "error_message": f"show step: expected a whole number from 0 to {L.BACKPROP_STEPS - 1}",
+                },
+            )
         else:
             _number_validation(ws, inp, positive=inp is L.IN_LR)
     cached = _engine_rows(L.BACKPROP_STEPS)
@@ -289,8 +377,7 @@ def write_backprop(book: Workbook, fmt: dict) -> Worksheet:
     c = 0
     for label, width in L.BACKPROP_GROUPS:
         if width > 1:
-            ws.merge_range(L.BACKPROP_HEADER_ROW - 1, c, L.BACKPROP_HEADER_ROW - 1, c + width - 1,
-                           label, fmt["group"])
+            ws.merge_range(L.BACKPROP_HEADER_ROW - 1, c, L.BACKPROP_HEADER_ROW - 1, c + width - 1, label, fmt["group"])
         c += width
     for k, name in enumerate(L.BACKPROP_COLUMNS):
         ws.write_string(L.BACKPROP_HEADER_ROW, k, name, fmt["head"])
@@ -303,20 +390,30 @@ def write_backprop(book: Workbook, fmt: dict) -> Worksheet:
     chart = book.add_chart({"type": "line"})
     first, last = L.BACKPROP_FIRST_ROW, L.BACKPROP_FIRST_ROW + L.BACKPROP_STEPS - 1
     e_col = L.BACKPROP_COLUMNS.index("E_total")
-    chart.add_series({"name": "E_total", "categories": [L.SHEET_BACKPROP, first, 0, last, 0],
-                      "values": [L.SHEET_BACKPROP, first, e_col, last, e_col],
-                      "line": {"color": "#C00000", "width": 2}})
+    chart.add_series(
+        {
+            "name": "E_total",
+            "categories": [L.SHEET_BACKPROP, first, 0, last, 0],
+            "values": [L.SHEET_BACKPROP, first, e_col, last, e_col],
+            "line": {"color": "#C00000", "width": 2},
+        }
+    )
     chart.set_title({"name": "E_total over the steps", "name_font": {"size": 12}})
     chart.set_x_axis({"name": "step", "interval_unit": 10, "interval_tick": 10})
     chart.set_y_axis({"name": "E_total", "num_format": "0.00"})
     chart.set_legend({"none": True})
     chart.set_size({"width": L.BACKPROP_CHART.width, "height": L.BACKPROP_CHART.height})
     ws.insert_chart(L.BACKPROP_CHART.cell, chart)
-    ws.write(L.rowcol(L.NETWORK_PICTURE.cell)[0] - 1, L.rowcol(L.NETWORK_PICTURE.cell)[1],
-             "The Draw network button puts a picture here.", fmt["note"])
+    ws.write(
+        L.rowcol(L.NETWORK_PICTURE.cell)[0] - 1,
+        L.rowcol(L.NETWORK_PICTURE.cell)[1],
+        "The Draw network button puts a picture here.",
+        fmt["note"],
+    )
     last = L.a1(L.BACKPROP_FIRST_ROW + L.BACKPROP_STEPS - 1, len(L.BACKPROP_COLUMNS) - 1)
-    _print_setup(ws, f"A1:{last}", rows=(L.BACKPROP_HEADER_ROW - 1, L.BACKPROP_HEADER_ROW), first_column=True,
-                 scale=PRINT_SCALE)
+    _print_setup(
+        ws, f"A1:{last}", rows=(L.BACKPROP_HEADER_ROW - 1, L.BACKPROP_HEADER_ROW), first_column=True, scale=PRINT_SCALE
+    )
     ws.activate()
     return ws
 
@@ -338,22 +435,42 @@ def udf_formulas() -> list[BlockFormula]:
             out.append(BlockFormula(*weights.cells(row), "=TRANSPOSE(in_weights)", weights.style))
         else:
             above = ":".join(weights.cells(row - 1))
-            out.append(BlockFormula(*weights.cells(row),
-                                    f"=BACKPROP_STEP({above},in_inputs,in_targets,in_lr,in_biases)", weights.style))
+            out.append(
+                BlockFormula(
+                    *weights.cells(row), f"=BACKPROP_STEP({above},in_inputs,in_targets,in_lr,in_biases)", weights.style
+                )
+            )
         out.append(BlockFormula(*fwd.cells(row), f"=FORWARD({w},in_inputs,in_targets,in_biases)", fwd.style))
         out.append(BlockFormula(*grads.cells(row), f"=GRADIENTS({w},in_inputs,in_targets,in_biases)", grads.style))
         bp = bp_first + s
-        out.append(BlockFormula(f"{check_e}{R}", f"{check_e}{R}", f"={fwd.last}{R}-Backprop!{col('E_total')}{bp}",
-                                checks.style, spill=False))
+        out.append(
+            BlockFormula(
+                f"{check_e}{R}",
+                f"{check_e}{R}",
+                f"={fwd.last}{R}-Backprop!{col('E_total')}{bp}",
+                checks.style,
+                spill=False,
+            )
+        )
         # a one-cell dynamic array: the ranges are subtracted element by element in any Excel
-        out.append(BlockFormula(f"{check_w}{R}", f"{check_w}{R}",
-                                f"=MAX(ABS({wl[0]}{R}:{wl[3]}{R}-Backprop!{col('w1')}{bp}:{col('w4')}{bp}),"
-                                f"ABS({wl[4]}{R}:{wl[7]}{R}-Backprop!{col('w5')}{bp}:{col('w8')}{bp}))",
-                                checks.style))
+        out.append(
+            BlockFormula(
+                f"{check_w}{R}",
+                f"{check_w}{R}",
+                f"=MAX(ABS({wl[0]}{R}:{wl[3]}{R}-Backprop!{col('w1')}{bp}:{col('w4')}{bp}),"
+                f"ABS({wl[4]}{R}:{wl[7]}{R}-Backprop!{col('w5')}{bp}:{col('w8')}{bp}))",
+                checks.style,
+            )
+        )
     gc = L.UDF_GRAD_CHECK
-    out.append(BlockFormula(gc.top_left, gc.bottom_right,
-                            f"=GRAD_CHECK({':'.join(weights.cells(L.UDF_FIRST_ROW))},in_inputs,in_targets,in_biases)",
-                            gc.styles))
+    out.append(
+        BlockFormula(
+            gc.top_left,
+            gc.bottom_right,
+            f"=GRAD_CHECK({':'.join(weights.cells(L.UDF_FIRST_ROW))},in_inputs,in_targets,in_biases)",
+            gc.styles,
+        )
+    )
     return out
 
 
@@ -382,13 +499,15 @@ def udf_values() -> dict[str, list[list]]:
         out[f"{check_e}{row + 1}"] = [[forward[0][-1] - float(table["E_total"][s])]]
         native = [float(table[name][s]) for name in network.WEIGHT_NAMES]
         out[f"{check_w}{row + 1}"] = [[max(abs(a - b) for a, b in zip(w[0], native, strict=True))]]
-    out[L.UDF_GRAD_CHECK.top_left] = udfs.GRAD_CHECK(out[L.UDF_WEIGHTS.cells(L.UDF_FIRST_ROW)[0]], inputs, targets,
-                                                     biases)
+    out[L.UDF_GRAD_CHECK.top_left] = udfs.GRAD_CHECK(
+        out[L.UDF_WEIGHTS.cells(L.UDF_FIRST_ROW)[0]], inputs, targets, biases
+    )
     return out
 
 
-def _write_formulas(ws: Worksheet, fmt: dict[str, Format], formulas: list[BlockFormula],
-                    values: dict[str, list[list]]) -> None:
+def _write_formulas(
+    ws: Worksheet, fmt: dict[str, Format], formulas: list[BlockFormula], values: dict[str, list[list]]
+) -> None:
     """Each formula with its stored result (``values``, by first cell) in its block's styles."""
     for f in formulas:
         r1, c1 = L.rowcol(f.first)
@@ -403,12 +522,18 @@ def _write_formulas(ws: Worksheet, fmt: dict[str, Format], formulas: list[BlockF
 def write_udfs(book: Workbook, fmt: dict) -> Worksheet:
     ws = book.add_worksheet(L.SHEET_UDFS)
     ws.write("A1", "The same example with the Python functions", fmt["title"])
-    ws.write("A2", "Each row: FORWARD and GRADIENTS of the row's weights, then BACKPROP_STEP gives the "
-                   "next row's weights. Inputs, targets, biases and lr come from the Backprop sheet.",
-             fmt["note"])
-    ws.write("A3", "Needs Excel on Windows with Python and xlwings, or xlwings Lite (see About); elsewhere "
-                   "these cells show an error (#NAME?).",
-             fmt["note"])
+    ws.write(
+        "A2",
+        "Each row: FORWARD and GRADIENTS of the row's weights, then BACKPROP_STEP gives the "
+        "next row's weights. Inputs, targets, biases and lr come from the Backprop sheet.",
+        fmt["note"],
+    )
+    ws.write(
+        "A3",
+        "Needs Excel on Windows with Python and xlwings, or xlwings Lite (see About); elsewhere "
+        "these cells show an error (#NAME?).",
+        fmt["note"],
+    )
     for first, last, width in L.UDF_WIDTHS:
         ws.set_column(f"{first}:{last}", width)
     for band in L.UDF_BANDS:
@@ -443,14 +568,24 @@ def lr_formulas() -> list[BlockFormula]:
     c_r, c_c = L.rowcol(L.LIVE_CURVE_TOP_LEFT)
     return [
         # the step numbers 0..iterations-1, spilling beside the curves
-        BlockFormula(L.a1(c_r, 0), L.a1(c_r + network.DEFAULT_ITERATIONS - 1, 0), "=_xlfn.SEQUENCE(in_iterations)-1",
-                     L.LIVE_STEP_STYLE),
-        BlockFormula(L.LIVE_SUMMARY_TOP_LEFT, L.a1(s_r + k, s_c + len(L.LIVE_SUMMARY_STYLES.body) - 1),
-                     f"=LR_SUMMARY(in_weights,in_inputs,in_targets,{live_lrs()},in_iterations,in_threshold,in_biases)",
-                     L.LIVE_SUMMARY_STYLES),
-        BlockFormula(L.LIVE_CURVE_TOP_LEFT, L.a1(c_r + network.DEFAULT_ITERATIONS - 1, c_c + k - 1),
-                     f"=TRAIN_CURVE(in_weights,in_inputs,in_targets,{live_lrs()},in_iterations,in_biases)",
-                     L.LIVE_CURVE_STYLE),
+        BlockFormula(
+            L.a1(c_r, 0),
+            L.a1(c_r + network.DEFAULT_ITERATIONS - 1, 0),
+            "=_xlfn.SEQUENCE(in_iterations)-1",
+            L.LIVE_STEP_STYLE,
+        ),
+        BlockFormula(
+            L.LIVE_SUMMARY_TOP_LEFT,
+            L.a1(s_r + k, s_c + len(L.LIVE_SUMMARY_STYLES.body) - 1),
+            f"=LR_SUMMARY(in_weights,in_inputs,in_targets,{live_lrs()},in_iterations,in_threshold,in_biases)",
+            L.LIVE_SUMMARY_STYLES,
+        ),
+        BlockFormula(
+            L.LIVE_CURVE_TOP_LEFT,
+            L.a1(c_r + network.DEFAULT_ITERATIONS - 1, c_c + k - 1),
+            f"=TRAIN_CURVE(in_weights,in_inputs,in_targets,{live_lrs()},in_iterations,in_biases)",
+            L.LIVE_CURVE_STYLE,
+        ),
     ]
 
 
@@ -478,8 +613,11 @@ def _slot_value(k: int) -> float | str:
 def write_learning_rates(book: Workbook, fmt: dict) -> Worksheet:
     ws = book.add_worksheet(L.SHEET_LRS)
     ws.write("A1", "How the learning rate changes training", fmt["title"])
-    ws.write("A2", "Edit the yellow cells. The network (weights, inputs, targets, biases) is the one on "
-                   "the Backprop sheet.", fmt["note"])
+    ws.write(
+        "A2",
+        "Edit the yellow cells. The network (weights, inputs, targets, biases) is the one on the Backprop sheet.",
+        fmt["note"],
+    )
     s_r, s_c = L.rowcol(L.LIVE_SUMMARY_TOP_LEFT)
     for k, width in enumerate(L.LIVE_SUMMARY_WIDTHS):
         ws.set_column(s_c + k, s_c + k, width)
@@ -491,19 +629,37 @@ def write_learning_rates(book: Workbook, fmt: dict) -> Worksheet:
     for inp in (L.IN_ITERATIONS, L.IN_LRS, L.IN_THRESHOLD):
         ws.write(inp.row, 0, inp.label, fmt["label"])
     ws.write_number(L.IN_ITERATIONS.row, 1, L.IN_ITERATIONS.default, fmt["input"])
-    ws.data_validation(L.IN_ITERATIONS.cell, {
-        "validate": "integer", "criteria": "between", "minimum": 1, "maximum": L.MACRO_MAX_ITERATIONS,
-        "error_title": "xl-backprop",
-        "error_message": f"iterations: expected a whole number from 1 to {L.MACRO_MAX_ITERATIONS}"})
+    ws.data_validation(
+        L.IN_ITERATIONS.cell,
+        {
+            "validate": "integer",
+            "criteria": "between",
+            "minimum": 1,
+            "maximum": L.MACRO_MAX_ITERATIONS,
+            "error_title": "xl-backprop",
+            "error_message": f"iterations: expected a whole number from 1 to {L.MACRO_MAX_ITERATIONS}",
+        },
+    )
     for k in range(L.LR_SLOTS):
         value = network.DEFAULT_LRS[k] if k < len(network.DEFAULT_LRS) else None
         if value is None:
             ws.write_blank(L.IN_LRS.row, 1 + k, None, fmt["input"])
         else:
             ws.write_number(L.IN_LRS.row, 1 + k, value, fmt["input"])
-    ws.data_validation(L.IN_LRS.row, 1, L.IN_LRS.row, L.LR_SLOTS, {
-        "validate": "decimal", "criteria": ">", "value": 0, "ignore_blank": True,
-        "error_title": "xl-backprop", "error_message": "learning rate: expected a number greater than 0"})
+    ws.data_validation(
+        L.IN_LRS.row,
+        1,
+        L.IN_LRS.row,
+        L.LR_SLOTS,
+        {
+            "validate": "decimal",
+            "criteria": ">",
+            "value": 0,
+            "ignore_blank": True,
+            "error_title": "xl-backprop",
+            "error_message": "learning rate: expected a number greater than 0",
+        },
+    )
     ws.write_number(L.IN_THRESHOLD.row, 1, L.IN_THRESHOLD.default, fmt["input"])
     ws.write(L.IN_LRS.row, L.LR_SLOTS + 1, "fill from the left; blank cells end the list", fmt["note"])
 
@@ -514,18 +670,21 @@ def write_learning_rates(book: Workbook, fmt: dict) -> Worksheet:
     lr_head = book.add_format(L.LIVE_LR_HEAD)
     for k in range(L.LR_SLOTS):
         slot = xl_rowcol_to_cell(L.IN_LRS.row, 1 + k, row_abs=True)
-        write_spill(ws, L.a1(L.LIVE_CURVE_HEADER_ROW, c_c + k), f'=IF({slot}="","",{slot})', [[_slot_value(k)]],
-                    lr_head)
+        write_spill(
+            ws, L.a1(L.LIVE_CURVE_HEADER_ROW, c_c + k), f'=IF({slot}="","",{slot})', [[_slot_value(k)]], lr_head
+        )
     _write_formulas(ws, fmt, lr_formulas(), lr_values())
 
     chart = book.add_chart({"type": "line"})
     for k in range(LIVE_CHART_SERIES):
-        chart.add_series({
-            "name": [L.SHEET_LRS, L.LIVE_CURVE_HEADER_ROW, c_c + k],
-            "categories": [L.SHEET_LRS, c_r, 0, c_r + LIVE_CHART_STEPS - 1, 0],
-            "values": [L.SHEET_LRS, c_r, c_c + k, c_r + LIVE_CHART_STEPS - 1, c_c + k],
-            "line": {"width": 1.75, "color": L.SERIES_COLORS[k]},
-        })
+        chart.add_series(
+            {
+                "name": [L.SHEET_LRS, L.LIVE_CURVE_HEADER_ROW, c_c + k],
+                "categories": [L.SHEET_LRS, c_r, 0, c_r + LIVE_CHART_STEPS - 1, 0],
+                "values": [L.SHEET_LRS, c_r, c_c + k, c_r + LIVE_CHART_STEPS - 1, c_c + k],
+                "line": {"width": 1.75, "color": L.SERIES_COLORS[k]},
+            }
+        )
     chart.set_title({"name": "E_total per step, one line per learning rate", "name_font": {"size": 12}})
     chart.set_x_axis({"name": "step", "interval_unit": 10, "interval_tick": 10})
     chart.set_y_axis({"name": "E_total", "num_format": "0.00"})
@@ -535,19 +694,32 @@ def write_learning_rates(book: Workbook, fmt: dict) -> Worksheet:
     chart.set_size({"width": L.LIVE_CHART.width, "height": L.LIVE_CHART.height})
     ws.insert_chart(L.LIVE_CHART.cell, chart)
     chart_r, chart_c = L.rowcol(L.LIVE_CHART.cell)
-    ws.write(chart_r - 1, chart_c, f"Live chart: the first {LIVE_CHART_STEPS} steps of every learning rate in "
-                                   "the list", fmt["note"])
+    ws.write(
+        chart_r - 1,
+        chart_c,
+        f"Live chart: the first {LIVE_CHART_STEPS} steps of every learning rate in the list",
+        fmt["note"],
+    )
     legend_r, legend_c = L.rowcol(L.LIVE_LEGEND_TOP_LEFT)
     per_row = (L.LR_SLOTS + 1) // 2
     ws.set_column(legend_c, legend_c + per_row - 1, L.LIVE_WIDTH)
     for k in range(L.LR_SLOTS):
         slot = xl_rowcol_to_cell(L.IN_LRS.row, 1 + k, row_abs=True)
         entry = book.add_format(L.legend_entry(k))
-        write_spill(ws, L.a1(legend_r + k // per_row, legend_c + k % per_row), f'=IF({slot}="","",{slot})',
-                    [[_slot_value(k)]], entry)
+        write_spill(
+            ws,
+            L.a1(legend_r + k // per_row, legend_c + k % per_row),
+            f'=IF({slot}="","",{slot})',
+            [[_slot_value(k)]],
+            entry,
+        )
 
-    ws.write(L.MACRO_TITLE_CELL, "Written by the ribbon's Train learning rates button "
-                                 "(or, without Excel: xl-backprop run train-lrs BOOK.xlsm --out OUT.xlsm)", fmt["h2"])
+    ws.write(
+        L.MACRO_TITLE_CELL,
+        "Written by the ribbon's Train learning rates button "
+        "(or, without Excel: xl-backprop run train-lrs BOOK.xlsm --out OUT.xlsm)",
+        fmt["h2"],
+    )
     # No fixed print area: the spills grow with the iteration count and the macro writes its
     # table, chart and picture to the right, so the used range is what there is to print.
     _print_setup(ws, None, rows=(L.LIVE_CURVE_HEADER_ROW, L.LIVE_CURVE_HEADER_ROW), scale=PRINT_SCALE)
@@ -559,56 +731,99 @@ ABOUT = (
     ("xl-backprop: see backpropagation happen in Excel", "title"),
     ("", None),
     ("What is in this workbook", "h2"),
-    ("Backprop — a 2-2-2 sigmoid network trained by gradient descent in plain formulas, one step "
-     "per row, with the chain rule spelled out, a diagram and a chart. Works in any spreadsheet.", None),
-    ("UDFs — the same example with the Python functions FORWARD, GRADIENTS and BACKPROP_STEP, "
-     "and GRAD_CHECK. Needs Excel on Windows with Python and xlwings.", None),
-    ("Learning rates — one training run per learning rate: TRAIN_CURVE and LR_SUMMARY live, and "
-     "the ribbon's Train learning rates button for the full batch, a chart and a picture (the live part needs "
-     "Excel on Windows).", None),
-    ("xlwings.conf — the last sheet: xlwings' settings for this workbook, read by name (UDF Modules names "
-     "the Python module of the functions; an Interpreter_Win row names the Python to start). Not for teaching.",
-     None),
+    (
+        "Backprop — a 2-2-2 sigmoid network trained by gradient descent in plain formulas, one step "
+        "per row, with the chain rule spelled out, a diagram and a chart. Works in any spreadsheet.",
+        None,
+    ),
+    (
+        "UDFs — the same example with the Python functions FORWARD, GRADIENTS and BACKPROP_STEP, "
+        "and GRAD_CHECK. Needs Excel on Windows with Python and xlwings.",
+        None,
+    ),
+    (
+        "Learning rates — one training run per learning rate: TRAIN_CURVE and LR_SUMMARY live, and "
+        "the ribbon's Train learning rates button for the full batch, a chart and a picture (the live part needs "
+        "Excel on Windows).",
+        None,
+    ),
+    (
+        "xlwings.conf — the last sheet: xlwings' settings for this workbook, read by name (UDF Modules names "
+        "the Python module of the functions; an Interpreter_Win row names the Python to start). Not for teaching.",
+        None,
+    ),
     ("", None),
     ("Set-up (Excel with Python 3.10+; the functions need Windows, the ribbon works on a Mac too)", "h2"),
-    ("1. In a checkout of xl-backprop: pip install .   (it brings the matching xlwings, 0.37.8). On a Mac, "
-     "also once: xlwings runpython install.", None),
-    ("2. Open this workbook and click Enable Content. If Excel blocks the macros because the file came from "
-     "the internet: close it, right-click the file > Properties > tick Unblock, open it again.", None),
-    ("3. Python is found as xlwings finds it: the pythonw/python on PATH, or the one named by an "
-     "Interpreter_Win (or Interpreter_Mac) row you add at A2:B2 of the xlwings.conf sheet (or in "
-     "~/.xlwings/xlwings.conf); name it when Python is in a virtual environment.", None),
-    ("4. The functions work at once (their VBA wrappers are in this file); cells that still show #NAME? "
-     "after Enable Content are recalculated by Ctrl+Alt+F9. After upgrading xl-backprop, "
-     "press Backprop tab > Re-import functions; that needs File > Options > Trust Center > Trust Center "
-     "Settings > Macro Settings > 'Trust access to the VBA project object model'.", None),
-    ("Without Excel: xl-backprop run ACTION BOOK.xlsm --out OUT.xlsm (ACTION: train-lrs, draw-network, "
-     "reset) does the same on a copy.", None),
+    (
+        "1. In a checkout of xl-backprop: pip install .   (it brings the matching xlwings, 0.37.8). On a Mac, "
+        "also once: xlwings runpython install.",
+        None,
+    ),
+    (
+        "2. Open this workbook and click Enable Content. If Excel blocks the macros because the file came from "
+        "the internet: close it, right-click the file > Properties > tick Unblock, open it again.",
+        None,
+    ),
+    (
+        "3. Python is found as xlwings finds it: the pythonw/python on PATH, or the one named by an "
+        "Interpreter_Win (or Interpreter_Mac) row you add at A2:B2 of the xlwings.conf sheet (or in "
+        "~/.xlwings/xlwings.conf); name it when Python is in a virtual environment.",
+        None,
+    ),
+    (
+        "4. The functions work at once (their VBA wrappers are in this file); cells that still show #NAME? "
+        "after Enable Content are recalculated by Ctrl+Alt+F9. After upgrading xl-backprop, "
+        "press Backprop tab > Re-import functions; that needs File > Options > Trust Center > Trust Center "
+        "Settings > Macro Settings > 'Trust access to the VBA project object model'.",
+        None,
+    ),
+    (
+        "Without Excel: xl-backprop run ACTION BOOK.xlsm --out OUT.xlsm (ACTION: train-lrs, draw-network, "
+        "reset) does the same on a copy.",
+        None,
+    ),
     ("", None),
     ("Excel on a Mac or on the web (xlwings Lite)", "h2"),
-    ("The functions and the three buttons also run in xlwings Lite, xlwings' free add-in (Home > Add-ins, "
-     "search for xlwings): Python inside Excel, on Windows, macOS and the web, nothing to install. On a computer "
-     "with xl-backprop: xl-backprop lite --out lite. In the Lite pane, paste lite/requirements.txt into the "
-     "requirements.txt tab, then lite/main.py into the main.py tab, and save the workbook: Lite keeps the code "
-     "in it.", None),
-    ("Type the functions into cells as usual; run Train learning rates, Draw network or Reset to defaults from "
-     "the pane's script list. Bad input prints one line in the pane's output. There is no ready-made Lite "
-     "edition of this workbook: how Lite stores code in a file is not documented (README: Excel on Mac and on "
-     "the web).", None),
+    (
+        "The functions and the three buttons also run in xlwings Lite, xlwings' free add-in (Home > Add-ins, "
+        "search for xlwings): Python inside Excel, on Windows, macOS and the web, nothing to install. On a computer "
+        "with xl-backprop: xl-backprop lite --out lite. In the Lite pane, paste lite/requirements.txt into the "
+        "requirements.txt tab, then lite/main.py into the main.py tab, and save the workbook: Lite keeps the code "
+        "in it.",
+        None,
+    ),
+    (
+        "Type the functions into cells as usual; run Train learning rates, Draw network or Reset to defaults from "
+        "the pane's script list. Bad input prints one line in the pane's output. There is no ready-made Lite "
+        "edition of this workbook: how Lite stores code in a file is not documented (README: Excel on Mac and on "
+        "the web).",
+        None,
+    ),
     ("", None),
     ("Troubleshooting", "h2"),
-    ("Run xl-backprop doctor in a terminal: it checks the Python, the xlwings version and the functions, and "
-     "prints what to paste where. The README's Troubleshooting section lists the known failures:", None),
-    ("\"Could not activate Python COM server\" or Python not found: add the Interpreter_Win row doctor prints to "
-     "the xlwings.conf sheet.  Macros blocked on a downloaded file: Unblock it (step 2).  #NAME? after Enable "
-     "Content: Ctrl+Alt+F9.  A version mismatch: pip install . again from the checkout this file came with.",
-     None),
-    ("No code runs when this workbook opens: Python starts only when a function recalculates or a button is "
-     "pressed.", None),
+    (
+        "Run xl-backprop doctor in a terminal: it checks the Python, the xlwings version and the functions, and "
+        "prints what to paste where. The README's Troubleshooting section lists the known failures:",
+        None,
+    ),
+    (
+        '"Could not activate Python COM server" or Python not found: add the Interpreter_Win row doctor prints to '
+        "the xlwings.conf sheet.  Macros blocked on a downloaded file: Unblock it (step 2).  #NAME? after Enable "
+        "Content: Ctrl+Alt+F9.  A version mismatch: pip install . again from the checkout this file came with.",
+        None,
+    ),
+    (
+        "No code runs when this workbook opens: Python starts only when a function recalculates or a button is "
+        "pressed.",
+        None,
+    ),
     ("", None),
     ("Rebuilding", "h2"),
-    ("This file is built, not edited: xl-backprop template --out workbook_template.xlsm --force "
-     "(or make template) writes it from the sources in xl_backprop/workbook/.", None),
+    (
+        "This file is built, not edited: xl-backprop template --out workbook_template.xlsm --force "
+        "(or make template) writes it from the sources in xl_backprop/workbook/.",
+        None,
+    ),
 )
 
 

@@ -52,8 +52,7 @@ def module_name(source: str) -> str:
 def sources() -> list[tuple[str, str, bool]]:
     """(module name, source, is a class) of every module we add, in project order."""
     out = []
-    for path, is_class in ((XLWINGS_BAS, False), (DICTIONARY_CLS, True), (UDFS_BAS, False),
-                           (RIBBON_BAS, False)):
+    for path, is_class in ((XLWINGS_BAS, False), (DICTIONARY_CLS, True), (UDFS_BAS, False), (RIBBON_BAS, False)):
         src = read_source(path)
         out.append((module_name(src), src, is_class))
     return out
