@@ -48,8 +48,9 @@ def soffice() -> str:
 RECALC_ALWAYS, RECALC_NEVER = 0, 1  # LibreOffice's values of OOXMLRecalcMode
 
 
-def convert(src: Path, fmt: str, outdir: Path, timeout: float = 180, recalc: bool = True,
-            name: str | None = None) -> Path:
+def convert(
+    src: Path, fmt: str, outdir: Path, timeout: float = 180, recalc: bool = True, name: str | None = None
+) -> Path:
     """Open ``src`` in headless LibreOffice, recalculate everything (``recalc=False``: nothing,
     the stored values are kept), save as ``fmt`` (for example "xlsx", "pdf", "csv") in
     ``outdir``; returns the new file's path (``name``: the file's name where LibreOffice names it
@@ -61,8 +62,17 @@ def convert(src: Path, fmt: str, outdir: Path, timeout: float = 180, recalc: boo
         user.mkdir()
         mode = RECALC_ALWAYS if recalc else RECALC_NEVER
         (user / "registrymodifications.xcu").write_text(_RECALC_PROFILE.format(mode=mode))
-        cmd = [exe, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--norestore",
-               "--convert-to", fmt, "--outdir", str(outdir), str(src)]
+        cmd = [
+            exe,
+            f"-env:UserInstallation={Path(profile).as_uri()}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            fmt,
+            "--outdir",
+            str(outdir),
+            str(src),
+        ]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     ext = fmt.split(":")[0]
     out = outdir / (name or f"{Path(src).stem}.{ext}")

@@ -33,9 +33,16 @@ def load_main(path: str):
 
 def call_function(main, call: dict):
     """What Lite's custom-function runtime sends (the keys of xlwings' own Office.js tests)."""
-    data = {"func_name": call["func_name"], "args": call["args"], "version": xw.__version__,
-            "client": "Office.js", "runtime": "1.4", "culture_info_name": "en-US", "date_format": "m/d/yyyy",
-            "caller_address": "Sheet1!A1"}
+    data = {
+        "func_name": call["func_name"],
+        "args": call["args"],
+        "version": xw.__version__,
+        "client": "Office.js",
+        "runtime": "1.4",
+        "culture_info_name": "en-US",
+        "date_format": "m/d/yyyy",
+        "caller_address": "Sheet1!A1",
+    }
     return asyncio.run(server.custom_functions_call(data, main))
 
 
@@ -59,11 +66,16 @@ def main() -> None:
         "scripts": [run_script(main_module, s["name"], s["book"]) for s in request["scripts"]],
     }
     specs = {name: getattr(m, "__spec__", None) for name, m in sorted(sys.modules.items())}
-    answer["modules"] = {name: {"origin": spec.origin, "loader": type(spec.loader).__name__}
-                         for name, spec in specs.items() if spec is not None}
+    answer["modules"] = {
+        name: {"origin": spec.origin, "loader": type(spec.loader).__name__}
+        for name, spec in specs.items()
+        if spec is not None
+    }
     answer["installed"] = installed
-    answer["reloaded"] = {"finders": sum(type(f).__name__ == "_EmbeddedXlBackprop" for f in sys.meta_path),
-                          "fresh": first.SIGMOID is not main_module.SIGMOID}
+    answer["reloaded"] = {
+        "finders": sum(type(f).__name__ == "_EmbeddedXlBackprop" for f in sys.meta_path),
+        "fresh": first.SIGMOID is not main_module.SIGMOID,
+    }
     json.dump(answer, sys.stdout)
 
 

@@ -26,8 +26,7 @@ def forward(w, i, t, b=(0.0, 0.0)):
     a_o2 = sigma(o2)
     E1 = 0.5 * (t1 - a_o1) ** 2
     E2 = 0.5 * (t2 - a_o2) ** 2
-    return dict(h1=h1, a_h1=a_h1, h2=h2, a_h2=a_h2, o1=o1, a_o1=a_o1, o2=o2, a_o2=a_o2,
-                E1=E1, E2=E2, E_total=E1 + E2)
+    return dict(h1=h1, a_h1=a_h1, h2=h2, a_h2=a_h2, o1=o1, a_o1=a_o1, o2=o2, a_o2=a_o2, E1=E1, E2=E2, E_total=E1 + E2)
 
 
 def gradients(w, i, t, b=(0.0, 0.0), out_w=None):

@@ -12,8 +12,10 @@ from xl_backprop.limits import MACRO_MAX_ITERATIONS
 from xl_backprop.workbook import layout as L
 
 
-@pytest.mark.parametrize(("a1", "rc"), [("A1", (0, 0)), ("Z9", (8, 25)), ("AA10", (9, 26)),
-                                        ("XFD1048576", (1_048_575, 16_383)), ("$B$5", (4, 1))])
+@pytest.mark.parametrize(
+    ("a1", "rc"),
+    [("A1", (0, 0)), ("Z9", (8, 25)), ("AA10", (9, 26)), ("XFD1048576", (1_048_575, 16_383)), ("$B$5", (4, 1))],
+)
 def test_cell_addresses(a1, rc):
     assert parse_cell(a1) == rc
     assert cellref.a1(*rc) == a1.replace("$", "")

@@ -13,7 +13,6 @@ import csv
 import io
 import os
 import re
-import struct
 import subprocess
 import sys
 import types
@@ -27,11 +26,14 @@ from xl_backprop import cli, figures, fileio
 from xl_backprop.cli import main
 
 from . import scalar_reference as ref
+from .conftest import TEMPLATE
+from .ooxml_read import png_size
+from .published import COURSE_DE_DW5, COURSE_E_TOTAL, MAZUR_E_TOTAL
 
 DEFAULT_LRS = [0.1, 0.2, 0.5, 0.8, 1.0, 2.0]
 DEFAULT_W = [0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55]
-E_TOTAL_0 = "0.24251985734837728"  # docs/design.md: E_total before training, default sheet
-DE_DW5 = "0.07215707291213626"  # docs/design.md: dE/dw5 at the defaults
+E_TOTAL_0 = repr(COURSE_E_TOTAL)  # as the CLI prints it
+DE_DW5 = repr(COURSE_DE_DW5)
 RANGE = "--lrs: expected START:STOP:COUNT, finite numbers and a whole COUNT >= 1, got "
 
 
@@ -57,7 +59,7 @@ def table_rows(out: str) -> dict[str, list[str]]:
     lines = out.splitlines()
     start = next(k for k, line in enumerate(lines) if line.startswith("---"))
     rows = {}
-    for line in lines[start + 1:]:
+    for line in lines[start + 1 :]:
         if not line.strip() or line.startswith("("):  # the end, or the note under a selection
             break
         cells = re.split(r"\s{2,}", line.strip())
@@ -65,14 +67,8 @@ def table_rows(out: str) -> dict[str, list[str]]:
     return rows
 
 
-def png_size(path: Path) -> tuple[int, int]:
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG signature"
-    assert data[12:16] == b"IHDR"
-    return struct.unpack(">II", data[16:24])
-
-
 # ----------------------------------------------------------------------------- train
+
 
 def test_train_defaults_table_csv_png(tmp_path, capsys):
     rc, out, err = run(["train", "--out-dir", tmp_path], capsys)
@@ -110,8 +106,24 @@ def test_train_defaults_table_csv_png(tmp_path, capsys):
 
 def test_train_threshold_and_first_rise_against_scalar_loop(tmp_path, capsys):
     # targets 0.5/0.5 and lr 200 overshoot: the loss rises after the first update
-    rc, out, err = run(["train", "--targets", "0.5", "0.5", "--lrs", "5,200", "--iterations", "30",
-                        "--threshold", "0.001", "--no-plot", "--out-dir", tmp_path], capsys)
+    rc, out, err = run(
+        [
+            "train",
+            "--targets",
+            "0.5",
+            "0.5",
+            "--lrs",
+            "5,200",
+            "--iterations",
+            "30",
+            "--threshold",
+            "0.001",
+            "--no-plot",
+            "--out-dir",
+            tmp_path,
+        ],
+        capsys,
+    )
     assert rc == 0, err
     rows = table_rows(out)
     assert list(rows) == ["5", "200"]
@@ -130,26 +142,50 @@ def test_train_threshold_and_first_rise_against_scalar_loop(tmp_path, capsys):
 
 
 def test_train_mazur_biases(tmp_path, capsys):
-    rc, out, err = run(["train", "--biases", "0.35", "0.6", "--lrs", "0.5", "--iterations", "2",
-                        "--inputs", "0.05,0.1", "--weights", *DEFAULT_W, "--no-plot", "--out-dir", tmp_path],
-                       capsys)
+    rc, out, err = run(
+        [
+            "train",
+            "--biases",
+            "0.35",
+            "0.6",
+            "--lrs",
+            "0.5",
+            "--iterations",
+            "2",
+            "--inputs",
+            "0.05,0.1",
+            "--weights",
+            *DEFAULT_W,
+            "--no-plot",
+            "--out-dir",
+            tmp_path,
+        ],
+        capsys,
+    )
     assert rc == 0, err
     line = next(s for s in out.splitlines() if s.startswith("E_total before training:"))
-    assert float(line.split(":")[1]) == pytest.approx(0.298371109, abs=5e-10)  # Mazur, docs/design.md
+    assert float(line.split(":")[1]) == pytest.approx(MAZUR_E_TOTAL, abs=5e-10)
     _, data = read_csv(tmp_path / "loss_curves.csv")
     np.testing.assert_allclose(data[:, 1], _scalar_curves(0.5, 2, b=(0.35, 0.6)), rtol=0, atol=1e-12)
 
 
-@pytest.mark.parametrize("extra, kwargs", [
-    (["--update", "sequential"], {"update": "sequential"}),
-    (["--biases", "0.35", "0.6", "--train-biases"], {"b": (0.35, 0.6), "train_biases": True}),
-    # negative numbers in every spelling are values, not unknown options
-    (["--targets", "-1e-2", "-.5", "--weights", "-1.5e-1", *map(str, DEFAULT_W[1:])],
-     {"t": (-0.01, -0.5), "w": [-0.15, *DEFAULT_W[1:]]}),
-])
+@pytest.mark.parametrize(
+    "extra, kwargs",
+    [
+        (["--update", "sequential"], {"update": "sequential"}),
+        (["--biases", "0.35", "0.6", "--train-biases"], {"b": (0.35, 0.6), "train_biases": True}),
+        # negative numbers in every spelling are values, not unknown options
+        (
+            ["--targets", "-1e-2", "-.5", "--weights", "-1.5e-1", *map(str, DEFAULT_W[1:])],
+            {"t": (-0.01, -0.5), "w": [-0.15, *DEFAULT_W[1:]]},
+        ),
+    ],
+)
 def test_train_options_reach_the_engine(tmp_path, capsys, extra, kwargs):
-    rc, _, err = run(["train", "--lrs", "0.5", "3", "--iterations", "20", "--no-plot", "--quiet",
-                      "--out-dir", tmp_path, *extra], capsys)
+    rc, _, err = run(
+        ["train", "--lrs", "0.5", "3", "--iterations", "20", "--no-plot", "--quiet", "--out-dir", tmp_path, *extra],
+        capsys,
+    )
     assert rc == 0, err
     _, data = read_csv(tmp_path / "loss_curves.csv")
     expected = np.array([_scalar_curves(lr, 20, **kwargs) for lr in (0.5, 3.0)]).T
@@ -160,8 +196,9 @@ def test_train_options_reach_the_engine(tmp_path, capsys, extra, kwargs):
 
 
 def test_lrs_ranges(tmp_path, capsys):
-    rc, out, err = run(["train", "--lrs", "0.1:1:4,", "3", "--iterations", "5", "--no-plot", "--quiet",
-                        "--out-dir", tmp_path], capsys)
+    rc, out, err = run(
+        ["train", "--lrs", "0.1:1:4,", "3", "--iterations", "5", "--no-plot", "--quiet", "--out-dir", tmp_path], capsys
+    )
     assert rc == 0, err
     header, data = read_csv(tmp_path / "loss_curves.csv")
     lrs = [0.1, 0.4, 0.7, 1.0, 3.0]
@@ -182,8 +219,9 @@ def test_lrs_range_at_the_limit_is_refused_quickly(capsys):
 
 @pytest.mark.parametrize("count", [13, 450])  # a colour bar instead of a legend; then a selection
 def test_plot_of_many_learning_rates(tmp_path, capsys, count):
-    rc, _, err = run(["train", "--lrs", f"0.1:50:{count}", "--iterations", "10", "--quiet",
-                      "--out-dir", tmp_path], capsys)
+    rc, _, err = run(
+        ["train", "--lrs", f"0.1:50:{count}", "--iterations", "10", "--quiet", "--out-dir", tmp_path], capsys
+    )
     assert rc == 0, err
     assert png_size(tmp_path / "loss_curves.png") == (800, 500)
     header, data = read_csv(tmp_path / "loss_curves.csv")
@@ -191,8 +229,9 @@ def test_plot_of_many_learning_rates(tmp_path, capsys, count):
 
 
 def test_table_of_many_learning_rates_is_a_selection(tmp_path, capsys):
-    rc, out, err = run(["train", "--lrs", "0.1:5:1200", "--iterations", "3", "--no-plot", "--out-dir", tmp_path],
-                       capsys)
+    rc, out, err = run(
+        ["train", "--lrs", "0.1:5:1200", "--iterations", "3", "--no-plot", "--out-dir", tmp_path], capsys
+    )
     assert rc == 0, err
     rows = table_rows(out)
     assert len(rows) == 50 and list(rows)[0] == "0.1" and list(rows)[-1] == "5"
@@ -238,6 +277,7 @@ def test_out_dir_is_created(tmp_path, capsys):
 
 # ----------------------------------------------------------------------------- --force
 
+
 def test_never_overwrites_without_force(tmp_path, capsys):
     csv_path, png_path = tmp_path / "loss_curves.csv", tmp_path / "loss_curves.png"
     png_path.write_bytes(b"my own picture")
@@ -260,53 +300,75 @@ def test_never_overwrites_without_force(tmp_path, capsys):
 
 # ----------------------------------------------------------------------------- errors
 
-@pytest.mark.parametrize("argv, message", [
-    (["train", "--lrs", "0.1", "abc"], "xl-backprop train: error: --lrs: expected positive numbers, got 'abc'"),
-    (["train", "--lrs", ""], "xl-backprop train: error: --lrs: expected positive numbers, got nothing"),
-    (["train", "--lrs"], "xl-backprop train: error: --lrs: expected at least one argument"),
-    (["train", "--lrs", "0.5", "-1"], "xl-backprop train: error: --lrs: expected positive numbers, got '-1'"),
-    (["train", "--lrs", "nan"], "xl-backprop train: error: --lrs: expected finite numbers, got 'nan'"),
-    (["train", "--weights", "1", "2", "3"], "xl-backprop train: error: --weights: expected 8 numbers, got 3"),
-    (["train", "--weights", *"12345678"[:7], "x"], "--weights: expected 8 numbers, got 'x'"),
-    (["train", "--inputs", "1"], "xl-backprop train: error: --inputs: expected 2 numbers, got 1"),
-    (["train", "--targets", "1", "2", "3"], "xl-backprop train: error: --targets: expected 2 numbers, got 3"),
-    (["train", "--biases", "inf", "0"], "xl-backprop train: error: --biases: expected finite numbers, got 'inf'"),
-    (["train", "--iterations", "0"], "--iterations: expected a whole number >= 1, got '0'"),
-    (["train", "--iterations", "-3"], "--iterations: expected a whole number >= 1, got '-3'"),
-    (["train", "--iterations", "2.5"], "--iterations: expected a whole number >= 1, got '2.5'"),
-    (["train", "--iterations", "many"], "--iterations: expected a whole number >= 1, got 'many'"),
-    (["train", "--iterations", "1e7", "--lrs", "1", "2"],
-     "xl-backprop train: error: --iterations x number of --lrs: expected at most 10,000,000 loss values, "
-     "got 20,000,000"),
-    (["train", "--lrs", "0.1:1:1e8"], RANGE + "'0.1:1:1e8'"),
-    (["train", "--lrs", "0.1:1"], RANGE + "'0.1:1'"),
-    (["train", "--lrs", "0.1:1:2.5"], RANGE + "'0.1:1:2.5'"),
-    (["train", "--lrs", "0:1:3"], "--lrs: expected positive numbers, got 0.0 (from '0:1:3')"),
-    (["train", "--update", "random"],
-     "--update: invalid choice: 'random' (choose from 'simultaneous', 'sequential')"),
-    (["train", "--threshold", "0"], "--threshold: expected a positive number, got '0'"),
-    (["train", "--colour", "red"],
-     "xl-backprop train: error: unrecognized arguments: --colour red (see xl-backprop train --help)"),
-    (["train", "--lrs", "-0.1:1:3"], "--lrs: expected positive numbers, got -0.1 (from '-0.1:1:3')"),
-    (["train", "--lrs", "0.1:inf:3"],
-     RANGE + "'0.1:inf:3'"),
-    (["train", "--targets", "1e200", "0.99"], "xl-backprop train: error: overflow: E_total at step 0 for lr 0.1 "
-     "is not a finite number; try smaller --targets, --inputs or --weights"),
-    (["train", "--targets", "1e100", "-1e100", "--lrs", "0.5", "1e300", "--iterations", "3"],
-     "xl-backprop train: error: overflow: E_total at step 1 for lr 1e+300 is not a finite number; try smaller --lrs"),
-    (["gradcheck", "--targets", "1e200", "0.99"], "xl-backprop gradcheck: error: overflow: the central difference "
-     "dE/dw1 is not a finite number; try smaller --targets, --inputs or --weights"),
-    (["gradcheck", "--weights", "1"], "xl-backprop gradcheck: error: --weights: expected 8 numbers, got 1"),
-    (["gradcheck", "--eps", "-0.001"], "--eps: expected a positive number, got '-0.001'"),
-    (["fly"], "xl-backprop: error: COMMAND: invalid choice: 'fly'"),
-    ([], "xl-backprop: error: expected a command: train, gradcheck, template, run, doctor, lite"),
-    (["run", "reset"], "xl-backprop run: error: the following arguments are required: BOOK"),
-    (["run", "paint", "book.xlsm"], "xl-backprop run: error: ACTION: invalid choice: 'paint'"),
-    (["run", "reset", "missing.xlsm", "--out", "x.xlsm"],
-     "xl-backprop run: error: BOOK: missing.xlsm is not an existing file"),
-    (["run", "draw-network", "missing.xlsm", "--iteration", "-1"],
-     "--iteration: expected a whole number >= 0, got '-1'"),
-])
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "--lrs", "0.1", "abc"], "xl-backprop train: error: --lrs: expected positive numbers, got 'abc'"),
+        (["train", "--lrs", ""], "xl-backprop train: error: --lrs: expected positive numbers, got nothing"),
+        (["train", "--lrs"], "xl-backprop train: error: --lrs: expected at least one argument"),
+        (["train", "--lrs", "0.5", "-1"], "xl-backprop train: error: --lrs: expected positive numbers, got '-1'"),
+        (["train", "--lrs", "nan"], "xl-backprop train: error: --lrs: expected finite numbers, got 'nan'"),
+        (["train", "--weights", "1", "2", "3"], "xl-backprop train: error: --weights: expected 8 numbers, got 3"),
+        (["train", "--weights", *"12345678"[:7], "x"], "--weights: expected 8 numbers, got 'x'"),
+        (["train", "--inputs", "1"], "xl-backprop train: error: --inputs: expected 2 numbers, got 1"),
+        (["train", "--targets", "1", "2", "3"], "xl-backprop train: error: --targets: expected 2 numbers, got 3"),
+        (["train", "--biases", "inf", "0"], "xl-backprop train: error: --biases: expected finite numbers, got 'inf'"),
+        (["train", "--iterations", "0"], "--iterations: expected a whole number >= 1, got '0'"),
+        (["train", "--iterations", "-3"], "--iterations: expected a whole number >= 1, got '-3'"),
+        (["train", "--iterations", "2.5"], "--iterations: expected a whole number >= 1, got '2.5'"),
+        (["train", "--iterations", "many"], "--iterations: expected a whole number >= 1, got 'many'"),
+        (
+            ["train", "--iterations", "1e7", "--lrs", "1", "2"],
+            "xl-backprop train: error: --iterations x number of --lrs: expected at most 10,000,000 loss values, "
+            "got 20,000,000",
+        ),
+        (["train", "--lrs", "0.1:1:1e8"], RANGE + "'0.1:1:1e8'"),
+        (["train", "--lrs", "0.1:1"], RANGE + "'0.1:1'"),
+        (["train", "--lrs", "0.1:1:2.5"], RANGE + "'0.1:1:2.5'"),
+        (["train", "--lrs", "0:1:3"], "--lrs: expected positive numbers, got 0.0 (from '0:1:3')"),
+        (
+            ["train", "--update", "random"],
+            "--update: invalid choice: 'random' (choose from 'simultaneous', 'sequential')",
+        ),
+        (["train", "--threshold", "0"], "--threshold: expected a positive number, got '0'"),
+        (
+            ["train", "--colour", "red"],
+            "xl-backprop train: error: unrecognized arguments: --colour red (see xl-backprop train --help)",
+        ),
+        (["train", "--lrs", "-0.1:1:3"], "--lrs: expected positive numbers, got -0.1 (from '-0.1:1:3')"),
+        (["train", "--lrs", "0.1:inf:3"], RANGE + "'0.1:inf:3'"),
+        (
+            ["train", "--targets", "1e200", "0.99"],
+            "xl-backprop train: error: overflow: E_total at step 0 for lr 0.1 "
+            "is not a finite number; try smaller --targets, --inputs or --weights",
+        ),
+        (
+            ["train", "--targets", "1e100", "-1e100", "--lrs", "0.5", "1e300", "--iterations", "3"],
+            "xl-backprop train: error: overflow: E_total at step 1 for lr 1e+300 is not a finite number; "
+            "try smaller --lrs",
+        ),
+        (
+            ["gradcheck", "--targets", "1e200", "0.99"],
+            "xl-backprop gradcheck: error: overflow: the central difference "
+            "dE/dw1 is not a finite number; try smaller --targets, --inputs or --weights",
+        ),
+        (["gradcheck", "--weights", "1"], "xl-backprop gradcheck: error: --weights: expected 8 numbers, got 1"),
+        (["gradcheck", "--eps", "-0.001"], "--eps: expected a positive number, got '-0.001'"),
+        (["fly"], "xl-backprop: error: COMMAND: invalid choice: 'fly'"),
+        ([], "xl-backprop: error: expected a command: train, gradcheck, template, run, doctor, lite"),
+        (["run", "reset"], "xl-backprop run: error: the following arguments are required: BOOK"),
+        (["run", "paint", "book.xlsm"], "xl-backprop run: error: ACTION: invalid choice: 'paint'"),
+        (
+            ["run", "reset", "missing.xlsm", "--out", "x.xlsm"],
+            "xl-backprop run: error: BOOK: missing.xlsm is not an existing file",
+        ),
+        (
+            ["run", "draw-network", "missing.xlsm", "--iteration", "-1"],
+            "--iteration: expected a whole number >= 0, got '-1'",
+        ),
+    ],
+)
 def test_bad_arguments_one_line_exit_2(tmp_path, monkeypatch, capsys, argv, message):
     monkeypatch.chdir(tmp_path)
     rc, out, err = run(argv, capsys)
@@ -330,8 +392,10 @@ def test_output_open_in_another_program(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(fileio.os, "replace", locked)
     rc, _, err = run(["train", "--no-plot", "--force", "--quiet", "--out-dir", tmp_path], capsys)
     assert rc == 1
-    assert err == ("xl-backprop train: error: Permission denied (is it open in another program, such as Excel? "
-                   f"Close it and run again): {csv_path}\n")
+    assert err == (
+        "xl-backprop train: error: Permission denied (is it open in another program, such as Excel? "
+        f"Close it and run again): {csv_path}\n"
+    )
     assert csv_path.read_text() == "open in Excel" and list(tmp_path.iterdir()) == [csv_path]
 
 
@@ -355,6 +419,7 @@ def test_engine_value_error_is_one_line(monkeypatch, tmp_path, capsys):
 
 
 # ----------------------------------------------------------------------------- help, version
+
 
 @pytest.mark.parametrize("command", [[], ["train"], ["gradcheck"], ["template"], ["run"]])
 def test_help_on_every_command(capsys, command):
@@ -384,8 +449,9 @@ def test_help_examples_run(tmp_path, monkeypatch, capsys):
     rc, out, _ = run(["--help"], capsys)
     assert rc == 0
     shown = out.split("examples:\n")[1].splitlines()
-    assert [line.split("#")[0].split() for line in shown] == [["xl-backprop", *e.split("#")[0].split()]
-                                                              for e in cli.EXAMPLES]
+    assert [line.split("#")[0].split() for line in shown] == [
+        ["xl-backprop", *e.split("#")[0].split()] for e in cli.EXAMPLES
+    ]
     assert main(["template"]) == 0  # the book the last example reads
     for example in cli.EXAMPLES:
         argv = example.split("#")[0].split()
@@ -399,6 +465,7 @@ def test_version(capsys):
 
 
 # ----------------------------------------------------------------------------- gradcheck
+
 
 def test_gradcheck_defaults(capsys):
     rc, out, err = run(["gradcheck"], capsys)
@@ -416,8 +483,9 @@ def test_gradcheck_defaults(capsys):
         up, down = list(DEFAULT_W), list(DEFAULT_W)
         up[k] += eps
         down[k] -= eps
-        assert numeric == pytest.approx((ref.forward(up, i, t)["E_total"] - ref.forward(down, i, t)["E_total"])
-                                        / (2 * eps), rel=1e-8)
+        assert numeric == pytest.approx(
+            (ref.forward(up, i, t)["E_total"] - ref.forward(down, i, t)["E_total"]) / (2 * eps), rel=1e-8
+        )
         assert rel == pytest.approx(abs(analytic - numeric) / max(abs(analytic), abs(numeric)), rel=1e-3)
         assert rel < 1e-6
     largest = max(float(r[4]) for r in body)
@@ -434,6 +502,7 @@ def test_gradcheck_mazur_w5(capsys):
 
 
 # ----------------------------------------------------------------------------- progress bar
+
 
 class _TTY(io.StringIO):
     def isatty(self) -> bool:
@@ -480,6 +549,7 @@ def test_train_shows_progress_on_a_terminal(monkeypatch, tmp_path):
 
 # ----------------------------------------------------------------------------- template
 
+
 def test_template_refuses_existing_file(tmp_path, capsys):
     out = tmp_path / "book.xlsm"
     out.write_bytes(b"user's book")
@@ -489,10 +559,13 @@ def test_template_refuses_existing_file(tmp_path, capsys):
     assert out.read_bytes() == b"user's book"
 
 
-@pytest.mark.parametrize("name, message", [
-    ("book.xlsx", "--out: expected a .xlsm path (a macro-enabled workbook), got {out}"),
-    ("nodir/book.xlsm", "--out: expected an existing folder, {parent} is not one"),
-])
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("book.xlsx", "--out: expected a .xlsm path (a macro-enabled workbook), got {out}"),
+        ("nodir/book.xlsm", "--out: expected an existing folder, {parent} is not one"),
+    ],
+)
 def test_template_bad_out(tmp_path, capsys, name, message):
     out = tmp_path / name
     rc, _, err = run(["template", "--out", out], capsys)
@@ -527,6 +600,7 @@ def test_template_builds_a_workbook(tmp_path, capsys):
 
 
 # ----------------------------------------------------------------------------- run
+
 
 @pytest.fixture
 def fake_macros(monkeypatch):
@@ -575,10 +649,14 @@ def test_run_refusals(tmp_path, capsys, fake_macros):
         (["run", "reset", book, "--out", out], f"--out: {out} already exists; use --force to overwrite it"),
         (["run", "reset", book, "--out", out, "--in-place"], "--in-place: writes into BOOK"),
         (["run", "reset", book, "--out", tmp_path], f"--out: {tmp_path} is a folder, expected a file path"),
-        (["run", "train-lrs", book, "--out", tmp_path / "new.xlsm", "--iteration", "3"],
-         "--iteration: only for draw-network, not for train-lrs"),
-        (["run", "draw-network", book, "--out", tmp_path / "new.xlsm", "--iteration", "99"],
-         "xl-backprop run: error: --iteration: expected a whole number from 0 to 50, got 99"),
+        (
+            ["run", "train-lrs", book, "--out", tmp_path / "new.xlsm", "--iteration", "3"],
+            "--iteration: only for draw-network, not for train-lrs",
+        ),
+        (
+            ["run", "draw-network", book, "--out", tmp_path / "new.xlsm", "--iteration", "99"],
+            "xl-backprop run: error: --iteration: expected a whole number from 0 to 50, got 99",
+        ),
     ]
     for argv, message in cases:
         rc, stdout, err = run(argv, capsys)
@@ -618,37 +696,55 @@ def test_run_on_the_real_template(tmp_path, capsys):
 
 # ----------------------------------------------------------------------------- subprocess
 
+
 def test_python_dash_m_subprocess(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "xl_backprop", "train", "--lrs", "0.5", "2", "--out-dir", "out"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "xl_backprop", "train", "--lrs", "0.5", "2", "--out-dir", "out"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert f"E_total before training: {E_TOTAL_0}" in proc.stdout
     _, data = read_csv(tmp_path / "out" / "loss_curves.csv")
-    np.testing.assert_allclose(data[:, 1:], np.array([_scalar_curves(0.5, 51), _scalar_curves(2.0, 51)]).T,
-                               rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        data[:, 1:], np.array([_scalar_curves(0.5, 51), _scalar_curves(2.0, 51)]).T, rtol=0, atol=1e-12
+    )
     assert png_size(tmp_path / "out" / "loss_curves.png") == (800, 500)
 
-    again = subprocess.run([sys.executable, "-m", "xl_backprop", "train", "--out-dir", "out"],
-                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    again = subprocess.run(
+        [sys.executable, "-m", "xl_backprop", "train", "--out-dir", "out"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert again.returncode == 2
     assert again.stdout == ""
     assert again.stderr.splitlines() == [
         f"xl-backprop train: error: --out-dir: {Path('out') / 'loss_curves.csv'} already exists; "
-        "use --force to overwrite it"]
+        "use --force to overwrite it"
+    ]
 
 
 def test_subprocess_bad_argument(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "xl_backprop", "train", "--iterations", "zero"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "xl_backprop", "train", "--iterations", "zero"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2
-    assert proc.stderr == ("xl-backprop train: error: --iterations: expected a whole number >= 1, got 'zero' "
-                           "(see xl-backprop train --help)\n")
+    assert proc.stderr == (
+        "xl-backprop train: error: --iterations: expected a whole number >= 1, got 'zero' "
+        "(see xl-backprop train --help)\n"
+    )
     assert list(tmp_path.iterdir()) == []
 
 
 # ----------------------------------------------------------------------------- links, limits, words
-
-TEMPLATE = Path(__file__).resolve().parents[1] / "workbook_template.xlsm"
 
 
 def _media(book: Path) -> list[str]:
@@ -694,8 +790,10 @@ def test_lrs_range_is_counted_before_it_is_built(capsys, monkeypatch):
     monkeypatch.setattr(cli.np, "linspace", lambda *a, **k: built.append(a) or real_linspace(*a, **k))
     rc, _, err = run(["train", "--lrs", "0.1:2:10000000"], capsys)
     assert rc == 2 and built == []
-    assert err == ("xl-backprop train: error: --iterations x number of --lrs: expected at most 10,000,000 loss values, "
-                   "got 510,000,000\n")
+    assert err == (
+        "xl-backprop train: error: --iterations x number of --lrs: expected at most 10,000,000 loss values, "
+        "got 510,000,000\n"
+    )
     rc, _, err = run(["train", "--lrs", "0.1:2:6000000", "0.1:2:6000000", "--iterations", "1"], capsys)
     assert rc == 2 and built == [] and "got 12,000,000" in err
 
@@ -711,8 +809,10 @@ def test_not_enough_memory_is_worded_per_command(tmp_path, capsys, monkeypatch):
     book.write_bytes(TEMPLATE.read_bytes())
     rc, _, err = run(["run", "train-lrs", book, "--out", tmp_path / "out.xlsm"], capsys)
     assert rc == 1
-    assert err == ("xl-backprop run: error: not enough memory; the workbook, or the book's iterations x learning "
-                   "rates, is too large\n")
+    assert err == (
+        "xl-backprop run: error: not enough memory; the workbook, or the book's iterations x learning "
+        "rates, is too large\n"
+    )
     assert "--iterations" not in err
     monkeypatch.setattr(cli, "train", no_memory)
     rc, _, err = run(["train", "--out-dir", tmp_path], capsys)
@@ -723,8 +823,9 @@ def test_run_names_the_macros_fields_as_options(tmp_path, capsys):
     """The macros word a bad output name as "output file"; the CLI says --out."""
     rc, _, err = run(["run", "reset", TEMPLATE, "--out", tmp_path / "out.xlsx"], capsys)
     assert rc == 2
-    assert err.startswith("xl-backprop run: error: --out: expected a name ending in .xlsm like the book's, "
-                          "got out.xlsx")
+    assert err.startswith(
+        "xl-backprop run: error: --out: expected a name ending in .xlsm like the book's, got out.xlsx"
+    )
 
 
 def test_the_printed_table_has_the_summary_columns(tmp_path, capsys):
@@ -733,8 +834,7 @@ def test_the_printed_table_has_the_summary_columns(tmp_path, capsys):
     rc, out, err = run(["train", "--lrs", "0.5", "--iterations", "3", "--no-plot", "--out-dir", tmp_path], capsys)
     assert rc == 0, err
     header = next(line for line in out.splitlines() if line.startswith("lr "))
-    assert re.split(r"\s{2,}", header) == [
-        "lr", "final E_total", "steps to E_total < 0.01", "only falls", "first rise"]
+    assert re.split(r"\s{2,}", header) == ["lr", "final E_total", "steps to E_total < 0.01", "only falls", "first rise"]
     assert len(SUMMARY_COLUMNS) == 5
 
 

@@ -21,8 +21,8 @@ import pytest
 from xl_backprop import cli
 from xl_backprop.ooxml import package as bf
 
-ROOT = Path(__file__).resolve().parents[1]
-TEMPLATE = ROOT / "workbook_template.xlsm"
+from .conftest import TEMPLATE
+
 SHEET3 = "xl/worksheets/sheet3.xml"  # Learning rates, where train-lrs reads and writes
 WORKBOOK = "xl/workbook.xml"
 WB_RELS = "xl/_rels/workbook.xml.rels"
@@ -36,8 +36,7 @@ def template_parts() -> list[tuple[zipfile.ZipInfo, bytes]]:
 XML_PARTS = [i.filename for i, _ in template_parts() if i.filename.endswith((".xml", ".rels"))]
 
 
-def make_book(path: Path, change: dict[str, bytes | None] | None = None,
-              extra: list[tuple[str, bytes]] = ()) -> Path:
+def make_book(path: Path, change: dict[str, bytes | None] | None = None, extra: list[tuple[str, bytes]] = ()) -> Path:
     """The template with members replaced (None: removed) and ``extra`` members appended."""
     change = change or {}
     with warnings.catch_warnings(), zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
@@ -131,8 +130,9 @@ def test_an_external_file_entity_in_any_part_is_refused_unread(tmp_path, capsys,
 
 
 @pytest.mark.parametrize("name", [WORKBOOK, SHEET3, "[Content_Types].xml", "xl/sharedStrings.xml"])
-@pytest.mark.parametrize("kind", ["network entity", "parameter entity", "external DTD", "billion laughs",
-                                  "quadratic blowup", "utf-16"])
+@pytest.mark.parametrize(
+    "kind", ["network entity", "parameter entity", "external DTD", "billion laughs", "quadratic blowup", "utf-16"]
+)
 def test_dtds_and_entities_of_every_kind_are_refused(tmp_path, capsys, marker, listener, name, kind):
     port = listener.getsockname()[1]
     data = part(name)
@@ -160,8 +160,10 @@ def test_the_parser_itself_neither_resolves_nor_fetches(marker, listener):
     from lxml import etree
 
     port = listener.getsockname()[1]
-    doc = (f'<!DOCTYPE x [<!ENTITY f SYSTEM "{marker.as_uri()}"><!ENTITY n SYSTEM "http://127.0.0.1:{port}/">'
-           '<!ENTITY l0 "lol"><!ENTITY l1 "&l0;&l0;&l0;&l0;&l0;&l0;&l0;&l0;">]><x>&f;&n;&l1;</x>').encode()
+    doc = (
+        f'<!DOCTYPE x [<!ENTITY f SYSTEM "{marker.as_uri()}"><!ENTITY n SYSTEM "http://127.0.0.1:{port}/">'
+        '<!ENTITY l0 "lol"><!ENTITY l1 "&l0;&l0;&l0;&l0;&l0;&l0;&l0;&l0;">]><x>&f;&n;&l1;</x>'
+    ).encode()
     root = etree.fromstring(doc, bf._parser())
     assert b"XLBP-MARKER" not in etree.tostring(root) and "lol" not in "".join(root.itertext())
     assert no_connection(listener)
@@ -184,11 +186,11 @@ def patch_sizes(path: Path, name: str, size: int) -> None:
     """Make the central directory declare ``size`` uncompressed bytes for ``name``."""
     data = bytearray(path.read_bytes())
     end = data.rindex(b"PK\x05\x06")  # end of central directory: where the directory starts
-    entry = int.from_bytes(data[end + 16:end + 20], "little")
+    entry = int.from_bytes(data[end + 16 : end + 20], "little")
     while True:  # walk the central directory to the entry of ``name``
-        n, m, k = (int.from_bytes(data[entry + o:entry + o + 2], "little") for o in (28, 30, 32))
-        if data[entry + 46:entry + 46 + n] == name.encode():
-            data[entry + 24:entry + 28] = size.to_bytes(4, "little")
+        n, m, k = (int.from_bytes(data[entry + o : entry + o + 2], "little") for o in (28, 30, 32))
+        if data[entry + 46 : entry + 46 + n] == name.encode():
+            data[entry + 24 : entry + 28] = size.to_bytes(4, "little")
             break
         entry += 46 + n + m + k
     path.write_bytes(bytes(data))
@@ -227,7 +229,8 @@ def rss_of_run(book: Path, out: Path) -> dict:
         "with contextlib.redirect_stderr(err):\n"
         f"    status = cli.main(['run', 'train-lrs', {str(book)!r}, '--out', {str(out)!r}])\n"
         "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
-        "print(json.dumps({'status': status, 'err': err.getvalue(), 'peak_mb': peak}))\n")
+        "print(json.dumps({'status': status, 'err': err.getvalue(), 'peak_mb': peak}))\n"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -261,8 +264,18 @@ def test_a_duplicate_entry_is_refused(tmp_path, capsys):
     refused(book, capsys, repr(SHEET3.upper()), "appears twice")
 
 
-@pytest.mark.parametrize("name", ["../../evil.txt", "xl/../../evil.txt", "/etc/evil.txt", "xl\\evil.txt",
-                                  "C:/evil.txt", "c:evil.txt", "xl/./evil.txt"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../../evil.txt",
+        "xl/../../evil.txt",
+        "/etc/evil.txt",
+        "xl\\evil.txt",
+        "C:/evil.txt",
+        "c:evil.txt",
+        "xl/./evil.txt",
+    ],
+)
 def test_an_entry_name_outside_the_package_is_refused(tmp_path, capsys, name):
     book = make_book(tmp_path / "book.xlsm", extra=[(name, b"evil")])
     refused(book, capsys, repr(name), "not a valid part name")
@@ -279,36 +292,69 @@ MALFORMED = [
     ("missing sheet part", {SHEET3: None}, (SHEET3, "missing")),
     ("missing workbook part", {WORKBOOK: None}, ("no workbook part",)),
     ("missing workbook relationships", {WB_RELS: None}, (WORKBOOK, "rId1", WB_RELS)),
-    ("dangling relationship", {WORKBOOK: part(WORKBOOK).replace(b'r:id="rId3"', b'r:id="rId99"')},
-     (WORKBOOK, "'Learning rates'", "rId99", WB_RELS)),
-    ("relationship outside the package",
-     {WB_RELS: part(WB_RELS).replace(b'Target="worksheets/sheet3.xml"', b'Target="../../../etc/passwd"')},
-     (WB_RELS, "rId3", "outside the package")),
-    ("absolute relationship outside the package",
-     {WB_RELS: part(WB_RELS).replace(b'Target="worksheets/sheet3.xml"', b'Target="/../../etc/passwd"')},
-     (WB_RELS, "rId3", "outside the package")),
-    ("no sheetData", {SHEET3: re.sub(rb"<sheetData>.*</sheetData>", b"", part(SHEET3), flags=re.S)},
-     (SHEET3, "'Learning rates'", "sheetData")),
-    ("shared string out of range", {SHEET3: sheet3_cell("B4", '<c r="B4" t="s"><v>99999</v></c>')},
-     ("'Learning rates'!B4", "shared string", "99999")),
-    ("shared string not a number", {SHEET3: sheet3_cell("B4", '<c r="B4" t="s"><v>x</v></c>')},
-     ("'Learning rates'!B4", "shared string")),
-    ("row r=abc", {SHEET3: part(SHEET3).replace(b'<row r="4"', b'<row r="abc"', 1)},
-     (SHEET3, "r='abc'", "row number")),
-    ("row beyond the sheet", {SHEET3: part(SHEET3).replace(b'<row r="4"', b'<row r="99999999"', 1)},
-     (SHEET3, "99999999")),
-    ("a row twice", {SHEET3: part(SHEET3).replace(b'<row r="5"', b'<row r="4"', 1)},
-     (SHEET3, "row 4", "twice")),
-    ("v = fifty", {SHEET3: sheet3_cell("B4", '<c r="B4"><v>fifty</v></c>')},
-     ("'Learning rates'!B4", "'fifty'", "not a number")),
+    (
+        "dangling relationship",
+        {WORKBOOK: part(WORKBOOK).replace(b'r:id="rId3"', b'r:id="rId99"')},
+        (WORKBOOK, "'Learning rates'", "rId99", WB_RELS),
+    ),
+    (
+        "relationship outside the package",
+        {WB_RELS: part(WB_RELS).replace(b'Target="worksheets/sheet3.xml"', b'Target="../../../etc/passwd"')},
+        (WB_RELS, "rId3", "outside the package"),
+    ),
+    (
+        "absolute relationship outside the package",
+        {WB_RELS: part(WB_RELS).replace(b'Target="worksheets/sheet3.xml"', b'Target="/../../etc/passwd"')},
+        (WB_RELS, "rId3", "outside the package"),
+    ),
+    (
+        "no sheetData",
+        {SHEET3: re.sub(rb"<sheetData>.*</sheetData>", b"", part(SHEET3), flags=re.S)},
+        (SHEET3, "'Learning rates'", "sheetData"),
+    ),
+    (
+        "shared string out of range",
+        {SHEET3: sheet3_cell("B4", '<c r="B4" t="s"><v>99999</v></c>')},
+        ("'Learning rates'!B4", "shared string", "99999"),
+    ),
+    (
+        "shared string not a number",
+        {SHEET3: sheet3_cell("B4", '<c r="B4" t="s"><v>x</v></c>')},
+        ("'Learning rates'!B4", "shared string"),
+    ),
+    ("row r=abc", {SHEET3: part(SHEET3).replace(b'<row r="4"', b'<row r="abc"', 1)}, (SHEET3, "r='abc'", "row number")),
+    (
+        "row beyond the sheet",
+        {SHEET3: part(SHEET3).replace(b'<row r="4"', b'<row r="99999999"', 1)},
+        (SHEET3, "99999999"),
+    ),
+    ("a row twice", {SHEET3: part(SHEET3).replace(b'<row r="5"', b'<row r="4"', 1)}, (SHEET3, "row 4", "twice")),
+    (
+        "v = fifty",
+        {SHEET3: sheet3_cell("B4", '<c r="B4"><v>fifty</v></c>')},
+        ("'Learning rates'!B4", "'fifty'", "not a number"),
+    ),
     ("bad cell reference", {SHEET3: sheet3_cell("B4", '<c r="B4:x"><v>5</v></c>')}, (SHEET3, "B4:x")),
     ("a cell twice", {SHEET3: sheet3_cell("B4", '<c r="A4"><v>5</v></c>')}, (SHEET3, "'A4'")),
-    ("whole-sheet defined name",
-     {WORKBOOK: part(WORKBOOK).replace(b"'Learning rates'!$B$5:$K$5", b"'Learning rates'!$A$1:$XFD$1048576")},
-     ("defined name in_lrs", "1,048,576 x 16,384 cells")),
-] + [(f"truncated {n}", {n: part(n)[: len(part(n)) // 2]}, (n, "malformed XML"))
-     for n in ("[Content_Types].xml", "_rels/.rels", WORKBOOK, WB_RELS, SHEET3, "xl/sharedStrings.xml",
-               "xl/worksheets/sheet1.xml", "xl/drawings/_rels/drawing2.xml.rels", "customUI/customUI14.xml")]
+    (
+        "whole-sheet defined name",
+        {WORKBOOK: part(WORKBOOK).replace(b"'Learning rates'!$B$5:$K$5", b"'Learning rates'!$A$1:$XFD$1048576")},
+        ("defined name in_lrs", "1,048,576 x 16,384 cells"),
+    ),
+] + [
+    (f"truncated {n}", {n: part(n)[: len(part(n)) // 2]}, (n, "malformed XML"))
+    for n in (
+        "[Content_Types].xml",
+        "_rels/.rels",
+        WORKBOOK,
+        WB_RELS,
+        SHEET3,
+        "xl/sharedStrings.xml",
+        "xl/worksheets/sheet1.xml",
+        "xl/drawings/_rels/drawing2.xml.rels",
+        "customUI/customUI14.xml",
+    )
+]
 
 
 @pytest.mark.parametrize(("change", "names"), [m[1:] for m in MALFORMED], ids=[m[0] for m in MALFORMED])
@@ -323,12 +369,15 @@ def test_a_whole_sheet_defined_name_ends_quickly_in_bounded_memory(tmp_path):
     assert got["peak_mb"] < 1024, got
 
 
-@pytest.mark.parametrize(("content", "expected"), [
-    (b"just some text, not a workbook\n", "not a zip package"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(4096), "encrypted or not an OOXML workbook"),
-    (b"PK\x03\x04" + bytes(100), "not a zip package"),
-    (b"", "not a zip package"),
-])
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"just some text, not a workbook\n", "not a zip package"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(4096), "encrypted or not an OOXML workbook"),
+        (b"PK\x03\x04" + bytes(100), "not a zip package"),
+        (b"", "not a zip package"),
+    ],
+)
 def test_a_file_that_is_not_a_workbook_is_named(tmp_path, capsys, content, expected):
     book = tmp_path / "book.xlsm"
     book.write_bytes(content)

@@ -24,7 +24,6 @@ import inspect
 import json
 import os
 import shutil
-import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -38,7 +37,9 @@ from xl_backprop.ooxml import Workbook
 from xl_backprop.ooxml.sheet import NS_MAIN
 from xl_backprop.workbook import layout as L
 
-from .test_macros_file import TEMPLATE
+from .conftest import TEMPLATE
+from .ooxml_read import png_size
+from .published import COURSE_DE_DW5, COURSE_E_TOTAL, MAZUR_E_TOTAL
 
 DRIVER = Path(__file__).with_name("lite_driver.py")
 PACKAGE_DIR = Path(lite_bundle.__file__).parent
@@ -46,8 +47,8 @@ PACKAGE_DIR = Path(lite_bundle.__file__).parent
 W = [[0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55]]  # a row of 8 cells
 I = [[0.05], [0.1]]  # a column
 T = [[0.01, 0.99]]
-E_TOTAL = 0.24251985734837728  # docs/design.md
-DE_DW5 = 0.07215707291213626  # docs/design.md
+E_TOTAL = COURSE_E_TOTAL
+DE_DW5 = COURSE_DE_DW5
 
 
 def err(name: str, kind: str) -> dict:
@@ -70,19 +71,22 @@ CALLS = [
     ("=TRAIN_CURVE(w, i, t, lrs, 51)", "TRAIN_CURVE", [W, I, T, [[0.1, 0.2, 0.5, 0.8, 1, 2]], [[51]], None]),
     ("=GRAD_CHECK(w, i, t)", "GRAD_CHECK", [W, I, T, None]),
     ("=LR_SUMMARY(w, i, t, lrs, 51)", "LR_SUMMARY", [W, I, T, [[0.1, 0.5, 2]], [[51]], None, None]),
-    ("=LR_SUMMARY(w, i, t, lrs, 200, 0.05, biases)", "LR_SUMMARY",
-     [W, I, T, [[0.5], [1.0]], [[200]], [[0.05]], [[0.35, 0.6]]]),
+    (
+        "=LR_SUMMARY(w, i, t, lrs, 200, 0.05, biases)",
+        "LR_SUMMARY",
+        [W, I, T, [[0.5], [1.0]], [[200]], [[0.05]], [[0.35, 0.6]]],
+    ),
     # bad input: one line in the cell
     ("=FORWARD(7 weights, i, t)", "FORWARD", [[W[0][:7]], I, T, None]),
     ("=FORWARD(w 2x4, i, t)", "FORWARD", [[W[0][:4], W[0][4:]], I, T, None]),
     ("=FORWARD(w, {0.05;#N/A}, t)", "FORWARD", [W, [[0.05], [err("#N/A", "NotAvailable")]], T, None]),
     ("=FORWARD(w, {0.05;#N/A}, t) -- error as text", "FORWARD", [W, [[0.05], ["#N/A"]], T, None]),  # older runtimes
-    ("=GRADIENTS(w, i, {0.01,\"abc\"})", "GRADIENTS", [W, I, [[0.01, "abc"]], None]),
+    ('=GRADIENTS(w, i, {0.01,"abc"})', "GRADIENTS", [W, I, [[0.01, "abc"]], None]),
     ("=GRADIENTS(w, {0.05; empty}, t)", "GRADIENTS", [W, [[0.05], [None]], T, None]),
     ("=BACKPROP_STEP(w, i, t, #SPILL!)", "BACKPROP_STEP", [W, I, T, [[err("#SPILL!", "Spill")]], None]),
     ("=BACKPROP_STEP(w, i, t, empty cell)", "BACKPROP_STEP", [W, I, T, None, None]),
     ("=TRAIN_CURVE(w, i, t, lrs, 2.5)", "TRAIN_CURVE", [W, I, T, [[0.5]], [[2.5]], None]),
-    ("=TRAIN_CURVE(w, i, t, lrs, \"ten\")", "TRAIN_CURVE", [W, I, T, [[0.5]], [["ten"]], None]),
+    ('=TRAIN_CURVE(w, i, t, lrs, "ten")', "TRAIN_CURVE", [W, I, T, [[0.5]], [["ten"]], None]),
     ("=SIGMOID(A1:B2 with #DIV/0!)", "SIGMOID", [[[0.0, 1.0], [err("#DIV/0!", "Div0"), 2.0]]]),
     ("=LR_SUMMARY(w, i, t, lrs, 51, TRUE)", "LR_SUMMARY", [W, I, T, [[0.5]], [[51]], [[True]], None]),
     ("=FORWARD(w, i, t, {0.35; #VALUE!})", "FORWARD", [W, I, T, [[0.35], [err("#VALUE!", "Value")]]]),
@@ -120,6 +124,7 @@ def assert_same_block(got: list[list], expected: list[list], what: str) -> None:
 
 # --- the book as Lite sends it to a script ------------------------------------------------------
 
+
 def book_payload(path: Path, values: dict[str, object] | None = None, drawn: bool = False) -> dict:
     """The book payload of xlwings' Office.js client for the workbook at ``path``: every sheet's
     values from A1 ("" for an empty cell, an error as its text), the defined names, and (with
@@ -131,9 +136,19 @@ def book_payload(path: Path, values: dict[str, object] | None = None, drawn: boo
     for sheet in sheets:
         last = pkg.package.xml(pkg.sheet_part(sheet)).find(f"{{{NS_MAIN}}}dimension").get("ref").split(":")[-1]
         rows = pkg.read_cells(Area(sheet, 0, 0, *parse_cell(last)))
-        out_sheets.append({"name": sheet, "values": [["" if v is None else str(v) if isinstance(v, CellError) else v
-                                                      for v in row] for row in rows],
-                           "pictures": [], "charts": [], "shapes": [], "tables": [], "notes": []})
+        out_sheets.append(
+            {
+                "name": sheet,
+                "values": [
+                    ["" if v is None else str(v) if isinstance(v, CellError) else v for v in row] for row in rows
+                ],
+                "pictures": [],
+                "charts": [],
+                "shapes": [],
+                "tables": [],
+                "notes": [],
+            }
+        )
     names = []
     for name, refers_to in pkg.defined_names().items():
         try:
@@ -141,12 +156,21 @@ def book_payload(path: Path, values: dict[str, object] | None = None, drawn: boo
         except ValueError:
             continue
         address = ref(area.sheet, area.row1, area.col1, area.row2, area.col2, absolute=False).split("!")[1]
-        names.append({"name": name, "sheet_index": sheets.index(area.sheet), "address": address,
-                      "book_scope": True, "scope_sheet_name": None, "scope_sheet_index": None,
-                      "refers_to": "=" + refers_to})
+        names.append(
+            {
+                "name": name,
+                "sheet_index": sheets.index(area.sheet),
+                "address": address,
+                "book_scope": True,
+                "scope_sheet_name": None,
+                "scope_sheet_index": None,
+                "refers_to": "=" + refers_to,
+            }
+        )
         if values and name in values:
             out_sheets[sheets.index(area.sheet)]["values"][area.row1][area.col1] = values[name]
     if drawn:
+
         def shape(name):
             return {"name": name, "width": 100, "height": 100, "left": 0, "top": 0, "lock_aspect_ratio": True}
 
@@ -154,9 +178,13 @@ def book_payload(path: Path, values: dict[str, object] | None = None, drawn: boo
         by_name[L.MACRO_CHART.sheet]["charts"].append({**shape(L.MACRO_CHART.name), "chart_type": "line"})
         for anchor in (L.MACRO_PICTURE, L.NETWORK_PICTURE):
             by_name[anchor.sheet]["pictures"].append(shape(anchor.name))
-    return {"client": "Office.js", "version": "0.37.8",
-            "book": {"name": path.name, "active_sheet_index": 0, "selection": "A1"},
-            "names": names, "sheets": out_sheets}
+    return {
+        "client": "Office.js",
+        "version": "0.37.8",
+        "book": {"name": path.name, "active_sheet_index": 0, "selection": "A1"},
+        "names": names,
+        "sheets": out_sheets,
+    }
 
 
 SCRIPT_RUNS = [  # (script, action, book payload options)
@@ -184,6 +212,7 @@ def classic_plan(action: str, values: dict | None = None, drawn: bool = False):
 
 # --- Lite's interpreter ---------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def lite_files(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("lite")
@@ -203,8 +232,20 @@ def lite_python(lite_files, request) -> Path:
     if not done.exists():
         shutil.rmtree(venv, ignore_errors=True)
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
-        pip = subprocess.run([str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q",
-                              "-r", str(lite_files / "requirements.txt")], capture_output=True, text=True)
+        pip = subprocess.run(
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "-q",
+                "-r",
+                str(lite_files / "requirements.txt"),
+            ],
+            capture_output=True,
+            text=True,
+        )
         if pip.returncode:
             last = (pip.stderr.strip().splitlines() or ["no output"])[-1]
             pytest.skip(f"cannot build Lite's interpreter (pip install -r requirements.txt): {last}")
@@ -214,18 +255,28 @@ def lite_python(lite_files, request) -> Path:
 
 @pytest.fixture(scope="session")
 def lite_answer(lite_files, lite_python, tmp_path_factory) -> dict:
-    request = {"calls": [{"func_name": f, "args": a} for _, f, a in CALLS],
-               "scripts": [{"name": s, "book": book_payload(TEMPLATE, **opts)} for s, _, opts in SCRIPT_RUNS]}
+    request = {
+        "calls": [{"func_name": f, "args": a} for _, f, a in CALLS],
+        "scripts": [{"name": s, "book": book_payload(TEMPLATE, **opts)} for s, _, opts in SCRIPT_RUNS],
+    }
     cwd = tmp_path_factory.mktemp("lite-run")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "XLWINGS"))}
     env.update(XLWINGS_ON_SERVER="true", XLWINGS_LICENSE_KEY="noncommercial", MPLCONFIGDIR=str(cwd))
-    run = subprocess.run([str(lite_python), "-I", str(DRIVER), str(lite_files / "main.py")], input=json.dumps(request),
-                         capture_output=True, text=True, cwd=cwd, env=env, timeout=900)
+    run = subprocess.run(
+        [str(lite_python), "-I", str(DRIVER), str(lite_files / "main.py")],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=900,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     return json.loads(run.stdout)
 
 
 # --- the generated files --------------------------------------------------------------------------
+
 
 def embedded(main_py: str) -> dict:
     """_SOURCES of a main.py, read as data (never run here)."""
@@ -250,11 +301,13 @@ def test_cli_writes_what_the_bundler_generates(tmp_path, capsys):
     assert main(["lite", "--out", str(tmp_path / "lite")]) == 0
     assert (tmp_path / "lite" / "main.py").read_text() == lite_bundle.main_py()
     assert (tmp_path / "lite" / "requirements.txt").read_text() == lite_bundle.requirements()
-    assert capsys.readouterr().out.splitlines() == [f"wrote {tmp_path / 'lite' / n}" for n in ("main.py",
-                                                                                              "requirements.txt")]
+    assert capsys.readouterr().out.splitlines() == [
+        f"wrote {tmp_path / 'lite' / n}" for n in ("main.py", "requirements.txt")
+    ]
     assert main(["lite", "--out", str(tmp_path / "lite")]) == 2  # never over existing files without --force
-    assert capsys.readouterr().err.strip() == (f"xl-backprop lite: error: --out: {tmp_path / 'lite' / 'main.py'} "
-                                               "already exists; use --force to overwrite it")
+    assert capsys.readouterr().err.strip() == (
+        f"xl-backprop lite: error: --out: {tmp_path / 'lite' / 'main.py'} already exists; use --force to overwrite it"
+    )
     assert main(["lite", "--out", str(tmp_path / "lite" / "main.py")]) == 2
     assert capsys.readouterr().err.strip().endswith("main.py is a file, expected a folder")
     assert main(["lite", "--out", str(tmp_path / "lite"), "--force"]) == 0
@@ -280,6 +333,7 @@ def test_main_py_runs_on_what_lite_has_only(lite_answer):
 
 
 # --- custom functions --------------------------------------------------------------------------------
+
 
 def test_functions_are_registered_as_in_excel(lite_answer):
     meta = {f["id"]: f for f in lite_answer["functions_meta"]["functions"]}
@@ -307,7 +361,7 @@ def test_functions_give_the_published_numbers(lite_answer):
     assert results["=FORWARD(w, i, t)"][0][10] == pytest.approx(E_TOTAL, abs=1e-15)
     assert results["=FORWARD(w, i, t) -- trailing optional left out"] == results["=FORWARD(w, i, t)"]
     assert results["=FORWARD(w, i, t, two empty cells)"] == results["=FORWARD(w, i, t)"]
-    assert results["=FORWARD(w, i, t, {0.35;0.6})"][0][10] == pytest.approx(0.298371109, abs=1e-9)  # Mazur
+    assert results["=FORWARD(w, i, t, {0.35;0.6})"][0][10] == pytest.approx(MAZUR_E_TOTAL, abs=1e-9)
     assert results["=GRADIENTS(w, i, t)"][0][4] == pytest.approx(DE_DW5, abs=1e-15)
     assert results["=TRAIN_CURVE(w, i, t, lrs, 51)"][0] == pytest.approx([E_TOTAL] * 6, abs=1e-15)
     assert len(results["=TRAIN_CURVE(w, i, t, lrs, 51)"]) == 51
@@ -318,21 +372,26 @@ def test_bad_input_is_one_line_in_the_cell(lite_answer):
     assert results["=FORWARD(7 weights, i, t)"] == [["weights: expected 8 numbers (w1..w8), got 7"]]
     assert results["=FORWARD(w, {0.05;#N/A}, t)"] == [["inputs: expected a number for i2, got the error #N/A"]]
     assert results["=FORWARD(w, {0.05;#N/A}, t) -- error as text"] == results["=FORWARD(w, {0.05;#N/A}, t)"]
-    assert results["=GRADIENTS(w, i, {0.01,\"abc\"})"] == [['targets: expected a number for t2, got text "abc"']]
+    assert results['=GRADIENTS(w, i, {0.01,"abc"})'] == [['targets: expected a number for t2, got text "abc"']]
     assert results["=GRADIENTS(w, {0.05; empty}, t)"] == [["inputs: expected a number for i2, got an empty cell"]]
     assert results["=BACKPROP_STEP(w, i, t, #SPILL!)"] == [["lr: expected a number, got the error #SPILL!"]]
     assert results["=BACKPROP_STEP(w, i, t, empty cell)"] == [["lr: expected a number, got an empty cell"]]
     assert results["=TRAIN_CURVE(w, i, t, lrs, 2.5)"] == [["iterations: expected a whole number >= 1, got 2.5"]]
     assert results["=SIGMOID(A1:B2 with #DIV/0!)"] == [
-        ["x: expected a number in row 2, column 1, got the error #DIV/0!"]]
+        ["x: expected a number in row 2, column 1, got the error #DIV/0!"]
+    ]
 
 
 # --- scripts (the buttons) --------------------------------------------------------------------------
 
+
 def test_scripts_are_registered(lite_answer):
     meta = {s["function_name"]: s["name"] for s in lite_answer["scripts_meta"]}
-    assert meta == {"train_learning_rates": "Train learning rates", "draw_network": "Draw network",
-                    "reset": "Reset to defaults"}
+    assert meta == {
+        "train_learning_rates": "Train learning rates",
+        "draw_network": "Draw network",
+        "reset": "Reset to defaults",
+    }
 
 
 FORMAT_ACTIONS = ("setNumberFormat", "setFontProperty", "setRangeColor", "setBorderProperty", "setHorizontalAlignment")
@@ -349,8 +408,11 @@ def cell_looks(actions: list[dict], sheets: list[str]) -> dict:
                 if a["func"] == "setBorderProperty":
                     cell.setdefault("border", set()).add(tuple(a["args"]))
                 else:
-                    key = {"setNumberFormat": "number_format", "setRangeColor": "fill",
-                           "setHorizontalAlignment": "align"}.get(a["func"])
+                    key = {
+                        "setNumberFormat": "number_format",
+                        "setRangeColor": "fill",
+                        "setHorizontalAlignment": "align",
+                    }.get(a["func"])
                     cell.update({key: a["args"][0]} if key else {a["args"][0]: a["args"][1]})
     return looks
 
@@ -368,21 +430,26 @@ def planned_looks(plan, sheets: list[str]) -> dict:
             look.update({"fill": style["bg_color"]} if style.get("bg_color") else {})
             look.update({"align": style["align"].capitalize()} if style.get("align") else {})
             if style.get("border") == 1:
-                look["border"] = {(side, attr, value) for side in ("edge_left", "edge_top", "edge_bottom", "edge_right",
-                                                                   "inside_vertical", "inside_horizontal")
-                                  for attr, value in (("weight", "thin"), ("line_style", "continuous"))}
+                look["border"] = {
+                    (side, attr, value)
+                    for side in (
+                        "edge_left",
+                        "edge_top",
+                        "edge_bottom",
+                        "edge_right",
+                        "inside_vertical",
+                        "inside_horizontal",
+                    )
+                    for attr, value in (("weight", "thin"), ("line_style", "continuous"))
+                }
             for i in range(height):
                 looks[(c.sheet, c.row + i, c.col + j)] = look
     return {k: v for k, v in looks.items() if v}
 
 
-def png_size(png: bytes) -> tuple[int, int]:
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    return struct.unpack(">II", png[16:24])
-
-
-@pytest.mark.parametrize("k", range(len(SCRIPT_RUNS)),
-                         ids=[f"{s}{'-bad-input' if 'values' in o else ''}" for s, _, o in SCRIPT_RUNS])
+@pytest.mark.parametrize(
+    "k", range(len(SCRIPT_RUNS)), ids=[f"{s}{'-bad-input' if 'values' in o else ''}" for s, _, o in SCRIPT_RUNS]
+)
 def test_script_writes_what_the_ribbon_plans(lite_answer, k):
     script, action, opts = SCRIPT_RUNS[k]
     plan = classic_plan(action, **opts)
@@ -401,8 +468,14 @@ def test_script_writes_what_the_ribbon_plans(lite_answer, k):
         raise AssertionError(f"no {func} {where} in {[(a['func'], a['sheet_position']) for a in actions]}")
 
     for area in plan.clear:
-        take("rangeClear", sheet_position=sheets.index(area.sheet), start_row=area.row1,
-             start_column=area.col1, row_count=area.shape[0], column_count=area.shape[1])
+        take(
+            "rangeClear",
+            sheet_position=sheets.index(area.sheet),
+            start_row=area.row1,
+            start_column=area.col1,
+            row_count=area.shape[0],
+            column_count=area.shape[1],
+        )
     for sheet, names in plan.removed().items():
         drawn = book_payload(TEMPLATE, drawn=True)["sheets"][sheets.index(sheet)]
         for name in names:
@@ -420,18 +493,33 @@ def test_script_writes_what_the_ribbon_plans(lite_answer, k):
         actions.remove(a)
         sheet = sheets[a["sheet_position"]]
         widths.update({(sheet, a["start_column"] + j): a["args"] for j in range(a["column_count"])})
-    assert widths == {(w.sheet, w.col + k): [L.column_pixels(chars) * macros.PT_PER_PX]  # Office.js counts points
-                      for w in plan.widths for k, chars in enumerate(w.widths)}
+    assert widths == {
+        (w.sheet, w.col + k): [L.column_pixels(chars) * macros.PT_PER_PX]  # Office.js counts points
+        for w in plan.widths
+        for k, chars in enumerate(w.widths)
+    }
     for ch in plan.charts:
         a = take("addChart", sheet_position=sheets.index(ch.anchor.sheet))
         source = ref(ch.source.sheet, ch.source.row1, ch.source.col1, ch.source.row2, ch.source.col2).split("!")[1]
         r, c = L.rowcol(ch.anchor.cell)
-        assert a["args"][:10] == [ch.anchor.name, "Line", ch.source.sheet, source, None, None,
-                                  ch.anchor.width * macros.PT_PER_PX, ch.anchor.height * macros.PT_PER_PX, "Columns",
-                                  ref(ch.anchor.sheet, r, c).split("!")[1]]
+        assert a["args"][:10] == [
+            ch.anchor.name,
+            "Line",
+            ch.source.sheet,
+            source,
+            None,
+            None,
+            ch.anchor.width * macros.PT_PER_PX,
+            ch.anchor.height * macros.PT_PER_PX,
+            "Columns",
+            ref(ch.anchor.sheet, r, c).split("!")[1],
+        ]
         cats = ch.categories
         assert take("setChartXAxisValues")["args"] == [
-            0, cats.sheet, ref(cats.sheet, cats.row1, cats.col1, cats.row2, cats.col2).split("!")[1]]
+            0,
+            cats.sheet,
+            ref(cats.sheet, cats.row1, cats.col1, cats.row2, cats.col2).split("!")[1],
+        ]
         assert take("setChartTitle")["args"] == [0, ch.title]
         for _ in ("category", "value"):
             take("setChartAxis")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import struct
 import subprocess
 import zipfile
 from pathlib import Path
@@ -24,86 +23,12 @@ from xl_backprop.workbook import layout as L
 
 from . import libreoffice
 from . import scalar_reference as scalar
+from .conftest import TEMPLATE, set_cells
+from .ooxml_read import NS, drawing_part, objects, parts, png_size, rels, sheet_part
+from .published import COURSE_E_TOTAL
 
-ROOT = Path(__file__).resolve().parents[1]
-TEMPLATE = ROOT / "workbook_template.xlsm"
-NS = {
-    "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-    "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
-    "xdr": "http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing",
-    "a": "http://schemas.openxmlformats.org/drawingml/2006/main",
-    "c": "http://schemas.openxmlformats.org/drawingml/2006/chart",
-    "ct": "http://schemas.openxmlformats.org/package/2006/content-types",
-}
-R_ID = f"{{{NS['r']}}}id"
-R_EMBED = f"{{{NS['r']}}}embed"
 LRS = list(network.DEFAULT_LRS)
 T = network.DEFAULT_ITERATIONS
-
-
-# --- reading a package, independently of xl_backprop.ooxml -------------------------------------
-def parts(path: Path) -> dict[str, bytes]:
-    with zipfile.ZipFile(path) as z:
-        return {n: z.read(n) for n in z.namelist()}
-
-
-def _target(source: str, target: str) -> str:
-    if target.startswith("/"):
-        return target[1:]
-    base = source.rsplit("/", 1)[0].split("/") if "/" in source else []
-    for piece in target.split("/"):
-        if piece == "..":
-            base.pop()
-        elif piece != ".":
-            base.append(piece)
-    return "/".join(base)
-
-
-def rels(p: dict[str, bytes], part: str) -> dict[str, str]:
-    folder, name = part.rsplit("/", 1) if "/" in part else ("", part)
-    rp = f"{folder}/_rels/{name}.rels" if folder else f"_rels/{name}.rels"
-    if rp not in p:
-        return {}
-    return {r.get("Id"): _target(part, r.get("Target"))
-            for r in ElementTree.fromstring(p[rp]) if r.get("TargetMode") != "External"}
-
-
-def sheet_part(p: dict[str, bytes], sheet: str) -> str:
-    wb = ElementTree.fromstring(p["xl/workbook.xml"])
-    targets = rels(p, "xl/workbook.xml")
-    (s,) = [s for s in wb.iter(f"{{{NS['m']}}}sheet") if s.get("name") == sheet]
-    return targets[s.get(R_ID)]
-
-
-def drawing_part(p: dict[str, bytes], sheet: str) -> str | None:
-    part = sheet_part(p, sheet)
-    el = ElementTree.fromstring(p[part]).find("m:drawing", NS)
-    return None if el is None else rels(p, part)[el.get(R_ID)]
-
-
-def objects(p: dict[str, bytes], sheet: str) -> list[SimpleNamespace]:
-    """The charts and pictures on ``sheet``: name, kind, the part drawn, top-left (col, row)."""
-    drawing = drawing_part(p, sheet)
-    if drawing is None:
-        return []
-    targets = rels(p, drawing)
-    out = []
-    for anchor in ElementTree.fromstring(p[drawing]):
-        name = anchor.find(".//xdr:cNvPr", NS).get("name")
-        chart = anchor.find(".//c:chart", NS)
-        blip = anchor.find(".//a:blip", NS)
-        frm = anchor.find("xdr:from", NS)
-        at = (int(frm.find("xdr:col", NS).text), int(frm.find("xdr:row", NS).text)) if frm is not None else None
-        kind, part = ("chart", targets[chart.get(R_ID)]) if chart is not None else (
-            ("picture", targets[blip.get(R_EMBED)]) if blip is not None else ("other", None))
-        out.append(SimpleNamespace(name=name, kind=kind, part=part, at=at))
-    return out
-
-
-def png_size(data: bytes) -> tuple[int, int]:
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    return struct.unpack(">II", data[16:24])
 
 
 def digest(path: Path) -> str:
@@ -114,14 +39,6 @@ def values(path: Path, sheet: str, top_left: str, rows: int, cols: int) -> list[
     ws = openpyxl.load_workbook(path, data_only=True)[sheet]
     r, c = L.rowcol(top_left)
     return [[ws.cell(r + 1 + i, c + 1 + j).value for j in range(cols)] for i in range(rows)]
-
-
-def set_cells(src: Path, dst: Path, sheet: str, cell: str, rows: list[list]) -> Path:
-    """A copy of ``src`` with ``rows`` typed in at ``cell`` (what a user does before a run)."""
-    pkg = Workbook.read(src)
-    pkg.write_cells(sheet, *L.rowcol(cell), rows)
-    pkg.save(dst)
-    return dst
 
 
 def no_temp_files(folder: Path) -> bool:
@@ -135,8 +52,14 @@ def runs(tmp_path_factory):
     d = tmp_path_factory.mktemp("runs")
     book = d / "book.xlsm"
     shutil.copyfile(TEMPLATE, book)
-    s = SimpleNamespace(dir=d, book=book, trained=d / "trained.xlsm", drawn=d / "drawn.xlsm",
-                        again=d / "again.xlsm", reset=d / "reset.xlsm")
+    s = SimpleNamespace(
+        dir=d,
+        book=book,
+        trained=d / "trained.xlsm",
+        drawn=d / "drawn.xlsm",
+        again=d / "again.xlsm",
+        reset=d / "reset.xlsm",
+    )
     assert macros.run_on_file("train-lrs", book, s.trained) == s.trained
     macros.run_on_file("draw-network", s.trained, s.drawn)
     macros.run_on_file("train-lrs", s.drawn, s.again)
@@ -154,8 +77,7 @@ def reference():
 def test_template_inputs_are_the_defaults_the_references_use(runs):
     assert values(runs.book, L.SHEET_LRS, L.IN_ITERATIONS.cell, 1, 1) == [[T]]
     assert values(runs.book, L.SHEET_LRS, L.IN_LRS.cell, 1, 10)[0] == LRS + [None] * 4
-    assert [values(runs.book, L.SHEET_BACKPROP, w.cell, 1, 1)[0][0] for w in L.IN_W] == list(
-        network.DEFAULT_WEIGHTS)
+    assert [values(runs.book, L.SHEET_BACKPROP, w.cell, 1, 1)[0][0] for w in L.IN_W] == list(network.DEFAULT_WEIGHTS)
 
 
 def test_loss_matrix_equals_train_curves(runs, reference):
@@ -166,14 +88,19 @@ def test_loss_matrix_equals_train_curves(runs, reference):
     curves = network.train_curves(LRS, T)
     assert np.max(np.abs(body[:, 1:] - curves)) <= 1e-12
     assert np.max(np.abs(body[:, 1:] - reference)) <= 1e-12
-    assert body[0, 1] == pytest.approx(0.24251985734837728, abs=1e-15)  # docs/design.md
+    assert body[0, 1] == pytest.approx(COURSE_E_TOTAL, abs=1e-15)
     assert block[-1] == [None] * (len(LRS) + 2) and all(row[-1] is None for row in block)
 
 
 def test_summary_matches_lr_summary_and_the_scalar_loop(runs, reference):
     table = values(runs.trained, L.SHEET_LRS, L.MACRO_SUMMARY.top_left, len(LRS) + 2, 6)
-    assert table[0][:5] == ["learning rate", "final E_total", "first step with E_total < 0.01",
-                            "E_total only falls", "first rise of E_total"]
+    assert table[0][:5] == [
+        "learning rate",
+        "final E_total",
+        "first step with E_total < 0.01",
+        "E_total only falls",
+        "first rise of E_total",
+    ]
     assert table[-1] == [None] * 6
     expected = analysis.lr_summary(LRS, network.train_curves(LRS, T), analysis.DEFAULT_THRESHOLD)
     for row, s, curve in zip(table[1:-1], expected, reference.T, strict=True):
@@ -230,8 +157,9 @@ def test_picture_is_a_png_of_the_reserved_size_at_its_anchor(runs):
     assert pic.kind == "picture" and pic.at == tuple(reversed(L.rowcol(L.MACRO_PICTURE.cell)))
     assert png_size(p[pic.part]) == (L.MACRO_PICTURE.width, L.MACRO_PICTURE.height)
     types = ElementTree.fromstring(p["[Content_Types].xml"])
-    assert any(d.get("Extension") == "png" and d.get("ContentType") == "image/png"
-               for d in types.findall("ct:Default", NS))
+    assert any(
+        d.get("Extension") == "png" and d.get("ContentType") == "image/png" for d in types.findall("ct:Default", NS)
+    )
 
 
 def test_vba_and_ribbon_are_byte_identical_and_only_the_lr_sheet_changes(runs):
@@ -268,31 +196,40 @@ def test_a_second_run_replaces_and_leaves_no_orphans(runs):
     template_objects = {s: [o.name for o in objects(parts(runs.book), s)] for s in L.SHEETS}
     p = parts(runs.again)
     assert [o.name for o in objects(p, L.SHEET_LRS)] == template_objects[L.SHEET_LRS] + [
-        L.MACRO_CHART.name, L.MACRO_PICTURE.name]
+        L.MACRO_CHART.name,
+        L.MACRO_PICTURE.name,
+    ]
     assert [o.name for o in objects(p, L.SHEET_BACKPROP)] == template_objects[L.SHEET_BACKPROP] + [
-        L.NETWORK_PICTURE.name]
+        L.NETWORK_PICTURE.name
+    ]
     n_charts = sum(n.startswith("xl/charts/") for n in parts(runs.book))
     assert sum(n.startswith("xl/charts/") for n in p) == n_charts + 1
     assert sum(n.startswith("xl/media/") for n in p) == 2
     referenced = {"[Content_Types].xml"} | {
-        t for n in p if n.endswith(".rels") for t in rels(p, _source_of(n)).values()}
+        t for n in p if n.endswith(".rels") for t in rels(p, _source_of(n)).values()
+    }
     assert {n for n in p if not n.endswith(".rels")} <= referenced
-    overrides = [o.get("PartName")[1:] for o in ElementTree.fromstring(p["[Content_Types].xml"])
-                 if o.tag.endswith("Override")]
+    overrides = [
+        o.get("PartName")[1:] for o in ElementTree.fromstring(p["[Content_Types].xml"]) if o.tag.endswith("Override")
+    ]
     assert set(overrides) <= set(p)
 
 
 def _source_of(rels_part: str) -> str:
     folder, name = rels_part.rsplit("/", 1)
     parent = folder.rsplit("/", 1)[0] if "/" in folder else ""
-    return (parent + "/" if parent else "") + name[:-len(".rels")]
+    return (parent + "/" if parent else "") + name[: -len(".rels")]
 
 
 def test_reset_restores_every_cell_of_the_template_and_only_its_objects(runs):
     def contents(path: Path, sheet: str) -> set:  # formulas as text, array formulas too
         ws = openpyxl.load_workbook(path)[sheet]
-        return {(c.coordinate, getattr(c.value, "text", c.value)) for row in ws.iter_rows() for c in row
-                if c.value is not None}
+        return {
+            (c.coordinate, getattr(c.value, "text", c.value))
+            for row in ws.iter_rows()
+            for c in row
+            if c.value is not None
+        }
 
     for sheet in L.SHEETS:
         assert contents(runs.book, sheet) == contents(runs.reset, sheet), sheet
@@ -381,7 +318,10 @@ def test_curves_figure_has_two_labelled_panels_and_a_legend_placed_without_a_sea
     by_step, by_lr_step = fig.axes
     assert [by_step.get_title(), by_step.get_xlabel(), by_step.get_ylabel()] == ["E_total per step", "step", "E_total"]
     assert [by_lr_step.get_title(), by_lr_step.get_xlabel(), by_lr_step.get_ylabel()] == [
-        "E_total against learning rate x step", "learning rate x step", "E_total"]
+        "E_total against learning rate x step",
+        "learning rate x step",
+        "E_total",
+    ]
     assert np.array_equal(by_lr_step.lines[1].get_xdata(), 2.0 * np.arange(11))
     assert [t.get_text() for t in by_lr_step.get_legend().get_texts()] == ["lr = 0.5", "lr = 2"]
 
@@ -427,30 +367,85 @@ def test_draw_network_reads_the_show_step_from_the_book(runs, tmp_path):
 # --- bad input: nothing written -----------------------------------------------------------------
 BAD = [
     ("train-lrs", L.SHEET_BACKPROP, L.IN_W3.cell, [["abc"]], "Backprop!B10 (w3): expected a number, got 'abc'"),
-    ("draw-network", L.SHEET_BACKPROP, L.IN_I1.cell, [[None]],
-     "Backprop!B4 (i1): expected a number, got an empty cell"),
-    ("train-lrs", L.SHEET_LRS, L.IN_ITERATIONS.cell, [[-5]],
-     "'Learning rates'!B4 (iterations): expected a whole number from 1 to 1,048,567, got -5"),
-    ("train-lrs", L.SHEET_LRS, L.IN_ITERATIONS.cell, [[2_000_000]],
-     "'Learning rates'!B4 (iterations): expected a whole number from 1 to 1,048,567, got 2000000"),
-    ("train-lrs", L.SHEET_LRS, L.IN_ITERATIONS.cell, [[2.5]],
-     "'Learning rates'!B4 (iterations): expected a whole number from 1 to 1,048,567, got 2.5"),
-    ("train-lrs", L.SHEET_LRS, L.IN_LRS.cell, [[None] * 10],
-     "'Learning rates'!B5:K5 (learning rates): expected at least one learning rate, found only empty cells"),
-    ("train-lrs", L.SHEET_LRS, "D5", [["fast"]],
-     "'Learning rates'!D5 (learning rates): expected a positive number or an empty cell, got 'fast'"),
-    ("train-lrs", L.SHEET_LRS, "C5", [[-0.5]],
-     "'Learning rates'!C5 (learning rates): expected a positive number or an empty cell, got -0.5"),
+    (
+        "draw-network",
+        L.SHEET_BACKPROP,
+        L.IN_I1.cell,
+        [[None]],
+        "Backprop!B4 (i1): expected a number, got an empty cell",
+    ),
+    (
+        "train-lrs",
+        L.SHEET_LRS,
+        L.IN_ITERATIONS.cell,
+        [[-5]],
+        "'Learning rates'!B4 (iterations): expected a whole number from 1 to 1,048,567, got -5",
+    ),
+    (
+        "train-lrs",
+        L.SHEET_LRS,
+        L.IN_ITERATIONS.cell,
+        [[2_000_000]],
+        "'Learning rates'!B4 (iterations): expected a whole number from 1 to 1,048,567, got 2000000",
+    ),
+    (
+        "train-lrs",
+        L.SHEET_LRS,
+        L.IN_ITERATIONS.cell,
+        [[2.5]],
+        "'Learning rates'!B4 (iterations): expected a whole number from 1 to 1,048,567, got 2.5",
+    ),
+    (
+        "train-lrs",
+        L.SHEET_LRS,
+        L.IN_LRS.cell,
+        [[None] * 10],
+        "'Learning rates'!B5:K5 (learning rates): expected at least one learning rate, found only empty cells",
+    ),
+    (
+        "train-lrs",
+        L.SHEET_LRS,
+        "D5",
+        [["fast"]],
+        "'Learning rates'!D5 (learning rates): expected a positive number or an empty cell, got 'fast'",
+    ),
+    (
+        "train-lrs",
+        L.SHEET_LRS,
+        "C5",
+        [[-0.5]],
+        "'Learning rates'!C5 (learning rates): expected a positive number or an empty cell, got -0.5",
+    ),
     # a gap: the live formulas read the first COUNTA(in_lrs) slots, so 0.5 after a blank is lost there
-    ("train-lrs", L.SHEET_LRS, "C5", [[None, 0.5]],
-     "'Learning rates'!C5 (learning rates): expected a learning rate before the one in D5 "
-     "(fill the list from the left), got an empty cell"),
-    ("train-lrs", L.SHEET_LRS, L.IN_THRESHOLD.cell, [[True]],
-     "'Learning rates'!B6 (loss threshold): expected a positive number, got TRUE"),
-    ("draw-network", L.SHEET_BACKPROP, L.IN_SHOW_STEP.cell, [[-1]],
-     "Backprop!B19 (show step): expected a whole number from 0 to 1,048,567, got -1"),
-    ("draw-network", L.SHEET_BACKPROP, L.IN_LR.cell, [[0]],
-     "Backprop!B18 (learning rate): expected a positive number, got 0"),
+    (
+        "train-lrs",
+        L.SHEET_LRS,
+        "C5",
+        [[None, 0.5]],
+        "'Learning rates'!C5 (learning rates): expected a learning rate before the one in D5 "
+        "(fill the list from the left), got an empty cell",
+    ),
+    (
+        "train-lrs",
+        L.SHEET_LRS,
+        L.IN_THRESHOLD.cell,
+        [[True]],
+        "'Learning rates'!B6 (loss threshold): expected a positive number, got TRUE",
+    ),
+    (
+        "draw-network",
+        L.SHEET_BACKPROP,
+        L.IN_SHOW_STEP.cell,
+        [[-1]],
+        "Backprop!B19 (show step): expected a whole number from 0 to 1,048,567, got -1",
+    ),
+    (
+        "draw-network",
+        L.SHEET_BACKPROP,
+        L.IN_LR.cell,
+        [[0]],
+        "Backprop!B18 (learning rate): expected a positive number, got 0",
+    ),
 ]
 
 
@@ -468,22 +463,41 @@ def test_bad_input_raises_the_message_and_writes_nothing(tmp_path, action, sheet
 
 # --- overflow: the input to blame is named, never an output cell (issue 11) -----------------------
 OVERFLOW = [  # (action, cells to type: (sheet, cell, rows), message)
-    ("train-lrs", [(L.SHEET_BACKPROP, L.IN_T1.cell, [[1e200]])],
-     "Backprop!B6 (t1): with 1e+200 E_total overflows before training; expected a smaller number"),
-    ("draw-network", [(L.SHEET_BACKPROP, L.IN_W[4].cell, [[-3e200]]), (L.SHEET_BACKPROP, L.IN_T2.cell, [[1e200]])],
-     "Backprop!B7 (t2): with 1e+200 E_total overflows before training; expected a smaller number"),
-    ("train-lrs", [(L.SHEET_BACKPROP, L.IN_I1.cell, [[1e308], [1e308]]),  # h1 = inf - inf: NaN, from the inputs
-                   (L.SHEET_BACKPROP, L.IN_W[0].cell, [[1e308], [-1e308]]),
-                   (L.SHEET_BACKPROP, L.IN_T2.cell, [[5e307]])],
-     "Backprop!B4 (i1): with 1e+308 E_total overflows before training; expected a smaller number"),
-    ("train-lrs", [(L.SHEET_BACKPROP, L.IN_T1.cell, [[1e100], [-1e100]]), (L.SHEET_LRS, "C5", [[1e300]])],
-     "'Learning rates'!C5 (learning rates): training with 1e+300 makes E_total overflow at step 1; "
-     "expected a smaller learning rate"),
-    ("draw-network", [(L.SHEET_BACKPROP, L.IN_T1.cell, [[1e100], [-1e100]]), (L.SHEET_BACKPROP, L.IN_LR.cell,
-                                                                           [[1e300]]),
-                      (L.SHEET_BACKPROP, L.IN_SHOW_STEP.cell, [[3]])],
-     "Backprop!B18 (learning rate): training with 1e+300 makes E_total overflow at step 1; "
-     "expected a smaller learning rate"),
+    (
+        "train-lrs",
+        [(L.SHEET_BACKPROP, L.IN_T1.cell, [[1e200]])],
+        "Backprop!B6 (t1): with 1e+200 E_total overflows before training; expected a smaller number",
+    ),
+    (
+        "draw-network",
+        [(L.SHEET_BACKPROP, L.IN_W[4].cell, [[-3e200]]), (L.SHEET_BACKPROP, L.IN_T2.cell, [[1e200]])],
+        "Backprop!B7 (t2): with 1e+200 E_total overflows before training; expected a smaller number",
+    ),
+    (
+        "train-lrs",
+        [
+            (L.SHEET_BACKPROP, L.IN_I1.cell, [[1e308], [1e308]]),  # h1 = inf - inf: NaN, from the inputs
+            (L.SHEET_BACKPROP, L.IN_W[0].cell, [[1e308], [-1e308]]),
+            (L.SHEET_BACKPROP, L.IN_T2.cell, [[5e307]]),
+        ],
+        "Backprop!B4 (i1): with 1e+308 E_total overflows before training; expected a smaller number",
+    ),
+    (
+        "train-lrs",
+        [(L.SHEET_BACKPROP, L.IN_T1.cell, [[1e100], [-1e100]]), (L.SHEET_LRS, "C5", [[1e300]])],
+        "'Learning rates'!C5 (learning rates): training with 1e+300 makes E_total overflow at step 1; "
+        "expected a smaller learning rate",
+    ),
+    (
+        "draw-network",
+        [
+            (L.SHEET_BACKPROP, L.IN_T1.cell, [[1e100], [-1e100]]),
+            (L.SHEET_BACKPROP, L.IN_LR.cell, [[1e300]]),
+            (L.SHEET_BACKPROP, L.IN_SHOW_STEP.cell, [[3]]),
+        ],
+        "Backprop!B18 (learning rate): training with 1e+300 makes E_total overflow at step 1; "
+        "expected a smaller learning rate",
+    ),
 ]
 
 
@@ -528,24 +542,30 @@ def test_a_workbook_without_the_named_cells_is_refused_by_name(tmp_path):
 
 def test_a_renamed_sheet_is_named_before_anything_is_written(tmp_path):
     p = parts(TEMPLATE)  # the user renamed "Learning rates"; Excel moved the defined names along
-    p["xl/workbook.xml"] = p["xl/workbook.xml"].replace(b'name="Learning rates"', b'name="LR"').replace(
-        b"'Learning rates'!", b"LR!")
+    p["xl/workbook.xml"] = (
+        p["xl/workbook.xml"].replace(b'name="Learning rates"', b'name="LR"').replace(b"'Learning rates'!", b"LR!")
+    )
     book = tmp_path / "renamed.xlsm"
     with zipfile.ZipFile(book, "w") as z:
         for name, data in p.items():
             z.writestr(name, data)
     with pytest.raises(ValueError) as err:
         macros.run_on_file("train-lrs", book, tmp_path / "out.xlsm")
-    assert str(err.value) == ("sheet 'Learning rates': not in this workbook (it has Backprop, UDFs, LR, About, "
-                              "xlwings.conf); expected the xl-backprop template's sheets")
+    assert str(err.value) == (
+        "sheet 'Learning rates': not in this workbook (it has Backprop, UDFs, LR, About, "
+        "xlwings.conf); expected the xl-backprop template's sheets"
+    )
     assert sorted(f.name for f in tmp_path.iterdir()) == ["renamed.xlsm"]
 
 
 def test_an_out_name_excel_would_not_open_is_refused(tmp_path):
     # Excel checks a workbook's extension against its content: a macro workbook named .xlsx does not open
     for name in ("out.xlsx", "out.xls", "out"):
-        with pytest.raises(ValueError, match=rf"^output file: expected a name ending in \.xlsm like the book's, "
-                                             rf"got {name} "):
+        with pytest.raises(
+            ValueError,
+            match=rf"^output file: expected a name ending in \.xlsm like the book's, "
+            rf"got {name} ",
+        ):
             macros.run_on_file("reset", TEMPLATE, tmp_path / name)
     assert list(tmp_path.iterdir()) == []
     macros.run_on_file("reset", TEMPLATE, tmp_path / "OUT.XLSM")  # the case of the extension does not matter
@@ -620,10 +640,10 @@ def test_in_place_rewrites_the_book_and_keeps_its_permissions(tmp_path):
 def pdf(runs):
     out = libreoffice.convert(runs.again, "pdf", runs.dir / "pdf")
     libreoffice.require("pdftotext", "poppler-utils")
-    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True,
-                          check=True).stdout
-    images = subprocess.run(["pdfimages", "-list", str(out)], capture_output=True, text=True,
-                            check=True).stdout.splitlines()[2:]
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    images = subprocess.run(
+        ["pdfimages", "-list", str(out)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[2:]
     return SimpleNamespace(path=out, text=text, images=images)
 
 

@@ -28,9 +28,12 @@ from xl_backprop.ooxml import styles as ooxml_styles
 from xl_backprop.workbook import layout as L
 
 from . import libreoffice
+from .conftest import TEMPLATE, set_cells
 from .ooxml_audit import assert_excel_opens
-from .test_macros_file import LRS, TEMPLATE, T, set_cells
-from .test_macros_xlwings import Book
+from .xlwings_standin import Book
+
+LRS = list(network.DEFAULT_LRS)
+T = network.DEFAULT_ITERATIONS
 
 #: LibreOffice's csv export of sheet 3 (Learning rates), cells as shown (numbers formatted).
 CSV_SHEET3 = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,3"

@@ -9,26 +9,25 @@ import xl_backprop as xb
 from xl_backprop import network
 
 from . import scalar_reference as ref
+from .published import COURSE_DE_DW5, COURSE_E_TOTAL, MAZUR, MAZUR_E_TOTAL, MAZUR_LR, MAZUR_STEP
 
 I, T, W = xb.DEFAULT_INPUTS, xb.DEFAULT_TARGETS, xb.DEFAULT_WEIGHTS
-MAZUR = dict(inputs=(0.05, 0.10), targets=(0.01, 0.99), biases=(0.35, 0.60),
-             weights=(0.15, 0.20, 0.25, 0.30, 0.40, 0.45, 0.50, 0.55))
 
 
 def test_course_defaults_match_design():
-    assert xb.forward(W).E_total == pytest.approx(0.24251985734837728, abs=1e-15)
-    assert xb.gradients(W)[4] == pytest.approx(0.07215707291213626, abs=1e-15)
-    assert xb.train_curves(xb.DEFAULT_LRS)[0] == pytest.approx([0.24251985734837728] * 6, abs=1e-15)
+    assert xb.forward(W).E_total == pytest.approx(COURSE_E_TOTAL, abs=1e-15)
+    assert xb.gradients(W)[4] == pytest.approx(COURSE_DE_DW5, abs=1e-15)
+    assert xb.train_curves(xb.DEFAULT_LRS)[0] == pytest.approx([COURSE_E_TOTAL] * 6, abs=1e-15)
     assert xb.DEFAULT_LRS == (0.1, 0.2, 0.5, 0.8, 1.0, 2.0) and xb.DEFAULT_ITERATIONS == 51
 
 
 def test_mazur_published_first_step():
     m = MAZUR
-    assert float(xb.forward(m["weights"], inputs=m["inputs"], targets=m["targets"], biases=m["biases"]).E_total) == \
-        pytest.approx(0.298371109, abs=1e-9)
-    published = [0.149780716, 0.19956143, 0.24975114, 0.29950229,
-                 0.35891648, 0.408666186, 0.511301270, 0.561370121]
-    w, b = xb.step(m["weights"], inputs=m["inputs"], targets=m["targets"], lr=0.5, biases=m["biases"])
+    assert float(
+        xb.forward(m["weights"], inputs=m["inputs"], targets=m["targets"], biases=m["biases"]).E_total
+    ) == pytest.approx(MAZUR_E_TOTAL, abs=1e-9)
+    published = MAZUR_STEP
+    w, b = xb.step(m["weights"], inputs=m["inputs"], targets=m["targets"], lr=MAZUR_LR, biases=m["biases"])
     np.testing.assert_allclose(w, published, atol=5e-9)
     np.testing.assert_array_equal(b, m["biases"])  # biases are not trained by default
     r = xb.train([0.5], 2, record=True, **m)
@@ -62,8 +61,7 @@ def test_every_gradient_equals_central_differences(biases):
 
 
 @pytest.mark.parametrize("update", ["simultaneous", "sequential"])
-@pytest.mark.parametrize("train_biases,biases",
-                         [(False, (0.0, 0.0)), (False, (0.35, 0.6)), (True, (0.35, 0.6))])
+@pytest.mark.parametrize("train_biases,biases", [(False, (0.0, 0.0)), (False, (0.35, 0.6)), (True, (0.35, 0.6))])
 def test_vectorised_training_equals_scalar_loop(update, train_biases, biases):
     lrs = [0.1, 0.2, 0.5, 0.8, 1.0, 2.0, 7.5]
     r = xb.train(lrs, 51, biases=biases, train_biases=train_biases, update=update, record=True)
@@ -129,16 +127,19 @@ def test_sigmoid_is_stable_and_exact():
     assert xb.sigmoid(2.0) == pytest.approx(ref.sigma(2.0), rel=1e-15)
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    (dict(lrs=[]), "lrs: expected a non-empty list"),
-    (dict(lrs=[0.5], iterations=0), "iterations: expected a whole number >= 1, got 0"),
-    (dict(lrs=[0.5], iterations=2.5), "iterations: expected a whole number >= 1, got 2.5"),
-    (dict(lrs=[0.5], iterations=float("nan")), "iterations: expected a whole number >= 1"),
-    (dict(lrs=[0.5], update="random"), "update: expected one of simultaneous, sequential"),
-    (dict(lrs=[0.5], weights=[0.1] * 7), "weights: expected 8 values"),
-    (dict(lrs=[0.5], inputs=[0.1]), "inputs: expected 2 values"),
-    (dict(lrs=[0.5, 0.1], weights=np.zeros((3, 8))), "weights: expected (8,) or (2, 8)"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        (dict(lrs=[]), "lrs: expected a non-empty list"),
+        (dict(lrs=[0.5], iterations=0), "iterations: expected a whole number >= 1, got 0"),
+        (dict(lrs=[0.5], iterations=2.5), "iterations: expected a whole number >= 1, got 2.5"),
+        (dict(lrs=[0.5], iterations=float("nan")), "iterations: expected a whole number >= 1"),
+        (dict(lrs=[0.5], update="random"), "update: expected one of simultaneous, sequential"),
+        (dict(lrs=[0.5], weights=[0.1] * 7), "weights: expected 8 values"),
+        (dict(lrs=[0.5], inputs=[0.1]), "inputs: expected 2 values"),
+        (dict(lrs=[0.5, 0.1], weights=np.zeros((3, 8))), "weights: expected (8,) or (2, 8)"),
+    ],
+)
 def test_bad_arguments_name_the_argument(kwargs, message):
     with pytest.raises(ValueError) as e:
         xb.train(**kwargs)

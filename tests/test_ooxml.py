@@ -55,8 +55,7 @@ def test_a_load_and_save_changes_no_part(tmp_path):
 
 def test_reads_numbers_text_booleans_errors_and_cached_formula_results(tmp_path):
     pkg = Workbook.read(small_book(tmp_path / "a.xlsx"))
-    assert pkg.read_cells(Area("Data sheet", 0, 0, 1, 4)) == [
-        ["label", 2.5, True, 5.0, "#DIV/0!"], [None] * 5]
+    assert pkg.read_cells(Area("Data sheet", 0, 0, 1, 4)) == [["label", 2.5, True, 5.0, "#DIV/0!"], [None] * 5]
     assert isinstance(pkg.read_cells(Area("Data sheet", 0, 4, 0, 4))[0][0], CellError)
     assert pkg.sheets() == {"Data sheet": "xl/worksheets/sheet1.xml", "Other": "xl/worksheets/sheet2.xml"}
 
@@ -69,7 +68,10 @@ def test_writes_values_keeping_styles_and_row_and_cell_order(tmp_path):
     pkg.save(tmp_path / "b.xlsx")
     ws = openpyxl.load_workbook(tmp_path / "b.xlsx")["Data sheet"]
     assert [[c.value for c in row] for row in ws["A1:D3"]] == [
-        ["label", 2.5, True, 7], [" padded", 0.1, None, False], [1e-05, 3, "x", None]]
+        ["label", 2.5, True, 7],
+        [" padded", 0.1, None, False],
+        [1e-05, 3, "x", None],
+    ]
     root = etree.fromstring(parts(tmp_path / "b.xlsx")["xl/worksheets/sheet1.xml"])
     rows = root.find(f"{M}sheetData")
     assert [r.get("r") for r in rows] == ["1", "2", "3"]
@@ -106,7 +108,9 @@ def test_excel_namespace_declarations_survive_an_edit(tmp_path):
         b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"',
         b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
         b'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" mc:Ignorable="x14ac" '
-        b'xmlns:x14ac="http://schemas.microsoft.com/office/spreadsheetml/2009/9/ac"', 1)
+        b'xmlns:x14ac="http://schemas.microsoft.com/office/spreadsheetml/2009/9/ac"',
+        1,
+    )
     with zipfile.ZipFile(tmp_path / "excel.xlsx", "w") as z:
         for name, data in p.items():
             z.writestr(name, data)
@@ -131,7 +135,7 @@ def test_drawing_objects_are_added_by_name_and_removed_with_their_parts(tmp_path
     names = [etree.QName(e).localname for e in root]
     assert names.index("drawing") == names.index("legacyDrawing") - 1  # schema order
     assert p["xl/media/image1.png"] == png
-    assert b'/xl/drawings/drawing1.xml' in p["[Content_Types].xml"]
+    assert b"/xl/drawings/drawing1.xml" in p["[Content_Types].xml"]
     assert Workbook.read(tmp_path / "b.xlsx").object_names("Data sheet") == ["my picture"]
     # remove it again: the drawing goes too, and the comment's VML stays
     pkg = Workbook.read(tmp_path / "b.xlsx")
@@ -152,11 +156,18 @@ def test_rows_below_the_sheet_are_streamed_as_text_and_read_back(tmp_path):
     pkg.write_cells("Data sheet", 3, 2, [[9.0, 10.0]])  # overwrites C4, adds D4
     pkg.clear_cells(Area("Data sheet", 3, 1, 3, 1))  # B4 goes
     assert pkg.read_cells(Area("Data sheet", 1, 1, 3, 3)) == [
-        [1.5, "a & b", None], [None, True, None], [None, 9.0, 10.0]]
+        [1.5, "a & b", None],
+        [None, True, None],
+        [None, 9.0, 10.0],
+    ]
     pkg.save(tmp_path / "b.xlsx")
     ws = openpyxl.load_workbook(tmp_path / "b.xlsx")["Data sheet"]
     assert [[c.value for c in row] for row in ws["A1:D4"]] == [
-        ["label", 2.5, True, "=B1*2"], [None, 1.5, "a & b", None], [None, None, True, None], [None, None, 9, 10]]
+        ["label", 2.5, True, "=B1*2"],
+        [None, 1.5, "a & b", None],
+        [None, None, True, None],
+        [None, None, 9, 10],
+    ]
     sheet = parts(tmp_path / "b.xlsx")["xl/worksheets/sheet1.xml"]
     root = etree.fromstring(sheet)  # well-formed, rows in order
     assert [r.get("r") for r in root.find(f"{M}sheetData")] == ["1", "2", "3", "4"]
@@ -198,7 +209,10 @@ def test_pictures_and_charts_are_drawn_as_xlsxwriter_draws_them(tmp_path):
     pkg.add_chart("Data sheet", 20, 7, 360, 216, 'a "chart" <2> & co', chart_part)
     pkg.save(tmp_path / "b.xlsx")
     assert Workbook.read(tmp_path / "b.xlsx").object_names("Data sheet") == [
-        "my chart", "my picture", 'a "chart" <2> & co']
+        "my chart",
+        "my picture",
+        'a "chart" <2> & co',
+    ]
     p = parts(tmp_path / "b.xlsx")
     mine = etree.fromstring(p["xl/drawings/drawing1.xml"])
     assert mine.nsmap == theirs.nsmap  # the xdr and a prefixes on wsDr, as Excel writes them
@@ -206,32 +220,56 @@ def test_pictures_and_charts_are_drawn_as_xlsxwriter_draws_them(tmp_path):
     pic, frame = (_skeleton(a[-2]) for a in theirs)  # what each anchor holds, before its clientData
     assert [_skeleton(a[-2]) for a in mine] == [frame, pic, frame]
     for anchor in mine:  # CT_OneCellAnchor: from, ext, the object, clientData
-        assert [etree.QName(c).localname for c in anchor] == ["from", "ext", etree.QName(anchor[2]).localname,
-                                                              "clientData"]
+        assert [etree.QName(c).localname for c in anchor] == [
+            "from",
+            "ext",
+            etree.QName(anchor[2]).localname,
+            "clientData",
+        ]
     ids = [e.get("id") for e in mine.iter(f"{{{drawing.NS_XDR}}}cNvPr")]
     assert len(set(ids)) == len(ids) == 3
-    rels = {r.get("Id"): (r.get("Type"), r.get("Target")) for r in etree.fromstring(
-        p["xl/drawings/_rels/drawing1.xml.rels"])}
+    rels = {
+        r.get("Id"): (r.get("Type"), r.get("Target"))
+        for r in etree.fromstring(p["xl/drawings/_rels/drawing1.xml.rels"])
+    }
     embeds = [e.get(f"{{{drawing.NS_R}}}embed") for e in mine.iter(f"{{{drawing.NS_A}}}blip")]
     charts = [e.get(f"{{{drawing.NS_R}}}id") for e in mine.iter(f"{{{drawing.NS_C}}}chart")]
     assert [rels[r] for r in embeds] == [(drawing.REL_IMAGE, "../media/image1.png")]
-    assert [rels[r] for r in charts] == [(drawing.REL_CHART, "../charts/chart1.xml"),
-                                         (drawing.REL_CHART, "../charts/chart2.xml")]
+    assert [rels[r] for r in charts] == [
+        (drawing.REL_CHART, "../charts/chart1.xml"),
+        (drawing.REL_CHART, "../charts/chart2.xml"),
+    ]
     types = p["[Content_Types].xml"]
     for part in ("/xl/charts/chart1.xml", "/xl/charts/chart2.xml", "/xl/drawings/drawing1.xml"):
         assert f'PartName="{part}"'.encode() in types
 
 
 # --- numeric blocks written in bulk (issue 7) ----------------------------------------------------
-SPECIAL = [0.0, -0.0, 1.0, -5.0, 0.1, 1 / 3, 2.5e-300, 5e-324, 1.7976931348623157e308, 123456789012345.0,
-           999999999999999.0, 1e15, 1e16, -1e15 - 2, 0.24251985734837728, 0.07215707291213626]
+SPECIAL = [
+    0.0,
+    -0.0,
+    1.0,
+    -5.0,
+    0.1,
+    1 / 3,
+    2.5e-300,
+    5e-324,
+    1.7976931348623157e308,
+    123456789012345.0,
+    999999999999999.0,
+    1e15,
+    1e16,
+    -1e15 - 2,
+    0.24251985734837728,
+    0.07215707291213626,
+]
 
 
 def _numbers(rows: int, cols: int, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     values = rng.standard_normal((rows, cols)) * 10.0 ** rng.integers(-20, 20, (rows, cols))
     values[:, 0] = np.arange(rows)  # a whole-number column, as the step column is
-    values.flat[1:1 + len(SPECIAL)] = SPECIAL
+    values.flat[1 : 1 + len(SPECIAL)] = SPECIAL
     values[rows // 2, 1] = 7.0  # a whole number in a column of fractions
     return values
 
@@ -253,8 +291,12 @@ def test_a_numeric_block_reads_back_exactly(tmp_path):
     assert pkg.read_cells(Area("Data sheet", 1, 2, 300, 5)) == values.tolist()
     pkg.save(tmp_path / "b.xlsx")
     root = etree.fromstring(parts(tmp_path / "b.xlsx")["xl/worksheets/sheet1.xml"])
-    got = {c.get("r"): float(c.findtext(f"{M}v")) for row in root.find(f"{M}sheetData") for c in row
-           if c.findtext(f"{M}v") is not None and c.get("t") is None}
+    got = {
+        c.get("r"): float(c.findtext(f"{M}v"))
+        for row in root.find(f"{M}sheetData")
+        for c in row
+        if c.findtext(f"{M}v") is not None and c.get("t") is None
+    }
     for i in range(300):
         for j in range(4):
             v = got[cellref.a1(1 + i, 2 + j)]
@@ -293,8 +335,11 @@ def test_edits_across_a_block_match_the_same_edits_cell_by_cell(tmp_path):
 
 def test_reading_an_area_larger_than_the_bound_is_refused(tmp_path):
     pkg = Workbook.read(small_book(tmp_path / "a.xlsx"))
-    with pytest.raises(BookError, match=r"^'Data sheet'!\$A\$1:\$XFD\$1048576: 1,048,576 x 16,384 cells; "
-                                           r"expected at most 100,000 to read$"):
+    with pytest.raises(
+        BookError,
+        match=r"^'Data sheet'!\$A\$1:\$XFD\$1048576: 1,048,576 x 16,384 cells; "
+        r"expected at most 100,000 to read$",
+    ):
         pkg.read_cells(Area("Data sheet", 0, 0, MAX_ROWS - 1, MAX_COLS - 1))
     assert pkg.read_cells(Area("Data sheet", 0, 1, 99_999, 1))[0] == [2.5]  # sparse: a tall area is fine
 
@@ -324,6 +369,7 @@ def test_a_failing_streamed_write_stops_the_save(tmp_path, monkeypatch):
         pkg.save(tmp_path / "b.xlsx")
     assert len(calls) == 3  # nothing written after the failure
     import threading
+
     assert not [t for t in threading.enumerate() if t.name.startswith("xl-backprop-zip")]
 
 
@@ -349,8 +395,11 @@ def test_the_ribbon_is_added_through_the_package_once(tmp_path):
     rels = etree.fromstring(after.pop("_rels/.rels"))
     old = etree.fromstring(before.pop("_rels/.rels"))
     assert [dict(r.attrib) for r in rels][:-1] == [dict(r.attrib) for r in old]
-    assert dict(rels[-1].attrib) == {"Id": f"rId{len(old) + 1}", "Type": ribbon.CUSTOM_UI_REL,
-                                     "Target": ribbon.CUSTOM_UI_PART}
+    assert dict(rels[-1].attrib) == {
+        "Id": f"rId{len(old) + 1}",
+        "Type": ribbon.CUSTOM_UI_REL,
+        "Target": ribbon.CUSTOM_UI_PART,
+    }
     assert after == before  # every other part byte for byte
     with zipfile.ZipFile(tmp_path / "b.xlsx") as z:
         assert {i.date_time for i in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}

@@ -22,71 +22,11 @@ from xlsxwriter.utility import xl_cell_to_rowcol
 from xl_backprop import macros, udfs
 from xl_backprop.workbook import build, layout
 
-ROOT = Path(__file__).resolve().parents[1]
-TEMPLATE = ROOT / "workbook_template.xlsm"
-NS = {
-    "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-    "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
-    "ui": "http://schemas.microsoft.com/office/2009/07/customui",
-}
+from .conftest import ROOT, TEMPLATE
+from .ooxml_read import NS, cells, defined_names, formulas, print_names, sheet_parts, vba_modules
+
 UDF_NAMES = ("SIGMOID", "FORWARD", "GRADIENTS", "BACKPROP_STEP", "TRAIN_CURVE", "GRAD_CHECK", "LR_SUMMARY")
 RIBBON_MODULE = "BackpropRibbon"
-
-
-# --- reading a package, independent of the builder ---------------------------------------------
-def sheet_parts(path: Path) -> dict[str, str]:
-    """Sheet name -> its part name, through workbook.xml and its relationships."""
-    with zipfile.ZipFile(path) as z:
-        wb = ElementTree.fromstring(z.read("xl/workbook.xml"))
-        rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
-    targets = {r.get("Id"): r.get("Target") for r in rels.findall("rel:Relationship", NS)}
-    out = {}
-    for s in wb.find("m:sheets", NS):
-        target = targets[s.get(f"{{{NS['r']}}}id")]
-        out[s.get("name")] = target.lstrip("/") if target.startswith("/") else "xl/" + target
-    return out
-
-
-def cells(path: Path, sheet: str) -> dict[str, ElementTree.Element]:
-    """A1 -> <c> element of every cell the sheet part holds."""
-    with zipfile.ZipFile(path) as z:
-        root = ElementTree.fromstring(z.read(sheet_parts(path)[sheet]))
-    return {c.get("r"): c for c in root.iter(f"{{{NS['m']}}}c")}
-
-
-def formulas(path: Path, sheet: str) -> dict[str, str]:
-    """A1 -> formula text (no leading '=') of every formula cell of a sheet."""
-    out = {}
-    for ref, c in cells(path, sheet).items():
-        f = c.find("m:f", NS)
-        if f is not None and f.text:
-            out[ref] = f.text
-    return out
-
-
-def defined_names(path: Path) -> dict[str, str]:
-    """The workbook's own defined names (Excel's built-in ``_xlnm.`` print names are apart)."""
-    with zipfile.ZipFile(path) as z:
-        wb = ElementTree.fromstring(z.read("xl/workbook.xml"))
-    return {d.get("name"): d.text for d in wb.iter(f"{{{NS['m']}}}definedName")
-            if not d.get("name").startswith("_xlnm.")}
-
-
-def print_names(path: Path) -> dict[tuple[str, str], str]:
-    """(built-in name without ``_xlnm.``, sheet name) -> target, e.g. ("Print_Area", "UDFs")."""
-    with zipfile.ZipFile(path) as z:
-        wb = ElementTree.fromstring(z.read("xl/workbook.xml"))
-    sheets = [s.get("name") for s in wb.iter(f"{{{NS['m']}}}sheet")]
-    return {(d.get("name")[len("_xlnm."):], sheets[int(d.get("localSheetId"))]): d.text
-            for d in wb.iter(f"{{{NS['m']}}}definedName") if d.get("name").startswith("_xlnm.")}
-
-
-def vba_modules(path: Path) -> dict[str, str]:
-    from pyopenvba import ExcelFile
-
-    with ExcelFile(path) as f:
-        return f.vba_modules()
 
 
 def calls(formula: str):
@@ -123,7 +63,8 @@ def test_committed_template_equals_a_fresh_build(template, tmp_path):
     built_with = re.search(r'name="Built with"><vt:lpwstr>([^<]*)<', custom).group(1)
     assert built_with == build.builder_versions(), (
         f"the committed template was built with {built_with}; installed: {build.builder_versions()}. "
-        "Install those versions, or rebuild with `make template` and commit it")
+        "Install those versions, or rebuild with `make template` and commit it"
+    )
     fresh = build.build_template(tmp_path / "fresh.xlsm")
     with zipfile.ZipFile(template) as a, zipfile.ZipFile(fresh) as b:
         assert a.namelist() == b.namelist()
@@ -179,7 +120,7 @@ def test_openpyxl_loads_it_with_the_sheets_in_order(template):
 def test_fixed_document_properties(template):
     with zipfile.ZipFile(template) as z:
         core = z.read("docProps/core.xml").decode()
-    assert "<dcterms:created xsi:type=\"dcterms:W3CDTF\">2026-01-01T00:00:00Z</dcterms:created>" in core
+    assert '<dcterms:created xsi:type="dcterms:W3CDTF">2026-01-01T00:00:00Z</dcterms:created>' in core
 
 
 # --- VBA -----------------------------------------------------------------------------------------
@@ -212,8 +153,9 @@ def test_udf_wrapper_module_is_the_repository_file(modules):
 
 def test_no_code_runs_when_the_workbook_opens(modules):
     for name, src in modules.items():
-        assert not re.search(r"^\s*(Public |Private )?Sub (Auto_Open|Workbook_Open|Workbook_Activate)\b",
-                             src, re.M | re.I), name
+        assert not re.search(
+            r"^\s*(Public |Private )?Sub (Auto_Open|Workbook_Open|Workbook_Activate)\b", src, re.M | re.I
+        ), name
 
 
 def test_ribbon_module_parses_and_each_sub_runs_a_macro(modules):
@@ -238,8 +180,10 @@ def test_ribbon_module_parses_and_each_sub_runs_a_macro(modules):
         assert [type(n).__name__ for n in tree.body] == ["Import", "Expr"]
         target = getattr(macros, function)
         assert callable(target)
-        assert all(p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-                   for p in inspect.signature(target).parameters.values())
+        assert all(
+            p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+            for p in inspect.signature(target).parameters.values()
+        )
 
 
 def test_xlwings_module_defines_what_the_ribbon_module_calls(modules):
@@ -254,8 +198,11 @@ def test_ribbon_part_is_well_formed_linked_and_calls_ribbon_subs(template, modul
 
     with zipfile.ZipFile(template) as z:
         rels = ElementTree.fromstring(z.read("_rels/.rels"))
-        ui_rels = [r for r in rels.findall("rel:Relationship", NS)
-                   if r.get("Type") == "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"]
+        ui_rels = [
+            r
+            for r in rels.findall("rel:Relationship", NS)
+            if r.get("Type") == "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
+        ]
         assert len(ui_rels) == 1
         target = ui_rels[0].get("Target").lstrip("/")
         assert target == "customUI/customUI14.xml"
@@ -308,8 +255,10 @@ def test_every_defined_name_is_valid_and_points_inside_the_workbook(template):
                 assert r < layout.MAX_ROWS and c < layout.MAX_COLS
 
 
-@pytest.mark.parametrize("candidate,is_cell", [("W1", True), ("in_w1", False), ("XFD1048576", True),
-                                                ("XFE1", False), ("R1C1", True), ("lr", False)])
+@pytest.mark.parametrize(
+    "candidate,is_cell",
+    [("W1", True), ("in_w1", False), ("XFD1048576", True), ("XFE1", False), ("R1C1", True), ("lr", False)],
+)
 def test_cell_reference_reference(candidate, is_cell):
     assert _is_cell_reference(candidate) is is_cell
 
@@ -318,11 +267,17 @@ def test_input_cells_hold_numbers_with_the_engine_defaults(template):
     from xl_backprop import network
 
     expected = {
-        "in_i1": network.DEFAULT_INPUTS[0], "in_i2": network.DEFAULT_INPUTS[1],
-        "in_t1": network.DEFAULT_TARGETS[0], "in_t2": network.DEFAULT_TARGETS[1],
+        "in_i1": network.DEFAULT_INPUTS[0],
+        "in_i2": network.DEFAULT_INPUTS[1],
+        "in_t1": network.DEFAULT_TARGETS[0],
+        "in_t2": network.DEFAULT_TARGETS[1],
         **{f"in_w{k + 1}": w for k, w in enumerate(network.DEFAULT_WEIGHTS)},
-        "in_b1": 0.0, "in_b2": 0.0, "in_lr": 0.5, "in_show_step": 0.0,
-        "in_iterations": float(network.DEFAULT_ITERATIONS), "in_threshold": 0.01,
+        "in_b1": 0.0,
+        "in_b2": 0.0,
+        "in_lr": 0.5,
+        "in_show_step": 0.0,
+        "in_iterations": float(network.DEFAULT_ITERATIONS),
+        "in_threshold": 0.01,
     }
     names = defined_names(template)
     for name, value in expected.items():
@@ -347,8 +302,15 @@ def _udf_parameters():
 def test_every_udf_formula_names_a_udf_with_legal_arguments(template):
     params = _udf_parameters()
     # which named input belongs to which UDF parameter
-    role = {"in_weights": "weights", "in_inputs": "inputs", "in_targets": "targets", "in_biases": "biases",
-            "in_lr": "lr", "in_iterations": "iterations", "in_threshold": "threshold"}
+    role = {
+        "in_weights": "weights",
+        "in_inputs": "inputs",
+        "in_targets": "targets",
+        "in_biases": "biases",
+        "in_lr": "lr",
+        "in_iterations": "iterations",
+        "in_threshold": "threshold",
+    }
     seen = set()
     for sheet in layout.SHEETS:
         for ref, text in formulas(template, sheet).items():
@@ -427,16 +389,18 @@ def test_macro_areas_overlap_nothing_the_template_writes(template):
     written = _written(template, layout.SHEET_LRS)
     for block in layout.BLOCKS:
         r0, c0 = xl_cell_to_rowcol(block.top_left)
-        inside = {(r, c) for r, c in written
-                  if r0 <= r < r0 + block.max_rows and c0 <= c < c0 + block.max_cols}
+        inside = {(r, c) for r, c in written if r0 <= r < r0 + block.max_rows and c0 <= c < c0 + block.max_cols}
         assert not inside, block
     # a picture/chart covers at most width/64 columns and height/20 rows at the default sizes
     for anchor in layout.ANCHORS:
         if anchor in (layout.BACKPROP_CHART, layout.LIVE_CHART):
             continue  # the template's own charts
         r0, c0 = xl_cell_to_rowcol(anchor.cell)
-        cover = {(r, c) for r, c in _written(template, anchor.sheet)
-                 if r0 <= r < r0 + math.ceil(anchor.height / 20) and c0 <= c < c0 + math.ceil(anchor.width / 64)}
+        cover = {
+            (r, c)
+            for r, c in _written(template, anchor.sheet)
+            if r0 <= r < r0 + math.ceil(anchor.height / 20) and c0 <= c < c0 + math.ceil(anchor.width / 64)
+        }
         assert not cover, anchor
     # and the macro blocks never hold an input
     for inp in layout.INPUTS:
@@ -490,8 +454,7 @@ def test_table_formulas_read_like_the_course_sheet():
     assert table_formula("a_h1", 0) == "=1/(1+EXP(-M25))"
     assert table_formula("E1", 0) == "=0.5*(B25-V25)^2"
     assert table_formula("dE/dw5", 0) == "=(V25-B25)*V25*(1-V25)*N25"
-    assert table_formula("dE/dw4", 0) == (
-        "=((V25-B25)*V25*(1-V25)*R25+(X25-C25)*X25*(1-X25)*T25)*P25*(1-P25)*E25")
+    assert table_formula("dE/dw4", 0) == ("=((V25-B25)*V25*(1-V25)*R25+(X25-C25)*X25*(1-X25)*T25)*P25*(1-P25)*E25")
 
 
 def test_ribbon_xml_must_be_customui(tmp_path):
@@ -502,7 +465,11 @@ def test_ribbon_xml_must_be_customui(tmp_path):
     with pytest.raises(ValueError, match="expected a <customUI> root in the namespace"):
         ribbon.read_custom_ui(bad)
     assert ribbon.on_actions(ribbon.read_custom_ui()) == [
-        "TrainLearningRates", "DrawNetwork", "ResetDefaults", "ReimportFunctions"]
+        "TrainLearningRates",
+        "DrawNetwork",
+        "ResetDefaults",
+        "ReimportFunctions",
+    ]
 
 
 def test_missing_vba_source_is_named(tmp_path):

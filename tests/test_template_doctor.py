@@ -20,8 +20,9 @@ import xlwings
 from xl_backprop import cli, macros
 from xl_backprop.workbook import doctor
 
+from .conftest import ROOT, TEMPLATE
 from .ooxml_audit import assert_excel_opens
-from .test_template import ROOT, TEMPLATE, vba_modules
+from .ooxml_read import vba_modules
 
 
 # --- doctor ------------------------------------------------------------------------------------

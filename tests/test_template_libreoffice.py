@@ -21,7 +21,9 @@ from xl_backprop import network
 from xl_backprop.workbook import layout
 
 from . import libreoffice
-from .test_template import TEMPLATE, sheet_parts
+from .conftest import TEMPLATE
+from .ooxml_read import sheet_parts
+from .published import COURSE_DE_DW5, COURSE_E_TOTAL
 
 STEPS = layout.BACKPROP_STEPS
 HEADER_ROW = layout.BACKPROP_HEADER_ROW + 1  # sheet row of the column headers
@@ -31,14 +33,20 @@ FIRST_ROW = layout.BACKPROP_FIRST_ROW + 1  # sheet row of step 0
 def engine_table(weights, inputs, targets, lr, biases=(0.0, 0.0)) -> dict[str, np.ndarray]:
     """Every column of the Backprop table, from the engine: train(record=True) for the weights
     of every step, forward and gradients of those weights."""
-    res = network.train([lr], STEPS, weights=weights, inputs=inputs, targets=targets, biases=biases,
-                        record=True)
+    res = network.train([lr], STEPS, weights=weights, inputs=inputs, targets=targets, biases=biases, record=True)
     w = res.weights[:, 0, :]
     fwd = network.forward(w, inputs=inputs, targets=targets, biases=biases)
     g = network.gradients(w, inputs=inputs, targets=targets, biases=biases)
     cols = {"step": np.arange(STEPS, dtype=float)}
-    for name, value in (("t1", targets[0]), ("t2", targets[1]), ("i1", inputs[0]), ("i2", inputs[1]),
-                        ("b1", biases[0]), ("b2", biases[1]), ("lr", lr)):
+    for name, value in (
+        ("t1", targets[0]),
+        ("t2", targets[1]),
+        ("i1", inputs[0]),
+        ("i2", inputs[1]),
+        ("b1", biases[0]),
+        ("b2", biases[1]),
+        ("lr", lr),
+    ):
         cols[name] = np.full(STEPS, float(value))
     cols.update({f"w{k + 1}": w[:, k] for k in range(8)})
     cols.update({name: getattr(fwd, name) for name in network.Forward._fields})
@@ -52,8 +60,7 @@ def sheet_table(ws) -> dict[str, list]:
     headers = [c.value for c in ws[HEADER_ROW]][: len(layout.BACKPROP_COLUMNS)]
     assert tuple(headers) == layout.BACKPROP_COLUMNS
     out: dict[str, list] = {h: [] for h in headers}
-    for row in ws.iter_rows(min_row=FIRST_ROW, max_row=FIRST_ROW + STEPS - 1,
-                            max_col=len(headers), values_only=True):
+    for row in ws.iter_rows(min_row=FIRST_ROW, max_row=FIRST_ROW + STEPS - 1, max_col=len(headers), values_only=True):
         for h, v in zip(headers, row, strict=True):
             out[h].append(v)
     return out
@@ -64,8 +71,7 @@ def assert_table_equals_engine(ws, expected: dict[str, np.ndarray]) -> None:
     for name in layout.BACKPROP_COLUMNS:
         values = got[name]
         assert all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values), (name, values[:3])
-        np.testing.assert_allclose(np.array(values, dtype=float), expected[name], rtol=0, atol=1e-12,
-                                   err_msg=name)
+        np.testing.assert_allclose(np.array(values, dtype=float), expected[name], rtol=0, atol=1e-12, err_msg=name)
 
 
 def edited_copy(src: Path, dst: Path, sheet: str, edits: dict[str, float | str | None]) -> Path:
@@ -88,7 +94,7 @@ def edited_copy(src: Path, dst: Path, sheet: str, edits: dict[str, float | str |
                         new = f'<c r="{cell}"{style} t="inlineStr"><is><t>{escape(value)}</t></is></c>'
                     else:
                         new = f'<c r="{cell}"{style}><v>{value!r}</v></c>'
-                    text = text[:m.start()] + new + text[m.end():]
+                    text = text[: m.start()] + new + text[m.end() :]
                 data = text.encode("utf-8")
             zout.writestr(info, data)
     return dst
@@ -109,8 +115,8 @@ def test_libreoffice_opens_the_template_and_its_numbers_equal_the_engine(recalcu
     assert_table_equals_engine(recalculated["Backprop"], expected)
     ws = recalculated["Backprop"]
     # the published starting point of docs/design.md, straight from the sheet
-    assert ws["AA25"].value == pytest.approx(0.24251985734837728, abs=1e-15)
-    assert ws["AF25"].value == pytest.approx(0.07215707291213626, abs=1e-15)
+    assert ws["AA25"].value == pytest.approx(COURSE_E_TOTAL, abs=1e-15)
+    assert ws["AF25"].value == pytest.approx(COURSE_DE_DW5, abs=1e-15)
     assert recalculated.sheetnames == list(layout.SHEETS)
 
 
@@ -140,8 +146,9 @@ def test_udf_cells_are_errors_outside_excel_not_a_broken_book(recalculated):
 def edited(tmp_path_factory):
     """A copy with a weight, an input, a bias, the learning rate and the diagram's step changed."""
     tmp = tmp_path_factory.mktemp("lo-edited")
-    book = edited_copy(TEMPLATE, tmp / "edited.xlsm", "Backprop",
-                       {"B12": 0.7, "B4": 0.3, "B16": 0.35, "B18": 0.8, "B19": 10.0})
+    book = edited_copy(
+        TEMPLATE, tmp / "edited.xlsm", "Backprop", {"B12": 0.7, "B4": 0.3, "B16": 0.35, "B18": 0.8, "B19": 10.0}
+    )
     return libreoffice.recalculated_values(book, tmp)
 
 
@@ -221,8 +228,11 @@ def test_printed_sheets_are_readable(tmp_path):
         boxes = [(float(m.group(1)), float(m.group(2)), float(m.group(4)), m.group(5)) for m in word.finditer(page)]
         words = [(y2 - y1, w) for _, y1, y2, w in boxes]
         footer_y = max(y1 for _, y1, _, w in boxes if w == "Page")  # the footer: "SHEET ... Page n of N"
-        sheet = " ".join(w for x, y1, _, w in sorted(boxes) if abs(y1 - footer_y) < 1 and w != "Page"
-                         and not re.fullmatch(r"\d+|of", w))
+        sheet = " ".join(
+            w
+            for x, y1, _, w in sorted(boxes)
+            if abs(y1 - footer_y) < 1 and w != "Page" and not re.fullmatch(r"\d+|of", w)
+        )
         assert sheet in PAGES, sheet
         per_sheet[sheet] = per_sheet.get(sheet, 0) + 1
         found.setdefault(sheet, set()).update(w for _, w in words)

@@ -25,8 +25,8 @@ from oletools.olevba import decompress_stream
 
 from xl_backprop.cellref import parse_ref
 
-ROOT = Path(__file__).resolve().parents[1]
-TEMPLATE = ROOT / "workbook_template.xlsm"
+from .conftest import ROOT, TEMPLATE
+
 KNOWN_GOOD = Path(xlwings.__file__).parent / "quickstart_standalone.xlsm"
 M = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -53,7 +53,7 @@ def dir_modules(ole: olefile.OleFileIO) -> list[dict]:
         if rid == 0x0009:  # PROJECTVERSION: its size field says 4, its body is 6 bytes
             i += 12
             continue
-        body = data[i + 6:i + 6 + size]
+        body = data[i + 6 : i + 6 + size]
         i += 6 + size
         if rid == 0x0019:
             module = {"name": body.decode("cp1252")}
@@ -80,7 +80,7 @@ def project_text(ole: olefile.OleFileIO) -> str:
 
 def module_source(ole: olefile.OleFileIO, module: dict) -> str:
     raw = ole.openstream(f"VBA/{module['stream']}").read()
-    return bytes(decompress_stream(bytearray(raw[module["offset"]:]))).decode("cp1252")
+    return bytes(decompress_stream(bytearray(raw[module["offset"] :]))).decode("cp1252")
 
 
 def decrypt(hex_text: str, project_id: str) -> tuple[int, int, int, bytes]:
@@ -95,7 +95,7 @@ def decrypt(hex_text: str, project_id: str) -> tuple[int, int, int, bytes]:
         encrypted2, encrypted1, unencrypted1 = encrypted1, byte_enc, byte
     ignored = (seed & 6) // 2
     (length,) = struct.unpack_from("<I", plain, ignored)
-    data = bytes(plain[ignored + 4:ignored + 4 + length])
+    data = bytes(plain[ignored + 4 : ignored + 4 + length])
     assert len(plain) == ignored + 4 + length  # nothing after the data
     return seed ^ version_enc, seed ^ key_enc, sum(project_id.encode("cp1252")) & 0xFF, data
 
@@ -189,9 +189,11 @@ def test_module_sources_decompress_to_the_files_they_were_built_from(ole):
     """A second decompressor ([MS-OVBA] 2.4.1, oletools') reads back, byte for byte, what VBA will
     compile: xlwings' module as the pinned package ships it, ours as the repository holds them."""
     sources = {m["name"]: module_source(ole, m) for m in dir_modules(ole)}
-    files = {"xlwings": Path(xlwings.__file__).parent / "xlwings.bas",
-             "xlwings_udfs": ROOT / "xl_backprop/workbook/vba/xl_backprop_udfs.bas",
-             "BackpropRibbon": ROOT / "xl_backprop/workbook/vba/BackpropRibbon.bas"}
+    files = {
+        "xlwings": Path(xlwings.__file__).parent / "xlwings.bas",
+        "xlwings_udfs": ROOT / "xl_backprop/workbook/vba/xl_backprop_udfs.bas",
+        "BackpropRibbon": ROOT / "xl_backprop/workbook/vba/BackpropRibbon.bas",
+    }
     for name, path in files.items():
         text = path.read_bytes().decode("cp1252").replace("\r\n", "\n").replace("\n", "\r\n")
         assert sources[name] == text, name
@@ -249,22 +251,28 @@ def test_every_part_has_a_content_type_and_every_relationship_a_target(either):
                 if r.get("TargetMode") == "External":
                     continue
                 target = r.get("Target")
-                part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
-                    posixpath.join(source_dir, target))
+                part = (
+                    target.lstrip("/")
+                    if target.startswith("/")
+                    else posixpath.normpath(posixpath.join(source_dir, target))
+                )
                 assert part in names, (rels, target)
         workbook_rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
-        vba = [r for r in workbook_rels.iter(f"{REL}Relationship")
-               if r.get("Type") == "http://schemas.microsoft.com/office/2006/relationships/vbaProject"]
+        vba = [
+            r
+            for r in workbook_rels.iter(f"{REL}Relationship")
+            if r.get("Type") == "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
+        ]
         assert [r.get("Target") for r in vba] == ["vbaProject.bin"]
 
 
 def test_ribbon_relationship_type_is_the_one_of_its_namespace():
     """[MS-CUSTOMUI2] 2.1: a part in the 2009/07 namespace is the target of the 2007 ``ui/extensibility``
     relationship; the 2006 relationship is for the 2006/01 namespace ([MS-CUSTOMUI] 2.1)."""
-    pairs = {"http://schemas.microsoft.com/office/2009/07/customui":
-             "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility",
-             "http://schemas.microsoft.com/office/2006/01/customui":
-             "http://schemas.microsoft.com/office/2006/relationships/ui/extensibility"}
+    pairs = {
+        "http://schemas.microsoft.com/office/2009/07/customui": "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility",
+        "http://schemas.microsoft.com/office/2006/01/customui": "http://schemas.microsoft.com/office/2006/relationships/ui/extensibility",
+    }
     with zipfile.ZipFile(TEMPLATE) as z:
         rels = ElementTree.fromstring(z.read("_rels/.rels"))
         ui = [r for r in rels.iter(f"{REL}Relationship") if r.get("Type") in pairs.values()]
@@ -277,8 +285,11 @@ def test_ribbon_relationship_type_is_the_one_of_its_namespace():
 # --- formulas ------------------------------------------------------------------------------------
 def _sheets(path: Path) -> dict[str, ElementTree.Element]:
     with zipfile.ZipFile(path) as z:
-        return {n: ElementTree.fromstring(z.read(n)) for n in z.namelist()
-                if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", n)}
+        return {
+            n: ElementTree.fromstring(z.read(n))
+            for n in z.namelist()
+            if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", n)
+        }
 
 
 def test_every_udf_call_is_a_dynamic_array_formula():
@@ -368,17 +379,19 @@ def test_merged_ranges_and_array_ranges_never_overlap():
     """Excel repairs a sheet whose merged cells overlap each other or an array formula's range,
     or that has a formula inside another formula's array range (XlsxWriter checks only the
     first)."""
+
     def box(ref: str) -> tuple[int, int, int, int]:
         return parse_ref(ref, sheet="")[1:]
 
     for part, root in _sheets(TEMPLATE).items():
         merges = [box(m.get("ref")) for m in root.iter(f"{M}mergeCell")]
         formula_cells = [c for c in root.iter(f"{M}c") if c.find(f"{M}f") is not None]
-        arrays = [(c.get("r"), box(c.find(f"{M}f").get("ref"))) for c in formula_cells
-                  if c.find(f"{M}f").get("t") == "array"]
+        arrays = [
+            (c.get("r"), box(c.find(f"{M}f").get("ref"))) for c in formula_cells if c.find(f"{M}f").get("t") == "array"
+        ]
         rects = merges + [b for _, b in arrays]
         for i, a in enumerate(rects):
-            for b in rects[i + 1:]:
+            for b in rects[i + 1 :]:
                 assert a[2] < b[0] or b[2] < a[0] or a[3] < b[1] or b[3] < a[1], (part, a, b)
         at = {box(c.get("r"))[:2] for c in formula_cells}
         for anchor, b in arrays:

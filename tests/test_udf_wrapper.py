@@ -10,6 +10,7 @@ from pathlib import Path
 
 import xlwings
 
+from .published import COURSE_E_TOTAL, COURSE_INPUTS, COURSE_TARGETS, COURSE_WEIGHTS
 from .xlwings_windows import REGENERATE, WRAPPER_PATH, windows_xlwings
 
 XLWINGS_BAS = Path(xlwings.__file__).with_name("xlwings.bas")
@@ -24,7 +25,8 @@ def test_committed_wrapper_is_current():
     with windows_xlwings() as excel:
         generated = excel.vba_wrapper().encode()
     assert committed() == generated, (
-        f"{WRAPPER_PATH.name} is out of date with xl_backprop/udfs.py: run {REGENERATE} and commit the result")
+        f"{WRAPPER_PATH.name} is out of date with xl_backprop/udfs.py: run {REGENERATE} and commit the result"
+    )
 
 
 def test_wrapper_is_an_importable_vba_module():
@@ -63,8 +65,9 @@ def test_harness_leaves_no_trace():
         assert hasattr(excel.module.FORWARD, "__xlfunc__")
         assert "pythoncom" in sys.modules and xlwings.func is excel.xlwings.udfs.xlfunc
     assert set(sys.modules) - before == set()
-    assert not any(m in sys.modules for m in ("pythoncom", "pywintypes", "win32com", "xlwings.udfs",
-                                               "xlwings._xlwindows"))
+    assert not any(
+        m in sys.modules for m in ("pythoncom", "pywintypes", "win32com", "xlwings.udfs", "xlwings._xlwindows")
+    )
     assert "excel" not in [e.name for e in xlwings.engines]
     import xl_backprop.udfs
 
@@ -75,7 +78,6 @@ def test_plain_python_calls_work_too():
     """Outside Excel (a notebook, Linux) the decorators are no-ops: numbers and lists go in."""
     from xl_backprop import udfs
 
-    assert udfs.FORWARD([0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55], [0.05, 0.1], [0.01, 0.99])[0, -1] == (
-        0.24251985734837728)
+    assert udfs.FORWARD(COURSE_WEIGHTS, COURSE_INPUTS, COURSE_TARGETS)[0, -1] == COURSE_E_TOTAL
     assert udfs.SIGMOID(0).tolist() == [[0.5]]
     assert udfs.FORWARD([1] * 7, [0.05, 0.1], [0.01, 0.99]) == "weights: expected 8 numbers (w1..w8), got 7"

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 import xl_backprop
 
 from . import scalar_reference as ref
+from .published import COURSE_DE_DW5, COURSE_E_TOTAL, MAZUR_E_TOTAL, MAZUR_STEP_TEXT
 from .xlwings_windows import ERRORS, Cells, cell, column, row, windows_xlwings
 
 W = (0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55)
@@ -26,12 +27,9 @@ I = (0.05, 0.1)
 T = (0.01, 0.99)
 MAZUR_B = (0.35, 0.6)
 LRS = (0.1, 0.2, 0.5, 0.8, 1.0, 2.0)
-E_TOTAL = 0.24251985734837728  # docs/design.md
-DE_DW5 = 0.07215707291213626  # docs/design.md
-MAZUR_E_TOTAL = 0.298371109
-# Mazur's published w1..w8 after one step, as printed (8 or 9 decimals)
-MAZUR_STEP = ("0.149780716", "0.19956143", "0.24975114", "0.29950229", "0.35891648", "0.408666186", "0.511301270",
-              "0.561370121")
+E_TOTAL = COURSE_E_TOTAL
+DE_DW5 = COURSE_DE_DW5
+MAZUR_STEP = MAZUR_STEP_TEXT  # as printed (8 or 9 decimals)
 FUNCTIONS = {"SIGMOID", "FORWARD", "GRADIENTS", "BACKPROP_STEP", "TRAIN_CURVE", "GRAD_CHECK", "LR_SUMMARY"}
 
 
@@ -59,6 +57,7 @@ def ref_summary(lr, curve, threshold):
 
 
 # --- what xlwings registers ------------------------------------------------------------------
+
 
 def test_every_udf_is_registered_with_declared_conversions(excel):
     udfs = {name: f for name, f in vars(excel.module).items() if hasattr(f, "__xlfunc__")}
@@ -91,8 +90,10 @@ def test_function_wizard_help(excel):
     forward = next(o for o in options if o["Macro"].endswith("!FORWARD"))
     assert "E_total" in forward["Description"] and "w1..w8" in forward["ArgumentDescriptions"][0]
     # the same help, for a workbook that registers it without running Import Functions
-    registered = {o["Macro"].split("!")[1]: {k: o[k] for k in ("Description", "Category", "ArgumentDescriptions")}
-                  for o in options}
+    registered = {
+        o["Macro"].split("!")[1]: {k: o[k] for k in ("Description", "Category", "ArgumentDescriptions")}
+        for o in options
+    }
     assert {h.pop("Macro"): h for h in excel.module.function_help()} == registered
     from xl_backprop import udfs
 
@@ -100,6 +101,7 @@ def test_function_wizard_help(excel):
 
 
 # --- numbers against published references --------------------------------------------------
+
 
 def test_forward_published_loss(excel):
     values = excel.call("FORWARD", *net())
@@ -237,9 +239,11 @@ def test_optional_biases_missing_or_empty_mean_none(excel):
 def test_currency_cells_are_numbers(excel):
     """A cell formatted as Currency reaches Python as a Decimal (pywin32's VT_CY)."""
     assert excel.call("BACKPROP_STEP", *net(), cell(decimal.Decimal("0.5"))) == excel.call(
-        "BACKPROP_STEP", *net(), cell(0.5))
+        "BACKPROP_STEP", *net(), cell(0.5)
+    )
     assert excel.call("FORWARD", row(*map(decimal.Decimal, map(str, W))), row(*I), row(*T)) == excel.call(
-        "FORWARD", *net())
+        "FORWARD", *net()
+    )
 
 
 # --- bad input: one short line naming the argument ------------------------------------------
@@ -248,45 +252,65 @@ W7 = row(*W[:7])
 BAD = [
     ("FORWARD", (W7, row(*I), row(*T)), "weights: expected 8 numbers (w1..w8), got 7"),
     ("FORWARD", (row(*W, 0.6), row(*I), row(*T)), "weights: expected 8 numbers (w1..w8), got 9"),
-    ("GRADIENTS", (Cells([W[:4], W[4:]]), row(*I), row(*T)),
-     "weights: expected a row or a column of 8 numbers (w1..w8), got a 2 x 4 block"),
+    (
+        "GRADIENTS",
+        (Cells([W[:4], W[4:]]), row(*I), row(*T)),
+        "weights: expected a row or a column of 8 numbers (w1..w8), got a 2 x 4 block",
+    ),
     ("FORWARD", (row(*W), row(0.05, 0.1, 0.2), row(*T)), "inputs: expected 2 numbers (i1, i2), got 3"),
     ("FORWARD", (row(*W), row(*I), cell(0.01)), "targets: expected 2 numbers (t1, t2), got 1"),
     ("FORWARD", (row(*W), row(*I), row(*T), row(1, 2, 3)), "biases: expected 2 numbers (b1, b2), got 3"),
     ("FORWARD", (row(0.15, 0.2, "abc", *W[3:]), row(*I), row(*T)), 'weights: expected a number for w3, got text "abc"'),
     ("FORWARD", (row(*W), row(0.05, None), row(*T)), "inputs: expected a number for i2, got an empty cell"),
-    ("FORWARD", (row(*W), row(*I), row(ERRORS["#DIV/0!"], 0.99)),
-     "targets: expected a number for t1, got the error #DIV/0!"),
+    (
+        "FORWARD",
+        (row(*W), row(*I), row(ERRORS["#DIV/0!"], 0.99)),
+        "targets: expected a number for t1, got the error #DIV/0!",
+    ),
     ("FORWARD", (row(True, *W[1:]), row(*I), row(*T)), "weights: expected a number for w1, got TRUE"),
     ("FORWARD", (row(*W), row(*I), row(*T), row(0.35, "")), "biases: expected a number for b2, got an empty cell"),
     ("GRADIENTS", (row(0.15, math.nan, *W[2:]), row(*I), row(*T)), "weights: expected a number for w2, got NaN"),
     ("GRADIENTS", (row(*W), row(math.inf, 0.1), row(*T)), "inputs: expected a number for i1, got infinity"),
     ("GRADIENTS", (row(*W), row(*I), row(0.01, -math.inf)), "targets: expected a number for t2, got -infinity"),
-    ("FORWARD", (row(*W), row(*I), row("a very long piece of text indeed", 0.99)),
-     'targets: expected a number for t1, got text "a very long piece..."'),
+    (
+        "FORWARD",
+        (row(*W), row(*I), row("a very long piece of text indeed", 0.99)),
+        'targets: expected a number for t1, got text "a very long piece..."',
+    ),
     ("BACKPROP_STEP", (*net(), cell("fast")), 'lr: expected a number, got text "fast"'),
     ("BACKPROP_STEP", (*net(), row(0.5, 1.0)), "lr: expected one number, got 2 cells"),
     ("BACKPROP_STEP", (*net(), cell(None)), "lr: expected a number, got an empty cell"),
     ("BACKPROP_STEP", (*net(), cell(ERRORS["#N/A"])), "lr: expected a number, got the error #N/A"),
     ("BACKPROP_STEP", (*net(), math.inf), "lr: expected a number, got infinity"),
     ("TRAIN_CURVE", (*net(), row(0.5, None), cell(51)), "lrs: expected a number in cell 2, got an empty cell"),
-    ("TRAIN_CURVE", (*net(), Cells([[0.1, 0.2], [0.5, 1.0]]), cell(51)),
-     "lrs: expected a row or a column of numbers, got a 2 x 2 block"),
+    (
+        "TRAIN_CURVE",
+        (*net(), Cells([[0.1, 0.2], [0.5, 1.0]]), cell(51)),
+        "lrs: expected a row or a column of numbers, got a 2 x 2 block",
+    ),
     ("TRAIN_CURVE", (*net(), row(*LRS), cell(0)), "iterations: expected a whole number >= 1, got 0"),
     ("TRAIN_CURVE", (*net(), row(*LRS), cell(-3)), "iterations: expected a whole number >= 1, got -3"),
     ("TRAIN_CURVE", (*net(), row(*LRS), cell(2.5)), "iterations: expected a whole number >= 1, got 2.5"),
-    ("TRAIN_CURVE", (*net(), row(*LRS), cell(51.0000001)),
-     "iterations: expected a whole number >= 1, got 51.0000001"),
+    ("TRAIN_CURVE", (*net(), row(*LRS), cell(51.0000001)), "iterations: expected a whole number >= 1, got 51.0000001"),
     ("TRAIN_CURVE", (*net(), row(*LRS), cell("ten")), 'iterations: expected a number, got text "ten"'),
     ("TRAIN_CURVE", (*net(), row(*LRS), cell(None)), "iterations: expected a number, got an empty cell"),
     ("TRAIN_CURVE", (*net(), row(*LRS), cell(ERRORS["#REF!"])), "iterations: expected a number, got the error #REF!"),
     ("TRAIN_CURVE", (*net(), row(*LRS), row(50, 51)), "iterations: expected one number, got 2 cells"),
-    ("TRAIN_CURVE", (*net(), row(*LRS), cell(1_048_577)),
-     "iterations: expected at most 1,048,576 rows (a sheet's limit), got 1,048,577"),
-    ("TRAIN_CURVE", (*net(), row(*[0.5] * 16_385), cell(2)),
-     "lrs: expected at most 16,384 columns (a sheet's limit), got 16,385"),
-    ("TRAIN_CURVE", (*net(), row(*LRS), cell(1e20)),
-     "iterations: expected at most 1,048,576 rows (a sheet's limit), got 100,000,000,000,000,000,000"),
+    (
+        "TRAIN_CURVE",
+        (*net(), row(*LRS), cell(1_048_577)),
+        "iterations: expected at most 1,048,576 rows (a sheet's limit), got 1,048,577",
+    ),
+    (
+        "TRAIN_CURVE",
+        (*net(), row(*[0.5] * 16_385), cell(2)),
+        "lrs: expected at most 16,384 columns (a sheet's limit), got 16,385",
+    ),
+    (
+        "TRAIN_CURVE",
+        (*net(), row(*LRS), cell(1e20)),
+        "iterations: expected at most 1,048,576 rows (a sheet's limit), got 100,000,000,000,000,000,000",
+    ),
     ("LR_SUMMARY", (*net(), row(*LRS), cell(0.5)), "iterations: expected a whole number >= 1, got 0.5"),
     ("LR_SUMMARY", (*net(), row(*LRS), cell(51), cell("low")), 'threshold: expected a number, got text "low"'),
     ("BACKPROP_STEP", (*net(), cell(-2146826243)), "lr: expected a number, got the error #SPILL!"),
@@ -308,18 +332,30 @@ def test_bad_input_is_one_line_in_the_cell(excel, name, args, message):
 
 # Too much work for one cell: the message says where to run more (issue 11), so it is longer than the rest.
 TOO_MUCH = [
-    ("TRAIN_CURVE", (*net(), row(*[0.5] * 10_001), cell(1_000)),
-     "iterations x lrs: expected at most 10,000,000 cells, got 1,000 x 10,001 = 10,001,000; "
-     "for more, use xl-backprop train or the ribbon's Train learning rates"),
-    ("LR_SUMMARY", (*net(), row(*[0.5] * 20), cell(1_000_000)),
-     "iterations x lrs: expected at most 10,000,000 E_total values, got 1,000,000 x 20 = 20,000,000; "
-     "for more, use xl-backprop train or the ribbon's Train learning rates"),
-    ("LR_SUMMARY", (*net(), row(0.5), cell(10_000_001)),  # 1 lr x 10 million steps: 213 s in one cell before
-     "iterations x lrs: expected at most 10,000,000 E_total values, got 10,000,001 x 1 = 10,000,001; "
-     "for more, use xl-backprop train or the ribbon's Train learning rates"),
-    ("LR_SUMMARY", (*net(), row(*LRS), cell(1e308)),  # was 895 characters: 309 digits, twice
-     "iterations x lrs: expected at most 10,000,000 E_total values, got 1e+308 x 6 = 6e+308; "
-     "for more, use xl-backprop train or the ribbon's Train learning rates"),
+    (
+        "TRAIN_CURVE",
+        (*net(), row(*[0.5] * 10_001), cell(1_000)),
+        "iterations x lrs: expected at most 10,000,000 cells, got 1,000 x 10,001 = 10,001,000; "
+        "for more, use xl-backprop train or the ribbon's Train learning rates",
+    ),
+    (
+        "LR_SUMMARY",
+        (*net(), row(*[0.5] * 20), cell(1_000_000)),
+        "iterations x lrs: expected at most 10,000,000 E_total values, got 1,000,000 x 20 = 20,000,000; "
+        "for more, use xl-backprop train or the ribbon's Train learning rates",
+    ),
+    (
+        "LR_SUMMARY",
+        (*net(), row(0.5), cell(10_000_001)),  # 1 lr x 10 million steps: 213 s in one cell before
+        "iterations x lrs: expected at most 10,000,000 E_total values, got 10,000,001 x 1 = 10,000,001; "
+        "for more, use xl-backprop train or the ribbon's Train learning rates",
+    ),
+    (
+        "LR_SUMMARY",
+        (*net(), row(*LRS), cell(1e308)),  # was 895 characters: 309 digits, twice
+        "iterations x lrs: expected at most 10,000,000 E_total values, got 1e+308 x 6 = 6e+308; "
+        "for more, use xl-backprop train or the ribbon's Train learning rates",
+    ),
 ]
 
 
@@ -335,9 +371,11 @@ def test_without_numba_a_cell_runs_at_most_a_million_steps(excel, monkeypatch):
     more, so a cell gets fewer steps; the value cap alone would allow half a minute."""
     monkeypatch.setattr(xl_backprop.udfs, "COMPILED", False)
     got = excel.call("LR_SUMMARY", *net(), row(0.5, 1.0), cell(500_002))
-    assert got == ("(iterations - 1) x lrs: expected at most 1,000,000 training steps where Python runs without "
-                   "numba (xlwings Lite), got 1,000,002; for more, use xl-backprop train or the ribbon's Train "
-                   "learning rates")
+    assert got == (
+        "(iterations - 1) x lrs: expected at most 1,000,000 training steps where Python runs without "
+        "numba (xlwings Lite), got 1,000,002; for more, use xl-backprop train or the ribbon's Train "
+        "learning rates"
+    )
     assert len(got) <= 255
     ok = excel.call("LR_SUMMARY", *net(), row(0.5, 1.0), cell(500_001))  # exactly at the cap: runs
     assert isinstance(ok, list) and len(ok) == 3
@@ -354,18 +392,36 @@ def test_every_excel_error_value_is_named(excel, error):
 
 
 OVERFLOW = [
-    ("FORWARD", (row(*W), row(*I), row(1e200, 0.99)),
-     "overflow: E1 is not a finite number; try smaller weights, inputs or targets"),
-    ("BACKPROP_STEP", (row(*W), row(*I), row(1e300, 0.99), cell(1e10)),
-     "overflow: the new w5 is not a finite number; try a smaller learning rate"),
-    ("TRAIN_CURVE", (row(*W), row(*I), row(1e100, -1e100), row(0.5, 1e300), cell(3)),
-     "overflow: E_total in row 2 for lr 1e+300 is not a finite number; try a smaller learning rate"),
-    ("TRAIN_CURVE", (row(*W), row(*I), row(1e200, 0.99), row(0.5), cell(3)),
-     "overflow: E_total in row 1 for lr 0.5 is not a finite number; try smaller weights, inputs or targets"),
-    ("LR_SUMMARY", (row(*W), row(*I), row(1e100, -1e100), row(0.5, 1e300), cell(3)),
-     "overflow: E_total in row 2 for lr 1e+300 is not a finite number; try a smaller learning rate"),
-    ("GRAD_CHECK", (row(*W), row(*I), row(1e200, 0.99)),
-     "overflow: dE/dw1 (numeric) is not a finite number; try smaller weights, inputs or targets"),
+    (
+        "FORWARD",
+        (row(*W), row(*I), row(1e200, 0.99)),
+        "overflow: E1 is not a finite number; try smaller weights, inputs or targets",
+    ),
+    (
+        "BACKPROP_STEP",
+        (row(*W), row(*I), row(1e300, 0.99), cell(1e10)),
+        "overflow: the new w5 is not a finite number; try a smaller learning rate",
+    ),
+    (
+        "TRAIN_CURVE",
+        (row(*W), row(*I), row(1e100, -1e100), row(0.5, 1e300), cell(3)),
+        "overflow: E_total in row 2 for lr 1e+300 is not a finite number; try a smaller learning rate",
+    ),
+    (
+        "TRAIN_CURVE",
+        (row(*W), row(*I), row(1e200, 0.99), row(0.5), cell(3)),
+        "overflow: E_total in row 1 for lr 0.5 is not a finite number; try smaller weights, inputs or targets",
+    ),
+    (
+        "LR_SUMMARY",
+        (row(*W), row(*I), row(1e100, -1e100), row(0.5, 1e300), cell(3)),
+        "overflow: E_total in row 2 for lr 1e+300 is not a finite number; try a smaller learning rate",
+    ),
+    (
+        "GRAD_CHECK",
+        (row(*W), row(*I), row(1e200, 0.99)),
+        "overflow: dE/dw1 (numeric) is not a finite number; try smaller weights, inputs or targets",
+    ),
 ]
 
 
@@ -396,34 +452,46 @@ excel_cell = st.one_of(
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(excel_cell, min_size=1, max_size=10), st.lists(excel_cell, min_size=1, max_size=3),
-       st.lists(excel_cell, min_size=1, max_size=3), st.lists(excel_cell, min_size=1, max_size=3),
-       st.sampled_from([1, 2, 5, 0, 2.5, None, "x"]))
+@given(
+    st.lists(excel_cell, min_size=1, max_size=10),
+    st.lists(excel_cell, min_size=1, max_size=3),
+    st.lists(excel_cell, min_size=1, max_size=3),
+    st.lists(excel_cell, min_size=1, max_size=3),
+    st.sampled_from([1, 2, 5, 0, 2.5, None, "x"]),
+)
 def test_any_cells_give_numbers_or_one_line(excel, w, i, t, lrs, iterations):
-    for name, args in [("FORWARD", (row(*w), row(*i), column(*t))),
-                       ("BACKPROP_STEP", (row(*w), row(*i), row(*t), cell(lrs[0]))),
-                       ("TRAIN_CURVE", (row(*w), row(*i), row(*t), row(*lrs), cell(iterations))),
-                       ("LR_SUMMARY", (row(*w), row(*i), row(*t), column(*lrs), cell(iterations)))]:
+    for name, args in [
+        ("FORWARD", (row(*w), row(*i), column(*t))),
+        ("BACKPROP_STEP", (row(*w), row(*i), row(*t), cell(lrs[0]))),
+        ("TRAIN_CURVE", (row(*w), row(*i), row(*t), row(*lrs), cell(iterations))),
+        ("LR_SUMMARY", (row(*w), row(*i), row(*t), column(*lrs), cell(iterations))),
+    ]:
         got = excel.call(name, *args)
         if isinstance(got, str):
             assert got.split(":")[0] in {"weights", "inputs", "targets", "lr", "lrs", "iterations", "overflow"}, got
             assert "\n" not in got and len(got) <= 100, got
         else:
-            numbers = [x for r in np.atleast_2d(np.array(got, dtype=object)) for x in r
-                       if not isinstance(x, (str, bool))]
+            numbers = [
+                x for r in np.atleast_2d(np.array(got, dtype=object)) for x in r if not isinstance(x, (str, bool))
+            ]
             assert all(math.isfinite(x) for x in numbers)
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.floats(-5, 5), min_size=8, max_size=8), st.lists(st.floats(-2, 2), min_size=2, max_size=2),
-       st.lists(st.floats(0, 1), min_size=2, max_size=2), st.floats(0.01, 3))
+@given(
+    st.lists(st.floats(-5, 5), min_size=8, max_size=8),
+    st.lists(st.floats(-2, 2), min_size=2, max_size=2),
+    st.lists(st.floats(0, 1), min_size=2, max_size=2),
+    st.floats(0.01, 3),
+)
 def test_random_networks_match_the_reference(excel, w, i, t, lr):
     assert excel.call("FORWARD", row(*w), column(*i), row(*t)) == pytest.approx(
-        list(ref.forward(w, i, t).values()), rel=1e-12, abs=1e-15)
+        list(ref.forward(w, i, t).values()), rel=1e-12, abs=1e-15
+    )
     new_w = ref.train(lr, 2, w, i, t)[1][1]
     assert excel.call("BACKPROP_STEP", column(*w), row(*i), row(*t), cell(lr)) == pytest.approx(
-        new_w, rel=1e-12, abs=1e-15)
-
+        new_w, rel=1e-12, abs=1e-15
+    )
 
 
 # --- hostile arguments: every function, every argument, a message of at most 255 characters ----
@@ -437,9 +505,22 @@ VALID = {  # name -> valid arguments, in order
     "GRAD_CHECK": net(),
     "LR_SUMMARY": (*net(), row(*LRS), cell(51), cell(0.01)),
 }
-HOSTILE = [cell(1e308), cell(-1e308), cell(1e-320), cell(0), cell(-1), cell("x" * 5000), cell(True),
-           cell(None), cell(ERRORS["#SPILL!"]), cell(-2146828288 + 999_999), row(*[1e308] * 16_385),
-           Cells([[1e308] * 300] * 300), row("a" * 300, *[0.5] * 20), column(*[1e300] * 10)]
+HOSTILE = [
+    cell(1e308),
+    cell(-1e308),
+    cell(1e-320),
+    cell(0),
+    cell(-1),
+    cell("x" * 5000),
+    cell(True),
+    cell(None),
+    cell(ERRORS["#SPILL!"]),
+    cell(-2146828288 + 999_999),
+    row(*[1e308] * 16_385),
+    Cells([[1e308] * 300] * 300),
+    row("a" * 300, *[0.5] * 20),
+    column(*[1e300] * 10),
+]
 
 
 def test_every_function_answers_hostile_arguments_in_at_most_255_characters(excel):
@@ -448,7 +529,7 @@ def test_every_function_answers_hostile_arguments_in_at_most_255_characters(exce
     for name, valid in VALID.items():
         for k in range(len(valid)):
             for bad in HOSTILE:
-                args = (*valid[:k], bad, *valid[k + 1:])
+                args = (*valid[:k], bad, *valid[k + 1 :])
                 got = excel.call(name, *args)
                 if isinstance(got, str):
                     seen += 1

@@ -48,15 +48,44 @@ REGENERATE = "python tests/xlwings_windows.py --write-wrapper"
 MISSING = -2147352572
 #: Error values as pywin32 delivers them from a cell: 0x800A0000 + Excel's code, a signed int.
 #: xlwings' _xlwindows turns the first seven into text; the newer ones reach the UDF as ints.
-ERRORS = {"#DIV/0!": -2146826281, "#N/A": -2146826246, "#NAME?": -2146826259, "#NULL!": -2146826288,
-          "#NUM!": -2146826252, "#REF!": -2146826265, "#VALUE!": -2146826273,
-          **{name: code - 2146828288 for name, code in [("#GETTING_DATA", 2043), ("#SPILL!", 2045), ("#CONNECT!", 2046),
-                                                        ("#BLOCKED!", 2047), ("#UNKNOWN!", 2048), ("#FIELD!", 2049),
-                                                        ("#CALC!", 2050)]}}
+ERRORS = {
+    "#DIV/0!": -2146826281,
+    "#N/A": -2146826246,
+    "#NAME?": -2146826259,
+    "#NULL!": -2146826288,
+    "#NUM!": -2146826252,
+    "#REF!": -2146826265,
+    "#VALUE!": -2146826273,
+    **{
+        name: code - 2146828288
+        for name, code in [
+            ("#GETTING_DATA", 2043),
+            ("#SPILL!", 2045),
+            ("#CONNECT!", 2046),
+            ("#BLOCKED!", 2047),
+            ("#UNKNOWN!", 2048),
+            ("#FIELD!", 2049),
+            ("#CALC!", 2050),
+        ]
+    },
+}
 _RANGE_IID = "{00020846-0000-0000-C000-000000000046}"  # Excel's Range interface
-_PYWIN32 = ("pythoncom", "pywintypes", "win32api", "win32con", "win32event", "win32gui", "win32process",
-            "win32timezone", "win32com", "win32com.client", "win32com.server", "win32com.server.dispatcher",
-            "win32com.server.policy", "win32com.server.util")
+_PYWIN32 = (
+    "pythoncom",
+    "pywintypes",
+    "win32api",
+    "win32con",
+    "win32event",
+    "win32gui",
+    "win32process",
+    "win32timezone",
+    "win32com",
+    "win32com.client",
+    "win32com.server",
+    "win32com.server.dispatcher",
+    "win32com.server.policy",
+    "win32com.server.util",
+)
 
 
 class _Anything:
@@ -121,6 +150,7 @@ def _pywin32_stubs() -> dict[str, types.ModuleType]:
 
 # --- stand-ins for what Excel passes through COM ----------------------------------------------
 
+
 class _Count:
     def __init__(self, n: int):
         self.Count = n
@@ -180,8 +210,9 @@ class Cells:
         self.Count = len(self.rows) * len(self.rows[0])
         self.Worksheet = _Sheet(book or _Book("workbook_template.xlsm"))
         iid = _RANGE_IID
-        self._oleobj_ = types.SimpleNamespace(GetTypeInfo=lambda: types.SimpleNamespace(
-            GetTypeAttr=lambda: types.SimpleNamespace(iid=iid)))
+        self._oleobj_ = types.SimpleNamespace(
+            GetTypeInfo=lambda: types.SimpleNamespace(GetTypeAttr=lambda: types.SimpleNamespace(iid=iid))
+        )
 
     @property
     def Value(self):  # noqa: N802
