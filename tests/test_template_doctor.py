@@ -68,6 +68,17 @@ def test_doctor_names_a_bad_book_in_one_line(tmp_path):
         assert not check.ok and message in check.message and "\n" not in check.line()
 
 
+def test_doctor_reads_the_vba_project_through_the_bounded_reader(monkeypatch):
+    """The VBA project is streamed under MAX_VBA_BYTES by ooxml's reader of untrusted books, not
+    inflated by pyOpenVBA on the zip header's word."""
+    monkeypatch.setattr(doctor, "MAX_VBA_BYTES", 1_000)
+    check = doctor.check_xlwings(TEMPLATE)
+    assert not check.ok and "\n" not in check.line()
+    assert check.message.startswith(
+        "BOOK: xl/vbaProject.bin: inflates to more than 1,000 bytes, the limit for one part"
+    )
+
+
 def test_doctor_command_prints_a_line_per_check_and_its_status(capsys, monkeypatch):
     assert cli.main(["doctor", str(TEMPLATE)]) == 0
     lines = capsys.readouterr().out.splitlines()

@@ -20,7 +20,8 @@ import posixpath
 import re
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -143,14 +144,16 @@ def relative(source_part: str, target_part: str) -> str:
     return posixpath.relpath(target_part, posixpath.dirname(source_part) or ".")
 
 
-def _inflate(z: zipfile.ZipFile, info: zipfile.ZipInfo, inflated_so_far: int) -> bytes:
-    """One member's bytes, read in chunks and stopped at the bounds whatever its header says."""
+def _inflate(z: zipfile.ZipFile, info: zipfile.ZipInfo, inflated_so_far: int, limit: int | None = None) -> bytes:
+    """One member's bytes, read in chunks and stopped at the bounds (``limit``, by default
+    MAX_PART_BYTES) whatever its header says."""
     name = info.filename
+    limit = MAX_PART_BYTES if limit is None else limit
 
     def check(size: int) -> None:
-        if size > MAX_PART_BYTES:
+        if size > limit:
             raise BookError(
-                f"{name}: inflates to more than {MAX_PART_BYTES:,} bytes, the limit for one part; "
+                f"{name}: inflates to more than {limit:,} bytes, the limit for one part; "
                 "refused (a zip bomb, or not a workbook this tool reads)"
             )
         if inflated_so_far + size > MAX_BOOK_BYTES:
@@ -176,6 +179,58 @@ def _inflate(z: zipfile.ZipFile, info: zipfile.ZipInfo, inflated_so_far: int) ->
     return b"".join(chunks)
 
 
+@contextmanager
+def _open_zip(path: Path) -> Iterator[zipfile.ZipFile]:
+    """The zip at ``path``, its entry names checked; BookError for an encrypted book, a file
+    that is not a zip, and unsafe or duplicate names."""
+    with open(path, "rb") as fh:
+        magic = fh.read(8)
+    if magic == _OLE_MAGIC:  # what Excel saves when a password protects the book, and .xls
+        raise BookError(
+            f"{path}: encrypted or not an OOXML workbook (an OLE compound file); "
+            "expected an .xlsx/.xlsm saved without a password"
+        )
+    try:
+        with zipfile.ZipFile(path) as z:
+            _check_names(path, z.infolist())
+            yield z
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
+        raise BookError(
+            f"{path}: expected an Excel workbook (.xlsx/.xlsm), got a file that is not a "
+            f"zip package or a damaged one ({one_line(exc, 100)})"
+        ) from None
+
+
+def _check_names(path: Path, infos: list[zipfile.ZipInfo]) -> None:
+    if len(infos) > MAX_PARTS:
+        raise BookError(f"{path}: {len(infos):,} zip entries; expected at most {MAX_PARTS:,} in a workbook")
+    seen: set[str] = set()
+    for info in infos:
+        name = info.filename
+        # Refused rather than dropped: a part we dropped may be one the book needs, and a
+        # name like this is never written by Excel, so the file was made to be hostile.
+        if unsafe_name(name):
+            raise BookError(
+                f"{path}: zip entry {name!r} is not a valid part name (absolute, '..', "
+                "backslash or drive letter); refused"
+            )
+        if name.lower() in seen:  # which copy counts differs between readers; OPC names ignore case
+            raise BookError(f"{path}: zip entry {name!r} appears twice; refused")
+        seen.add(name.lower())
+
+
+def read_part(path: Path, name: str, limit: int | None = None) -> bytes | None:
+    """One part of the book at ``path`` (None if it has none), streamed under ``limit`` bytes
+    (by default MAX_PART_BYTES), with the checks of ``Package.read`` on the zip and its names:
+    for a reader that needs one binary part, such as the VBA project, not the whole book."""
+    with _open_zip(path) as z:
+        try:
+            info = z.getinfo(name)
+        except KeyError:
+            return None
+        return _inflate(z, info, 0, limit)
+
+
 class Package:
     """An OOXML package in memory. Parts are bytes; the XML parts an edit touches are
     parsed once, kept as lxml trees and serialised again by ``save``."""
@@ -195,27 +250,13 @@ class Package:
     def read(cls, path: Path) -> Package:
         """Load every part of the zip at ``path``, each bounded; BookError if it is not a
         workbook this reader takes."""
-        with open(path, "rb") as fh:
-            magic = fh.read(8)
-        if magic == _OLE_MAGIC:  # what Excel saves when a password protects the book, and .xls
-            raise BookError(
-                f"{path}: encrypted or not an OOXML workbook (an OLE compound file); "
-                "expected an .xlsx/.xlsm saved without a password"
-            )
-        try:
-            with zipfile.ZipFile(path) as z:
-                infos = z.infolist()
-                cls._check_names(path, infos)
-                total = 0
-                parts = {}
-                for info in infos:
-                    parts[info.filename] = _inflate(z, info, total)
-                    total += len(parts[info.filename])
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
-            raise BookError(
-                f"{path}: expected an Excel workbook (.xlsx/.xlsm), got a file that is not a "
-                f"zip package or a damaged one ({one_line(exc, 100)})"
-            ) from None
+        with _open_zip(path) as z:
+            infos = z.infolist()
+            total = 0
+            parts = {}
+            for info in infos:
+                parts[info.filename] = _inflate(z, info, total)
+                total += len(parts[info.filename])
         pkg = cls(infos, parts)
         # every XML part, whether or not the action needs it: a hostile or broken part is
         # refused up front, never copied into a result
@@ -223,24 +264,6 @@ class Package:
             if name.lower().endswith((".xml", ".rels")):
                 pkg.xml(name)
         return pkg
-
-    @staticmethod
-    def _check_names(path: Path, infos: list[zipfile.ZipInfo]) -> None:
-        if len(infos) > MAX_PARTS:
-            raise BookError(f"{path}: {len(infos):,} zip entries; expected at most {MAX_PARTS:,} in a workbook")
-        seen: set[str] = set()
-        for info in infos:
-            name = info.filename
-            # Refused rather than dropped: a part we dropped may be one the book needs, and a
-            # name like this is never written by Excel, so the file was made to be hostile.
-            if unsafe_name(name):
-                raise BookError(
-                    f"{path}: zip entry {name!r} is not a valid part name (absolute, '..', "
-                    "backslash or drive letter); refused"
-                )
-            if name.lower() in seen:  # which copy counts differs between readers; OPC names ignore case
-                raise BookError(f"{path}: zip entry {name!r} appears twice; refused")
-            seen.add(name.lower())
 
     def save(
         self, path: Path | IO[bytes], compress_level: int | None = COMPRESS_LEVEL, fresh_headers: bool = False

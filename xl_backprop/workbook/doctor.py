@@ -82,20 +82,21 @@ def _same_file(found: str, *candidates: str) -> bool:
 
 def embedded_xlwings_version(book: Path) -> str:
     """The version line of the ``xlwings`` VBA module the workbook carries."""
-    from pyopenvba import ExcelFile
+    from pyopenvba.cfb import CFB
+    from pyopenvba.vba import parse_vba_project
+
+    from ..ooxml.package import BookError, read_part
 
     if not zipfile.is_zipfile(book):
         raise ValueError(f"BOOK: {book} is not a workbook (.xlsm) file")
-    with zipfile.ZipFile(book) as z:
-        try:
-            info = z.getinfo(VBA_PART)
-        except KeyError:
-            raise ValueError(f"BOOK: {book} has no VBA project ({VBA_PART}); expected a .xlsm workbook") from None
-        if info.file_size > MAX_VBA_BYTES:
-            raise ValueError(f"BOOK: {VBA_PART} inflates to {info.file_size:,} bytes, more than {MAX_VBA_BYTES:,}")
+    try:  # the one bounded reader of untrusted books: streamed, whatever the zip header says
+        data = read_part(book, VBA_PART, MAX_VBA_BYTES)
+    except BookError as exc:
+        raise ValueError(f"BOOK: {exc}") from None
+    if data is None:
+        raise ValueError(f"BOOK: {book} has no VBA project ({VBA_PART}); expected a .xlsm workbook")
     try:
-        with ExcelFile(book) as f:
-            modules = f.vba_modules()
+        modules = {m.name: m.source for m in parse_vba_project(CFB.from_bytes(data)).modules}
     except Exception as exc:  # a malformed project: one line, naming the part
         raise ValueError(f"BOOK: cannot read {VBA_PART} ({type(exc).__name__}: {exc})".splitlines()[0]) from None
     source = modules.get("xlwings")
