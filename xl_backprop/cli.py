@@ -22,7 +22,7 @@ import numpy as np
 
 from . import __version__
 from .analysis import DEFAULT_THRESHOLD, SUMMARY_COLUMNS, LRSummary, check_finite, grad_check, lr_summary, summary_rows
-from .figures import loss_figure
+from .figures import loss_figure, png_bytes
 from .fileio import atomic_write
 from .limits import CSV_MAX_VALUES, is_count, learning_rates_ok
 from .network import (
@@ -416,9 +416,7 @@ def write_csv(path: Path, lrs: Sequence[float], curves, progress: Callable[[floa
 
 def write_png(path: Path, lrs: Sequence[float], curves, threshold: float, subtitle: str) -> None:
     """``figures.loss_figure`` as an 800 x 500 pixel PNG."""
-    from .figures import PNG_DPI
-
-    loss_figure(lrs, curves, threshold, subtitle).savefig(path, format="png", dpi=PNG_DPI)
+    Path(path).write_bytes(png_bytes(loss_figure(lrs, curves, threshold, subtitle)))
 
 
 def format_table(rows: Sequence[LRSummary], threshold: float) -> str:

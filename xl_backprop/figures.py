@@ -72,13 +72,13 @@ def _figure(box):
     """A figure of ``box.width`` x ``box.height`` pixels (a ``layout.Anchor``)."""
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(box.width / 100, box.height / 100), dpi=100, layout="constrained")
+    return Figure(figsize=(box.width / PNG_DPI, box.height / PNG_DPI), dpi=PNG_DPI, layout="constrained")
 
 
 def png_bytes(fig) -> bytes:
-    """``fig`` as PNG bytes, at 100 dpi (the size its figure was made for)."""
+    """``fig`` as PNG bytes, at PNG_DPI (the resolution every figure here is made for)."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
+    fig.savefig(buf, format="png", dpi=PNG_DPI)
     return buf.getvalue()
 
 
