@@ -16,13 +16,18 @@ import zipfile
 
 import pytest
 import xlwings
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pyopenvba.cfb import CFB
+from pyopenvba.vba import compress, decompress
 
 from xl_backprop import cli, macros
-from xl_backprop.workbook import doctor
+from xl_backprop.workbook import doctor, ovba
 
 from .conftest import ROOT, TEMPLATE
 from .ooxml_audit import assert_excel_opens
 from .ooxml_read import vba_modules
+from .vba_books import BOMB_CHUNK, bomb, module_streams, with_sources
 
 
 # --- doctor ------------------------------------------------------------------------------------
@@ -77,6 +82,128 @@ def test_doctor_reads_the_vba_project_through_the_bounded_reader(monkeypatch):
     assert check.message.startswith(
         "BOOK: xl/vbaProject.bin: inflates to more than 1,000 bytes, the limit for one part"
     )
+
+
+# --- doctor on a VBA project nobody vouches for (issue 17, item 4) ------------------------------
+@settings(max_examples=80, deadline=None)
+@given(st.binary(max_size=9000) | st.text("ab\r\n'=xyz ", max_size=20_000).map(str.encode))
+def test_the_bounded_decoder_agrees_with_pyopenvba_on_valid_streams(data):
+    """pyOpenVBA's compressor writes the stream; our chunk decoder and pyOpenVBA's give it back."""
+    stream = compress(data)
+    parts = list(ovba.chunks(stream, "s", 10**6))
+    assert b"".join(parts) == data == decompress(stream)
+    assert all(len(p) <= ovba.CHUNK_BYTES for p in parts)
+
+
+def test_the_bounded_decoder_reads_every_module_of_the_template_as_pyopenvba_does():
+    cfb = CFB.from_bytes(zipfile.ZipFile(TEMPLATE).read(doctor.VBA_PART))
+    for module, (name, offset) in module_streams(TEMPLATE).items():
+        stream = cfb.get_stream_in_storage("VBA", name)[offset:]
+        assert b"".join(ovba.chunks(stream, name, 10**6)) == decompress(stream), module
+
+
+@pytest.mark.parametrize(
+    ("stream", "message"),
+    [
+        (b"", "s: not a compressed VBA stream (no signature byte 0x01)"),
+        (b"\x01\x03", "s: truncated chunk header at byte 1"),
+        (b"\x01\x03\x00", "s: bad chunk signature at byte 1"),
+        (b"\x01" + BOMB_CHUNK, "s: the chunk at byte 1 decompresses past 4,096 bytes"),
+        (b"\x01\x02\xb0\x01\x00\x00", "s: a copy token reaches before its chunk at byte 1"),
+        (b"\x01\x03\xb0\x02A\x00", "s: truncated copy token in the chunk at byte 1"),
+        (b"\x01\xff\x3fabc", "s: the raw chunk at byte 1 holds 3 bytes, not 4,096"),
+        (compress(b"x" * 5000), "s: inflates to more than 4,096 bytes, the limit for it"),
+    ],
+)
+def test_a_malformed_or_oversized_stream_is_one_line(stream, message):
+    with pytest.raises(ovba.OvbaError) as caught:
+        list(ovba.chunks(stream, "s", 4096))
+    assert str(caught.value) == message
+
+
+def test_a_vba_bomb_gets_one_fix_line(tmp_path):
+    """The xlwings module's source: 100,000 chunks of 6 bytes, each claiming 4,099 bytes (410 MB
+    to pyOpenVBA's decoder); the first chunk already breaks the 4,096-byte rule."""
+    book = with_sources(TEMPLATE, tmp_path / "bomb.xlsm", {"xlwings": bomb(100_000)})
+    assert book.stat().st_size < 400_000
+    check = doctor.check_xlwings(book)
+    assert check.line() == (
+        "FIX   xlwings: BOOK: cannot read xl/vbaProject.bin: VBA/xlwings: the chunk at byte 1 "
+        "decompresses past 4,096 bytes"
+    )
+
+
+def test_doctor_reads_only_the_xlwings_module_up_to_its_version_line(tmp_path):
+    """The version line in the module's first chunk, a bomb chunk after it and a bomb for another
+    module: doctor reads the one chunk it needs and answers."""
+    first = b"Attribute VB_Name = \"xlwings\"\r\n'xlwings\r\n'Version: 9.8.7\r\n"
+    first += b"'" * (ovba.CHUNK_BYTES - len(first))  # exactly one chunk, as a real module's is
+    source = compress(first) + BOMB_CHUNK
+    book = with_sources(TEMPLATE, tmp_path / "b.xlsm", {"xlwings": source, "BackpropRibbon": bomb(10)})
+    assert doctor.embedded_xlwings_version(book) == "9.8.7"
+    with pytest.raises(ovba.OvbaError, match="decompresses past"):  # the bytes after it are a bomb
+        list(ovba.chunks(source, "xlwings", 10**6))
+
+
+def test_a_module_without_a_version_line_is_read_up_to_the_cap(tmp_path, monkeypatch):
+    text = b"' no version here\r\n" * 10_000  # 190,000 bytes
+    book = with_sources(TEMPLATE, tmp_path / "b.xlsm", {"xlwings": compress(text)})
+    assert doctor.check_xlwings(book).message == f"BOOK: {book} carries no xlwings module with a 'Version: line"
+    monkeypatch.setattr(doctor, "MAX_MODULE_BYTES", 50_000)
+    assert doctor.check_xlwings(book).message == (
+        "BOOK: cannot read xl/vbaProject.bin: VBA/xlwings: inflates to more than 50,000 bytes, the limit for it"
+    )
+
+
+def test_a_malformed_project_is_one_line(tmp_path):
+    for data, message in (
+        (b"not a compound file", "BOOK: cannot read xl/vbaProject.bin: not a VBA project (File too small"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "BOOK: cannot read xl/vbaProject.bin: not a VBA"),
+    ):
+        book = tmp_path / "b.xlsm"
+        with zipfile.ZipFile(book, "w") as z:
+            z.writestr(doctor.VBA_PART, data)
+        check = doctor.check_xlwings(book)
+        assert not check.ok and check.message.startswith(message) and "\n" not in check.line()
+
+
+_BOUNDED = """
+import resource, sys
+from pathlib import Path
+import pyopenvba.cfb, pyopenvba.vba, xl_backprop.ooxml.package  # imported before the bound is set
+from xl_backprop.workbook import doctor
+from tests.vba_books import bomb
+
+def address_space():
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:"))
+
+limit = address_space() + 100 * 2**20
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+try:
+    doctor.embedded_xlwings_version(Path(sys.argv[1]))
+except ValueError as exc:
+    print(exc)
+try:  # the bound bites: pyOpenVBA's own decoder on the same source
+    pyopenvba.vba.decompress(bomb(100_000))
+except MemoryError:
+    print("MemoryError")
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
+def test_doctor_reads_a_vba_bomb_within_100_mb(tmp_path):
+    """Correctness, not timing: in a child process whose address space may grow by 100 MB only,
+    doctor answers the bomb with its one line, where pyOpenVBA's decoder runs out of memory."""
+    book = with_sources(TEMPLATE, tmp_path / "bomb.xlsm", {"xlwings": bomb(100_000)})
+    run = subprocess.run(
+        [sys.executable, "-c", _BOUNDED, str(book)], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.splitlines() == [
+        "BOOK: cannot read xl/vbaProject.bin: VBA/xlwings: the chunk at byte 1 decompresses past 4,096 bytes",
+        "MemoryError",
+    ]
 
 
 def test_doctor_command_prints_a_line_per_check_and_its_status(capsys, monkeypatch):

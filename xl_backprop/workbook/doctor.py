@@ -19,6 +19,10 @@ from typing import NamedTuple
 #: The part holding the VBA project, and the most it may inflate to before we refuse to read it.
 VBA_PART = "xl/vbaProject.bin"
 MAX_VBA_BYTES = 50 * 1024 * 1024
+#: The most of the xlwings module's source read while looking for its version line (xlwings'
+#: whole module is about 46 KB, the line its third); each chunk is capped too (``ovba``).
+MAX_MODULE_BYTES = 1024 * 1024
+VERSION_LINE = "'Version:"
 UDF_MODULE = "xl_backprop.udfs"
 
 
@@ -81,11 +85,10 @@ def _same_file(found: str, *candidates: str) -> bool:
 
 
 def embedded_xlwings_version(book: Path) -> str:
-    """The version line of the ``xlwings`` VBA module the workbook carries."""
-    from pyopenvba.cfb import CFB
-    from pyopenvba.vba import parse_vba_project
-
+    """The version line of the ``xlwings`` VBA module the workbook carries, read through
+    ``ovba``'s bounded reader: that module only, up to its ``'Version:`` line."""
     from ..ooxml.package import BookError, read_part
+    from .ovba import OvbaError, module_prefix
 
     if not zipfile.is_zipfile(book):
         raise ValueError(f"BOOK: {book} is not a workbook (.xlsm) file")
@@ -96,14 +99,13 @@ def embedded_xlwings_version(book: Path) -> str:
     if data is None:
         raise ValueError(f"BOOK: {book} has no VBA project ({VBA_PART}); expected a .xlsm workbook")
     try:
-        modules = {m.name: m.source for m in parse_vba_project(CFB.from_bytes(data)).modules}
-    except Exception as exc:  # a malformed project: one line, naming the part
-        raise ValueError(f"BOOK: cannot read {VBA_PART} ({type(exc).__name__}: {exc})".splitlines()[0]) from None
-    source = modules.get("xlwings")
-    found = re.search(r"^'Version: (\S+)", source or "", re.M)
+        source = module_prefix(data, "xlwings", VERSION_LINE.encode(), MAX_MODULE_BYTES)
+    except OvbaError as exc:  # a malformed or oversized project: one line, naming the part
+        raise ValueError(f"BOOK: cannot read {VBA_PART}: {exc}") from None
+    found = re.search(rb"^" + re.escape(VERSION_LINE.encode()) + rb" *(\S+)", source or b"", re.M)
     if not found:
-        raise ValueError(f"BOOK: {book} carries no xlwings module with a 'Version: line")
-    return found.group(1)
+        raise ValueError(f"BOOK: {book} carries no xlwings module with a {VERSION_LINE} line")
+    return found.group(1).decode("ascii", "replace")
 
 
 def check_xlwings(book: Path | None) -> Check:
