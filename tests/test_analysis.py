@@ -54,3 +54,29 @@ def test_lr_summary_of_course_sweep():
 def test_lr_summary_shape_error():
     with pytest.raises(ValueError, match=r"curves: expected shape \(iterations, 2\)"):
         xb.lr_summary([0.1, 0.2], np.zeros((5, 3)))
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: xb.grad_check([None] * 8), TypeError, "weights: expected numbers, got None"),
+        (lambda: xb.grad_check(xb.DEFAULT_WEIGHTS, eps=None), ValueError, "eps: expected a positive number, got None"),
+        (
+            lambda: xb.grad_check(xb.DEFAULT_WEIGHTS, eps=float("inf")),
+            ValueError,
+            "eps: expected a positive number, got inf",
+        ),
+        (lambda: xb.lr_summary([0.5], [[0.2], [0.1]], -1), ValueError, "threshold: expected a positive number, got -1"),
+        (
+            lambda: xb.lr_summary([0.5], [[0.2], [0.1]], "0.1"),
+            ValueError,
+            "threshold: expected a positive number, got text",
+        ),
+        (lambda: xb.lr_summary([0.5], [[0.2], [float("nan")]]), ValueError, "curves: expected finite numbers, got nan"),
+        (lambda: xb.lr_summary([None], [[0.2]]), TypeError, "lrs: expected numbers, got None"),
+    ],
+)
+def test_every_argument_is_checked_where_it_enters(call, error, message):
+    with pytest.raises(error) as e:
+        call()
+    assert type(e.value) is error and str(e.value) == message

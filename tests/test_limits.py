@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import decimal
+import fractions
 import math
 
 import numpy as np
@@ -31,6 +32,8 @@ from xl_backprop.workbook import layout as L
         (None, 1, False),
         (decimal.Decimal(5), 1, False),
         (1e308, 1, True),
+        (10**400, 1, False),  # beyond a double: not a count any face could run (was OverflowError)
+        (fractions.Fraction(10**400), 1, False),
     ],
 )
 def test_is_count(n, minimum, ok):
@@ -58,10 +61,84 @@ def test_the_network_uses_the_same_count_rule():
         (True, False),
         ("0.5", False),
         (None, False),
+        (10**400, False),
+        (-(10**400), False),
     ],
 )
 def test_is_learning_rate(x, ok):
     assert limits.is_learning_rate(x) is ok
+
+
+@pytest.mark.parametrize(
+    ("x", "ok"),
+    [
+        (0.01, True),
+        (1e-300, True),
+        (np.float64(0.5), True),
+        (1, True),
+        (0, False),
+        (-1, False),
+        (-1e-300, False),
+        (math.inf, False),
+        (math.nan, False),
+        (True, False),
+        ("0.01", False),
+        (None, False),
+        (10**400, False),
+    ],
+)
+def test_is_threshold(x, ok):
+    assert limits.is_threshold(x) is ok
+
+
+THRESHOLDS = [-1, 0, -1e-300, 0.5, 1e-300, 2]
+
+
+def test_the_threshold_is_refused_alike_by_every_face(tmp_path):
+    """One rule (limits.is_threshold) for the UDF, the CLI, the ribbon's file back-end (and so Lite,
+    which runs the same UDFs and macros) and the core: each refuses exactly what the others refuse."""
+    from .conftest import TEMPLATE, set_cells
+    from .xlwings_windows import cell, row, windows_xlwings
+
+    assert udfs.is_threshold is cli.is_threshold is macros.is_threshold is analysis.is_threshold is limits.is_threshold
+    refused = {face: [] for face in ("udf", "cli", "macros", "core")}
+    with windows_xlwings() as xl:
+        for x in THRESHOLDS:
+            got = xl.call(
+                "LR_SUMMARY", row(*network.DEFAULT_WEIGHTS), row(0.05, 0.1), row(0.01, 0.99), row(0.5), cell(3), cell(x)
+            )
+            refused["udf"].append(isinstance(got, str))
+            if isinstance(got, str):
+                assert got == f"threshold: expected a positive number, got {x:.15g}"
+    for x in THRESHOLDS:
+        try:
+            cli.build_parser().parse_args(["train", "--threshold", repr(x)])
+            refused["cli"].append(False)
+        except cli.UsageError as e:
+            refused["cli"].append(True)
+            assert str(e).startswith(f"--threshold: expected a positive number, got {repr(x)!r} (see")
+        try:
+            analysis.lr_summary([0.5], [[0.2]], x)
+            refused["core"].append(False)
+        except ValueError:
+            refused["core"].append(True)
+    for k, x in enumerate(THRESHOLDS):
+        book = set_cells(TEMPLATE, tmp_path / f"t{k}.xlsm", L.SHEET_LRS, L.IN_THRESHOLD.cell, [[x]])
+        try:
+            macros.read_train(macros.file_getter(_workbook(book)))
+            refused["macros"].append(False)
+        except ValueError as e:
+            refused["macros"].append(True)
+            assert str(e) == f"'Learning rates'!B6 (loss threshold): expected a positive number, got {x:.15g}"
+    expected = [not limits.is_threshold(x) for x in THRESHOLDS]
+    assert expected == [True, True, True, False, False, False]
+    assert refused == {face: expected for face in refused}
+
+
+def _workbook(path):
+    from xl_backprop.ooxml import Workbook
+
+    return Workbook.read(path)
 
 
 def test_learning_rates_ok_is_the_same_rule_for_arrays():

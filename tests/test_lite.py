@@ -90,6 +90,8 @@ CALLS = [
     ("=SIGMOID(A1:B2 with #DIV/0!)", "SIGMOID", [[[0.0, 1.0], [err("#DIV/0!", "Div0"), 2.0]]]),
     ("=LR_SUMMARY(w, i, t, lrs, 51, TRUE)", "LR_SUMMARY", [W, I, T, [[0.5]], [[51]], [[True]], None]),
     ("=FORWARD(w, i, t, {0.35; #VALUE!})", "FORWARD", [W, I, T, [[0.35], [err("#VALUE!", "Value")]]]),
+    ('=FORWARD(w, i, {"a<line break>b", 0.99})', "FORWARD", [W, I, [["a\nb\u001b[2J", 0.99]], None]),
+    ("=LR_SUMMARY(w, i, t, lrs, 51, -1)", "LR_SUMMARY", [W, I, T, [[0.5]], [[51]], [[-1]], None]),
 ]
 
 
@@ -380,6 +382,10 @@ def test_bad_input_is_one_line_in_the_cell(lite_answer):
     assert results["=SIGMOID(A1:B2 with #DIV/0!)"] == [
         ["x: expected a number in row 2, column 1, got the error #DIV/0!"]
     ]
+    assert results['=FORWARD(w, i, {"a<line break>b", 0.99})'] == [
+        ['targets: expected a number for t1, got text "a\\nb\\u001b[2J"']
+    ]
+    assert results["=LR_SUMMARY(w, i, t, lrs, 51, -1)"] == [["threshold: expected a positive number, got -1"]]
 
 
 # --- scripts (the buttons) --------------------------------------------------------------------------

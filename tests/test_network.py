@@ -1,5 +1,7 @@
 """The core engine against published numbers, finite differences and a plain scalar loop."""
 
+import decimal
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -144,6 +146,61 @@ def test_bad_arguments_name_the_argument(kwargs, message):
     with pytest.raises(ValueError) as e:
         xb.train(**kwargs)
     assert str(e.value).startswith(message)
+
+
+W = xb.DEFAULT_WEIGHTS
+# issue 17: each of these returned NaN or infinite weights, or trained uphill, instead of refusing
+API_REFUSALS = [
+    (lambda: xb.step(W, lr=None), TypeError, "lr: expected numbers, got None"),
+    (lambda: xb.step(W, lr="1e400"), TypeError, "lr: expected numbers, got text"),
+    (lambda: xb.step(W, lr=0.0), ValueError, "lr: expected positive numbers, got 0"),
+    (lambda: xb.step(W, lr=[0.5, float("nan")]), ValueError, "lr: expected finite numbers, got nan"),
+    (lambda: xb.step(W, train_biases="no"), TypeError, "train_biases: expected True or False, got text"),
+    (lambda: xb.train(None, 3), TypeError, "lrs: expected numbers, got None"),
+    (lambda: xb.train_curves([-1.0], 3), ValueError, "lrs: expected positive numbers, got -1"),
+    (lambda: xb.train([0.5], 10**400), ValueError, "iterations: expected a whole number >= 1, got a number beyond"),
+    (lambda: xb.train([0.5], 3, record=1), TypeError, "record: expected True or False, got 1"),
+    (lambda: xb.train([0.5], 3, progress="bar"), TypeError, "progress: expected a function or None, got text"),
+    (lambda: xb.train([0.5], 3, update=None), ValueError, "update: expected one of simultaneous, sequential, got None"),
+    (
+        lambda: xb.train([0.5], 3, update="x\n" * 99),
+        ValueError,
+        "update: expected one of simultaneous, sequential, got 'x\\nx",
+    ),
+    (
+        lambda: xb.forward([10**400, *W[1:]]),
+        ValueError,
+        "weights: expected finite numbers, got a number beyond a double's range",
+    ),
+    (lambda: xb.forward([decimal.Decimal("sNaN"), *W[1:]]), ValueError, "weights: expected finite numbers, got NaN"),
+    (lambda: xb.forward([np.inf, *W[1:]]), ValueError, "weights: expected finite numbers, got inf"),
+    (lambda: xb.forward([True] * 8), TypeError, "weights: expected numbers, got True"),
+    (lambda: xb.forward(W, inputs=("a", 0.1)), TypeError, "inputs: expected numbers, got text"),
+    (lambda: xb.forward(W, targets=(0.01, None)), TypeError, "targets: expected numbers, got None"),
+    (lambda: xb.gradients(W, biases=(0.35, -np.inf)), ValueError, "biases: expected finite numbers, got -inf"),
+    (lambda: xb.forward([W, W[:7]]), ValueError, "weights: expected numbers in a regular array, got a ragged one"),
+    (lambda: xb.backward(np.full(8, 1 + 2j)), TypeError, "weights: expected numbers, got a complex128"),
+]
+
+
+@pytest.mark.parametrize(("call", "error", "message"), API_REFUSALS, ids=[m for _, _, m in API_REFUSALS])
+def test_every_argument_is_checked_where_it_enters(call, error, message):
+    with pytest.raises(error) as e:
+        call()
+    assert type(e.value) is error and str(e.value).startswith(message)
+    assert "\n" not in str(e.value) and len(str(e.value)) <= 120
+
+
+def test_numbers_in_any_numeric_form_are_still_taken():
+    """Ints, numpy scalars, Decimals (a Currency cell) and nested lists: the same as floats."""
+    as_floats = xb.step(np.array(W), lr=0.5)[0]
+    for weights, lr in (
+        ([decimal.Decimal(str(w)) for w in W], decimal.Decimal("0.5")),
+        (list(map(np.float32(1).__class__, W)), np.float64(0.5)),
+        (np.array(W)[None, :], [0.5]),
+    ):
+        np.testing.assert_allclose(np.reshape(xb.step(weights, lr=lr)[0], 8), as_floats, rtol=1e-7)
+    assert xb.train([1], np.int64(3)).loss.shape == (3, 1)
 
 
 weights_st = st.lists(st.floats(-3, 3), min_size=8, max_size=8)

@@ -9,7 +9,9 @@ References: docs/design.md's published numbers, Mazur's published step, and
 from __future__ import annotations
 
 import decimal
+import fractions
 import math
+import unicodedata
 
 import numpy as np
 import pytest
@@ -20,7 +22,7 @@ import xl_backprop
 
 from . import scalar_reference as ref
 from .published import COURSE_DE_DW5, COURSE_E_TOTAL, MAZUR_E_TOTAL, MAZUR_STEP_TEXT
-from .xlwings_windows import ERRORS, Cells, cell, column, row, windows_xlwings
+from .xlwings_windows import ERRORS, UDF_MODULE, Cells, cell, column, row, windows_xlwings
 
 W = (0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55)
 I = (0.05, 0.1)
@@ -320,6 +322,43 @@ BAD = [
     ("SIGMOID", (row(1.0, ERRORS["#VALUE!"]),), "x: expected a number in cell 2, got the error #VALUE!"),
     ("SIGMOID", (cell(None),), "x: expected a number, got an empty cell"),
     ("SIGMOID", (cell(False),), "x: expected a number, got FALSE"),
+    # issue 17: what a cell can hold and used to end in "internal error" or a two-line message
+    ("FORWARD", (row("a\nb", *W[1:]), row(*I), row(*T)), 'weights: expected a number for w1, got text "a\\nb"'),
+    ("SIGMOID", (cell("\x1b[2J\u2028\u202e"),), 'x: expected a number, got text "\\u001b[2J\\u2028..."'),
+    ("SIGMOID", (cell("\x1b[2J\u202e"),), 'x: expected a number, got text "\\u001b[2J\\u202e"'),
+    ("SIGMOID", (cell("line one\nline two\nthree"),), 'x: expected a number, got text "line one\\nline tw..."'),
+    (
+        "FORWARD",
+        (row(10**400, *W[1:]), row(*I), row(*T)),
+        "weights: expected a number for w1, got a number beyond a double's range (about 1.8e308)",
+    ),
+    (
+        "TRAIN_CURVE",
+        (*net(), row(*LRS), cell(10**400)),
+        "iterations: expected a number, got a number beyond a double's range (about 1.8e308)",
+    ),
+    (
+        "LR_SUMMARY",
+        (*net(), row(*LRS), cell(-(10**400))),
+        "iterations: expected a number, got a number beyond a double's range (about 1.8e308)",
+    ),
+    (
+        "BACKPROP_STEP",
+        (*net(), cell(decimal.Decimal("1e400"))),
+        "lr: expected a number, got a number beyond a double's range (about 1.8e308)",
+    ),
+    (
+        "GRADIENTS",
+        (row(decimal.Decimal("sNaN"), *W[1:]), row(*I), row(*T)),
+        "weights: expected a number for w1, got NaN",
+    ),
+    (
+        "FORWARD",
+        (row(*W), row(*I), row(*T), row(decimal.Decimal("-Infinity"), 0.6)),
+        "biases: expected a number for b1, got -infinity",
+    ),
+    ("LR_SUMMARY", (*net(), row(*LRS), cell(51), cell(-1)), "threshold: expected a positive number, got -1"),
+    ("LR_SUMMARY", (*net(), row(*LRS), cell(51), cell(0)), "threshold: expected a positive number, got 0"),
 ]
 
 
@@ -438,6 +477,48 @@ def test_a_bug_is_still_one_line(excel, monkeypatch):
     assert excel.call("FORWARD", *net()) == "FORWARD: internal error, please report it (RuntimeError: boom)"
 
 
+def test_a_call_with_too_many_or_too_few_arguments_is_one_line(excel):
+    """Through xlwings' CallUDF, as a hand-edited VBA wrapper would call it, and from Python."""
+    call = excel.xlwings.com_server.XLPython().CallUDF
+    assert call(UDF_MODULE, "SIGMOID", (cell(1.0), cell(2.0), cell(3.0)), None, None) == (
+        "SIGMOID: expected 1 argument (x), got 3"
+    )
+    assert call(UDF_MODULE, "FORWARD", (*net(), row(0, 0), cell(1.0)), None, None) == (
+        "FORWARD: expected 3 to 4 arguments (weights, inputs, targets, biases), got 5"
+    )
+    assert excel.module.LR_SUMMARY(W, I) == (
+        "LR_SUMMARY: expected 5 to 7 arguments (weights, inputs, targets, lrs, iterations, threshold, biases), got 2"
+    )
+
+
+class _Hostile(str):
+    """Text whose comparison, length and conversion raise: a Python caller's value, never a cell's."""
+
+    def __eq__(self, other):
+        raise RuntimeError("== raises")
+
+    __hash__ = str.__hash__
+
+    def __len__(self):
+        raise RuntimeError("len raises")
+
+    def __str__(self):
+        raise RuntimeError("str raises")
+
+
+def test_python_callers_get_the_same_one_line_answers(excel):
+    """A notebook calls the functions directly: keyword arguments, and values xlwings never
+    hands over (a str subclass whose == raises)."""
+    f = excel.module
+    assert f.LR_SUMMARY(W, I, T, [0.5], 3, threshold=-1) == "threshold: expected a positive number, got -1"
+    assert f.SIGMOID(_Hostile("")) == "x: expected a number, got an empty cell"
+    assert f.SIGMOID(_Hostile("a\nb")) == 'x: expected a number, got text "a\\nb"'
+    np.testing.assert_array_equal(f.FORWARD(W, I, T, [_Hostile(""), _Hostile("")]), f.FORWARD(W, I, T))  # left out
+    assert f.FORWARD([fractions.Fraction(10**400), *W[1:]], I, T) == (
+        "weights: expected a number for w1, got a number beyond a double's range (about 1.8e308)"
+    )
+
+
 # --- anything a cell can hold: an answer, never an exception ----------------------------------
 
 excel_cell = st.one_of(
@@ -475,6 +556,40 @@ def test_any_cells_give_numbers_or_one_line(excel, w, i, t, lrs, iterations):
                 x for r in np.atleast_2d(np.array(got, dtype=object)) for x in r if not isinstance(x, (str, bool))
             ]
             assert all(math.isfinite(x) for x in numbers)
+
+
+odd_cell = st.one_of(
+    st.text(max_size=40),  # control characters, line breaks, surrogates' neighbours, right-to-left marks
+    st.integers(min_value=-(10**400), max_value=10**400),
+    st.decimals(allow_nan=True, allow_infinity=True),
+    st.fractions(),
+    st.floats(),
+    st.sampled_from([decimal.Decimal("sNaN"), decimal.Decimal("-sNaN"), 10**309, -(10**309), "\n", "\x00", "\u2029"]),
+)
+
+
+ARGUMENTS = {"x", "weights", "inputs", "targets", "lr", "lrs", "iterations", "threshold", "biases", "overflow"}
+ARGUMENTS |= {"iterations x lrs", "(iterations - 1) x lrs"}
+
+
+def _one_plain_line(text: str) -> bool:
+    return all(unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Zl", "Zp") for ch in text)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(sorted(FUNCTIONS)), st.data())
+def test_odd_cell_values_give_numbers_or_one_plain_line(excel, name, data):
+    """Any value a cell (or a notebook) can hand over, in any argument of any function: a result,
+    or one plain line of at most 255 characters that names the argument, never "internal error"."""
+    valid = VALID[name]
+    at = data.draw(st.integers(0, len(valid) - 1))
+    odd = data.draw(st.lists(odd_cell, min_size=1, max_size=3))
+    args = (*valid[:at], row(*odd), *valid[at + 1 :])
+    got = excel.call(name, *args)
+    if isinstance(got, str):
+        assert len(got) <= 255 and _one_plain_line(got), got
+        assert "internal error" not in got, got
+        assert got.split(":")[0] in ARGUMENTS, got
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

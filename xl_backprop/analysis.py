@@ -7,6 +7,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .limits import as_learning_rates, as_numbers, finite_number, is_threshold, shown
 from .network import DEFAULT_BIASES, DEFAULT_INPUTS, DEFAULT_TARGETS, forward, gradients
 
 DEFAULT_THRESHOLD = 0.01
@@ -45,16 +46,17 @@ def grad_check(
     GradCheck
         ``analytic``, ``numeric`` and ``rel_error``, each an ndarray of shape (8,).
     """
-    w = np.asarray(weights, dtype=float)
+    w = as_numbers(weights, "weights")
     if w.shape != (8,):
         raise ValueError(f"weights: expected 8 values w1..w8, got shape {w.shape}")
-    if not eps > 0:
-        raise ValueError(f"eps: expected a positive step, got {eps!r}")
+    h = finite_number(eps)
+    if h is None or h <= 0:
+        raise ValueError(f"eps: expected a positive number, got {shown(eps)}")
     analytic = gradients(w, inputs=inputs, targets=targets, biases=biases)
-    shift = np.eye(8) * eps  # all 16 shifted weight sets in one batched forward pass
+    shift = np.eye(8) * h  # all 16 shifted weight sets in one batched forward pass
     e_plus = forward(w + shift, inputs=inputs, targets=targets, biases=biases).E_total
     e_minus = forward(w - shift, inputs=inputs, targets=targets, biases=biases).E_total
-    numeric = (e_plus - e_minus) / (2 * eps)
+    numeric = (e_plus - e_minus) / (2 * h)
     scale = np.maximum(np.abs(analytic), np.abs(numeric))
     rel = np.divide(np.abs(analytic - numeric), scale, out=np.zeros(8), where=scale > 0)
     return GradCheck(analytic, numeric, rel)
@@ -85,8 +87,10 @@ def lr_summary(lrs: ArrayLike, curves: ArrayLike, threshold: float = DEFAULT_THR
     -------
     list of K LRSummary, in the order of ``lrs``
     """
-    lrs = np.atleast_1d(np.asarray(lrs, dtype=float))
-    curves = np.asarray(curves, dtype=float)
+    lrs = np.atleast_1d(as_learning_rates(lrs, "lrs"))
+    curves = as_numbers(curves, "curves")
+    if not is_threshold(threshold):
+        raise ValueError(f"threshold: expected a positive number, got {shown(threshold)}")
     if curves.ndim != 2 or curves.shape[1] != lrs.size:
         raise ValueError(f"curves: expected shape (iterations, {lrs.size}), got {curves.shape}")
     below = curves < threshold

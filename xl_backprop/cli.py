@@ -24,7 +24,7 @@ from . import __version__
 from .analysis import DEFAULT_THRESHOLD, SUMMARY_COLUMNS, LRSummary, check_finite, grad_check, lr_summary, summary_rows
 from .figures import loss_figure, png_bytes
 from .fileio import atomic_write
-from .limits import CSV_MAX_VALUES, is_count, learning_rates_ok
+from .limits import CSV_MAX_VALUES, is_count, is_threshold, learning_rates_ok
 from .network import (
     DEFAULT_BIASES,
     DEFAULT_INPUTS,
@@ -175,6 +175,17 @@ def _positive(text: str) -> float:
     return v
 
 
+def _threshold(text: str) -> float:
+    """argparse type: a loss threshold (``limits.is_threshold``)."""
+    try:
+        v = float(text)
+    except ValueError:
+        v = math.nan
+    if not is_threshold(v):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return v
+
+
 def _add_network_options(p: argparse.ArgumentParser) -> None:
     def fmt(values: Sequence[float]) -> str:
         return " ".join(repr(v) for v in values)
@@ -242,7 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     t.add_argument(
         "--threshold",
-        type=_positive,
+        type=_threshold,
         default=DEFAULT_THRESHOLD,
         metavar="E",
         help=f"report the first step with E_total below this (default {DEFAULT_THRESHOLD})",

@@ -1,5 +1,5 @@
 """The limits every face enforces, stated once: what a sheet holds, how much one call may
-compute, and what counts as an iteration count or a learning rate.
+compute, and what counts as an iteration count, a learning rate or a loss threshold.
 
 The rule on size, one for all faces:
 
@@ -17,6 +17,7 @@ The rule on size, one for all faces:
 
 from __future__ import annotations
 
+import decimal
 import math
 import numbers
 
@@ -61,19 +62,90 @@ MACRO_MAX_ITERATIONS = SHEET_ROWS - 8 - 1
 def is_count(n, minimum: int = 1) -> bool:
     """True for a whole number >= ``minimum``: an int, or a float such as 51.0 as Excel sends it
     (not True/False, not NaN or infinity)."""
-    if isinstance(n, bool) or not isinstance(n, numbers.Real):
-        return False
-    x = float(n)
-    return math.isfinite(x) and x.is_integer() and x >= minimum
+    x = finite_number(n)
+    return x is not None and x.is_integer() and x >= minimum
 
 
 def is_learning_rate(x) -> bool:
     """A learning rate is a finite number > 0, in every face: 0 would never move the weights, and
     a negative one climbs the loss instead of descending it."""
-    return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x) and bool(x > 0)
+    v = finite_number(x)
+    return v is not None and v > 0
+
+
+def is_threshold(x) -> bool:
+    """A loss threshold ("the first step with E_total below it") is a finite number > 0, in every
+    face: E_total is never negative, so a threshold of 0 or less could never be reached."""
+    v = finite_number(x)
+    return v is not None and v > 0
+
+
+def finite_number(x) -> float | None:
+    """``x`` as a finite float if it is a real number (not True/False, not text) a double holds,
+    else None: NaN, infinity and an int beyond a double (10**400) included."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        return None
+    try:
+        v = float(x)
+    except (OverflowError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
 
 
 def learning_rates_ok(values: np.ndarray) -> np.ndarray:
     """``is_learning_rate`` for each of an array of floats, at numpy speed (10 million from a CLI range)."""
     values = np.asarray(values, dtype=float)
     return np.isfinite(values) & (values > 0)
+
+
+# --- the core API's arguments: checked where they enter, a ValueError or TypeError naming each ---
+
+
+def shown(x) -> str:
+    """A value as a message names it: a number's value, else its type (never a long repr)."""
+    if isinstance(x, decimal.Decimal) and x.is_nan():  # float() refuses a signalling NaN
+        return "NaN"
+    if isinstance(x, (numbers.Real, decimal.Decimal)) and not isinstance(x, (bool, np.bool_)):
+        try:
+            return f"{float(x):.15g}"
+        except OverflowError:
+            return "a number beyond a double's range"
+    if isinstance(x, (bool, np.bool_)):
+        return str(bool(x))
+    if isinstance(x, (str, bytes)):  # numpy's str_ too; never echoed: it may be long or hold line breaks
+        return "text"
+    return "None" if x is None else f"a {type(x).__name__}"
+
+
+def as_numbers(value, name: str) -> np.ndarray:
+    """``value`` (a number or an array_like of numbers) as float64, every one finite; else
+    TypeError (not numbers: None, text, True/False) or ValueError (NaN, infinity, a number beyond
+    a double, a ragged list), each naming ``name``."""
+    try:
+        a = np.asarray(value)
+    except (ValueError, TypeError):
+        raise ValueError(f"{name}: expected numbers in a regular array, got a ragged one") from None
+    if a.dtype.kind == "O":
+        for v in a.flat:
+            if isinstance(v, (bool, np.bool_)) or not isinstance(v, (numbers.Real, decimal.Decimal)):
+                raise TypeError(f"{name}: expected numbers, got {shown(v)}")
+            try:
+                float(v)
+            except (OverflowError, ValueError):  # 10**400, Decimal("sNaN")
+                raise ValueError(f"{name}: expected finite numbers, got {shown(v)}") from None
+    elif a.dtype.kind not in "iuf":  # text, True/False, complex, dates
+        raise TypeError(f"{name}: expected numbers, got {shown(a.flat[0]) if a.size else 'an empty array'}")
+    out = a.astype(float, copy=False)
+    finite = np.isfinite(out)
+    if not finite.all():
+        raise ValueError(f"{name}: expected finite numbers, got {shown(out[~finite][0])}")
+    return out
+
+
+def as_learning_rates(value, name: str) -> np.ndarray:
+    """``as_numbers``, each a learning rate (``is_learning_rate``: a finite number > 0)."""
+    rates = as_numbers(value, name)
+    ok = learning_rates_ok(rates)
+    if not ok.all():
+        raise ValueError(f"{name}: expected positive numbers, got {shown(rates[~ok][0])}")
+    return rates

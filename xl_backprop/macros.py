@@ -33,7 +33,7 @@ from .cellref import Area, CellError, Value, parse_ref, ref
 from .excel_errors import excel_error
 from .figures import curves_figure, lr_label, network_figure, png_bytes
 from .fileio import atomic_write
-from .limits import MACRO_MAX_ITERATIONS, MAX_INPUT_CELLS, is_count, is_learning_rate
+from .limits import MACRO_MAX_ITERATIONS, MAX_INPUT_CELLS, is_count, is_learning_rate, is_threshold
 from .workbook import layout as L
 
 if TYPE_CHECKING:  # the file back-end's lxml is imported when a file is edited: Excel and xlwings Lite never need it
@@ -237,7 +237,7 @@ def read_train(get: Getter) -> TrainInputs:
     """The network, the learning-rate list, the iteration count and the loss threshold."""
     net = read_network(get)
     iterations = _whole(get, L.IN_ITERATIONS, 1, L.MACRO_MAX_ITERATIONS)
-    threshold = _number(get, L.IN_THRESHOLD, "a positive number", lambda x: x > 0)
+    threshold = _number(get, L.IN_THRESHOLD, "a positive number", is_threshold)
     where, rows = get(L.IN_LRS.name)
     area = parse_ref(where)
     lrs = []

@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import kernel
+from .limits import as_learning_rates, as_numbers, shown
 from .limits import is_count as _is_count  # a whole number >= 1, the one rule every face uses
 
 #: The course's reference sheet.
@@ -89,9 +90,18 @@ def sigmoid(x: ArrayLike) -> np.ndarray:
     return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
 
 
+# --- the arguments, checked where they enter (limits.py states what each must be) ------------
+
+
+def _as_flag(value, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected True or False, got {shown(value)}")
+    return bool(value)
+
+
 def _as_params(weights, biases):
-    w = np.asarray(weights, dtype=float)
-    b = np.asarray(biases, dtype=float)
+    w = as_numbers(weights, "weights")
+    b = as_numbers(biases, "biases")
     if w.shape[-1:] != (8,):
         raise ValueError(f"weights: expected 8 values w1..w8 on the last axis, got shape {w.shape}")
     if b.shape[-1:] != (2,):
@@ -100,12 +110,13 @@ def _as_params(weights, biases):
 
 
 def _check_update(update: str) -> None:
-    if update not in UPDATE_ORDERS:
-        raise ValueError(f"update: expected one of {', '.join(UPDATE_ORDERS)}, got {update!r}")
+    if not isinstance(update, str) or str.__str__(update) not in UPDATE_ORDERS:
+        got = repr(str.__str__(update))[:40] if isinstance(update, str) else shown(update)
+        raise ValueError(f"update: expected one of {', '.join(UPDATE_ORDERS)}, got {got}")
 
 
 def _pair(values, name: str) -> np.ndarray:
-    v = np.asarray(values, dtype=float)
+    v = as_numbers(values, name)
     if v.shape != (2,):
         raise ValueError(f"{name}: expected 2 values, got shape {v.shape}")
     return v
@@ -255,8 +266,9 @@ def step(
     biases : ndarray of shape (..., 2)
     """
     _check_update(update)
+    train_biases = _as_flag(train_biases, "train_biases")
     w, b = _as_params(weights, biases)
-    lr = np.asarray(lr, dtype=float)[..., None]
+    lr = as_learning_rates(lr, "lr")[..., None]
     f = forward(w, inputs=inputs, targets=targets, biases=b)
     g = backward(w, inputs=inputs, targets=targets, biases=b, fwd=f)
     new_w = w - lr * g.weights
@@ -309,12 +321,15 @@ def train(
         ``loss`` (iterations, K) of E_total; ``weights`` (iterations, K, 8) and ``biases``
         (iterations, K, 2) with ``record``, else the final (K, 8) and (K, 2).
     """
-    lrs = np.atleast_1d(np.asarray(lrs, dtype=float))
+    lrs = np.atleast_1d(as_learning_rates(lrs, "lrs"))
     if lrs.ndim != 1 or lrs.size == 0:
         raise ValueError("lrs: expected a non-empty list of learning rates")
     if not _is_count(iterations):
-        raise ValueError(f"iterations: expected a whole number >= 1, got {iterations!r}")
+        raise ValueError(f"iterations: expected a whole number >= 1, got {shown(iterations)}")
     _check_update(update)
+    train_biases, record = _as_flag(train_biases, "train_biases"), _as_flag(record, "record")
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress: expected a function or None, got {shown(progress)}")
     w0, b0 = _as_params(weights, biases)
     try:
         (K,) = np.broadcast_shapes(lrs.shape, w0.shape[:-1], b0.shape[:-1])

@@ -24,7 +24,9 @@ import datetime as dt
 import decimal
 import functools
 import inspect
+import math
 import numbers
+import unicodedata
 
 import numpy as np
 import xlwings as xw
@@ -40,6 +42,7 @@ from .limits import (
     UDF_MAX_VALUES,
     is_count,
     is_learning_rate,
+    is_threshold,
 )
 from .network import DEFAULT_BIASES, GRADIENT_NAMES, WEIGHT_NAMES, Forward, forward, gradients, sigmoid, step
 from .network import train_curves as _train_curves
@@ -119,13 +122,19 @@ def function_help() -> list[dict]:
 
 
 def _one_line_errors(f):
-    """``f``, returning a bad input's message (or a bug's first line) instead of raising."""
+    """``f``, returning a bad input's message (or a bug's first line) instead of raising; a call
+    with too many or too few arguments is bad input too (a notebook, or a hand-edited wrapper)."""
+    signature = inspect.signature(f)
 
     @functools.wraps(f)
-    def wrapper(*args):
+    def wrapper(*args, **kwargs):
+        try:
+            signature.bind(*args, **kwargs)
+        except TypeError:
+            return _arity(f.__name__, signature, len(args) + len(kwargs))
         try:
             with np.errstate(all="ignore"):  # non-finite results are reported, not warned about
-                return f(*args)
+                return f(*args, **kwargs)
         except (BadInput, Overflow) as e:
             return str(e)[:255]  # the messages are short; this keeps a cell's text within VBA's reach
         except Exception as e:  # a bug: still one short line in the cell, never a traceback
@@ -134,6 +143,15 @@ def _one_line_errors(f):
 
     wrapper.__doc__ = " ".join(f.__doc__.split())
     return wrapper
+
+
+def _arity(name: str, signature: inspect.Signature, given: int) -> str:
+    """The one line for a call that does not match ``signature``: its arguments, by name."""
+    params = list(signature.parameters.values())
+    required = [p for p in params if p.default is p.empty]
+    count = f"{len(params)}" if len(required) == len(params) else f"{len(required)} to {len(params)}"
+    names = ", ".join(p.name for p in params)
+    return f"{name}: expected {count} argument{'' if count == '1' else 's'} ({names}), got {given}"[:255]
 
 
 # --- checking arguments: every UDF goes through these ---------------------------------------
@@ -152,24 +170,64 @@ def _count(n: int) -> str:
     return f"{mantissa.rstrip('0').rstrip('.')}e{exponent}"
 
 
-def _describe(v) -> str | None:
-    """None if v is a usable number, else what the cell holds, for the message."""
-    if v is None or (isinstance(v, str) and v == ""):
+#: What a cell holding a number a double cannot carry shows (10**400, a huge Decimal or Fraction).
+BEYOND_DOUBLE = "a number beyond a double's range (about 1.8e308)"
+
+
+def _shown_text(text: str, width: int = 20) -> str:
+    """``text`` as a message may echo it: within ``width`` characters (cut with "..."), control
+    and format characters escaped (a line break as \\n), so the message stays one plain line."""
+    pieces = [_ESCAPES.get(ch) or (f"\\u{ord(ch):04x}" if _hidden(ch) else ch) for ch in text[: width + 1]]
+    if len(text) <= width and sum(map(len, pieces)) <= width:
+        return "".join(pieces)
+    shown = ""
+    for piece in pieces:
+        if len(shown) + len(piece) > width - 3:
+            break
+        shown += piece
+    return shown + "..."
+
+
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _hidden(ch: str) -> bool:
+    """A character that would break or disguise a one-line message: a control or format
+    character (ESC, a right-to-left override), a line or paragraph separator, a lone surrogate."""
+    return unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
+
+
+def _value(v) -> float | str:
+    """The cell ``v`` as a float if it holds a usable (finite) number, else what it holds, in
+    words, for the message. Never calls a method ``v``'s own class may have redefined."""
+    if v is None:
         return "an empty cell"
     if isinstance(v, (bool, np.bool_)):
         return "TRUE" if v else "FALSE"
+    if isinstance(v, str):
+        v = str.__str__(v)  # a plain copy: a subclass's __eq__ or __len__ is never called
+        if not v:
+            return "an empty cell"
     error = excel_error(v)
     if error is not None:
         return f"the error {error}" if error.startswith("#") else error
     if isinstance(v, str):
-        return f'text "{v}"' if len(v) <= 20 else f'text "{v[:17]}..."'
+        return f'text "{_shown_text(v)}"'
+    if isinstance(v, decimal.Decimal) and v.is_nan():  # float() refuses a signalling NaN
+        return "NaN"
     if isinstance(v, (numbers.Real, decimal.Decimal)):  # Decimal: a cell formatted as Currency
-        x = float(v)
-        if np.isnan(x):
+        try:
+            x = float(v)
+        except OverflowError:
+            return BEYOND_DOUBLE
+        except Exception:  # a number type whose conversion fails: say what it is
+            return f"a {type(v).__name__}"
+        if math.isnan(x):
             return "NaN"
-        if np.isinf(x):
-            return "infinity" if x > 0 else "-infinity"
-        return None
+        if math.isinf(x):
+            infinite = isinstance(v, (float, np.floating)) or (isinstance(v, decimal.Decimal) and v.is_infinite())
+            return ("infinity" if x > 0 else "-infinity") if infinite else BEYOND_DOUBLE
+        return x
     if isinstance(v, (dt.date, dt.datetime)):
         return "a date"
     return f"a {type(v).__name__}"
@@ -218,8 +276,8 @@ def numbers_of(value, name: str, labels: tuple[str, ...] | None = None, *, vecto
             return out.ravel() if vector else out
     out = np.empty(a.shape)
     for (r, c), v in np.ndenumerate(a):
-        problem = _describe(v)
-        if problem is not None:
+        x = _value(v)
+        if isinstance(x, str):
             k = r * cols + c
             where = (
                 ""
@@ -230,8 +288,8 @@ def numbers_of(value, name: str, labels: tuple[str, ...] | None = None, *, vecto
                 if vector or rows == 1 or cols == 1
                 else f" in row {r + 1}, column {c + 1}"
             )
-            raise BadInput(f"{name}: expected a number{where}, got {problem}")
-        out[r, c] = float(v)
+            raise BadInput(f"{name}: expected a number{where}, got {x}")
+        out[r, c] = x
     return out.ravel() if vector else out
 
 
@@ -240,7 +298,7 @@ def _is_omitted(value) -> bool:
     an empty argument, or cells that are all empty. Partly filled cells are checked as usual."""
     if value is None:
         return True
-    return all(v is None or (isinstance(v, str) and v == "") for v in np.asarray(value, dtype=object).ravel())
+    return all(_value(v) == "an empty cell" for v in np.asarray(value, dtype=object).ravel())
 
 
 def optional_numbers(value, name: str, labels: tuple[str, ...], default) -> np.ndarray:
@@ -390,6 +448,8 @@ def LR_SUMMARY(weights, inputs, targets, lrs, iterations, threshold=None, biases
     the threshold (step 0 = before any update), whether E_total only ever fell, and the first
     step where it rose. Trains like TRAIN_CURVE. Header row first."""
     (limit,) = optional_numbers(threshold, "threshold", ("threshold",), (DEFAULT_THRESHOLD,))
+    if not is_threshold(limit):
+        raise BadInput(f"threshold: expected a positive number, got {_fmt(limit)}")
     rates, curves = _curves(weights, inputs, targets, lrs, iterations, biases, summary=True)
     header = ["lr", "final E_total", f"steps to E_total < {_fmt(limit)}", "only falls", "first rise"]
     return [header] + summary_rows(lr_summary(rates, curves, limit))
