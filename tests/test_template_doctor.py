@@ -145,6 +145,15 @@ def test_doctor_reads_only_the_xlwings_module_up_to_its_version_line(tmp_path):
         list(ovba.chunks(source, "xlwings", 10**6))
 
 
+def test_the_version_line_is_one_that_starts_a_line(tmp_path):
+    """The text 'Version: inside a line of the first chunk does not stop the read; the line in the
+    second chunk is the one."""
+    first = b'Attribute VB_Name = "xlwings"\r\nx = "\'Version: 0.0.1"\r\n'
+    text = first + b"'" * (ovba.CHUNK_BYTES - len(first)) + b"\r\n'Version: 1.2.3\r\n"
+    book = with_sources(TEMPLATE, tmp_path / "b.xlsm", {"xlwings": compress(text)})
+    assert doctor.embedded_xlwings_version(book) == "1.2.3"
+
+
 def test_a_module_without_a_version_line_is_read_up_to_the_cap(tmp_path, monkeypatch):
     text = b"' no version here\r\n" * 10_000  # 190,000 bytes
     book = with_sources(TEMPLATE, tmp_path / "b.xlsm", {"xlwings": compress(text)})

@@ -11,6 +11,7 @@ needs. pyOpenVBA still parses the container (CFB) and the dir stream's records.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 #: What one chunk decompresses to at most (MS-OVBA 2.4.1.1.7 DecompressedChunk).
@@ -92,7 +93,7 @@ def _tokens(body: bytes, name: str, at: int) -> bytes:
 
 def module_prefix(vba_project: bytes, module: str, stop: bytes, limit: int) -> bytes | None:
     """The start of ``module``'s source in the vbaProject.bin ``vba_project``, decompressed
-    chunk by chunk up to the end of the first line holding ``stop`` (or the end of the source
+    chunk by chunk up to the end of the first line starting with ``stop`` (or the end of the source
     if none does), reading no other module's source; None if the project has no such module.
     OvbaError if the project is malformed or the module's source inflates past ``limit``."""
     from pyopenvba.cfb import CFB
@@ -119,11 +120,11 @@ def module_prefix(vba_project: bytes, module: str, stop: bytes, limit: int) -> b
         raise OvbaError(f"VBA/{stream_name}: missing, though the dir stream lists module {module}")
     if info.text_offset > len(source):
         raise OvbaError(f"VBA/{stream_name}: its source offset {info.text_offset:,} lies past its end")
+    line = re.compile(rb"(?:^|\n)" + re.escape(stop) + rb"[^\n]*\n")  # the whole line, at a line's start
     text = bytearray()
     for chunk in chunks(source[info.text_offset :], f"VBA/{stream_name}", limit):
         text += chunk
-        found = text.find(stop)
-        if found >= 0 and text.find(b"\n", found) >= 0:
+        if line.search(text, max(0, text.rfind(b"\n", 0, len(text) - len(chunk)))):  # from the last whole line
             break
     return bytes(text)
 
