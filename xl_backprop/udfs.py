@@ -6,8 +6,10 @@ calls ``xl_backprop.network`` or ``xl_backprop.analysis`` and returns a 2-D bloc
 maths here.
 
 Bad input never raises: the cell shows one short line naming the argument and what was
-expected, e.g. ``weights: expected 8 numbers (w1..w8), got 7``. A result that overflows is
-reported the same way instead of reaching Excel as a blank cell.
+expected, e.g. ``weights: expected 8 numbers (w1..w8), got 7``, whatever the cell holds (text
+is echoed with line breaks and control characters escaped; 10**400 or a signalling NaN is
+named) and however many arguments the call passes. A result that overflows is reported the
+same way instead of reaching Excel as a blank cell.
 
 The docstrings and ``ARG_DOCS`` are the help Excel's function wizard shows
 (xlwings hands them to ``Application.MacroOptions``, which keeps 255 characters of each), so
