@@ -3,6 +3,8 @@ project), never the code under test, so what a file stores is checked independen
 
 from __future__ import annotations
 
+import math
+import re
 import struct
 import zipfile
 from pathlib import Path
@@ -27,6 +29,46 @@ R_EMBED = f"{{{NS['r']}}}embed"
 def parts(path: Path) -> dict[str, bytes]:
     with zipfile.ZipFile(path) as z:
         return {n: z.read(n) for n in z.namelist()}
+
+
+# A stored value is a cell's or a chart point's cached number, <v> or <c:v>.
+_STORED = re.compile(rb"(<(?:c:)?v>)([^<]*)(</(?:c:)?v>)")
+#: how far two builds' stored numbers may differ: a few ulps. The engine's exp comes from numpy,
+#: whose SIMD exp (AVX-512 or not, by the CPU) differs from libm's by an ulp, so two machines'
+#: builds of the same template can differ in a stored number's last digit, and nothing else.
+STORED_REL_TOL = 1e-14
+
+
+def _number(text: bytes) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def package_differences(a: Path, b: Path) -> list[str]:
+    """The parts in which two packages differ, with the first difference of each: every byte
+    must match, except stored numbers, which must agree to ``STORED_REL_TOL``."""
+    pa, pb = parts(a), parts(b)
+    if list(pa) != list(pb):
+        return [f"part lists differ: {sorted(set(pa) ^ set(pb))} (or their order)"]
+    out = []
+    for name, one in pa.items():
+        two = pb[name]
+        if one == two:
+            continue
+        sa, sb = _STORED.split(one), _STORED.split(two)
+        if len(sa) != len(sb):
+            out.append(f"{name}: a different number of stored values")
+            continue
+        for k, (x, y) in enumerate(zip(sa, sb, strict=True)):
+            if x == y:
+                continue
+            nx, ny = (_number(x), _number(y)) if k % 4 == 2 else (None, None)
+            if nx is None or ny is None or not math.isclose(nx, ny, rel_tol=STORED_REL_TOL, abs_tol=1e-300):
+                out.append(f"{name}: {x[:80]!r} != {y[:80]!r}")
+                break
+    return out
 
 
 def _target(source: str, target: str) -> str:
