@@ -340,7 +340,7 @@ def test_udf_sheet_chains_one_block_call_per_row(template):
         assert f[f"J{r}"] == f"FORWARD(B{r}:I{r},in_inputs,in_targets,in_biases)"
         assert f[f"U{r}"] == f"GRADIENTS(B{r}:I{r},in_inputs,in_targets,in_biases)"
         assert "C" + str(r) not in f  # spilled, not a formula per cell
-        assert f[f"AC{r}"] == f"T{r}-Backprop!AA{r + 19}"
+        assert f[f"AC{r}"] == f"T{r}-Backprop!AI{r + 19}"
 
 
 def test_learning_rates_sheet_spills_train_curve_and_passes_only_the_filled_list(template):
@@ -368,7 +368,7 @@ def test_charts_follow_the_sheet_cells(template):
     with zipfile.ZipFile(template) as z:
         charts = {n: z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")}
     refs = {n: re.findall(r"<c:f>([^<]+)</c:f>", x) for n, x in charts.items()}
-    backprop = [r for r in refs.values() if "Backprop!$AA$25:$AA$124" in r]
+    backprop = [r for r in refs.values() if "Backprop!$AI$25:$AI$124" in r]
     assert len(backprop) == 1
     live = [r for r in refs.values() if any(x.startswith("'Learning rates'!") for x in r)]
     assert len(live) == 1
@@ -416,8 +416,9 @@ def test_layout_helpers():
     assert layout.rowcol("B4") == (3, 1) and layout.a1(3, 1) == "B4"
     assert layout.ref("Learning rates", "B5", "K5") == "'Learning rates'!$B$5:$K$5"
     assert layout.IN_W5.ref == "Backprop!$B$12"
-    assert layout.backprop_cell("E_total", 0) == "AA25"
-    assert layout.backprop_cell("dE/dw8", 99) == "AI124"
+    assert layout.backprop_cell("E_total", 0) == "AI25"
+    assert layout.backprop_cell("dE/dw8", 99) == "AB124"
+    assert layout.backprop_cell("d_h2", 0) == "AS25"
     with pytest.raises(ValueError, match="step: expected 0..99"):
         layout.backprop_cell("w1", 100)
 
@@ -449,12 +450,18 @@ def test_table_formulas_read_like_the_course_sheet():
     from xl_backprop.workbook.sheets import table_formula
 
     assert table_formula("w1", 0) == "=IF(ISNUMBER(in_w1),in_w1,NA())"
-    assert table_formula("w1", 1) == "=I25-H25*AB25"  # w1 above - lr above * dE/dw1 above
+    assert table_formula("w1", 1) == "=I25-H25*J25"  # w1 above - lr above * dE/dw1 above, beside it
     assert table_formula("t1", 3) == "=B27"
-    assert table_formula("a_h1", 0) == "=1/(1+EXP(-M25))"
-    assert table_formula("E1", 0) == "=0.5*(B25-V25)^2"
-    assert table_formula("dE/dw5", 0) == "=(V25-B25)*V25*(1-V25)*N25"
-    assert table_formula("dE/dw4", 0) == ("=((V25-B25)*V25*(1-V25)*R25+(X25-C25)*X25*(1-X25)*T25)*P25*(1-P25)*E25")
+    assert table_formula("a_h1", 0) == "=1/(1+EXP(-Q25))"
+    assert table_formula("E1", 0) == "=0.5*(B25-AD25)^2"
+    # the chain rule, one cell per value: δo1, the two paths into h1 and their sum, δh1
+    assert table_formula("d_o1", 0) == "=(AD25-B25)*AD25*(1-AD25)"
+    assert table_formula("dE1_da_h1", 0) == "=AJ25*U25"  # δo1·w5
+    assert table_formula("dE2_da_h1", 0) == "=AK25*Y25"  # δo2·w7
+    assert table_formula("dE_da_h1", 0) == "=AL25+AM25"
+    assert table_formula("d_h1", 0) == "=AN25*R25*(1-R25)"
+    assert table_formula("dE/dw5", 0) == "=AJ25*R25"  # δo1·a_h1
+    assert table_formula("dE/dw4", 0) == "=AS25*E25"  # δh2·i2
 
 
 def test_ribbon_xml_must_be_customui(tmp_path):
@@ -538,7 +545,7 @@ def test_every_sheet_prints_landscape_at_a_readable_scale_with_titles(template):
     assert ("Print_Area", layout.SHEET_LRS) not in names
     assert names[("Print_Titles", layout.SHEET_LRS)] == "'Learning rates'!$22:$22"
     assert names[("Print_Titles", "Backprop")] == "Backprop!$A:$A,Backprop!$23:$24"
-    assert names[("Print_Area", "Backprop")] == "Backprop!$A$1:$AI$124"
+    assert names[("Print_Area", "Backprop")] == "Backprop!$A$1:$AS$124"
     assert names[("Print_Titles", "UDFs")] == "UDFs!$A:$A,UDFs!$4:$5"
     with zipfile.ZipFile(template) as z:
         for sheet, part in sheet_parts(template).items():
@@ -565,8 +572,8 @@ def test_every_array_formula_is_a_dynamic_array(template):
                     assert c.get("cm") == "1", (sheet, c.get("r"))
                     seen += 1
     f = formulas(template, "UDFs")
-    assert f["AD7"].startswith("MAX(ABS(B7:E7-Backprop!I26:L26)")
-    assert seen > 400
+    assert f["AD7"].startswith("MAX(ABS(B7-Backprop!I26),ABS(C7-Backprop!K26),")
+    assert seen > 300
 
 
 def test_live_chart_has_no_legend_entries_and_its_legend_cells_match_the_series(template):
