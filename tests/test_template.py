@@ -19,7 +19,7 @@ import pytest
 import xlwings
 from xlsxwriter.utility import xl_cell_to_rowcol
 
-from xl_backprop import macros, udfs
+from xl_backprop import macros, network, udfs
 from xl_backprop.workbook import build, layout
 
 from .conftest import ROOT, TEMPLATE
@@ -645,3 +645,112 @@ def test_udf_and_live_blocks_are_where_and_as_layout_declares(template):
         assert ws.cell(r0 + i + 1, 1).number_format == number_format(layout.LIVE_STEP_STYLE)
         for j in range(len(lrs)):
             assert ws.cell(r0 + i + 1, k0 + j + 1).number_format == number_format(layout.LIVE_CURVE_STYLE)
+
+
+# --- the Backprop sheet's first screen and its chain rule ------------------------------------------
+def _left_px(col: int) -> int:
+    """Pixels from the left edge of column A to the left edge of zero-based column ``col``."""
+    widths = {layout.rowcol(f"{first}1")[1]: w for first, _, w in layout.BACKPROP_WIDTHS}
+    widths[layout.IN_I1.col] = layout.INPUT_WIDTH
+    return sum(layout.column_pixels(widths[c]) for c in range(col))
+
+
+def test_first_screen_holds_the_inputs_the_diagram_and_the_chart():
+    """At 100 % on a 1920 x 1080 screen (layout.FIRST_SCREEN_PX): the inputs, the diagram and the
+    E_total chart side by side, all above the table's headers (the frozen rows); the picture the
+    Draw network button adds goes right of the chart, on the same rows, over no table cell."""
+    screen_w, screen_h = layout.FIRST_SCREEN_PX
+    chart, picture = layout.BACKPROP_CHART, layout.NETWORK_PICTURE
+    diagram_last_col = layout.rowcol(layout.DIAGRAM_TOP_LEFT)[1] + 13  # E..R
+    assert _left_px(layout.IN_SHOW_STEP.col + 1) < _left_px(layout.rowcol(layout.DIAGRAM_TOP_LEFT)[1])
+    assert _left_px(diagram_last_col + 1) <= _left_px(chart.col)
+    assert _left_px(chart.col) + chart.width <= screen_w
+    table_top = (layout.BACKPROP_HEADER_ROW - 1) * layout.ROW_PX  # the group titles above the headers
+    for anchor in (chart, picture):
+        assert anchor.row * layout.ROW_PX + anchor.height <= min(table_top, screen_h), anchor.name
+    assert _left_px(picture.col) >= _left_px(chart.col) + chart.width  # beside the chart, not on it
+    assert layout.IN_SHOW_STEP.row < layout.BACKPROP_HEADER_ROW - 1 <= screen_h // layout.ROW_PX
+
+
+def test_backprop_and_udfs_freeze_their_headers_and_print_them_on_every_page(template):
+    with zipfile.ZipFile(template) as z:
+        parts = sheet_parts(template)
+        panes = {
+            sheet: ElementTree.fromstring(z.read(parts[sheet])).find("m:sheetViews/m:sheetView/m:pane", NS)
+            for sheet in (layout.SHEET_BACKPROP, layout.SHEET_UDFS)
+        }
+    backprop, udf = panes[layout.SHEET_BACKPROP], panes[layout.SHEET_UDFS]
+    assert (backprop.get("state"), backprop.get("ySplit"), backprop.get("xSplit")) == ("frozen", "24", "1")
+    assert backprop.get("ySplit") == str(layout.BACKPROP_FIRST_ROW)  # through the table's headers
+    assert (udf.get("state"), udf.get("ySplit"), udf.get("xSplit")) == ("frozen", str(layout.UDF_FIRST_ROW), "1")
+    names = print_names(template)
+    assert names[("Print_Titles", "Backprop")].endswith(
+        f"${layout.BACKPROP_HEADER_ROW}:${layout.BACKPROP_HEADER_ROW + 1}"
+    )
+
+
+def _shown(x: float, number_format: str) -> float:
+    """``x`` as a cell in ``number_format`` (0.000000000 or 0.000000000E+00) shows it."""
+    decimals = len(number_format.split(".")[1].split("E")[0])
+    return float(f"{x:.{decimals}{'e' if 'E' in number_format else 'f'}}")
+
+
+def test_the_shown_gradient_reproduces_the_shown_update():
+    """A student redoing w − lr·dE/dw from the numbers on screen gets the next row's weight to
+    its last shown digit, at every step and weight; the old 3-figure format could not."""
+    from xl_backprop.workbook.sheets import _engine_rows
+
+    rows = _engine_rows(layout.BACKPROP_STEPS)
+    lr, unit = layout.IN_LR.default, 10.0 ** -len(layout.NUMBER.split(".")[1])
+    worst, worst_old = 0.0, 0.0
+    for w in network.WEIGHT_NAMES:
+        g = rows["dE/d" + w]
+        for s in range(layout.BACKPROP_STEPS - 1):
+            shown_next = _shown(rows[w][s + 1], layout.NUMBER)
+            by_hand = _shown(rows[w][s], layout.NUMBER) - lr * _shown(g[s], layout.SMALL)
+            worst = max(worst, abs(by_hand - shown_next))
+            worst_old = max(
+                worst_old, abs(_shown(rows[w][s], layout.NUMBER) - lr * _shown(g[s], "0.00E+00") - shown_next)
+            )
+    assert worst <= unit * 1.000001  # at most the last digit's rounding
+    assert worst_old > 100 * unit
+    assert layout.BACKPROP_STYLES["dE/dw1"] == "grad" and layout.STYLES["grad"]["num_format"] == layout.SMALL
+
+
+def test_the_derivation_names_the_columns_and_its_numbers_are_the_engines():
+    from xl_backprop.workbook.sheets import DERIVATION
+
+    text = " ".join(
+        line if isinstance(line, str) else "".join(p if isinstance(p, str) else p[0] for p in line)
+        for line in DERIVATION
+    )
+    for name in (*network.Chain._fields, *network.GRADIENT_NAMES):
+        assert layout.BACKPROP_HEADERS[layout.BACKPROP_COLUMNS.index(name)] in text, name
+    coloured = {p for line in DERIVATION if not isinstance(line, str) for p in line if isinstance(p, tuple)}
+    assert {path for _, path in coloured} == set(layout.PATH_COLORS)
+    # the "why" line: step 0 with the defaults
+    c = network.chain(network.DEFAULT_WEIGHTS)
+    g = network.gradients(network.DEFAULT_WEIGHTS)
+    assert ("+0.0569", "E1") in coloured and f"{c.dE1_da_h1:+.4f}" == "+0.0569"
+    assert ("−0.0419", "E2") in coloured and f"{c.dE2_da_h1:.4f}" == "-0.0419"
+    assert f"sum {c.dE_da_h1:.4f}" in text
+    ratios = [abs(g[k + 4] / g[k]) for k in range(4)]
+    assert "~100–400× smaller" in text and all(90 <= r <= 400 for r in ratios), ratios
+
+
+def test_paths_have_one_colour_each_in_the_table_and_the_diagram(template):
+    import openpyxl
+
+    ws = openpyxl.load_workbook(template)[layout.SHEET_BACKPROP]
+    head = layout.BACKPROP_HEADER_ROW + 1
+    for name, path in layout.BACKPROP_PATHS.items():
+        col = layout.BACKPROP_COLUMNS.index(name) + 1
+        want = "FF" + layout.PATH_COLORS[path].lstrip("#").upper()
+        assert ws.cell(head, col).font.color.rgb == want, name
+        assert ws.cell(head + 1, col).font.color.rgb == want, name
+    for cell, path in (("I11", "E1"), ("K11", "E2"), ("I12", "E1"), ("K12", "E2")):
+        assert ws[cell].font.color.rgb == "FF" + layout.PATH_COLORS[path].lstrip("#").upper(), cell
+    # the legend's "yellow cells" are the inputs, and nothing in the diagram is yellow
+    yellow = "FF" + layout.STYLES["input"]["bg_color"].lstrip("#").upper()
+    assert all(ws[inp.cell].fill.fgColor.rgb == yellow for inp in layout.SCALAR_INPUTS if inp.sheet == ws.title)
+    assert not any(c.fill.fgColor.rgb == yellow for row in ws["D3:R22"] for c in row)

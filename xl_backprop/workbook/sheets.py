@@ -212,20 +212,20 @@ DERIVATION: tuple[str | tuple, ...] = (
     "Output deltas (columns δo1, δo2):  δo1 = (a_o1 − t1)·a_o1·(1 − a_o1),  δo2 = (a_o2 − t2)·a_o2·(1 − a_o2)",
     (
         "Two paths into h1:  ∂E/∂a_h1 = ",
-        ("∂E1/∂a_h1 = δo1·w5 (through o1)", "E1"),
+        ("∂E1/∂a_h1 (= δo1·w5, through o1)", "E1"),
         " + ",
-        ("∂E2/∂a_h1 = δo2·w7 (through o2)", "E2"),
+        ("∂E2/∂a_h1 (= δo2·w7, through o2)", "E2"),
         ";  into h2:  ∂E/∂a_h2 = ",
-        ("δo1·w6", "E1"),
+        ("∂E1/∂a_h2 (= δo1·w6)", "E1"),
         " + ",
-        ("δo2·w8", "E2"),
+        ("∂E2/∂a_h2 (= δo2·w8)", "E2"),
     ),
     "Hidden deltas (columns δh1, δh2):  δh1 = ∂E/∂a_h1·a_h1·(1 − a_h1),  δh2 = ∂E/∂a_h2·a_h2·(1 − a_h2)",
     "Gradients, each in the column beside its weight:  dE/dw1 = δh1·i1,  dE/dw2 = δh1·i2,  dE/dw3 = δh2·i1,"
     "  dE/dw4 = δh2·i2;  dE/dw5 = δo1·a_h1,  dE/dw6 = δo1·a_h2,  dE/dw7 = δo2·a_h1,  dE/dw8 = δo2·a_h2",
     "Update: the weight one row down is  w − lr·dE/dw,  every gradient taken from this row.",
     (
-        "Why dE/dw1..4 are 100–400× smaller than dE/dw5..8 (step 0, defaults): the two paths into h1, ",
+        "Why dE/dw1..4 are ~100–400× smaller than dE/dw5..8 (step 0, defaults): the two paths into h1, ",
         ("+0.0569", "E1"),
         " and ",
         ("−0.0419", "E2"),
@@ -242,7 +242,6 @@ INPUT_NOTES = {
     "in_b1": "hidden bias",
     "in_b2": "output bias",
     "in_lr": "step size",
-    "in_show_step": "0 to 99",
 }
 
 
@@ -408,8 +407,8 @@ def write_backprop(book: Workbook, fmt: dict) -> Worksheet:
     for inp in (L.IN_I1, L.IN_I2, L.IN_T1, L.IN_T2, *L.IN_W, L.IN_B1, L.IN_B2, L.IN_LR, L.IN_SHOW_STEP):
         ws.write(inp.row, 0, inp.label, fmt["label"])
         ws.write_number(inp.row, inp.col, float(inp.default), fmt["input"])
-        note = INPUT_NOTES.get(inp.name, "initial weight" if inp in L.IN_W else "")
-        ws.write(inp.row, inp.col + 1, f"{inp.name} · {note}", fmt["note"])
+        note = INPUT_NOTES.get(inp.name, "at step 0" if inp in L.IN_W else "")
+        ws.write(inp.row, inp.col + 1, f"{inp.name} · {note}" if note else inp.name, fmt["note"])
         if inp is L.IN_SHOW_STEP:
             ws.data_validation(
                 inp.cell,
