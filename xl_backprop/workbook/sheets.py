@@ -331,7 +331,7 @@ def _diagram(ws: Worksheet, book: Workbook, fmt: dict, cached: dict) -> None:
     title = nf({"bold": True, "font_size": 12, "font_color": "#1F3864", "num_format": '"Network at step "0'})
     ws.merge_range(r0, c0, r0, c0 + 3, "", title)  # numbers do not overflow into empty cells
     ws.write_formula(r0, c0, "=in_show_step", title, shown)
-    ws.write(r0, c0 + 4, "(show step, B19; the Draw network picture shows the same step)", fmt["note"])
+    ws.write(r0, c0 + 4, "(show step, B19: the step Draw network draws)", fmt["note"])
     top, bottom = r0 + 2, r0 + 6  # rows of the upper and lower nodes
     ci, ch, cs1, ca, co, cs2, cao, ce = (c0 + k for k in (0, 4, 5, 6, 9, 10, 11, 12))
     for r, k, name_row in ((top, 1, top - 1), (bottom, 2, bottom + 1)):
