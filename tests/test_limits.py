@@ -151,7 +151,9 @@ def test_every_face_takes_its_limits_from_one_place():
     assert (L.MAX_ROWS, L.MAX_COLS) == (limits.SHEET_ROWS, limits.SHEET_COLUMNS)
     assert udfs.MAX_CELLS == limits.UDF_MAX_VALUES
     assert cli.MAX_VALUES == limits.CSV_MAX_VALUES
-    assert L.MACRO_MAX_ITERATIONS == macros.MAX_SHOW_STEP == limits.MACRO_MAX_ITERATIONS == 1_048_567
+    assert L.MACRO_MAX_ITERATIONS == limits.MACRO_MAX_ITERATIONS == 1_048_567
+    # Draw network draws a step of the Backprop table, the one the cell diagram can show too
+    assert macros.MAX_SHOW_STEP == L.BACKPROP_STEPS - 1 == 99
 
 
 def test_the_macros_loss_table_fits_the_sheet():

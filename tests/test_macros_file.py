@@ -341,7 +341,7 @@ def test_network_figure_shows_the_weights_and_gradient_signs_of_the_chosen_step(
     for k in range(8):
         assert f"w{k + 1} = {wk[k]:.4f}" in texts
     assert f"h1\na_h1 = {f['a_h1']:.4f}" in texts and f"o2\na_o2 = {f['a_o2']:.4f}" in texts
-    assert ax.get_title() == f"Step 3 (learning rate 0.5): E_total = {f['E_total']:.6g}"
+    assert ax.get_title() == f"Network at step 3 (learning rate 0.5): E_total = {f['E_total']:.6g}"
     edges = ax.lines[:8]
     for k, line in enumerate(edges):
         assert line.get_color() == ("tab:red" if grad[k] > 0 else "tab:blue"), k
@@ -362,6 +362,31 @@ def test_draw_network_reads_the_show_step_from_the_book(runs, tmp_path):
     pkg = Workbook.read(book)
     assert macros.read_draw(macros.file_getter(pkg)).step == 4
     assert macros.read_draw(macros.file_getter(pkg), 9).step == 9
+    # the book's own step is drawn as it is: nothing written into the book's cells
+    plan = macros.make_plan("draw-network", macros.file_getter(pkg))
+    assert plan.cells == () and not plan.inputs_changed
+    with pytest.raises(
+        ValueError, match=r"^Backprop!B19 \(show step\): expected a whole number from 0 to 99, got 150$"
+    ):
+        macros.read_draw(macros.file_getter(Workbook.read(set_cells(book, book, L.SHEET_BACKPROP, "B19", [[150]]))))
+    with pytest.raises(macros.InputError, match=r"from 0 to 99 \(the Backprop table's steps\), got 100$"):
+        macros.read_draw(macros.file_getter(pkg), 100)
+
+
+def test_draw_network_at_a_given_step_shows_that_step_in_the_cell_diagram_too(runs, tmp_path):
+    """`run draw-network --iteration 10`: the picture says step 10, and so does the cell diagram,
+    because the step goes into "show step" and the book recalculates on load."""
+    out = macros.run_on_file("draw-network", runs.book, tmp_path / "ten.xlsm", iteration=10)
+    assert openpyxl.load_workbook(out)[L.SHEET_BACKPROP][L.IN_SHOW_STEP.cell].value == 10
+    assert b'fullCalcOnLoad="1"' in parts(out)["xl/workbook.xml"]
+    ws = libreoffice.recalculated_values(out, tmp_path)[L.SHEET_BACKPROP]
+    assert ws[L.DIAGRAM_TOP_LEFT].value == 10  # "Network at step 10"
+    w10 = network.train([L.IN_LR.default], 11).weights[0]
+    assert ws["L5"].value == pytest.approx(w10[4], abs=1e-12)  # w5 on the diagram's edge
+    title = macros.network_figure(
+        w10, macros.read_network(macros.file_getter(Workbook.read(out))), 0.5, 10, L.NETWORK_PICTURE
+    )
+    assert title.axes[0].get_title().startswith("Network at step 10 ")
 
 
 # --- bad input: nothing written -----------------------------------------------------------------
@@ -437,7 +462,7 @@ BAD = [
         L.SHEET_BACKPROP,
         L.IN_SHOW_STEP.cell,
         [[-1]],
-        "Backprop!B19 (show step): expected a whole number from 0 to 1,048,567, got -1",
+        "Backprop!B19 (show step): expected a whole number from 0 to 99, got -1",
     ),
     (
         "draw-network",

@@ -227,3 +227,42 @@ def test_property_small_step_lowers_loss(w, i, t):
     e1 = float(xb.forward(xb.step(w, inputs=i, targets=t, lr=lr)[0], inputs=i, targets=t).E_total)
     assert e1 <= e0 + 1e-15
     assert e0 - e1 == pytest.approx(lr * float(g @ g), rel=0.05, abs=1e-12)
+
+
+@pytest.mark.parametrize("biases", [(0.0, 0.0), (0.35, 0.6)])
+def test_chain_values_are_partial_derivatives_by_central_differences(biases):
+    """δo1 = ∂E/∂o1, each path ∂Ek/∂a_h1 = the derivative of Ek alone with a_h1 moved (a_h2
+    held), their sum ∂E/∂a_h1, δh1 = ∂E/∂h1: each against a central difference of plain math."""
+    import math
+
+    sig = lambda x: 1 / (1 + math.exp(-x))  # noqa: E731
+    w1, w2, w3, w4, w5, w6, w7, w8 = W
+    (i1, i2), (t1, t2), (b1, b2) = I, T, biases
+    h1, h2 = w1 * i1 + w2 * i2 + b1, w3 * i1 + w4 * i2 + b1
+
+    def errors(a_h1, a_h2):
+        return 0.5 * (t1 - sig(w5 * a_h1 + w6 * a_h2 + b2)) ** 2, 0.5 * (t2 - sig(w7 * a_h1 + w8 * a_h2 + b2)) ** 2
+
+    def d(f, x, eps=1e-6):
+        return (f(x + eps) - f(x - eps)) / (2 * eps)
+
+    a1, a2 = sig(h1), sig(h2)
+    o1, o2 = w5 * a1 + w6 * a2 + b2, w7 * a1 + w8 * a2 + b2
+    expected = {
+        "d_o1": d(lambda o: 0.5 * (t1 - sig(o)) ** 2, o1),
+        "d_o2": d(lambda o: 0.5 * (t2 - sig(o)) ** 2, o2),
+        "dE1_da_h1": d(lambda a: errors(a, a2)[0], a1),
+        "dE2_da_h1": d(lambda a: errors(a, a2)[1], a1),
+        "dE_da_h1": d(lambda a: sum(errors(a, a2)), a1),
+        "dE1_da_h2": d(lambda a: errors(a1, a)[0], a2),
+        "dE2_da_h2": d(lambda a: errors(a1, a)[1], a2),
+        "dE_da_h2": d(lambda a: sum(errors(a1, a)), a2),
+        "d_h1": d(lambda h: sum(errors(sig(h), a2)), h1),
+        "d_h2": d(lambda h: sum(errors(a1, sig(h))), h2),
+    }
+    got = xb.chain(W, inputs=I, targets=T, biases=biases)
+    assert got._fields == tuple(expected)
+    for name, value in expected.items():
+        assert float(getattr(got, name)) == pytest.approx(value, rel=1e-7, abs=1e-12), name
+    g = xb.backward(W, inputs=I, targets=T, biases=biases).weights  # the gradients are built from them
+    assert g[0] == pytest.approx(got.d_h1 * i1, rel=1e-15) and g[7] == pytest.approx(got.d_o2 * a2, rel=1e-14)

@@ -19,7 +19,7 @@ import pytest
 import xlwings
 from xlsxwriter.utility import xl_cell_to_rowcol
 
-from xl_backprop import macros, udfs
+from xl_backprop import macros, network, udfs
 from xl_backprop.workbook import build, layout
 
 from .conftest import ROOT, TEMPLATE
@@ -337,7 +337,7 @@ def test_udf_sheet_chains_one_block_call_per_row(template):
         assert f[f"J{r}"] == f"FORWARD(B{r}:I{r},in_inputs,in_targets,in_biases)"
         assert f[f"U{r}"] == f"GRADIENTS(B{r}:I{r},in_inputs,in_targets,in_biases)"
         assert "C" + str(r) not in f  # spilled, not a formula per cell
-        assert f[f"AC{r}"] == f"T{r}-Backprop!AA{r + 19}"
+        assert f[f"AC{r}"] == f"T{r}-Backprop!AI{r + 19}"
 
 
 def test_learning_rates_sheet_spills_train_curve_and_passes_only_the_filled_list(template):
@@ -365,7 +365,7 @@ def test_charts_follow_the_sheet_cells(template):
     with zipfile.ZipFile(template) as z:
         charts = {n: z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")}
     refs = {n: re.findall(r"<c:f>([^<]+)</c:f>", x) for n, x in charts.items()}
-    backprop = [r for r in refs.values() if "Backprop!$AA$25:$AA$124" in r]
+    backprop = [r for r in refs.values() if "Backprop!$AI$25:$AI$124" in r]
     assert len(backprop) == 1
     live = [r for r in refs.values() if any(x.startswith("'Learning rates'!") for x in r)]
     assert len(live) == 1
@@ -413,8 +413,9 @@ def test_layout_helpers():
     assert layout.rowcol("B4") == (3, 1) and layout.a1(3, 1) == "B4"
     assert layout.ref("Learning rates", "B5", "K5") == "'Learning rates'!$B$5:$K$5"
     assert layout.IN_W5.ref == "Backprop!$B$12"
-    assert layout.backprop_cell("E_total", 0) == "AA25"
-    assert layout.backprop_cell("dE/dw8", 99) == "AI124"
+    assert layout.backprop_cell("E_total", 0) == "AI25"
+    assert layout.backprop_cell("dE/dw8", 99) == "AB124"
+    assert layout.backprop_cell("d_h2", 0) == "AS25"
     with pytest.raises(ValueError, match="step: expected 0..99"):
         layout.backprop_cell("w1", 100)
 
@@ -446,12 +447,18 @@ def test_table_formulas_read_like_the_course_sheet():
     from xl_backprop.workbook.sheets import table_formula
 
     assert table_formula("w1", 0) == "=IF(ISNUMBER(in_w1),in_w1,NA())"
-    assert table_formula("w1", 1) == "=I25-H25*AB25"  # w1 above - lr above * dE/dw1 above
+    assert table_formula("w1", 1) == "=I25-H25*J25"  # w1 above - lr above * dE/dw1 above, beside it
     assert table_formula("t1", 3) == "=B27"
-    assert table_formula("a_h1", 0) == "=1/(1+EXP(-M25))"
-    assert table_formula("E1", 0) == "=0.5*(B25-V25)^2"
-    assert table_formula("dE/dw5", 0) == "=(V25-B25)*V25*(1-V25)*N25"
-    assert table_formula("dE/dw4", 0) == ("=((V25-B25)*V25*(1-V25)*R25+(X25-C25)*X25*(1-X25)*T25)*P25*(1-P25)*E25")
+    assert table_formula("a_h1", 0) == "=1/(1+EXP(-Q25))"
+    assert table_formula("E1", 0) == "=0.5*(B25-AD25)^2"
+    # the chain rule, one cell per value: δo1, the two paths into h1 and their sum, δh1
+    assert table_formula("d_o1", 0) == "=(AD25-B25)*AD25*(1-AD25)"
+    assert table_formula("dE1_da_h1", 0) == "=AJ25*U25"  # δo1·w5
+    assert table_formula("dE2_da_h1", 0) == "=AK25*Y25"  # δo2·w7
+    assert table_formula("dE_da_h1", 0) == "=AL25+AM25"
+    assert table_formula("d_h1", 0) == "=AN25*R25*(1-R25)"
+    assert table_formula("dE/dw5", 0) == "=AJ25*R25"  # δo1·a_h1
+    assert table_formula("dE/dw4", 0) == "=AS25*E25"  # δh2·i2
 
 
 def test_ribbon_xml_must_be_customui(tmp_path):
@@ -535,7 +542,7 @@ def test_every_sheet_prints_landscape_at_a_readable_scale_with_titles(template):
     assert ("Print_Area", layout.SHEET_LRS) not in names
     assert names[("Print_Titles", layout.SHEET_LRS)] == "'Learning rates'!$22:$22"
     assert names[("Print_Titles", "Backprop")] == "Backprop!$A:$A,Backprop!$23:$24"
-    assert names[("Print_Area", "Backprop")] == "Backprop!$A$1:$AI$124"
+    assert names[("Print_Area", "Backprop")] == "Backprop!$A$1:$AS$124"
     assert names[("Print_Titles", "UDFs")] == "UDFs!$A:$A,UDFs!$4:$5"
     with zipfile.ZipFile(template) as z:
         for sheet, part in sheet_parts(template).items():
@@ -562,8 +569,8 @@ def test_every_array_formula_is_a_dynamic_array(template):
                     assert c.get("cm") == "1", (sheet, c.get("r"))
                     seen += 1
     f = formulas(template, "UDFs")
-    assert f["AD7"].startswith("MAX(ABS(B7:E7-Backprop!I26:L26)")
-    assert seen > 400
+    assert f["AD7"].startswith("MAX(ABS(B7-Backprop!I26),ABS(C7-Backprop!K26),")
+    assert seen > 300
 
 
 def test_live_chart_has_no_legend_entries_and_its_legend_cells_match_the_series(template):
@@ -635,3 +642,112 @@ def test_udf_and_live_blocks_are_where_and_as_layout_declares(template):
         assert ws.cell(r0 + i + 1, 1).number_format == number_format(layout.LIVE_STEP_STYLE)
         for j in range(len(lrs)):
             assert ws.cell(r0 + i + 1, k0 + j + 1).number_format == number_format(layout.LIVE_CURVE_STYLE)
+
+
+# --- the Backprop sheet's first screen and its chain rule ------------------------------------------
+def _left_px(col: int) -> int:
+    """Pixels from the left edge of column A to the left edge of zero-based column ``col``."""
+    widths = {layout.rowcol(f"{first}1")[1]: w for first, _, w in layout.BACKPROP_WIDTHS}
+    widths[layout.IN_I1.col] = layout.INPUT_WIDTH
+    return sum(layout.column_pixels(widths[c]) for c in range(col))
+
+
+def test_first_screen_holds_the_inputs_the_diagram_and_the_chart():
+    """At 100 % on a 1920 x 1080 screen (layout.FIRST_SCREEN_PX): the inputs, the diagram and the
+    E_total chart side by side, all above the table's headers (the frozen rows); the picture the
+    Draw network button adds goes right of the chart, on the same rows, over no table cell."""
+    screen_w, screen_h = layout.FIRST_SCREEN_PX
+    chart, picture = layout.BACKPROP_CHART, layout.NETWORK_PICTURE
+    diagram_last_col = layout.rowcol(layout.DIAGRAM_TOP_LEFT)[1] + 13  # E..R
+    assert _left_px(layout.IN_SHOW_STEP.col + 1) < _left_px(layout.rowcol(layout.DIAGRAM_TOP_LEFT)[1])
+    assert _left_px(diagram_last_col + 1) <= _left_px(chart.col)
+    assert _left_px(chart.col) + chart.width <= screen_w
+    table_top = (layout.BACKPROP_HEADER_ROW - 1) * layout.ROW_PX  # the group titles above the headers
+    for anchor in (chart, picture):
+        assert anchor.row * layout.ROW_PX + anchor.height <= min(table_top, screen_h), anchor.name
+    assert _left_px(picture.col) >= _left_px(chart.col) + chart.width  # beside the chart, not on it
+    assert layout.IN_SHOW_STEP.row < layout.BACKPROP_HEADER_ROW - 1 <= screen_h // layout.ROW_PX
+
+
+def test_backprop_and_udfs_freeze_their_headers_and_print_them_on_every_page(template):
+    with zipfile.ZipFile(template) as z:
+        parts = sheet_parts(template)
+        panes = {
+            sheet: ElementTree.fromstring(z.read(parts[sheet])).find("m:sheetViews/m:sheetView/m:pane", NS)
+            for sheet in (layout.SHEET_BACKPROP, layout.SHEET_UDFS)
+        }
+    backprop, udf = panes[layout.SHEET_BACKPROP], panes[layout.SHEET_UDFS]
+    assert (backprop.get("state"), backprop.get("ySplit"), backprop.get("xSplit")) == ("frozen", "24", "1")
+    assert backprop.get("ySplit") == str(layout.BACKPROP_FIRST_ROW)  # through the table's headers
+    assert (udf.get("state"), udf.get("ySplit"), udf.get("xSplit")) == ("frozen", str(layout.UDF_FIRST_ROW), "1")
+    names = print_names(template)
+    assert names[("Print_Titles", "Backprop")].endswith(
+        f"${layout.BACKPROP_HEADER_ROW}:${layout.BACKPROP_HEADER_ROW + 1}"
+    )
+
+
+def _shown(x: float, number_format: str) -> float:
+    """``x`` as a cell in ``number_format`` (0.000000000 or 0.000000000E+00) shows it."""
+    decimals = len(number_format.split(".")[1].split("E")[0])
+    return float(f"{x:.{decimals}{'e' if 'E' in number_format else 'f'}}")
+
+
+def test_the_shown_gradient_reproduces_the_shown_update():
+    """A student redoing w − lr·dE/dw from the numbers on screen gets the next row's weight to
+    its last shown digit, at every step and weight; the old 3-figure format could not."""
+    from xl_backprop.workbook.sheets import _engine_rows
+
+    rows = _engine_rows(layout.BACKPROP_STEPS)
+    lr, unit = layout.IN_LR.default, 10.0 ** -len(layout.NUMBER.split(".")[1])
+    worst, worst_old = 0.0, 0.0
+    for w in network.WEIGHT_NAMES:
+        g = rows["dE/d" + w]
+        for s in range(layout.BACKPROP_STEPS - 1):
+            shown_next = _shown(rows[w][s + 1], layout.NUMBER)
+            by_hand = _shown(rows[w][s], layout.NUMBER) - lr * _shown(g[s], layout.SMALL)
+            worst = max(worst, abs(by_hand - shown_next))
+            worst_old = max(
+                worst_old, abs(_shown(rows[w][s], layout.NUMBER) - lr * _shown(g[s], "0.00E+00") - shown_next)
+            )
+    assert worst <= unit * 1.000001  # at most the last digit's rounding
+    assert worst_old > 100 * unit
+    assert layout.BACKPROP_STYLES["dE/dw1"] == "grad" and layout.STYLES["grad"]["num_format"] == layout.SMALL
+
+
+def test_the_derivation_names_the_columns_and_its_numbers_are_the_engines():
+    from xl_backprop.workbook.sheets import DERIVATION
+
+    text = " ".join(
+        line if isinstance(line, str) else "".join(p if isinstance(p, str) else p[0] for p in line)
+        for line in DERIVATION
+    )
+    for name in (*network.Chain._fields, *network.GRADIENT_NAMES):
+        assert layout.BACKPROP_HEADERS[layout.BACKPROP_COLUMNS.index(name)] in text, name
+    coloured = {p for line in DERIVATION if not isinstance(line, str) for p in line if isinstance(p, tuple)}
+    assert {path for _, path in coloured} == set(layout.PATH_COLORS)
+    # the "why" line: step 0 with the defaults
+    c = network.chain(network.DEFAULT_WEIGHTS)
+    g = network.gradients(network.DEFAULT_WEIGHTS)
+    assert ("+0.0569", "E1") in coloured and f"{c.dE1_da_h1:+.4f}" == "+0.0569"
+    assert ("−0.0419", "E2") in coloured and f"{c.dE2_da_h1:.4f}" == "-0.0419"
+    assert f"sum {c.dE_da_h1:.4f}" in text
+    ratios = [abs(g[k + 4] / g[k]) for k in range(4)]
+    assert "~100–400× smaller" in text and all(90 <= r <= 400 for r in ratios), ratios
+
+
+def test_paths_have_one_colour_each_in_the_table_and_the_diagram(template):
+    import openpyxl
+
+    ws = openpyxl.load_workbook(template)[layout.SHEET_BACKPROP]
+    head = layout.BACKPROP_HEADER_ROW + 1
+    for name, path in layout.BACKPROP_PATHS.items():
+        col = layout.BACKPROP_COLUMNS.index(name) + 1
+        want = "FF" + layout.PATH_COLORS[path].lstrip("#").upper()
+        assert ws.cell(head, col).font.color.rgb == want, name
+        assert ws.cell(head + 1, col).font.color.rgb == want, name
+    for cell, path in (("I11", "E1"), ("K11", "E2"), ("I12", "E1"), ("K12", "E2")):
+        assert ws[cell].font.color.rgb == "FF" + layout.PATH_COLORS[path].lstrip("#").upper(), cell
+    # the legend's "yellow cells" are the inputs, and nothing in the diagram is yellow
+    yellow = "FF" + layout.STYLES["input"]["bg_color"].lstrip("#").upper()
+    assert all(ws[inp.cell].fill.fgColor.rgb == yellow for inp in layout.SCALAR_INPUTS if inp.sheet == ws.title)
+    assert not any(c.fill.fgColor.rgb == yellow for row in ws["D3:R22"] for c in row)

@@ -51,6 +51,7 @@ def engine_table(weights, inputs, targets, lr, biases=(0.0, 0.0)) -> dict[str, n
     cols.update({f"w{k + 1}": w[:, k] for k in range(8)})
     cols.update({name: getattr(fwd, name) for name in network.Forward._fields})
     cols.update({f"dE/dw{k + 1}": g[:, k] for k in range(8)})
+    cols.update(network.chain(w, inputs=inputs, targets=targets, biases=biases)._asdict())
     np.testing.assert_allclose(cols["E_total"], res.loss[:, 0], rtol=0, atol=1e-15)
     return cols
 
@@ -58,11 +59,11 @@ def engine_table(weights, inputs, targets, lr, biases=(0.0, 0.0)) -> dict[str, n
 def sheet_table(ws) -> dict[str, list]:
     """The Backprop table as LibreOffice computed it, by the headers in the sheet."""
     headers = [c.value for c in ws[HEADER_ROW]][: len(layout.BACKPROP_COLUMNS)]
-    assert tuple(headers) == layout.BACKPROP_COLUMNS
-    out: dict[str, list] = {h: [] for h in headers}
+    assert tuple(headers) == layout.BACKPROP_HEADERS
+    out: dict[str, list] = {name: [] for name in layout.BACKPROP_COLUMNS}
     for row in ws.iter_rows(min_row=FIRST_ROW, max_row=FIRST_ROW + STEPS - 1, max_col=len(headers), values_only=True):
-        for h, v in zip(headers, row, strict=True):
-            out[h].append(v)
+        for name, v in zip(layout.BACKPROP_COLUMNS, row, strict=True):
+            out[name].append(v)
     return out
 
 
@@ -115,8 +116,8 @@ def test_libreoffice_opens_the_template_and_its_numbers_equal_the_engine(recalcu
     assert_table_equals_engine(recalculated["Backprop"], expected)
     ws = recalculated["Backprop"]
     # the published starting point of docs/design.md, straight from the sheet
-    assert ws["AA25"].value == pytest.approx(COURSE_E_TOTAL, abs=1e-15)
-    assert ws["AF25"].value == pytest.approx(COURSE_DE_DW5, abs=1e-15)
+    assert ws[layout.backprop_cell("E_total", 0)].value == pytest.approx(COURSE_E_TOTAL, abs=1e-15)
+    assert ws[layout.backprop_cell("dE/dw5", 0)].value == pytest.approx(COURSE_DE_DW5, abs=1e-15)
     assert recalculated.sheetnames == list(layout.SHEETS)
 
 
@@ -127,12 +128,67 @@ def test_network_diagram_shows_the_table_at_the_chosen_step(recalculated):
     # cell-drawn diagram: node and edge label cells (see sheets._diagram)
     assert ws["E3"].value == 0
     assert (ws["E5"].value, ws["E9"].value) == (0.05, 0.1)
-    assert ws["H5"].value == pytest.approx(fwd.a_h1, abs=1e-12)
-    assert ws["K9"].value == pytest.approx(fwd.a_o2, abs=1e-12)
-    labels = {"F5": w[0], "F9": w[3], "E6": w[2], "E8": w[1], "I5": w[4], "I9": w[7], "H6": w[6], "H8": w[5]}
+    chain = network.chain(w)
+    # the computation graph: i -> h -σ-> a_h -> o -σ-> a_o -> E1, E2 -> E_total
+    nodes = {"I5": fwd.h1, "K5": fwd.a_h1, "N5": fwd.o1, "P5": fwd.a_o1, "Q5": fwd.E1}
+    nodes |= {"I9": fwd.h2, "K9": fwd.a_h2, "N9": fwd.o2, "P9": fwd.a_o2, "Q9": fwd.E2, "Q7": fwd.E_total}
+    # the two paths into each hidden unit and their sums
+    nodes |= {"I11": chain.dE1_da_h1, "K11": chain.dE2_da_h1, "M11": chain.dE_da_h1}
+    nodes |= {"I12": chain.dE1_da_h2, "K12": chain.dE2_da_h2, "M12": chain.dE_da_h2}
+    for cell, value in nodes.items():
+        assert ws[cell].value == pytest.approx(value, abs=1e-12), cell
+    assert (ws["J5"].value, ws["O9"].value) == ("σ", "σ")  # h and a_h apart, joined by σ
+    labels = {"G5": w[0], "G9": w[3], "E6": w[2], "E8": w[1], "L5": w[4], "L9": w[7], "J6": w[6], "J8": w[5]}
     for cell, value in labels.items():
         assert ws[cell].value == pytest.approx(value, abs=1e-15), cell
-    assert ws["E11"].value == pytest.approx(fwd.E_total, abs=1e-12)
+    assert (ws["R5"].value, ws["R9"].value) == network.DEFAULT_TARGETS
+
+
+def test_the_chain_rule_in_numbers_equals_the_engine_and_adds_up(recalculated):
+    """Every row's δo, the two paths into each hidden unit, their sums, δh and dE/dw, as
+    LibreOffice computes them, equal network.chain and network.backward (relative 1e-12); and
+    on the sheet's own numbers the paths sum to ∂E/∂a_h and δh = ∂E/∂a_h·a_h·(1 − a_h)."""
+    got = {k: np.array(v, dtype=float) for k, v in sheet_table(recalculated["Backprop"]).items()}
+    w = engine_table(network.DEFAULT_WEIGHTS, network.DEFAULT_INPUTS, network.DEFAULT_TARGETS, 0.5)
+    weights = np.stack([w[name] for name in network.WEIGHT_NAMES], axis=-1)
+    backward = network.backward(weights)
+    for k, name in enumerate(network.GRADIENT_NAMES):
+        np.testing.assert_allclose(got[name], backward.weights[:, k], rtol=1e-12, atol=0, err_msg=name)
+    for name, value in network.chain(weights)._asdict().items():
+        np.testing.assert_allclose(got[name], value, rtol=1e-12, atol=0, err_msg=name)
+    # LibreOffice saves 15 significant digits: sums and products agree to about 1e-15
+    for k in (1, 2):
+        p1, p2, total = got[f"dE1_da_h{k}"], got[f"dE2_da_h{k}"], got[f"dE_da_h{k}"]
+        assert np.all(np.abs(total - (p1 + p2)) <= 1e-14 * (np.abs(p1) + np.abs(p2)))
+        a = got[f"a_h{k}"]
+        np.testing.assert_allclose(got[f"d_h{k}"], total * a * (1 - a), rtol=1e-14, atol=0)
+    # step 0, the defaults: the two paths into h1 nearly cancel, as the derivation text says
+    assert (round(got["dE1_da_h1"][0], 4), round(got["dE2_da_h1"][0], 4)) == (0.0569, -0.0419)
+    ratio = np.abs(got["dE/dw5"][0] / got["dE/dw1"][0])
+    assert 100 <= ratio <= 400
+
+
+@pytest.fixture(scope="module")
+def negative_shown(tmp_path_factory):
+    """The Backprop sheet as LibreOffice shows it (CSV of the text as shown) with w5 and w7 negative."""
+    tmp = tmp_path_factory.mktemp("lo-negative")
+    book = edited_copy(TEMPLATE, tmp / "negative.xlsm", "Backprop", {"B12": -2.0216, "B14": -0.5})
+    # UTF-8 (76), cell contents as shown (the 9th token)
+    csv_path = libreoffice.convert(book, "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true", tmp)
+    import csv
+
+    with open(csv_path, encoding="utf-8", newline="") as f:
+        return list(csv.reader(f))
+
+
+def test_diagram_labels_put_the_sign_after_the_name(negative_shown):
+    """ "w5 = −2.0216", never "-w5 = 2.0216" (the format's negative section keeps the label first)."""
+    cell = lambda ref: negative_shown[layout.rowcol(ref)[0]][layout.rowcol(ref)[1]]  # noqa: E731
+    assert cell("L5") == "w5 = −2.0216"
+    assert cell("J6") == "↘ w7 = −0.5000"
+    assert cell("G5") == "w1 = 0.1500"
+    assert cell("E3") == "Network at step 0"
+    assert cell("I11").startswith("∂E1/∂a_h1 = −") and cell("K11").startswith("∂E2/∂a_h1 = ")
 
 
 def test_udf_cells_are_errors_outside_excel_not_a_broken_book(recalculated):
@@ -160,9 +216,10 @@ def test_changing_inputs_changes_the_sheet_as_the_engine_predicts(edited):
     ws = edited["Backprop"]
     assert_table_equals_engine(ws, expected)
     assert ws["E3"].value == 10
-    assert ws["F5"].value == pytest.approx(expected["w1"][10], abs=1e-12)
-    assert ws["I5"].value == pytest.approx(expected["w5"][10], abs=1e-12)
-    assert ws["E11"].value == pytest.approx(expected["E_total"][10], abs=1e-12)
+    assert ws["G5"].value == pytest.approx(expected["w1"][10], abs=1e-12)
+    assert ws["L5"].value == pytest.approx(expected["w5"][10], abs=1e-12)
+    assert ws["Q7"].value == pytest.approx(expected["E_total"][10], abs=1e-12)
+    assert ws["I11"].value == pytest.approx(expected["dE1_da_h1"][10], abs=1e-12)
 
 
 @pytest.fixture(scope="module")

@@ -77,16 +77,19 @@ def test_never_recalculate_mode_really_shows_the_stored_value(tmp_path):
     """The reference above is only one if LibreOffice's never mode shows what the file stores:
     a copy whose stored E_total at step 0 is changed shows the change, recalculation does not."""
     part = sheet_parts(TEMPLATE)["Backprop"]
+    e_total = layout.backprop_cell("E_total", 0)
     doctored = tmp_path / "doctored.xlsm"
     with zipfile.ZipFile(TEMPLATE) as zin, zipfile.ZipFile(doctored, "w", zipfile.ZIP_DEFLATED) as zout:
         for info in zin.infolist():
             data = zin.read(info)
             if info.filename == part:
-                data, n = re.subn(rb'(<c r="AA25"[^>]*><f>[^<]*</f><v>)[^<]*(</v>)', rb"\g<1>99\g<2>", data)
+                data, n = re.subn(
+                    rb'(<c r="' + e_total.encode() + rb'"[^>]*><f>[^<]*</f><v>)[^<]*(</v>)', rb"\g<1>99\g<2>", data
+                )
                 assert n == 1
             zout.writestr(info, data)
-    never = libreoffice.stored_values(doctored, tmp_path)["Backprop"]["AA25"].value
-    always = libreoffice.recalculated_values(doctored, tmp_path)["Backprop"]["AA25"].value
+    never = libreoffice.stored_values(doctored, tmp_path)["Backprop"][e_total].value
+    always = libreoffice.recalculated_values(doctored, tmp_path)["Backprop"][e_total].value
     assert never == 99
     assert always == pytest.approx(COURSE_E_TOTAL, abs=1e-15)
 
@@ -206,7 +209,8 @@ def test_charts_cache_the_curves_a_viewer_draws():
     """A viewer draws a chart from its cached points: the engine's curves, not zeros."""
     caches = [s for series in _chart_caches().values() for s in series]
     by_ref = dict(caches)
-    e_total = by_ref[f"Backprop!$AA$25:$AA${24 + STEPS}"]
+    col = layout.backprop_cell("E_total", 0)[:-2]
+    e_total = by_ref[f"Backprop!${col}$25:${col}${24 + STEPS}"]
     np.testing.assert_allclose(e_total, network.train([LR], STEPS).loss[:, 0], rtol=0, atol=1e-15)
     curves = network.train_curves(network.DEFAULT_LRS, ITERATIONS)
     for k in range(len(network.DEFAULT_LRS)):

@@ -36,6 +36,7 @@ from .network import (
     WEIGHT_NAMES,
     train,
 )
+from .workbook.layout import BACKPROP_STEPS
 
 PROG = "xl-backprop"
 CSV_NAME = "loss_curves.csv"
@@ -322,7 +323,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--iteration",
         type=_whole(0),
         metavar="N",
-        help="draw-network: the training step to draw (default: the book's choice)",
+        help="draw-network: the training step to draw, 0 to "
+        f"{BACKPROP_STEPS - 1} (default: the book's show step); it is written into the "
+        "show step cell too, so the sheet's diagram shows the same step",
     )
     r.set_defaults(handler=cmd_run)
 

@@ -165,7 +165,7 @@ def network_figure(weights: np.ndarray, net, lr: float, step: int, box):
     ax.plot([], [], color="tab:red", label="dE/dw > 0: the step lowers w")
     ax.plot([], [], color="tab:blue", label="dE/dw < 0: the step raises w")
     ax.legend(loc="lower center", ncol=2, fontsize=8, frameon=False, bbox_to_anchor=(0.5, -0.08))
-    title = f"Step {step} (learning rate {lr:g}): E_total = {float(f.E_total):.6g}"
+    title = f"Network at step {step} (learning rate {lr:g}): E_total = {float(f.E_total):.6g}"
     if any(net.biases):  # not drawn as nodes; without them the activations would not add up
         title += f"\nbiases: b1 = {net.biases[0]:g} (into h1, h2), b2 = {net.biases[1]:g} (into o1, o2)"
     ax.set_title(title)

@@ -33,7 +33,7 @@ from .cellref import Area, CellError, Value, parse_ref, ref
 from .excel_errors import excel_error
 from .figures import curves_figure, lr_label, network_figure, png_bytes
 from .fileio import atomic_write
-from .limits import MACRO_MAX_ITERATIONS, MAX_INPUT_CELLS, is_count, is_learning_rate, is_threshold
+from .limits import MAX_INPUT_CELLS, is_count, is_learning_rate, is_threshold
 from .workbook import layout as L
 
 if TYPE_CHECKING:  # the file back-end's lxml is imported when a file is edited: Excel and xlwings Lite never need it
@@ -42,8 +42,9 @@ if TYPE_CHECKING:  # the file back-end's lxml is imported when a file is edited:
 ACTIONS = ("train-lrs", "draw-network", "reset")
 ALERT_TITLE = "xl-backprop"
 PT_PER_PX = 0.75  # layout sizes are pixels at 96 dpi; Excel positions shapes in points
-#: Largest step "Draw network" trains to (one learning rate, so this is cheap).
-MAX_SHOW_STEP = MACRO_MAX_ITERATIONS
+#: Largest step "Draw network" draws: the last row of the Backprop table, so the cell diagram,
+#: which reads the table at "show step", can always show the same step as the picture.
+MAX_SHOW_STEP = L.BACKPROP_STEPS - 1
 
 
 class InputError(ValueError):
@@ -190,6 +191,7 @@ class DrawInputs(NamedTuple):
     net: NetworkInputs
     lr: float
     step: int
+    step_given: bool = False  # the step came from the caller, not the book: write it into "show step"
 
 
 def _show(v: Value | Any) -> str:
@@ -275,9 +277,13 @@ def read_draw(get: Getter, step: int | None = None) -> DrawInputs:
     lr = _number(get, L.IN_LR, "a positive number", is_learning_rate)
     if step is None:
         step = _whole(get, L.IN_SHOW_STEP, 0, MAX_SHOW_STEP)
-    elif not 0 <= step <= MAX_SHOW_STEP:
-        raise InputError("step to draw", f"expected a whole number from 0 to {MAX_SHOW_STEP:,}, got {step}")
-    return DrawInputs(net, lr, step)
+        return DrawInputs(net, lr, step)
+    if not 0 <= step <= MAX_SHOW_STEP:
+        raise InputError(
+            "step to draw",
+            f"expected a whole number from 0 to {MAX_SHOW_STEP:,} (the Backprop table's steps), got {step}",
+        )
+    return DrawInputs(net, lr, step, step_given=True)
 
 
 # ----------------------------------------------------------------------------- plans
@@ -367,7 +373,8 @@ def plan_train_learning_rates(p: TrainInputs) -> Plan:
 
 
 def plan_draw_network(p: DrawInputs) -> Plan:
-    """The network after ``p.step`` updates at learning rate ``p.lr``, as a picture on Backprop."""
+    """The network after ``p.step`` updates at learning rate ``p.lr``, as a picture on Backprop;
+    a step the caller gave (not the book's "show step") is written into "show step" as well."""
     n = p.net
     result = network.train([p.lr], p.step + 1, weights=n.weights, inputs=n.inputs, targets=n.targets, biases=n.biases)
     _check_finite(result.loss)
@@ -375,7 +382,12 @@ def plan_draw_network(p: DrawInputs) -> Plan:
     if not np.isfinite(w).all():  # saturated sigmoids can keep E_total finite while a weight is not
         raise _Overflow(p.step, 0)
     png = png_bytes(network_figure(w, n, p.lr, p.step, L.NETWORK_PICTURE))
-    return Plan(pictures=(PictureSpec(L.NETWORK_PICTURE, png, f"The 2-2-2 network at step {p.step}"),))
+    picture = PictureSpec(L.NETWORK_PICTURE, png, f"The 2-2-2 network at step {p.step}")
+    if not p.step_given:
+        return Plan(pictures=(picture,))
+    # a step given by the caller goes into "show step" too: the cell diagram shows the same step
+    show = L.IN_SHOW_STEP
+    return Plan(cells=(Cells(show.sheet, show.row, show.col, [[p.step]]),), pictures=(picture,), inputs_changed=True)
 
 
 def plan_reset() -> Plan:

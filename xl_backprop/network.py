@@ -65,6 +65,23 @@ class Backward(NamedTuple):
     biases: np.ndarray
 
 
+class Chain(NamedTuple):
+    """The chain rule's intermediate values, each of the batch shape: the output deltas, the two
+    paths into each hidden unit (``dE1_da_h1`` = ∂E1/∂a_h1, the path through o1) and their sums,
+    and the hidden deltas (``d_o1`` in code is δo1 on the sheet)."""
+
+    d_o1: np.ndarray
+    d_o2: np.ndarray
+    dE1_da_h1: np.ndarray
+    dE2_da_h1: np.ndarray
+    dE_da_h1: np.ndarray
+    dE1_da_h2: np.ndarray
+    dE2_da_h2: np.ndarray
+    dE_da_h2: np.ndarray
+    d_h1: np.ndarray
+    d_h2: np.ndarray
+
+
 class TrainResult(NamedTuple):
     """``loss`` (iterations, K); ``weights`` (iterations, K, 8) and ``biases``
     (iterations, K, 2) when recorded, else the final (K, 8) and (K, 2)."""
@@ -195,18 +212,53 @@ def backward(
     """
     w, b = _as_params(weights, biases)
     i1, i2 = _pair(inputs, "inputs")
-    t1, t2 = _pair(targets, "targets")
     f = forward(w, inputs=inputs, targets=targets, biases=b) if fwd is None else fwd
-    d_o1 = (f.a_o1 - t1) * f.a_o1 * (1 - f.a_o1)
-    d_o2 = (f.a_o2 - t2) * f.a_o2 * (1 - f.a_o2)
-    w5, w6, w7, w8 = np.moveaxis(w[..., 4:], -1, 0)
-    d_h1 = (d_o1 * w5 + d_o2 * w7) * f.a_h1 * (1 - f.a_h1)
-    d_h2 = (d_o1 * w6 + d_o2 * w8) * f.a_h2 * (1 - f.a_h2)
+    d_o1, d_o2, *_, d_h1, d_h2 = chain(w, inputs=inputs, targets=targets, biases=b, fwd=f)
     g = np.stack(
         [d_h1 * i1, d_h1 * i2, d_h2 * i1, d_h2 * i2, d_o1 * f.a_h1, d_o1 * f.a_h2, d_o2 * f.a_h1, d_o2 * f.a_h2],
         axis=-1,
     )
     return Backward(g, np.stack([d_h1 + d_h2, d_o1 + d_o2], axis=-1))
+
+
+def chain(
+    weights: ArrayLike,
+    *,
+    inputs: ArrayLike = DEFAULT_INPUTS,
+    targets: ArrayLike = DEFAULT_TARGETS,
+    biases: ArrayLike = DEFAULT_BIASES,
+    fwd: Forward | None = None,
+) -> Chain:
+    """The chain rule in numbers, as the Backprop sheet shows it row by row:
+
+        δo1 = (a_o1 - t1) * a_o1 * (1 - a_o1)           δo2 = (a_o2 - t2) * a_o2 * (1 - a_o2)
+        ∂E1/∂a_h1 = δo1 * w5    ∂E2/∂a_h1 = δo2 * w7    ∂E/∂a_h1 = ∂E1/∂a_h1 + ∂E2/∂a_h1
+        ∂E1/∂a_h2 = δo1 * w6    ∂E2/∂a_h2 = δo2 * w8    ∂E/∂a_h2 = ∂E1/∂a_h2 + ∂E2/∂a_h2
+        δh1 = ∂E/∂a_h1 * a_h1 * (1 - a_h1)               δh2 = ∂E/∂a_h2 * a_h2 * (1 - a_h2)
+
+    Parameters
+    ----------
+    weights : array_like of shape (..., 8)
+    inputs, targets : array_like of shape (2,)
+    biases : array_like of shape (..., 2)
+    fwd : Forward, optional
+        ``forward``'s result for these arguments, if already computed.
+
+    Returns
+    -------
+    Chain
+        Every value of the batch shape (...).
+    """
+    w, b = _as_params(weights, biases)
+    t1, t2 = _pair(targets, "targets")
+    f = forward(w, inputs=inputs, targets=targets, biases=b) if fwd is None else fwd
+    d_o1 = (f.a_o1 - t1) * f.a_o1 * (1 - f.a_o1)
+    d_o2 = (f.a_o2 - t2) * f.a_o2 * (1 - f.a_o2)
+    w5, w6, w7, w8 = np.moveaxis(w[..., 4:], -1, 0)
+    p11, p21 = d_o1 * w5, d_o2 * w7  # the two paths into h1: through o1 (E1) and through o2 (E2)
+    p12, p22 = d_o1 * w6, d_o2 * w8
+    s1, s2 = p11 + p21, p12 + p22
+    return Chain(d_o1, d_o2, p11, p21, s1, p12, p22, s2, s1 * f.a_h1 * (1 - f.a_h1), s2 * f.a_h2 * (1 - f.a_h2))
 
 
 def gradients(

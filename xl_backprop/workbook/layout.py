@@ -29,6 +29,7 @@ from ..network import (
     DEFAULT_WEIGHTS,
     GRADIENT_NAMES,
     WEIGHT_NAMES,
+    Chain,
     Forward,
 )
 
@@ -47,10 +48,14 @@ MAX_COLS = SHEET_COLUMNS
 
 # --- formats --------------------------------------------------------------------------------
 NUMBER = "0.000000000"
-SMALL = "0.00E+00"
+SMALL = "0.000000000E+00"  # 10 significant figures: enough to redo a 9-decimal update
 COUNT = "0"  # step counts: whole numbers
 YES_NO = '"yes";"yes";"no"'  # a boolean read as 1/0 (LibreOffice); Excel shows TRUE/FALSE
 LR = "0.0##"
+
+#: The colours of the two paths into a hidden unit -- through o1 (from E1) and through o2 (from
+#: E2) -- in the table's headers and cells, the derivation text and the diagram.
+PATH_COLORS = {"E1": "#C55A11", "E2": "#7030A0"}
 
 #: The named cell styles (XlsxWriter format properties), in the order the builder adds them.
 STYLES = {
@@ -66,6 +71,7 @@ STYLES = {
     "value": {"num_format": NUMBER},
     "error": {"num_format": NUMBER, "bold": True},
     "grad": {"num_format": SMALL},
+    **{f"path_{p}": {"num_format": SMALL, "font_color": c} for p, c in PATH_COLORS.items()},
     "step": {"align": "center", "font_color": "#7F7F7F"},
     "text": {"text_wrap": False},
     "mono": {"font_name": "Consolas"},
@@ -220,7 +226,9 @@ SCALAR_INPUTS = (IN_I1, IN_I2, IN_T1, IN_T2, *IN_W, IN_B1, IN_B2, IN_LR, IN_SHOW
 INPUTS = (*SCALAR_INPUTS, IN_LRS, IN_INPUTS, IN_TARGETS, IN_WEIGHTS, IN_BIASES)
 
 # --- Backprop: the native-formula table -----------------------------------------------------
-#: Columns of the iteration table, left to right, starting in column A.
+#: Columns of the iteration table, left to right, starting in column A, by their names in code
+#: (``d_o1`` is δo1 on the sheet: BACKPROP_HEADERS). Each weight's gradient stands beside it;
+#: the weight one row down is the update, w - lr·dE/dw.
 BACKPROP_COLUMNS = (
     "step",
     "t1",
@@ -230,18 +238,12 @@ BACKPROP_COLUMNS = (
     "b1",
     "b2",
     "lr",
-    "w1",
-    "w2",
-    "w3",
-    "w4",
+    *(name for k in range(1, 5) for name in (f"w{k}", f"dE/dw{k}")),
     "h1",
     "a_h1",
     "h2",
     "a_h2",
-    "w5",
-    "w6",
-    "w7",
-    "w8",
+    *(name for k in range(5, 9) for name in (f"w{k}", f"dE/dw{k}")),
     "o1",
     "a_o1",
     "o2",
@@ -249,15 +251,25 @@ BACKPROP_COLUMNS = (
     "E1",
     "E2",
     "E_total",
-    "dE/dw1",
-    "dE/dw2",
-    "dE/dw3",
-    "dE/dw4",
-    "dE/dw5",
-    "dE/dw6",
-    "dE/dw7",
-    "dE/dw8",
+    *Chain._fields,
 )
+#: What the sheet calls the columns whose names in code differ (the course's notation).
+_SHEET_NAMES = {
+    "d_o1": "δo1",
+    "d_o2": "δo2",
+    "dE1_da_h1": "∂E1/∂a_h1",
+    "dE2_da_h1": "∂E2/∂a_h1",
+    "dE_da_h1": "∂E/∂a_h1",
+    "dE1_da_h2": "∂E1/∂a_h2",
+    "dE2_da_h2": "∂E2/∂a_h2",
+    "dE_da_h2": "∂E/∂a_h2",
+    "d_h1": "δh1",
+    "d_h2": "δh2",
+}
+#: The table's column headers, left to right.
+BACKPROP_HEADERS = tuple(_SHEET_NAMES.get(name, name) for name in BACKPROP_COLUMNS)
+#: The path each path column belongs to ("E1": through o1, "E2": through o2).
+BACKPROP_PATHS = {name: name[1:3] for name in BACKPROP_COLUMNS if name[:3] in ("dE1", "dE2")}
 _GIVEN = ("t1", "t2", "i1", "i2", "b1", "b2", "lr")
 #: The style of each table column's numbers.
 BACKPROP_STYLES = {
@@ -267,17 +279,36 @@ BACKPROP_STYLES = {
     if name in _GIVEN
     else "weight"
     if name in WEIGHT_NAMES
+    else f"path_{BACKPROP_PATHS[name]}"
+    if name in BACKPROP_PATHS
     else "grad"
-    if name.startswith("dE/")
+    if name.startswith("d")
     else "error"
     if name.startswith("E")
     else "value"
     for name in BACKPROP_COLUMNS
 }
 #: Group titles above the table's headers: (title, number of columns), left to right from column A.
-BACKPROP_GROUPS = (("step", 1), ("given", 7), ("hidden layer", 8), ("output layer", 11), ("gradients dE/dw", 8))
-#: Column widths: (first, last, width in characters).
-BACKPROP_WIDTHS = (("A", "A", 13), ("B", col_letters(len(BACKPROP_COLUMNS) - 1), 12.5))
+BACKPROP_GROUPS = (
+    ("step", 1),
+    ("given", 7),
+    ("hidden weights, each with its gradient", 8),
+    ("hidden layer", 4),
+    ("output weights, each with its gradient", 8),
+    ("output layer", 7),
+    ("output deltas", 2),
+    ("two paths into h1, their sum", 3),
+    ("two paths into h2, their sum", 3),
+    ("hidden deltas", 2),
+)
+#: Column widths in characters, by style: the constants are narrow, a gradient in
+#: 0.000000000E+00 ("-1.876173052E-04") wide.
+BACKPROP_STYLE_WIDTHS = {"step": 13, "given": 7, "weight": 11.5, "value": 11.5, "error": 11.5, "grad": 15}
+BACKPROP_WIDTHS = tuple(
+    (col_letters(k), col_letters(k), BACKPROP_STYLE_WIDTHS.get(style, BACKPROP_STYLE_WIDTHS["grad"]))
+    for k, style in enumerate(BACKPROP_STYLES.values())
+)
+INPUT_WIDTH = 10  #: column B, the input cells (t1 in the table)
 BACKPROP_HEADER_ROW = 23  #: zero-based row of the column headers (sheet row 24)
 BACKPROP_FIRST_ROW = 24  #: zero-based row of step 0 (sheet row 25)
 BACKPROP_STEPS = 100  #: rows in the table: steps 0..99
@@ -290,12 +321,18 @@ def backprop_cell(column: str, step: int) -> str:
     return a1(BACKPROP_FIRST_ROW + step, BACKPROP_COLUMNS.index(column))
 
 
-# --- Backprop: things drawn above the table -------------------------------------------------
-DIAGRAM_TOP_LEFT = "E3"  #: cell-drawn network diagram, E3:N12 (labels are formulas)
-DERIVATION_TOP_LEFT = "E14"  #: chain-rule text, E14:N22
-BACKPROP_CHART = Anchor(_B, "P3", 560, 400, "E_total chart")
-#: Reserved for the "Draw network" picture (macros); the template leaves it empty.
-NETWORK_PICTURE = Anchor(_B, "Z3", 640, 400, "xl_backprop network")
+# --- Backprop: the first screen, above the table ---------------------------------------------
+#: What a 1920 x 1080 screen shows at 100 %: the grid's width and height in pixels (the window
+#: less the row headers and scroll bar; less the ribbon, formula bar, tabs and status bar). The
+#: inputs, the diagram and the chart fit in it; rows 1..24 (through the table's headers) are frozen.
+FIRST_SCREEN_PX = (1860, 600)
+ROW_PX = 20  #: the default row height (15 points)
+DIAGRAM_TOP_LEFT = "E3"  #: cell-drawn computation graph, E3:R12 (labels are formulas)
+DERIVATION_TOP_LEFT = "E15"  #: chain-rule text, E15:E22
+BACKPROP_CHART = Anchor(_B, "S3", 400, 400, "E_total chart")
+#: Reserved for the "Draw network" picture (macros), right of the chart on the frozen rows: the
+#: template leaves it empty.
+NETWORK_PICTURE = Anchor(_B, "X3", 640, 400, "xl_backprop network")
 
 
 # --- UDFs: the same table, one UDF call per band and row -----------------------------------
@@ -342,7 +379,7 @@ UDF_BANDS = (UDF_STEP, UDF_WEIGHTS, UDF_FORWARD, UDF_GRADIENTS, UDF_CHECKS)
 UDF_GRAD_CHECK = Block(_U, "AF5", 9, 4, Styles("grad", head="head", label="label"))
 UDF_GRAD_CHECK_TITLE = "AF4"
 #: Column widths: (first, last, width in characters).
-UDF_WIDTHS = (("A", "A", 6), ("B", "AB", 12.5), ("AC", "AD", 20), ("AE", "AE", 3), ("AF", "AI", 16))
+UDF_WIDTHS = (("A", "A", 6), ("B", "T", 12.5), ("U", "AB", 15), ("AC", "AD", 20), ("AE", "AE", 3), ("AF", "AI", 16))
 
 # --- Learning rates: live UDF part (columns A..L) --------------------------------------------
 LIVE_SUMMARY_TOP_LEFT = "A9"  #: LR_SUMMARY spills from here

@@ -131,6 +131,10 @@ def _engine_rows(steps: int):
     cols: dict[str, np.ndarray] = {f"w{k + 1}": w[:, k] for k in range(8)}
     cols.update({name: getattr(fwd, name) for name in network.Forward._fields})
     cols.update({f"dE/dw{k + 1}": grads[:, k] for k in range(8)})
+    chain = network.chain(
+        w, inputs=network.DEFAULT_INPUTS, targets=network.DEFAULT_TARGETS, biases=network.DEFAULT_BIASES
+    )
+    cols.update(chain._asdict())
     given = {
         "t1": network.DEFAULT_TARGETS[0],
         "t2": network.DEFAULT_TARGETS[1],
@@ -158,8 +162,6 @@ def table_formula(name: str, step: int) -> str:
         if step == 0:
             return f"=IF(ISNUMBER(in_{name}),in_{name},NA())"
         return f"={col(name)}{P}-{col('lr')}{P}*{col('dE/d' + name)}{P}"
-    delta_o1 = f"({c['a_o1']}-{c['t1']})*{c['a_o1']}*(1-{c['a_o1']})"
-    delta_o2 = f"({c['a_o2']}-{c['t2']})*{c['a_o2']}*(1-{c['a_o2']})"
     rules = {
         "h1": f"={c['w1']}*{c['i1']}+{c['w2']}*{c['i2']}+{c['b1']}",
         "h2": f"={c['w3']}*{c['i1']}+{c['w4']}*{c['i2']}+{c['b1']}",
@@ -172,21 +174,26 @@ def table_formula(name: str, step: int) -> str:
         "E1": f"=0.5*({c['t1']}-{c['a_o1']})^2",
         "E2": f"=0.5*({c['t2']}-{c['a_o2']})^2",
         "E_total": f"={c['E1']}+{c['E2']}",
-        "dE/dw5": f"={delta_o1}*{c['a_h1']}",
-        "dE/dw6": f"={delta_o1}*{c['a_h2']}",
-        "dE/dw7": f"={delta_o2}*{c['a_h1']}",
-        "dE/dw8": f"={delta_o2}*{c['a_h2']}",
+        # the chain rule, one value per cell (network.chain)
+        "d_o1": f"=({c['a_o1']}-{c['t1']})*{c['a_o1']}*(1-{c['a_o1']})",
+        "d_o2": f"=({c['a_o2']}-{c['t2']})*{c['a_o2']}*(1-{c['a_o2']})",
+        "dE1_da_h1": f"={c['d_o1']}*{c['w5']}",
+        "dE2_da_h1": f"={c['d_o2']}*{c['w7']}",
+        "dE_da_h1": f"={c['dE1_da_h1']}+{c['dE2_da_h1']}",
+        "dE1_da_h2": f"={c['d_o1']}*{c['w6']}",
+        "dE2_da_h2": f"={c['d_o2']}*{c['w8']}",
+        "dE_da_h2": f"={c['dE1_da_h2']}+{c['dE2_da_h2']}",
+        "d_h1": f"={c['dE_da_h1']}*{c['a_h1']}*(1-{c['a_h1']})",
+        "d_h2": f"={c['dE_da_h2']}*{c['a_h2']}*(1-{c['a_h2']})",
+        "dE/dw1": f"={c['d_h1']}*{c['i1']}",
+        "dE/dw2": f"={c['d_h1']}*{c['i2']}",
+        "dE/dw3": f"={c['d_h2']}*{c['i1']}",
+        "dE/dw4": f"={c['d_h2']}*{c['i2']}",
+        "dE/dw5": f"={c['d_o1']}*{c['a_h1']}",
+        "dE/dw6": f"={c['d_o1']}*{c['a_h2']}",
+        "dE/dw7": f"={c['d_o2']}*{c['a_h1']}",
+        "dE/dw8": f"={c['d_o2']}*{c['a_h2']}",
     }
-    delta_h1 = f"({delta_o1}*{c['w5']}+{delta_o2}*{c['w7']})*{c['a_h1']}*(1-{c['a_h1']})"
-    delta_h2 = f"({delta_o1}*{c['w6']}+{delta_o2}*{c['w8']})*{c['a_h2']}*(1-{c['a_h2']})"
-    rules.update(
-        {
-            "dE/dw1": f"={delta_h1}*{c['i1']}",
-            "dE/dw2": f"={delta_h1}*{c['i2']}",
-            "dE/dw3": f"={delta_h2}*{c['i1']}",
-            "dE/dw4": f"={delta_h2}*{c['i2']}",
-        }
-    )
     return rules[name]
 
 
@@ -196,27 +203,45 @@ def _column_range(name: str) -> str:
     return f"${col(name)}${first}:${col(name)}${last}"
 
 
-DERIVATION = (
-    "How the table computes one row (the chain rule; σ'(x) = σ(x)·(1 − σ(x))):",
-    "Forward:  h1 = w1·i1 + w2·i2 + b1,  a_h1 = σ(h1);  o1 = w5·a_h1 + w6·a_h2 + b2,  a_o1 = σ(o1)",
-    "Error:  E_total = ½(t1 − a_o1)² + ½(t2 − a_o2)²,  so  ∂E_total/∂a_o1 = a_o1 − t1",
-    "Output deltas:  δo1 = (a_o1 − t1)·a_o1·(1 − a_o1),  δo2 = (a_o2 − t2)·a_o2·(1 − a_o2)",
-    "Output weights:  dE/dw5 = δo1·a_h1,  dE/dw6 = δo1·a_h2,  dE/dw7 = δo2·a_h1,  dE/dw8 = δo2·a_h2",
-    "Hidden deltas:  δh1 = (δo1·w5 + δo2·w7)·a_h1·(1 − a_h1),  δh2 = (δo1·w6 + δo2·w8)·a_h2·(1 − a_h2)",
-    "Hidden weights:  dE/dw1 = δh1·i1,  dE/dw2 = δh1·i2,  dE/dw3 = δh2·i1,  dE/dw4 = δh2·i2",
-    "Update (next row, every gradient from this row):  w_k ← w_k − lr · dE/dw_k",
-    "Change any yellow cell: the whole table, the diagram and the chart follow.",
+#: The chain-rule text beside the diagram, one line per row: each line is a text, or a tuple of
+#: pieces where ``(text, "E1")`` is written in the colour of the path through o1 (``E2``: o2).
+DERIVATION_TITLE = "The chain rule, as the table computes each row  (σ'(x) = σ(x)·(1 − σ(x)))"
+DERIVATION: tuple[str | tuple, ...] = (
+    "Forward:  h1 = w1·i1 + w2·i2 + b1,  a_h1 = σ(h1);  o1 = w5·a_h1 + w6·a_h2 + b2,  a_o1 = σ(o1);"
+    "  E_total = E1 + E2 = ½(t1 − a_o1)² + ½(t2 − a_o2)²",
+    "Output deltas (columns δo1, δo2):  δo1 = (a_o1 − t1)·a_o1·(1 − a_o1),  δo2 = (a_o2 − t2)·a_o2·(1 − a_o2)",
+    (
+        "Two paths into h1:  ∂E/∂a_h1 = ",
+        ("∂E1/∂a_h1 (= δo1·w5, through o1)", "E1"),
+        " + ",
+        ("∂E2/∂a_h1 (= δo2·w7, through o2)", "E2"),
+        ";  into h2:  ∂E/∂a_h2 = ",
+        ("∂E1/∂a_h2 (= δo1·w6)", "E1"),
+        " + ",
+        ("∂E2/∂a_h2 (= δo2·w8)", "E2"),
+    ),
+    "Hidden deltas (columns δh1, δh2):  δh1 = ∂E/∂a_h1·a_h1·(1 − a_h1),  δh2 = ∂E/∂a_h2·a_h2·(1 − a_h2)",
+    "Gradients, each in the column beside its weight:  dE/dw1 = δh1·i1,  dE/dw2 = δh1·i2,  dE/dw3 = δh2·i1,"
+    "  dE/dw4 = δh2·i2;  dE/dw5 = δo1·a_h1,  dE/dw6 = δo1·a_h2,  dE/dw7 = δo2·a_h1,  dE/dw8 = δo2·a_h2",
+    "Update: the weight one row down is  w − lr·dE/dw,  every gradient taken from this row.",
+    (
+        "Why dE/dw1..4 are ~100–400× smaller than dE/dw5..8 (step 0, defaults): the two paths into h1, ",
+        ("+0.0569", "E1"),
+        " and ",
+        ("−0.0419", "E2"),
+        ", nearly cancel (sum 0.0151); then σ' ≤ 0.25 and inputs ≤ 0.1.",
+    ),
+    "Change any yellow cell in column B: the table, the diagram and the chart follow.",
 )
 
 INPUT_NOTES = {
     "in_i1": "input 1",
     "in_i2": "input 2",
-    "in_t1": "target of output 1",
-    "in_t2": "target of output 2",
+    "in_t1": "target 1",
+    "in_t2": "target 2",
     "in_b1": "hidden bias",
     "in_b2": "output bias",
     "in_lr": "step size",
-    "in_show_step": "diagram's step",
 }
 
 
@@ -246,18 +271,50 @@ def _number_validation(ws: Worksheet, inp: L.Input, *, positive: bool = False) -
     ws.data_validation(inp.cell, rule)
 
 
+def signed(text: str, digits: str = "0.0000", sign: str = "") -> str:
+    """A number format that writes ``text`` before the number and its sign after the text:
+    ``"w5 = "0.0000;"w5 = −"0.0000`` reads "w5 = −2.0216", never "-w5 = 2.0216" (``sign``: what
+    a positive number gets, e.g. "+")."""
+    return f'"{text}{sign}"{digits};"{text}−"{digits};"{text}"{digits}'
+
+
+def _rich(book: Workbook, pieces: tuple, base: dict) -> list:
+    """``write_rich_string``'s arguments for pieces of text, ``(text, path)`` in the path's colour."""
+    out: list = []
+    for piece in pieces:
+        if isinstance(piece, tuple):
+            text, path = piece
+            out += [book.add_format({**base, "font_color": L.PATH_COLORS[path], "bold": True}), text]
+        else:
+            out += [book.add_format(base), piece]
+    return out
+
+
 def _diagram(ws: Worksheet, book: Workbook, fmt: dict, cached: dict) -> None:
-    """The network drawn in cells: node and weight labels are formulas reading the table at
-    the step in ``in_show_step``; edges are cell borders (X-shaped where they cross). Each
-    label stores the table's value at the template's step (``cached``: the engine's columns)."""
+    """The computation graph drawn in cells, E3:R13: i -> h -σ-> a_h -> o -σ-> a_o -> E1, E2 ->
+    E_total, and the two paths into each hidden unit under it. Values are formulas reading the
+    table at the step in ``in_show_step``; lines are cell borders (X-shaped where they cross).
+    Each value stores the table's value at the template's step (``cached``: the engine's columns)."""
     r0, c0 = L.rowcol(L.DIAGRAM_TOP_LEFT)
     shown = int(L.IN_SHOW_STEP.default)
+    line = {"bottom": 2, "bottom_color": "#7F7F7F"}  # a line under a label on the upper row
+    line_up = {"top": 2, "top_color": "#7F7F7F", "valign": "top"}  # over a label on the lower row
 
     def at(name: str) -> str:
         return f"INDEX({_column_range(name)},in_show_step+1)"
 
     def value(name: str) -> float:
         return float(cached[name][shown])
+
+    def nf(extra: dict):
+        return book.add_format(extra)
+
+    def put(r: int, c: int, name: str, style: dict, c2: int | None = None) -> None:
+        """The table's ``name`` at the shown step, in cell (r, c) or merged (r, c)..(r, c2)."""
+        f = nf(style)
+        if c2 is not None:
+            ws.merge_range(r, c, r, c2, "", f)
+        ws.write_formula(r, c, f"={at(name)}", f, value(name))
 
     node = {
         "border": 2,
@@ -266,74 +323,72 @@ def _diagram(ws: Worksheet, book: Workbook, fmt: dict, cached: dict) -> None:
         "align": "center",
         "valign": "vcenter",
         "bold": True,
+        "num_format": signed("", "0.0000"),
     }
-    edge_label = {"align": "center", "valign": "bottom", "font_color": "#833C0B"}
-
-    def nf(extra: dict) -> object:
-        return book.add_format(extra)
+    name_style = nf({"align": "center", "font_color": "#1F3864", "bold": True})
+    edge_label = {"align": "center", "valign": "bottom", "font_color": "#595959"}
 
     title = nf({"bold": True, "font_size": 12, "font_color": "#1F3864", "num_format": '"Network at step "0'})
     ws.merge_range(r0, c0, r0, c0 + 3, "", title)  # numbers do not overflow into empty cells
     ws.write_formula(r0, c0, "=in_show_step", title, shown)
+    ws.write(r0, c0 + 4, "(show step, B19: the step Draw network draws)", fmt["note"])
     top, bottom = r0 + 2, r0 + 6  # rows of the upper and lower nodes
-    ci, ch, co, ct = c0, c0 + 3, c0 + 6, c0 + 8  # node columns: inputs, hidden, outputs, targets
-    for r, k in ((top, 1), (bottom, 2)):
-        ws.write_formula(r, ci, f"={at(f'i{k}')}", nf({**node, "num_format": f'"i{k} = "0.00##'}), value(f"i{k}"))
-        ws.write_formula(r, ch, f"={at(f'a_h{k}')}", nf({**node, "num_format": f'"a_h{k} = "0.0000'}), value(f"a_h{k}"))
-        ws.write_formula(r, co, f"={at(f'a_o{k}')}", nf({**node, "num_format": f'"a_o{k} = "0.0000'}), value(f"a_o{k}"))
-        ws.write_formula(
-            r,
-            ct,
-            f"={at(f't{k}')}",
-            nf({"align": "left", "valign": "vcenter", "num_format": f'"target t{k} = "0.00##'}),
-            value(f"t{k}"),
-        )
-    for c_left, (straight_top, straight_bottom, down, up) in (
-        (ci, ("w1", "w4", "w3", "w2")),
-        (ch, ("w5", "w8", "w7", "w6")),
+    ci, ch, cs1, ca, co, cs2, cao, ce = (c0 + k for k in (0, 4, 5, 6, 9, 10, 11, 12))
+    for r, k, name_row in ((top, 1, top - 1), (bottom, 2, bottom + 1)):
+        put(r, ci, f"i{k}", {**node, "num_format": "0.00##"}, ci + 1)
+        ws.merge_range(name_row, ci, name_row, ci + 1, f"i{k}", name_style)
+        for c, name in ((ch, f"h{k}"), (ca, f"a_h{k}"), (co, f"o{k}"), (cao, f"a_o{k}"), (ce, f"E{k}")):
+            put(r, c, name, node)
+            ws.write_string(name_row, c, name, name_style)
+        for c in (cs1, cs2):  # the sigmoid joins h to a_h and o to a_o
+            ws.write_string(r, c, "σ", nf({**edge_label, "bold": True, **(line if k == 1 else line_up)}))
+        put(r, ce + 1, f"t{k}", {"align": "left", "valign": "vcenter", "num_format": f'"t{k} = "0.00##'})
+    for c_left, c_right, (straight_top, straight_bottom, down, up) in (
+        (ci, ch, ("w1", "w4", "w3", "w2")),
+        (ca, co, ("w5", "w8", "w7", "w6")),
     ):
-        a, b = c_left + 1, c_left + 2
+        a, b = c_left + 1 + (c_left == ci), c_right - 1  # the edge columns between the nodes
         # straight edges: a label sitting on a line (bottom border above, top border below)
-        ws.merge_range(top, a, top, b, "", nf({**edge_label, "bottom": 2, "bottom_color": "#7F7F7F"}))
-        ws.write_formula(
-            top,
-            a,
-            f"={at(straight_top)}",
-            nf({**edge_label, "bottom": 2, "bottom_color": "#7F7F7F", "num_format": f'"{straight_top} = "0.0000'}),
-            value(straight_top),
-        )
-        ws.merge_range(bottom, a, bottom, b, "", nf({**edge_label, "top": 2, "top_color": "#7F7F7F", "valign": "top"}))
-        ws.write_formula(
-            bottom,
-            a,
-            f"={at(straight_bottom)}",
-            nf(
-                {
-                    **edge_label,
-                    "top": 2,
-                    "top_color": "#7F7F7F",
-                    "valign": "top",
-                    "num_format": f'"{straight_bottom} = "0.0000',
-                }
-            ),
-            value(straight_bottom),
-        )
-        # crossing edges: one X across the rows between the nodes
+        put(top, a, straight_top, {**edge_label, **line, "num_format": signed(f"{straight_top} = ")}, b)
+        put(bottom, a, straight_bottom, {**edge_label, **line_up, "num_format": signed(f"{straight_bottom} = ")}, b)
+        # crossing edges: one X across the rows between the nodes, labelled left of it
         ws.merge_range(top + 1, a, bottom - 1, b, "", nf({"diag_type": 3, "diag_border": 2, "diag_color": "#7F7F7F"}))
-        ws.write_formula(
-            top + 1,
-            c_left,
-            f"={at(down)}",
-            nf({**edge_label, "valign": "top", "num_format": f'"↘ {down} = "0.0000'}),
-            value(down),
-        )
-        ws.write_formula(
-            bottom - 1, c_left, f"={at(up)}", nf({**edge_label, "num_format": f'"↗ {up} = "0.0000'}), value(up)
-        )
-    total = nf({"bold": True, "num_format": '"E_total = "0.000000000', "align": "left"})
-    ws.merge_range(bottom + 2, ci, bottom + 2, ci + 2, "", total)
-    ws.write_formula(bottom + 2, ci, f"={at('E_total')}", total, value("E_total"))
-    ws.write(bottom + 2, ch, "yellow cells: inputs · grey lines: weights", fmt["note"])
+        right = {**edge_label, "align": "right"}
+        put(top + 1, a - 2, down, {**right, "valign": "top", "num_format": signed(f"↘ {down} = ")}, a - 1)
+        put(bottom - 1, a - 2, up, {**right, "num_format": signed(f"↗ {up} = ")}, a - 1)
+    # E1 and E2 add up to E_total, between them
+    arrow = nf({"align": "center", "font_color": "#595959"})
+    ws.write_string(top + 1, ce, "↓ +", arrow)
+    ws.write_string(bottom - 1, ce, "↑", arrow)
+    put(top + 2, ce, "E_total", {**node, "bg_color": "#FCE4D6", "num_format": "0.000000"})
+    ws.write_string(top + 2, ce + 1, "E_total", nf({"bold": True, "font_color": "#1F3864"}))
+    # the two paths into each hidden unit, in their colours, and their sum
+    for r, k in ((bottom + 2, 1), (bottom + 3, 2)):
+        ws.merge_range(r, ci, r, ch - 1, f"two paths into h{k}:", nf({"align": "right", "italic": True}))
+        for (c, name, text, sign), path in zip(
+            (
+                (ch, f"dE1_da_h{k}", f"∂E1/∂a_h{k} = ", "+"),
+                (ca, f"dE2_da_h{k}", f"∂E2/∂a_h{k} = ", "+"),
+            ),
+            ("E1", "E2"),
+            strict=True,
+        ):
+            put(
+                r,
+                c,
+                name,
+                {"bold": True, "font_color": L.PATH_COLORS[path], "num_format": signed(text, sign=sign)},
+                c + 1,
+            )
+        put(r, ca + 2, f"dE_da_h{k}", {"num_format": signed(f"sum ∂E/∂a_h{k} = ")}, ca + 3)
+    legend = (
+        "boxes: the table's values at the step shown · grey lines: the weights, and σ = sigmoid · ",
+        ("orange: through o1 (E1)", "E1"),
+        ", ",
+        ("purple: through o2 (E2)", "E2"),
+        " · inputs: the yellow cells in column B",
+    )
+    ws.write_rich_string(bottom + 4, ci, *_rich(book, legend, L.STYLES["note"]), fmt["note"])
 
 
 def write_backprop(book: Workbook, fmt: dict) -> Worksheet:
@@ -347,12 +402,13 @@ def write_backprop(book: Workbook, fmt: dict) -> Worksheet:
     )
     for first, last, width in L.BACKPROP_WIDTHS:
         ws.set_column(f"{first}:{last}", width)
+    ws.set_column(L.IN_I1.col, L.IN_I1.col, L.INPUT_WIDTH)
     ws.write("A3", "Inputs", fmt["h2"])
     for inp in (L.IN_I1, L.IN_I2, L.IN_T1, L.IN_T2, *L.IN_W, L.IN_B1, L.IN_B2, L.IN_LR, L.IN_SHOW_STEP):
         ws.write(inp.row, 0, inp.label, fmt["label"])
         ws.write_number(inp.row, inp.col, float(inp.default), fmt["input"])
-        note = INPUT_NOTES.get(inp.name, "initial weight" if inp in L.IN_W else "")
-        ws.write(inp.row, inp.col + 1, f"{inp.name} · {note}", fmt["note"])
+        note = INPUT_NOTES.get(inp.name, "at step 0" if inp in L.IN_W else "")
+        ws.write(inp.row, inp.col + 1, f"{inp.name} · {note}" if note else inp.name, fmt["note"])
         if inp is L.IN_SHOW_STEP:
             ws.data_validation(
                 inp.cell,
@@ -370,17 +426,26 @@ def write_backprop(book: Workbook, fmt: dict) -> Worksheet:
     cached = _engine_rows(L.BACKPROP_STEPS)
     _diagram(ws, book, fmt, cached)
     r, c = L.rowcol(L.DERIVATION_TOP_LEFT)
-    ws.write(r - 1, c, "The chain rule, as the table uses it", fmt["h2"])
+    ws.write(r - 1, c, DERIVATION_TITLE, fmt["h2"])
     for k, line in enumerate(DERIVATION):
-        ws.write_string(r + k, c, line, fmt["note"] if k == len(DERIVATION) - 1 else fmt["text"])
+        if isinstance(line, tuple):
+            ws.write_rich_string(r + k, c, *_rich(book, line, L.STYLES["text"]), fmt["text"])
+        else:
+            ws.write_string(r + k, c, line, fmt["note"] if k == len(DERIVATION) - 1 else fmt["text"])
 
     c = 0
     for label, width in L.BACKPROP_GROUPS:
         if width > 1:
             ws.merge_range(L.BACKPROP_HEADER_ROW - 1, c, L.BACKPROP_HEADER_ROW - 1, c + width - 1, label, fmt["group"])
         c += width
-    for k, name in enumerate(L.BACKPROP_COLUMNS):
-        ws.write_string(L.BACKPROP_HEADER_ROW, k, name, fmt["head"])
+    path_head = {p: book.add_format({**L.STYLES["head"], "font_color": color}) for p, color in L.PATH_COLORS.items()}
+    for k, (name, head) in enumerate(zip(L.BACKPROP_COLUMNS, L.BACKPROP_HEADERS, strict=True)):
+        ws.write_string(
+            L.BACKPROP_HEADER_ROW,
+            k,
+            head,
+            path_head[L.BACKPROP_PATHS[name]] if name in L.BACKPROP_PATHS else fmt["head"],
+        )
     for s in range(L.BACKPROP_STEPS):
         row = L.BACKPROP_FIRST_ROW + s
         ws.write_number(row, 0, s, fmt[L.BACKPROP_STYLES["step"]])
@@ -414,6 +479,8 @@ def write_backprop(book: Workbook, fmt: dict) -> Worksheet:
     _print_setup(
         ws, f"A1:{last}", rows=(L.BACKPROP_HEADER_ROW - 1, L.BACKPROP_HEADER_ROW), first_column=True, scale=PRINT_SCALE
     )
+    # the lesson above stays in view while the table scrolls under its headers
+    ws.freeze_panes(L.BACKPROP_FIRST_ROW, 1)
     ws.activate()
     return ws
 
@@ -452,16 +519,9 @@ def udf_formulas() -> list[BlockFormula]:
                 spill=False,
             )
         )
-        # a one-cell dynamic array: the ranges are subtracted element by element in any Excel
-        out.append(
-            BlockFormula(
-                f"{check_w}{R}",
-                f"{check_w}{R}",
-                f"=MAX(ABS({wl[0]}{R}:{wl[3]}{R}-Backprop!{col('w1')}{bp}:{col('w4')}{bp}),"
-                f"ABS({wl[4]}{R}:{wl[7]}{R}-Backprop!{col('w5')}{bp}:{col('w8')}{bp}))",
-                checks.style,
-            )
-        )
+        # weight by weight: on Backprop each weight has its gradient beside it
+        diffs = ",".join(f"ABS({u}{R}-Backprop!{col(w)}{bp})" for u, w in zip(wl, network.WEIGHT_NAMES, strict=True))
+        out.append(BlockFormula(f"{check_w}{R}", f"{check_w}{R}", f"=MAX({diffs})", checks.style, spill=False))
     gc = L.UDF_GRAD_CHECK
     out.append(
         BlockFormula(
@@ -547,6 +607,7 @@ def write_udfs(book: Workbook, fmt: dict) -> Worksheet:
     for s in range(L.BACKPROP_STEPS):
         ws.write_number(L.UDF_FIRST_ROW + s, L.UDF_STEP.cols[0], s, fmt[L.UDF_STEP.style])
     _write_formulas(ws, fmt, udf_formulas(), udf_values())
+    ws.freeze_panes(L.UDF_FIRST_ROW, 1)
     ws.write(L.UDF_GRAD_CHECK_TITLE, "GRAD_CHECK at step 0 (analytic vs central difference)", fmt["h2"])
     last = L.a1(L.UDF_FIRST_ROW + L.BACKPROP_STEPS - 1, L.rowcol(L.UDF_GRAD_CHECK.bottom_right)[1])
     _print_setup(ws, f"A1:{last}", rows=(L.UDF_GROUP_ROW, L.UDF_HEADER_ROW), first_column=True, scale=PRINT_SCALE)
