@@ -8,6 +8,8 @@ import math
 
 
 def sigma(x: float) -> float:
+    if x < -700:  # e^-x would overflow: the same value, written the other way
+        return math.exp(x) / (1.0 + math.exp(x))
     return 1.0 / (1.0 + math.exp(-x))
 
 

@@ -77,3 +77,11 @@ def learning_rates_ok(values: np.ndarray) -> np.ndarray:
     """``is_learning_rate`` for each of an array of floats, at numpy speed (10 million from a CLI range)."""
     values = np.asarray(values, dtype=float)
     return np.isfinite(values) & (values > 0)
+
+
+#: The learning-rate map (``xl-backprop map``, lrmap.py): pairs of learning rates in one run (a
+#: 4,096 x 4,096 grid: 16.7 million networks, ~130 MB per result array) and network steps in one
+#: run (pairs x steps; at ~10 ns a step on one core, 10^11 steps is about 15 minutes on a
+#: 2-core laptop, or a cluster's job). Larger: several runs over narrower ranges.
+MAP_MAX_PAIRS = 16_777_216
+MAP_MAX_STEPS = 10**11
