@@ -17,16 +17,17 @@ STEPS = 300
 THRESHOLD = 1e-4
 
 
-def reference_pair(lr_h, lr_o, steps, threshold, bound=lrmap.WEIGHT_BOUND, drop=lrmap.FALLING_MIN_DROP):
+def reference_pair(lr_h, lr_o, steps, threshold, bound=lrmap.SATURATION_BOUND, drop=lrmap.FALLING_MIN_DROP):
     """One network, plain Python, the map's rules as its docstring states them: (E_final,
     steps_run, class name)."""
     w, i, t = list(NET[0]), NET[1], NET[2]
     E_half = math.nan
     for n in range(steps + 1):
-        E = ref.forward(w, i, t)["E_total"]
+        f = ref.forward(w, i, t)
+        E = f["E_total"]
         if n == steps // 2:
             E_half = E
-        if not (sum(abs(v) for v in w) <= bound and E == E):
+        if not abs(f["h1"]) + abs(f["h2"]) + abs(f["o1"]) + abs(f["o2"]) <= bound:
             return E, n, "diverged"
         if n == steps:
             break

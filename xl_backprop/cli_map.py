@@ -40,8 +40,9 @@ def add_map_parser(sub) -> None:
         help="a network per pair of layer learning rates; a picture and CSV of how each ended",
         description="Train one network per pair (lr_hidden for w1..w4, lr_output for w5..w8) "
         "and classify how each ended: converged (E_total below --threshold), still falling, "
-        "stalled, or diverged (E_total not a number, or |w1|+..+|w8| past "
-        f"{lrmap.WEIGHT_BOUND:g}: that network stops there). Writes a picture (--out) and, "
+        "stalled, or diverged (|h1|+|h2|+|o1|+|o2| past "
+        f"{lrmap.SATURATION_BOUND:g}, or not a number: the sigmoids saturated; that network stops "
+        "there). Writes a picture (--out) and, "
         f"with --csv, one row per pair: {','.join(lrmap.CSV_COLUMNS)}. At most "
         f"{MAP_MAX_PAIRS:,} pairs and {MAP_MAX_STEPS:,} network steps (pairs x --steps) a run.",
         epilog="examples:\n" + "\n".join(f"  xl-backprop {e}" for e in EXAMPLES),

@@ -9,8 +9,9 @@ cluster, and the result is the same to the last bit either way.
 Each network trains ``steps`` steps (gradient descent on every weight, simultaneous updates,
 biases fixed) and falls in one class:
 
-- diverged: E_total stopped being a number, or |w1| + .. + |w8| grew past ``WEIGHT_BOUND``
-  (the sigmoids saturate and nothing is learnt any more); the network stops there;
+- diverged: |h1| + |h2| + |o1| + |o2| grew past ``SATURATION_BOUND``, or stopped being a
+  number: the sigmoids are saturated (σ'(x) < e^-250) and nothing is learnt any more; the
+  network stops there;
 - converged: the last E_total is below the threshold;
 - still falling: E_total fell by more than ``FALLING_MIN_DROP`` (relative) over the second half
   of the run;
@@ -40,8 +41,8 @@ CLASS_LABELS = {
     "stalled": "stalled",
     "diverged": "diverged",
 }
-#: A network whose |w1| + .. + |w8| passes this has diverged: its sigmoids are saturated.
-WEIGHT_BOUND = 1e3
+#: A network whose |h1| + |h2| + |o1| + |o2| passes this has diverged: its sigmoids are saturated.
+SATURATION_BOUND = 1e3
 #: Relative fall of E_total over the second half of the run that tells "still falling" from "stalled".
 FALLING_MIN_DROP = 1e-3
 #: Networks trained side by side in one tile: the tile's state (8 weights and 6 numbers each,
@@ -189,7 +190,7 @@ def lr_map(
             raise ValueError(f"{name}: expected 2 finite numbers, got {v!r}")
         pairs.append(a)
     (i1, i2), (t1, t2), (b1, b2) = pairs
-    net = np.array([i1, i2, t1, t2, b1, b2, threshold, WEIGHT_BOUND])
+    net = np.array([i1, i2, t1, t2, b1, b2, threshold, SATURATION_BOUND])
     job = _Job(tile, steps, steps // 2, np.ascontiguousarray(w0), net)
 
     P = H * O
