@@ -265,7 +265,7 @@ def _run_on_cluster(address, job, all_h, all_o, starts, batch, out, progress) ->
             where[f.key] = (a, b)
             futures.append(f)
         done = 0
-        for f in as_completed(futures):
+        for f in as_completed(futures, loop=client.loop):
             a, b = where[f.key]
             out[:, a:b] = f.result()
             done += b - a
