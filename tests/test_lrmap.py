@@ -160,3 +160,23 @@ def test_cli_map_interrupted_leaves_no_file(tmp_path, capsys, monkeypatch):
     )
     assert code == 130
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_the_numpy_steps_for_lite_give_the_compiled_loops_bits():
+    """Where numba is missing (xlwings Lite), sweep.run_steps_arrays runs the tile: the same
+    operations in the same order, so the same numbers to the last bit."""
+    from xl_backprop import kernel, sweep
+
+    if not kernel.COMPILED:
+        pytest.skip("needs the compiled loop to compare with")
+    m = 40
+    rates = np.geomspace(0.01, 1e5, m)
+    net = np.array([*xb.DEFAULT_INPUTS, *xb.DEFAULT_TARGETS, 0.35, 0.6, THRESHOLD, lrmap.SATURATION_BOUND])
+    results = []
+    for run in (sweep.run_steps, sweep.run_steps_arrays):
+        state = [np.full(m, w) for w in xb.DEFAULT_WEIGHTS] + [rates, rates[::-1].copy()]
+        rest = [np.zeros(m), np.zeros(m), np.zeros(m), np.ones(m)]
+        run(*state, m, 0, 201, 200, net, *rest)
+        results.append(np.concatenate(state[:8] + rest))
+    np.testing.assert_array_equal(results[0], results[1])
+    assert 0 < results[0][-m:].sum() < m  # some networks stopped, some did not
