@@ -180,3 +180,14 @@ def test_the_numpy_steps_for_lite_give_the_compiled_loops_bits():
         results.append(np.concatenate(state[:8] + rest))
     np.testing.assert_array_equal(results[0], results[1])
     assert 0 < results[0][-m:].sum() < m  # some networks stopped, some did not
+
+
+def test_a_large_map_is_drawn_from_every_kth_rate(tmp_path):
+    from xl_backprop.figures import png_bytes
+    from xl_backprop.map_figure import DRAW_MAX, map_figure
+
+    m = lrmap.lr_map(np.geomspace(0.1, 100, DRAW_MAX + 1), [0.5, 50.0], 5)
+    fig = map_figure(m, "test")
+    title = fig.axes[0].get_title()
+    assert f"{DRAW_MAX + 1:,} x 2 networks" in title and "1 rate in 2 across, 1 in 1 up" in title
+    assert png_bytes(fig)[:4] == b"\x89PNG"

@@ -19,10 +19,7 @@ from .limits import MAP_MAX_PAIRS, MAP_MAX_STEPS, is_learning_rate
 
 DEFAULT_RANGE = "0.01:100000:160"
 DEFAULT_STEPS = 1000
-#: The map's threshold for "converged": finer than train's 0.01, which nearly every pair reaches
-#: within 1,000 steps on the course's example, and below 1e-4, the E_total of a network whose
-#: outputs are saturated at 0 and 1 (targets 0.01, 0.99): saturation is not convergence.
-DEFAULT_THRESHOLD = 1e-5
+DEFAULT_THRESHOLD = lrmap.MAP_THRESHOLD
 DEFAULT_PNG = "lr_map.png"
 PROGRESS_DELAY = 0.5
 

@@ -43,6 +43,11 @@ CLASS_LABELS = {
 }
 #: A network whose |h1| + |h2| + |o1| + |o2| passes this has diverged: its sigmoids are saturated.
 SATURATION_BOUND = 1e3
+#: E_total below which a network has converged, by default: finer than ``train``'s 0.01, which
+#: nearly every pair reaches within 1,000 steps on the course's example, and below 1e-4, the
+#: E_total of a network whose outputs are saturated at 0 and 1 (targets 0.01, 0.99):
+#: saturation is not convergence.
+MAP_THRESHOLD = 1e-5
 #: Relative fall of E_total over the second half of the run that tells "still falling" from "stalled".
 FALLING_MIN_DROP = 1e-3
 #: Networks trained side by side in one tile: the tile's state (8 weights and 6 numbers each,
@@ -129,7 +134,7 @@ def lr_map(
     inputs: ArrayLike = DEFAULT_INPUTS,
     targets: ArrayLike = DEFAULT_TARGETS,
     biases: ArrayLike = DEFAULT_BIASES,
-    threshold: float = 0.01,
+    threshold: float = MAP_THRESHOLD,
     tile: int = DEFAULT_TILE,
     threads: int | None = None,
     batch: int | None = None,

@@ -17,6 +17,9 @@ MAP_SIZE = (9.0, 7.0)  # inches: 900 x 700 pixels at PNG_DPI
 CONVERGED_CMAP = "viridis"  # fast (dark) to slow (yellow)
 DIVERGED_CMAP = "OrRd_r"  # fast (dark red) to slow (pale)
 FLAT = {"falling": "#c8c8c8", "stalled": "#6e6e6e"}  # still falling: light grey; stalled: dark grey
+#: Rates drawn per axis, at most: the picture has fewer pixels than that; a larger map is drawn
+#: from every k-th rate (the CSV has every pair), and the title says so.
+DRAW_MAX = 800
 
 
 def _edges(v: np.ndarray, log: bool) -> np.ndarray:
@@ -36,6 +39,16 @@ def map_figure(m: LRMap, subtitle: str, log: bool = True):
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
+    counts = np.bincount(m.cls.ravel(), minlength=len(CLASSES))
+    size = f"{m.lr_hidden.size:,} x {m.lr_output.size:,}"
+    kh, ko = -(-m.lr_hidden.size // DRAW_MAX), -(-m.lr_output.size // DRAW_MAX)
+    if kh > 1 or ko > 1:
+        m = m._replace(
+            lr_hidden=m.lr_hidden[::kh],
+            lr_output=m.lr_output[::ko],
+            **{f: getattr(m, f)[::kh, ::ko] for f in ("E_final", "steps_run", "below_from", "cls")},
+        )
+        subtitle += f"\ndrawn: 1 rate in {kh} across, 1 in {ko} up (the CSV has every pair)"
     fig = Figure(figsize=MAP_SIZE, dpi=PNG_DPI, layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
@@ -58,8 +71,7 @@ def map_figure(m: LRMap, subtitle: str, log: bool = True):
     ax.set_ylim(y[0], y[-1])
     ax.set_xlabel("lr_hidden (w1..w4)")
     ax.set_ylabel("lr_output (w5..w8)")
-    counts = np.bincount(m.cls.ravel(), minlength=len(CLASSES))
-    ax.set_title(f"Learning-rate map: {m.lr_hidden.size} x {m.lr_output.size} networks, {m.steps} steps\n{subtitle}")
+    ax.set_title(f"Learning-rate map: {size} networks, {m.steps} steps\n{subtitle}")
     fig.colorbar(c, ax=ax, label=f"converged (E_total < {m.threshold:g}): from step", fraction=0.05, pad=0.02)
     fig.colorbar(d, ax=ax, label="diverged: at step", fraction=0.05, pad=0.02)
     handles = [
