@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import textwrap
 from pathlib import Path
 from typing import TextIO
 
@@ -30,18 +31,24 @@ EXAMPLES = (
 )
 
 
+def _wrap(text: str) -> str:
+    return textwrap.fill(text, width=88)
+
+
 def add_map_parser(sub) -> None:
     """The ``map`` subcommand, added to cli.py's subparsers."""
     p = sub.add_parser(
         "map",
         help="a network per pair of layer learning rates; a picture and CSV of how each ended",
-        description="Train one network per pair (lr_hidden for w1..w4, lr_output for w5..w8) "
-        "and classify how each ended: converged (E_total below --threshold), still falling, "
-        "stalled, or diverged (|h1|+|h2|+|o1|+|o2| past "
-        f"{lrmap.SATURATION_BOUND:g}, or not a number: the sigmoids saturated; that network stops "
-        "there). Writes a picture (--out) and, "
-        f"with --csv, one row per pair: {','.join(lrmap.CSV_COLUMNS)}. At most "
-        f"{MAP_MAX_PAIRS:,} pairs and {MAP_MAX_STEPS:,} network steps (pairs x --steps) a run.",
+        description=_wrap(
+            "Train one network per pair (lr_hidden for w1..w4, lr_output for w5..w8) "
+            "and classify how each ended: converged (E_total below --threshold), still falling, "
+            "stalled, or diverged (|h1|+|h2|+|o1|+|o2| past "
+            f"{lrmap.SATURATION_BOUND:g}, or not a number: the sigmoids saturated; that network stops "
+            "there). Writes a picture (--out) and, "
+            f"with --csv, one row per pair: {','.join(lrmap.CSV_COLUMNS)}. At most "
+            f"{MAP_MAX_PAIRS:,} pairs and {MAP_MAX_STEPS:,} network steps (pairs x --steps) a run."
+        ),
         epilog="examples:\n" + "\n".join(f"  xl-backprop {e}" for e in EXAMPLES),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
