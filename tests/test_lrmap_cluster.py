@@ -2,8 +2,10 @@
 worker processes here) give the local run's CSV byte for byte; an unreachable scheduler is one
 line naming it, within seconds, and nothing written."""
 
+import os
 import socket
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,8 +21,24 @@ ARGV = ["map", "--lr-hidden", "0.01:1e5:6", "--lr-output", "0.01:1e5:6", "--step
 ARGV += ["--threshold", str(THRESHOLD), "--quiet"]
 
 
+DIE_ONCE = "XL_BACKPROP_TEST_DIE_ONCE"  # a folder: the first batch to run there kills its worker
+
+
+def dying_batch(job, lr_h, lr_o, parallel=False):
+    """lrmap.run_batch, but the first call on the cluster ends its worker process abruptly."""
+    marker = Path(os.environ[DIE_ONCE]) / "died"
+    if not marker.exists():
+        marker.write_text(str(os.getpid()))
+        os._exit(1)
+    return run_batch(job, lr_h, lr_o, parallel)
+
+
+run_batch = lrmap.run_batch
+
+
 @pytest.fixture(scope="module")
-def cluster():
+def cluster(tmp_path_factory):
+    os.environ[DIE_ONCE] = str(tmp_path_factory.mktemp("die-once"))  # the workers inherit it
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as c:  # fmt: skip
@@ -30,6 +48,16 @@ def cluster():
 def test_cluster_run_equals_the_local_run(tmp_path, cluster):
     local = lrmap.lr_map(GRID, GRID, STEPS, threshold=THRESHOLD)
     remote = lrmap.lr_map(GRID, GRID, STEPS, threshold=THRESHOLD, scheduler=cluster.scheduler_address, tile=4, batch=8)
+    lrmap.write_csv(tmp_path / "local.csv", local)
+    lrmap.write_csv(tmp_path / "remote.csv", remote)
+    assert (tmp_path / "remote.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()
+
+
+def test_a_worker_that_dies_is_replaced_and_its_batch_run_again(tmp_path, cluster, monkeypatch):
+    local = lrmap.lr_map(GRID, GRID, STEPS, threshold=THRESHOLD)
+    monkeypatch.setattr(lrmap, "run_batch", dying_batch)  # what the cluster's tasks run
+    remote = lrmap.lr_map(GRID, GRID, STEPS, threshold=THRESHOLD, scheduler=cluster.scheduler_address, tile=4, batch=8)
+    assert (Path(os.environ[DIE_ONCE]) / "died").exists()  # a worker did die
     lrmap.write_csv(tmp_path / "local.csv", local)
     lrmap.write_csv(tmp_path / "remote.csv", remote)
     assert (tmp_path / "remote.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()
