@@ -86,9 +86,10 @@ def learning_rates_ok(values: np.ndarray) -> np.ndarray:
 MAP_MAX_PAIRS = 16_777_216
 MAP_MAX_STEPS = 10**11
 #: Network steps (pairs x steps) one LR_MAP call may run: the compiled map loop does a step in
-#: ~10 ns on one core, so a full call takes about 0.1 s (UDF_MAX_VALUES' time and more). Where
-#: the loop is not compiled (xlwings Lite) a step of the map costs ~10 µs in CPython: the
-#: uncompiled cap keeps a call to a few seconds.
+#: ~10 ns on one core (~100 ns on a busy shared machine), so a full call takes 0.1-1 s. Where
+#: the loop is not compiled (xlwings Lite) the map runs as numpy over each tile
+#: (sweep.run_steps_arrays): ~17 µs a network step measured in CPython for a 10 x 10 call on
+#: a busy machine, fewer for bigger tiles; the uncompiled cap keeps a call to a few seconds.
 UDF_MAX_MAP_STEPS = UDF_MAX_VALUES
 UDF_MAX_MAP_STEPS_UNCOMPILED = 200_000
 #: Where to run more than LR_MAP may.
