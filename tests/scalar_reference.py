@@ -8,6 +8,8 @@ import math
 
 
 def sigma(x: float) -> float:
+    if x < -700:  # e^-x would overflow: the same value, written the other way
+        return math.exp(x) / (1.0 + math.exp(x))
     return 1.0 / (1.0 + math.exp(-x))
 
 
@@ -72,3 +74,19 @@ def train(lr, iterations, w, i, t, b=(0.0, 0.0), train_biases=False, update="sim
         if train_biases:
             b = [b[0] - lr * gb[0], b[1] - lr * gb[1]]
     return losses, weights
+
+
+def train_layers(lr_hidden, lr_output, iterations, w, i, t, b=(0.0, 0.0), train_biases=False):
+    """``train`` with a learning rate per layer, simultaneous updates: lr_hidden for w1..w4 and
+    b1, lr_output for w5..w8 and b2. E_total of each row (row 0 before any update)."""
+    w, b = list(w), list(b)
+    losses = []
+    for n in range(iterations):
+        losses.append(forward(w, i, t, b)["E_total"])
+        if n == iterations - 1:
+            break
+        gw, gb = gradients(w, i, t, b)
+        w = [w[k] - (lr_hidden if k < 4 else lr_output) * gw[k] for k in range(8)]
+        if train_biases:
+            b = [b[0] - lr_hidden * gb[0], b[1] - lr_output * gb[1]]
+    return losses

@@ -76,6 +76,7 @@ CALLS = [
         "LR_SUMMARY",
         [W, I, T, [[0.5], [1.0]], [[200]], [[0.05]], [[0.35, 0.6]]],
     ),
+    ("=LR_MAP(w, i, t, lr_h, lr_o, 100)", "LR_MAP", [W, I, T, [[0.1], [10]], [[0.5, 50, 5000]], [[100]]]),
     # bad input: one line in the cell
     ("=FORWARD(7 weights, i, t)", "FORWARD", [[W[0][:7]], I, T, None]),
     ("=FORWARD(w 2x4, i, t)", "FORWARD", [[W[0][:4], W[0][4:]], I, T, None]),
@@ -92,6 +93,7 @@ CALLS = [
     ("=FORWARD(w, i, t, {0.35; #VALUE!})", "FORWARD", [W, I, T, [[0.35], [err("#VALUE!", "Value")]]]),
     ('=FORWARD(w, i, {"a<line break>b", 0.99})', "FORWARD", [W, I, [["a\nb\u001b[2J", 0.99]], None]),
     ("=LR_SUMMARY(w, i, t, lrs, 51, -1)", "LR_SUMMARY", [W, I, T, [[0.5]], [[51]], [[-1]], None]),
+    ("=LR_MAP(w, i, t, lr_h, -1, 10)", "LR_MAP", [W, I, T, [[0.1]], [[-1]], [[10]]]),
 ]
 
 

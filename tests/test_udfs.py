@@ -32,7 +32,7 @@ LRS = (0.1, 0.2, 0.5, 0.8, 1.0, 2.0)
 E_TOTAL = COURSE_E_TOTAL
 DE_DW5 = COURSE_DE_DW5
 MAZUR_STEP = MAZUR_STEP_TEXT  # as printed (8 or 9 decimals)
-FUNCTIONS = {"SIGMOID", "FORWARD", "GRADIENTS", "BACKPROP_STEP", "TRAIN_CURVE", "GRAD_CHECK", "LR_SUMMARY"}
+FUNCTIONS = {"SIGMOID", "FORWARD", "GRADIENTS", "BACKPROP_STEP", "TRAIN_CURVE", "GRAD_CHECK", "LR_SUMMARY", "LR_MAP"}
 
 
 @pytest.fixture(scope="module")
@@ -619,6 +619,7 @@ VALID = {  # name -> valid arguments, in order
     "TRAIN_CURVE": (*net(), row(*LRS), cell(51)),
     "GRAD_CHECK": net(),
     "LR_SUMMARY": (*net(), row(*LRS), cell(51), cell(0.01)),
+    "LR_MAP": (*net(), row(0.5, 5.0), row(0.5, 50.0), cell(20)),
 }
 HOSTILE = [
     cell(1e308),

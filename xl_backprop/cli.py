@@ -1,4 +1,4 @@
-"""The ``xl-backprop`` command line: train, gradcheck, template, run, doctor, lite.
+"""The ``xl-backprop`` command line: train, gradcheck, template, run, doctor, lite, map (cli_map.py).
 
 Every number printed or written comes from ``xl_backprop.network`` / ``xl_backprop.analysis``.
 Bad input never produces a traceback: one line naming the option and what was expected, and
@@ -42,7 +42,7 @@ PROG = "xl-backprop"
 CSV_NAME = "loss_curves.csv"
 PNG_NAME = "loss_curves.png"
 MAX_VALUES = CSV_MAX_VALUES  # iterations x learning rates (limits.py states the rule)
-COMMANDS = ("train", "gradcheck", "template", "run", "doctor", "lite")
+COMMANDS = ("train", "gradcheck", "template", "run", "doctor", "lite", "map")
 RUN_ACTIONS = ("train-lrs", "draw-network", "reset")
 DEFAULT_TEMPLATE = "workbook_template.xlsm"
 PROGRESS_DELAY = 0.5  # seconds a run must take before its progress bar appears
@@ -361,6 +361,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lt.add_argument("--force", action="store_true", help="overwrite existing files")
     lt.set_defaults(handler=cmd_lite)
+    from .cli_map import add_map_parser  # the learning-rate map, in its own module
+
+    add_map_parser(sub)
     return top
 
 
@@ -634,6 +637,7 @@ _RUN_OPTIONS = {"action": "ACTION", "output file": "--out", "step to draw": "--i
 #: What to change when memory runs out, per command.
 _LESS_MEMORY = {
     "train": "use fewer --iterations or --lrs",
+    "map": "use fewer pairs (--lr-hidden, --lr-output)",
     "run": "the workbook, or the book's iterations x learning rates, is too large",
 }
 

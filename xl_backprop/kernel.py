@@ -6,7 +6,8 @@ course's formulas, line by line — and the networks are independent: with many 
 ``train_parallel`` spreads them over the cores (``prange``).
 
 Arrays, for K networks and ``iterations`` rows (row 0 before any update):
-    lrs (K,)    W (K, 8) as w1..w8    B (K, 2) as b1, b2    (W and B are updated in place)
+    lrs (K,) of the hidden layer (w1..w4, b1), lrs_o (K,) of the output layer (w5..w8, b2)
+    W (K, 8) as w1..w8    B (K, 2) as b1, b2    (W and B are updated in place)
     loss (iterations, K) of E_total   W_hist (iterations, K, 8), B_hist (iterations, K, 2): the
     weights and biases of every row, or arrays of length 0 when not recorded.
 A call runs rows ``start`` to ``stop - 1`` and leaves W and B ready for row ``stop``, so a long
@@ -52,10 +53,12 @@ def sigma(x):
 
 
 @_compiled()
-def train_network(k, lr, i1, i2, t1, t2, W, B, train_biases, sequential, loss, W_hist, B_hist, start, stop):
-    """Rows start..stop-1 of network k, learning rate lr: forward pass, E_total, backward pass,
-    gradient descent — the floating-point operations of network.forward, backward and step, in
-    their order, so the numbers are theirs (up to the last bit of exp, where numpy has its own)."""
+def train_network(k, lr_h, lr_o, i1, i2, t1, t2, W, B, train_biases, sequential, loss, W_hist, B_hist, start, stop):
+    """Rows start..stop-1 of network k, learning rate lr_h for the hidden layer (w1..w4, b1) and
+    lr_o for the output layer (w5..w8, b2): forward pass, E_total, backward pass, gradient
+    descent — the floating-point operations of network.forward, backward and step, in their
+    order, so the numbers are theirs (up to the last bit of exp, where numpy has its own). With
+    lr_h == lr_o every operation is the one-rate loop's, so its numbers do not move by a bit."""
     w1, w2, w3, w4 = float(W[k, 0]), float(W[k, 1]), float(W[k, 2]), float(W[k, 3])
     w5, w6, w7, w8 = float(W[k, 4]), float(W[k, 5]), float(W[k, 6]), float(W[k, 7])
     b1, b2 = float(B[k, 0]), float(B[k, 1])
@@ -89,10 +92,10 @@ def train_network(k, lr, i1, i2, t1, t2, W, B, train_biases, sequential, loss, W
         dE_dw8 = d_o2 * a_h2
         dE_db2 = d_o1 + d_o2
         if sequential:  # w5..w8 first; the hidden layer's deltas below then use the new ones
-            w5 = w5 - lr * dE_dw5
-            w6 = w6 - lr * dE_dw6
-            w7 = w7 - lr * dE_dw7
-            w8 = w8 - lr * dE_dw8
+            w5 = w5 - lr_o * dE_dw5
+            w6 = w6 - lr_o * dE_dw6
+            w7 = w7 - lr_o * dE_dw7
+            w8 = w8 - lr_o * dE_dw8
         # backward pass, hidden layer: δh1 = (δo1 * w5 + δo2 * w7) * a_h1 * (1 - a_h1)
         d_h1 = (d_o1 * w5 + d_o2 * w7) * a_h1 * (1 - a_h1)
         d_h2 = (d_o1 * w6 + d_o2 * w8) * a_h2 * (1 - a_h2)
@@ -101,36 +104,40 @@ def train_network(k, lr, i1, i2, t1, t2, W, B, train_biases, sequential, loss, W
         dE_dw3 = d_h2 * i1
         dE_dw4 = d_h2 * i2
         dE_db1 = d_h1 + d_h2
-        # gradient descent: w ← w - lr * dE/dw
-        w1 = w1 - lr * dE_dw1
-        w2 = w2 - lr * dE_dw2
-        w3 = w3 - lr * dE_dw3
-        w4 = w4 - lr * dE_dw4
+        # gradient descent: w ← w - lr * dE/dw, lr_h for w1..w4 and b1, lr_o for w5..w8 and b2
+        w1 = w1 - lr_h * dE_dw1
+        w2 = w2 - lr_h * dE_dw2
+        w3 = w3 - lr_h * dE_dw3
+        w4 = w4 - lr_h * dE_dw4
         if not sequential:
-            w5 = w5 - lr * dE_dw5
-            w6 = w6 - lr * dE_dw6
-            w7 = w7 - lr * dE_dw7
-            w8 = w8 - lr * dE_dw8
+            w5 = w5 - lr_o * dE_dw5
+            w6 = w6 - lr_o * dE_dw6
+            w7 = w7 - lr_o * dE_dw7
+            w8 = w8 - lr_o * dE_dw8
         if train_biases:
-            b1 = b1 - lr * dE_db1
-            b2 = b2 - lr * dE_db2
+            b1 = b1 - lr_h * dE_db1
+            b2 = b2 - lr_o * dE_db2
     W[k, 0], W[k, 1], W[k, 2], W[k, 3], W[k, 4], W[k, 5], W[k, 6], W[k, 7] = w1, w2, w3, w4, w5, w6, w7, w8
     B[k, 0], B[k, 1] = b1, b2
 
 
 @_compiled()
-def train_serial(lrs, i1, i2, t1, t2, W, B, train_biases, sequential, loss, W_hist, B_hist, start, stop):
+def train_serial(lrs, lrs_o, i1, i2, t1, t2, W, B, train_biases, sequential, loss, W_hist, B_hist, start, stop):
     """Every network in turn, on one core: the fastest way for a few networks."""
     for k in range(lrs.shape[0]):
-        train_network(k, lrs[k], i1, i2, t1, t2, W, B, train_biases, sequential, loss, W_hist, B_hist, start, stop)
+        train_network(
+            k, lrs[k], lrs_o[k], i1, i2, t1, t2, W, B, train_biases, sequential, loss, W_hist, B_hist, start, stop
+        )
 
 
 @_compiled(parallel=True)
-def train_parallel(lrs, i1, i2, t1, t2, W, B, train_biases, sequential, loss, W_hist, B_hist, start, stop):
+def train_parallel(lrs, lrs_o, i1, i2, t1, t2, W, B, train_biases, sequential, loss, W_hist, B_hist, start, stop):
     """The networks spread over the cores. The first call in a process costs about 0.1 s (loaded
     from numba's cache, threads started), each later one tens of microseconds: for big runs."""
     for k in prange(lrs.shape[0]):
-        train_network(k, lrs[k], i1, i2, t1, t2, W, B, train_biases, sequential, loss, W_hist, B_hist, start, stop)
+        train_network(
+            k, lrs[k], lrs_o[k], i1, i2, t1, t2, W, B, train_biases, sequential, loss, W_hist, B_hist, start, stop
+        )
 
 
 #: Whether the loop above runs compiled: False without numba (xlwings Lite's Pyodide) or with

@@ -149,3 +149,20 @@ def as_learning_rates(value, name: str) -> np.ndarray:
     if not ok.all():
         raise ValueError(f"{name}: expected positive numbers, got {shown(rates[~ok][0])}")
     return rates
+
+
+#: The learning-rate map (``xl-backprop map``, lrmap.py): pairs of learning rates in one run (a
+#: 4,096 x 4,096 grid: 16.7 million networks, ~130 MB per result array) and network steps in one
+#: run (pairs x steps; at ~10 ns a step on one core, 10^11 steps is about 15 minutes on a
+#: 2-core laptop, or a cluster's job). Larger: several runs over narrower ranges.
+MAP_MAX_PAIRS = 16_777_216
+MAP_MAX_STEPS = 10**11
+#: Network steps (pairs x steps) one LR_MAP call may run: the compiled map loop does a step in
+#: ~10 ns on one core (~100 ns on a busy shared machine), so a full call takes 0.1-1 s. Where
+#: the loop is not compiled (xlwings Lite) the map runs as numpy over each tile
+#: (sweep.run_steps_arrays): ~17 µs a network step measured in CPython for a 10 x 10 call on
+#: a busy machine, fewer for bigger tiles; the uncompiled cap keeps a call to a few seconds.
+UDF_MAX_MAP_STEPS = UDF_MAX_VALUES
+UDF_MAX_MAP_STEPS_UNCOMPILED = 200_000
+#: Where to run more than LR_MAP may.
+MAP_MORE = "for more, use xl-backprop map"

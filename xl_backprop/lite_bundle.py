@@ -25,6 +25,8 @@ MODULES = (
     "limits.py",
     "kernel.py",
     "network.py",
+    "sweep.py",
+    "lrmap.py",
     "analysis.py",
     "excel_errors.py",
     "udfs.py",

@@ -346,6 +346,7 @@ def train(
     update: str = "simultaneous",
     record: bool = False,
     progress: Callable[[float], object] | None = None,
+    lr_output: ArrayLike | None = None,
 ) -> TrainResult:
     """Train one network per learning rate: ``step`` repeated, run by the compiled loop of kernel.py.
 
@@ -366,6 +367,9 @@ def train(
         Return the weights and biases of every row, not only the last ones.
     progress : callable, optional
         Called with the fraction of the work done, from 0 to 1.
+    lr_output : array_like of shape (K,), optional
+        A learning rate per layer: ``lrs`` then trains the hidden layer (w1..w4, b1) and
+        ``lr_output`` the output layer (w5..w8, b2). Default: ``lrs`` for both.
 
     Returns
     -------
@@ -393,6 +397,7 @@ def train(
     iterations = int(iterations)
     # Fresh, writable, C-ordered arrays of one type each: numba compiles (and caches) one version.
     lrs = np.array(np.broadcast_to(lrs, (K,)), order="C")
+    lrs_o = lrs if lr_output is None else _output_rates(lr_output, K)
     W = np.array(np.broadcast_to(w0, (K, 8)), order="C")  # updated in place, row by row
     B = np.array(np.broadcast_to(b0, (K, 2)), order="C")
     loss = np.empty((iterations, K))
@@ -406,7 +411,7 @@ def train(
     parallel = K >= 2 and K * iterations >= _PARALLEL_WORK
     for start in range(0, iterations, rows):
         stop = min(start + rows, iterations)
-        args = (lrs, i1, i2, t1, t2, W, B, bool(train_biases), sequential, loss, W_hist, B_hist, start, stop)
+        args = (lrs, lrs_o, i1, i2, t1, t2, W, B, bool(train_biases), sequential, loss, W_hist, B_hist, start, stop)
         if parallel:
             with _PARALLEL_LOCK:  # numba's fallback thread pool (workqueue) aborts on concurrent use
                 kernel.train_parallel(*args)
@@ -417,6 +422,14 @@ def train(
     if record:
         return TrainResult(loss, W_hist, B_hist)
     return TrainResult(loss, W, B)
+
+
+def _output_rates(lr_output: ArrayLike, K: int) -> np.ndarray:
+    """``train``'s lr_output as a fresh (K,) array, one rate per network."""
+    lr_o = np.atleast_1d(as_learning_rates(lr_output, "lr_output"))
+    if lr_o.ndim != 1 or lr_o.size not in (1, K):
+        raise ValueError(f"lr_output: expected one learning rate or {K}, one per network, got shape {lr_o.shape}")
+    return np.array(np.broadcast_to(lr_o, (K,)), order="C")
 
 
 # Network steps from which the parallel loop is used. Measured on 2 cores: it halves the time

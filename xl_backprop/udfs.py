@@ -455,3 +455,41 @@ def LR_SUMMARY(weights, inputs, targets, lrs, iterations, threshold=None, biases
     rates, curves = _curves(weights, inputs, targets, lrs, iterations, biases, summary=True)
     header = ["lr", "final E_total", f"steps to E_total < {_fmt(limit)}", "only falls", "first rise"]
     return [header] + summary_rows(lr_summary(rates, curves, limit))
+
+
+# --- the learning-rate map -----------------------------------------------------------------
+
+ARG_DOCS.update(
+    {
+        "lr_hidden_range": "The learning rates of the hidden layer (w1..w4) to try, a row or a column of cells, "
+        "e.g. 0.1, 1, 10, 100: one row of the result each",
+        "lr_output_range": "The learning rates of the output layer (w5..w8) to try, a row or a column of cells: "
+        "one column of the result each",
+        "steps": "How many training steps each network takes: a whole number >= 1, e.g. 1000",
+    }
+)
+
+
+@excel_function
+def LR_MAP(weights, inputs, targets, lr_hidden_range, lr_output_range, steps):
+    """Trains one network per pair of learning rates (lr_hidden for w1..w4, lr_output for
+    w5..w8) and returns each final E_total: a row per lr_hidden, a column per lr_output. A
+    colour scale on the block makes it a map. Empty: E_total is not a number."""
+    from .limits import MAP_MORE, UDF_MAX_MAP_STEPS, UDF_MAX_MAP_STEPS_UNCOMPILED
+    from .lrmap import lr_map
+
+    w, i, t, _ = network_args(weights, inputs, targets, None)
+    lr_h = learning_rates(lr_hidden_range, "lr_hidden_range")
+    lr_o = learning_rates(lr_output_range, "lr_output_range")
+    n = whole_number(steps, "steps")
+    fits_sheet(lr_h.size, lr_o.size, "lr_hidden_range", "lr_output_range")
+    work = lr_h.size * lr_o.size * n
+    cap = UDF_MAX_MAP_STEPS if COMPILED else UDF_MAX_MAP_STEPS_UNCOMPILED
+    if work > cap:
+        where = "" if COMPILED else " where Python runs without numba (xlwings Lite)"
+        raise BadInput(
+            f"lr_hidden_range x lr_output_range x steps: expected at most {cap:,} network steps{where}, "
+            f"got {lr_h.size:,} x {lr_o.size:,} x {_count(n)} = {_count(work)}; {MAP_MORE}"
+        )
+    m = lr_map(lr_h, lr_o, n, weights=w, inputs=i, targets=t)
+    return [[x if np.isfinite(x) else None for x in row] for row in m.E_final.tolist()]

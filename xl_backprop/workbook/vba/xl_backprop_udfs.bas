@@ -53,6 +53,19 @@ failed:
     GRAD_CHECK = Err.Description
 End Function
 
+Function LR_MAP(weights, inputs, targets, lr_hidden_range, lr_output_range, steps)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        LR_MAP = XLPy.CallUDF("xl_backprop.udfs", "LR_MAP", Array(weights, inputs, targets, lr_hidden_range, lr_output_range, steps), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        LR_MAP = XLPy.CallUDF("xl_backprop.udfs", "LR_MAP", Array(weights, inputs, targets, lr_hidden_range, lr_output_range, steps))
+        Exit Function
+    #End If
+failed:
+    LR_MAP = Err.Description
+End Function
+
 Function LR_SUMMARY(weights, inputs, targets, lrs, iterations, Optional threshold, Optional biases)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed

@@ -1,0 +1,193 @@
+"""The learning-rate map (lrmap.py, sweep.py, ``xl-backprop map``) against a plain per-layer
+reference (tests/scalar_reference.py), and the same map cut up in different ways."""
+
+import math
+
+import numpy as np
+import pytest
+
+import xl_backprop as xb
+from xl_backprop import cli, lrmap
+
+from . import scalar_reference as ref
+
+NET = (xb.DEFAULT_WEIGHTS, xb.DEFAULT_INPUTS, xb.DEFAULT_TARGETS)
+GRID = np.geomspace(0.01, 1e5, 6)  # 36 pairs: every class on the course's example
+STEPS = 300
+THRESHOLD = 1e-4
+
+
+def reference_pair(lr_h, lr_o, steps, threshold, bound=lrmap.SATURATION_BOUND, drop=lrmap.FALLING_MIN_DROP):
+    """One network, plain Python, the map's rules as its docstring states them: (E_final,
+    steps_run, class name)."""
+    w, i, t = list(NET[0]), NET[1], NET[2]
+    E_half = math.nan
+    for n in range(steps + 1):
+        f = ref.forward(w, i, t)
+        E = f["E_total"]
+        if n == steps // 2:
+            E_half = E
+        if not abs(f["h1"]) + abs(f["h2"]) + abs(f["o1"]) + abs(f["o2"]) <= bound:
+            return E, n, "diverged"
+        if n == steps:
+            break
+        gw, _ = ref.gradients(w, i, t)
+        w = [w[k] - (lr_h if k < 4 else lr_o) * gw[k] for k in range(8)]
+    if E < threshold:
+        return E, steps, "converged"
+    return E, steps, "falling" if E < (1 - drop) * E_half else "stalled"
+
+
+@pytest.fixture(scope="module")
+def course_map():
+    return lrmap.lr_map(GRID, GRID, STEPS, threshold=THRESHOLD)
+
+
+def test_map_equals_the_plain_reference(course_map):
+    m = course_map
+    seen = set()
+    for i, a in enumerate(GRID):
+        for j, b in enumerate(GRID):
+            E, run, name = reference_pair(a, b, STEPS, THRESHOLD)
+            assert lrmap.CLASSES[m.cls[i, j]] == name, (a, b)
+            assert m.steps_run[i, j] == run, (a, b)
+            assert abs(m.E_final[i, j] - E) <= 1e-12 * E, (a, b, m.E_final[i, j], E)
+            seen.add(name)
+    assert seen == set(lrmap.CLASSES)  # the grid reaches every class
+
+
+def test_one_rate_for_both_equals_train_curves():
+    lrs = np.array(xb.DEFAULT_LRS)
+    m = lrmap.lr_map(lrs, lrs, 50, threshold=THRESHOLD)
+    curves = xb.train_curves(lrs, 51)
+    np.testing.assert_allclose(np.diag(m.E_final), curves[-1], rtol=1e-12, atol=0)
+    np.testing.assert_array_equal(np.diag(m.steps_run), 50)
+
+
+def libm_sigma(v):
+    return 1 / (1 + math.exp(-v)) if v >= 0 else math.exp(v) / (1 + math.exp(v))
+
+
+def test_sigma_of_the_map_is_within_2e_14_of_libm():
+    """Within 2e-14 relative up to |x| = EXP_CLAMP (measured: 1.4e-14 at worst); beyond, the
+    tail below e^-64 = 1.6e-28 is flattened (an absolute difference under 1.7e-28)."""
+    from xl_backprop import sweep
+
+    x = np.concatenate([np.linspace(-64, 64, 20001), [-1e-300, 0.0, 1e-300, 700.0, 1e300]])
+    got = np.array([sweep.sigma(v) for v in x])
+    np.testing.assert_allclose(got, [libm_sigma(v) for v in x], rtol=2e-14, atol=0)
+    far = np.array([-65.0, -100.0, -700.0, -1e300])
+    got = np.array([sweep.sigma(v) for v in far])
+    assert np.all(np.abs(got - [libm_sigma(v) for v in far]) < 1.7e-28)
+
+
+def csv_text(tmp_path, name, m):
+    path = tmp_path / name
+    lrmap.write_csv(path, m)
+    return path.read_bytes()
+
+
+def test_any_tile_and_thread_count_gives_the_same_csv(tmp_path, course_map):
+    want = csv_text(tmp_path, "want.csv", course_map)
+    for tile, threads, batch in [(1, 1, None), (7, 2, 14), (5, None, 5), (1000, 2, None)]:
+        m = lrmap.lr_map(GRID, GRID, STEPS, threshold=THRESHOLD, tile=tile, threads=threads, batch=batch)
+        assert csv_text(tmp_path, f"t{tile}.csv", m) == want, (tile, threads, batch)
+
+
+def test_csv_rows(tmp_path, course_map):
+    lines = csv_text(tmp_path, "m.csv", course_map).decode().splitlines()
+    assert lines[0] == "lr_hidden,lr_output,E_final,steps_run,class"
+    assert len(lines) == 1 + GRID.size**2
+    first = lines[1].split(",")
+    assert float(first[0]) == GRID[0] and float(first[1]) == GRID[0] and first[4] in lrmap.CLASSES
+    second = lines[2].split(",")  # lr_output varies fastest
+    assert float(second[0]) == GRID[0] and float(second[1]) == GRID[1]
+
+
+def run_cli(argv, capsys):
+    code = cli.main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_cli_map_writes_png_and_csv(tmp_path, capsys):
+    png, csv = tmp_path / "m.png", tmp_path / "m.csv"
+    argv = ["map", "--lr-hidden", "0.01:1e5:6", "--lr-output", "0.01:1e5:6", "--steps", str(STEPS)]
+    code, out, err = run_cli([*argv, "--threshold", str(THRESHOLD), "--out", str(png), "--csv", str(csv)], capsys)
+    assert code == 0, err
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    m = lrmap.lr_map(GRID, GRID, STEPS, threshold=THRESHOLD)
+    assert csv.read_bytes() == csv_text(tmp_path, "api.csv", m)
+    assert "diverged" in out and f"wrote {png}" in out
+    code, out, err = run_cli([*argv, "--out", str(png)], capsys)  # no --force: refused
+    assert code == 2 and "already exists" in err
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--lr-hidden", "1:0.5:10"], "--lr-hidden: expected A < B"),
+        (["--lr-hidden", "1:1:10"], "--lr-hidden: expected A < B"),
+        (["--lr-output", "0.1:1:0"], "--lr-output: expected a whole COUNT >= 1"),
+        (["--lr-output", "-1:1:5"], "--lr-output: expected positive learning rates"),
+        (["--lr-hidden", "0:1:5"], "--lr-hidden: expected positive learning rates"),
+        (["--lr-hidden", "a:1:5"], "--lr-hidden: expected A:B:N"),
+        (["--lr-hidden", "0.1:1"], "--lr-hidden: expected A:B:N"),
+        (["--lr-hidden", "0.1:1:2.5"], "--lr-hidden: expected a whole COUNT"),
+        (["--lr-hidden", "0.1:1:5000", "--lr-output", "0.1:1:5000"], "expected at most 16,777,216 pairs"),
+        (["--lr-hidden", "0.1:1:1000", "--lr-output", "0.1:1:1000", "--steps", "200000"], "network steps"),
+        (["--steps", "0"], "--steps: expected a whole number >= 1"),
+        (["--weights", "1", "2"], "--weights: expected 8 numbers"),
+    ],
+)
+def test_cli_map_bad_input_one_line_exit_2_nothing_written(tmp_path, capsys, args, message):
+    png = tmp_path / "m.png"
+    code, out, err = run_cli(["map", *args, "--out", str(png), "--csv", str(tmp_path / "m.csv")], capsys)
+    assert code == 2
+    assert message in err and len(err.strip().splitlines()) == 1, err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_map_interrupted_leaves_no_file(tmp_path, capsys, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(lrmap, "write_csv", interrupted)
+    code, out, err = run_cli(
+        ["map", "--lr-hidden", "0.1:1:3", "--lr-output", "0.1:1:3", "--steps", "5", "--out", str(tmp_path / "m.png")]
+        + ["--csv", str(tmp_path / "m.csv")],
+        capsys,
+    )
+    assert code == 130
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_the_numpy_steps_for_lite_give_the_compiled_loops_bits():
+    """Where numba is missing (xlwings Lite), sweep.run_steps_arrays runs the tile: the same
+    operations in the same order, so the same numbers to the last bit."""
+    from xl_backprop import kernel, sweep
+
+    if not kernel.COMPILED:
+        pytest.skip("needs the compiled loop to compare with")
+    m = 40
+    rates = np.geomspace(0.01, 1e5, m)
+    net = np.array([*xb.DEFAULT_INPUTS, *xb.DEFAULT_TARGETS, 0.35, 0.6, THRESHOLD, lrmap.SATURATION_BOUND])
+    results = []
+    for run in (sweep.run_steps, sweep.run_steps_arrays):
+        state = [np.full(m, w) for w in xb.DEFAULT_WEIGHTS] + [rates, rates[::-1].copy()]
+        rest = [np.zeros(m), np.zeros(m), np.zeros(m), np.ones(m)]
+        run(*state, m, 0, 201, 200, net, *rest)
+        results.append(np.concatenate(state[:8] + rest))
+    np.testing.assert_array_equal(results[0], results[1])
+    assert 0 < results[0][-m:].sum() < m  # some networks stopped, some did not
+
+
+def test_a_large_map_is_drawn_from_every_kth_rate(tmp_path):
+    from xl_backprop.figures import png_bytes
+    from xl_backprop.map_figure import DRAW_MAX, map_figure
+
+    m = lrmap.lr_map(np.geomspace(0.1, 100, DRAW_MAX + 1), [0.5, 50.0], 5)
+    fig = map_figure(m, "test")
+    title = fig.axes[0].get_title()
+    assert f"{DRAW_MAX + 1:,} x 2 networks" in title and "1 rate in 2 across, 1 in 1 up" in title
+    assert png_bytes(fig)[:4] == b"\x89PNG"
