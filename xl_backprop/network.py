@@ -186,11 +186,7 @@ def backward(
     i1, i2 = _pair(inputs, "inputs")
     t1, t2 = _pair(targets, "targets")
     f = forward(w, inputs=inputs, targets=targets, biases=b) if fwd is None else fwd
-    d_o1 = (f.a_o1 - t1) * f.a_o1 * (1 - f.a_o1)
-    d_o2 = (f.a_o2 - t2) * f.a_o2 * (1 - f.a_o2)
-    w5, w6, w7, w8 = np.moveaxis(w[..., 4:], -1, 0)
-    d_h1 = (d_o1 * w5 + d_o2 * w7) * f.a_h1 * (1 - f.a_h1)
-    d_h2 = (d_o1 * w6 + d_o2 * w8) * f.a_h2 * (1 - f.a_h2)
+    d_o1, d_o2, d_h1, d_h2 = deltas(w, inputs=inputs, targets=targets, biases=b, fwd=f)
     g = np.stack(
         [d_h1 * i1, d_h1 * i2, d_h2 * i1, d_h2 * i2, d_o1 * f.a_h1, d_o1 * f.a_h2, d_o2 * f.a_h1, d_o2 * f.a_h2],
         axis=-1,
@@ -395,3 +391,50 @@ def train_curves(
         train_biases=train_biases,
         update=update,
     ).loss
+
+
+class Deltas(NamedTuple):
+    """δo1, δo2, δh1, δh2 (``d_o1`` … in code): dE_total by each unit's net input, batch shape."""
+
+    d_o1: np.ndarray
+    d_o2: np.ndarray
+    d_h1: np.ndarray
+    d_h2: np.ndarray
+
+
+def deltas(
+    weights: ArrayLike,
+    *,
+    inputs: ArrayLike = DEFAULT_INPUTS,
+    targets: ArrayLike = DEFAULT_TARGETS,
+    biases: ArrayLike = DEFAULT_BIASES,
+    fwd: Forward | None = None,
+) -> Deltas:
+    """The error signal of each unit, ∂E/∂(net input), which ``backward`` multiplies out:
+
+        δo1 = (a_o1 - t1) * a_o1 * (1 - a_o1)            δo2 likewise with t2, a_o2
+        δh1 = (δo1 * w5 + δo2 * w7) * a_h1 * (1 - a_h1)  the two paths into h1: ∂E1/∂a_h1 + ∂E2/∂a_h1
+        δh2 = (δo1 * w6 + δo2 * w8) * a_h2 * (1 - a_h2)
+
+    Parameters
+    ----------
+    weights : array_like of shape (..., 8)
+    inputs, targets : array_like of shape (2,)
+    biases : array_like of shape (..., 2)
+    fwd : Forward, optional
+        ``forward``'s result for these arguments, if already computed.
+
+    Returns
+    -------
+    Deltas
+        d_o1, d_o2, d_h1, d_h2, each of the batch shape (...).
+    """
+    w, b = _as_params(weights, biases)
+    t1, t2 = _pair(targets, "targets")
+    f = forward(w, inputs=inputs, targets=targets, biases=b) if fwd is None else fwd
+    d_o1 = (f.a_o1 - t1) * f.a_o1 * (1 - f.a_o1)
+    d_o2 = (f.a_o2 - t2) * f.a_o2 * (1 - f.a_o2)
+    w5, w6, w7, w8 = np.moveaxis(w[..., 4:], -1, 0)
+    d_h1 = (d_o1 * w5 + d_o2 * w7) * f.a_h1 * (1 - f.a_h1)
+    d_h2 = (d_o1 * w6 + d_o2 * w8) * f.a_h2 * (1 - f.a_h2)
+    return Deltas(d_o1, d_o2, d_h1, d_h2)
