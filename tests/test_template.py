@@ -25,7 +25,7 @@ from xl_backprop.workbook import build, layout
 from .conftest import ROOT, TEMPLATE
 from .ooxml_read import NS, cells, defined_names, formulas, print_names, sheet_parts, vba_modules
 
-UDF_NAMES = ("SIGMOID", "FORWARD", "GRADIENTS", "BACKPROP_STEP", "TRAIN_CURVE", "GRAD_CHECK", "LR_SUMMARY")
+UDF_NAMES = ("SIGMOID", "FORWARD", "GRADIENTS", "BACKPROP_STEP", "TRAIN_CURVE", "GRAD_CHECK", "LR_SUMMARY", "EXPLAIN")
 RIBBON_MODULE = "BackpropRibbon"
 
 
@@ -325,7 +325,8 @@ def test_every_udf_formula_names_a_udf_with_legal_arguments(template):
                         assert role[arg.name] == param, (sheet, ref, text)
                     if param == "lrs":
                         assert "in_lrs" in text
-    assert seen == set(UDF_NAMES) - {"SIGMOID"}
+    # EXPLAIN has no cell in the template yet: the walkthrough (issue 15, part 1) is the sheet's to place
+    assert seen == set(UDF_NAMES) - {"SIGMOID", "EXPLAIN"}
 
 
 def test_udf_sheet_chains_one_block_call_per_row(template):

@@ -26,6 +26,7 @@ MODULES = (
     "kernel.py",
     "network.py",
     "analysis.py",
+    "explain.py",
     "excel_errors.py",
     "udfs.py",
     "cellref.py",
