@@ -77,3 +77,8 @@ def learning_rates_ok(values: np.ndarray) -> np.ndarray:
     """``is_learning_rate`` for each of an array of floats, at numpy speed (10 million from a CLI range)."""
     values = np.asarray(values, dtype=float)
     return np.isfinite(values) & (values > 0)
+
+
+#: Frames ``xl-backprop animate`` draws at most (steps x phases): about 2 minutes at 4 frames a
+#: second, and the GIF writer holds every frame (one byte a pixel) until it writes the file.
+ANIMATION_MAX_FRAMES = 2_000
