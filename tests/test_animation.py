@@ -159,3 +159,12 @@ def test_a_failure_while_drawing_leaves_the_old_file_whole(tmp_path, capsys, mon
     assert rc == 1 and "drawing failed" in err and len(calls) == 7
     assert existing.read_bytes() == b"the user's own file"
     assert [p.name for p in tmp_path.iterdir()] == ["mine.gif"]
+
+
+def test_progress_is_reported_frame_by_frame(tmp_path):
+    frames = animation.build_frames(1, lr=0.5, **COURSE)
+    seen: list[float] = []
+    animation.write_gif(tmp_path / "a.gif.tmp", frames, 1, 4.0, seen.append)  # any name: GIF whatever the suffix
+    assert seen == pytest.approx([0.2, 0.4, 0.6, 0.8, 1.0])
+    with Image.open(tmp_path / "a.gif.tmp") as gif:
+        assert gif.format == "GIF" and gif.n_frames == 5

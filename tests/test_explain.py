@@ -206,3 +206,17 @@ def test_excel_formulas_give_the_python_text_in_libreoffice(tmp_path):
     assert re.search(
         r"\(-\d", expected[(len(names) + X.QUANTITIES.index("new_w7"), 1)]
     )  # a bracketed negative was compared
+
+
+def test_operands_are_what_the_formula_reads():
+    assert X.operands("dE_dw5") == ("dE_dw5", "a_o1", "t1", "a_h1")
+    assert X.operands("h1") == ("h1", "w1", "i1", "w2", "i2", "b1")
+    assert X.operands("d_h2") == ("d_h2", "d_o1", "w6", "d_o2", "w8", "a_h2")
+    cells = {n: f"Z{k + 1}" for k, n in enumerate(X.operands("E_total"))}
+    assert X.excel_formula("E_total", cells).startswith('="E_total = E1 + E2 = "&IF(Z2<0,"(","")&IF(Z2=0,"0",')
+    with pytest.raises(KeyError, match="cells: expected the address of E2, missing"):
+        X.excel_formula("E_total", {"E_total": "A1", "E1": "A2"})
+    long = {n: f"INDEX('A sheet with a long name'!$C$10:$C$60,WalkStep+1,{k})" for k, n in enumerate(X.PARAMETERS)}
+    long.update({q: long["w1"] for q in X.QUANTITIES})
+    with pytest.raises(ValueError, match=r"cells: the formula for dE_dw1 would be [\d,]+ characters"):
+        X.excel_formula("dE_dw1", long)

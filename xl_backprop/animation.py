@@ -193,8 +193,11 @@ def render(frame: Frame, steps: int, loss_range: tuple[float, float]):
     ax.set(xlim=(-0.35, 2.85), ylim=(-0.32, 1.32))
     for j, ((a, b), (colour, lw, direction)) in enumerate(zip(_EDGES, _edge_looks(frame), strict=True)):
         (x0, y0), (x1, y1) = _NODES[a], _NODES[b]
+        # a weight below 0 is dashed where the colour does not already carry a gradient's sign
+        weight = frame.values[f"new_w{j + 1}" if k == 4 else f"w{j + 1}"]
+        style = "--" if colour == WEIGHT_COLOUR and weight < 0 else "-"
         if direction == "none":
-            ax.plot([x0, x1], [y0, y1], color=colour, lw=lw, zorder=1, solid_capstyle="round")
+            ax.plot([x0, x1], [y0, y1], color=colour, lw=lw, ls=style, zorder=1, solid_capstyle="round")
         else:
             start, end = ((x0, y0), (x1, y1)) if direction == "forward" else ((x1, y1), (x0, y0))
             ax.annotate(
@@ -202,7 +205,9 @@ def render(frame: Frame, steps: int, loss_range: tuple[float, float]):
                 xy=end,
                 xytext=start,
                 zorder=1,
-                arrowprops=dict(arrowstyle="-|>", color=colour, lw=lw, shrinkA=24, shrinkB=24, mutation_scale=14),
+                arrowprops=dict(
+                    arrowstyle="-|>", color=colour, lw=lw, ls=style, shrinkA=24, shrinkB=24, mutation_scale=14
+                ),
             )
         t = 0.27 if y0 != y1 else 0.5  # crossing edges: labels near their source, apart
         if y0 != y1:
@@ -234,9 +239,10 @@ def render(frame: Frame, steps: int, loss_range: tuple[float, float]):
         ax.text(x + 0.38, y, labels[f"target t{j + 1}"], ha="left", va="center", fontsize=8, zorder=4)
     if "biases" in labels:
         ax.text(1.0, -0.3, labels["biases"], ha="center", va="bottom", fontsize=7.5, color="dimgrey")
+    negative = [(WEIGHT_COLOUR, "dashed: w < 0")] if any(frame.values[f"w{m}"] < 0 for m in range(1, 9)) else []
     legend = {
-        0: [],
-        1: [],
+        0: negative,
+        1: negative,
         2: [(POSITIVE_GRADIENT, "∂E/∂w > 0: the step lowers w"), (NEGATIVE_GRADIENT, "∂E/∂w < 0: raises w")],
         3: [
             (PATH_COLOURS["o1"], "path back through o1: δo1·w"),
@@ -244,10 +250,10 @@ def render(frame: Frame, steps: int, loss_range: tuple[float, float]):
             (POSITIVE_GRADIENT, "∂E/∂w > 0"),
             (NEGATIVE_GRADIENT, "∂E/∂w < 0"),
         ],
-        4: [],
+        4: negative,
     }[k]
     for colour, text in legend:
-        ax.plot([], [], color=colour, lw=3, label=text)
+        ax.plot([], [], color=colour, lw=2, ls="--" if text.startswith("dashed") else "-", label=text)
     if legend:
         fig.legend(loc="upper center", bbox_to_anchor=(0.5, 0.91), ncol=len(legend), fontsize=7, frameon=False)
     fig.text(0.03, 0.385, labels["formulas"], ha="left", va="top", fontsize=7.5, family="DejaVu Sans")

@@ -315,16 +315,45 @@ def _excel_parts(terms: tuple, cells: Mapping[str, str], digits: int, numbers: b
     return parts
 
 
+#: The longest formula Excel takes, in characters.
+EXCEL_MAX_FORMULA = 8_192
+
+
+def operands(quantity: str) -> tuple[str, ...]:
+    """The names ``excel_formula(quantity, cells)`` reads from ``cells``: the quantity itself and
+    every operand of its formula (b1 / b2 among them, which may be left out: no bias)."""
+    names = [quantity]
+
+    def walk(terms: tuple) -> None:
+        for t in terms:
+            if isinstance(t, IfNonzero):
+                names.append(t.name)
+                walk(t.terms)
+            elif isinstance(t, Ref):
+                names.append(t.name)
+
+    walk(SPECS[quantity].terms)
+    return tuple(dict.fromkeys(names))
+
+
 def excel_formula(quantity: str, cells: Mapping[str, str], digits: int = DEFAULT_DIGITS) -> str:
     """An Excel formula (with its leading "=") whose value is ``text(quantity, values, digits)``
-    for the values in ``cells``: name -> cell address (``"Backprop!$C$5"``), for ``quantity``
-    and every name its formula uses. Bias terms appear only if ``cells`` names b1 / b2."""
+    for the values in ``cells``: name -> cell address (``"Backprop!$C$5"``), for every name of
+    ``operands(quantity)``. Bias terms appear only if ``cells`` names b1 / b2. Each address is
+    repeated some 13 times per number: keep them short (a helper cell rather than an INDEX
+    expression); a formula beyond ``EXCEL_MAX_FORMULA`` characters is refused (ValueError)."""
     spec = SPECS[quantity]
     head = " = ".join([SYMBOLS[quantity], *spec.forms]) + " = "
     parts = [_literal(head), *_excel_parts(spec.terms, cells, digits, numbers=False), _literal(" = ")]
     parts += [*_excel_parts(spec.terms, cells, digits, numbers=True), _literal(" = ")]
     parts.append(number_formula(_cell(cells, quantity), digits))
-    return "=" + _join(parts)
+    formula = "=" + _join(parts)
+    if len(formula) > EXCEL_MAX_FORMULA:
+        raise ValueError(
+            f"cells: the formula for {quantity} would be {len(formula):,} characters, Excel takes at most "
+            f"{EXCEL_MAX_FORMULA:,}; use shorter cell references"
+        )
+    return formula
 
 
 # --- names ----------------------------------------------------------------------------------------
