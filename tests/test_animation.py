@@ -168,3 +168,28 @@ def test_progress_is_reported_frame_by_frame(tmp_path):
     assert seen == pytest.approx([0.2, 0.4, 0.6, 0.8, 1.0])
     with Image.open(tmp_path / "a.gif.tmp") as gif:
         assert gif.format == "GIF" and gif.n_frames == 5
+
+
+def test_every_gif_frame_is_the_drawn_frame(tmp_path, monkeypatch):
+    """The GIF, decoded by Pillow, holds each frame as drawn (in its palette), pixel for pixel:
+    the frame-by-frame writer loses nothing. Stand-in frames keep this quick: two colours that
+    change in a small rectangle, and frames identical to the one before."""
+    colours = ["white", "white", "tab:red", "tab:red", "tab:blue"]
+
+    def drawn(frame, steps, extent):
+        image = Image.new("RGB", animation.FRAME_SIZE, "white")
+        k = animation.PHASES.index(frame.phase)
+        x = 10 * max(k - 1, 0)  # the first two phases alike: a frame that changes nothing
+        image.paste((200, 30, 30) if "red" in colours[k] else (30, 30, 200), (x, 20, x + 40, 60))
+        return image
+
+    monkeypatch.setattr(animation, "render", drawn)
+    frames = animation.build_frames(2, lr=0.5, **COURSE)
+    expected = [im.convert("RGB") for im in animation.images(frames, 2)]
+    animation.write_gif(tmp_path / "a.gif", frames, 2, 10.0)
+    with Image.open(tmp_path / "a.gif") as gif:
+        assert gif.n_frames == 10 and gif.info["loop"] == 0
+        for k in range(10):
+            gif.seek(k)
+            assert gif.info["duration"] == 100
+            assert np.array_equal(np.asarray(gif.convert("RGB")), np.asarray(expected[k])), k

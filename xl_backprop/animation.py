@@ -303,11 +303,27 @@ def write_gif(
     path, frames: Sequence[Frame], steps: int, fps: float, progress: Callable[[float], object] | None = None
 ) -> None:
     """The animation as a GIF, looping, ``fps`` frames a second, at ``path`` (any name: the
-    format is GIF whatever its suffix, so that a temporary file can be written)."""
-    drawn = images(frames, steps, progress)
-    first = next(drawn)
+    format is GIF whatever its suffix, so that a temporary file can be written).
+
+    Written frame by frame with Pillow's GIF encoder (``GifImagePlugin.getheader`` and
+    ``getdata``), each frame as the rectangle that changed since the one before, so that
+    memory stays that of one frame: ``Image.save(save_all=True)`` holds every frame until the
+    end (1.6 GB for the largest animation)."""
+    from PIL import GifImagePlugin, ImageChops
+
     duration = max(20, round(1000 / fps / 10) * 10)  # GIF counts hundredths of a second
-    first.save(path, format="GIF", save_all=True, append_images=drawn, duration=duration, loop=0)
+    previous = None
+    with open(path, "wb") as f:
+        for image in images(frames, steps, progress):
+            if previous is None:
+                header, _ = GifImagePlugin.getheader(image, info={"loop": 0, "duration": duration})
+                f.write(b"".join(header))
+                box = (0, 0, *image.size)
+            else:  # palette indices: equal where the pixels are, with one palette for all frames
+                box = ImageChops.difference(previous, image).getbbox() or (0, 0, 1, 1)
+            f.write(b"".join(GifImagePlugin.getdata(image.crop(box), offset=box[:2], duration=duration)))
+            previous = image
+        f.write(b";")  # the GIF trailer
 
 
 def png(frame: Frame, steps: int, extent: tuple[float, float]) -> bytes:

@@ -79,6 +79,7 @@ def learning_rates_ok(values: np.ndarray) -> np.ndarray:
     return np.isfinite(values) & (values > 0)
 
 
-#: Frames ``xl-backprop animate`` draws at most (steps x phases): about 2 minutes at 4 frames a
-#: second, and the GIF writer holds every frame (one byte a pixel) until it writes the file.
+#: Frames ``xl-backprop animate`` draws at most (steps x phases): about 8 minutes at 4 frames a
+#: second, and 15-30 minutes to draw (0.4-1 s a frame measured on a shared 2-core machine,
+#: ``benchmarks/bench_animate.py``); the frames are written one at a time, memory stays flat.
 ANIMATION_MAX_FRAMES = 2_000
