@@ -692,7 +692,7 @@ def _add_animate_parser(sub) -> None:
         "animate",
         help="a GIF of training, phase by phase, every formula with its numbers",
         description=f"Draw {len(PHASES)} frames per training step ({', '.join(PHASES)}): values appear "
-        "from the inputs to the outputs, δ flows back (edge colour = sign of the gradient, thickness = "
+        "from the inputs to the outputs, the deltas flow back (edge colour = sign of the gradient, thickness = "
         "its size), the weights move, and the loss curve grows beneath; each frame shows its formulas "
         f"with the numbers plugged in. At most {ANIMATION_MAX_FRAMES:,} frames.",
     )
