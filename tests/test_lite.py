@@ -94,6 +94,15 @@ CALLS = [
     ('=FORWARD(w, i, {"a<line break>b", 0.99})', "FORWARD", [W, I, [["a\nb\u001b[2J", 0.99]], None]),
     ("=LR_SUMMARY(w, i, t, lrs, 51, -1)", "LR_SUMMARY", [W, I, T, [[0.5]], [[51]], [[-1]], None]),
     ("=LR_MAP(w, i, t, lr_h, -1, 10)", "LR_MAP", [W, I, T, [[0.1]], [[-1]], [[10]]]),
+    ('=EXPLAIN("∂E/∂w5", w, i, t, {0.35;0.6})', "EXPLAIN", [[["∂E/∂w5"]], W, I, T, [[0.35], [0.6]], None, None]),
+    (
+        '=EXPLAIN("new w5", w, i, t, {0.35,0.6}, 0.5, 9)',
+        "EXPLAIN",
+        [[["new w5"]], W, I, T, [[0.35, 0.6]], [[0.5]], [[9]]],
+    ),
+    ('=EXPLAIN("δh1", w, i, t)', "EXPLAIN", [[["δh1"]], W, I, T]),
+    ('=EXPLAIN("w5", w, i, t)', "EXPLAIN", [[["w5"]], W, I, T, None, None, None]),
+    ('=EXPLAIN("h1", w, i, t, , , 16)', "EXPLAIN", [[["h1"]], W, I, T, None, None, [[16]]]),
 ]
 
 
@@ -347,7 +356,8 @@ def test_functions_are_registered_as_in_excel(lite_answer):
         params = meta[name]["parameters"]
         assert [p["name"] for p in params] == list(inspect.signature(f).parameters)
         assert [p["description"] for p in params] == [udfs.ARG_DOCS[p["name"]] for p in params]
-        assert [p.get("optional", False) for p in params] == [p["name"] in ("biases", "threshold") for p in params]
+        optional = {"biases", "threshold"} | ({"lr", "digits"} if name == "EXPLAIN" else set())
+        assert [p.get("optional", False) for p in params] == [p["name"] in optional for p in params]
         assert meta[name]["description"] == f.__doc__
         assert meta[name]["result"] == {"dimensionality": "matrix", "type": "any"}
 
@@ -538,3 +548,15 @@ def test_script_writes_what_the_ribbon_plans(lite_answer, k):
         assert png_size(base64.b64decode(a["args"][0])) == png_size(p.png)
         assert take("setPictureName", sheet_position=sheets.index(p.anchor.sheet))["args"][1] == p.anchor.name
     assert actions == []  # nothing else is written
+
+
+def test_explain_gives_the_published_numbers(lite_answer):
+    """Mazur's dE/dw5 as issue 15 writes it, and his new w5 (0.35891648) to the 9 figures asked for."""
+    results = {c[0]: r for c, r in zip(CALLS, lite_answer["results"], strict=True)}
+    assert results['=EXPLAIN("∂E/∂w5", w, i, t, {0.35;0.6})'] == [
+        ["∂E/∂w5 = (a_o1 − t1)·a_o1·(1 − a_o1)·a_h1 = (0.7514 − 0.01000)·0.7514·0.2486·0.5933 = 0.08217"]
+    ]
+    assert results['=EXPLAIN("new w5", w, i, t, {0.35,0.6}, 0.5, 9)'][0][0].endswith(" = 0.358916480")
+    assert results['=EXPLAIN("δh1", w, i, t)'][0][0].startswith("δh1 = ∂E/∂h1 = (∂E1/∂a_h1 + ∂E2/∂a_h1)")
+    assert results['=EXPLAIN("w5", w, i, t)'][0][0].startswith("quantity: expected one of h1, h2, ")
+    assert results['=EXPLAIN("h1", w, i, t, , , 16)'] == [["digits: expected a whole number from 1 to 15, got 16"]]

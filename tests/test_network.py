@@ -266,3 +266,20 @@ def test_chain_values_are_partial_derivatives_by_central_differences(biases):
         assert float(getattr(got, name)) == pytest.approx(value, rel=1e-7, abs=1e-12), name
     g = xb.backward(W, inputs=I, targets=T, biases=biases).weights  # the gradients are built from them
     assert g[0] == pytest.approx(got.d_h1 * i1, rel=1e-15) and g[7] == pytest.approx(got.d_o2 * a2, rel=1e-14)
+
+
+@pytest.mark.parametrize("biases", [(0.0, 0.0), (0.35, 0.6)])
+def test_chain_deltas_are_the_error_signals_backward_multiplies_out(biases):
+    """δo1 = ∂E/∂o1 and δh1 = ∂E/∂h1: a shift of the output (hidden) bias moves both units of a
+    layer, so dE/db2 = δo1 + δo2 (dE/db1 = δh1 + δh2) by central differences; each weight's
+    gradient is its unit's δ times the value into it."""
+    d = network.chain(W, inputs=I, targets=T, biases=biases)
+    f = xb.forward(W, inputs=I, targets=T, biases=biases)
+    g = xb.backward(W, inputs=I, targets=T, biases=biases).weights
+    eps, b = 1e-6, np.array(biases)
+    for k, (da, db) in enumerate([(d.d_h1, d.d_h2), (d.d_o1, d.d_o2)]):
+        step = np.eye(2)[k] * eps
+        num = (ref.forward(W, I, T, b + step)["E_total"] - ref.forward(W, I, T, b - step)["E_total"]) / (2 * eps)
+        assert float(da + db) == pytest.approx(num, rel=1e-6)
+    assert g[4] == d.d_o1 * f.a_h1 and g[7] == d.d_o2 * f.a_h2
+    assert g[0] == d.d_h1 * I[0] and g[3] == d.d_h2 * I[1]

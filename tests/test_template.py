@@ -25,7 +25,17 @@ from xl_backprop.workbook import build, layout
 from .conftest import ROOT, TEMPLATE
 from .ooxml_read import NS, cells, defined_names, formulas, package_differences, print_names, sheet_parts, vba_modules
 
-UDF_NAMES = ("SIGMOID", "FORWARD", "GRADIENTS", "BACKPROP_STEP", "TRAIN_CURVE", "GRAD_CHECK", "LR_SUMMARY", "LR_MAP")
+UDF_NAMES = (
+    "SIGMOID",
+    "FORWARD",
+    "GRADIENTS",
+    "BACKPROP_STEP",
+    "TRAIN_CURVE",
+    "GRAD_CHECK",
+    "LR_SUMMARY",
+    "LR_MAP",
+    "EXPLAIN",
+)
 RIBBON_MODULE = "BackpropRibbon"
 
 
@@ -322,8 +332,8 @@ def test_every_udf_formula_names_a_udf_with_legal_arguments(template):
                         assert role[arg.name] == param, (sheet, ref, text)
                     if param == "lrs":
                         assert "in_lrs" in text
-    # LR_MAP is on no sheet yet (the Learning rates sheet is being reworked)
-    assert seen == set(UDF_NAMES) - {"SIGMOID", "LR_MAP"}
+    # LR_MAP and EXPLAIN are on no sheet yet (the map's and the walkthrough's places are to come)
+    assert seen == set(UDF_NAMES) - {"SIGMOID", "LR_MAP", "EXPLAIN"}
 
 
 def test_udf_sheet_chains_one_block_call_per_row(template):

@@ -219,7 +219,9 @@ def test_doctor_command_prints_a_line_per_check_and_its_status(capsys, monkeypat
     assert cli.main(["doctor", str(TEMPLATE)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line[:6] for line in lines] == ["PASS  "] * 3
-    assert lines[2].endswith("SIGMOID, FORWARD, GRADIENTS, BACKPROP_STEP, TRAIN_CURVE, GRAD_CHECK, LR_SUMMARY, LR_MAP")
+    assert lines[2].endswith(
+        "SIGMOID, FORWARD, GRADIENTS, BACKPROP_STEP, TRAIN_CURVE, GRAD_CHECK, LR_SUMMARY, LR_MAP, EXPLAIN"
+    )
     monkeypatch.setitem(sys.modules, "xl_backprop.udfs", None)  # as if the functions could not import
     assert cli.main(["doctor", str(TEMPLATE)]) == 1
     out = capsys.readouterr().out.splitlines()

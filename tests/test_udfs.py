@@ -32,7 +32,17 @@ LRS = (0.1, 0.2, 0.5, 0.8, 1.0, 2.0)
 E_TOTAL = COURSE_E_TOTAL
 DE_DW5 = COURSE_DE_DW5
 MAZUR_STEP = MAZUR_STEP_TEXT  # as printed (8 or 9 decimals)
-FUNCTIONS = {"SIGMOID", "FORWARD", "GRADIENTS", "BACKPROP_STEP", "TRAIN_CURVE", "GRAD_CHECK", "LR_SUMMARY", "LR_MAP"}
+FUNCTIONS = {
+    "SIGMOID",
+    "FORWARD",
+    "GRADIENTS",
+    "BACKPROP_STEP",
+    "TRAIN_CURVE",
+    "GRAD_CHECK",
+    "LR_SUMMARY",
+    "LR_MAP",
+    "EXPLAIN",
+}
 
 
 @pytest.fixture(scope="module")
@@ -570,6 +580,8 @@ odd_cell = st.one_of(
 
 ARGUMENTS = {"x", "weights", "inputs", "targets", "lr", "lrs", "iterations", "threshold", "biases", "overflow"}
 ARGUMENTS |= {"iterations x lrs", "(iterations - 1) x lrs"}
+ARGUMENTS |= {"quantity", "digits", "lr_hidden_range", "lr_output_range", "steps"}
+ARGUMENTS |= {"lr_hidden_range x lr_output_range x steps"}
 
 
 def _one_plain_line(text: str) -> bool:
@@ -586,7 +598,8 @@ def test_odd_cell_values_give_numbers_or_one_plain_line(excel, name, data):
     odd = data.draw(st.lists(odd_cell, min_size=1, max_size=3))
     args = (*valid[:at], row(*odd), *valid[at + 1 :])
     got = excel.call(name, *args)
-    if isinstance(got, str):
+    explanation = name == "EXPLAIN" and isinstance(got, str) and ":" not in got.split(" = ")[0]
+    if isinstance(got, str) and not explanation:  # a message, not EXPLAIN's text ("∂E/∂w5 = ...")
         assert len(got) <= 255 and _one_plain_line(got), got
         assert "internal error" not in got, got
         assert got.split(":")[0] in ARGUMENTS, got
@@ -620,6 +633,7 @@ VALID = {  # name -> valid arguments, in order
     "GRAD_CHECK": net(),
     "LR_SUMMARY": (*net(), row(*LRS), cell(51), cell(0.01)),
     "LR_MAP": (*net(), row(0.5, 5.0), row(0.5, 50.0), cell(20)),
+    "EXPLAIN": (cell("dE/dw5"), *net(), row(*MAZUR_B), cell(0.5), cell(4)),
 }
 HOSTILE = [
     cell(1e308),
@@ -664,3 +678,88 @@ def test_a_learning_rate_of_zero_or_less_is_refused_as_by_the_cli_and_the_macros
     else:
         got = excel.call(name, *net(), row(0.5, lr), cell(3))
         assert got == f"lrs: expected a positive number in cell 2, got {shown}"
+
+
+# --- EXPLAIN: the formula with its numbers ---------------------------------------------------------
+
+
+def last_number(text: str) -> float:
+    return float(text.rsplit(" = ", 1)[1])
+
+
+def to_figures(x: float, digits: int = 4) -> float:
+    """x to ``digits`` significant figures, by decimal arithmetic (the half cases do not occur here)."""
+    return float(f"{decimal.Decimal(x):.{digits - 1}e}")
+
+
+def test_explain_mazurs_dw5_as_the_issue_writes_it(excel):
+    got = excel.call("EXPLAIN", cell("∂E/∂w5"), *net(), row(*MAZUR_B))
+    assert got == "∂E/∂w5 = (a_o1 − t1)·a_o1·(1 − a_o1)·a_h1 = (0.7514 − 0.01000)·0.7514·0.2486·0.5933 = 0.08217"
+    new_w = excel.call("EXPLAIN", cell("new w5"), *net(), row(*MAZUR_B), cell(0.5), cell(9))
+    assert last_number(new_w) == float(MAZUR_STEP[4])  # 0.35891648, as printed: 8 figures, and the 9th a 0
+    assert excel.call("EXPLAIN", cell("E_total"), *net(), row(*MAZUR_B)).endswith(" = 0.2984")  # 0.298371109
+
+
+@pytest.mark.parametrize("spelling", ["dE_dw5", "dE/dw5", "∂E/∂w5", "DE/DW5"])
+def test_explain_takes_the_course_spellings(excel, spelling):
+    got = excel.call("EXPLAIN", cell(spelling), *net())
+    assert got.startswith("∂E/∂w5 = ") and last_number(got) == to_figures(DE_DW5)
+
+
+def test_explain_numbers_are_the_other_functions_numbers(excel):
+    """Every quantity's last number against FORWARD, GRADIENTS and BACKPROP_STEP for the same cells
+    (those against the scalar reference above), to the 4 figures shown; new weights at lr 0.8."""
+    w = (0.3, -0.2, 0.25, 0.9, -0.4, 0.45, 1.5, -0.55)
+    args = (row(*w), row(*I), row(*T), row(*MAZUR_B))
+    fwd = dict(zip(xl_backprop.Forward._fields, excel.call("FORWARD", *args), strict=True))
+    grads = excel.call("GRADIENTS", *args)
+    new_w = excel.call("BACKPROP_STEP", *args[:3], cell(0.8), args[3])
+    expected = {**fwd, **{f"dE_dw{k + 1}": g for k, g in enumerate(grads)}}
+    expected.update({f"new_w{k + 1}": x for k, x in enumerate(new_w)})
+    for q, value in expected.items():
+        got = excel.call("EXPLAIN", cell(q), *args, cell(0.8))
+        assert last_number(got) == to_figures(value), (q, got)
+    # the deltas: each weight's gradient over the value into it (dE/dw5 = δo1·a_h1, dE/dw1 = δh1·i1)
+    deltas = {"d_o1": grads[4] / fwd["a_h1"], "d_o2": grads[7] / fwd["a_h2"], "d_h1": grads[0] / I[0]}
+    for q, value in deltas.items():
+        assert last_number(excel.call("EXPLAIN", cell(q), *args)) == to_figures(value), q
+
+
+def test_explain_digits_and_default_lr(excel):
+    mazur = excel.call("EXPLAIN", cell("a_o1"), *net(), row(*MAZUR_B), None, cell(8))
+    assert mazur.endswith(" = 0.75136507")  # as Mazur prints it
+    got = excel.call("EXPLAIN", cell("new_w5"), *net())  # lr left out: 0.5
+    assert got.startswith("new w5 = w5 − lr·∂E/∂w5 = 0.4000 − 0.5000·0.07216 = ")
+    assert last_number(got) == to_figures(0.4 - 0.5 * DE_DW5)
+    assert excel.call("EXPLAIN", cell("E_total"), *net(), None, None, cell(15)).endswith(" = 0.242519857348377")
+    assert excel.call("EXPLAIN", cell("E_total"), *net(), None, None, cell(1)).endswith(" = 0.2")
+
+
+EXPLAIN_BAD = [
+    ((cell("w5"), *net()), 'quantity: expected one of {accepted}; got "w5"'),
+    ((cell("a very long piece of text"), *net()), 'quantity: expected one of {accepted}; got "a very long piece..."'),
+    ((cell(5.0), *net()), "quantity: expected text such as dE/dw5, got 5"),
+    ((cell(None), *net()), "quantity: expected text such as dE/dw5, got an empty cell"),
+    ((cell(ERRORS["#N/A"]), *net()), "quantity: expected text such as dE/dw5, got the error #N/A"),
+    ((row("h1", "h2"), *net()), "quantity: expected one cell of text, got 2 cells"),
+    ((cell("h1"), W7, row(*I), row(*T)), "weights: expected 8 numbers (w1..w8), got 7"),
+    ((cell("h1"), *net(), None, cell(0)), "lr: expected a positive number, got 0"),
+    ((cell("h1"), *net(), None, cell("fast")), 'lr: expected a number, got text "fast"'),
+    ((cell("h1"), *net(), None, None, cell(0)), "digits: expected a whole number from 1 to 15, got 0"),
+    ((cell("h1"), *net(), None, None, cell(16)), "digits: expected a whole number from 1 to 15, got 16"),
+    ((cell("h1"), *net(), None, None, cell(2.5)), "digits: expected a whole number from 1 to 15, got 2.5"),
+    ((cell("h1"), *net(), None, None, cell(True)), "digits: expected a number, got TRUE"),
+    (
+        (cell("h1"), row(*[1e308] * 8), row(1e308, 1e308), row(*T)),
+        "overflow: h1 is not a finite number; try smaller weights, inputs, targets or lr",
+    ),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), EXPLAIN_BAD, ids=[m[:40] for _, m in EXPLAIN_BAD])
+def test_explain_bad_input_is_one_line(excel, args, message):
+    from xl_backprop.explain import ACCEPTED
+
+    got = excel.call("EXPLAIN", *args)
+    assert got == message.format(accepted=ACCEPTED)
+    assert "\n" not in got and len(got) <= 255

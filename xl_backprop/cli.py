@@ -1,4 +1,4 @@
-"""The ``xl-backprop`` command line: train, gradcheck, template, run, doctor, lite, map (cli_map.py).
+"""The ``xl-backprop`` command line: train, gradcheck, template, run, doctor, lite, map (cli_map.py), animate.
 
 Every number printed or written comes from ``xl_backprop.network`` / ``xl_backprop.analysis``.
 Bad input never produces a traceback: one line naming the option and what was expected, and
@@ -42,7 +42,7 @@ PROG = "xl-backprop"
 CSV_NAME = "loss_curves.csv"
 PNG_NAME = "loss_curves.png"
 MAX_VALUES = CSV_MAX_VALUES  # iterations x learning rates (limits.py states the rule)
-COMMANDS = ("train", "gradcheck", "template", "run", "doctor", "lite", "map")
+COMMANDS = ("train", "gradcheck", "template", "run", "doctor", "lite", "map", "animate")
 RUN_ACTIONS = ("train-lrs", "draw-network", "reset")
 DEFAULT_TEMPLATE = "workbook_template.xlsm"
 PROGRESS_DELAY = 0.5  # seconds a run must take before its progress bar appears
@@ -364,6 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_map import add_map_parser  # the learning-rate map, in its own module
 
     add_map_parser(sub)
+    _add_animate_parser(sub)
     return top
 
 
@@ -691,3 +692,77 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug, not bad input: still one line, but say what broke
         print(f"{prog}: internal error: {type(exc).__name__}: {exc} (please report this)", file=err)
         return 1
+
+
+# ----------------------------------------------------------------------------- animate
+
+ANIMATE_DEFAULT_STEPS = 5
+ANIMATE_DEFAULT_FPS = 4.0
+ANIMATE_MAX_FPS = 50.0  # a GIF frame lasts at least 2 hundredths of a second in most viewers
+
+
+def _add_animate_parser(sub) -> None:
+    from .animation import PHASES
+    from .explain import DEFAULT_LR
+    from .limits import ANIMATION_MAX_FRAMES
+
+    a = sub.add_parser(
+        "animate",
+        help="a GIF of training, phase by phase, every formula with its numbers",
+        description=f"Draw {len(PHASES)} frames per training step ({', '.join(PHASES)}): values appear "
+        "from the inputs to the outputs, the deltas flow back (edge colour = sign of the gradient, thickness = "
+        "its size), the weights move, and the loss curve grows beneath; each frame shows its formulas "
+        f"with the numbers plugged in. At most {ANIMATION_MAX_FRAMES:,} frames.",
+    )
+    a.add_argument(
+        "--lr", type=_positive, default=DEFAULT_LR, metavar="LR", help=f"learning rate (default {DEFAULT_LR})"
+    )
+    a.add_argument(
+        "--steps",
+        type=_whole(1),
+        default=ANIMATE_DEFAULT_STEPS,
+        metavar="N",
+        help=f"training steps to show (default {ANIMATE_DEFAULT_STEPS}; {len(PHASES)} frames each)",
+    )
+    _add_network_options(a)
+    a.add_argument(
+        "--fps",
+        type=_positive,
+        default=ANIMATE_DEFAULT_FPS,
+        metavar="F",
+        help=f"frames per second, at most {ANIMATE_MAX_FPS:g} (default {ANIMATE_DEFAULT_FPS:g})",
+    )
+    a.add_argument("--out", type=Path, required=True, metavar="PATH", help="the GIF to write, e.g. backprop.gif")
+    a.add_argument("--force", action="store_true", help="overwrite an existing file")
+    a.add_argument("--quiet", action="store_true", help="no progress bar, no message")
+    a.set_defaults(handler=cmd_animate)
+
+
+def cmd_animate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from . import animation
+    from .limits import ANIMATION_MAX_FRAMES
+
+    frames_wanted = animation.frame_count(args.steps)
+    if frames_wanted > ANIMATION_MAX_FRAMES:
+        most = ANIMATION_MAX_FRAMES // len(animation.PHASES)
+        raise UsageError(
+            f"--steps: expected at most {most:,} steps ({ANIMATION_MAX_FRAMES:,} frames of "
+            f"{len(animation.PHASES)} phases), got {args.steps:,}"
+        )
+    if args.fps > ANIMATE_MAX_FPS:
+        raise UsageError(f"--fps: expected at most {ANIMATE_MAX_FPS:g} frames a second, got {args.fps:g}")
+    if args.out.suffix.lower() != ".gif":
+        raise UsageError(f"--out: expected a .gif path, got {args.out}")
+    if not args.out.parent.is_dir():
+        raise UsageError(f"--out: expected an existing folder, {args.out.parent} is not one")
+    _refuse_existing([args.out], "--out", args.force)
+    net = _network(args)
+    frames = animation.build_frames(args.steps, lr=args.lr, **net)
+    bar = Progress(io.StringIO() if args.quiet else err, delay=PROGRESS_DELAY, label="drawing frames")
+    try:
+        atomic_write(args.out, lambda tmp: animation.write_gif(tmp, frames, args.steps, args.fps, bar))
+    finally:
+        bar.close()
+    if not args.quiet:
+        print(f"wrote {args.out} ({len(frames)} frames, {args.fps:g} a second)", file=out)
+    return 0

@@ -166,3 +166,7 @@ UDF_MAX_MAP_STEPS = UDF_MAX_VALUES
 UDF_MAX_MAP_STEPS_UNCOMPILED = 200_000
 #: Where to run more than LR_MAP may.
 MAP_MORE = "for more, use xl-backprop map"
+#: Frames ``xl-backprop animate`` draws at most (steps x phases): about 8 minutes at 4 frames a
+#: second, and 15-30 minutes to draw (0.4-1 s a frame measured on a shared 2-core machine,
+#: ``benchmarks/bench_animate.py``); the frames are written one at a time, memory stays flat.
+ANIMATION_MAX_FRAMES = 2_000

@@ -2,7 +2,7 @@
 
 xlwings Lite runs Python (Pyodide) inside Excel's add-in and sets ``XLWINGS_ON_SERVER=true``
 before it imports ``main.py``; xlwings then resolves ``xw.func``, ``xw.arg`` and ``xw.script``
-to its Office.js implementation (``xlwings.server``). So the eight functions of ``udfs`` --
+to its Office.js implementation (``xlwings.server``). So the functions of ``udfs`` --
 their conversions, checks, messages and help -- register themselves for Lite when ``udfs``
 is imported there: this module only gathers them, adds the three buttons as ``@script``
 functions and runs them through the ribbon's own code (``macros.run_in_book``).
@@ -22,10 +22,10 @@ import xlwings as xw
 from xlwings import script
 
 from . import macros
-from .udfs import BACKPROP_STEP, FORWARD, GRAD_CHECK, GRADIENTS, LR_MAP, LR_SUMMARY, SIGMOID, TRAIN_CURVE
+from .udfs import BACKPROP_STEP, EXPLAIN, FORWARD, GRAD_CHECK, GRADIENTS, LR_MAP, LR_SUMMARY, SIGMOID, TRAIN_CURVE
 
 #: What Lite shows: the custom functions (the same objects as ``udfs``'), then the scripts.
-FUNCTIONS = (SIGMOID, FORWARD, GRADIENTS, BACKPROP_STEP, TRAIN_CURVE, GRAD_CHECK, LR_SUMMARY, LR_MAP)
+FUNCTIONS = (SIGMOID, FORWARD, GRADIENTS, BACKPROP_STEP, TRAIN_CURVE, GRAD_CHECK, LR_SUMMARY, LR_MAP, EXPLAIN)
 
 
 def _tell(message: str) -> None:
@@ -55,6 +55,7 @@ SCRIPTS = (train_learning_rates, draw_network, reset)
 
 __all__ = [
     "BACKPROP_STEP",
+    "EXPLAIN",
     "FORWARD",
     "FUNCTIONS",
     "GRADIENTS",

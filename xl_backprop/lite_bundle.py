@@ -28,6 +28,7 @@ MODULES = (
     "sweep.py",
     "lrmap.py",
     "analysis.py",
+    "explain.py",
     "excel_errors.py",
     "udfs.py",
     "cellref.py",

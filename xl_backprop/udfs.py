@@ -35,6 +35,8 @@ import xlwings as xw
 
 from .analysis import DEFAULT_THRESHOLD, Overflow, check_finite, grad_check, lr_summary, summary_rows
 from .excel_errors import excel_error
+from .explain import ACCEPTED, DEFAULT_DIGITS, DEFAULT_LR, MAX_DIGITS, quantity_name, step_values
+from .explain import text as explain_text
 from .kernel import COMPILED
 from .limits import (
     RUN_MORE,
@@ -493,3 +495,51 @@ def LR_MAP(weights, inputs, targets, lr_hidden_range, lr_output_range, steps):
         )
     m = lr_map(lr_h, lr_o, n, weights=w, inputs=i, targets=t)
     return [[x if np.isfinite(x) else None for x in row] for row in m.E_final.tolist()]
+
+
+# --- EXPLAIN: one formula of the step with its numbers (xl_backprop.explain) -------------------
+
+ARG_DOCS.update(
+    {
+        "quantity": "What to explain, as text: h1, a_h1, o1, a_o1, E1, E_total, d_o1, d_h1 (the deltas), "
+        "dE_dw1..dE_dw8 (or dE/dw5), new_w1..new_w8 (or new w5); h2, a_h2, o2, ... likewise",
+        "digits": f"Optional: significant figures of each number, 1 to {MAX_DIGITS} (default {DEFAULT_DIGITS})",
+    }
+)
+
+
+def text_of(value, name: str) -> str:
+    """One cell of text, or BadInput naming ``name``."""
+    try:
+        a = _block(value)
+    except BadInput as e:
+        raise BadInput(f"{name}: {e}") from None
+    if a.size != 1:
+        raise BadInput(f"{name}: expected one cell of text, got {a.size} cells")
+    v = a.flat[0]
+    if isinstance(v, str):
+        v = str.__str__(v)  # a plain copy: a subclass's own methods are never called
+        if v.strip() and excel_error(v) is None:
+            return v
+    x = _value(v)
+    raise BadInput(f"{name}: expected text such as dE/dw5, got {x if isinstance(x, str) else _fmt(x)}")
+
+
+@excel_function
+def EXPLAIN(quantity, weights, inputs, targets, biases=None, lr=None, digits=None):
+    """One formula of the training step with its numbers plugged in, e.g. EXPLAIN("dE/dw5", ...)
+    gives dE/dw5 = (a_o1 - t1)*a_o1*(1 - a_o1)*a_h1 = (0.7514 - 0.01000)*... = 0.08217. The last
+    number is the value, to 4 figures. lr (default 0.5) is for new_w."""
+    name = text_of(quantity, "quantity")
+    q = quantity_name(name)
+    if q is None:
+        raise BadInput(f'quantity: expected one of {ACCEPTED}; got "{_shown_text(name)}"')
+    w, i, t, b = network_args(weights, inputs, targets, biases)
+    rate = DEFAULT_LR if _is_omitted(lr) else learning_rates(lr, "lr", ("lr",))[0]
+    (n,) = optional_numbers(digits, "digits", ("digits",), (DEFAULT_DIGITS,))
+    if not (is_count(n) and n <= MAX_DIGITS):
+        raise BadInput(f"digits: expected a whole number from 1 to {MAX_DIGITS}, got {_fmt(n)}")
+    values = step_values(w, i, t, b, rate)
+    names = list(values)
+    check_finite(np.array(list(values.values())), lambda at: names[at[0]], "try smaller weights, inputs, targets or lr")
+    return explain_text(q, values, int(n))

@@ -14,6 +14,19 @@ failed:
     BACKPROP_STEP = Err.Description
 End Function
 
+Function EXPLAIN(quantity, weights, inputs, targets, Optional biases, Optional lr, Optional digits)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        EXPLAIN = XLPy.CallUDF("xl_backprop.udfs", "EXPLAIN", Array(quantity, weights, inputs, targets, biases, lr, digits), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        EXPLAIN = XLPy.CallUDF("xl_backprop.udfs", "EXPLAIN", Array(quantity, weights, inputs, targets, biases, lr, digits))
+        Exit Function
+    #End If
+failed:
+    EXPLAIN = Err.Description
+End Function
+
 Function FORWARD(weights, inputs, targets, Optional biases)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed

@@ -1,0 +1,333 @@
+"""The animation of training (``xl-backprop animate``): one frame per phase of each step.
+
+Each step of gradient descent is shown in ``PHASES``: the forward pass (values appear from the
+inputs to the outputs), the error, the output layer's gradients and the hidden layer's (δ flows
+from right to left; an edge's colour is the sign of its gradient, its thickness the gradient's
+size; the two paths into a hidden unit each in their colour), and the update (the weights move).
+Beneath, the loss curve grows step by step; beside the network, the phase's formulas with their
+numbers, from ``explain``.
+
+``build_frames`` computes what each frame shows (numbers from the engine, through
+``explain.step_values``) and ``frame_labels`` the text it prints; ``render`` draws one frame
+(matplotlib, no pyplot, at ``figures.PNG_DPI``); ``write_gif`` writes them with Pillow. The
+frames are drawn one at a time, as the GIF writer asks for them.
+"""
+
+from __future__ import annotations
+
+import io
+import textwrap
+from collections.abc import Callable, Iterator, Sequence
+from typing import NamedTuple
+
+import numpy as np
+
+from . import explain
+from .analysis import check_finite
+from .figures import PNG_DPI
+
+PHASES = ("forward", "error", "output gradients", "hidden gradients", "update")
+PHASE_TITLES = {
+    "forward": "Forward pass: each unit sums its weighted inputs, then squashes them with σ",
+    "error": "Error: how far each output is from its target",
+    "output gradients": "Output layer's gradients: δo = (a_o − t)·a_o·(1 − a_o), ∂E/∂w = δo · the value into w",
+    "hidden gradients": "Hidden layer's gradients: δ flows back along both paths into each hidden unit",
+    "update": "Update: every weight takes a step against its gradient, w ← w − lr·∂E/∂w",
+}
+#: The formulas each phase prints (explain's quantities).
+PHASE_FORMULAS = {
+    "forward": ("h1", "a_h1", "o1", "a_o1"),
+    "error": ("E1", "E2", "E_total"),
+    "output gradients": ("d_o1", "d_o2", "dE_dw5"),
+    "hidden gradients": ("d_h1", "dE_dw1"),
+    "update": ("new_w5", "new_w1"),
+}
+FRAME_SIZE = (720, 540)  # pixels, at figures.PNG_DPI
+# One colour per meaning, as figures.network_figure uses them: red where dE/dw > 0 (the step
+# lowers the weight), blue where dE/dw < 0; one colour per path back into a hidden unit.
+POSITIVE_GRADIENT, NEGATIVE_GRADIENT = "tab:red", "tab:blue"
+PATH_COLOURS = {"o1": "tab:purple", "o2": "tab:orange"}
+WEIGHT_COLOUR = "dimgrey"
+
+_NODES = {"i1": (0, 1), "i2": (0, 0), "h1": (1, 1), "h2": (1, 0), "o1": (2, 1), "o2": (2, 0)}
+_EDGES = (
+    ("i1", "h1"),
+    ("i2", "h1"),
+    ("i1", "h2"),
+    ("i2", "h2"),
+    ("h1", "o1"),
+    ("h2", "o1"),
+    ("h1", "o2"),
+    ("h2", "o2"),
+)
+
+
+class Frame(NamedTuple):
+    """What one frame shows: ``values`` of its step (``explain.step_values``), ``losses`` E_total
+    of the steps so far (the current one once its error is shown)."""
+
+    step: int
+    phase: str
+    values: dict[str, float]
+    losses: tuple[float, ...]
+
+
+def frame_count(steps: int) -> int:
+    return steps * len(PHASES)
+
+
+def build_frames(
+    steps: int,
+    *,
+    weights: Sequence[float],
+    inputs: Sequence[float],
+    targets: Sequence[float],
+    biases: Sequence[float],
+    lr: float,
+) -> list[Frame]:
+    """The frames of ``steps`` training steps, each step's values from the engine, the next
+    step starting from its new weights. Overflow (``analysis.Overflow``) names the first value
+    that is not a finite number."""
+    frames, losses, w = [], [], list(weights)
+    for step in range(steps):
+        values = explain.step_values(w, inputs, targets, biases, lr)
+        names = list(values)
+        check_finite(
+            np.array(list(values.values())),
+            lambda at, names=names, step=step: f"{names[at[0]]} at step {step}",
+            "try a smaller --lr or smaller --weights, --inputs or --targets",
+        )
+        for phase in PHASES:
+            shown = losses + [values["E_total"]] if phase != "forward" else losses
+            frames.append(Frame(step, phase, values, tuple(shown)))
+        losses.append(values["E_total"])
+        w = [values[f"new_w{k}"] for k in range(1, 9)]
+    return frames
+
+
+def _n(x: float) -> str:
+    return explain.number(x)
+
+
+def frame_labels(frame: Frame, steps: int) -> dict[str, str]:
+    """Every text the frame prints, by where: "title", "phase", "node <u>", "edge w<k>",
+    "formulas" (lines, joined by newlines), "loss"."""
+    v, k = frame.values, PHASES.index(frame.phase)
+    labels = {
+        "title": f"Step {frame.step} (update {frame.step + 1} of {steps}), learning rate {v['lr']:g}",
+        "phase": f"{k + 1}/{len(PHASES)} {PHASE_TITLES[frame.phase]}",
+    }
+    for i in ("i1", "i2"):
+        labels[f"node {i}"] = f"{i}\n{_n(v[i])}"
+    for u in ("h1", "h2", "o1", "o2"):
+        lines = [u, f"{u} = {_n(v[u])}", f"a_{u} = {_n(v[f'a_{u}'])}"]
+        if u.startswith("o") and k >= 2 or u.startswith("h") and k >= 3:
+            lines.append(f"δ{u} = {_n(v[f'd_{u}'])}")
+        labels[f"node {u}"] = "\n".join(lines)
+    for j in (1, 2):
+        labels[f"target t{j}"] = f"t{j} = {_n(v[f't{j}'])}" + (f"\nE{j} = {_n(v[f'E{j}'])}" if k >= 1 else "")
+    for j, name in enumerate(f"w{m}" for m in range(1, 9)):
+        text = f"{name} = {_n(v[name])}"
+        has_gradient = (j >= 4 and k >= 2) or (j < 4 and k >= 3)
+        if k == 4:
+            text = f"{name}: {_n(v[name])} → {_n(v[f'new_{name}'])}"
+        elif has_gradient:
+            text += f"\n∂E/∂{name} = {_n(v[f'dE_d{name}'])}"
+        labels[f"edge {name}"] = text
+    lines = []
+    for q in PHASE_FORMULAS[frame.phase]:
+        lines += textwrap.wrap(explain.text(q, v), width=105, subsequent_indent="      ")
+    labels["formulas"] = "\n".join(lines)
+    labels["loss"] = f"E_total = {_n(frame.losses[-1])}" if frame.losses else "E_total: after the forward pass"
+    if any(v[b] != 0 for b in ("b1", "b2")):
+        labels["biases"] = f"biases b1 = {_n(v['b1'])} (into h1, h2), b2 = {_n(v['b2'])} (into o1, o2)"
+    return labels
+
+
+def _edge_looks(frame: Frame) -> list[tuple[str, float, str]]:
+    """(colour, line width, direction "forward"/"backward"/"none") of each edge w1..w8."""
+    v, k = frame.values, PHASES.index(frame.phase)
+    w = np.array([v[f"w{m}"] for m in range(1, 9)])
+    g = np.array([v[f"dE_dw{m}"] for m in range(1, 9)])
+
+    def widths(x: np.ndarray) -> np.ndarray:
+        top = np.max(np.abs(x))
+        return 0.8 + 4.5 * (np.abs(x) / top if top > 0 else np.zeros_like(x))
+
+    def sign_colour(x: float) -> str:
+        return POSITIVE_GRADIENT if x > 0 else NEGATIVE_GRADIENT if x < 0 else WEIGHT_COLOUR
+
+    looks = [(WEIGHT_COLOUR, lw, "forward" if k == 0 else "none") for lw in widths(w)]
+    if k == 4:
+        new = np.array([v[f"new_w{m}"] for m in range(1, 9)])
+        return [(WEIGHT_COLOUR, lw, "none") for lw in widths(new)]
+    if k >= 2:  # the output layer's gradients
+        out = widths(g[4:])
+        for j in range(4, 8):
+            looks[j] = (sign_colour(g[j]), out[j - 4], "backward" if k == 2 else "none")
+    if k == 3:  # the two paths into each hidden unit: δo·w, then the hidden layer's gradients
+        d_o = [v["d_o1"], v["d_o1"], v["d_o2"], v["d_o2"]]
+        paths = widths(np.array(d_o) * w[4:])
+        for j in range(4, 8):
+            looks[j] = (PATH_COLOURS[_EDGES[j][1]], paths[j - 4], "backward")
+        hidden = widths(g[:4])
+        for j in range(4):
+            looks[j] = (sign_colour(g[j]), hidden[j], "backward")
+    return looks
+
+
+def render(frame: Frame, steps: int, loss_range: tuple[float, float]):
+    """One frame as an RGB ``PIL.Image`` of ``FRAME_SIZE``."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    labels = frame_labels(frame, steps)
+    k = PHASES.index(frame.phase)
+    fig = Figure(figsize=(FRAME_SIZE[0] / PNG_DPI, FRAME_SIZE[1] / PNG_DPI), dpi=PNG_DPI)
+    canvas = FigureCanvasAgg(fig)
+    fig.text(0.5, 0.975, labels["title"], ha="center", va="top", fontsize=11, weight="bold")
+    fig.text(0.5, 0.935, labels["phase"], ha="center", va="top", fontsize=8.5, color="black")
+    ax = fig.add_axes((0.0, 0.40, 1.0, 0.47))
+    ax.set_axis_off()
+    ax.set(xlim=(-0.35, 2.85), ylim=(-0.32, 1.32))
+    for j, ((a, b), (colour, lw, direction)) in enumerate(zip(_EDGES, _edge_looks(frame), strict=True)):
+        (x0, y0), (x1, y1) = _NODES[a], _NODES[b]
+        # a weight below 0 is dashed where the colour does not already carry a gradient's sign
+        weight = frame.values[f"new_w{j + 1}" if k == 4 else f"w{j + 1}"]
+        style = "--" if colour == WEIGHT_COLOUR and weight < 0 else "-"
+        if direction == "none":
+            ax.plot([x0, x1], [y0, y1], color=colour, lw=lw, ls=style, zorder=1, solid_capstyle="round")
+        else:
+            start, end = ((x0, y0), (x1, y1)) if direction == "forward" else ((x1, y1), (x0, y0))
+            ax.annotate(
+                "",
+                xy=end,
+                xytext=start,
+                zorder=1,
+                arrowprops=dict(
+                    arrowstyle="-|>", color=colour, lw=lw, ls=style, shrinkA=24, shrinkB=24, mutation_scale=14
+                ),
+            )
+        t = 0.27 if y0 != y1 else 0.5  # crossing edges: labels near their source, apart
+        if y0 != y1:
+            t = 0.27 if (j % 2 == 1) == (b in ("h1", "o1")) else 0.73
+        ax.text(
+            x0 + t * (x1 - x0),
+            y0 + t * (y1 - y0),
+            labels[f"edge w{j + 1}"],
+            fontsize=7,
+            ha="center",
+            va="center",
+            zorder=3,
+            bbox=dict(boxstyle="round,pad=0.25", fc="white", ec=colour, lw=0.8),
+        )
+    for node, (x, y) in _NODES.items():
+        current = (k == 0) or (k == 2 and node[0] == "o") or (k == 3 and node[0] == "h")
+        ax.text(
+            x,
+            y,
+            labels[f"node {node}"],
+            ha="center",
+            va="center",
+            fontsize=7.5,
+            zorder=4,
+            bbox=dict(boxstyle="round,pad=0.4", fc="lightyellow" if current else "white", ec="black"),
+        )
+    for j, node in enumerate(("o1", "o2")):
+        x, y = _NODES[node]
+        ax.text(x + 0.38, y, labels[f"target t{j + 1}"], ha="left", va="center", fontsize=8, zorder=4)
+    if "biases" in labels:
+        ax.text(1.0, -0.3, labels["biases"], ha="center", va="bottom", fontsize=7.5, color="dimgrey")
+    negative = [(WEIGHT_COLOUR, "dashed: w < 0")] if any(frame.values[f"w{m}"] < 0 for m in range(1, 9)) else []
+    legend = {
+        0: negative,
+        1: negative,
+        2: [(POSITIVE_GRADIENT, "∂E/∂w > 0: the step lowers w"), (NEGATIVE_GRADIENT, "∂E/∂w < 0: raises w")],
+        3: [
+            (PATH_COLOURS["o1"], "path back through o1: δo1·w"),
+            (PATH_COLOURS["o2"], "path back through o2: δo2·w"),
+            (POSITIVE_GRADIENT, "∂E/∂w > 0"),
+            (NEGATIVE_GRADIENT, "∂E/∂w < 0"),
+        ],
+        4: negative,
+    }[k]
+    for colour, text in legend:
+        ax.plot([], [], color=colour, lw=2, ls="--" if text.startswith("dashed") else "-", label=text)
+    if legend:
+        fig.legend(loc="upper center", bbox_to_anchor=(0.5, 0.91), ncol=len(legend), fontsize=7, frameon=False)
+    fig.text(0.03, 0.385, labels["formulas"], ha="left", va="top", fontsize=7.5, family="DejaVu Sans")
+    loss = fig.add_axes((0.1, 0.07, 0.86, 0.15))
+    loss.set_xlim(-0.5, max(steps - 1, 1) + 0.5)
+    low, high = loss_range
+    pad = 0.05 * (high - low) or 0.05 * abs(high) or 0.01
+    loss.set_ylim(low - pad, high + pad)
+    if frame.losses:
+        loss.plot(range(len(frame.losses)), frame.losses, color="black", marker="o", markersize=3, lw=1)
+    loss.set_xlabel("step (updates made before it)", fontsize=7, labelpad=1)
+    loss.set_ylabel("E_total", fontsize=7)
+    loss.tick_params(labelsize=6.5)
+    loss.xaxis.get_major_locator().set_params(integer=True)
+    loss.set_title(labels["loss"], fontsize=7.5, loc="right", pad=2)
+    loss.grid(True, alpha=0.3)
+    canvas.draw()
+    rgba = np.asarray(canvas.buffer_rgba())
+    return Image.fromarray(rgba[..., :3].copy())
+
+
+def loss_range(frames: Sequence[Frame]) -> tuple[float, float]:
+    """The loss axis' extent, fixed for the whole animation (E_total of every step)."""
+    values = [x for f in frames for x in f.losses] or [0.0]
+    return min(values), max(values)
+
+
+def images(frames: Sequence[Frame], steps: int, progress: Callable[[float], object] | None = None) -> Iterator:
+    """The frames drawn one by one, as palette images of one palette (taken from the first
+    step's frames, one per phase, so that every colour is in it), reporting the fraction done."""
+    from PIL import Image
+
+    extent = loss_range(frames)
+    first = [render(f, steps, extent) for f in frames[: len(PHASES)]]
+    strip = Image.new("RGB", (FRAME_SIZE[0] * len(first), FRAME_SIZE[1]))
+    for n, image in enumerate(first):
+        strip.paste(image, (FRAME_SIZE[0] * n, 0))
+    palette = strip.quantize(colors=255)
+    for n, frame in enumerate(frames):
+        image = first[n] if n < len(first) else render(frame, steps, extent)
+        yield image.quantize(palette=palette, dither=Image.Dither.NONE)
+        if progress is not None:
+            progress((n + 1) / len(frames))
+
+
+def write_gif(
+    path, frames: Sequence[Frame], steps: int, fps: float, progress: Callable[[float], object] | None = None
+) -> None:
+    """The animation as a GIF, looping, ``fps`` frames a second, at ``path`` (any name: the
+    format is GIF whatever its suffix, so that a temporary file can be written).
+
+    Written frame by frame with Pillow's GIF encoder (``GifImagePlugin.getheader`` and
+    ``getdata``), each frame as the rectangle that changed since the one before, so that
+    memory stays that of one frame: ``Image.save(save_all=True)`` holds every frame until the
+    end (1.6 GB for the largest animation)."""
+    from PIL import GifImagePlugin, ImageChops
+
+    duration = max(20, round(1000 / fps / 10) * 10)  # GIF counts hundredths of a second
+    previous = None
+    with open(path, "wb") as f:
+        for image in images(frames, steps, progress):
+            if previous is None:
+                header, _ = GifImagePlugin.getheader(image, info={"loop": 0, "duration": duration})
+                f.write(b"".join(header))
+                box = (0, 0, *image.size)
+            else:  # palette indices: equal where the pixels are, with one palette for all frames
+                box = ImageChops.difference(previous, image).getbbox() or (0, 0, 1, 1)
+            f.write(b"".join(GifImagePlugin.getdata(image.crop(box), offset=box[:2], duration=duration)))
+            previous = image
+        f.write(b";")  # the GIF trailer
+
+
+def png(frame: Frame, steps: int, extent: tuple[float, float]) -> bytes:
+    """One frame as PNG bytes (the README's picture)."""
+    buf = io.BytesIO()
+    render(frame, steps, extent).save(buf, format="PNG", optimize=True)
+    return buf.getvalue()
