@@ -612,7 +612,7 @@ def fake_macros(monkeypatch):
     mod = types.ModuleType("xl_backprop.macros")
     mod.InputError = InputError
 
-    def run_on_file(action, book, out, *, iteration=None):
+    def run_on_file(action, book, out, *, iteration=None, overwrite=True, expect=None):
         calls.append((action, book, out, iteration))
         if action == "draw-network" and iteration == 99:
             raise InputError("step to draw", "expected a whole number from 0 to 50, got 99")  # as read_draw words it
