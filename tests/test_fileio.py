@@ -388,22 +388,6 @@ def test_without_overwrite_a_file_that_appears_meanwhile_is_kept(tmp_path, monke
     assert leftovers(tmp_path) == []
 
 
-@pytest.fixture
-def small_disk(tmp_path):
-    """A 64 KiB tmpfs (needs root, as on the project's machines; skipped elsewhere)."""
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    if sys.platform != "linux" or os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root on Linux")
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)], capture_output=True)
-    if proc.returncode:
-        pytest.skip(f"cannot mount a tmpfs: {proc.stderr.decode().strip()}")
-    try:
-        yield disk
-    finally:
-        subprocess.run(["umount", str(disk)], check=True)
-
-
 def test_a_full_disk_leaves_neither_file(small_disk):
     a, b = small_disk / "a.csv", small_disk / "b.png"
     with pytest.raises(OSError) as err:

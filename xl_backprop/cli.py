@@ -276,7 +276,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="folder for the CSV and PNG (created if missing; default: current folder)",
     )
-    t.add_argument("--force", action="store_true", help="overwrite existing output files")
+    t.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite existing output files (the CSV and the PNG are written as a pair: both or neither)",
+    )
     t.add_argument("--no-plot", action="store_true", help=f"do not write {PNG_NAME}")
     t.add_argument("--quiet", action="store_true", help="no table, no progress bar")
     t.set_defaults(handler=cmd_train)

@@ -302,12 +302,15 @@ def _release_lock_file(fd: int, lock: Path) -> None:
 
 
 def _break_stale_lock(lock: Path) -> bool:
+    """Remove ``lock`` if the run that made it is gone; True: try to take it again now."""
     try:
         st = os.stat(lock)
-        pid = int(lock.read_bytes()[:20] or b"0")
+        pid = int(lock.read_bytes()[:20] or b"0")  # 0: made a moment ago, its PID not yet written
+    except FileNotFoundError:
+        return True  # released meanwhile
     except (OSError, ValueError):
-        return False  # gone already (try again), or being written
-    if pid and _alive(pid) and time.time() - st.st_mtime < STALE_AFTER:
+        return False
+    if time.time() - st.st_mtime < STALE_AFTER and (not pid or _alive(pid)):
         return False
     try:
         if (os.stat(lock).st_ino, os.stat(lock).st_mtime_ns) == (st.st_ino, st.st_mtime_ns):
