@@ -673,7 +673,7 @@ def cmd_lite(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         files = {args.out / "main.py": lite_bundle.main_py(), args.out / "requirements.txt": lite_bundle.requirements()}
     except RuntimeError as exc:
-        print(f"{PROG} lite: error: {exc}", file=err)
+        print(printable(f"{PROG} lite: error: {exc}"), file=err)
         return 1
     _refuse_existing(list(files), "--out", args.force)
     args.out.mkdir(parents=True, exist_ok=True)
