@@ -487,3 +487,14 @@ def test_a_stale_lock_file_is_broken(tmp_path, monkeypatch):
     with fileio.locked(book) as held:
         assert held.real == book and fileio.lock_path(book).read_text() == str(os.getpid())
     assert not fileio.lock_path(book).exists()
+
+
+@posix_only
+def test_a_locked_write_tells_the_holder_what_it_detached(tmp_path):
+    book, other = tmp_path / "book.xlsm", tmp_path / "other.xlsm"
+    book.write_text("old")
+    os.link(book, other)
+    with fileio.locked(book) as held:
+        assert held.written is None
+        fileio.atomic_write(book, lambda p: p.write_text("new"), expect=held)
+    assert held.written == (book, 1) and other.read_text() == "old"

@@ -639,7 +639,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             raise
         raise UsageError(f"--out: {target} already exists; use --force to overwrite it") from None
     line = f"wrote {target}"  # the path given, also when it is a link to the book written
-    others = held.stat.st_nlink - 1 if held is not None else 0
+    others = held.written.detached_links if held is not None and held.written is not None else 0
     if others:  # the rename gave BOOK a new file; its other names still hold the old one
         links = "1 other hard link to BOOK keeps" if others == 1 else f"{others} other hard links to BOOK keep"
         line += f" (as a new file: {links} the old content)"

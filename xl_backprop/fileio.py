@@ -192,12 +192,14 @@ def _identity(st: os.stat_result) -> tuple[int, int, int, int]:
 
 @dataclass
 class Held:
-    """A file held with ``locked``: the path given, the file it names, and that file's state
-    when the lock was taken (before it was read)."""
+    """A file held with ``locked``: the path given, the file it names, that file's state when
+    the lock was taken (before it was read), and, once a write with ``expect=`` this has
+    replaced it, what that write returned."""
 
     path: Path
     real: Path
     stat: os.stat_result
+    written: Written | None = None
 
     def check(self) -> None:
         """Raise ``ChangedError`` unless the file is still the one that was locked and read."""
@@ -472,6 +474,13 @@ def _named(exc: OSError, names: dict[str, Path]) -> OSError:
     return exc
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def atomic_write_all(
     files: Sequence[tuple[Path, Callable[[Path], None]]],
     *,
@@ -522,7 +531,11 @@ def atomic_write_all(
             raise _named(exc, names) from None
         finally:
             cleanup()
-    return [Written(p.real, p.existing.st_nlink - 1 if p.existing is not None and overwrite else 0) for p in pending]
+    written = [Written(p.real, p.existing.st_nlink - 1 if p.existing is not None and overwrite else 0) for p in pending]
+    if expect is not None:
+        same = [w for p, w in zip(pending, written, strict=True) if _same_file(p.real, expect.real)]
+        expect.written = same[0] if same else None
+    return written
 
 
 def atomic_write(
