@@ -10,6 +10,9 @@ Helpers of one kind live in their own modules: ``ooxml_read`` (the one OOXML rea
 from __future__ import annotations
 
 import inspect
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -45,3 +48,19 @@ def pytest_collection_modifyitems(config, items):
             funcs += [d.func for d in (info.name2fixturedefs.get(name, ()) if info else ())]
         if any(f is not None and _runs_libreoffice(f) for f in funcs):
             item.add_marker(pytest.mark.libreoffice)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 64 KiB tmpfs (needs root, as on the project's machines; skipped elsewhere)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if sys.platform != "linux" or os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root on Linux")
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)], capture_output=True)
+    if proc.returncode:
+        pytest.skip(f"cannot mount a tmpfs: {proc.stderr.decode().strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)

@@ -9,8 +9,10 @@ no code with the package.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
+import json
 import os
 import re
 import subprocess
@@ -24,10 +26,11 @@ import pytest
 import xl_backprop
 from xl_backprop import cli, figures, fileio
 from xl_backprop.cli import main
+from xl_backprop.workbook import layout as L
 
 from . import scalar_reference as ref
-from .conftest import TEMPLATE
-from .ooxml_read import png_size
+from .conftest import ROOT, TEMPLATE, set_cells
+from .ooxml_read import objects, parts, png_size
 from .published import COURSE_DE_DW5, COURSE_E_TOTAL, MAZUR_E_TOTAL
 
 DEFAULT_LRS = [0.1, 0.2, 0.5, 0.8, 1.0, 2.0]
@@ -612,7 +615,7 @@ def fake_macros(monkeypatch):
     mod = types.ModuleType("xl_backprop.macros")
     mod.InputError = InputError
 
-    def run_on_file(action, book, out, *, iteration=None):
+    def run_on_file(action, book, out, *, iteration=None, overwrite=True, expect=None):
         calls.append((action, book, out, iteration))
         if action == "draw-network" and iteration == 99:
             raise InputError("step to draw", "expected a whole number from 0 to 50, got 99")  # as read_draw words it
@@ -779,6 +782,7 @@ def test_run_in_place_on_a_hard_link_replaces_the_named_file(tmp_path, capsys):
     os.link(book, other)
     rc, stdout, err = run(["run", "draw-network", book, "--in-place"], capsys)
     assert rc == 0, err
+    assert stdout == f"wrote {book} (as a new file: 1 other hard link to BOOK keeps the old content)\n"
     assert len(_media(book)) == 1 and _media(other) == []
     assert other.read_bytes() == TEMPLATE.read_bytes()
 
@@ -841,3 +845,286 @@ def test_the_printed_table_has_the_summary_columns(tmp_path, capsys):
 def test_the_command_list_in_messages_is_the_parsers():
     sub = next(a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction))
     assert tuple(sub.choices) == cli.COMMANDS
+
+
+# ----------------------------------------------------------------------------- races, full disks, names
+
+posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX processes, links and names")
+
+
+@contextlib.contextmanager
+def racers(*options: str):
+    """Two real ``xl-backprop`` processes (tests/cli_race.py), each running ``cli.main`` once per
+    line it is sent; ``race`` sends both a line at the same moment."""
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.cli_race", *options],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    try:
+        for p in procs:
+            assert json.loads(p.stdout.readline()) == "ready"
+        yield procs
+    finally:
+        for p in procs:
+            p.stdin.close()
+            p.wait(timeout=120)
+
+
+def race(procs, argvs) -> list[dict]:
+    for p, argv in zip(procs, argvs, strict=True):
+        p.stdin.write(json.dumps([str(a) for a in argv]) + "\n")
+        p.stdin.flush()
+    return [json.loads(p.stdout.readline()) for p in procs]
+
+
+def _object_names(book: Path, sheet: str) -> list[str]:
+    return [o.name for o in objects(parts(book), sheet)]
+
+
+def _ours_left(folder: Path) -> list[str]:
+    return sorted(f.name for f in folder.iterdir() if ".xl-backprop" in f.name)
+
+
+@posix_only
+def test_concurrent_in_place_runs_keep_both_results(tmp_path):
+    """``run train-lrs B --in-place`` and ``run draw-network B --in-place`` at once, 10 times, each
+    pausing between reading B and writing it: B always ends with the chart AND the picture
+    (before: one of the two results lost, both saying "wrote"). The second waits for the first
+    (flock); test_fileio races the lock file that stands in where there is no flock."""
+    small = set_cells(TEMPLATE, tmp_path / "small.xlsm", L.SHEET_LRS, L.IN_ITERATIONS.cell, [[5]])
+    waits = 0
+    with racers("--pause-after-read", "0.2") as procs:
+        for trial in range(10):
+            book = tmp_path / f"book{trial}.xlsm"
+            book.write_bytes(small.read_bytes())
+            answers = race(
+                procs, [["run", "train-lrs", book, "--in-place"], ["run", "draw-network", book, "--in-place"]]
+            )
+            assert [a["rc"] for a in answers] == [0, 0], answers
+            assert [a["out"] for a in answers] == [f"wrote {book}\n"] * 2
+            assert L.MACRO_CHART.name in _object_names(book, L.SHEET_LRS), trial
+            assert L.NETWORK_PICTURE.name in _object_names(book, L.NETWORK_PICTURE.sheet), trial
+            waiting = f"xl-backprop run: {book} is being changed by another run; waiting for it to finish\n"
+            assert sorted(a["err"] for a in answers) in (["", waiting], ["", ""]), answers
+            waits += [a["err"] for a in answers].count(waiting)
+    assert waits >= 5  # the race did happen: in most trials one run waited for the other
+    assert _ours_left(tmp_path) == []
+
+
+def test_in_place_on_a_book_another_program_changes_writes_nothing(tmp_path, monkeypatch, capsys):
+    """A program that takes no lock (Excel saving) replaces BOOK between our read and our rename:
+    nothing is written, one line says so, exit status 2."""
+    from xl_backprop.ooxml import Workbook
+
+    book = tmp_path / "book.xlsm"
+    book.write_bytes(TEMPLATE.read_bytes())
+    read = Workbook.read
+
+    def read_then_excel_saves(cls, path):
+        pkg = read(path)
+        saved = tmp_path / "excel-save"
+        saved.write_bytes(b"saved by Excel")
+        os.replace(saved, book)
+        return pkg
+
+    monkeypatch.setattr(Workbook, "read", classmethod(read_then_excel_saves))
+    rc, out, err = run(["run", "draw-network", book, "--in-place"], capsys)
+    assert (rc, out) == (2, "")
+    assert err == (
+        f"xl-backprop run: error: BOOK: {book} changed while this run was working on it; nothing written — run again\n"
+    )
+    assert book.read_bytes() == b"saved by Excel"
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["book.xlsm"]
+
+
+@posix_only
+def test_two_trains_into_one_folder_one_wins_whole(tmp_path):
+    """Two ``train`` runs into one --out-dir, no --force, at once, 10 times: one writes its CSV AND
+    its PNG, the other is refused, naming the file (before: both "wrote", and 4 times in 10 one's
+    CSV beside the other's PNG)."""
+    lrs = ("0.5", "2")
+    refs = {}
+    for lr in lrs:  # each run's pair, made alone
+        d = tmp_path / f"alone-{lr}"
+        assert main(["train", "--lrs", lr, "--quiet", "--out-dir", str(d)]) == 0
+        refs[lr] = ((d / CSV).read_bytes(), (d / PNG).read_bytes())
+    assert refs[lrs[0]][1] != refs[lrs[1]][1]
+    with racers("--pause-before-write", "0.2") as procs:
+        for trial in range(10):
+            d = tmp_path / f"out{trial}"
+            answers = race(procs, [["train", "--lrs", lr, "--quiet", "--out-dir", d] for lr in lrs])
+            assert sorted(a["rc"] for a in answers) == [0, 2], answers
+            winner = lrs[[a["rc"] for a in answers].index(0)]
+            loser = answers[[a["rc"] for a in answers].index(2)]
+            assert loser == {
+                "rc": 2,
+                "out": "",
+                "err": f"xl-backprop train: error: --out-dir: {d / CSV} already exists; use --force to overwrite it\n",
+            }
+            assert sorted(f.name for f in d.iterdir()) == [CSV, PNG]
+            assert ((d / CSV).read_bytes(), (d / PNG).read_bytes()) == refs[winner], trial
+
+
+CSV, PNG = "loss_curves.csv", "loss_curves.png"
+
+
+def test_force_replaces_the_pair_as_a_pair(tmp_path, monkeypatch, capsys):
+    """--force over an old pair, and the PNG's rename fails: the old CSV is put back (before: the
+    new CSV beside the old PNG)."""
+    (tmp_path / CSV).write_text("old csv")
+    (tmp_path / PNG).write_bytes(b"old png")
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if Path(dst).name == PNG:
+            raise OSError(5, "Input/output error", str(src), None, str(dst))
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(fileio.os, "replace", replace)
+    rc, out, err = run(["train", "--force", "--quiet", "--out-dir", tmp_path], capsys)
+    assert (rc, out) == (1, "")
+    assert err == f"xl-backprop train: error: Input/output error: {tmp_path / PNG}\n"
+    assert ((tmp_path / CSV).read_text(), (tmp_path / PNG).read_bytes()) == ("old csv", b"old png")
+    assert sorted(f.name for f in tmp_path.iterdir()) == [CSV, PNG]
+
+
+def test_a_full_disk_while_writing_the_png_leaves_no_csv(tmp_path, monkeypatch, capsys):
+    """The write fails as a real full disk does (an OSError naming no file): no CSV is left, and
+    the message names the PNG (before: loss_curves.csv stayed)."""
+
+    def full(path, *args, **kwargs):
+        Path(path).write_bytes(b"\x89PNG half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cli, "write_png", full)
+    rc, out, err = run(["train", "--quiet", "--out-dir", tmp_path], capsys)
+    assert (rc, out) == (1, "")
+    assert err == f"xl-backprop train: error: No space left on device: {tmp_path / PNG}\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_really_full_disk_leaves_the_folder_as_it_was(small_disk, capsys):
+    """A 64 KiB tmpfs: the CSV (6 KB) fits, the PNG (85 KB) does not."""
+    rc, out, err = run(["train", "--quiet", "--out-dir", small_disk], capsys)
+    assert (rc, out) == (1, "")
+    assert err == f"xl-backprop train: error: No space left on device: {small_disk / PNG}\n"
+    assert list(small_disk.iterdir()) == []
+    (small_disk / CSV).write_text("old csv")
+    (small_disk / PNG).write_bytes(b"old png")
+    rc, out, err = run(["train", "--quiet", "--force", "--out-dir", small_disk], capsys)
+    assert rc == 1 and "No space left on device" in err
+    assert ((small_disk / CSV).read_text(), (small_disk / PNG).read_bytes()) == ("old csv", b"old png")
+    assert sorted(f.name for f in small_disk.iterdir()) == [CSV, PNG]
+
+
+def _long_name(length: int, ext: str = ".xlsm") -> str:
+    return "b" * (length - len(ext)) + ext
+
+
+@posix_only
+def test_in_place_on_a_book_with_a_255_byte_name(tmp_path, capsys):
+    if fileio.name_max(tmp_path) < 255:
+        pytest.skip("this file system takes shorter names")
+    book = tmp_path / _long_name(255)
+    book.write_bytes(TEMPLATE.read_bytes())
+    rc, out, err = run(["run", "draw-network", book, "--in-place"], capsys)
+    assert rc == 0, err
+    assert out == f"wrote {book}\n" and len(_media(book)) == 1
+    copy = tmp_path / ("c" + _long_name(254))
+    rc, out, err = run(["run", "reset", book, "--out", copy], capsys)
+    assert rc == 0, err
+    assert sorted(f.name for f in tmp_path.iterdir()) == sorted([book.name, copy.name])
+
+    too_long = tmp_path / _long_name(256)
+    rc, out, err = run(["run", "reset", book, "--out", too_long], capsys)
+    assert (rc, out) == (1, "")
+    assert err == f"xl-backprop run: error: File name too long: {too_long}\n"  # the path given, not a temporary
+
+
+def _escaped(text: str) -> str:
+    """How a message shows a name: the control characters as Python escapes them."""
+    for raw, shown in (("\n", "\\n"), ("\r", "\\r"), ("\x1b", "\\x1b"), ("\u202e", "\\u202e"), ("\udcff", "\\xff")):
+        text = text.replace(raw, shown)
+    return text
+
+
+@posix_only
+@pytest.mark.parametrize("odd", ["a\nb", "a\rb", "a\x1b[31mb", "a\u202eb", os.fsdecode(b"a\xffb")])
+def test_names_with_control_characters_are_printed_escaped(tmp_path, capsys, odd):
+    """A newline, CR, ESC, a bidi override or a byte that is not UTF-8 in a path: every line the
+    CLI prints stays one line, with no terminal control sequence in it."""
+    missing = tmp_path / f"{odd}.xlsm"
+    rc, out, err = run(["run", "reset", missing, "--out", tmp_path / "o.xlsm"], capsys)
+    assert (rc, out) == (2, "")
+    assert err == f"xl-backprop run: error: BOOK: {_escaped(str(missing))} is not an existing file\n"
+
+    target = tmp_path / f"{odd}.xlsm"
+    rc, out, err = run(["run", "reset", TEMPLATE, "--out", target], capsys)
+    assert rc == 0, err
+    assert out == f"wrote {_escaped(str(target))}\n" and target.is_file()
+    rc, out, err = run(["run", "reset", TEMPLATE, "--out", target], capsys)
+    exists = "already exists; use --force to overwrite it\n"
+    assert err == f"xl-backprop run: error: --out: {_escaped(str(target))} {exists}"
+
+    folder = tmp_path / odd
+    folder.mkdir()
+    rc, out, err = run(["train", "--quiet", "--out-dir", folder], capsys)
+    assert rc == 0, err
+    rc, out, err = run(["train", "--out-dir", folder], capsys)
+    assert err == f"xl-backprop train: error: --out-dir: {_escaped(str(folder / CSV))} {exists}"
+
+
+def test_printable_escapes_only_what_cannot_be_shown():
+    assert cli.printable("C:\\Users\\ana\\book é 語.xlsm") == "C:\\Users\\ana\\book é 語.xlsm"  # backslashes kept
+    assert cli.printable("a\tb\x00c\x7fd\x85e\u2028f") == "a\\tb\\x00c\\x7fd\\x85e\\u2028f"
+
+
+def test_run_out_in_a_missing_folder_names_the_option(tmp_path, capsys):
+    out = tmp_path / "missing" / "out.xlsm"
+    rc, stdout, err = run(["run", "reset", TEMPLATE, "--out", out], capsys)
+    assert (rc, stdout) == (2, "")
+    assert err == f"xl-backprop run: error: --out: expected a path in an existing folder, {out.parent} is not one\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_lite_writes_both_files_or_neither(tmp_path, monkeypatch, capsys):
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if Path(dst).name == "requirements.txt":
+            raise OSError(5, "Input/output error", str(src), None, str(dst))
+        return real_replace(src, dst)
+
+    (tmp_path / "main.py").write_text("# mine")
+    (tmp_path / "requirements.txt").write_text("mine")
+    monkeypatch.setattr(fileio.os, "replace", replace)
+    rc, out, err = run(["lite", "--out", tmp_path, "--force"], capsys)
+    assert rc == 1 and err == f"xl-backprop lite: error: Input/output error: {tmp_path / 'requirements.txt'}\n"
+    assert (tmp_path / "main.py").read_text() == "# mine"
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["main.py", "requirements.txt"]
+
+
+def test_run_out_made_meanwhile_is_never_replaced_without_force(tmp_path, monkeypatch, capsys):
+    """Another run writes OUT after our exists-check: ours is refused, theirs kept."""
+    from xl_backprop.ooxml import Workbook
+
+    out = tmp_path / "out.xlsm"
+    read = Workbook.read
+
+    def read_then_another_run_writes(cls, path):
+        pkg = read(path)
+        out.write_bytes(b"the other run's book")
+        return pkg
+
+    monkeypatch.setattr(Workbook, "read", classmethod(read_then_another_run_writes))
+    rc, stdout, err = run(["run", "reset", TEMPLATE, "--out", out], capsys)
+    assert (rc, stdout) == (2, "")
+    assert err == f"xl-backprop run: error: --out: {out} already exists; use --force to overwrite it\n"
+    assert out.read_bytes() == b"the other run's book"
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["out.xlsm"]

@@ -14,7 +14,9 @@ import re
 import sys
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TextIO
 
@@ -23,7 +25,7 @@ import numpy as np
 from . import __version__
 from .analysis import DEFAULT_THRESHOLD, SUMMARY_COLUMNS, LRSummary, check_finite, grad_check, lr_summary, summary_rows
 from .figures import loss_figure, png_bytes
-from .fileio import atomic_write
+from .fileio import ChangedError, atomic_write_all, locked
 from .limits import CSV_MAX_VALUES, is_count, is_threshold, learning_rates_ok
 from .network import (
     DEFAULT_BIASES,
@@ -56,6 +58,26 @@ EXAMPLES = (  # shown by --help; a test runs each one
     "gradcheck --weights 1 -1 0.5 2 0.1 0.2 0.3 0.4",
     "run train-lrs workbook_template.xlsm --out trained.xlsm",
 )
+
+
+#: Format characters that reorder text on a terminal (a file name could hide its end with them).
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def printable(text: str) -> str:
+    """``text`` as one safe line: control characters (newline, CR, ESC, ...), line and paragraph
+    separators and bidirectional controls escaped as Python writes them (``\\n``, ``\\x1b``,
+    ``\\u202e``), and bytes that are not text in a file name (surrogate escapes) as ``\\xNN``.
+    Every message the CLI prints goes through it: a path can hold any of these."""
+    out = []
+    for ch in text:
+        if 0xDC80 <= ord(ch) <= 0xDCFF:  # os.fsdecode's stand-in for an undecodable byte
+            out.append(f"\\x{ord(ch) - 0xDC00:02x}")
+        elif unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp") or ch in _BIDI:
+            out.append(ch.encode("unicode_escape").decode("ascii"))
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 class UsageError(Exception):
@@ -266,7 +288,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="folder for the CSV and PNG (created if missing; default: current folder)",
     )
-    t.add_argument("--force", action="store_true", help="overwrite existing output files")
+    t.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite existing output files (the CSV and the PNG are written as a pair: both or neither)",
+    )
     t.add_argument("--no-plot", action="store_true", help=f"do not write {PNG_NAME}")
     t.add_argument("--quiet", action="store_true", help="no table, no progress bar")
     t.set_defaults(handler=cmd_train)
@@ -316,7 +342,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--in-place",
         action="store_true",
         help="write the result back into BOOK (through a symbolic link, into the file it points to; "
-        "other hard links of BOOK keep the old content)",
+        "other hard links of BOOK keep the old content). A second run on the same BOOK waits for "
+        "the first to finish, then reads what it wrote; if another program changes BOOK while "
+        "the run works, nothing is written (exit status 2)",
     )
     r.add_argument("--force", action="store_true", help="overwrite an existing --out file")
     r.add_argument(
@@ -527,17 +555,33 @@ def cmd_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     out_dir.mkdir(parents=True, exist_ok=True)
     bar = Progress(bar_stream, delay=PROGRESS_DELAY, label=f"writing {CSV_NAME}")
-    try:
-        atomic_write(targets[0], lambda p: write_csv(p, lrs, curves, bar))
-    finally:
-        bar.close()
+
+    def csv(path: Path) -> None:
+        try:
+            write_csv(path, lrs, curves, bar)
+        finally:
+            bar.close()
+
+    files = [(targets[0], csv)]
     if not args.no_plot:
         subtitle = f"2-2-2 sigmoid network, {setting}"
-        atomic_write(targets[1], lambda p: write_png(p, lrs, curves, args.threshold, subtitle))
+        files.append((targets[1], lambda p: write_png(p, lrs, curves, args.threshold, subtitle)))
+    _write_files(files, "--out-dir", args.force)  # the CSV and the PNG land together or not at all
     if not args.quiet:
         for path in targets:
-            print(f"wrote {path}", file=out)
+            print(printable(f"wrote {path}"), file=out)
     return 0
+
+
+def _write_files(files: Sequence[tuple[Path, Callable[[Path], None]]], option: str, force: bool) -> None:
+    """``atomic_write_all``; without ``force``, a file that appeared meanwhile (another run's) is
+    refused as one that was there from the start."""
+    try:
+        atomic_write_all(files, overwrite=force)
+    except FileExistsError as exc:
+        if force:
+            raise
+        raise UsageError(f"{option}: {exc.filename} already exists; use --force to overwrite it") from None
 
 
 def cmd_gradcheck(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -566,8 +610,13 @@ def cmd_template(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     _refuse_existing([args.out], "--out", args.force)
     from .workbook.build import build_template
 
-    path = build_template(args.out)  # a missing package (an incomplete install) is named by main()
-    print(f"wrote {path}", file=out)
+    try:  # a missing package (an incomplete install) is named by main()
+        path = build_template(args.out, overwrite=args.force)
+    except FileExistsError:  # made meanwhile, by another run
+        if args.force:
+            raise
+        raise UsageError(f"--out: {args.out} already exists; use --force to overwrite it") from None
+    print(printable(f"wrote {path}"), file=out)
     return 0
 
 
@@ -586,14 +635,33 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if same and not args.in_place:
         raise UsageError(f"--out: {target} is BOOK itself; use --in-place to change BOOK")
     if not args.in_place:
+        if not target.parent.is_dir():
+            raise UsageError(f"--out: expected a path in an existing folder, {target.parent} is not one")
         _refuse_existing([target], "--out", args.force)
     from .macros import InputError, run_on_file
 
+    def waiting() -> None:
+        print(printable(f"{PROG} run: {book} is being changed by another run; waiting for it to finish"), file=err)
+
     try:
-        run_on_file(args.action, book, target, iteration=args.iteration)
+        # --in-place: BOOK locked from reading it to replacing it (a second run waits), and left
+        # alone if another program changed it meanwhile
+        with locked(book, on_wait=waiting) if args.in_place else nullcontext() as held:
+            run_on_file(args.action, book, target, iteration=args.iteration, overwrite=args.force or same, expect=held)
     except InputError as exc:  # the macros name their own fields; here they are options
         raise UsageError(f"{_RUN_OPTIONS.get(exc.field, exc.field)}: {exc.detail}") from None
-    print(f"wrote {target}", file=out)  # the path given, also when it is a link to the book written
+    except ChangedError as exc:
+        raise UsageError(f"BOOK: {exc}") from None
+    except FileExistsError:  # made meanwhile, by another run
+        if args.force or same:
+            raise
+        raise UsageError(f"--out: {target} already exists; use --force to overwrite it") from None
+    line = f"wrote {target}"  # the path given, also when it is a link to the book written
+    others = held.written.detached_links if held is not None and held.written is not None else 0
+    if others:  # the rename gave BOOK a new file; its other names still hold the old one
+        links = "1 other hard link to BOOK keeps" if others == 1 else f"{others} other hard links to BOOK keep"
+        line += f" (as a new file: {links} the old content)"
+    print(printable(line), file=out)
     return 0
 
 
@@ -607,7 +675,7 @@ def cmd_doctor(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError(f"BOOK: {book} is not an existing file")
     checks = run_checks(book)
     for check in checks:
-        print(check.line(), file=out)
+        print(printable(check.line()), file=out)
     return 0 if all(c.ok for c in checks) else 1
 
 
@@ -623,13 +691,14 @@ def cmd_lite(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         files = {args.out / "main.py": lite_bundle.main_py(), args.out / "requirements.txt": lite_bundle.requirements()}
     except RuntimeError as exc:
-        print(f"{PROG} lite: error: {exc}", file=err)
+        print(printable(f"{PROG} lite: error: {exc}"), file=err)
         return 1
     _refuse_existing(list(files), "--out", args.force)
     args.out.mkdir(parents=True, exist_ok=True)
-    for path, text in files.items():
-        atomic_write(path, lambda tmp, text=text: tmp.write_text(text, encoding="utf-8"))
-        print(f"wrote {path}", file=out)
+    writers = [(path, lambda tmp, text=text: tmp.write_text(text, encoding="utf-8")) for path, text in files.items()]
+    _write_files(writers, "--out", args.force)  # both files or neither
+    for path in files:
+        print(printable(f"wrote {path}"), file=out)
     return 0
 
 
@@ -666,13 +735,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         with np.errstate(all="ignore"):  # overflow is reported as an error, not as numpy warnings
             return args.handler(args, out, err)
     except UsageError as exc:
-        print(f"{exc.prog or prog}: error: {exc}", file=err)
+        print(printable(f"{exc.prog or prog}: error: {exc}"), file=err)
         return 2
     except ValueError as exc:  # from the engine or a callee: same one-line form
-        print(f"{prog}: error: {exc}", file=err)
+        print(printable(f"{prog}: error: {exc}"), file=err)
         return 2
     except OSError as exc:
-        print(f"{prog}: error: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""), file=err)
+        where = f": {exc.filename}" if exc.filename else ""
+        print(printable(f"{prog}: error: {exc.strerror or exc}{where}"), file=err)
         return 1
     except MemoryError:
         hint = _LESS_MEMORY.get(command)
@@ -684,13 +754,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ModuleNotFoundError as exc:  # an incomplete install, not a bug: name the package
         package = PIP_NAMES.get((exc.name or "").split(".")[0], (exc.name or "").split(".")[0] or str(exc))
         print(
-            f"{prog}: error: the package {package} is not installed; install it with: "
-            f"{sys.executable} -m pip install {package}",
+            printable(
+                f"{prog}: error: the package {package} is not installed; install it with: "
+                f"{sys.executable} -m pip install {package}"
+            ),
             file=err,
         )
         return 1
     except Exception as exc:  # a bug, not bad input: still one line, but say what broke
-        print(f"{prog}: internal error: {type(exc).__name__}: {exc} (please report this)", file=err)
+        print(printable(f"{prog}: internal error: {type(exc).__name__}: {exc} (please report this)"), file=err)
         return 1
 
 
@@ -760,9 +832,11 @@ def cmd_animate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     frames = animation.build_frames(args.steps, lr=args.lr, **net)
     bar = Progress(io.StringIO() if args.quiet else err, delay=PROGRESS_DELAY, label="drawing frames")
     try:
-        atomic_write(args.out, lambda tmp: animation.write_gif(tmp, frames, args.steps, args.fps, bar))
+        _write_files(
+            [(args.out, lambda tmp: animation.write_gif(tmp, frames, args.steps, args.fps, bar))], "--out", args.force
+        )
     finally:
         bar.close()
     if not args.quiet:
-        print(f"wrote {args.out} ({len(frames)} frames, {args.fps:g} a second)", file=out)
+        print(printable(f"wrote {args.out} ({len(frames)} frames, {args.fps:g} a second)"), file=out)
     return 0

@@ -14,8 +14,17 @@ from typing import TextIO
 import numpy as np
 
 from . import lrmap
-from .cli import Progress, UsageError, _add_network_options, _network, _positive, _refuse_existing, _whole
-from .fileio import atomic_write
+from .cli import (
+    Progress,
+    UsageError,
+    _add_network_options,
+    _network,
+    _positive,
+    _refuse_existing,
+    _whole,
+    _write_files,
+    printable,
+)
 from .limits import MAP_MAX_PAIRS, MAP_MAX_STEPS, is_learning_rate
 
 DEFAULT_RANGE = "0.01:100000:160"
@@ -182,19 +191,20 @@ def cmd_map(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         f"{'log' if log else 'linear'} spacing"
     )
     png = png_bytes(map_figure(m, setting, log=log))
-    # the long write first: interrupted, it leaves neither file (the PNG is ready, its write is short)
+    # the CSV is written inside the writer, under its own progress bar; both land together or not at all
+    bar = Progress(bar_stream, delay=PROGRESS_DELAY, label=f"writing {args.csv.name}" if args.csv else "writing")
+    files = [(args.out, lambda p: Path(p).write_bytes(png))]
     if args.csv is not None:
-        bar = Progress(bar_stream, delay=PROGRESS_DELAY, label=f"writing {args.csv.name}")
-        try:
-            atomic_write(args.csv, lambda p: lrmap.write_csv(p, m, bar))
-        finally:
-            bar.close()
-    atomic_write(args.out, lambda p: Path(p).write_bytes(png))
+        files.append((args.csv, lambda p: lrmap.write_csv(p, m, bar)))
+    try:
+        _write_files(files, "--out" if args.csv is None else "--out/--csv", args.force)
+    finally:
+        bar.close()
     if not args.quiet:
         counts = np.bincount(m.cls.ravel(), minlength=len(lrmap.CLASSES))
         print(f"{lr_h.size} x {lr_o.size} networks, {args.steps} steps each; {setting}", file=out)
         for name, n in zip(lrmap.CLASSES, counts, strict=True):
             print(f"  {lrmap.CLASS_LABELS[name]:<34} {int(n):>10,}", file=out)
         for path in targets:
-            print(f"wrote {path}", file=out)
+            print(printable(f"wrote {path}"), file=out)
     return 0

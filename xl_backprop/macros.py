@@ -32,7 +32,7 @@ from . import analysis, network
 from .cellref import Area, CellError, Value, parse_ref, ref
 from .excel_errors import excel_error
 from .figures import curves_figure, lr_label, network_figure, png_bytes
-from .fileio import atomic_write
+from .fileio import Held, atomic_write
 from .limits import MAX_INPUT_CELLS, is_count, is_learning_rate, is_threshold
 from .workbook import layout as L
 
@@ -720,11 +720,22 @@ def check_writable(out: Path) -> None:
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(out))
 
 
-def run_on_file(action: str, book: Path, out: Path, *, iteration: int | None = None) -> Path:
+def run_on_file(
+    action: str,
+    book: Path,
+    out: Path,
+    *,
+    iteration: int | None = None,
+    overwrite: bool = True,
+    expect: Held | None = None,
+) -> Path:
     """Apply a ribbon action to the workbook file ``book``, writing the result to ``out``
     (which may be ``book`` itself; the caller decides whether that is allowed). Inputs are
     read and checked before anything is written: bad input raises ValueError, naming the
-    cell and what was expected, and leaves every file as it was. Returns ``out``."""
+    cell and what was expected, and leaves every file as it was. ``overwrite=False``: a file
+    at ``out`` is never replaced (FileExistsError). ``expect``: ``book`` held with
+    ``fileio.locked`` before this call; nothing is written if it changed meanwhile
+    (``fileio.ChangedError``). Returns ``out``."""
     book, out = Path(book), Path(out)
     if action not in ACTIONS:
         raise InputError("action", f"expected one of {', '.join(ACTIONS)}, got {action!r}")
@@ -742,7 +753,8 @@ def run_on_file(action: str, book: Path, out: Path, *, iteration: int | None = N
     plan = make_plan(action, file_getter(pkg), iteration=iteration)
     check_sheets(plan, list(pkg.sheets()))
     apply_to_package(pkg, plan)
-    atomic_write(out, pkg.save, mode_from=book)  # through a link to the real file; a hard link is detached
+    # through a link to the real file; a hard link is detached
+    atomic_write(out, pkg.save, mode_from=book, overwrite=overwrite, expect=expect)
     return out
 
 

@@ -53,8 +53,9 @@ def _write_book(path: Path, vba_bin: bytes) -> None:
     book.close()
 
 
-def build_template(out: Path) -> Path:
-    """Write the macro-enabled workbook to ``out`` (replacing it) and return its path.
+def build_template(out: Path, *, overwrite: bool = True) -> Path:
+    """Write the macro-enabled workbook to ``out`` (replacing it, unless ``overwrite`` is
+    False: then FileExistsError if a file is there when the build ends) and return its path.
 
     The file is made next to ``out`` under a temporary name and renamed at the end, so an
     interrupted build never leaves a half-written workbook at ``out``.
@@ -69,7 +70,7 @@ def build_template(out: Path) -> Path:
     with tempfile.TemporaryDirectory(prefix="xl-backprop-build-") as work:
         plain = Path(work) / "plain.xlsm"
         _write_book(plain, vba_bin)
-        atomic_write(out, lambda tmp: ribbon.add_ribbon(plain, tmp, custom_ui))
+        atomic_write(out, lambda tmp: ribbon.add_ribbon(plain, tmp, custom_ui), overwrite=overwrite)
     return out
 
 
