@@ -1,5 +1,7 @@
 """Shared test set-up: the paths every module uses, a helper that types values into a copy of a
-book, and the ``libreoffice`` marker (``pytest -m "not libreoffice"`` is the quick loop).
+book, the ``libreoffice`` marker, and ``missing`` (what a test needs is not here: fail in CI,
+skip elsewhere). ``pytest -m "not libreoffice and not install and not pyodide"`` is the quick
+loop.
 
 Helpers of one kind live in their own modules: ``ooxml_read`` (the one OOXML reader),
 ``published`` (reference numbers with their sources), ``scalar_reference`` (a plain loop),

@@ -38,6 +38,8 @@ CALLS = [
     ("=BACKPROP_STEP(w, i, t, 0.5)", "BACKPROP_STEP", [W, I, T, [[0.5]], None]),
     ("=BACKPROP_STEP(w, i, t, 1)", "BACKPROP_STEP", [W, I, T, [[1]], None]),
     ("=TRAIN_CURVE(w, i, t, lrs, 51)", "TRAIN_CURVE", [W, I, T, [[0.1, 0.2, 0.5, 0.8, 1, 2]], [[51]], None]),
+    # 30,000 network steps: the size from which network.train takes the kernel's parallel loop
+    ("=TRAIN_CURVE(w, i, t, {0.5,2}, 15000)", "TRAIN_CURVE", [W, I, T, [[0.5, 2]], [[15000]], None]),
     ("=GRAD_CHECK(w, i, t)", "GRAD_CHECK", [W, I, T, None]),
     ("=LR_SUMMARY(w, i, t, lrs, 51)", "LR_SUMMARY", [W, I, T, [[0.1, 0.5, 2]], [[51]], None, None]),
     (
