@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint format check template bench clean
+.PHONY: demo test lint format check template bench clean pyodide
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ format: $(VENV)/.installed  ## reformat the code in place (ruff format)
 	$(BIN)/ruff format xl_backprop tests benchmarks
 
 check: lint test  ## what CI runs: lint, formatting, then the whole test suite
+
+pyodide:  ## real Pyodide under Node for tests/test_pyodide.py, in ~/.cache/xl-backprop-pyodide (once)
+	$(PYTHON) tests/pyodide_node.py setup
 
 template: $(VENV)/.installed  ## rebuild workbook_template.xlsm from its text sources
 	$(BIN)/xl-backprop template --out workbook_template.xlsm --force

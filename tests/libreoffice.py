@@ -10,13 +10,12 @@ recalculate (Excel's Protected View, a file preview) does.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
-import pytest
+from .conftest import missing
 
 _RECALC_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
 <oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
@@ -34,9 +33,7 @@ def require(program: str, debian_package: str) -> str:
     where .ci/run installs it."""
     exe = shutil.which(program)
     if exe is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{program} is required in CI: apt-get install {debian_package}")
-        pytest.skip(f"{program} is not installed (apt-get install {debian_package})")
+        missing(program, f"apt-get install {debian_package}")
     return exe
 
 

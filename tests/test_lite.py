@@ -3,12 +3,13 @@
 ``xl-backprop lite`` writes main.py and requirements.txt. A fresh virtual environment gets
 exactly what requirements.txt lists (pip, from its cache) -- no xl_backprop, no numba, no lxml,
 as in Lite's Pyodide -- and ``lite_driver.py`` loads the generated main.py there with
-``XLWINGS_ON_SERVER=true`` (set for that process alone), then calls
+``XLWINGS_ON_SERVER=true`` (set by the driver, as Lite sets it), then calls
 ``xlwings.server.custom_functions_meta/_call`` with Office.js-shaped arguments and
-``custom_scripts_meta/_call`` with the book payload Lite sends, built here from the committed
-template. Real: xlwings' Office.js conversion, registration and remote book (the actions it
-returns are what Lite's JavaScript applies to the workbook). Not run here: Pyodide itself and
-Lite's JavaScript (no Excel, no browser).
+``custom_scripts_meta/_call`` with the book payload Lite sends, built from the committed
+template (``lite_cases.py``; the fixtures are in conftest.py). Real: xlwings' Office.js
+conversion, registration and remote book (the actions it returns are what Lite's JavaScript
+applies to the workbook). The same run in real Pyodide is test_pyodide.py's; Lite's JavaScript
+is not run (no Excel, no browser).
 
 References: the classic UDFs and ribbon plans in this process (to 1e-12, messages equal), and
 docs/design.md's published numbers.
@@ -19,91 +20,26 @@ from __future__ import annotations
 import ast
 import base64
 import copy
-import hashlib
 import inspect
-import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from xl_backprop import lite, lite_bundle, macros, udfs
-from xl_backprop.cellref import Area, CellError, parse_cell, parse_ref, ref
+from xl_backprop.cellref import ref
 from xl_backprop.ooxml import Workbook
-from xl_backprop.ooxml.sheet import NS_MAIN
 from xl_backprop.workbook import layout as L
 
 from .conftest import TEMPLATE
+from .lite_cases import CALLS, SCRIPT_RUNS, book_payload
 from .ooxml_read import png_size
 from .published import COURSE_DE_DW5, COURSE_E_TOTAL, MAZUR_E_TOTAL
 
-DRIVER = Path(__file__).with_name("lite_driver.py")
 PACKAGE_DIR = Path(lite_bundle.__file__).parent
 
-W = [[0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55]]  # a row of 8 cells
-I = [[0.05], [0.1]]  # a column
-T = [[0.01, 0.99]]
 E_TOTAL = COURSE_E_TOTAL
 DE_DW5 = COURSE_DE_DW5
-
-
-def err(name: str, kind: str) -> dict:
-    """An error value as Office.js hands it to a custom function (allowErrorForDataTypeAny)."""
-    return {"type": "Error", "basicValue": name, "errorType": kind}
-
-
-# (Excel formula, for the reader; function; the arguments as Office.js sends them: a 2-D list per
-# argument, None for an omitted optional one (JS null) or an empty single cell)
-CALLS = [
-    ("=SIGMOID(0)", "SIGMOID", [[[0]]]),  # Pyodide hands whole numbers over as int
-    ("=SIGMOID(A1:B2)", "SIGMOID", [[[0.0, 1.5], [-2.0, 40.0]]]),
-    ("=FORWARD(w, i, t)", "FORWARD", [W, I, T, None]),
-    ("=FORWARD(w, i, t) -- trailing optional left out", "FORWARD", [W, I, T]),
-    ("=FORWARD(w, i, t, {0.35;0.6})", "FORWARD", [W, I, T, [[0.35], [0.6]]]),
-    ("=FORWARD(w, i, t, two empty cells)", "FORWARD", [W, I, T, [[None], [None]]]),
-    ("=GRADIENTS(w, i, t)", "GRADIENTS", [W, I, T, None]),
-    ("=BACKPROP_STEP(w, i, t, 0.5)", "BACKPROP_STEP", [W, I, T, [[0.5]], None]),
-    ("=BACKPROP_STEP(w, i, t, 1)", "BACKPROP_STEP", [W, I, T, [[1]], None]),
-    ("=TRAIN_CURVE(w, i, t, lrs, 51)", "TRAIN_CURVE", [W, I, T, [[0.1, 0.2, 0.5, 0.8, 1, 2]], [[51]], None]),
-    ("=GRAD_CHECK(w, i, t)", "GRAD_CHECK", [W, I, T, None]),
-    ("=LR_SUMMARY(w, i, t, lrs, 51)", "LR_SUMMARY", [W, I, T, [[0.1, 0.5, 2]], [[51]], None, None]),
-    (
-        "=LR_SUMMARY(w, i, t, lrs, 200, 0.05, biases)",
-        "LR_SUMMARY",
-        [W, I, T, [[0.5], [1.0]], [[200]], [[0.05]], [[0.35, 0.6]]],
-    ),
-    ("=LR_MAP(w, i, t, lr_h, lr_o, 100)", "LR_MAP", [W, I, T, [[0.1], [10]], [[0.5, 50, 5000]], [[100]]]),
-    # bad input: one line in the cell
-    ("=FORWARD(7 weights, i, t)", "FORWARD", [[W[0][:7]], I, T, None]),
-    ("=FORWARD(w 2x4, i, t)", "FORWARD", [[W[0][:4], W[0][4:]], I, T, None]),
-    ("=FORWARD(w, {0.05;#N/A}, t)", "FORWARD", [W, [[0.05], [err("#N/A", "NotAvailable")]], T, None]),
-    ("=FORWARD(w, {0.05;#N/A}, t) -- error as text", "FORWARD", [W, [[0.05], ["#N/A"]], T, None]),  # older runtimes
-    ('=GRADIENTS(w, i, {0.01,"abc"})', "GRADIENTS", [W, I, [[0.01, "abc"]], None]),
-    ("=GRADIENTS(w, {0.05; empty}, t)", "GRADIENTS", [W, [[0.05], [None]], T, None]),
-    ("=BACKPROP_STEP(w, i, t, #SPILL!)", "BACKPROP_STEP", [W, I, T, [[err("#SPILL!", "Spill")]], None]),
-    ("=BACKPROP_STEP(w, i, t, empty cell)", "BACKPROP_STEP", [W, I, T, None, None]),
-    ("=TRAIN_CURVE(w, i, t, lrs, 2.5)", "TRAIN_CURVE", [W, I, T, [[0.5]], [[2.5]], None]),
-    ('=TRAIN_CURVE(w, i, t, lrs, "ten")', "TRAIN_CURVE", [W, I, T, [[0.5]], [["ten"]], None]),
-    ("=SIGMOID(A1:B2 with #DIV/0!)", "SIGMOID", [[[0.0, 1.0], [err("#DIV/0!", "Div0"), 2.0]]]),
-    ("=LR_SUMMARY(w, i, t, lrs, 51, TRUE)", "LR_SUMMARY", [W, I, T, [[0.5]], [[51]], [[True]], None]),
-    ("=FORWARD(w, i, t, {0.35; #VALUE!})", "FORWARD", [W, I, T, [[0.35], [err("#VALUE!", "Value")]]]),
-    ('=FORWARD(w, i, {"a<line break>b", 0.99})', "FORWARD", [W, I, [["a\nb\u001b[2J", 0.99]], None]),
-    ("=LR_SUMMARY(w, i, t, lrs, 51, -1)", "LR_SUMMARY", [W, I, T, [[0.5]], [[51]], [[-1]], None]),
-    ("=LR_MAP(w, i, t, lr_h, -1, 10)", "LR_MAP", [W, I, T, [[0.1]], [[-1]], [[10]]]),
-    ('=EXPLAIN("∂E/∂w5", w, i, t, {0.35;0.6})', "EXPLAIN", [[["∂E/∂w5"]], W, I, T, [[0.35], [0.6]], None, None]),
-    (
-        '=EXPLAIN("new w5", w, i, t, {0.35,0.6}, 0.5, 9)',
-        "EXPLAIN",
-        [[["new w5"]], W, I, T, [[0.35, 0.6]], [[0.5]], [[9]]],
-    ),
-    ('=EXPLAIN("δh1", w, i, t)', "EXPLAIN", [[["δh1"]], W, I, T]),
-    ('=EXPLAIN("w5", w, i, t)', "EXPLAIN", [[["w5"]], W, I, T, None, None, None]),
-    ('=EXPLAIN("h1", w, i, t, , , 16)', "EXPLAIN", [[["h1"]], W, I, T, None, None, [[16]]]),
-]
 
 
 def classic_args(args: list) -> list:
@@ -135,80 +71,6 @@ def assert_same_block(got: list[list], expected: list[list], what: str) -> None:
                 assert abs(g - e) <= 1e-12 * max(1.0, abs(e)), f"{what}: {g!r} != {e!r}"
 
 
-# --- the book as Lite sends it to a script ------------------------------------------------------
-
-
-def book_payload(path: Path, values: dict[str, object] | None = None, drawn: bool = False) -> dict:
-    """The book payload of xlwings' Office.js client for the workbook at ``path``: every sheet's
-    values from A1 ("" for an empty cell, an error as its text), the defined names, and (with
-    ``drawn``) the charts and pictures the buttons draw. ``values``: defined name -> a new value
-    for its (single) cell, as if the user had typed it."""
-    pkg = Workbook.read(path)
-    sheets = list(pkg.sheets())
-    out_sheets = []
-    for sheet in sheets:
-        last = pkg.package.xml(pkg.sheet_part(sheet)).find(f"{{{NS_MAIN}}}dimension").get("ref").split(":")[-1]
-        rows = pkg.read_cells(Area(sheet, 0, 0, *parse_cell(last)))
-        out_sheets.append(
-            {
-                "name": sheet,
-                "values": [
-                    ["" if v is None else str(v) if isinstance(v, CellError) else v for v in row] for row in rows
-                ],
-                "pictures": [],
-                "charts": [],
-                "shapes": [],
-                "tables": [],
-                "notes": [],
-            }
-        )
-    names = []
-    for name, refers_to in pkg.defined_names().items():
-        try:
-            area = parse_ref(refers_to)
-        except ValueError:
-            continue
-        address = ref(area.sheet, area.row1, area.col1, area.row2, area.col2, absolute=False).split("!")[1]
-        names.append(
-            {
-                "name": name,
-                "sheet_index": sheets.index(area.sheet),
-                "address": address,
-                "book_scope": True,
-                "scope_sheet_name": None,
-                "scope_sheet_index": None,
-                "refers_to": "=" + refers_to,
-            }
-        )
-        if values and name in values:
-            out_sheets[sheets.index(area.sheet)]["values"][area.row1][area.col1] = values[name]
-    if drawn:
-
-        def shape(name):
-            return {"name": name, "width": 100, "height": 100, "left": 0, "top": 0, "lock_aspect_ratio": True}
-
-        by_name = {s["name"]: s for s in out_sheets}
-        by_name[L.MACRO_CHART.sheet]["charts"].append({**shape(L.MACRO_CHART.name), "chart_type": "line"})
-        for anchor in (L.MACRO_PICTURE, L.NETWORK_PICTURE):
-            by_name[anchor.sheet]["pictures"].append(shape(anchor.name))
-    return {
-        "client": "Office.js",
-        "version": "0.37.8",
-        "book": {"name": path.name, "active_sheet_index": 0, "selection": "A1"},
-        "names": names,
-        "sheets": out_sheets,
-    }
-
-
-SCRIPT_RUNS = [  # (script, action, book payload options)
-    ("train_learning_rates", "train-lrs", {}),
-    ("draw_network", "draw-network", {}),
-    ("reset", "reset", {"drawn": True}),
-    ("draw_network", "draw-network", {"values": {L.IN_LR.name: "abc"}}),  # bad input
-    ("train_learning_rates", "train-lrs", {"values": {L.IN_ITERATIONS.name: 2.5}}),  # bad input
-]
-
-
 def classic_plan(action: str, values: dict | None = None, drawn: bool = False):
     """The ribbon's plan for the same book, in this process (or the message it refuses with)."""
     get = macros.file_getter(Workbook.read(TEMPLATE))
@@ -221,71 +83,6 @@ def classic_plan(action: str, values: dict | None = None, drawn: bool = False):
         return macros.make_plan(action, changed)
     except ValueError as exc:
         return str(exc)
-
-
-# --- Lite's interpreter ---------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def lite_files(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("lite")
-    lite_bundle.write(out)
-    return out
-
-
-@pytest.fixture(scope="session")
-def lite_python(lite_files, request) -> Path:
-    """A virtual environment with exactly what requirements.txt lists (plus pip), cached by its
-    text and this Python's version, so it is built once."""
-    reqs = (lite_files / "requirements.txt").read_text()
-    key = hashlib.sha256(f"{sys.version}\n{reqs}".encode()).hexdigest()[:16]
-    venv = Path(request.config.cache.mkdir("xl-backprop-lite")) / f"venv-{key}"
-    python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-    done = venv / "installed.txt"
-    if not done.exists():
-        shutil.rmtree(venv, ignore_errors=True)
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
-        pip = subprocess.run(
-            [
-                str(python),
-                "-m",
-                "pip",
-                "install",
-                "--disable-pip-version-check",
-                "-q",
-                "-r",
-                str(lite_files / "requirements.txt"),
-            ],
-            capture_output=True,
-            text=True,
-        )
-        if pip.returncode:
-            last = (pip.stderr.strip().splitlines() or ["no output"])[-1]
-            pytest.skip(f"cannot build Lite's interpreter (pip install -r requirements.txt): {last}")
-        done.write_text(reqs)
-    return python
-
-
-@pytest.fixture(scope="session")
-def lite_answer(lite_files, lite_python, tmp_path_factory) -> dict:
-    request = {
-        "calls": [{"func_name": f, "args": a} for _, f, a in CALLS],
-        "scripts": [{"name": s, "book": book_payload(TEMPLATE, **opts)} for s, _, opts in SCRIPT_RUNS],
-    }
-    cwd = tmp_path_factory.mktemp("lite-run")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "XLWINGS"))}
-    env.update(XLWINGS_ON_SERVER="true", XLWINGS_LICENSE_KEY="noncommercial", MPLCONFIGDIR=str(cwd))
-    run = subprocess.run(
-        [str(lite_python), "-I", str(DRIVER), str(lite_files / "main.py")],
-        input=json.dumps(request),
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=900,
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
-    return json.loads(run.stdout)
 
 
 # --- the generated files --------------------------------------------------------------------------

@@ -95,8 +95,8 @@ def test_sequential_differs_from_simultaneous():
     assert np.all(np.abs(a[:4] - s[:4]) > 1e-9)  # the hidden layer sees the new w5..w8
 
 
-def test_large_batch_uses_blocks_and_matches_small_batches():
-    lrs = np.linspace(0.05, 3.0, 9000)  # more than one block per core
+def test_parallel_batch_equals_the_same_networks_trained_alone():
+    lrs = np.linspace(0.05, 3.0, 9000)  # 180,000 network steps: the parallel loop; the picks alone: the serial one
     big = xb.train_curves(lrs, 20)
     picks = [0, 1, 4095, 4096, 4500, 8999]
     np.testing.assert_array_equal(big[:, picks], xb.train_curves(lrs[picks], 20))

@@ -247,8 +247,8 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser(
         "train",
         help="train for several learning rates; table, CSV and PNG of the loss",
-        description="Train the network once per learning rate (all in one vectorised "
-        f"pass), print a summary table and write {CSV_NAME} and {PNG_NAME}.",
+        description="Train the network once per learning rate (the compiled training loop, the "
+        f"learning rates spread over the cores), print a summary table and write {CSV_NAME} and {PNG_NAME}.",
     )
     t.add_argument(
         "--lrs",

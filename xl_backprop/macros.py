@@ -2,10 +2,11 @@
 
 Each action is a pure *plan* (what to write where: cell blocks, a chart, a picture, what to
 clear) computed from the book's named input cells, and two thin back-ends that apply a plan:
-``apply_to_xlwings`` on a live Excel book, ``apply_to_file`` on an .xlsm file (for
-``xl-backprop run``). Both read their inputs through one reader over "the values of a defined
-name", and all places come from ``workbook.layout``, so Excel and the command line write the
-same data to the same cells. No math here: the numbers come from ``network`` and ``analysis``.
+``apply_to_xlwings`` on a live Excel book, ``apply_to_package`` on an .xlsm file being edited
+(``run_on_file``, for ``xl-backprop run``). Both read their inputs through one reader over "the
+values of a defined name", and all places come from ``workbook.layout``, so Excel and the
+command line write the same data to the same cells. No math here: the numbers come from
+``network`` and ``analysis``.
 
 The ribbon runs ``RunPython "import xl_backprop.macros as m; m.train_learning_rates()"`` (and
 ``m.draw_network()``, ``m.reset()``); the book is ``xw.Book.caller()``, looked up inside the
@@ -468,8 +469,6 @@ _MADE_OF = (
     (("E2",), (L.IN_T2,)),
 )
 
-
-# ----------------------------------------------------------------------------- pictures
 
 # ----------------------------------------------------------------------------- Excel (xlwings)
 
