@@ -406,3 +406,88 @@ def test_the_ribbon_is_added_through_the_package_once(tmp_path):
     with pytest.raises(ValueError, match=r"^_rels/\.rels: the package already has a ribbon"):
         ribbon.add_ribbon(tmp_path / "b.xlsx", tmp_path / "c.xlsx", b"<customUI/>")
     assert not (tmp_path / "c.xlsx").exists()
+
+
+def with_part(src: Path, dst: Path, name: str, edit) -> Path:
+    """A copy of the book ``src`` with the part ``name`` replaced by ``edit(its bytes)``."""
+    with zipfile.ZipFile(src) as a, zipfile.ZipFile(dst, "w") as b:
+        for info in a.infolist():
+            data = a.read(info)
+            b.writestr(info, edit(data) if info.filename == name else data)
+    return dst
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("51", 51.0), (" 5.1e1 ", 51.0), ("+.5", 0.5), ("-0", 0.0), ("5.", 5.0), ("1E-2", 0.01), ("-INF", -np.inf)],
+)
+def test_a_number_is_read_as_an_xsd_double(tmp_path, text, value):
+    book = with_part(
+        small_book(tmp_path / "a.xlsx"),
+        tmp_path / "b.xlsx",
+        "xl/worksheets/sheet1.xml",
+        lambda d: d.replace(b'<c r="B1"><v>2.5</v></c>', f'<c r="B1"><v>{text}</v></c>'.encode()),
+    )
+    assert Workbook.read(book).read_cells(Area("Data sheet", 0, 1, 0, 1)) == [[value]]
+
+
+@pytest.mark.parametrize("text", ["5_1", "\u0665\u0661", "\uff15\uff11", "1e", "Infinity", "nan", "0x10", "1,5", ""])
+def test_what_python_would_take_but_xsd_does_not_is_refused_by_its_cell(tmp_path, text):
+    book = with_part(
+        small_book(tmp_path / "a.xlsx"),
+        tmp_path / "b.xlsx",
+        "xl/worksheets/sheet1.xml",
+        lambda d: d.replace(b'<c r="B1"><v>2.5</v></c>', f'<c r="B1"><v>{text} </v></c>'.encode()),
+    )
+    with pytest.raises(BookError, match=rf"^'Data sheet'!B1: the cell's value '{text}' is not a number$"):
+        Workbook.read(book).read_cells(Area("Data sheet", 0, 1, 0, 1))
+
+
+def test_rows_streamed_into_an_empty_prefixed_sheet_carry_its_prefix(tmp_path):
+    main = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+
+    def prefixed(d: bytes) -> bytes:
+        d = d.replace(main, main.replace(b"xmlns=", b"xmlns:s-1.x=")).replace(b"<worksheet", b"<s-1.x:worksheet")
+        d = d.replace(b"</worksheet>", b"</s-1.x:worksheet>")
+        head, _, rest = d.partition(b"<sheetData>")
+        _, _, tail = rest.partition(b"</sheetData>")
+        return head + b"<s-1.x:sheetData/>" + tail  # the sheet's other elements are left out
+
+    src = small_book(tmp_path / "a.xlsx")
+    book = with_part(src, tmp_path / "b.xlsx", "xl/worksheets/sheet2.xml", prefixed)
+    pkg = Workbook.read(book)
+    pkg.write_cells("Other", 2, 0, [[1.5, "a"], [True, None]])
+    pkg.write_cells("Other", 4, 1, np.array([[0.25, 3.0]]))
+    pkg.save(tmp_path / "c.xlsx")
+    sheet = parts(tmp_path / "c.xlsx")["xl/worksheets/sheet2.xml"]
+    root = etree.fromstring(sheet)
+    assert [r.get("r") for r in root.find(f"{M}sheetData").iterchildren(f"{M}row")] == ["3", "4", "5"]
+    assert b"<row" not in sheet and b"<c " not in sheet  # every element with the sheet's prefix
+    ws = openpyxl.load_workbook(tmp_path / "c.xlsx")["Other"]
+    assert [[c.value for c in row] for row in ws["A3:C5"]] == [[1.5, "a", None], [True, None, None], [None, 0.25, 3]]
+
+
+def test_our_charts_are_found_by_their_cell_after_an_openpyxl_re_save(tmp_path):
+    # openpyxl renames every chart "Chart N" when it saves: found by name alone, a second run
+    # would stack a second chart on the first, and reset would leave it
+    from xl_backprop import macros
+    from xl_backprop.workbook import layout as L
+
+    from .conftest import TEMPLATE
+    from .ooxml_read import objects
+
+    macros.run_on_file("train-lrs", TEMPLATE, tmp_path / "a.xlsm")
+    before = objects(parts(tmp_path / "a.xlsm"), L.SHEET_LRS)
+    wb = openpyxl.load_workbook(tmp_path / "a.xlsm", keep_vba=True)
+    wb.save(tmp_path / "resaved.xlsm")
+    resaved = objects(parts(tmp_path / "resaved.xlsm"), L.SHEET_LRS)
+    assert [o.at for o in resaved] == [o.at for o in before]
+    assert {o.name for o in resaved if o.kind == "chart"}.isdisjoint({L.MACRO_CHART.name, L.MACRO_PICTURE.name})
+    macros.run_on_file("train-lrs", tmp_path / "resaved.xlsm", tmp_path / "again.xlsm")
+    again = objects(parts(tmp_path / "again.xlsm"), L.SHEET_LRS)
+    assert sorted((o.kind, o.at) for o in again) == sorted((o.kind, o.at) for o in before)
+    macros.run_on_file("reset", tmp_path / "resaved.xlsm", tmp_path / "reset.xlsm")
+    template = objects(parts(TEMPLATE), L.SHEET_LRS)
+    assert [(o.kind, o.at) for o in objects(parts(tmp_path / "reset.xlsm"), L.SHEET_LRS)] == [
+        (o.kind, o.at) for o in template
+    ]

@@ -43,28 +43,31 @@ def merge(segments: Segments) -> dict[int, Value]:
     return {c: v for c, v in out.items() if v is not None}
 
 
-def row_text(r: int, segments: Segments, letters: dict[int, str], styles: dict[int, int] | None = None) -> str:
+def row_text(
+    r: int, segments: Segments, letters: dict[int, str], styles: dict[int, int] | None = None, ns: str = ""
+) -> str:
     """One <row> of the tail as XML text, in the form ``sheet._set_value`` gives a cell (``styles``:
-    column -> cell format)."""
+    column -> cell format; ``ns``: the prefix of the sheet's elements with its colon, "" where
+    the sheet's main namespace is the default one)."""
     cells = (
         merge(segments)
         if len(segments) > 1
         else {segments[0][0] + j: v for j, v in enumerate(segments[0][1]) if v is not None}
     )
     n = r + 1
-    out = [f'<row r="{n}">']
+    out = [f'<{ns}row r="{n}">']
     for c in sorted(cells):
         v = cells[c]
         ref_ = f"{letters.get(c) or letters.setdefault(c, col_letters(c))}{n}"
         at = f'r="{ref_}" s="{styles[c]}"' if styles and c in styles else f'r="{ref_}"'
         if isinstance(v, bool):
-            out.append(f'<c {at} t="b"><v>{int(v)}</v></c>')
+            out.append(f'<{ns}c {at} t="b"><{ns}v>{int(v)}</{ns}v></{ns}c>')
         elif isinstance(v, str):
             space = ' xml:space="preserve"' if v != v.strip() else ""
-            out.append(f'<c {at} t="inlineStr"><is><t{space}>{escape(v)}</t></is></c>')
+            out.append(f'<{ns}c {at} t="inlineStr"><{ns}is><{ns}t{space}>{escape(v)}</{ns}t></{ns}is></{ns}c>')
         else:
-            out.append(f"<c {at}><v>{number_text(v, ref_)}</v></c>")
-    out.append("</row>")
+            out.append(f"<{ns}c {at}><{ns}v>{number_text(v, ref_)}</{ns}v></{ns}c>")
+    out.append(f"</{ns}row>")
     return "".join(out)
 
 
@@ -98,21 +101,21 @@ class Writer:
             self._pool.shutdown(wait=True)
 
 
-def block_rows(block: Block) -> Iterable[str]:
+def block_rows(block: Block, ns: str = "") -> Iterable[str]:
     """The <row> elements of a numeric block as text, a chunk of rows at a time, each cell as
     ``row_text`` writes it (whole numbers below 1e15 as integers, others in ``repr``, which
-    reads back as the same float)."""
+    reads back as the same float; ``ns`` as there)."""
     n_cols = block.values.shape[1]
     s = block.styles or ()
     template = (
-        '<row r="%d">'
+        f'<{ns}row r="%d">'
         + "".join(
-            f'<c r="{col_letters(block.col + j)}%d"'
+            f'<{ns}c r="{col_letters(block.col + j)}%d"'
             + (f' s="{s[j]}"' if j < len(s) and s[j] is not None else "")
-            + "><v>%s</v></c>"
+            + f"><{ns}v>%s</{ns}v></{ns}c>"
             for j in range(n_cols)
         )
-        + "</row>"
+        + f"</{ns}row>"
     ).__mod__
     for start in range(0, block.values.shape[0], CHUNK_ROWS):
         chunk = block.values[start : start + CHUNK_ROWS]

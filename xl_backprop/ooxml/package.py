@@ -121,6 +121,13 @@ def unsafe_name(name: str) -> bool:
     )
 
 
+def ignored(name: str) -> bool:
+    """A zip entry that is no part of the workbook: macOS's archiver adds ``__MACOSX/._*``
+    (a file's resource fork, binary) beside every file it zips. Never parsed, never looked up
+    as a part; ``save`` copies it through unchanged like any other member."""
+    return name.startswith("__MACOSX/")
+
+
 def rels_path(part: str) -> str:
     folder, name = posixpath.split(part)
     return posixpath.join(folder, "_rels", name + ".rels")
@@ -261,7 +268,7 @@ class Package:
         # every XML part, whether or not the action needs it: a hostile or broken part is
         # refused up front, never copied into a result
         for name in parts:
-            if name.lower().endswith((".xml", ".rels")):
+            if name.lower().endswith((".xml", ".rels")) and not ignored(name):
                 pkg.xml(name)
         return pkg
 
@@ -379,7 +386,7 @@ class Package:
     def referenced(self, target_part: str) -> bool:
         """Whether any relationship in the package still points at ``target_part``."""
         for name in list(self.parts):
-            if name.endswith(".rels"):
+            if name.endswith(".rels") and not ignored(name):
                 folder = posixpath.dirname(posixpath.dirname(name))
                 source = posixpath.join(folder, posixpath.basename(name)[:-5])
                 if any(

@@ -11,6 +11,7 @@ or a value that is not a number is a ``BookError`` naming the part or the cell.
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING
 
@@ -31,6 +32,11 @@ MAX_COLS = 16_384
 #: Cells one ``read_cells`` call reads (inputs are at most 10 cells; a chart's cached values
 #: are at most ``chart.CHART_CACHE_LIMIT``, 20,000): a whole-sheet area is refused, not built.
 MAX_READ_CELLS = 100_000
+#: A cell's types (``t``, ECMA-376 ST_CellType); "n", a number, when it has none.
+CELL_TYPES = ("b", "d", "e", "inlineStr", "n", "s", "str")
+#: A number cell's <v>: an xsd:double (XML Schema 1.1, 3.3.5), whitespace collapsed. Not
+#: Python's float(), which also takes "5_1", "١٢" (Arabic-Indic), "１２" (full-width), "infinity".
+XSD_DOUBLE = re.compile(r"\s*[+-]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|INF)\s*|\s*NaN\s*", re.ASCII)
 
 
 class Sheet:
@@ -48,15 +54,30 @@ class Sheet:
         self._blocks: list[Block] = []
         # The cell formats (s) of tail cells: row -> {col: s}.
         self._tail_styles: dict[int, dict[int, int]] = {}
+        # Where the streamed rows go: a processing instruction, last in <sheetData>, with a random
+        # name; ``save`` serialises the tree with it and ``_stream`` splits the text there.
+        self._mark: etree._Element | None = None
         self._pkg.before_save.append(self._before_save)
 
     def _before_save(self) -> None:
         if self._row_index is not None and self._pkg.dirty(self.part):
             self._fix_dimension()
+        self._unmark()
         if self._tail or self._blocks:
+            data, _ = self._rows(edit=True)
+            # The end of <sheetData> as the parser sees it (whatever its prefix, a comment that
+            # holds "</sheetData>", an empty <sheetData/>): the tree is serialised with this mark
+            # in it, and the rows go where the mark is. Random, so no text in the book is it.
+            self._mark = etree.ProcessingInstruction(f"xl-backprop-rows-{secrets.token_hex(16)}")
+            data.append(self._mark)
             self._pkg.streams[self.part] = self._stream
         else:
             self._pkg.streams.pop(self.part, None)
+
+    def _unmark(self) -> None:
+        if self._mark is not None and self._mark.getparent() is not None:
+            self._mark.getparent().remove(self._mark)
+        self._mark = None
 
     def _rows(self, edit: bool = False) -> tuple[etree._Element, dict[int, etree._Element]]:
         """The sheet's <sheetData> and its rows by 0-based index (indexed once, then kept
@@ -109,9 +130,17 @@ class Sheet:
 
     def _value(self, c: etree._Element) -> Value:
         t = c.get("t", "n")
+        where = ref(self.name, *parse_cell(c.get("r")), absolute=False)
+        if t not in CELL_TYPES:
+            raise BookError(f"{where}: the cell's type t={one_line(t, 40)!r}; expected one of {', '.join(CELL_TYPES)}")
         if t == "inlineStr":
             return "".join(x.text or "" for x in c.iter(q(NS_MAIN, "t")))
         v = c.find(q(NS_MAIN, "v"))
+        if v is None and c.find(q(NS_MAIN, "f")) is not None:
+            raise BookError(
+                f"{where}: a formula with no stored value (the book was saved without calculating it); "
+                "open it in Excel or LibreOffice, let it recalculate and save it, then run again"
+            )
         if v is None or v.text is None:
             return None
         if t == "s":
@@ -119,7 +148,7 @@ class Sheet:
             k = v.text.strip()
             if not k.isdigit() or int(k) >= len(strings):
                 raise BookError(
-                    f"{ref(self.name, *parse_cell(c.get('r')), absolute=False)}: refers to shared string "
+                    f"{where}: refers to shared string "
                     f"{one_line(k, 40)!r}; the book has {len(strings)} (xl/sharedStrings.xml)"
                 )
             return strings[int(k)]
@@ -129,13 +158,9 @@ class Sheet:
             return CellError(v.text)
         if t in ("str", "d"):
             return v.text
-        try:
-            return float(v.text)
-        except ValueError:
-            raise BookError(
-                f"{ref(self.name, *parse_cell(c.get('r')), absolute=False)}: the cell's value "
-                f"{one_line(v.text, 40)!r} is not a number"
-            ) from None
+        if not XSD_DOUBLE.fullmatch(v.text):
+            raise BookError(f"{where}: the cell's value {one_line(v.text, 40)!r} is not a number")
+        return float(v.text)
 
     def read_cells(self, area: Area, max_cells: int = MAX_READ_CELLS) -> list[list[Value]]:
         """The values in ``area`` (cached results for formulas), row by row; None where empty.
@@ -171,8 +196,8 @@ class Sheet:
         f = c.find(q(NS_MAIN, "f"))
         if f is not None and f.get("t") in ("shared", "array") and f.get("ref"):
             raise ValueError(
-                f"{c.get('r')}: holds a shared or array formula that other cells "
-                "depend on; clear it in Excel before running this action"
+                f"{ref(self.name, *parse_cell(c.get('r')), absolute=False)}: holds a shared or array formula "
+                "that other cells depend on; clear it in Excel before running this action"
             )
         for child in list(c):
             c.remove(child)
@@ -350,18 +375,23 @@ class Sheet:
         dim.set("ref", f"{a1(min(used), min(cols))}:{a1(max(used), max(cols))}")
 
     def _stream(self, out: IO[bytes]) -> None:
-        """Stream a sheet part: its XML up to the end of <sheetData>, the tail rows and the
-        numeric blocks as text, in row order, then the rest."""
+        """Stream a sheet part: its XML up to the end of <sheetData> (``_before_save``'s mark),
+        the tail rows and the numeric blocks as text, in row order and with the prefix the sheet
+        gives its own elements, then the rest."""
+        mark = self._mark
         data = self._pkg.parts[self.part]
-        empty = re.search(rb"<((?:\w+:)?sheetData)\s*/>", data)
-        if empty:
-            head, tail = (
-                data[: empty.start()] + b"<" + empty.group(1) + b">",
-                b"</" + empty.group(1) + b">" + data[empty.end() :],
+        try:
+            pieces = data.split(etree.tostring(mark)) if mark is not None else []
+            prefix = mark.getparent().prefix if mark is not None else None
+        finally:
+            self._unmark()
+        if len(pieces) != 2:  # never seen: the tree serialised without the mark, or with it twice
+            raise BookError(
+                f"{self.part} (sheet {self.name!r}): cannot find where its <sheetData> ends to add "
+                "rows; refused, nothing written"
             )
-        else:
-            end = list(re.finditer(rb"</(?:\w+:)?sheetData>", data))[-1]
-            head, tail = data[: end.start()], data[end.start() :]
+        head, tail = pieces
+        ns = f"{prefix}:" if prefix else ""
         rows = self._tail
         # rows and blocks in order: a block's rows are never tail rows
         pieces = sorted([(r, None) for r in rows] + [(b.row, b) for b in self._blocks], key=lambda x: x[0])
@@ -371,13 +401,13 @@ class Sheet:
             chunk: list[str] = []
             for r, block in pieces:
                 if block is None:
-                    chunk.append(row_text(r, rows[r], letters, self._tail_styles.get(r)))
+                    chunk.append(row_text(r, rows[r], letters, self._tail_styles.get(r), ns))
                     if len(chunk) < 4096:
                         continue
                 writer.write("".join(chunk).encode())
                 chunk = []
                 if block is not None:
-                    for text in block_rows(block):
+                    for text in block_rows(block, ns):
                         writer.write(text.encode())
             writer.write("".join(chunk).encode())
             writer.write(tail)
