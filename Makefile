@@ -36,6 +36,7 @@ template: $(VENV)/.installed  ## rebuild workbook_template.xlsm from its text so
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_train.py
 	$(BIN)/python benchmarks/bench_write.py
+	$(BIN)/python benchmarks/bench_rerun.py
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache

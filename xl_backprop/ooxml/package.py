@@ -37,6 +37,15 @@ MAX_BOOK_BYTES = 3 << 29
 #: bytes, so this bounds the tree where bytes alone do not (1 GiB of "<a/>" would be 268
 #: million elements). The largest result sheet has about 48 million.
 MAX_XML_TAGS = 64_000_000
+#: An XML part larger than this is parsed when it is first used, not on reading the book: a
+#: worksheet that large is handed to ``load_large`` (``sheet.Sheet`` keeps its long numeric
+#: tail as arrays, not elements); ``save`` parses any such part nothing used before writing.
+LARGE_PART_BYTES = 16 << 20
+#: Tags in a large part parsed as one tree (a parsed element costs about 250 bytes: a tree of
+#: this many is about 1 GB). A large sheet of this project's own results keeps its long tail as
+#: text (``load_large``) and is never such a tree; one that must be (re-saved in another form)
+#: is refused past this, not parsed in tens of GB.
+MAX_TREE_TAGS = 4_000_000
 #: Members in one package (the template has 26; a run adds a handful).
 MAX_PARTS = 10_000
 #: Deflate level for the parts ``save`` writes: for a 200,000-step loss table (64 MB of XML) 1
@@ -252,6 +261,12 @@ class Package:
         self.before_save: list[Callable[[], None]] = []
         #: Parts ``save`` writes by calling a writer with the open zip member, not from ``parts``.
         self.streams: dict[str, Callable[[IO[bytes]], None]] = {}
+        #: Large XML parts not parsed yet (``LARGE_PART_BYTES``).
+        self.deferred: set[str] = set()
+        #: Parses a large part its own way (a root holding part of its content, the caller the
+        #: rest), or returns None for the usual tree.
+        self.load_large: Callable[[str], etree._Element | None] | None = None
+        self._split: set[str] = set()  # parts whose tree came from ``load_large``
 
     @classmethod
     def read(cls, path: Path) -> Package:
@@ -269,7 +284,10 @@ class Package:
         # refused up front, never copied into a result
         for name in parts:
             if name.lower().endswith((".xml", ".rels")) and not ignored(name):
-                pkg.xml(name)
+                if len(parts[name]) > LARGE_PART_BYTES:
+                    pkg.deferred.add(name)
+                else:
+                    pkg.xml(name)
         return pkg
 
     def save(
@@ -279,6 +297,8 @@ class Package:
         then new parts by name. ``compress_level`` None is zlib's default. Each member keeps its
         zip timestamp and attributes; with ``fresh_headers`` every member gets ``ZIP_TIME`` and
         the default attributes instead (a build whose bytes depend only on its sources)."""
+        for name in sorted(self.deferred):  # checked before anything is written, as on reading
+            self.xml(name)
         for hook in self.before_save:
             hook()
         for name in self._dirty & set(self.parts):
@@ -305,13 +325,27 @@ class Package:
         if part not in self._trees:
             if part not in self.parts:
                 raise BookError(f"{part}: missing from the workbook package (a relationship names it)")
-            self._trees[part] = _parse(part, self.parts[part])
+            root = None
+            if part in self.deferred:
+                self.deferred.discard(part)
+                root = self.load_large(part) if self.load_large is not None else None
+                if root is not None:
+                    self._split.add(part)
+                elif (tags := self.parts[part].count(b"<")) > MAX_TREE_TAGS:
+                    raise BookError(
+                        f"{part}: {tags:,} XML tags in a form this tool reads only as a tree, more than the "
+                        f"{MAX_TREE_TAGS:,} it parses that way; refused (clear its long results in Excel, "
+                        "save, and run again)"
+                    )
+            self._trees[part] = root if root is not None else _parse(part, self.parts[part])
         return self._trees[part]
 
     def edit(self, part: str) -> etree._Element:
         """The parsed part, to change: ``save`` writes it back."""
         root = self.xml(part)
         self._dirty.add(part)
+        if part in self._split:  # its tree and its loader hold it now; ``save`` writes it from them
+            self.parts[part] = b""
         return root
 
     def dirty(self, part: str) -> bool:

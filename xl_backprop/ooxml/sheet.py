@@ -20,8 +20,8 @@ from lxml import etree
 
 from ..cellref import Area, CellError, Value, a1, parse_cell, ref
 from . import styles as _styles
-from .celltext import Block, Segments, Writer, block_rows, merge, number_text, row_text
-from .package import BookError, one_line, q
+from .celltext import Block, Segments, Tail, Writer, block_rows, find_tail, merge, number_text, read_tail, row_text
+from .package import BookError, _parse, one_line, q
 
 if TYPE_CHECKING:
     from .workbook import Workbook
@@ -54,16 +54,65 @@ class Sheet:
         self._blocks: list[Block] = []
         # The cell formats (s) of tail cells: row -> {col: s}.
         self._tail_styles: dict[int, dict[int, int]] = {}
+        # The long numeric tail of a large part as it was read (``split_load``): the part's text,
+        # written back as it is, read into a Block only when an edit or a read needs its values.
+        # Its rows are below every element row and never also in ``_tail`` or ``_blocks``.
+        self._lazy: Tail | None = None
         # Where the streamed rows go: a processing instruction, last in <sheetData>, with a random
         # name; ``save`` serialises the tree with it and ``_stream`` splits the text there.
         self._mark: etree._Element | None = None
         self._pkg.before_save.append(self._before_save)
 
+    def split_load(self) -> etree._Element | None:
+        """The sheet's tree without its long numeric tail, which becomes ``Block``s (a re-run on
+        a book holding a million-row result: arrays of 8 bytes a cell, not elements of several
+        hundred); None when the part has no such tail (it is then parsed as one tree)."""
+        data = self._pkg.parts[self.part]
+        tail = find_tail(data)
+        if tail is None:
+            return None
+        start, end, prefix = tail.start, tail.end, tail.ns
+        mark = f"xl-backprop-rows-{secrets.token_hex(16)}"
+        root = _parse(self.part, data[:start] + f"<?{mark}?>".encode() + data[end:])
+        # The bytes only proposed where the tail is: kept if the parser finds the mark last in
+        # the worksheet's <sheetData>, with the tail's prefix meaning the main namespace there.
+        pis = [pi for pi in root.iter(etree.ProcessingInstruction) if pi.target == mark]
+        sheet_data = pis[0].getparent() if len(pis) == 1 else None
+        if (
+            sheet_data is None
+            or root.tag != q(NS_MAIN, "worksheet")
+            or sheet_data.tag != q(NS_MAIN, "sheetData")
+            or sheet_data.getparent() is not root
+            or pis[0].getnext() is not None
+            or sheet_data.nsmap.get(prefix[:-1] or None) != NS_MAIN
+        ):
+            return None
+        sheet_data.remove(pis[0])
+        last = 0
+        for row in sheet_data.iterfind(q(NS_MAIN, "row")):  # as ``_rows`` numbers them
+            r = row.get("r")
+            last = int(r) if r is not None and r.isdigit() else last + 1
+        if last > tail.row:  # the tail does not come after the rows: left to the tree
+            return None
+        self._lazy = tail
+        return root
+
+    def _read_lazy(self, row1: int, row2: int, col1: int = 0, col2: int = MAX_COLS - 1) -> None:
+        """Turn the lazy tail into a Block if it meets rows row1..row2 and columns col1..col2."""
+        t = self._lazy
+        if t is not None and t.row <= row2 and row1 <= t.last and t.col <= col2 and col1 <= t.col + t.width - 1:
+            try:
+                self._blocks.append(read_tail(t))
+            except ValueError:
+                raise BookError(f"{self.part} (sheet {self.name!r}): its last rows are out of order") from None
+            self._lazy = None
+
     def _before_save(self) -> None:
-        if self._row_index is not None and self._pkg.dirty(self.part):
+        dirty = self._pkg.dirty(self.part)
+        if self._row_index is not None and dirty:
             self._fix_dimension()
         self._unmark()
-        if self._tail or self._blocks:
+        if dirty and (self._tail or self._blocks or self._lazy):
             data, _ = self._rows(edit=True)
             # The end of <sheetData> as the parser sees it (whatever its prefix, a comment that
             # holds "</sheetData>", an empty <sheetData/>): the tree is serialised with this mark
@@ -169,6 +218,7 @@ class Sheet:
         if height * width > max_cells:
             raise BookError(f"{area}: {height:,} x {width:,} cells; expected at most {max_cells:,} to read")
         _, rows = self._rows()
+        self._read_lazy(area.row1, area.row2, area.col1, area.col2)
         tail = self._tail
         out: list[list[Value]] = [[None] * width for _ in range(height)]
         # only the rows that exist: sparse, whatever the area's size
@@ -233,6 +283,7 @@ class Sheet:
                 f"on a sheet ({MAX_ROWS} rows x {MAX_COLS} columns)"
             )
         data, rows = self._rows(edit=True)
+        self._read_lazy(row0, row0 + height - 1)
         self._unblock(row0, row0 + height - 1)
         tail = self._tail
         last = max(rows, default=-1)
@@ -292,6 +343,7 @@ class Sheet:
             i, j = np.argwhere(bad)[0]
             raise ValueError(f"{a1(row0 + i, col0 + j)}: cannot store {float(values[i, j])!r} in a cell")
         _, rows = self._rows(edit=True)
+        self._read_lazy(row0, row0 + height - 1)
         # rows at or above the last <row> go in as elements, the rest as one block
         split = min(max(max(rows, default=-1) + 1 - row0, 0), height)
         if split:
@@ -322,6 +374,11 @@ class Sheet:
         """Empty every cell in ``area`` (styles kept unless ``formats``, elements without a style
         removed)."""
         data, rows = self._rows(edit=True)
+        t = self._lazy
+        if t is not None and area.contains(t.row, t.col) and area.contains(t.last, t.col + t.width - 1):
+            self._lazy = None  # every cell of it cleared (a re-run's first step): never read
+        self._read_lazy(area.row1, area.row2, area.col1, area.col2)
+        self._clear_blocks(area)
         if any(
             b.row <= area.row2
             and area.row1 <= b.last
@@ -351,6 +408,21 @@ class Sheet:
         if formulas:
             self._book.drop_calc_chain()
 
+    def _clear_blocks(self, area: Area) -> None:
+        """Drop the rows of ``area`` from the numeric blocks whose every column it covers (a
+        re-run clearing the old loss table: array slices, not a million tail rows)."""
+        kept = []
+        for b in self._blocks:
+            first_col, last_col = b.col, b.col + b.values.shape[1] - 1
+            if area.col1 <= first_col and last_col <= area.col2 and b.row <= area.row2 and area.row1 <= b.last:
+                if b.row < area.row1:
+                    kept.append(b._replace(values=b.values[: area.row1 - b.row]))
+                if area.row2 < b.last:
+                    kept.append(b._replace(row=area.row2 + 1, values=b.values[area.row2 + 1 - b.row :]))
+            else:
+                kept.append(b)
+        self._blocks = kept
+
     def set_column_widths(self, widths: dict[int, float]) -> None:
         """Columns (0-based) -> their width in characters (``<cols>``)."""
         _styles.set_widths(self._pkg.edit(self.part), widths)
@@ -369,6 +441,9 @@ class Sheet:
         for b in self._blocks:
             used += [b.row, b.last]
             cols += [b.col, b.col + b.values.shape[1] - 1]
+        if self._lazy is not None:
+            used += [self._lazy.row, self._lazy.last]
+            cols += [self._lazy.col, self._lazy.col + self._lazy.width - 1]
         if not used or not cols:
             dim.set("ref", "A1")
             return
@@ -393,8 +468,9 @@ class Sheet:
         head, tail = pieces
         ns = f"{prefix}:" if prefix else ""
         rows = self._tail
-        # rows and blocks in order: a block's rows are never tail rows
-        pieces = sorted([(r, None) for r in rows] + [(b.row, b) for b in self._blocks], key=lambda x: x[0])
+        # rows, blocks and the lazy tail (written as it was read) in order; none shares a row
+        lazy = [(self._lazy.row, self._lazy)] if self._lazy is not None else []
+        pieces = sorted([(r, None) for r in rows] + [(b.row, b) for b in self._blocks] + lazy, key=lambda x: x[0])
         letters: dict[int, str] = {}
         with Writer(out) as writer:
             writer.write(head)
@@ -406,7 +482,10 @@ class Sheet:
                         continue
                 writer.write("".join(chunk).encode())
                 chunk = []
-                if block is not None:
+                if isinstance(block, Tail):
+                    for i in range(block.start, block.end, 1 << 20):
+                        writer.write(block.data[i : min(i + (1 << 20), block.end)])
+                elif block is not None:
                     for text in block_rows(block, ns):
                         writer.write(text.encode())
             writer.write("".join(chunk).encode())

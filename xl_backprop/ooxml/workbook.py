@@ -38,6 +38,7 @@ class Workbook:
         it is not a workbook this reader takes."""
         pkg = Package.read(path)
         book = cls(pkg)
+        pkg.load_large = book._load_large
         part = book.workbook_part
         if "[Content_Types].xml" not in pkg.parts or part not in pkg.parts:
             raise BookError(f"{path}: expected an Excel workbook (.xlsx/.xlsm), found no workbook part")
@@ -55,6 +56,12 @@ class Workbook:
                 "not Strict Open XML"
             )
         return book
+
+    def _load_large(self, part: str) -> etree._Element | None:
+        """A large worksheet part without its long numeric tail as elements (``Sheet.split_load``);
+        None for any other large part."""
+        names = {p: n for n, p in self.sheets().items()}
+        return self.sheet(names[part]).split_load() if part in names else None
 
     def save(self, path: Path) -> None:
         """Write the book to ``path`` (see ``Package.save``)."""
