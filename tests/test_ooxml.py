@@ -618,3 +618,17 @@ def test_a_large_part_that_must_be_one_tree_is_refused_past_the_tree_bound(tmp_p
     pkg = Workbook.read(tmp_path / "b.xlsx")
     with pytest.raises(BookError, match=r"^xl/worksheets/sheet1\.xml: 3,\d\d\d XML tags .* more than the 1,000"):
         pkg.read_cells(Area("Data sheet", 0, 0, 0, 0))
+
+
+def test_a_tail_read_again_from_a_book_changed_since_is_refused(tmp_path, large):
+    pkg = Workbook.read(small_book(tmp_path / "a.xlsx"))
+    pkg.write_cells("Data sheet", 5, 1, np.arange(100.0).reshape(50, 2))
+    pkg.save(tmp_path / "b.xlsx")
+    pkg = Workbook.read(tmp_path / "b.xlsx")
+    assert pkg.read_cells(Area("Data sheet", 0, 1, 0, 1)) == [[2.5]]
+    assert large[-1] is not None and large[-1].last == 54  # the 50 rows, kept as text
+    pkg.save(tmp_path / "c.xlsx")  # unchanged: the part is read again and copied through
+    assert parts(tmp_path / "c.xlsx") == parts(tmp_path / "b.xlsx")
+    small_book(tmp_path / "b.xlsx")  # another book in its place
+    with pytest.raises(BookError, match=r"b\.xlsx: changed while this tool was reading it \(xl/worksheets/sheet1"):
+        pkg.save(tmp_path / "d.xlsx")

@@ -154,7 +154,8 @@ READ_CHUNK_BYTES = 8 << 20  # of a tail checked or read at a time
 
 class Tail(NamedTuple):
     """The last rows of a sheet part, all in ``block_rows``' form (the same cells and formats in
-    each, numbers only), checked but kept as the part's text: ``data[start:end]``. Rows
+    each, numbers only), checked but kept as the part's text: ``data[start:end]`` (``data``
+    may be left empty, the part's text read again when needed). Rows
     ``row``..``last`` (0-based, each once, in order), columns ``col``..``col + width - 1``."""
 
     data: bytes

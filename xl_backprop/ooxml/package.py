@@ -16,6 +16,7 @@ through byte for byte, in its old order.
 
 from __future__ import annotations
 
+import io
 import posixpath
 import re
 import zipfile
@@ -179,20 +180,22 @@ def _inflate(z: zipfile.ZipFile, info: zipfile.ZipInfo, inflated_so_far: int, li
             )
 
     check(info.file_size)
-    chunks, size = [], 0
+    # a BytesIO, not a list joined at the end: its getvalue() hands over its buffer, so a large
+    # part is in memory once, not twice
+    buf, size = io.BytesIO(), 0
     try:
         with z.open(info) as fh:
             while chunk := fh.read(1 << 20):
                 size += len(chunk)
                 check(size)
-                chunks.append(chunk)
+                buf.write(chunk)
     except BookError:
         raise
     except (RuntimeError, NotImplementedError) as exc:  # an encrypted member, an unknown compression
         raise BookError(f"{name}: cannot be read ({one_line(exc, 100)}); encrypted or not an OOXML workbook") from None
     except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as exc:
         raise BookError(f"{name}: damaged zip member ({one_line(exc, 100)})") from None
-    return b"".join(chunks)
+    return buf.getvalue()
 
 
 @contextmanager
@@ -266,7 +269,8 @@ class Package:
         #: Parses a large part its own way (a root holding part of its content, the caller the
         #: rest), or returns None for the usual tree.
         self.load_large: Callable[[str], etree._Element | None] | None = None
-        self._split: set[str] = set()  # parts whose tree came from ``load_large``
+        self._path: Path | None = None  # the file read, for ``original``
+        self._released: set[str] = set()
 
     @classmethod
     def read(cls, path: Path) -> Package:
@@ -280,6 +284,7 @@ class Package:
                 parts[info.filename] = _inflate(z, info, total)
                 total += len(parts[info.filename])
         pkg = cls(infos, parts)
+        pkg._path = Path(path)
         # every XML part, whether or not the action needs it: a hostile or broken part is
         # refused up front, never copied into a result
         for name in parts:
@@ -301,6 +306,8 @@ class Package:
             self.xml(name)
         for hook in self.before_save:
             hook()
+        for name in self._released - self._dirty:  # copied through: its bytes again
+            self.parts[name] = self.original(name)
         for name in self._dirty & set(self.parts):
             self.parts[name] = XML_DECLARATION + etree.tostring(self._trees[name], encoding="UTF-8")
         names = [n for n in self._order if n in self.parts] + sorted(n for n in self.parts if n not in self._infos)
@@ -329,9 +336,7 @@ class Package:
             if part in self.deferred:
                 self.deferred.discard(part)
                 root = self.load_large(part) if self.load_large is not None else None
-                if root is not None:
-                    self._split.add(part)
-                elif (tags := self.parts[part].count(b"<")) > MAX_TREE_TAGS:
+                if root is None and (tags := self.parts[part].count(b"<")) > MAX_TREE_TAGS:
                     raise BookError(
                         f"{part}: {tags:,} XML tags in a form this tool reads only as a tree, more than the "
                         f"{MAX_TREE_TAGS:,} it parses that way; refused (clear its long results in Excel, "
@@ -344,9 +349,29 @@ class Package:
         """The parsed part, to change: ``save`` writes it back."""
         root = self.xml(part)
         self._dirty.add(part)
-        if part in self._split:  # its tree and its loader hold it now; ``save`` writes it from them
-            self.parts[part] = b""
         return root
+
+    def release(self, part: str) -> None:
+        """Forget the bytes of ``part`` (its tree and its loader hold what is needed of it):
+        ``original`` reads them from the book's file again, if ever needed."""
+        if self._path is not None:
+            self.parts[part] = b""
+            self._released.add(part)
+
+    def original(self, part: str) -> bytes:
+        """The bytes ``part`` had when the book was read, read from its file again (bounded as
+        on reading) and checked against the CRC-32 read then."""
+        if part not in self._released:
+            return self.parts[part]
+        info = self._infos[part]
+        with _open_zip(self._path) as z:
+            try:
+                data = _inflate(z, z.getinfo(part), 0)
+            except KeyError:
+                data = None
+        if data is None or zlib.crc32(data) != info.CRC:
+            raise BookError(f"{self._path}: changed while this tool was reading it ({part}); run again")
+        return data
 
     def dirty(self, part: str) -> bool:
         """Whether ``part`` has been opened to change (``edit``) since it was read."""

@@ -94,7 +94,8 @@ class Sheet:
             last = int(r) if r is not None and r.isdigit() else last + 1
         if last > tail.row:  # the tail does not come after the rows: left to the tree
             return None
-        self._lazy = tail
+        self._lazy = tail._replace(data=b"")  # its text is read from the file again if needed
+        self._pkg.release(self.part)
         return root
 
     def _read_lazy(self, row1: int, row2: int, col1: int = 0, col2: int = MAX_COLS - 1) -> None:
@@ -102,7 +103,7 @@ class Sheet:
         t = self._lazy
         if t is not None and t.row <= row2 and row1 <= t.last and t.col <= col2 and col1 <= t.col + t.width - 1:
             try:
-                self._blocks.append(read_tail(t))
+                self._blocks.append(read_tail(t._replace(data=self._pkg.original(self.part))))
             except ValueError:
                 raise BookError(f"{self.part} (sheet {self.name!r}): its last rows are out of order") from None
             self._lazy = None
@@ -483,8 +484,10 @@ class Sheet:
                 writer.write("".join(chunk).encode())
                 chunk = []
                 if isinstance(block, Tail):
+                    text = self._pkg.original(self.part)
                     for i in range(block.start, block.end, 1 << 20):
-                        writer.write(block.data[i : min(i + (1 << 20), block.end)])
+                        writer.write(text[i : min(i + (1 << 20), block.end)])
+                    del text
                 elif block is not None:
                     for text in block_rows(block, ns):
                         writer.write(text.encode())
