@@ -532,3 +532,19 @@ def test_a_sheet_whose_rows_cannot_be_placed_is_refused_not_half_written(tmp_pat
     data = sheet3_cell("B4", f'<c r="B4"><v>{STEPS}</v></c>')
     data = data.replace(b"</sheetData>", f"</sheetData><!-- {mark} -->".encode())
     refused(make_book(tmp_path / "book.xlsm", {SHEET3: data}), capsys, SHEET3, "'Learning rates'", "<sheetData>")
+
+
+@pytest.mark.parametrize("over", [False, True], ids=["just under the tree bound", "just over it"])
+def test_a_large_sheet_crafted_at_the_tree_bound_ends_in_one_line_and_bounded_memory(tmp_path, over):
+    # a part over LARGE_PART_BYTES in no form but a tree: refused past MAX_TREE_TAGS, parsed as a
+    # tree (about 1 GB) below it; either way one line, never the tens of GB MAX_XML_TAGS allows
+    n = bf.MAX_TREE_TAGS + (10_000 if over else -10_000) - 8
+    head, tail = part(SHEET3).split(b"</sheetData>")
+    data = head + b"<ab/>" * n + b"</sheetData>" + tail
+    data = re.sub(rb"<row .*?</row>", b"", data)  # no cells: the inputs read as empty
+    assert len(data) > bf.LARGE_PART_BYTES and (data.count(b"<") > bf.MAX_TREE_TAGS) == over
+    got = rss_of_run(make_book(tmp_path / "book.xlsm", {SHEET3: data}), tmp_path / "out.xlsm")
+    assert got["status"] == 2 and got["err"].count("\n") == 1, got
+    assert (f"more than the {bf.MAX_TREE_TAGS:,}" in got["err"]) == over, got
+    assert got["peak_mb"] < 1536, got
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["book.xlsm"]
