@@ -4,6 +4,7 @@ values it must produce."""
 
 from __future__ import annotations
 
+import datetime
 import io
 import sys
 import zipfile
@@ -26,6 +27,8 @@ M = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 
 def small_book(path: Path, comment: bool = False) -> Path:
     wb = xlsxwriter.Workbook(path)
+    # a fixed creation time: two books made a second apart are otherwise different (docProps/core.xml)
+    wb.set_properties({"created": datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)})
     ws = wb.add_worksheet("Data sheet")
     bold = wb.add_format({"bold": True})
     ws.write("A1", "label", bold)
