@@ -3,7 +3,10 @@
 Coordinates are 0-based (row, col) and areas are ``cellref.Area``. Rows at or above the
 sheet's last <row> are edited as XML elements; rows below it -- a loss table of a million
 rows -- never become elements: they are kept as values (``celltext.Segments``) or as the
-caller's numeric array (``celltext.Block``) and streamed into the file as text by ``save``.
+caller's numeric array (``celltext.Block``) and streamed into the file as text by ``save``,
+with the sheet's own element prefix, where the parser finds the end of <sheetData>. A large
+part's long numeric tail (a result this tool wrote) is kept as its text (``celltext.Tail``,
+``split_load``) and read only when an edit or a read meets it.
 A sheet without <sheetData>, a bad row or cell reference, a shared-string index out of range
 or a value that is not a number is a ``BookError`` naming the part or the cell.
 """
