@@ -16,13 +16,19 @@ import warnings
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from xl_backprop import cli
+from xl_backprop import cli, network
 from xl_backprop.ooxml import package as bf
+from xl_backprop.workbook import layout as L
 
+from . import libreoffice, ooxml_read
 from .conftest import TEMPLATE
 
+LRS = list(network.DEFAULT_LRS)
+
+NS_STRICT = "http://purl.oclc.org/ooxml/spreadsheetml/main"  # ISO/IEC 29500 Strict's, written by hand here
 SHEET3 = "xl/worksheets/sheet3.xml"  # Learning rates, where train-lrs reads and writes
 WORKBOOK = "xl/workbook.xml"
 WB_RELS = "xl/_rels/workbook.xml.rels"
@@ -346,6 +352,39 @@ MALFORMED = [
         {SHEET3: sheet3_cell("B4", '<c r="B4"><v>fifty</v></c>')},
         ("'Learning rates'!B4", "'fifty'", "not a number"),
     ),
+    # a <v> is an xsd:double: ASCII digits, not what Python's float() also takes (issue 17)
+    *(
+        (
+            f"v = {text}",
+            {SHEET3: sheet3_cell("B4", f'<c r="B4"><v>{text}</v></c>')},
+            ("'Learning rates'!B4", repr(text), "not a number"),
+        )
+        for text in ("5_1", "\u0665\u0661", "\uff15\uff11", "infinity", "0x33")
+    ),
+    (
+        "unknown cell type",
+        {SHEET3: sheet3_cell("B4", '<c r="B4" t="x"><v>51</v></c>')},
+        ("'Learning rates'!B4", "t='x'", "inlineStr"),
+    ),
+    (
+        "a formula with no stored value",
+        {SHEET3: sheet3_cell("B4", '<c r="B4"><f>50+1</f></c>')},
+        ("'Learning rates'!B4", "a formula with no stored value"),
+    ),
+    (
+        "a shared formula in the area the action clears",
+        {SHEET3: sheet3_cell("E10", '<c r="E10"/><c r="V10"><f t="shared" ref="V10:V11" si="0">1</f><v>1</v></c>')},
+        ("'Learning rates'!V10", "shared or array formula"),
+    ),
+    (
+        "Strict Open XML",
+        {
+            WORKBOOK: part(WORKBOOK).replace(
+                b"http://schemas.openxmlformats.org/spreadsheetml/2006/main", NS_STRICT.encode()
+            )
+        },
+        (WORKBOOK, "Strict Open XML", repr(NS_STRICT)),
+    ),
     ("bad cell reference", {SHEET3: sheet3_cell("B4", '<c r="B4:x"><v>5</v></c>')}, (SHEET3, "B4:x")),
     ("a cell twice", {SHEET3: sheet3_cell("B4", '<c r="A4"><v>5</v></c>')}, (SHEET3, "'A4'")),
     (
@@ -401,3 +440,123 @@ def test_the_template_itself_still_runs(tmp_path, capsys):
     book = make_book(tmp_path / "book.xlsm")
     status, out, err = run(book, capsys)
     assert (status, err) == (0, "") and out.startswith("wrote ")
+
+
+def test_a_binary_workbook_is_named_as_one(tmp_path, capsys):
+    # what Excel saves as .xlsb: the same package, with binary parts (xl/workbook.bin) for the XML ones
+    ct = (
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="bin" ContentType="application/vnd.ms-excel.sheet.binary.macroEnabled.main"/></Types>'
+    )
+    rels = (
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" '
+        'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+        'Target="xl/workbook.bin"/></Relationships>'
+    )
+    book = tmp_path / "book.xlsb"
+    with zipfile.ZipFile(book, "w") as z:
+        z.writestr("[Content_Types].xml", ct)
+        z.writestr("_rels/.rels", rels)
+        z.writestr("xl/workbook.bin", bytes([0x83, 0x01, 0x00, 0x80, 0x01, 0x00]))
+    err = refused(book, capsys, "binary workbook", "xl/workbook.bin", ".xlsm")
+    assert "malformed" not in err
+
+
+def test_macos_resource_forks_are_ignored_and_kept(tmp_path, capsys):
+    # macOS's archiver puts an AppleDouble file (binary, named like XML) beside each file it zips
+    fork = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + bytes(50)
+    extra = [("__MACOSX/._[Content_Types].xml", fork), ("__MACOSX/xl/worksheets/._sheet3.xml", fork)]
+    extra += [("__MACOSX/_rels/._.rels", fork)]
+    book = make_book(tmp_path / "book.xlsm", extra=extra)
+    status, out, err = run(book, capsys)
+    assert (status, err) == (0, ""), err
+    with zipfile.ZipFile(tmp_path / "out.xlsm") as z:
+        assert {name: z.read(name) for name, _ in extra} == dict(extra)
+
+
+# --- sheets written in other valid forms: every row streamed in, read back (issue 17) -------------
+def prefixed(data: bytes, prefix: str) -> bytes:
+    """A part whose default namespace is the main one, rewritten with ``prefix`` on every element of
+    that namespace instead (``<x:worksheet xmlns:x="...">``, as some generators write)."""
+    main = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    assert data.count(main) == 1
+    data = data.replace(main, main.replace(b"xmlns=", b"xmlns:" + prefix.encode() + b"="))
+    # element names without a colon are the main namespace's; <? and <! start no element
+    return re.sub(rb"<(/?)([A-Za-z_][\w.-]*)(?=[\s/>])", rb"<\1" + prefix.encode() + rb":\2", data)
+
+
+STEPS = 200  # more than the 65 step rows the template's Learning rates sheet has
+
+
+def loss_rows(book: Path) -> np.ndarray:
+    """The loss table (step, then one column per learning rate) as the file stores it, read with
+    ElementTree (namespace-aware: an element in the wrong namespace is not found)."""
+    from openpyxl.utils.cell import get_column_letter
+
+    cells = ooxml_read.cells(book, L.SHEET_LRS)
+    r0, c0 = L.rowcol(L.MACRO_LOSS.top_left)
+    out = np.full((STEPS, 1 + len(LRS)), np.nan)
+    for i in range(STEPS):
+        for j in range(1 + len(LRS)):
+            c = cells.get(f"{get_column_letter(c0 + 1 + j)}{r0 + 2 + i}")
+            v = None if c is None else c.find("m:v", ooxml_read.NS)
+            out[i, j] = np.nan if v is None else float(v.text)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("prefix", "comment"),
+    [("x", False), ("s-1", False), (None, True), ("s-1", True)],
+    ids=["prefix x", "prefix s-1", "comment holding </sheetData>", "both"],
+)
+def test_rows_added_to_a_sheet_of_any_valid_form_are_all_written(tmp_path, capsys, prefix, comment):
+    data = sheet3_cell("B4", f'<c r="B4"><v>{STEPS}</v></c>')
+    if comment:  # after the real end: a search over the bytes for the last one finds this
+        data = data.replace(b"</sheetData>", b"</sheetData><!-- </sheetData> <x:sheetData/> -->")
+    if prefix:
+        data = prefixed(data, prefix)
+    book = make_book(tmp_path / "book.xlsm", {SHEET3: data})
+    status, out, err = run(book, capsys)
+    assert (status, err) == (0, "") and out.startswith("wrote "), err
+    result = tmp_path / "out.xlsm"
+    expected = network.train_curves(LRS, STEPS)
+    got = loss_rows(result)
+    assert np.array_equal(got[:, 0], np.arange(STEPS))
+    assert np.array_equal(got[:, 1:], expected)
+    ws = libreoffice.recalculated_values(result, tmp_path / "lo")[L.SHEET_LRS]
+    r0, c0 = L.rowcol(L.MACRO_LOSS.top_left)
+    lo = np.array(
+        [[ws.cell(r0 + 2 + i, c0 + 1 + j).value for j in range(1 + len(LRS))] for i in range(STEPS)], dtype=float
+    )
+    assert np.array_equal(lo[:, 0], np.arange(STEPS))
+    assert np.allclose(lo[:, 1:], expected, rtol=1e-14, atol=0)
+    assert ws.cell(r0 + 2 + STEPS, c0 + 1).value is None
+
+
+def test_a_sheet_whose_rows_cannot_be_placed_is_refused_not_half_written(tmp_path, capsys, monkeypatch):
+    # the mark that says where <sheetData> ends, found twice (a comment holding its text): the
+    # rows could go in two places, so none go anywhere; the random name makes this a forced case
+    from xl_backprop.ooxml import sheet
+
+    monkeypatch.setattr(sheet.secrets, "token_hex", lambda n: "0" * 2 * n)
+    mark = "<?xl-backprop-rows-" + "0" * 32 + " ?>"  # as lxml writes a processing instruction
+    data = sheet3_cell("B4", f'<c r="B4"><v>{STEPS}</v></c>')
+    data = data.replace(b"</sheetData>", f"</sheetData><!-- {mark} -->".encode())
+    refused(make_book(tmp_path / "book.xlsm", {SHEET3: data}), capsys, SHEET3, "'Learning rates'", "<sheetData>")
+
+
+@pytest.mark.parametrize("over", [False, True], ids=["just under the tree bound", "just over it"])
+def test_a_large_sheet_crafted_at_the_tree_bound_ends_in_one_line_and_bounded_memory(tmp_path, over):
+    # a part over LARGE_PART_BYTES in no form but a tree: refused past MAX_TREE_TAGS, parsed as a
+    # tree (about 1 GB) below it; either way one line, never the tens of GB MAX_XML_TAGS allows
+    n = bf.MAX_TREE_TAGS + (10_000 if over else -10_000) - 8
+    head, tail = part(SHEET3).split(b"</sheetData>")
+    data = head + b"<ab/>" * n + b"</sheetData>" + tail
+    data = re.sub(rb"<row .*?</row>", b"", data)  # no cells: the inputs read as empty
+    assert len(data) > bf.LARGE_PART_BYTES and (data.count(b"<") > bf.MAX_TREE_TAGS) == over
+    got = rss_of_run(make_book(tmp_path / "book.xlsm", {SHEET3: data}), tmp_path / "out.xlsm")
+    assert got["status"] == 2 and got["err"].count("\n") == 1, got
+    assert (f"more than the {bf.MAX_TREE_TAGS:,}" in got["err"]) == over, got
+    assert got["peak_mb"] < 1536, got
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["book.xlsm"]

@@ -4,7 +4,9 @@ values it must produce."""
 
 from __future__ import annotations
 
+import datetime
 import io
+import sys
 import zipfile
 from pathlib import Path
 
@@ -25,6 +27,8 @@ M = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 
 def small_book(path: Path, comment: bool = False) -> Path:
     wb = xlsxwriter.Workbook(path)
+    # a fixed creation time: two books made a second apart are otherwise different (docProps/core.xml)
+    wb.set_properties({"created": datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)})
     ws = wb.add_worksheet("Data sheet")
     bold = wb.add_format({"bold": True})
     ws.write("A1", "label", bold)
@@ -406,3 +410,228 @@ def test_the_ribbon_is_added_through_the_package_once(tmp_path):
     with pytest.raises(ValueError, match=r"^_rels/\.rels: the package already has a ribbon"):
         ribbon.add_ribbon(tmp_path / "b.xlsx", tmp_path / "c.xlsx", b"<customUI/>")
     assert not (tmp_path / "c.xlsx").exists()
+
+
+def with_part(src: Path, dst: Path, name: str, edit) -> Path:
+    """A copy of the book ``src`` with the part ``name`` replaced by ``edit(its bytes)``."""
+    with zipfile.ZipFile(src) as a, zipfile.ZipFile(dst, "w") as b:
+        for info in a.infolist():
+            data = a.read(info)
+            b.writestr(info, edit(data) if info.filename == name else data)
+    return dst
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("51", 51.0), (" 5.1e1 ", 51.0), ("+.5", 0.5), ("-0", 0.0), ("5.", 5.0), ("1E-2", 0.01), ("-INF", -np.inf)],
+)
+def test_a_number_is_read_as_an_xsd_double(tmp_path, text, value):
+    book = with_part(
+        small_book(tmp_path / "a.xlsx"),
+        tmp_path / "b.xlsx",
+        "xl/worksheets/sheet1.xml",
+        lambda d: d.replace(b'<c r="B1"><v>2.5</v></c>', f'<c r="B1"><v>{text}</v></c>'.encode()),
+    )
+    assert Workbook.read(book).read_cells(Area("Data sheet", 0, 1, 0, 1)) == [[value]]
+
+
+@pytest.mark.parametrize("text", ["5_1", "\u0665\u0661", "\uff15\uff11", "1e", "Infinity", "nan", "0x10", "1,5", ""])
+def test_what_python_would_take_but_xsd_does_not_is_refused_by_its_cell(tmp_path, text):
+    book = with_part(
+        small_book(tmp_path / "a.xlsx"),
+        tmp_path / "b.xlsx",
+        "xl/worksheets/sheet1.xml",
+        lambda d: d.replace(b'<c r="B1"><v>2.5</v></c>', f'<c r="B1"><v>{text} </v></c>'.encode()),
+    )
+    with pytest.raises(BookError, match=rf"^'Data sheet'!B1: the cell's value '{text}' is not a number$"):
+        Workbook.read(book).read_cells(Area("Data sheet", 0, 1, 0, 1))
+
+
+def test_rows_streamed_into_an_empty_prefixed_sheet_carry_its_prefix(tmp_path):
+    main = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+
+    def prefixed(d: bytes) -> bytes:
+        d = d.replace(main, main.replace(b"xmlns=", b"xmlns:s-1.x=")).replace(b"<worksheet", b"<s-1.x:worksheet")
+        d = d.replace(b"</worksheet>", b"</s-1.x:worksheet>")
+        head, _, rest = d.partition(b"<sheetData>")
+        _, _, tail = rest.partition(b"</sheetData>")
+        return head + b"<s-1.x:sheetData/>" + tail  # the sheet's other elements are left out
+
+    src = small_book(tmp_path / "a.xlsx")
+    book = with_part(src, tmp_path / "b.xlsx", "xl/worksheets/sheet2.xml", prefixed)
+    pkg = Workbook.read(book)
+    pkg.write_cells("Other", 2, 0, [[1.5, "a"], [True, None]])
+    pkg.write_cells("Other", 4, 1, np.array([[0.25, 3.0]]))
+    pkg.save(tmp_path / "c.xlsx")
+    sheet = parts(tmp_path / "c.xlsx")["xl/worksheets/sheet2.xml"]
+    root = etree.fromstring(sheet)
+    assert [r.get("r") for r in root.find(f"{M}sheetData").iterchildren(f"{M}row")] == ["3", "4", "5"]
+    assert b"<row" not in sheet and b"<c " not in sheet  # every element with the sheet's prefix
+    ws = openpyxl.load_workbook(tmp_path / "c.xlsx")["Other"]
+    assert [[c.value for c in row] for row in ws["A3:C5"]] == [[1.5, "a", None], [True, None, None], [None, 0.25, 3]]
+
+
+def test_our_charts_are_found_by_their_cell_after_an_openpyxl_re_save(tmp_path):
+    # openpyxl renames every chart "Chart N" when it saves: found by name alone, a second run
+    # would stack a second chart on the first, and reset would leave it
+    from xl_backprop import macros
+    from xl_backprop.workbook import layout as L
+
+    from .conftest import TEMPLATE
+    from .ooxml_read import objects
+
+    macros.run_on_file("train-lrs", TEMPLATE, tmp_path / "a.xlsm")
+    before = objects(parts(tmp_path / "a.xlsm"), L.SHEET_LRS)
+    wb = openpyxl.load_workbook(tmp_path / "a.xlsm", keep_vba=True)
+    wb.save(tmp_path / "resaved.xlsm")
+    resaved = objects(parts(tmp_path / "resaved.xlsm"), L.SHEET_LRS)
+    assert [o.at for o in resaved] == [o.at for o in before]
+    assert {o.name for o in resaved if o.kind == "chart"}.isdisjoint({L.MACRO_CHART.name, L.MACRO_PICTURE.name})
+    macros.run_on_file("train-lrs", tmp_path / "resaved.xlsm", tmp_path / "again.xlsm")
+    again = objects(parts(tmp_path / "again.xlsm"), L.SHEET_LRS)
+    assert sorted((o.kind, o.at) for o in again) == sorted((o.kind, o.at) for o in before)
+    macros.run_on_file("reset", tmp_path / "resaved.xlsm", tmp_path / "reset.xlsm")
+    template = objects(parts(TEMPLATE), L.SHEET_LRS)
+    assert [(o.kind, o.at) for o in objects(parts(tmp_path / "reset.xlsm"), L.SHEET_LRS)] == [
+        (o.kind, o.at) for o in template
+    ]
+
+
+# --- a large sheet's long numeric tail: kept as its text, read only when needed (issue 16 item 7) --
+def _loss_table(path: Path, steps: int) -> np.ndarray:
+    """The loss table (step, then one column per learning rate) as ElementTree reads the file."""
+    from openpyxl.utils.cell import get_column_letter
+
+    from xl_backprop import network
+    from xl_backprop.workbook import layout as L
+
+    from .ooxml_read import NS, cells
+
+    got = cells(path, L.SHEET_LRS)
+    r0, c0 = L.rowcol(L.MACRO_LOSS.top_left)
+    out = np.full((steps + 1, 1 + len(network.DEFAULT_LRS)), np.nan)
+    for i in range(steps + 1):  # one row past the table: empty
+        for j in range(out.shape[1]):
+            c = got.get(f"{get_column_letter(c0 + 1 + j)}{r0 + 2 + i}")
+            v = None if c is None else c.find("m:v", NS)
+            out[i, j] = np.nan if v is None else float(v.text)
+    return out
+
+
+@pytest.fixture
+def large(monkeypatch):
+    """Every XML part counts as large: its sheet's tail is found, kept and read as a large one's."""
+    from xl_backprop.ooxml import celltext, package
+
+    monkeypatch.setattr(package, "LARGE_PART_BYTES", 0)
+    monkeypatch.setattr(celltext, "READ_CHUNK_BYTES", 4096)  # many pieces, as in a large part
+    found = []
+    real = celltext.find_tail
+
+    def find_tail(data):
+        found.append(real(data))
+        return found[-1]
+
+    monkeypatch.setattr(sys.modules["xl_backprop.ooxml.sheet"], "find_tail", find_tail)
+    return found
+
+
+def test_a_re_run_on_a_long_result_replaces_its_tail_unread(tmp_path, large, monkeypatch):
+    from xl_backprop import macros, network
+    from xl_backprop.ooxml import celltext
+    from xl_backprop.workbook import layout as L
+
+    from .conftest import TEMPLATE, set_cells
+
+    lrs = list(network.DEFAULT_LRS)
+    book = set_cells(TEMPLATE, tmp_path / "in.xlsm", L.SHEET_LRS, L.IN_ITERATIONS.cell, [[300]])
+    macros.run_on_file("train-lrs", book, tmp_path / "first.xlsm")
+    set_cells(tmp_path / "first.xlsm", tmp_path / "fewer.xlsm", L.SHEET_LRS, L.IN_ITERATIONS.cell, [[120]])
+    (tail,) = [t for t in large if t is not None and t.last > 200]
+    assert (tail.row, tail.last, tail.width) == (73, 307, 1 + len(lrs))  # rows 74..308: below the template's
+    monkeypatch.setattr(celltext, "read_tail", None)  # the re-run clears the old tail: never read
+    macros.run_on_file("train-lrs", tmp_path / "fewer.xlsm", tmp_path / "again.xlsm")
+    got = _loss_table(tmp_path / "again.xlsm", 120)
+    assert np.array_equal(got[:120, 0], np.arange(120)) and np.isnan(got[120:]).all()
+    assert np.array_equal(got[:120, 1:], network.train_curves(lrs, 120))
+
+
+def test_a_long_tail_is_written_back_as_it_was_read_and_read_when_needed(tmp_path, large):
+    from xl_backprop import macros, network
+    from xl_backprop.workbook import layout as L
+
+    from .conftest import TEMPLATE, set_cells
+
+    lrs = list(network.DEFAULT_LRS)
+    book = set_cells(TEMPLATE, tmp_path / "in.xlsm", L.SHEET_LRS, L.IN_ITERATIONS.cell, [[300]])
+    macros.run_on_file("train-lrs", book, tmp_path / "first.xlsm")
+    sheet = "xl/worksheets/sheet3.xml"
+    old = parts(tmp_path / "first.xlsm")[sheet]
+    rows = old[old.index(b'<row r="74">') : old.index(b"</sheetData>")]
+    # an edit above the tail: the tail's text goes back unchanged, unread
+    set_cells(tmp_path / "first.xlsm", tmp_path / "edited.xlsm", L.SHEET_LRS, "A3", [["a note"]])
+    assert rows in parts(tmp_path / "edited.xlsm")[sheet]
+    expected = network.train_curves(lrs, 300)
+    assert np.array_equal(_loss_table(tmp_path / "edited.xlsm", 300)[:300, 1:], expected)
+    # a read and an edit inside it: read into an array then, the rest kept
+    pkg = Workbook.read(tmp_path / "edited.xlsm")
+    r0, c0 = L.rowcol(L.MACRO_LOSS.top_left)
+    area = Area(L.SHEET_LRS, r0 + 1 + 200, c0 + 1, r0 + 1 + 202, c0 + len(lrs))
+    assert pkg.read_cells(area) == expected[200:203].tolist()
+    pkg.clear_cells(Area(L.SHEET_LRS, r0 + 1 + 250, c0, r0 + 1 + 299, c0 + len(lrs)))
+    pkg.write_cells(L.SHEET_LRS, r0 + 1 + 100, c0 + 1, [["x"]])
+    pkg.save(tmp_path / "c.xlsm")
+    got = _loss_table(tmp_path / "c.xlsm", 300)
+    assert np.array_equal(got[:250, 0], np.arange(250)) and np.isnan(got[250:]).all()
+    expected[100, 0] = np.nan  # the text "x" is not a <v>
+    assert np.array_equal(got[:250, 1:], expected[:250], equal_nan=True)
+    assert openpyxl.load_workbook(tmp_path / "c.xlsm")[L.SHEET_LRS].cell(r0 + 102, c0 + 2).value == "x"
+
+
+def test_rows_in_a_comment_after_sheet_data_are_not_taken_for_a_tail(tmp_path, large):
+    # the bytes propose rows in the tail's form before the last "</sheetData>"; the parser finds
+    # the mark in a comment, so the sheet is read as one tree and the comment is kept
+    pkg = Workbook.read(small_book(tmp_path / "a.xlsx"))
+    pkg.write_cells("Data sheet", 5, 1, np.array([[1.5, 2.0], [3.0, 4.0]]))
+    pkg.save(tmp_path / "b.xlsx")
+    fake = b'<row r="9"><c r="B9"><v>7</v></c></row>'
+    with_part(
+        tmp_path / "b.xlsx",
+        tmp_path / "c.xlsx",
+        "xl/worksheets/sheet1.xml",
+        lambda d: d.replace(b"</sheetData>", b"</sheetData><!-- " + fake + b"</sheetData> -->"),
+    )
+    pkg = Workbook.read(tmp_path / "c.xlsx")
+    assert pkg.read_cells(Area("Data sheet", 5, 1, 8, 2)) == [[1.5, 2.0], [3.0, 4.0], [None, None], [None, None]]
+    assert large[-1] is not None  # proposed, and refused by the parser
+    pkg.write_cells("Data sheet", 9, 0, [[5.0]])
+    pkg.save(tmp_path / "d.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "d.xlsx")["Data sheet"]
+    assert [ws["B9"].value, ws["A10"].value, ws["B7"].value] == [None, 5, 3]
+    assert fake in parts(tmp_path / "d.xlsx")["xl/worksheets/sheet1.xml"]
+
+
+def test_a_large_part_that_must_be_one_tree_is_refused_past_the_tree_bound(tmp_path, large, monkeypatch):
+    from xl_backprop.ooxml import package
+
+    pkg = Workbook.read(small_book(tmp_path / "a.xlsx"))
+    pkg.write_cells("Data sheet", 5, 1, [["text"] * 50] * 10)  # not the numeric tail's form
+    pkg.save(tmp_path / "b.xlsx")
+    monkeypatch.setattr(package, "MAX_TREE_TAGS", 1000)
+    pkg = Workbook.read(tmp_path / "b.xlsx")
+    with pytest.raises(BookError, match=r"^xl/worksheets/sheet1\.xml: 3,\d\d\d XML tags .* more than the 1,000"):
+        pkg.read_cells(Area("Data sheet", 0, 0, 0, 0))
+
+
+def test_a_tail_read_again_from_a_book_changed_since_is_refused(tmp_path, large):
+    pkg = Workbook.read(small_book(tmp_path / "a.xlsx"))
+    pkg.write_cells("Data sheet", 5, 1, np.arange(100.0).reshape(50, 2))
+    pkg.save(tmp_path / "b.xlsx")
+    pkg = Workbook.read(tmp_path / "b.xlsx")
+    assert pkg.read_cells(Area("Data sheet", 0, 1, 0, 1)) == [[2.5]]
+    assert large[-1] is not None and large[-1].last == 54  # the 50 rows, kept as text
+    pkg.save(tmp_path / "c.xlsx")  # unchanged: the part is read again and copied through
+    assert parts(tmp_path / "c.xlsx") == parts(tmp_path / "b.xlsx")
+    small_book(tmp_path / "b.xlsx")  # another book in its place
+    with pytest.raises(BookError, match=r"b\.xlsx: changed while this tool was reading it \(xl/worksheets/sheet1"):
+        pkg.save(tmp_path / "d.xlsx")

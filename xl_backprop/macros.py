@@ -688,8 +688,10 @@ def apply_to_package(pkg: Workbook, plan: Plan) -> None:
 
     for area in plan.clear:
         pkg.clear_cells(area, formats=True)
+    anchors = (*plan.remove, *(c.anchor for c in plan.charts), *(p.anchor for p in plan.pictures))
     for sheet, names in plan.removed().items():
-        pkg.remove_objects(sheet, names)
+        # by name, and by top-left cell: a re-save (openpyxl) renames charts and pictures
+        pkg.remove_objects(sheet, names, at={L.rowcol(a.cell) for a in anchors if a.sheet == sheet})
     xf: dict[str, int] = {}  # style name -> the book's cell format
     for c in plan.cells:
         for name in c.styles:

@@ -95,16 +95,25 @@ class Drawing:
             for rid in _anchor_rids(a)
         ]
 
-    def remove_objects(self, names: Iterable[str]) -> int:
-        """Delete the charts and pictures called ``names`` with the parts only they used;
-        returns how many were removed. A drawing left empty goes too."""
-        names = set(names)
+    def remove_objects(self, names: Iterable[str], at: Iterable[tuple[int, int]] = ()) -> int:
+        """Delete the charts and pictures called ``names``, and those whose top-left corner is
+        at one of the cells ``at`` (0-based (row, col)), with the parts only they used; returns
+        how many were removed. A drawing left empty goes too.
+
+        Why the cells too: a name does not survive every re-save (openpyxl renames every chart
+        "Chart 1", "Chart 2", ... and every picture "Image 1", ...), where the anchor's top-left
+        cell does; our objects have cells of their own, so one found there is ours."""
+        names, at = set(names), set(at)
         pkg = self._pkg
         drawing = self._drawing(create=False)
         if drawing is None:
             return 0
         root = pkg.xml(drawing)
-        gone = [a for a in root if etree.QName(a).localname in _ANCHORS and _anchor_name(a) in names]
+        gone = [
+            a
+            for a in root
+            if etree.QName(a).localname in _ANCHORS and (_anchor_name(a) in names or _anchor_cell(a) in at)
+        ]
         if not gone:
             return 0
         root = pkg.edit(drawing)
@@ -178,6 +187,15 @@ def _xml_attr(text: str) -> str:
 def _anchor_name(anchor: etree._Element) -> str:
     pr = next(anchor.iter(q(NS_XDR, "cNvPr")), None)
     return "" if pr is None else pr.get("name", "")
+
+
+def _anchor_cell(anchor: etree._Element) -> tuple[int, int] | None:
+    """The (row, col) of the cell at an anchor's top-left corner (None for an absolute anchor)."""
+    frm = anchor.find(q(NS_XDR, "from"))
+    if frm is None:
+        return None
+    row, col = (frm.findtext(q(NS_XDR, k), "").strip() for k in ("row", "col"))
+    return (int(row), int(col)) if row.isdigit() and col.isdigit() else None
 
 
 def _anchor_rids(anchor: etree._Element) -> list[str]:

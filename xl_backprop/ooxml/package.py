@@ -16,6 +16,7 @@ through byte for byte, in its old order.
 
 from __future__ import annotations
 
+import io
 import posixpath
 import re
 import zipfile
@@ -37,6 +38,15 @@ MAX_BOOK_BYTES = 3 << 29
 #: bytes, so this bounds the tree where bytes alone do not (1 GiB of "<a/>" would be 268
 #: million elements). The largest result sheet has about 48 million.
 MAX_XML_TAGS = 64_000_000
+#: An XML part larger than this is parsed when it is first used, not on reading the book: a
+#: worksheet that large is handed to ``load_large`` (``sheet.Sheet`` keeps its long numeric
+#: tail as arrays, not elements); ``save`` parses any such part nothing used before writing.
+LARGE_PART_BYTES = 16 << 20
+#: Tags in a large part parsed as one tree (a parsed element costs about 250 bytes: a tree of
+#: this many is about 1 GB). A large sheet of this project's own results keeps its long tail as
+#: text (``load_large``) and is never such a tree; one that must be (re-saved in another form)
+#: is refused past this, not parsed in tens of GB.
+MAX_TREE_TAGS = 4_000_000
 #: Members in one package (the template has 26; a run adds a handful).
 MAX_PARTS = 10_000
 #: Deflate level for the parts ``save`` writes: for a 200,000-step loss table (64 MB of XML) 1
@@ -121,6 +131,13 @@ def unsafe_name(name: str) -> bool:
     )
 
 
+def ignored(name: str) -> bool:
+    """A zip entry that is no part of the workbook: macOS's archiver adds ``__MACOSX/._*``
+    (a file's resource fork, binary) beside every file it zips. Never parsed, never looked up
+    as a part; ``save`` copies it through unchanged like any other member."""
+    return name.startswith("__MACOSX/")
+
+
 def rels_path(part: str) -> str:
     folder, name = posixpath.split(part)
     return posixpath.join(folder, "_rels", name + ".rels")
@@ -163,20 +180,22 @@ def _inflate(z: zipfile.ZipFile, info: zipfile.ZipInfo, inflated_so_far: int, li
             )
 
     check(info.file_size)
-    chunks, size = [], 0
+    # a BytesIO, not a list joined at the end: its getvalue() hands over its buffer, so a large
+    # part is in memory once, not twice
+    buf, size = io.BytesIO(), 0
     try:
         with z.open(info) as fh:
             while chunk := fh.read(1 << 20):
                 size += len(chunk)
                 check(size)
-                chunks.append(chunk)
+                buf.write(chunk)
     except BookError:
         raise
     except (RuntimeError, NotImplementedError) as exc:  # an encrypted member, an unknown compression
         raise BookError(f"{name}: cannot be read ({one_line(exc, 100)}); encrypted or not an OOXML workbook") from None
     except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as exc:
         raise BookError(f"{name}: damaged zip member ({one_line(exc, 100)})") from None
-    return b"".join(chunks)
+    return buf.getvalue()
 
 
 @contextmanager
@@ -245,6 +264,13 @@ class Package:
         self.before_save: list[Callable[[], None]] = []
         #: Parts ``save`` writes by calling a writer with the open zip member, not from ``parts``.
         self.streams: dict[str, Callable[[IO[bytes]], None]] = {}
+        #: Large XML parts not parsed yet (``LARGE_PART_BYTES``).
+        self.deferred: set[str] = set()
+        #: Parses a large part its own way (a root holding part of its content, the caller the
+        #: rest), or returns None for the usual tree.
+        self.load_large: Callable[[str], etree._Element | None] | None = None
+        self._path: Path | None = None  # the file read, for ``original``
+        self._released: set[str] = set()
 
     @classmethod
     def read(cls, path: Path) -> Package:
@@ -258,11 +284,15 @@ class Package:
                 parts[info.filename] = _inflate(z, info, total)
                 total += len(parts[info.filename])
         pkg = cls(infos, parts)
+        pkg._path = Path(path)
         # every XML part, whether or not the action needs it: a hostile or broken part is
         # refused up front, never copied into a result
         for name in parts:
-            if name.lower().endswith((".xml", ".rels")):
-                pkg.xml(name)
+            if name.lower().endswith((".xml", ".rels")) and not ignored(name):
+                if len(parts[name]) > LARGE_PART_BYTES:
+                    pkg.deferred.add(name)
+                else:
+                    pkg.xml(name)
         return pkg
 
     def save(
@@ -272,8 +302,12 @@ class Package:
         then new parts by name. ``compress_level`` None is zlib's default. Each member keeps its
         zip timestamp and attributes; with ``fresh_headers`` every member gets ``ZIP_TIME`` and
         the default attributes instead (a build whose bytes depend only on its sources)."""
+        for name in sorted(self.deferred):  # checked before anything is written, as on reading
+            self.xml(name)
         for hook in self.before_save:
             hook()
+        for name in self._released - self._dirty:  # copied through: its bytes again
+            self.parts[name] = self.original(name)
         for name in self._dirty & set(self.parts):
             self.parts[name] = XML_DECLARATION + etree.tostring(self._trees[name], encoding="UTF-8")
         names = [n for n in self._order if n in self.parts] + sorted(n for n in self.parts if n not in self._infos)
@@ -298,7 +332,17 @@ class Package:
         if part not in self._trees:
             if part not in self.parts:
                 raise BookError(f"{part}: missing from the workbook package (a relationship names it)")
-            self._trees[part] = _parse(part, self.parts[part])
+            root = None
+            if part in self.deferred:
+                self.deferred.discard(part)
+                root = self.load_large(part) if self.load_large is not None else None
+                if root is None and (tags := self.parts[part].count(b"<")) > MAX_TREE_TAGS:
+                    raise BookError(
+                        f"{part}: {tags:,} XML tags in a form this tool reads only as a tree, more than the "
+                        f"{MAX_TREE_TAGS:,} it parses that way; refused (clear its long results in Excel, "
+                        "save, and run again)"
+                    )
+            self._trees[part] = root if root is not None else _parse(part, self.parts[part])
         return self._trees[part]
 
     def edit(self, part: str) -> etree._Element:
@@ -306,6 +350,28 @@ class Package:
         root = self.xml(part)
         self._dirty.add(part)
         return root
+
+    def release(self, part: str) -> None:
+        """Forget the bytes of ``part`` (its tree and its loader hold what is needed of it):
+        ``original`` reads them from the book's file again, if ever needed."""
+        if self._path is not None:
+            self.parts[part] = b""
+            self._released.add(part)
+
+    def original(self, part: str) -> bytes:
+        """The bytes ``part`` had when the book was read, read from its file again (bounded as
+        on reading) and checked against the CRC-32 read then."""
+        if part not in self._released:
+            return self.parts[part]
+        info = self._infos[part]
+        with _open_zip(self._path) as z:
+            try:
+                data = _inflate(z, z.getinfo(part), 0)
+            except KeyError:
+                data = None
+        if data is None or zlib.crc32(data) != info.CRC:
+            raise BookError(f"{self._path}: changed while this tool was reading it ({part}); run again")
+        return data
 
     def dirty(self, part: str) -> bool:
         """Whether ``part`` has been opened to change (``edit``) since it was read."""
@@ -379,7 +445,7 @@ class Package:
     def referenced(self, target_part: str) -> bool:
         """Whether any relationship in the package still points at ``target_part``."""
         for name in list(self.parts):
-            if name.endswith(".rels"):
+            if name.endswith(".rels") and not ignored(name):
                 folder = posixpath.dirname(posixpath.dirname(name))
                 source = posixpath.join(folder, posixpath.basename(name)[:-5])
                 if any(

@@ -3,7 +3,10 @@
 Coordinates are 0-based (row, col) and areas are ``cellref.Area``. Rows at or above the
 sheet's last <row> are edited as XML elements; rows below it -- a loss table of a million
 rows -- never become elements: they are kept as values (``celltext.Segments``) or as the
-caller's numeric array (``celltext.Block``) and streamed into the file as text by ``save``.
+caller's numeric array (``celltext.Block``) and streamed into the file as text by ``save``,
+with the sheet's own element prefix, where the parser finds the end of <sheetData>. A large
+part's long numeric tail (a result this tool wrote) is kept as its text (``celltext.Tail``,
+``split_load``) and read only when an edit or a read meets it.
 A sheet without <sheetData>, a bad row or cell reference, a shared-string index out of range
 or a value that is not a number is a ``BookError`` naming the part or the cell.
 """
@@ -11,6 +14,7 @@ or a value that is not a number is a ``BookError`` naming the part or the cell.
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING
 
@@ -19,8 +23,8 @@ from lxml import etree
 
 from ..cellref import Area, CellError, Value, a1, parse_cell, ref
 from . import styles as _styles
-from .celltext import Block, Segments, Writer, block_rows, merge, number_text, row_text
-from .package import BookError, one_line, q
+from .celltext import Block, Segments, Tail, Writer, block_rows, find_tail, merge, number_text, read_tail, row_text
+from .package import BookError, _parse, one_line, q
 
 if TYPE_CHECKING:
     from .workbook import Workbook
@@ -31,6 +35,11 @@ MAX_COLS = 16_384
 #: Cells one ``read_cells`` call reads (inputs are at most 10 cells; a chart's cached values
 #: are at most ``chart.CHART_CACHE_LIMIT``, 20,000): a whole-sheet area is refused, not built.
 MAX_READ_CELLS = 100_000
+#: A cell's types (``t``, ECMA-376 ST_CellType); "n", a number, when it has none.
+CELL_TYPES = ("b", "d", "e", "inlineStr", "n", "s", "str")
+#: A number cell's <v>: an xsd:double (XML Schema 1.1, 3.3.5), whitespace collapsed. Not
+#: Python's float(), which also takes "5_1", "١٢" (Arabic-Indic), "１２" (full-width), "infinity".
+XSD_DOUBLE = re.compile(r"\s*[+-]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|INF)\s*|\s*NaN\s*", re.ASCII)
 
 
 class Sheet:
@@ -48,15 +57,80 @@ class Sheet:
         self._blocks: list[Block] = []
         # The cell formats (s) of tail cells: row -> {col: s}.
         self._tail_styles: dict[int, dict[int, int]] = {}
+        # The long numeric tail of a large part as it was read (``split_load``): the part's text,
+        # written back as it is, read into a Block only when an edit or a read needs its values.
+        # Its rows are below every element row and never also in ``_tail`` or ``_blocks``.
+        self._lazy: Tail | None = None
+        # Where the streamed rows go: a processing instruction, last in <sheetData>, with a random
+        # name; ``save`` serialises the tree with it and ``_stream`` splits the text there.
+        self._mark: etree._Element | None = None
         self._pkg.before_save.append(self._before_save)
 
+    def split_load(self) -> etree._Element | None:
+        """The sheet's tree without its long numeric tail, which becomes ``Block``s (a re-run on
+        a book holding a million-row result: arrays of 8 bytes a cell, not elements of several
+        hundred); None when the part has no such tail (it is then parsed as one tree)."""
+        data = self._pkg.parts[self.part]
+        tail = find_tail(data)
+        if tail is None:
+            return None
+        start, end, prefix = tail.start, tail.end, tail.ns
+        mark = f"xl-backprop-rows-{secrets.token_hex(16)}"
+        root = _parse(self.part, data[:start] + f"<?{mark}?>".encode() + data[end:])
+        # The bytes only proposed where the tail is: kept if the parser finds the mark last in
+        # the worksheet's <sheetData>, with the tail's prefix meaning the main namespace there.
+        pis = [pi for pi in root.iter(etree.ProcessingInstruction) if pi.target == mark]
+        sheet_data = pis[0].getparent() if len(pis) == 1 else None
+        if (
+            sheet_data is None
+            or root.tag != q(NS_MAIN, "worksheet")
+            or sheet_data.tag != q(NS_MAIN, "sheetData")
+            or sheet_data.getparent() is not root
+            or pis[0].getnext() is not None
+            or sheet_data.nsmap.get(prefix[:-1] or None) != NS_MAIN
+        ):
+            return None
+        sheet_data.remove(pis[0])
+        last = 0
+        for row in sheet_data.iterfind(q(NS_MAIN, "row")):  # as ``_rows`` numbers them
+            r = row.get("r")
+            last = int(r) if r is not None and r.isdigit() else last + 1
+        if last > tail.row:  # the tail does not come after the rows: left to the tree
+            return None
+        self._lazy = tail._replace(data=b"")  # its text is read from the file again if needed
+        self._pkg.release(self.part)
+        return root
+
+    def _read_lazy(self, row1: int, row2: int, col1: int = 0, col2: int = MAX_COLS - 1) -> None:
+        """Turn the lazy tail into a Block if it meets rows row1..row2 and columns col1..col2."""
+        t = self._lazy
+        if t is not None and t.row <= row2 and row1 <= t.last and t.col <= col2 and col1 <= t.col + t.width - 1:
+            try:
+                self._blocks.append(read_tail(t._replace(data=self._pkg.original(self.part))))
+            except ValueError:
+                raise BookError(f"{self.part} (sheet {self.name!r}): its last rows are out of order") from None
+            self._lazy = None
+
     def _before_save(self) -> None:
-        if self._row_index is not None and self._pkg.dirty(self.part):
+        dirty = self._pkg.dirty(self.part)
+        if self._row_index is not None and dirty:
             self._fix_dimension()
-        if self._tail or self._blocks:
+        self._unmark()
+        if dirty and (self._tail or self._blocks or self._lazy):
+            data, _ = self._rows(edit=True)
+            # The end of <sheetData> as the parser sees it (whatever its prefix, a comment that
+            # holds "</sheetData>", an empty <sheetData/>): the tree is serialised with this mark
+            # in it, and the rows go where the mark is. Random, so no text in the book is it.
+            self._mark = etree.ProcessingInstruction(f"xl-backprop-rows-{secrets.token_hex(16)}")
+            data.append(self._mark)
             self._pkg.streams[self.part] = self._stream
         else:
             self._pkg.streams.pop(self.part, None)
+
+    def _unmark(self) -> None:
+        if self._mark is not None and self._mark.getparent() is not None:
+            self._mark.getparent().remove(self._mark)
+        self._mark = None
 
     def _rows(self, edit: bool = False) -> tuple[etree._Element, dict[int, etree._Element]]:
         """The sheet's <sheetData> and its rows by 0-based index (indexed once, then kept
@@ -109,9 +183,17 @@ class Sheet:
 
     def _value(self, c: etree._Element) -> Value:
         t = c.get("t", "n")
+        where = ref(self.name, *parse_cell(c.get("r")), absolute=False)
+        if t not in CELL_TYPES:
+            raise BookError(f"{where}: the cell's type t={one_line(t, 40)!r}; expected one of {', '.join(CELL_TYPES)}")
         if t == "inlineStr":
             return "".join(x.text or "" for x in c.iter(q(NS_MAIN, "t")))
         v = c.find(q(NS_MAIN, "v"))
+        if v is None and c.find(q(NS_MAIN, "f")) is not None:
+            raise BookError(
+                f"{where}: a formula with no stored value (the book was saved without calculating it); "
+                "open it in Excel or LibreOffice, let it recalculate and save it, then run again"
+            )
         if v is None or v.text is None:
             return None
         if t == "s":
@@ -119,7 +201,7 @@ class Sheet:
             k = v.text.strip()
             if not k.isdigit() or int(k) >= len(strings):
                 raise BookError(
-                    f"{ref(self.name, *parse_cell(c.get('r')), absolute=False)}: refers to shared string "
+                    f"{where}: refers to shared string "
                     f"{one_line(k, 40)!r}; the book has {len(strings)} (xl/sharedStrings.xml)"
                 )
             return strings[int(k)]
@@ -129,13 +211,9 @@ class Sheet:
             return CellError(v.text)
         if t in ("str", "d"):
             return v.text
-        try:
-            return float(v.text)
-        except ValueError:
-            raise BookError(
-                f"{ref(self.name, *parse_cell(c.get('r')), absolute=False)}: the cell's value "
-                f"{one_line(v.text, 40)!r} is not a number"
-            ) from None
+        if not XSD_DOUBLE.fullmatch(v.text):
+            raise BookError(f"{where}: the cell's value {one_line(v.text, 40)!r} is not a number")
+        return float(v.text)
 
     def read_cells(self, area: Area, max_cells: int = MAX_READ_CELLS) -> list[list[Value]]:
         """The values in ``area`` (cached results for formulas), row by row; None where empty.
@@ -144,6 +222,7 @@ class Sheet:
         if height * width > max_cells:
             raise BookError(f"{area}: {height:,} x {width:,} cells; expected at most {max_cells:,} to read")
         _, rows = self._rows()
+        self._read_lazy(area.row1, area.row2, area.col1, area.col2)
         tail = self._tail
         out: list[list[Value]] = [[None] * width for _ in range(height)]
         # only the rows that exist: sparse, whatever the area's size
@@ -171,8 +250,8 @@ class Sheet:
         f = c.find(q(NS_MAIN, "f"))
         if f is not None and f.get("t") in ("shared", "array") and f.get("ref"):
             raise ValueError(
-                f"{c.get('r')}: holds a shared or array formula that other cells "
-                "depend on; clear it in Excel before running this action"
+                f"{ref(self.name, *parse_cell(c.get('r')), absolute=False)}: holds a shared or array formula "
+                "that other cells depend on; clear it in Excel before running this action"
             )
         for child in list(c):
             c.remove(child)
@@ -208,6 +287,7 @@ class Sheet:
                 f"on a sheet ({MAX_ROWS} rows x {MAX_COLS} columns)"
             )
         data, rows = self._rows(edit=True)
+        self._read_lazy(row0, row0 + height - 1)
         self._unblock(row0, row0 + height - 1)
         tail = self._tail
         last = max(rows, default=-1)
@@ -267,6 +347,7 @@ class Sheet:
             i, j = np.argwhere(bad)[0]
             raise ValueError(f"{a1(row0 + i, col0 + j)}: cannot store {float(values[i, j])!r} in a cell")
         _, rows = self._rows(edit=True)
+        self._read_lazy(row0, row0 + height - 1)
         # rows at or above the last <row> go in as elements, the rest as one block
         split = min(max(max(rows, default=-1) + 1 - row0, 0), height)
         if split:
@@ -297,6 +378,11 @@ class Sheet:
         """Empty every cell in ``area`` (styles kept unless ``formats``, elements without a style
         removed)."""
         data, rows = self._rows(edit=True)
+        t = self._lazy
+        if t is not None and area.contains(t.row, t.col) and area.contains(t.last, t.col + t.width - 1):
+            self._lazy = None  # every cell of it cleared (a re-run's first step): never read
+        self._read_lazy(area.row1, area.row2, area.col1, area.col2)
+        self._clear_blocks(area)
         if any(
             b.row <= area.row2
             and area.row1 <= b.last
@@ -326,6 +412,21 @@ class Sheet:
         if formulas:
             self._book.drop_calc_chain()
 
+    def _clear_blocks(self, area: Area) -> None:
+        """Drop the rows of ``area`` from the numeric blocks whose every column it covers (a
+        re-run clearing the old loss table: array slices, not a million tail rows)."""
+        kept = []
+        for b in self._blocks:
+            first_col, last_col = b.col, b.col + b.values.shape[1] - 1
+            if area.col1 <= first_col and last_col <= area.col2 and b.row <= area.row2 and area.row1 <= b.last:
+                if b.row < area.row1:
+                    kept.append(b._replace(values=b.values[: area.row1 - b.row]))
+                if area.row2 < b.last:
+                    kept.append(b._replace(row=area.row2 + 1, values=b.values[area.row2 + 1 - b.row :]))
+            else:
+                kept.append(b)
+        self._blocks = kept
+
     def set_column_widths(self, widths: dict[int, float]) -> None:
         """Columns (0-based) -> their width in characters (``<cols>``)."""
         _styles.set_widths(self._pkg.edit(self.part), widths)
@@ -344,40 +445,54 @@ class Sheet:
         for b in self._blocks:
             used += [b.row, b.last]
             cols += [b.col, b.col + b.values.shape[1] - 1]
+        if self._lazy is not None:
+            used += [self._lazy.row, self._lazy.last]
+            cols += [self._lazy.col, self._lazy.col + self._lazy.width - 1]
         if not used or not cols:
             dim.set("ref", "A1")
             return
         dim.set("ref", f"{a1(min(used), min(cols))}:{a1(max(used), max(cols))}")
 
     def _stream(self, out: IO[bytes]) -> None:
-        """Stream a sheet part: its XML up to the end of <sheetData>, the tail rows and the
-        numeric blocks as text, in row order, then the rest."""
+        """Stream a sheet part: its XML up to the end of <sheetData> (``_before_save``'s mark),
+        the tail rows and the numeric blocks as text, in row order and with the prefix the sheet
+        gives its own elements, then the rest."""
+        mark = self._mark
         data = self._pkg.parts[self.part]
-        empty = re.search(rb"<((?:\w+:)?sheetData)\s*/>", data)
-        if empty:
-            head, tail = (
-                data[: empty.start()] + b"<" + empty.group(1) + b">",
-                b"</" + empty.group(1) + b">" + data[empty.end() :],
+        try:
+            pieces = data.split(etree.tostring(mark)) if mark is not None else []
+            prefix = mark.getparent().prefix if mark is not None else None
+        finally:
+            self._unmark()
+        if len(pieces) != 2:  # never seen: the tree serialised without the mark, or with it twice
+            raise BookError(
+                f"{self.part} (sheet {self.name!r}): cannot find where its <sheetData> ends to add "
+                "rows; refused, nothing written"
             )
-        else:
-            end = list(re.finditer(rb"</(?:\w+:)?sheetData>", data))[-1]
-            head, tail = data[: end.start()], data[end.start() :]
+        head, tail = pieces
+        ns = f"{prefix}:" if prefix else ""
         rows = self._tail
-        # rows and blocks in order: a block's rows are never tail rows
-        pieces = sorted([(r, None) for r in rows] + [(b.row, b) for b in self._blocks], key=lambda x: x[0])
+        # rows, blocks and the lazy tail (written as it was read) in order; none shares a row
+        lazy = [(self._lazy.row, self._lazy)] if self._lazy is not None else []
+        pieces = sorted([(r, None) for r in rows] + [(b.row, b) for b in self._blocks] + lazy, key=lambda x: x[0])
         letters: dict[int, str] = {}
         with Writer(out) as writer:
             writer.write(head)
             chunk: list[str] = []
             for r, block in pieces:
                 if block is None:
-                    chunk.append(row_text(r, rows[r], letters, self._tail_styles.get(r)))
+                    chunk.append(row_text(r, rows[r], letters, self._tail_styles.get(r), ns))
                     if len(chunk) < 4096:
                         continue
                 writer.write("".join(chunk).encode())
                 chunk = []
-                if block is not None:
-                    for text in block_rows(block):
+                if isinstance(block, Tail):
+                    text = self._pkg.original(self.part)
+                    for i in range(block.start, block.end, 1 << 20):
+                        writer.write(text[i : min(i + (1 << 20), block.end)])
+                    del text
+                elif block is not None:
+                    for text in block_rows(block, ns):
                         writer.write(text.encode())
             writer.write("".join(chunk).encode())
             writer.write(tail)

@@ -19,6 +19,8 @@ REL_OFFICE_DOC = NS_R + "/officeDocument"
 REL_SHARED_STRINGS = NS_R + "/sharedStrings"
 REL_CALC_CHAIN = NS_R + "/calcChain"
 REL_STYLES = NS_R + "/styles"
+#: The main namespace of ISO/IEC 29500 Strict, which Excel writes for "Strict Open XML Spreadsheet".
+NS_STRICT = "http://purl.oclc.org/ooxml/spreadsheetml/main"
 CT_STYLES = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
 
 
@@ -36,9 +38,30 @@ class Workbook:
         it is not a workbook this reader takes."""
         pkg = Package.read(path)
         book = cls(pkg)
-        if "[Content_Types].xml" not in pkg.parts or book.workbook_part not in pkg.parts:
+        pkg.load_large = book._load_large
+        part = book.workbook_part
+        if "[Content_Types].xml" not in pkg.parts or part not in pkg.parts:
             raise BookError(f"{path}: expected an Excel workbook (.xlsx/.xlsm), found no workbook part")
+        if "binary" in (book.content_type(part) or "") or not part.lower().endswith(".xml"):
+            raise BookError(
+                f"{path}: a binary workbook (.xlsb, {part}), which this tool does not read; "
+                "save it in Excel as an Excel Macro-Enabled Workbook (.xlsm) or Excel Workbook (.xlsx)"
+            )
+        ns = etree.QName(pkg.xml(part)).namespace
+        if ns != NS_MAIN:
+            kind = "a Strict Open XML workbook" if ns == NS_STRICT else "not a workbook this tool reads"
+            raise BookError(
+                f"{part}: its elements are in the namespace {ns or '(none)'!r}, {kind}; expected {NS_MAIN!r}: "
+                "save it in Excel as an Excel Macro-Enabled Workbook (.xlsm) or Excel Workbook (.xlsx), "
+                "not Strict Open XML"
+            )
         return book
+
+    def _load_large(self, part: str) -> etree._Element | None:
+        """A large worksheet part without its long numeric tail as elements (``Sheet.split_load``);
+        None for any other large part."""
+        names = {p: n for n, p in self.sheets().items()}
+        return self.sheet(names[part]).split_load() if part in names else None
 
     def save(self, path: Path) -> None:
         """Write the book to ``path`` (see ``Package.save``)."""
@@ -185,8 +208,8 @@ class Workbook:
     def object_targets(self, sheet: str, name: str) -> list[str]:
         return self.drawing(sheet).object_targets(name)
 
-    def remove_objects(self, sheet: str, names: Iterable[str]) -> int:
-        return self.drawing(sheet).remove_objects(names)
+    def remove_objects(self, sheet: str, names: Iterable[str], at: Iterable[tuple[int, int]] = ()) -> int:
+        return self.drawing(sheet).remove_objects(names, at)
 
     def add_chart(
         self, sheet: str, row: int, col: int, width_pt: float, height_pt: float, name: str, chart_xml: bytes
