@@ -82,7 +82,7 @@ def test_template_inputs_are_the_defaults_the_references_use(runs):
 
 def test_loss_matrix_equals_train_curves(runs, reference):
     block = values(runs.trained, L.SHEET_LRS, L.MACRO_LOSS.top_left, T + 2, len(LRS) + 2)
-    assert block[0] == ["step", "lr = 0.1", "lr = 0.2", "lr = 0.5", "lr = 0.8", "lr = 1", "lr = 2", None]
+    assert block[0] == ["step", "lr 0.1", "lr 0.2", "lr 0.5", "lr 0.8", "lr 1", "lr 2", None]
     body = np.array([row[:-1] for row in block[1:-1]], dtype=float)
     assert np.array_equal(body[:, 0], np.arange(T))
     curves = network.train_curves(LRS, T)
@@ -268,7 +268,7 @@ def test_a_shorter_second_run_clears_the_rows_of_the_first(runs, tmp_path):
     set_cells(book, book, L.SHEET_LRS, L.IN_LRS.cell, [[0.5] + [None] * 9])
     macros.run_on_file("train-lrs", book, tmp_path / "out.xlsm")
     block = values(tmp_path / "out.xlsm", L.SHEET_LRS, L.MACRO_LOSS.top_left, T + 1, 8)
-    assert block[0][:3] == ["step", "lr = 0.5", None]
+    assert block[0][:3] == ["step", "lr 0.5", None]
     assert all(v is None for row in block[6:] for v in row)
     assert all(v is None for row in block[1:6] for v in row[2:])
     assert [row[1] for row in block[1:6]] == pytest.approx(network.train_curves([0.5], 5)[:, 0], abs=1e-12)
@@ -323,7 +323,7 @@ def test_curves_figure_has_two_labelled_panels_and_a_legend_placed_without_a_sea
         "E_total",
     ]
     assert np.array_equal(by_lr_step.lines[1].get_xdata(), 2.0 * np.arange(11))
-    assert [t.get_text() for t in by_lr_step.get_legend().get_texts()] == ["lr = 0.5", "lr = 2"]
+    assert [t.get_text() for t in by_lr_step.get_legend().get_texts()] == ["lr 0.5", "lr 2"]
 
 
 def test_network_figure_shows_the_weights_and_gradient_signs_of_the_chosen_step():
@@ -577,7 +577,7 @@ def test_a_renamed_sheet_is_named_before_anything_is_written(tmp_path):
     with pytest.raises(ValueError) as err:
         macros.run_on_file("train-lrs", book, tmp_path / "out.xlsm")
     assert str(err.value) == (
-        "sheet 'Learning rates': not in this workbook (it has Backprop, UDFs, LR, About, "
+        "sheet 'Learning rates': not in this workbook (it has Backprop, UDFs, LR, LR blocks, About, "
         "xlwings.conf); expected the xl-backprop template's sheets"
     )
     assert sorted(f.name for f in tmp_path.iterdir()) == ["renamed.xlsm"]
@@ -684,7 +684,7 @@ def test_libreoffice_reads_the_loss_matrix(runs):
     ws = wb[L.SHEET_LRS]
     got = np.array([[ws.cell(9 + r, 23 + k).value for k in range(len(LRS))] for r in range(T)], dtype=float)
     assert np.allclose(got, network.train_curves(LRS, T), rtol=1e-14, atol=0)
-    assert ws["W8"].value == "lr = 0.1"
+    assert ws["W8"].value == "lr 0.1"
     # TRUE under the template's yes/no format: LibreOffice keeps it as the number 1 shown "yes" (a
     # boolean type is only kept under its TRUE/FALSE format); test_macros_styles checks what it shows
     assert ws["AK9"].value == 1 and ws["AK9"].number_format == L.YES_NO

@@ -148,7 +148,7 @@ def test_a_renamed_sheet_is_named_in_a_message_box_before_anything_is_written():
     macros.train_learning_rates(book)
     assert book._alerts == [
         (
-            "sheet 'Learning rates': not in this workbook (it has Backprop, UDFs, LR, About, "
+            "sheet 'Learning rates': not in this workbook (it has Backprop, UDFs, LR, LR blocks, About, "
             "xlwings.conf); expected the xl-backprop template's sheets",
             "xl-backprop",
             "critical",

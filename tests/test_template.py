@@ -120,7 +120,7 @@ def test_openpyxl_loads_it_with_the_sheets_in_order(template):
     import openpyxl
 
     wb = openpyxl.load_workbook(template, keep_vba=True)
-    assert wb.sheetnames == ["Backprop", "UDFs", "Learning rates", "About", "xlwings.conf"]
+    assert wb.sheetnames == ["Backprop", "UDFs", "Learning rates", "LR blocks", "About", "xlwings.conf"]
     assert list(layout.SHEETS) == wb.sheetnames
 
 
@@ -351,16 +351,20 @@ def test_udf_sheet_chains_one_block_call_per_row(template):
         assert f[f"AC{r}"] == f"T{r}-Backprop!AI{r + 19}"
 
 
-def test_learning_rates_sheet_spills_train_curve_and_passes_only_the_filled_list(template):
-    f = formulas(template, "Learning rates")
-    curve = f[layout.LIVE_CURVE_TOP_LEFT]
+def test_udf_sheet_spills_train_curve_and_lr_summary_of_only_the_filled_list(template):
+    f = formulas(template, "UDFs")
+    curve = f[layout.UDF_LR_CURVE_TOP_LEFT]
     filled = "INDEX(in_lrs,1,1):INDEX(in_lrs,1,MAX(1,COUNTA(in_lrs)))"  # not OFFSET: it is volatile
     assert curve.startswith("TRAIN_CURVE(") and filled in curve
-    assert f[layout.LIVE_SUMMARY_TOP_LEFT].startswith("LR_SUMMARY(") and filled in f[layout.LIVE_SUMMARY_TOP_LEFT]
-    c = cells(template, "Learning rates")[layout.LIVE_CURVE_TOP_LEFT]
+    assert f[layout.UDF_LR_SUMMARY.top_left].startswith("LR_SUMMARY(") and filled in f[layout.UDF_LR_SUMMARY.top_left]
+    c = cells(template, "UDFs")[layout.UDF_LR_CURVE_TOP_LEFT]
     assert c.get("cm") == "1"  # a dynamic array (Excel's metadata), not a legacy CSE block
     with zipfile.ZipFile(template) as z:
         assert "xl/metadata.xml" in z.namelist()
+    # the lesson sheet calls no UDF: its curves read the native blocks
+    lesson = formulas(template, "Learning rates")
+    assert lesson[layout.LIVE_CURVE_TOP_LEFT] == "'LR blocks'!" + layout.lr_block_cell(0, "E_total", 0)
+    assert not any("TRAIN_CURVE" in t or "LR_SUMMARY" in t for t in lesson.values())
 
 
 def test_xlwings_conf_sheet(template):
@@ -378,10 +382,11 @@ def test_charts_follow_the_sheet_cells(template):
     refs = {n: re.findall(r"<c:f>([^<]+)</c:f>", x) for n, x in charts.items()}
     backprop = [r for r in refs.values() if "Backprop!$AI$25:$AI$124" in r]
     assert len(backprop) == 1
-    live = [r for r in refs.values() if any(x.startswith("'Learning rates'!") for x in r)]
+    live = [r for r in refs.values() if any(x.startswith("'LR blocks'!") for x in r)]
     assert len(live) == 1
-    values = [x for x in live[0] if re.fullmatch(r"'Learning rates'!\$[B-G]\$23:\$[B-G]\$73", x)]
-    assert len(values) == 6  # one series per default learning rate, over the TRAIN_CURVE cells
+    values = [x for x in live[0] if re.fullmatch(r"'LR blocks'!\$[B-K]\$9:\$[B-K]\$108", x)]
+    assert len(values) == layout.LR_SLOTS  # one series per slot, over the chart's data
+    assert live[0].count("'LR blocks'!$A$9:$A$108") == layout.LR_SLOTS  # x: the step, #N/A past the count
 
 
 # --- layout --------------------------------------------------------------------------------------
@@ -511,8 +516,8 @@ def test_macro_summary_columns_fit_the_headers_the_macro_writes(template, tmp_pa
 
 
 def test_lr_summary_block_has_a_format_and_a_width_per_column(template):
-    """LR_SUMMARY's spill: counts as whole numbers, only falls as yes/no (LibreOffice reads a
-    boolean as 1/0), columns wide enough for the headers the function returns."""
+    """The native summary: counts as whole numbers, only falls as yes/no (LibreOffice reads a
+    boolean as 1/0), headers wrapped in two lines of equal-width columns."""
     import openpyxl
 
     ws = openpyxl.load_workbook(template)[layout.SHEET_LRS]
@@ -522,10 +527,13 @@ def test_lr_summary_block_has_a_format_and_a_width_per_column(template):
     assert headers == ["lr", "final E_total", "steps to E_total < 0.01", "only falls", "first rise"]
     formats = [ws.cell(r + 2, c + 1 + k).number_format for k in range(5)]
     assert formats == ["0.0##", "0.000000000", "0", '"yes";"yes";"no"', "0"]
+    dim = ws.column_dimensions["A"]  # one <col> element: the step and every rate column alike
+    assert (dim.min, dim.max, dim.width) == (1, 1 + layout.LR_SLOTS, pytest.approx(layout.LIVE_WIDTH + 0.71, abs=0.01))
     for k, header in enumerate(headers):
         letter = openpyxl.utils.get_column_letter(c + 1 + k)
-        assert ws.column_dimensions[letter].width >= len(header) + 1, (letter, header)
-        assert ws.cell(r + 1, c + 1 + k).font.b  # the header style
+        assert 2 * dim.width >= len(header) + 2, (letter, header)
+        assert ws.cell(r + 1, c + 1 + k).font.b and ws.cell(r + 1, c + 1 + k).alignment.wrap_text
+    assert ws.row_dimensions[r + 1].height == layout.LIVE_SUMMARY_HEAD_HEIGHT
 
 
 #: Excel's volatile functions: a cell calling one recalculates on every edit anywhere in the
@@ -549,9 +557,10 @@ def test_no_formula_is_volatile(template):
 def test_every_sheet_prints_landscape_at_a_readable_scale_with_titles(template):
     names = print_names(template)
     assert {sheet for _, sheet in names} == set(layout.SHEETS)
-    # Learning rates grows with the iteration count and the macro's results: its used range prints
+    # Learning rates grows with the macro's results: its used range prints
     assert ("Print_Area", layout.SHEET_LRS) not in names
     assert names[("Print_Titles", layout.SHEET_LRS)] == "'Learning rates'!$22:$22"
+    assert names[("Print_Titles", layout.SHEET_LR_BLOCKS)] == "'LR blocks'!$A:$A,'LR blocks'!$8:$8"
     assert names[("Print_Titles", "Backprop")] == "Backprop!$A:$A,Backprop!$23:$24"
     assert names[("Print_Area", "Backprop")] == "Backprop!$A$1:$AS$124"
     assert names[("Print_Titles", "UDFs")] == "UDFs!$A:$A,UDFs!$4:$5"
@@ -584,25 +593,24 @@ def test_every_array_formula_is_a_dynamic_array(template):
     assert seen > 300
 
 
-def test_live_chart_has_no_legend_entries_and_its_legend_cells_match_the_series(template):
-    """A chart keeps a legend entry per series, blank for an empty slot: the live chart has no
-    legend; the cells under it name each filled slot, in its series' colour."""
-    import openpyxl
-
+def test_live_chart_has_a_legend_and_a_series_per_slot_named_by_its_label(template):
+    """One series per slot of the list, named by the slot's label cell, in the slot's colour."""
     with zipfile.ZipFile(template) as z:
         charts = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")]
-    (live,) = [x for x in charts if "'Learning rates'!" in x]
-    assert "<c:legend>" not in live
+    (live,) = [x for x in charts if "'LR blocks'!" in x]
+    assert "<c:legend>" in live
+    names = re.findall(r"<c:tx><c:strRef><c:f>([^<]+)</c:f>", live)
+    assert names == [f"'LR blocks'!${chr(ord('B') + k)}$8" for k in range(layout.LR_SLOTS)]
     colors = re.findall(r"<c:ser>.*?<a:srgbClr val=\"([0-9A-F]{6})\"", live, re.S)
     assert len(colors) == layout.LR_SLOTS == len(set(colors))
-    ws = openpyxl.load_workbook(template)[layout.SHEET_LRS]
-    r, c = layout.rowcol(layout.LIVE_LEGEND_TOP_LEFT)
-    per_row = (layout.LR_SLOTS + 1) // 2
-    for k in range(layout.LR_SLOTS):
-        cell = ws.cell(r + 1 + k // per_row, c + 1 + k % per_row)
-        slot = openpyxl.utils.get_column_letter(2 + k)
-        assert cell.value.text == f'=IF({slot}$5="","",{slot}$5)'
-        assert cell.font.color.rgb[-6:] == colors[k]
+
+
+def test_learning_rates_sheet_freezes_its_tables(template):
+    import openpyxl
+
+    book = openpyxl.load_workbook(template)
+    assert book[layout.SHEET_LRS].freeze_panes == layout.a1(layout.LIVE_CURVE_HEADER_ROW + 1, 1)
+    assert book[layout.SHEET_LR_BLOCKS].freeze_panes == layout.a1(layout.LR_BLOCK_FIRST_ROW, 1)
 
 
 def test_udf_and_live_blocks_are_where_and_as_layout_declares(template):
@@ -640,18 +648,15 @@ def test_udf_and_live_blocks_are_where_and_as_layout_declares(template):
             assert cell.font.b == (gc.styles.at(i, j) in ("head", "label")), cell.coordinate
 
     ws = book[layout.SHEET_LRS]
-    lrs = layout.IN_LRS.default
     r0, k0 = layout.rowcol(layout.LIVE_SUMMARY_TOP_LEFT)
-    assert ws.cell(r0 + 1, k0 + 1).value.text.startswith("=LR_SUMMARY(")
-    for i in range(1 + len(lrs)):
+    for i in range(1 + layout.LR_SLOTS):
         for j in range(len(layout.LIVE_SUMMARY_STYLES.body)):
             cell = ws.cell(r0 + i + 1, k0 + j + 1)
             assert cell.number_format == number_format(layout.LIVE_SUMMARY_STYLES.at(i, j)), cell.coordinate
     r0, k0 = layout.rowcol(layout.LIVE_CURVE_TOP_LEFT)
-    assert ws.cell(r0 + 1, k0 + 1).value.text.startswith("=TRAIN_CURVE(")
-    for i in range(layout.IN_ITERATIONS.default):
+    for i in range(layout.LR_BLOCK_STEPS):
         assert ws.cell(r0 + i + 1, 1).number_format == number_format(layout.LIVE_STEP_STYLE)
-        for j in range(len(lrs)):
+        for j in range(layout.LR_SLOTS):
             assert ws.cell(r0 + i + 1, k0 + j + 1).number_format == number_format(layout.LIVE_CURVE_STYLE)
 
 

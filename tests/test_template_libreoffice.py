@@ -17,7 +17,7 @@ from xml.sax.saxutils import escape
 import numpy as np
 import pytest
 
-from xl_backprop import network
+from xl_backprop import network, palette
 from xl_backprop.workbook import layout
 
 from . import libreoffice
@@ -263,7 +263,14 @@ def test_pdf_of_the_template_renders(tmp_path):
 
 #: Pages each sheet may take when printed (A4 landscape): a few pages wide, never a page of
 #: 2-point type, nor dozens of pages.
-PAGES = {"Backprop": (4, 16), "UDFs": (4, 16), "Learning rates": (2, 6), "About": (1, 3), "xlwings.conf": (1, 1)}
+PAGES = {
+    "Backprop": (4, 16),
+    "UDFs": (4, 16),
+    "Learning rates": (2, 6),
+    "LR blocks": (4, 16),
+    "About": (1, 3),
+    "xlwings.conf": (1, 1),
+}
 #: Smallest word box pdftotext may report (points): 11-point text at 70 % has a box of 10.
 MIN_WORD_HEIGHT = 9.0
 
@@ -299,19 +306,20 @@ def test_printed_sheets_are_readable(tmp_path):
         assert low <= per_sheet.get(sheet, 0) <= high, (sheet, per_sheet)
     assert {"E_total", "dE/dw5", "w1"} <= found["Backprop"]
     assert {"GRAD_CHECK", "FORWARD", "GRADIENTS"} <= found["UDFs"]
-    assert {"LR_SUMMARY:", "TRAIN_CURVE:"} <= found["Learning rates"]
+    assert {"LR_SUMMARY", "TRAIN_CURVE:"} <= found["UDFs"]
+    assert {"overshoot.", "E_total"} <= found["Learning rates"]
+    assert {"dE/dw8", "slot"} <= found["LR blocks"]
     assert {"Troubleshooting", "doctor"} <= found["About"]
 
 
-def test_with_three_learning_rates_the_legend_and_headers_name_three(tmp_path):
-    """Fewer learning rates than the default: the legend cells and the curve headers name
-    only the filled slots; the others are empty, not blank entries."""
+def test_with_three_learning_rates_the_labels_name_three(tmp_path):
+    """Fewer learning rates than the default: the curve headers and the chart's series names
+    name only the filled slots; the others are a blank label, not a number."""
     book = edited_copy(TEMPLATE, tmp_path / "three.xlsm", layout.SHEET_LRS, {"E5": None, "F5": None, "G5": None})
-    ws = libreoffice.recalculated_values(book, tmp_path)[layout.SHEET_LRS]
-    r, c = layout.rowcol(layout.LIVE_LEGEND_TOP_LEFT)
-    per_row = (layout.LR_SLOTS + 1) // 2
-    legend = [ws.cell(r + 1 + k // per_row, c + 1 + k % per_row).value for k in range(layout.LR_SLOTS)]
+    wb = libreoffice.recalculated_values(book, tmp_path)
+    ws, blocks = wb[layout.SHEET_LRS], wb[layout.SHEET_LR_BLOCKS]
     heads = [ws.cell(layout.LIVE_CURVE_HEADER_ROW + 1, 2 + k).value for k in range(layout.LR_SLOTS)]
-    for shown in (legend, heads):
-        assert shown[:3] == list(network.DEFAULT_LRS[:3])
-        assert all(v in (None, "") for v in shown[3:]), shown
+    names = [blocks.cell(layout.LR_BLOCK_HEADER_ROW + 1, 2 + k).value for k in range(layout.LR_SLOTS)]
+    for shown in (heads, names):
+        assert shown[:3] == [palette.lr_label(x) for x in network.DEFAULT_LRS[:3]]
+        assert all(v in (None, "", " ") for v in shown[3:]), shown

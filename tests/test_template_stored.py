@@ -126,7 +126,9 @@ def test_native_formulas_store_what_libreoffice_computes(views):
             for at in _range(ref) if ref else [cell]:
                 want, have = always[sheet][at].value, stored[sheet][at].value
                 assert have is not None or want in (None, ""), (sheet, at)
-                if _is_number(want):
+                if _is_number(want) and isinstance(have, bool):  # LibreOffice saves TRUE/FALSE as 1/0
+                    assert float(have) == want, (sheet, at, have, want)
+                elif _is_number(want):
                     assert _is_number(have) and _close(have, want), (sheet, at, have, want)
                 elif _is_error(want):
                     not_computed += 1
@@ -165,18 +167,18 @@ def test_udf_blocks_store_what_the_engine_computes(views):
     )
 
 
-def test_learning_rate_blocks_store_what_the_engine_computes(views):
-    ws = views[0][layout.SHEET_LRS]
+def test_learning_rate_udfs_store_what_the_engine_computes(views):
+    """TRAIN_CURVE and LR_SUMMARY on the UDFs sheet (the native blocks: test_lr_blocks.py)."""
+    ws = views[0][layout.SHEET_UDFS]
     lrs = network.DEFAULT_LRS
     curves = network.train_curves(lrs, ITERATIONS)
-    top = layout.LIVE_CURVE_TOP_LEFT
+    top = layout.UDF_LR_CURVE_TOP_LEFT
     np.testing.assert_allclose(np.array(_block(ws, top, ITERATIONS, len(lrs)), dtype=float), curves, rtol=0, atol=1e-15)
-    steps = _block(ws, a1(parse_cell(top)[0], 0), ITERATIONS, 1)
+    steps = _block(ws, a1(parse_cell(top)[0], parse_cell(top)[1] - 1), ITERATIONS, 1)
     assert [row[0] for row in steps] == list(range(ITERATIONS))
-    heads = _block(ws, a1(layout.LIVE_CURVE_HEADER_ROW, 1), 1, layout.LR_SLOTS)[0]
-    # an empty slot stores the empty text (t="str", checked above), which openpyxl reads as None
-    assert heads == [*lrs, *[None] * (layout.LR_SLOTS - len(lrs))]
-    summary = _block(ws, layout.LIVE_SUMMARY_TOP_LEFT, 1 + len(lrs), 5)
+    checks = _block(ws, a1(layout.UDF_LR_CHECK_ROW, parse_cell(top)[1]), 1, layout.LR_SLOTS)[0]
+    assert all(0 <= c <= 1e-15 for c in checks), checks  # TRAIN_CURVE equals the native curves
+    summary = _block(ws, layout.UDF_LR_SUMMARY.top_left, 1 + len(lrs), 5)
     assert summary[0] == ["lr", "final E_total", "steps to E_total < 0.01", "only falls", "first rise"]
     expected = analysis.lr_summary(lrs, curves, analysis.DEFAULT_THRESHOLD)
     assert len(summary) - 1 == len(expected)
@@ -196,7 +198,8 @@ def _chart_caches() -> dict[str, list[tuple[str, list[float]]]]:
                 root = ElementTree.fromstring(z.read(name))
                 series = []
                 for ser in root.iter(f"{C}ser"):
-                    ref = ser.find(f"{C}val/{C}numRef")
+                    ref = ser.find(f"{C}val/{C}numRef")  # a line chart's values; a scatter's y values:
+                    ref = ser.find(f"{C}yVal/{C}numRef") if ref is None else ref
                     pts = {
                         int(p.get("idx")): float(p.find(f"{C}v").text) for p in ref.find(f"{C}numCache").iter(f"{C}pt")
                     }
@@ -213,8 +216,25 @@ def test_charts_cache_the_curves_a_viewer_draws():
     e_total = by_ref[f"Backprop!${col}$25:${col}${24 + STEPS}"]
     np.testing.assert_allclose(e_total, network.train([LR], STEPS).loss[:, 0], rtol=0, atol=1e-15)
     curves = network.train_curves(network.DEFAULT_LRS, ITERATIONS)
-    for k in range(len(network.DEFAULT_LRS)):
-        col = "BCDEFG"[k]
-        np.testing.assert_allclose(by_ref[f"'Learning rates'!${col}$23:${col}$73"], curves[:, k], rtol=0, atol=1e-15)
-    for col in "HIJK":  # the empty slots draw nothing
-        assert by_ref[f"'Learning rates'!${col}$23:${col}$73"] == []
+    x_ref = f"'LR blocks'!$A$9:$A${8 + layout.LR_BLOCK_STEPS}"
+    for k in range(layout.LR_SLOTS):
+        col = "BCDEFGHIJK"[k]
+        cached = by_ref[f"'LR blocks'!${col}$9:${col}${8 + layout.LR_BLOCK_STEPS}"]
+        if k < len(network.DEFAULT_LRS):  # a point per step of the count; none after it
+            np.testing.assert_allclose(cached, curves[:, k], rtol=0, atol=1e-15)
+        else:  # the empty slots draw nothing
+            assert cached == []
+    assert _x_cache(x_ref) == list(range(ITERATIONS))
+
+
+def _x_cache(ref: str) -> list[float]:
+    """The cached x values of the scatter series over ``ref``: numbers, not texts."""
+    with zipfile.ZipFile(TEMPLATE) as z:
+        for name in z.namelist():
+            if re.fullmatch(r"xl/charts/chart\d+\.xml", name):
+                root = ElementTree.fromstring(z.read(name))
+                for x in root.iter(f"{C}xVal"):
+                    num = x.find(f"{C}numRef")
+                    if num is not None and num.find(f"{C}f").text == ref:
+                        return [float(p.find(f"{C}v").text) for p in num.find(f"{C}numCache").iter(f"{C}pt")]
+    raise AssertionError(f"no scatter series over {ref}")

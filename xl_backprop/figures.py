@@ -13,16 +13,13 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import network
+from .palette import LR_COLORS, lr_color, lr_label
 
 PNG_SIZE = (8.0, 5.0)  # inches; at PNG_DPI this is 800 x 500 pixels
 PNG_DPI = 100
 PLOT_MAX_LINES = 200
 PLOT_DOTS_UP_TO = 30  # loss values per curve: up to this many, each is marked with a dot
-LEGEND_MAX = 12  # learning rates; beyond this the plot colours lines by a colour bar
-
-
-def lr_label(lr: float) -> str:
-    return f"lr = {lr:.10g}"
+LEGEND_MAX = len(LR_COLORS)  # learning rates; beyond this the plot colours lines by a colour bar
 
 
 def loss_figure(lrs: Sequence[float], curves, threshold: float, subtitle: str):
@@ -44,7 +41,14 @@ def loss_figure(lrs: Sequence[float], curves, threshold: float, subtitle: str):
     short = len(steps) <= PLOT_DOTS_UP_TO
     if len(lrs) <= LEGEND_MAX:
         for k, lr in enumerate(lrs):
-            ax.plot(steps, curves[:, k], label=f"lr = {lr:g}", marker="o" if short else None, markersize=3)
+            ax.plot(
+                steps,
+                curves[:, k],
+                label=lr_label(lr),
+                color=lr_color(k),
+                marker="o" if short else None,
+                markersize=3,
+            )
     else:  # too many for a legend: colour by learning rate, with a colour bar
         from matplotlib.collections import LineCollection
 
@@ -89,8 +93,8 @@ def curves_figure(lrs: Sequence[float], curves: np.ndarray, box):
     by_step, by_lr_step = fig.subplots(1, 2)
     steps = np.arange(curves.shape[0])
     for k, lr in enumerate(lrs):
-        by_step.plot(steps, curves[:, k], label=lr_label(lr))
-        by_lr_step.plot(lr * steps, curves[:, k], label=lr_label(lr))
+        by_step.plot(steps, curves[:, k], label=lr_label(lr), color=lr_color(k))
+        by_lr_step.plot(lr * steps, curves[:, k], label=lr_label(lr), color=lr_color(k))
     by_step.set(title="E_total per step", xlabel="step", ylabel="E_total")
     by_lr_step.set(title="E_total against learning rate x step", xlabel="learning rate x step", ylabel="E_total")
     # where falling curves leave room; loc="best" searches every point (minutes, and a warning, on long runs)

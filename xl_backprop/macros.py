@@ -32,9 +32,10 @@ import numpy as np
 from . import analysis, network
 from .cellref import Area, CellError, Value, parse_ref, ref
 from .excel_errors import excel_error
-from .figures import curves_figure, lr_label, network_figure, png_bytes
+from .figures import curves_figure, network_figure, png_bytes
 from .fileio import Held, atomic_write
 from .limits import MAX_INPUT_CELLS, is_count, is_learning_rate, is_threshold
+from .palette import lr_color, lr_label
 from .workbook import layout as L
 
 if TYPE_CHECKING:  # the file back-end's lxml is imported when a file is edited: Excel and xlwings Lite never need it
@@ -105,7 +106,8 @@ class Widths:
 @dataclass(frozen=True)
 class ChartSpec:
     """A native line chart: one series per column of ``source`` (header row = series names,
-    the rows below = values), x values from ``categories``."""
+    the rows below = values), x values from ``categories``; ``colors``: the series' line colours
+    (``palette``), in order (none: the application's own)."""
 
     anchor: L.Anchor
     title: str
@@ -113,6 +115,7 @@ class ChartSpec:
     y_title: str
     source: Area
     categories: Area
+    colors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -342,6 +345,7 @@ def plan_train_learning_rates(p: TrainInputs) -> Plan:
         "E_total",
         source=Area(loss.sheet, loss.row1, loss.col1 + 1, loss.row1 + T, loss.col1 + K),
         categories=Area(loss.sheet, loss.row1 + 1, loss.col1, loss.row1 + T, loss.col1),
+        colors=tuple(lr_color(k) for k in range(K)),
     )
     picture = PictureSpec(
         L.MACRO_PICTURE,
@@ -702,7 +706,7 @@ def apply_to_package(pkg: Workbook, plan: Plan) -> None:
         pkg.set_column_widths(w.sheet, {w.col + k: width for k, width in enumerate(w.widths)})
     for ch in plan.charts:
         a = ch.anchor
-        xml = line_chart(ch.title, ch.x_title, ch.y_title, ch.source, ch.categories, pkg.read_cells)
+        xml = line_chart(ch.title, ch.x_title, ch.y_title, ch.source, ch.categories, pkg.read_cells, ch.colors)
         pkg.add_chart(a.sheet, a.row, a.col, a.width * PT_PER_PX, a.height * PT_PER_PX, a.name, xml)
     for p in plan.pictures:
         a = p.anchor

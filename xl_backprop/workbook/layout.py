@@ -32,14 +32,16 @@ from ..network import (
     Chain,
     Forward,
 )
+from ..palette import LR_COLORS
 
 # --- sheets, in workbook order -------------------------------------------------------------
 SHEET_BACKPROP = "Backprop"
 SHEET_UDFS = "UDFs"
 SHEET_LRS = "Learning rates"
+SHEET_LR_BLOCKS = "LR blocks"  # the native training runs the Learning rates sheet reads
 SHEET_ABOUT = "About"
 SHEET_CONF = "xlwings.conf"  # xlwings looks for exactly this name
-SHEETS = (SHEET_BACKPROP, SHEET_UDFS, SHEET_LRS, SHEET_ABOUT, SHEET_CONF)
+SHEETS = (SHEET_BACKPROP, SHEET_UDFS, SHEET_LRS, SHEET_LR_BLOCKS, SHEET_ABOUT, SHEET_CONF)
 
 #: Excel's sheet limits (rows, columns).
 MAX_ROWS = SHEET_ROWS
@@ -76,7 +78,7 @@ STYLES = {
     "text": {"text_wrap": False},
     "mono": {"font_name": "Consolas"},
     "conf": {},
-    "count": {"num_format": COUNT},
+    "count": {"num_format": COUNT, "align": "center"},  # centred: a count column may say "never"
     "yes_no": {"num_format": YES_NO, "align": "center"},
     "lr": {"num_format": LR},
 }
@@ -381,42 +383,85 @@ UDF_GRAD_CHECK_TITLE = "AF4"
 #: Column widths: (first, last, width in characters).
 UDF_WIDTHS = (("A", "A", 6), ("B", "T", 12.5), ("U", "AB", 15), ("AC", "AD", 20), ("AE", "AE", 3), ("AF", "AI", 16))
 
-# --- Learning rates: live UDF part (columns A..L) --------------------------------------------
-LIVE_SUMMARY_TOP_LEFT = "A9"  #: LR_SUMMARY spills from here
-#: LR_SUMMARY's styles: its header row, then lr, final E_total, steps, only falls, first rise.
+# --- Learning rates: the lesson, in native formulas (columns A..U) ----------------------------
+#: Most steps the native blocks train (rows per block): the sheet's tables, summary and chart
+#: show min(iterations, LR_BLOCK_STEPS) steps; the ribbon's button trains up to MACRO_MAX_ITERATIONS.
+LR_BLOCK_STEPS = 100
+LIVE_SUMMARY_TOP_LEFT = "A9"  #: the summary: a header row, then one row per slot of the list
+#: The summary's styles: its header row, then lr, final E_total, steps, only falls, first rise.
 LIVE_SUMMARY_STYLES = Styles(("lr", "value", "count", "yes_no", "count"), head="head")
-#: Widths of LR_SUMMARY's columns: they fit the headers it returns ("steps to E_total < 0.01", ...).
-LIVE_SUMMARY_WIDTHS = (16, 14, 24, 11, 11)
-LIVE_WIDTH = 11  #: the other columns of the live part, the legend's too
-LIVE_CURVE_HEADER_ROW = 21  #: zero-based; the lr header above the TRAIN_CURVE spill
-LIVE_CURVE_TOP_LEFT = "B23"  #: TRAIN_CURVE spills from here; column A numbers the steps
+#: The summary's header words, per ``analysis.SUMMARY_COLUMNS`` field; the threshold's value
+#: follows "steps_to_threshold" (a formula joins them).
+LIVE_SUMMARY_HEADS = {
+    "lr": "lr",
+    "final_loss": "final E_total",
+    "steps_to_threshold": "steps to E_total < ",
+    "only_falls": "only falls",
+    "first_rise": "first rise",
+}
+LIVE_SUMMARY_HEAD_HEIGHT = 33  #: points: the summary's header row holds two wrapped lines
+LIVE_WIDTH = 12  #: every column of the lesson's tables (step and learning-rate columns alike)
+LIVE_TEXT_TOP_LEFT = "G8"  #: what the course's rates show, and what they cannot: short lines
+LIVE_CURVE_HEADER_ROW = 21  #: zero-based; the lr labels above the curves (sheet row 22)
+LIVE_CURVE_TOP_LEFT = "B23"  #: E_total of slot k's block at step s: (row 23 + s, column B + k)
 LIVE_CURVE_STYLE = "value"
-LIVE_STEP_STYLE = "step"  #: the step numbers (a SEQUENCE spill) in column A beside the curves
-#: The lr header above each curve (a one-cell spill of its slot of the list).
-LIVE_LR_HEAD = {"bold": True, "bg_color": "#DDEBF7", "border": 1, "num_format": f'"lr "{LR}'}
-LIVE_CHART = Anchor(_L, "M8", 560, 400, "live curves chart")
-#: The live chart's legend, in cells under the chart (two rows of LR_SLOTS / 2 entries).
-LIVE_LEGEND_TOP_LEFT = "M29"
-#: Line colours of the live chart's series, slot by slot (Office's default series colours): the
-#: legend is in cells under the chart, in the same colours, so an empty slot leaves no entry.
-SERIES_COLORS = (
-    "#4472C4",
-    "#ED7D31",
-    "#A5A5A5",
-    "#FFC000",
-    "#5B9BD5",
-    "#70AD47",
-    "#264478",
-    "#9E480E",
-    "#636363",
-    "#997300",
+LIVE_STEP_STYLE = "step"  #: the step numbers in column A beside the curves
+#: The chart: one series per slot, named by its label ("lr 0.5"), in the slot's colour.
+LIVE_CHART = Anchor(_L, "M3", 640, 380, "live curves chart")
+#: Line colours of the chart's series, slot by slot: the one palette (``palette.LR_COLORS``).
+SERIES_COLORS = LR_COLORS[:LR_SLOTS]
+
+
+# --- LR blocks: one native training run per slot of the list --------------------------------
+#: The network's inputs, once for every block: (name, column letter) on LR_GIVEN_ROW; "steps"
+#: is min(in_iterations, LR_BLOCK_STEPS), 0 for a bad iteration count.
+LR_GIVEN = (("t1", "B"), ("t2", "C"), ("i1", "D"), ("i2", "E"), ("b1", "F"), ("b2", "G"), ("steps", "H"))
+LR_GIVEN_HEAD_ROW = 3  #: zero-based (sheet row 4): the names
+LR_GIVEN_ROW = 4  #: zero-based (sheet row 5): the values
+LR_BLOCK_TITLE_ROW = 6  #: zero-based (sheet row 7): each block's slot, learning rate and message
+LR_BLOCK_HEADER_ROW = 7  #: zero-based (sheet row 8): column names
+LR_BLOCK_FIRST_ROW = 8  #: zero-based (sheet row 9): step 0
+#: The chart's data: column A the step (#N/A past the step count), then one column per slot,
+#: E_total or #N/A (a chart draws no point for #N/A, but a zero for an empty text); its header
+#: row holds the series' names, the slots' labels ("lr 0.5").
+LR_CHART_DATA_COL = 0
+#: The columns of one block, left to right: the step, then every Backprop column that changes
+#: from row to row (weights, forward values, E's, gradients), then the two the summary reads:
+#: the step where E_total < threshold, and the step where E_total rose.
+LR_BLOCK_COLUMNS = (
+    "step",
+    *(c for c in BACKPROP_COLUMNS if c not in ("step", *_GIVEN)),
+    "below",
+    "rise",
 )
+LR_BLOCK_FIRST_COL = LR_CHART_DATA_COL + 1 + LR_SLOTS + 1  #: column of block 0 (after a gap)
+LR_BLOCK_GAP = 1  #: empty columns between blocks
+LR_BLOCK_WIDTH = 11  #: characters per column
 
 
-def legend_entry(k: int) -> dict:
-    """The style of slot ``k``'s legend cell: its lr in its series' colour."""
-    return {"bold": True, "font_color": SERIES_COLORS[k], "num_format": f'"━ lr "{LR}'}
+def lr_block_col(k: int, name: str) -> int:
+    """Zero-based column of ``name`` (from LR_BLOCK_COLUMNS) in slot ``k``'s block."""
+    return LR_BLOCK_FIRST_COL + k * (len(LR_BLOCK_COLUMNS) + LR_BLOCK_GAP) + LR_BLOCK_COLUMNS.index(name)
 
+
+def lr_block_cell(k: int, name: str, step: int) -> str:
+    """A1 address of ``name`` at ``step`` in slot ``k``'s block on LR blocks."""
+    if not 0 <= step < LR_BLOCK_STEPS:
+        raise ValueError(f"step: expected 0..{LR_BLOCK_STEPS - 1}, got {step!r}")
+    return a1(LR_BLOCK_FIRST_ROW + step, lr_block_col(k, name))
+
+
+#: Block title cells, relative to the block's first column: the slot's learning rate (a number
+#: when the block trains, else empty) and its message (empty when it trains).
+LR_BLOCK_RATE_OFFSET = 2
+LR_BLOCK_MESSAGE_OFFSET = 3
+#: What a block's title says when it does not train: the one wording the summary repeats.
+LR_MESSAGES = {
+    "gap": "empty: fill the list from the left",
+    "text": "not trained: not a number",
+    "sign": "not trained: lr must be > 0",
+    "iterations": "not trained: iterations must be a number >= 1",
+}
 
 # --- Learning rates: reserved for the "Train learning rates" macro (column V onwards) -------
 #: Largest iteration count the macro writes (rows below the header): limits.MACRO_MAX_ITERATIONS.
@@ -434,6 +479,18 @@ MACRO_CHART = Anchor(_L, "AO8", 640, 400, "xl_backprop curves")
 MACRO_PICTURE = Anchor(_L, "AO30", 900, 420, "xl_backprop curves picture")
 #: The label the template writes above the macro area (outside every block).
 MACRO_TITLE_CELL = "V6"
+
+# --- UDFs: TRAIN_CURVE and LR_SUMMARY beside the native blocks they equal ---------------------
+#: A band right of GRAD_CHECK (one empty column between): LR_SUMMARY of the list, a check row
+#: (per slot: the largest |TRAIN_CURVE - the Learning rates sheet's curve|), then TRAIN_CURVE
+#: under the slots' labels, the step numbers (SEQUENCE) in the band's first column.
+UDF_LR_FIRST_COL = UDF_GRAD_CHECK.area.col2 + 2
+UDF_LR_TITLE = a1(UDF_GROUP_ROW, UDF_LR_FIRST_COL)
+UDF_LR_SUMMARY = Block(_U, a1(UDF_HEADER_ROW, UDF_LR_FIRST_COL), 1 + LR_SLOTS, 5, LIVE_SUMMARY_STYLES)
+UDF_LR_CHECK_ROW = UDF_LR_SUMMARY.area.row2 + 2  #: zero-based
+UDF_LR_HEADER_ROW = UDF_LR_CHECK_ROW + 1  #: zero-based: the slots' labels above the curves
+UDF_LR_CURVE_TOP_LEFT = a1(UDF_LR_HEADER_ROW + 1, UDF_LR_FIRST_COL + 1)
+UDF_LR_WIDTH = 13  #: characters, every column of the band
 
 BLOCKS = (MACRO_LOSS, MACRO_SUMMARY)
 ANCHORS = (BACKPROP_CHART, NETWORK_PICTURE, LIVE_CHART, MACRO_CHART, MACRO_PICTURE)

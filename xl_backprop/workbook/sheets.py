@@ -19,13 +19,10 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from .. import network, udfs
+from .. import analysis, network, udfs
+from ..palette import LR_PREFIX, lr_label
 from . import layout as L
 
-#: Steps the live chart on Learning rates plots (the default iteration count).
-LIVE_CHART_STEPS = network.DEFAULT_ITERATIONS
-#: Learning rates the live chart plots: every slot of the list (an empty slot draws nothing).
-LIVE_CHART_SERIES = L.LR_SLOTS
 #: Print scale (percent) of the wide sheets: 11-point text prints at about 7.7 points.
 PRINT_SCALE = 70
 
@@ -110,10 +107,11 @@ def _print_setup(
 
 
 # --- Backprop --------------------------------------------------------------------------------
-def _engine_rows(steps: int):
-    """The engine's numbers for every table row, for the formulas' cached results."""
+def _engine_rows(steps: int, lr: float = L.IN_LR.default):
+    """The engine's numbers for every table row (at learning rate ``lr``), for the formulas'
+    cached results."""
     res = network.train(
-        [L.IN_LR.default],
+        [lr],
         steps,
         weights=network.DEFAULT_WEIGHTS,
         inputs=network.DEFAULT_INPUTS,
@@ -142,26 +140,31 @@ def _engine_rows(steps: int):
         "i2": network.DEFAULT_INPUTS[1],
         "b1": network.DEFAULT_BIASES[0],
         "b2": network.DEFAULT_BIASES[1],
-        "lr": L.IN_LR.default,
+        "lr": lr,
     }
     for k, v in given.items():
         cols[k] = np.full(steps, float(v))
     return cols
 
 
-def table_formula(name: str, step: int) -> str:
-    """The native formula of one Backprop table cell (the rule a student would copy down)."""
-    R = L.BACKPROP_FIRST_ROW + step + 1  # sheet row number
-    P = R - 1
-    c = {n: f"{col(n)}{R}" for n in L.BACKPROP_COLUMNS}  # this row's cells
+def backprop_at(name: str, step: int) -> str:
+    """Where ``table_formula`` finds ``name`` at ``step`` on the Backprop sheet (its table)."""
+    return f"{col(name)}{L.BACKPROP_FIRST_ROW + step + 1}"
+
+
+def table_formula(name: str, step: int, at: Callable[[str, int], str] = backprop_at) -> str:
+    """The native formula of one Backprop table cell (the rule a student would copy down).
+    ``at(name, step)`` is the cell that holds ``name`` at ``step``: Backprop's table by default;
+    the Learning rates blocks pass their own (one block per learning rate, the same rules)."""
+    c = {n: at(n, step) for n in L.BACKPROP_COLUMNS}  # this row's cells
     if name in ("t1", "t2", "i1", "i2", "b1", "b2", "lr"):
         if step == 0:
             return f"=IF(ISNUMBER(in_{name}),in_{name},NA())"
-        return f"={col(name)}{P}"
+        return f"={at(name, step - 1)}"
     if name in network.WEIGHT_NAMES:
         if step == 0:
             return f"=IF(ISNUMBER(in_{name}),in_{name},NA())"
-        return f"={col(name)}{P}-{col('lr')}{P}*{col('dE/d' + name)}{P}"
+        return f"={at(name, step - 1)}-{at('lr', step - 1)}*{at('dE/d' + name, step - 1)}"
     rules = {
         "h1": f"={c['w1']}*{c['i1']}+{c['w2']}*{c['i2']}+{c['b1']}",
         "h2": f"={c['w3']}*{c['i1']}+{c['w4']}*{c['i2']}+{c['b1']}",
@@ -608,41 +611,335 @@ def write_udfs(book: Workbook, fmt: dict) -> Worksheet:
         ws.write_number(L.UDF_FIRST_ROW + s, L.UDF_STEP.cols[0], s, fmt[L.UDF_STEP.style])
     _write_formulas(ws, fmt, udf_formulas(), udf_values())
     ws.freeze_panes(L.UDF_FIRST_ROW, 1)
+    _write_udf_lrs(ws, book, fmt)
     ws.write(L.UDF_GRAD_CHECK_TITLE, "GRAD_CHECK at step 0 (analytic vs central difference)", fmt["h2"])
-    last = L.a1(L.UDF_FIRST_ROW + L.BACKPROP_STEPS - 1, L.rowcol(L.UDF_GRAD_CHECK.bottom_right)[1])
+    last = L.a1(
+        max(L.UDF_FIRST_ROW + L.BACKPROP_STEPS, L.rowcol(L.UDF_LR_CURVE_TOP_LEFT)[0] + L.LR_BLOCK_STEPS) - 1,
+        L.UDF_LR_FIRST_COL + L.LR_SLOTS,
+    )
     _print_setup(ws, f"A1:{last}", rows=(L.UDF_GROUP_ROW, L.UDF_HEADER_ROW), first_column=True, scale=PRINT_SCALE)
     return ws
 
 
 # --- Learning rates --------------------------------------------------------------------------
-def live_lrs() -> str:
-    """The filled part of the learning-rate list (blank slots after it are not passed on), as a
-    range between two INDEX calls: unlike OFFSET it is not volatile, so the UDFs reading it
-    recalculate only when their inputs change."""
-    return "INDEX(in_lrs,1,1):INDEX(in_lrs,1,MAX(1,COUNTA(in_lrs)))"
+# Every slot of the list trains in its own block of native formulas on LR blocks (the rules of
+# ``table_formula``, one row per step); the lesson sheet reads the blocks: the summary, the
+# curves and the chart. The UDF versions (TRAIN_CURVE, LR_SUMMARY) are on the UDFs sheet.
+_NETWORK_GIVEN = ("t1", "t2", "i1", "i2", "b1", "b2")
+#: The headers of a block's columns where they are not the Backprop table's names.
+LR_BLOCK_HEADS = {"below": "E < threshold", "rise": "E rose"}
 
 
-def lr_formulas() -> list[BlockFormula]:
-    """The UDF block formulas on Learning rates (and the SEQUENCE of step numbers beside them)."""
+def _abs(row: int, col: int) -> str:
+    return xl_rowcol_to_cell(row, col, row_abs=True, col_abs=True)
+
+
+def _blocks(cell: str) -> str:
+    """``cell`` of LR blocks, as the Learning rates sheet refers to it."""
+    return f"'{L.SHEET_LR_BLOCKS}'!{cell}"
+
+
+def slot_cell(k: int) -> str:
+    """Slot ``k`` (0-based) of the learning-rate list, as LR blocks refers to it."""
+    return f"'{L.SHEET_LRS}'!{_abs(L.IN_LRS.row, L.IN_LRS.col + k)}"
+
+
+def given_cell(name: str) -> str:
+    """The LR blocks cell of a network input (t1 ... b2) or of the step count ("steps")."""
+    return f"${dict(L.LR_GIVEN)[name]}${L.LR_GIVEN_ROW + 1}"
+
+
+def rate_cell(k: int) -> str:
+    """Block ``k``'s learning rate: the slot's number when the block trains, else empty."""
+    return _abs(L.LR_BLOCK_TITLE_ROW, L.lr_block_col(k, "step") + L.LR_BLOCK_RATE_OFFSET)
+
+
+def message_cell(k: int) -> str:
+    """Block ``k``'s message: why it does not train (empty when it does)."""
+    return _abs(L.LR_BLOCK_TITLE_ROW, L.lr_block_col(k, "step") + L.LR_BLOCK_MESSAGE_OFFSET)
+
+
+def _block_ref(k: int, name: str, step: int) -> str:
+    return f"{xl_col_to_name(L.lr_block_col(k, name))}{L.LR_BLOCK_FIRST_ROW + step + 1}"
+
+
+def _block_column(k: int, name: str) -> str:
+    """The whole column ``name`` of block ``k`` (every step), absolute."""
+    c = xl_col_to_name(L.lr_block_col(k, name))
+    return f"${c}${L.LR_BLOCK_FIRST_ROW + 1}:${c}${L.LR_BLOCK_FIRST_ROW + L.LR_BLOCK_STEPS}"
+
+
+def block_at(k: int) -> Callable[[str, int], str]:
+    """``table_formula``'s cells for block ``k``: the shared network inputs, the block's rate,
+    and the block's own columns."""
+
+    def at(name: str, step: int) -> str:
+        if name in _NETWORK_GIVEN:
+            return given_cell(name)
+        if name == "lr":
+            return rate_cell(k)
+        return _block_ref(k, name, step)
+
+    return at
+
+
+def steps_formula() -> str:
+    """How many steps the blocks train: the iteration count, at most LR_BLOCK_STEPS (0: a bad count)."""
+    n = "in_iterations"
+    return f"=IF(ISNUMBER({n}),IF({n}>=1,MIN(INT({n}),{L.LR_BLOCK_STEPS}),0),0)"
+
+
+def rate_formula(k: int) -> str:
+    slot, steps = slot_cell(k), given_cell("steps")
+    return f'=IF(ISNUMBER({slot}),IF(AND({slot}>0,{steps}>0),{slot},""),"")'
+
+
+def message_formula(k: int) -> str:
+    """Why block ``k`` does not train, in ``layout.LR_MESSAGES``' words; empty when it trains
+    or when the slot and every slot after it are empty (the list ends there)."""
+    slot, m = slot_cell(k), L.LR_MESSAGES
+    if k + 1 < L.LR_SLOTS:
+        row, c1, c2 = L.IN_LRS.row, L.IN_LRS.col + k + 1, L.IN_LRS.col + L.LR_SLOTS - 1
+        rest = f"'{L.SHEET_LRS}'!{_abs(row, c1)}:{_abs(row, c2)}"
+        blank = f'IF(COUNTA({rest})>0,"{m["gap"]}","")'
+    else:
+        blank = '""'
+    return (
+        f'=IF({slot}="",{blank},IF(NOT(ISNUMBER({slot})),"{m["text"]}",'
+        f'IF({slot}<=0,"{m["sign"]}",IF({given_cell("steps")}=0,"{m["iterations"]}",""))))'
+    )
+
+
+#: The chart's name of a series whose slot does not train: a space, as an empty name would
+#: make the legend say "Column H" (LibreOffice) or "Series7" (Excel).
+NO_LABEL = " "
+
+
+def label_formula(k: int) -> str:
+    """Slot ``k``'s label, ``palette.lr_label`` in formulas ("lr 0.5"); NO_LABEL when it does not train."""
+    r = rate_cell(k)
+    return f'=IF(ISNUMBER({r}),"{LR_PREFIX}"&{r},"{NO_LABEL}")'
+
+
+def lr_block_formula(k: int, name: str, step: int) -> str | None:
+    """The formula of ``name`` at ``step`` in block ``k`` (None: the cell stays empty). Rows
+    past the step count, and blocks that do not train, are empty texts."""
+    step_ref = f"${xl_col_to_name(L.lr_block_col(k, 'step'))}{L.LR_BLOCK_FIRST_ROW + step + 1}"
+    if name == "step":
+        return f'=IF(ISNUMBER({rate_cell(k)}),IF({step}<{given_cell("steps")},{step},""),"")'
+    e = _block_ref(k, "E_total", step)
+    if name == "below":
+        body = f'IF({e}<in_threshold,{step_ref},"")'
+    elif name == "rise":
+        if step == 0:
+            return None
+        body = f'IF({e}>{_block_ref(k, "E_total", step - 1)},{step_ref},"")'
+    else:
+        body = table_formula(name, step, block_at(k))[1:]
+    return f'=IF({step_ref}="","",{body})'
+
+
+def summary_formulas(k: int) -> list[str]:
+    """Slot ``k``'s row of the summary, one formula per ``analysis.SUMMARY_COLUMNS`` entry."""
+    rate, steps = _blocks(rate_cell(k)), _blocks(given_cell("steps"))
+    below, rise = _blocks(_block_column(k, "below")), _blocks(_block_column(k, "rise"))
+    slot = f"{_abs(L.IN_LRS.row, L.IN_LRS.col + k)}"
+    missing = {c.field: c.missing for c in analysis.SUMMARY_COLUMNS}
+    by_field = {
+        "lr": f'=IF({slot}="","",{slot})',
+        "final_loss": f"=IF(ISNUMBER({rate}),INDEX({_blocks(_block_column(k, 'E_total'))},{steps}),"
+        f"{_blocks(message_cell(k))})",
+        "steps_to_threshold": f'=IF(ISNUMBER({rate}),IF(COUNT({below})=0,"{missing["steps_to_threshold"]}",'
+        f'MIN({below})),"")',
+        "only_falls": f'=IF(ISNUMBER({rate}),COUNT({rise})=0,"")',
+        "first_rise": f'=IF(ISNUMBER({rate}),IF(COUNT({rise})=0,"{missing["first_rise"]}",MIN({rise})),"")',
+    }
+    return [by_field[c.field] for c in analysis.SUMMARY_COLUMNS]
+
+
+def summary_head_formulas() -> list[str]:
+    """The summary's header: its words per column; the threshold's value joins its column's."""
+    heads = []
+    for c in analysis.SUMMARY_COLUMNS:
+        words = L.LIVE_SUMMARY_HEADS[c.field]
+        heads.append(f'="{words}"&in_threshold' if c.field == "steps_to_threshold" else words)
+    return heads
+
+
+class LRValues(NamedTuple):
+    """What every native cell of the learning-rate lesson computes for the template's inputs."""
+
+    steps: int
+    rates: list[float | str]  # per slot: the rate, or "" (does not train)
+    rows: list[dict[str, np.ndarray] | None]  # per slot: the block's columns (None: empty block)
+    curves: np.ndarray  # (steps, trained slots)
+    summary: list[list]  # per slot: the summary's row
+
+
+def lr_values(lrs=network.DEFAULT_LRS, iterations=L.IN_ITERATIONS.default, threshold=L.IN_THRESHOLD.default):
+    """The engine's numbers for the native blocks, summary and chart (for the stored values)."""
+    steps = min(int(iterations), L.LR_BLOCK_STEPS)
+    rates: list[float | str] = [float(lrs[k]) if k < len(lrs) else "" for k in range(L.LR_SLOTS)]
+    rows = [_engine_rows(steps, r) if r != "" else None for r in rates]
+    trained = [r for r in rates if r != ""]
+    curves = network.train_curves(trained, steps)
+    summaries = analysis.summary_rows(analysis.lr_summary(trained, curves, threshold))
+    summary = [summaries[k] if k < len(trained) else [""] * len(analysis.SUMMARY_COLUMNS) for k in range(L.LR_SLOTS)]
+    return LRValues(steps, rates, rows, curves, summary)
+
+
+def _block_value(v: LRValues, k: int, name: str, step: int):
+    """The stored value of ``name`` at ``step`` in block ``k``."""
+    rows = v.rows[k]
+    if rows is None or step >= v.steps:
+        return ""
+    e = rows["E_total"]
+    if name == "step":
+        return step
+    if name == "below":
+        return step if e[step] < L.IN_THRESHOLD.default else ""
+    if name == "rise":
+        return step if step and e[step] > e[step - 1] else ""
+    return float(rows[name][step])
+
+
+class _EmptyText(str):
+    """The empty text as a formula's stored result. XlsxWriter stores a result equal to "" as
+    ``<v></v>`` with no type (an empty number); this one compares unequal to "", so it is stored
+    as the text it is (``t="str"``), as Excel stores a formula's empty text."""
+
+    __hash__ = str.__hash__
+
+    def __eq__(self, other) -> bool:
+        return False
+
+    def __ne__(self, other) -> bool:
+        return True
+
+
+EMPTY_TEXT = _EmptyText("")
+
+
+def _formula(ws: Worksheet, row: int, col: int, formula: str, cell_format, value) -> None:
+    """A formula with its stored result (a number, a boolean, a text, or an error's name)."""
+    if isinstance(value, (bool, np.bool_)):
+        value = bool(value)
+    elif isinstance(value, str):
+        value = EMPTY_TEXT if value == "" else value
+    else:
+        value = float(value)
+    ws.write_formula(row, col, formula, cell_format, value)
+
+
+def write_lr_blocks(book: Workbook, fmt: dict) -> Worksheet:
+    """LR blocks: the network's inputs once, the chart's data, then one training block per slot."""
+    ws = book.add_worksheet(L.SHEET_LR_BLOCKS)
+    v = lr_values()
+    ws.write("A1", "One training run per learning rate, in plain formulas", fmt["title"])
+    ws.write(
+        "A2",
+        f"Block k trains slot k of the Learning rates list: the Backprop table's formulas, one row per "
+        f"step, at most {L.LR_BLOCK_STEPS} steps. The Learning rates sheet reads these cells.",
+        fmt["note"],
+    )
+    ws.set_column(0, L.LR_SLOTS, L.LIVE_WIDTH)
+    ws.set_column(L.lr_block_col(0, "step"), L.lr_block_col(L.LR_SLOTS - 1, "rise"), L.LR_BLOCK_WIDTH)
+    ws.write(L.LR_GIVEN_HEAD_ROW, 0, "network", fmt["label"])
+    given_values = dict(
+        zip(_NETWORK_GIVEN, (*network.DEFAULT_TARGETS, *network.DEFAULT_INPUTS, *network.DEFAULT_BIASES), strict=True)
+    )
+    for name, letter in L.LR_GIVEN:
+        c = L.rowcol(f"{letter}1")[1]
+        ws.write_string(L.LR_GIVEN_HEAD_ROW, c, name, fmt["head"])
+        if name == "steps":
+            _formula(ws, L.LR_GIVEN_ROW, c, steps_formula(), fmt["count"], v.steps)
+        else:
+            _formula(ws, L.LR_GIVEN_ROW, c, table_formula(name, 0), fmt["given"], given_values[name])
+    ws.write(L.LR_GIVEN_ROW, 0, "from Backprop", fmt["note"])
+
+    # the chart's data: the step and every slot's E_total, #N/A where there is no point
+    c0 = L.LR_CHART_DATA_COL
+    ws.write(L.LR_BLOCK_TITLE_ROW, c0, "Chart data (#N/A: no point)", fmt["h2"])
+    ws.write_string(L.LR_BLOCK_HEADER_ROW, c0, "step", fmt["head"])
+    head = book.add_format({**L.STYLES["head"]})
+    for k in range(L.LR_SLOTS):
+        label = lr_label(v.rates[k]) if v.rates[k] != "" else NO_LABEL
+        _formula(ws, L.LR_BLOCK_HEADER_ROW, c0 + 1 + k, label_formula(k), head, label)
+    for s in range(L.LR_BLOCK_STEPS):
+        r = L.LR_BLOCK_FIRST_ROW + s
+        _formula(ws, r, c0, f"=IF({s}<{given_cell('steps')},{s},NA())", fmt["step"], s if s < v.steps else "#N/A")
+        for k in range(L.LR_SLOTS):
+            e = _block_ref(k, "E_total", s)
+            stored = _block_value(v, k, "E_total", s)
+            _formula(
+                ws, r, c0 + 1 + k, f"=IF(ISNUMBER({e}),{e},NA())", fmt["value"], "#N/A" if stored == "" else stored
+            )
+    quiet = book.add_format({"font_color": "#BFBFBF"})
+    ws.conditional_format(
+        L.LR_BLOCK_FIRST_ROW,
+        c0,
+        L.LR_BLOCK_FIRST_ROW + L.LR_BLOCK_STEPS - 1,
+        c0 + L.LR_SLOTS,
+        {"type": "errors", "format": quiet},
+    )
+
+    styles = {**L.BACKPROP_STYLES, "below": "count", "rise": "count"}
+    for k in range(L.LR_SLOTS):
+        first = L.lr_block_col(k, "step")
+        ws.write_string(L.LR_BLOCK_TITLE_ROW, first, f"slot {k + 1}", fmt["h2"])
+        ws.write_string(L.LR_BLOCK_TITLE_ROW, first + 1, "lr =", fmt["label"])
+        _formula(ws, L.LR_BLOCK_TITLE_ROW, first + L.LR_BLOCK_RATE_OFFSET, rate_formula(k), fmt["lr"], v.rates[k])
+        _formula(ws, L.LR_BLOCK_TITLE_ROW, first + L.LR_BLOCK_MESSAGE_OFFSET, message_formula(k), fmt["label"], "")
+        for j, name in enumerate(L.LR_BLOCK_COLUMNS):
+            ws.write_string(L.LR_BLOCK_HEADER_ROW, first + j, LR_BLOCK_HEADS.get(name, name), fmt["head"])
+            for s in range(L.LR_BLOCK_STEPS):
+                f = lr_block_formula(k, name, s)
+                if f is not None:
+                    _formula(ws, L.LR_BLOCK_FIRST_ROW + s, first + j, f, fmt[styles[name]], _block_value(v, k, name, s))
+    ws.freeze_panes(L.LR_BLOCK_FIRST_ROW, 1)
+    last = L.a1(L.LR_BLOCK_FIRST_ROW + L.LR_BLOCK_STEPS - 1, L.lr_block_col(0, "rise"))
+    # the chart's data and the first block: the other blocks are the same formulas at other rates
+    _print_setup(
+        ws, f"A1:{last}", rows=(L.LR_BLOCK_HEADER_ROW, L.LR_BLOCK_HEADER_ROW), first_column=True, scale=PRINT_SCALE
+    )
+    return ws
+
+
+#: What the course's rates show, and what they cannot (short lines, one point per line).
+LR_LESSON = (
+    "What the course's rates show",
+    "One example (i1, i2 → t1, t2): larger rates are faster here.",
+    "None overshoots: E_total never rises (only falls: yes).",
+    "Large rates only saturate: the sigmoids flatten, steps shrink.",
+    "Type 50 or 500 in an empty slot: still no rise.",
+    "What they cannot show: overshoot.",
+    "It needs several examples at once (not in this book yet),",
+    "or a learning rate per layer: see xl-backprop map or LR_MAP.",
+    f"Tables and chart: up to {L.LR_BLOCK_STEPS} steps, without Python.",
+    "The button on the right trains more steps (needs Python).",
+)
+
+
+def udf_lr_formulas() -> list[BlockFormula]:
+    """The learning-rate UDFs on the UDFs sheet: LR_SUMMARY, the step numbers, TRAIN_CURVE."""
     k = len(network.DEFAULT_LRS)
-    s_r, s_c = L.rowcol(L.LIVE_SUMMARY_TOP_LEFT)
-    c_r, c_c = L.rowcol(L.LIVE_CURVE_TOP_LEFT)
+    s_r, s_c = L.rowcol(L.UDF_LR_SUMMARY.top_left)
+    c_r, c_c = L.rowcol(L.UDF_LR_CURVE_TOP_LEFT)
     return [
-        # the step numbers 0..iterations-1, spilling beside the curves
         BlockFormula(
-            L.a1(c_r, 0),
-            L.a1(c_r + network.DEFAULT_ITERATIONS - 1, 0),
+            L.a1(c_r, c_c - 1),
+            L.a1(c_r + network.DEFAULT_ITERATIONS - 1, c_c - 1),
             "=_xlfn.SEQUENCE(in_iterations)-1",
             L.LIVE_STEP_STYLE,
         ),
         BlockFormula(
-            L.LIVE_SUMMARY_TOP_LEFT,
+            L.UDF_LR_SUMMARY.top_left,
             L.a1(s_r + k, s_c + len(L.LIVE_SUMMARY_STYLES.body) - 1),
             f"=LR_SUMMARY(in_weights,in_inputs,in_targets,{live_lrs()},in_iterations,in_threshold,in_biases)",
             L.LIVE_SUMMARY_STYLES,
         ),
         BlockFormula(
-            L.LIVE_CURVE_TOP_LEFT,
+            L.UDF_LR_CURVE_TOP_LEFT,
             L.a1(c_r + network.DEFAULT_ITERATIONS - 1, c_c + k - 1),
             f"=TRAIN_CURVE(in_weights,in_inputs,in_targets,{live_lrs()},in_iterations,in_biases)",
             L.LIVE_CURVE_STYLE,
@@ -650,39 +947,81 @@ def lr_formulas() -> list[BlockFormula]:
     ]
 
 
-def lr_values() -> dict[str, list[list]]:
-    """First cell -> the block each formula of ``lr_formulas`` returns for the template's inputs
-    (SEQUENCE as Excel counts; the UDFs called with the cells' values)."""
+def live_lrs() -> str:
+    """The filled part of the learning-rate list (blank slots after it are not passed on), as a
+    range between two INDEX calls: unlike OFFSET it is not volatile, so the UDFs reading it
+    recalculate only when their inputs change."""
+    return "INDEX(in_lrs,1,1):INDEX(in_lrs,1,MAX(1,COUNTA(in_lrs)))"
+
+
+def udf_lr_values() -> dict[str, list[list]]:
+    """First cell -> the block each formula of ``udf_lr_formulas`` returns for the template's
+    inputs (SEQUENCE as Excel counts; the UDFs called with the cells' values)."""
     weights = _column(network.DEFAULT_WEIGHTS)
     inputs, targets = _column(network.DEFAULT_INPUTS), _column(network.DEFAULT_TARGETS)
     biases, lrs = _column(network.DEFAULT_BIASES), [list(map(float, network.DEFAULT_LRS))]
     iterations, threshold = [[float(L.IN_ITERATIONS.default)]], [[float(L.IN_THRESHOLD.default)]]
-    first_step = L.a1(L.rowcol(L.LIVE_CURVE_TOP_LEFT)[0], 0)
+    c_r, c_c = L.rowcol(L.UDF_LR_CURVE_TOP_LEFT)
     return {
-        first_step: [[float(s)] for s in range(int(L.IN_ITERATIONS.default))],
-        L.LIVE_SUMMARY_TOP_LEFT: udfs.LR_SUMMARY(weights, inputs, targets, lrs, iterations, threshold, biases),
-        L.LIVE_CURVE_TOP_LEFT: udfs.TRAIN_CURVE(weights, inputs, targets, lrs, iterations, biases).tolist(),
+        L.a1(c_r, c_c - 1): [[float(s)] for s in range(int(L.IN_ITERATIONS.default))],
+        L.UDF_LR_SUMMARY.top_left: udfs.LR_SUMMARY(weights, inputs, targets, lrs, iterations, threshold, biases),
+        L.UDF_LR_CURVE_TOP_LEFT: udfs.TRAIN_CURVE(weights, inputs, targets, lrs, iterations, biases).tolist(),
     }
 
 
-def _slot_value(k: int) -> float | str:
-    """What ``=IF(slot="","",slot)`` gives for slot ``k`` of the default list. Written as a
-    one-cell dynamic array, as the empty text is stored as text (``t="str"``), not as a number."""
-    return float(network.DEFAULT_LRS[k]) if k < len(network.DEFAULT_LRS) else ""
+def _write_udf_lrs(ws: Worksheet, book: Workbook, fmt: dict) -> None:
+    """The UDFs sheet's learning-rate band: LR_SUMMARY, a check per slot, TRAIN_CURVE."""
+    first = L.UDF_LR_FIRST_COL
+    ws.set_column(first, first + L.LR_SLOTS, L.UDF_LR_WIDTH)
+    ws.write(L.UDF_LR_TITLE, "LR_SUMMARY and TRAIN_CURVE: the Learning rates sheet's numbers, by Python", fmt["h2"])
+    values = udf_lr_values()
+    _write_formulas(ws, fmt, udf_lr_formulas(), values)
+    v = lr_values()
+    ws.write_string(L.UDF_LR_CHECK_ROW, first, "|UDF − sheet|", fmt["label"])
+    ws.write_string(L.UDF_LR_HEADER_ROW, first, "step \\ lr", fmt["head"])
+    c_r, c_c = L.rowcol(L.UDF_LR_CURVE_TOP_LEFT)
+    udf_curves = np.array(values[L.UDF_LR_CURVE_TOP_LEFT], dtype=float)
+    for k in range(L.LR_SLOTS):
+        label = lr_label(v.rates[k]) if v.rates[k] != "" else NO_LABEL
+        head = f"'{L.SHEET_LRS}'!{_abs(L.LIVE_CURVE_HEADER_ROW, 1 + k)}"
+        _formula(ws, L.UDF_LR_HEADER_ROW, c_c + k, f"={head}", fmt["head"], label)
+        anchor = _abs(c_r, c_c)  # TRAIN_CURVE's cell
+        udf = f"{_abs(c_r, c_c + k)}:{_abs(c_r + L.LR_BLOCK_STEPS - 1, c_c + k)}"
+        r0 = L.rowcol(L.LIVE_CURVE_TOP_LEFT)[0]
+        sheet = f"'{L.SHEET_LRS}'!{_abs(r0, 1 + k)}:{_abs(r0 + L.LR_BLOCK_STEPS - 1, 1 + k)}"
+        if k < udf_curves.shape[1]:
+            stored = float(np.max(np.abs(udf_curves[:, k] - v.curves[:, k])))
+        else:
+            stored = 0.0
+        write_spill(
+            ws,
+            L.a1(L.UDF_LR_CHECK_ROW, c_c + k),
+            # without Python the UDF's error shows here too, not a comparison with nothing
+            f"=IF(ISERROR({anchor}),{anchor},"
+            f'IF(COUNT({udf})=COUNT({sheet}),MAX(IFERROR(ABS({udf}-{sheet}),0)),"counts differ"))',
+            [[stored]],
+            fmt["grad"],
+        )
 
 
 def write_learning_rates(book: Workbook, fmt: dict) -> Worksheet:
     ws = book.add_worksheet(L.SHEET_LRS)
+    v = lr_values()
     ws.write("A1", "How the learning rate changes training", fmt["title"])
     ws.write(
         "A2",
         "Edit the yellow cells. The network (weights, inputs, targets, biases) is the one on the Backprop sheet.",
         fmt["note"],
     )
-    s_r, s_c = L.rowcol(L.LIVE_SUMMARY_TOP_LEFT)
-    for k, width in enumerate(L.LIVE_SUMMARY_WIDTHS):
-        ws.set_column(s_c + k, s_c + k, width)
-    ws.set_column(s_c + len(L.LIVE_SUMMARY_WIDTHS), L.LR_SLOTS, L.LIVE_WIDTH)
+    ws.write(
+        "A3",
+        "Every number and the chart here are plain formulas: no Python needed.",
+        fmt["note"],
+    )
+    ws.set_column(0, L.LR_SLOTS, L.LIVE_WIDTH)
+    chart_c = L.rowcol(L.LIVE_CHART.cell)[1]
+    ws.set_column(chart_c - 1, chart_c - 1, 3)
+    ws.set_column(chart_c, L.rowcol(L.MACRO_LOSS.top_left)[1] - 1, 11)
     # the macro's summary block: wide enough for its headers ("steps to E_total < 0.01", ...)
     _, m_c = L.rowcol(L.MACRO_SUMMARY.top_left)
     for k, width in enumerate(L.MACRO_SUMMARY_WIDTHS):
@@ -699,7 +1038,15 @@ def write_learning_rates(book: Workbook, fmt: dict) -> Worksheet:
             "maximum": L.MACRO_MAX_ITERATIONS,
             "error_title": "xl-backprop",
             "error_message": f"iterations: expected a whole number from 1 to {L.MACRO_MAX_ITERATIONS}",
+            "input_title": "iterations",
+            "input_message": f"Tables and chart: up to {L.LR_BLOCK_STEPS}. The button: up to {L.MACRO_MAX_ITERATIONS}.",
         },
+    )
+    ws.write(
+        L.IN_ITERATIONS.row,
+        2,
+        f"loss values per rate; the tables and the chart show at most {L.LR_BLOCK_STEPS}",
+        fmt["note"],
     )
     for k in range(L.LR_SLOTS):
         value = network.DEFAULT_LRS[k] if k < len(network.DEFAULT_LRS) else None
@@ -722,58 +1069,80 @@ def write_learning_rates(book: Workbook, fmt: dict) -> Worksheet:
         },
     )
     ws.write_number(L.IN_THRESHOLD.row, 1, L.IN_THRESHOLD.default, fmt["input"])
-    ws.write(L.IN_LRS.row, L.LR_SLOTS + 1, "fill from the left; blank cells end the list", fmt["note"])
+    ws.write(L.IN_THRESHOLD.row, 2, "learning rates: fill the list from the left", fmt["note"])
 
-    ws.write(s_r - 1, 0, "LR_SUMMARY: what each learning rate did (live, Python)", fmt["h2"])
-    c_r, c_c = L.rowcol(L.LIVE_CURVE_TOP_LEFT)
-    ws.write(L.LIVE_CURVE_HEADER_ROW - 1, 0, "TRAIN_CURVE: E_total per step (live, Python)", fmt["h2"])
-    ws.write(L.LIVE_CURVE_HEADER_ROW, 0, "step \\ lr", fmt["head"])
-    lr_head = book.add_format(L.LIVE_LR_HEAD)
+    # the summary: one row per slot, from its block
+    s_r, s_c = L.rowcol(L.LIVE_SUMMARY_TOP_LEFT)
+    ws.write(s_r - 1, 0, "What each learning rate did", fmt["h2"])
+    head = book.add_format({**L.STYLES["head"], "text_wrap": True, "valign": "vcenter"})
+    ws.set_row(s_r, L.LIVE_SUMMARY_HEAD_HEIGHT)
+    for j, h in enumerate(summary_head_formulas()):
+        if h.startswith("="):
+            _formula(
+                ws, s_r, s_c + j, h, head, f"{L.LIVE_SUMMARY_HEADS['steps_to_threshold']}{L.IN_THRESHOLD.default:g}"
+            )
+        else:
+            ws.write_string(s_r, s_c + j, h, head)
     for k in range(L.LR_SLOTS):
-        slot = xl_rowcol_to_cell(L.IN_LRS.row, 1 + k, row_abs=True)
-        write_spill(
-            ws, L.a1(L.LIVE_CURVE_HEADER_ROW, c_c + k), f'=IF({slot}="","",{slot})', [[_slot_value(k)]], lr_head
-        )
-    _write_formulas(ws, fmt, lr_formulas(), lr_values())
+        for j, f in enumerate(summary_formulas(k)):
+            _formula(ws, s_r + 1 + k, s_c + j, f, fmt[L.LIVE_SUMMARY_STYLES.at(1, j)], v.summary[k][j])
 
-    chart = book.add_chart({"type": "line"})
-    for k in range(LIVE_CHART_SERIES):
+    # what the course's rates show, beside the summary
+    t_r, t_c = L.rowcol(L.LIVE_TEXT_TOP_LEFT)
+    for i, line in enumerate(LR_LESSON):
+        ws.write_string(t_r + i, t_c, line, fmt["h2"] if i == 0 else fmt["text"])
+
+    # the curves: E_total per step, one column per slot
+    c_r, c_c = L.rowcol(L.LIVE_CURVE_TOP_LEFT)
+    ws.write(L.LIVE_CURVE_HEADER_ROW - 1, 0, "E_total per step (from the blocks on the LR blocks sheet)", fmt["h2"])
+    ws.write(L.LIVE_CURVE_HEADER_ROW, 0, "step \\ lr", fmt["head"])
+    for k in range(L.LR_SLOTS):
+        label = lr_label(v.rates[k]) if v.rates[k] != "" else NO_LABEL
+        _formula(
+            ws,
+            L.LIVE_CURVE_HEADER_ROW,
+            c_c + k,
+            f"={_blocks(_abs(L.LR_BLOCK_HEADER_ROW, L.LR_CHART_DATA_COL + 1 + k))}",
+            head,
+            label,
+        )
+    steps = _blocks(given_cell("steps"))
+    for s in range(L.LR_BLOCK_STEPS):
+        _formula(ws, c_r + s, 0, f'=IF({s}<{steps},{s},"")', fmt[L.LIVE_STEP_STYLE], s if s < v.steps else "")
+        for k in range(L.LR_SLOTS):
+            _formula(
+                ws,
+                c_r + s,
+                c_c + k,
+                f"={_blocks(_block_ref(k, 'E_total', s))}",
+                fmt[L.LIVE_CURVE_STYLE],
+                _block_value(v, k, "E_total", s),
+            )
+
+    chart = book.add_chart({"type": "scatter", "subtype": "straight"})
+    d_r = L.LR_BLOCK_FIRST_ROW
+    d_c = L.LR_CHART_DATA_COL
+    # the caches a viewer draws from: numbers, no point (None) where the cells hold #N/A
+    x_cache = [s if s < v.steps else None for s in range(L.LR_BLOCK_STEPS)]
+    for k in range(L.LR_SLOTS):
+        y = [_block_value(v, k, "E_total", s) for s in range(L.LR_BLOCK_STEPS)]
         chart.add_series(
             {
-                "name": [L.SHEET_LRS, L.LIVE_CURVE_HEADER_ROW, c_c + k],
-                "categories": [L.SHEET_LRS, c_r, 0, c_r + LIVE_CHART_STEPS - 1, 0],
-                "values": [L.SHEET_LRS, c_r, c_c + k, c_r + LIVE_CHART_STEPS - 1, c_c + k],
+                "categories_data": x_cache,
+                "values_data": [None if e == "" else e for e in y],
+                "name": [L.SHEET_LR_BLOCKS, L.LR_BLOCK_HEADER_ROW, d_c + 1 + k],
+                "categories": [L.SHEET_LR_BLOCKS, d_r, d_c, d_r + L.LR_BLOCK_STEPS - 1, d_c],
+                "values": [L.SHEET_LR_BLOCKS, d_r, d_c + 1 + k, d_r + L.LR_BLOCK_STEPS - 1, d_c + 1 + k],
                 "line": {"width": 1.75, "color": L.SERIES_COLORS[k]},
+                "marker": {"type": "none"},
             }
         )
     chart.set_title({"name": "E_total per step, one line per learning rate", "name_font": {"size": 12}})
-    chart.set_x_axis({"name": "step", "interval_unit": 10, "interval_tick": 10})
+    chart.set_x_axis({"name": "step", "min": 0, "major_gridlines": {"visible": False}})
     chart.set_y_axis({"name": "E_total", "num_format": "0.00"})
-    # A chart keeps a legend entry for every series, a blank one for an empty slot: the legend
-    # is in the cells under the chart instead, one per filled slot, in the series' colours.
-    chart.set_legend({"none": True})
+    chart.set_legend({"position": "right"})
     chart.set_size({"width": L.LIVE_CHART.width, "height": L.LIVE_CHART.height})
     ws.insert_chart(L.LIVE_CHART.cell, chart)
-    chart_r, chart_c = L.rowcol(L.LIVE_CHART.cell)
-    ws.write(
-        chart_r - 1,
-        chart_c,
-        f"Live chart: the first {LIVE_CHART_STEPS} steps of every learning rate in the list",
-        fmt["note"],
-    )
-    legend_r, legend_c = L.rowcol(L.LIVE_LEGEND_TOP_LEFT)
-    per_row = (L.LR_SLOTS + 1) // 2
-    ws.set_column(legend_c, legend_c + per_row - 1, L.LIVE_WIDTH)
-    for k in range(L.LR_SLOTS):
-        slot = xl_rowcol_to_cell(L.IN_LRS.row, 1 + k, row_abs=True)
-        entry = book.add_format(L.legend_entry(k))
-        write_spill(
-            ws,
-            L.a1(legend_r + k // per_row, legend_c + k % per_row),
-            f'=IF({slot}="","",{slot})',
-            [[_slot_value(k)]],
-            entry,
-        )
 
     ws.write(
         L.MACRO_TITLE_CELL,
@@ -781,8 +1150,9 @@ def write_learning_rates(book: Workbook, fmt: dict) -> Worksheet:
         "(or, without Excel: xl-backprop run train-lrs BOOK.xlsm --out OUT.xlsm)",
         fmt["h2"],
     )
-    # No fixed print area: the spills grow with the iteration count and the macro writes its
-    # table, chart and picture to the right, so the used range is what there is to print.
+    ws.freeze_panes(L.LIVE_CURVE_HEADER_ROW + 1, 1)
+    # No fixed print area: the macro writes its table, chart and picture to the right, so the
+    # used range is what there is to print.
     _print_setup(ws, None, rows=(L.LIVE_CURVE_HEADER_ROW, L.LIVE_CURVE_HEADER_ROW), scale=PRINT_SCALE)
     return ws
 
@@ -923,7 +1293,7 @@ def write_conf(book: Workbook, fmt: dict) -> Worksheet:
 def write_sheets(book: Workbook) -> None:
     """Every sheet, in ``layout.SHEETS`` order, and the defined names of the inputs."""
     fmt = _formats(book)
-    for write in (write_backprop, write_udfs, write_learning_rates, write_about, write_conf):
+    for write in (write_backprop, write_udfs, write_learning_rates, write_lr_blocks, write_about, write_conf):
         write(book, fmt)
     for inp in L.INPUTS:
         book.define_name(inp.name, "=" + inp.ref)
