@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from xl_backprop import animation, cli, network
+from xl_backprop.palette import PATH_COLORS
 
 from .published import COURSE_E_TOTAL, MAZUR, MAZUR_LR, MAZUR_STEP
 
@@ -87,7 +88,8 @@ def test_gradient_phases_colour_by_sign_and_size():
         assert out[k][2] == "backward"
     assert max(range(4, 8), key=lambda k: out[k][1]) == int(np.argmax(np.abs(g[4:]))) + 4
     hidden = animation._edge_looks(frames[3])
-    assert {hidden[k][0] for k in (4, 6)} == {"tab:purple", "tab:orange"}  # the two paths into h1
+    # the two paths into h1, in the Backprop sheet's colours: w5 carries the path through o1 (E1), w7 through o2
+    assert (hidden[4][0], hidden[6][0]) == (PATH_COLORS["E1"], PATH_COLORS["E2"])
     assert all(look[2] == "forward" for look in animation._edge_looks(frames[0]))
 
 

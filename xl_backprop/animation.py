@@ -24,7 +24,8 @@ import numpy as np
 
 from . import explain
 from .analysis import check_finite
-from .figures import PNG_DPI
+from .figures import _EDGES, _NODES, PNG_DPI
+from .palette import PATH_COLORS
 
 PHASES = ("forward", "error", "output gradients", "hidden gradients", "update")
 PHASE_TITLES = {
@@ -46,20 +47,8 @@ FRAME_SIZE = (720, 540)  # pixels, at figures.PNG_DPI
 # One colour per meaning, as figures.network_figure uses them: red where dE/dw > 0 (the step
 # lowers the weight), blue where dE/dw < 0; one colour per path back into a hidden unit.
 POSITIVE_GRADIENT, NEGATIVE_GRADIENT = "tab:red", "tab:blue"
-PATH_COLOURS = {"o1": "tab:purple", "o2": "tab:orange"}
+PATH_COLOURS = {"o1": PATH_COLORS["E1"], "o2": PATH_COLORS["E2"]}  # as on the Backprop sheet
 WEIGHT_COLOUR = "dimgrey"
-
-_NODES = {"i1": (0, 1), "i2": (0, 0), "h1": (1, 1), "h2": (1, 0), "o1": (2, 1), "o2": (2, 0)}
-_EDGES = (
-    ("i1", "h1"),
-    ("i2", "h1"),
-    ("i1", "h2"),
-    ("i2", "h2"),
-    ("h1", "o1"),
-    ("h2", "o1"),
-    ("h1", "o2"),
-    ("h2", "o2"),
-)
 
 
 class Frame(NamedTuple):

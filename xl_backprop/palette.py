@@ -1,4 +1,4 @@
-"""One colour and one label per learning rate, declared once.
+"""One colour and one label per learning rate, and one colour per gradient path, declared once.
 
 Every face that draws learning rates uses these: the Learning rates sheet's chart and its
 headers, the ribbon's chart and picture, and the CLI's PNG. Slot ``k`` of the list (0-based)
@@ -36,3 +36,9 @@ def lr_color(k: int) -> str:
 def lr_label(lr: float) -> str:
     """The label of a learning rate: ``lr_label(2.0) == "lr 2"``, ``lr_label(0.1) == "lr 0.1"``."""
     return f"{LR_PREFIX}{float(lr):.10g}"
+
+
+#: The two paths back into a hidden unit, one colour each in every view (the Backprop sheet's
+#: headers, cells, chain-rule text and diagram, and the animation): ``E1``, through o1 (δo1·w5,
+#: δo1·w6), and ``E2``, through o2 (δo2·w7, δo2·w8).
+PATH_COLORS = {"E1": "#C55A11", "E2": "#7030A0"}

@@ -32,7 +32,7 @@ from ..network import (
     Chain,
     Forward,
 )
-from ..palette import LR_COLORS
+from ..palette import LR_COLORS, PATH_COLORS
 
 # --- sheets, in workbook order -------------------------------------------------------------
 SHEET_BACKPROP = "Backprop"
@@ -55,9 +55,6 @@ COUNT = "0"  # step counts: whole numbers
 YES_NO = '"yes";"yes";"no"'  # a boolean read as 1/0 (LibreOffice); Excel shows TRUE/FALSE
 LR = "0.0##"
 
-#: The colours of the two paths into a hidden unit -- through o1 (from E1) and through o2 (from
-#: E2) -- in the table's headers and cells, the derivation text and the diagram.
-PATH_COLORS = {"E1": "#C55A11", "E2": "#7030A0"}
 
 #: The named cell styles (XlsxWriter format properties), in the order the builder adds them.
 STYLES = {
