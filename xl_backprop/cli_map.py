@@ -19,8 +19,8 @@ from .cli import (
     UsageError,
     _add_network_options,
     _network,
-    _positive,
     _refuse_existing,
+    _threshold,
     _whole,
     _write_files,
     printable,
@@ -80,7 +80,7 @@ def add_map_parser(sub) -> None:
     _add_network_options(p)
     p.add_argument(
         "--threshold",
-        type=_positive,
+        type=_threshold,
         default=DEFAULT_THRESHOLD,
         metavar="E",
         help=f"converged: the last E_total below this (default {DEFAULT_THRESHOLD:g})",

@@ -20,7 +20,6 @@ biases fixed) and falls in one class:
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable
 from typing import NamedTuple
@@ -29,7 +28,16 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import kernel, sweep
-from .limits import MAP_MAX_PAIRS, MAP_MAX_STEPS, is_count, is_learning_rate
+from .limits import (
+    MAP_MAX_PAIRS,
+    MAP_MAX_STEPS,
+    as_learning_rates,
+    as_numbers,
+    is_count,
+    is_learning_rate,
+    is_threshold,
+    shown,
+)
 from .network import _PARALLEL_LOCK, DEFAULT_BIASES, DEFAULT_INPUTS, DEFAULT_TARGETS, DEFAULT_WEIGHTS
 
 #: The classes, in the order of their codes 0..3 (``LRMap.cls``); the CSV writes the names.
@@ -171,28 +179,29 @@ def lr_map(
     -------
     LRMap
     """
-    lr_h = np.atleast_1d(np.asarray(lr_hidden, dtype=float))
-    lr_o = np.atleast_1d(np.asarray(lr_output, dtype=float))
+    # the one home of each rule (limits): what a learning rate, a count and a threshold are
+    lr_h = np.atleast_1d(as_learning_rates(lr_hidden, "lr_hidden"))
+    lr_o = np.atleast_1d(as_learning_rates(lr_output, "lr_output"))
     for name, v in (("lr_hidden", lr_h), ("lr_output", lr_o)):
-        if v.ndim != 1 or v.size == 0 or not np.all(np.isfinite(v) & (v > 0)):
+        if v.ndim != 1 or v.size == 0:
             raise ValueError(f"{name}: expected a non-empty list of positive learning rates")
     if not is_count(steps):
-        raise ValueError(f"steps: expected a whole number >= 1, got {steps!r}")
+        raise ValueError(f"steps: expected a whole number >= 1, got {shown(steps)}")
     if not is_count(tile):
-        raise ValueError(f"tile: expected a whole number >= 1, got {tile!r}")
-    if not (isinstance(threshold, (int, float)) and math.isfinite(threshold) and threshold > 0):
-        raise ValueError(f"threshold: expected a positive number, got {threshold!r}")
+        raise ValueError(f"tile: expected a whole number >= 1, got {shown(tile)}")
+    if not is_threshold(threshold):
+        raise ValueError(f"threshold: expected a positive number, got {shown(threshold)}")
     steps, tile = int(steps), int(tile)
     H, O = lr_h.size, lr_o.size
     check_size(H * O, steps)
-    w0 = np.asarray(weights, dtype=float)
+    w0 = as_numbers(weights, "weights")
     if w0.shape != (8,):
         raise ValueError(f"weights: expected 8 values w1..w8, got shape {w0.shape}")
     pairs = []
     for name, v in (("inputs", inputs), ("targets", targets), ("biases", biases)):
-        a = np.asarray(v, dtype=float)
-        if a.shape != (2,) or not np.all(np.isfinite(a)):
-            raise ValueError(f"{name}: expected 2 finite numbers, got {v!r}")
+        a = as_numbers(v, name)
+        if a.shape != (2,):
+            raise ValueError(f"{name}: expected 2 numbers, got shape {a.shape}")
         pairs.append(a)
     (i1, i2), (t1, t2), (b1, b2) = pairs
     net = np.array([i1, i2, t1, t2, b1, b2, threshold, SATURATION_BOUND])
