@@ -542,13 +542,15 @@ def test_a_re_run_on_a_long_result_replaces_its_tail_unread(tmp_path, large, mon
     from xl_backprop.workbook import layout as L
 
     from .conftest import TEMPLATE, set_cells
+    from .ooxml_read import cells
 
     lrs = list(network.DEFAULT_LRS)
     book = set_cells(TEMPLATE, tmp_path / "in.xlsm", L.SHEET_LRS, L.IN_ITERATIONS.cell, [[300]])
     macros.run_on_file("train-lrs", book, tmp_path / "first.xlsm")
     set_cells(tmp_path / "first.xlsm", tmp_path / "fewer.xlsm", L.SHEET_LRS, L.IN_ITERATIONS.cell, [[120]])
     (tail,) = [t for t in large if t is not None and t.last > 200]
-    assert (tail.row, tail.last, tail.width) == (73, 307, 1 + len(lrs))  # rows 74..308: below the template's
+    below = 1 + max(L.rowcol(ref)[0] for ref in cells(TEMPLATE, L.SHEET_LRS))  # the template's rows end here
+    assert (tail.row, tail.last, tail.width) == (below, 307, 1 + len(lrs))  # rows below the template's, to 308
     monkeypatch.setattr(celltext, "read_tail", None)  # the re-run clears the old tail: never read
     macros.run_on_file("train-lrs", tmp_path / "fewer.xlsm", tmp_path / "again.xlsm")
     got = _loss_table(tmp_path / "again.xlsm", 120)
