@@ -338,6 +338,10 @@ def test_script_writes_what_the_ribbon_plans(lite_answer, k):
         assert take("setChartTitle")["args"] == [0, ch.title]
         for _ in ("category", "value"):
             take("setChartAxis")
+        # the palette's colour per series, as Office.js takes it (the remote engine's own action)
+        assert [take("setChartSeries")["args"] for _ in ch.colors] == [
+            [0, k, {"line_color": c.lower()}] for k, c in enumerate(ch.colors)
+        ]
     for p in plan.pictures:
         a = take("addPicture", sheet_position=sheets.index(p.anchor.sheet))
         row, col = L.rowcol(p.anchor.cell)

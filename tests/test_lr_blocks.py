@@ -23,6 +23,7 @@ from xl_backprop.workbook import layout as L
 from . import libreoffice
 from .conftest import TEMPLATE, set_cells
 from .ooxml_read import NS, formulas, sheet_parts
+from .xlwings_standin import Book
 
 #: Every function a lesson cell may call: each is in Excel 2010 and in LibreOffice 7.4 (no
 #: ``_xlfn.`` prefix: Excel writes that before every function newer than 2007).
@@ -272,8 +273,9 @@ def test_a_bad_iteration_count_says_so_in_every_filled_block(tmp_path):
 
 
 def test_one_palette_and_one_label_per_learning_rate(tmp_path):
-    """Slot k has the same colour and the same label in the live chart, the macro's chart, the
-    macro's picture and the CLI's PNG."""
+    """Slot k has the same colour and the same label in the live chart, the macro's chart (the
+    file back-end's, and the one the ribbon adds in live Excel: xlwings' series calls, recorded by
+    the stand-in -- no Excel runs here), the macro's picture and the CLI's PNG."""
     assert len(set(palette.LR_COLORS)) == len(palette.LR_COLORS) == L.LR_SLOTS
     assert palette.lr_label(2.0) == "lr 2" and palette.lr_label(0.1) == "lr 0.1"
     with zipfile.ZipFile(TEMPLATE) as z:
@@ -292,6 +294,13 @@ def test_one_palette_and_one_label_per_learning_rate(tmp_path):
         macro_chart = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")]
     (made,) = [x for x in macro_chart if "'Learning rates'!$W$8" in x]
     assert ["#" + c for c in re.findall(r"<c:ser>.*?<a:srgbClr val=\"([0-9A-F]{6})\"", made, re.S)] == list(
+        palette.LR_COLORS[:3]
+    )
+    book = Book(tmp_path / "in.xlsm")  # the ribbon in live Excel, through xlwings
+    macros.train_learning_rates(book)
+    series = list(book.sheets[L.SHEET_LRS].charts[L.MACRO_CHART.name].series)
+    assert [s.name for s in series] == [palette.lr_label(x) for x in lrs]
+    assert [f"#{s._line_rgb & 255:02X}{s._line_rgb >> 8 & 255:02X}{s._line_rgb >> 16:02X}" for s in series] == list(
         palette.LR_COLORS[:3]
     )
     curves = network.train_curves(lrs, 51)

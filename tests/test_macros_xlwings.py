@@ -4,9 +4,9 @@ Excel cannot run here, so these tests hand the actions a *stand-in* for the few 
 ``macros.apply_to_xlwings`` and ``macros.xlwings_getter`` make (``book.names[..].refers_to_range``,
 ``sheet.range(..).value`` / ``.clear()``, the formats ``.number_format``, ``.font.bold``,
 ``.font.color``, ``.color``, ``.borders.set(..)``, ``.horizontal_alignment``, ``.column_width``,
-``book.app.engine.type``, ``sheet.charts.add`` / ``sheet.pictures.add``, ``name in sheet.charts``,
-``.delete()``, ``book.app.alert``). Values set are checked by xlwings' own validators (alignment,
-border sides, line style, weight). Each stand-in class mirrors its real
+``book.app.engine.type``, ``sheet.charts.add`` / ``sheet.pictures.add``, ``chart.series[k].line_color``,
+``name in sheet.charts``, ``.delete()``, ``book.app.alert``). Values set are checked by xlwings' own
+validators (alignment, border sides, line style, weight, series colour). Each stand-in class mirrors its real
 xlwings class: every call binds to the real method's ``inspect.signature``, every attribute set
 is a settable property there, so a wrong keyword or a made-up attribute fails here as it would in
 Excel (checked against the installed xlwings). The stand-in is seeded with the
@@ -25,7 +25,7 @@ from xml.etree import ElementTree
 import pytest
 import xlwings
 
-from xl_backprop import macros, network
+from xl_backprop import macros, network, palette
 from xl_backprop.workbook import layout as L
 
 from .conftest import ROOT, TEMPLATE
@@ -104,6 +104,31 @@ def test_train_writes_the_same_cells_and_chart_as_the_file_backend(file_run):
     pic = book.sheets[L.SHEET_LRS].pictures[L.MACRO_PICTURE.name]
     assert png_size(pic._png) == (L.MACRO_PICTURE.width, L.MACRO_PICTURE.height)
     assert pic._added["anchor"].address == "$AO$30" and pic._added["update"] is False  # deleted, then added
+
+
+def excel_rgb(hex_colour: str) -> int:
+    """``#RRGGBB`` as the integer Excel's COM takes for a colour: R + G·256 + B·65536."""
+    r, g, b = (int(hex_colour.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4))
+    return r + 256 * g + 65536 * b
+
+
+def test_the_live_chart_colours_each_learning_rate_from_the_palette(file_run):
+    """No live Excel runs here: this tests only the thinnest layer, the xlwings calls
+    ``macros._xw_series_colors`` makes (``chart.series[k].line_color``, which xlwings turns into
+    ``SeriesCollection(k).Format.Line.ForeColor.RGB`` on Windows), through the stand-in. Series
+    ``k`` gets the palette's colour of slot ``k``, the colour the file back-end writes into its
+    chart, and is named ``lr_label`` of its rate (Excel takes the source's header row)."""
+    book = Book(TEMPLATE)
+    lrs = [float(v) for v in book.names[L.IN_LRS.name].refers_to_range.value[0] if v is not None]
+    macros.train_learning_rates(book)
+    series = list(book.sheets[L.SHEET_LRS].charts[L.MACRO_CHART.name].series)
+    assert [s.name for s in series] == [palette.lr_label(x) for x in lrs] == [f"lr {x:g}" for x in lrs]
+    assert [s._line_rgb for s in series] == [excel_rgb(c) for c in palette.LR_COLORS[: len(lrs)]]
+    p = parts(file_run)
+    (o,) = [o for o in objects(p, L.SHEET_LRS) if o.name == L.MACRO_CHART.name]
+    written = re.findall(r"<c:ser>.*?<a:srgbClr val=\"([0-9A-F]{6})\"", p[o.part].decode(), re.S)
+    assert [s._line_rgb for s in series] == [excel_rgb(c) for c in written]
+    assert excel_rgb("#0072B2") == 0xB27200  # slot 0, blue: Excel's integer is BGR
 
 
 def test_a_second_run_replaces_the_chart_and_picture_and_keeps_the_templates(file_run):

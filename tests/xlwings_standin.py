@@ -192,6 +192,40 @@ class Shape(StandIn):
         del self._shapes._items[self._name]
 
 
+class ChartSeries(StandIn):
+    """chart.series[k]: its name and its line colour, recorded as the integer Excel's COM gets
+    (xlwings' own validator and conversion: R + G·256 + B·65536)."""
+
+    _real = xlwings.main.ChartSeries
+
+    def __init__(self, name: str):
+        self._name, self._line_rgb = name, None
+
+    name = property(lambda self: self._name)
+
+    def _set_line_color(self, value):
+        rgb = xlwings.main._chart_series_color(value, "line_color")
+        self._line_rgb = xlwings.utils.rgb_to_int(rgb)
+
+    line_color = property(None, _set_line_color)
+
+
+class ChartSeriesCollection(StandIn):
+    _real = xlwings.main.ChartSeriesCollection
+
+    def __init__(self, series: list[ChartSeries]):
+        self._series = series
+
+    def __getitem__(self, k: int) -> ChartSeries:
+        return self._series[k]
+
+    def __iter__(self):
+        return iter(self._series)
+
+    def __len__(self) -> int:
+        return len(self._series)
+
+
 class Chart(Shape):
     _real = xlwings.main.Chart
     title = property(lambda self: self._title, lambda self, v: object.__setattr__(self, "_title", v))
@@ -200,9 +234,15 @@ class Chart(Shape):
         super().__init__(*args)
         self._title, self._x_values = None, None
         self._category_axis, self._value_axis = ChartAxis(), ChartAxis()
+        source = self._added.get("source")
+        header = source.value[0] if source is not None else []
+        # Excel's rule for a source plotted by columns: a text header row names the series
+        named = all(isinstance(v, str) for v in header)
+        self._series = [ChartSeries(v if named else f"Series{k + 1}") for k, v in enumerate(header)]
 
     category_axis = property(lambda self: self._category_axis)
     value_axis = property(lambda self: self._value_axis)
+    series = property(lambda self: ChartSeriesCollection(self._series))
 
     @real_signature
     def set_x_axis_values(self, source):
@@ -377,6 +417,8 @@ STAND_INS = (
     Borders,
     Engine,
     ChartAxis,
+    ChartSeries,
+    ChartSeriesCollection,
     Chart,
     Picture,
     Charts,

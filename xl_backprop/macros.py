@@ -568,6 +568,24 @@ def _xw_widths(book, w: Widths) -> None:
         sheet.range((1, w.col + k + 1), (1, w.col + end + 1)).column_width = width
 
 
+def _xw_series_colors(book, chart, colors: Sequence[str]) -> None:
+    """Line ``k`` of a chart just added from ``colors``' columns takes ``colors[k]`` (``palette``),
+    through xlwings' own series API (0.37.5 on): on Windows it sets
+    ``SeriesCollection(k).Format.Line.ForeColor.RGB`` (R + G·256 + B·65536), on macOS appscript's
+    ``line_format.fore_color``, on the remote engine (xlwings Lite and Server) it queues a
+    ``setChartSeries`` action whose ``#RRGGBB`` Office.js applies. The chart has no markers, so
+    only the line is coloured. The series' names are Excel's own: the source's header row."""
+    if not colors:
+        return
+    series = chart.series
+    if book.app.engine.type == "remote":
+        # The remote chart.series counts its series only through ``await chart.get_series()``,
+        # which a synchronous script cannot call; the count is known (one series per colour).
+        series = type(series)(impl=type(series.impl)(chart.impl, count=len(colors)))
+    for s, color in zip(series, colors, strict=False):
+        s.line_color = color
+
+
 def apply_to_xlwings(book, plan: Plan) -> None:
     """Write ``plan`` into a live Excel book through xlwings."""
     for area in plan.clear:
@@ -602,6 +620,7 @@ def apply_to_xlwings(book, plan: Plan) -> None:
         chart.title = ch.title
         chart.category_axis.title = ch.x_title
         chart.value_axis.title = ch.y_title
+        _xw_series_colors(book, chart, ch.colors)
     for pic in plan.pictures:
         sheet = book.sheets[pic.anchor.sheet]
         fd, path = tempfile.mkstemp(suffix=".png")
