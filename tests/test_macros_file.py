@@ -603,7 +603,7 @@ def test_a_workbook_without_the_named_cells_is_refused_by_name(tmp_path):
     (tmp_path / "junk.xlsm").write_bytes(b"not a zip")
     with pytest.raises(ValueError, match="expected an Excel workbook"):
         macros.run_on_file("train-lrs", tmp_path / "junk.xlsm", tmp_path / "out.xlsx")
-    with pytest.raises(ValueError, match="^action: expected one of train-lrs, draw-network, reset"):
+    with pytest.raises(ValueError, match="^action: expected one of train-lrs, draw-network, map-lrs, reset"):
         macros.run_on_file("fly", TEMPLATE, tmp_path / "out.xlsx")
     assert not (tmp_path / "out.xlsx").exists()
 
