@@ -145,6 +145,13 @@ SCRIPT_RUNS = [  # (script, action, book payload options)
     ("reset", "reset", {"drawn": True}),
     ("draw_network", "draw-network", {"values": {L.IN_LR.name: "abc"}}),  # bad input
     ("train_learning_rates", "train-lrs", {"values": {L.IN_ITERATIONS.name: 2.5}}),  # bad input
+    # a small map: Lite's loop is not compiled (the template's 24 x 24 x 300 runs too, in seconds)
+    (
+        "map_learning_rates",
+        "map-lrs",
+        {"values": {L.IN_MAP_H_COUNT.name: 4, L.IN_MAP_O_COUNT.name: 3, L.IN_MAP_STEPS.name: 40}},
+    ),
+    ("map_learning_rates", "map-lrs", {"values": {L.IN_MAP_H_FROM.name: "x"}}),  # bad input
 ]
 
 

@@ -205,6 +205,7 @@ def test_scripts_are_registered(lite_answer):
     assert meta == {
         "train_learning_rates": "Train learning rates",
         "draw_network": "Draw network",
+        "map_learning_rates": "Map learning rates",
         "reset": "Reset to defaults",
     }
 

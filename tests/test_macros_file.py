@@ -471,6 +471,49 @@ BAD = [
         [[0]],
         "Backprop!B18 (learning rate): expected a positive number, got 0",
     ),
+    (
+        "map-lrs",
+        L.SHEET_LRS,
+        L.IN_MAP_H_FROM.cell,
+        [[-1]],
+        "'Learning rates'!N26 (lr_hidden from): expected a positive number, got -1",
+    ),
+    (
+        "map-lrs",
+        L.SHEET_LRS,
+        L.IN_MAP_O_TO.cell,
+        [["big"]],
+        "'Learning rates'!O27 (lr_output to): expected a positive number, got 'big'",
+    ),
+    (
+        "map-lrs",
+        L.SHEET_LRS,
+        L.IN_MAP_H_TO.cell,
+        [[0.5]],
+        "'Learning rates'!O26 (lr_hidden to): expected a number greater than lr_hidden from (1), got 0.5",
+    ),
+    (
+        "map-lrs",
+        L.SHEET_LRS,
+        L.IN_MAP_O_COUNT.cell,
+        [[0]],
+        "'Learning rates'!P27 (lr_output count): expected a whole number from 1 to 10,000,000, got 0",
+    ),
+    (
+        "map-lrs",
+        L.SHEET_LRS,
+        L.IN_MAP_STEPS.cell,
+        [[2.5]],
+        "'Learning rates'!N28 (map steps): expected a whole number from 1 to 10,000,000, got 2.5",
+    ),
+    (
+        "map-lrs",
+        L.SHEET_LRS,
+        L.IN_MAP_STEPS.cell,
+        [[20_000]],
+        "'Learning rates'!N28 (map steps): expected at most 10,000,000 network steps (lr_hidden count x "
+        "lr_output count x steps), got 24 x 24 x 20,000 = 11,520,000; for more, use xl-backprop map",
+    ),
 ]
 
 
@@ -560,7 +603,7 @@ def test_a_workbook_without_the_named_cells_is_refused_by_name(tmp_path):
     (tmp_path / "junk.xlsm").write_bytes(b"not a zip")
     with pytest.raises(ValueError, match="expected an Excel workbook"):
         macros.run_on_file("train-lrs", tmp_path / "junk.xlsm", tmp_path / "out.xlsx")
-    with pytest.raises(ValueError, match="^action: expected one of train-lrs, draw-network, reset"):
+    with pytest.raises(ValueError, match="^action: expected one of train-lrs, draw-network, map-lrs, reset"):
         macros.run_on_file("fly", TEMPLATE, tmp_path / "out.xlsx")
     assert not (tmp_path / "out.xlsx").exists()
 
@@ -698,3 +741,76 @@ def test_libreoffice_reads_rows_written_below_the_templates_last_row(tmp_path):
     assert np.array_equal(got[:, 0], np.arange(120))
     assert np.allclose(got[:, 1:], network.train_curves(LRS, 120), rtol=1e-14, atol=0)
     assert ws.cell(129, 22).value is None
+
+
+# --- Map learning rates ----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def mapped(runs):
+    """The map drawn on the trained book, drawn again, then reset."""
+    s = SimpleNamespace(
+        mapped=runs.dir / "mapped.xlsm", again=runs.dir / "mapped2.xlsm", reset=runs.dir / "mreset.xlsm"
+    )
+    macros.run_on_file("map-lrs", runs.trained, s.mapped)
+    macros.run_on_file("map-lrs", s.mapped, s.again)
+    macros.run_on_file("reset", s.again, s.reset)
+    return s
+
+
+def test_map_picture_lands_at_its_anchor_and_only_the_lr_sheet_changes(runs, mapped):
+    before, after = parts(runs.trained), parts(mapped.mapped)
+    (pic,) = [o for o in objects(after, L.SHEET_LRS) if o.name == L.MAP_PICTURE.name]
+    assert pic.kind == "picture" and pic.at == tuple(reversed(L.rowcol(L.MAP_PICTURE.cell)))
+    w, h = png_size(after[pic.part])
+    assert w * L.MAP_PICTURE.height == h * L.MAP_PICTURE.width  # drawn at the anchor's proportions
+    drawing = drawing_part(before, L.SHEET_LRS)
+    drawing_rels = drawing.replace("drawings/", "drawings/_rels/") + ".rels"
+    changed = {n for n in before if before[n] != after[n]}
+    assert changed <= {sheet_part(before, L.SHEET_LRS), drawing, drawing_rels, "[Content_Types].xml"}
+    assert {n.rsplit(".", 1)[1] for n in set(after) - set(before)} == {"png"}
+    # the lesson's chart, the macro's chart and picture stay where they were
+    names = [o.name for o in objects(after, L.SHEET_LRS)]
+    assert L.MACRO_CHART.name in names and L.MACRO_PICTURE.name in names
+
+
+def test_a_second_map_replaces_the_first_and_reset_removes_it(mapped):
+    p, q = parts(mapped.mapped), parts(mapped.again)
+    assert [o.name for o in objects(q, L.SHEET_LRS)].count(L.MAP_PICTURE.name) == 1
+    assert sum(n.startswith("xl/media/") for n in q) == sum(n.startswith("xl/media/") for n in p)
+    assert L.MAP_PICTURE.name not in [o.name for o in objects(parts(mapped.reset), L.SHEET_LRS)]
+
+
+def test_map_trains_the_books_ranges_and_equals_the_plain_reference(tmp_path, monkeypatch):
+    """The book's ranges (3 x 2 rates, 60 steps) reach the engine; what it draws is, pair by
+    pair, what a plain-Python network trained with those two rates gives."""
+    from xl_backprop import lrmap, map_figure
+
+    from .test_lrmap import reference_pair
+
+    book = set_cells(TEMPLATE, tmp_path / "a.xlsm", L.SHEET_LRS, L.IN_MAP_H_FROM.cell, [[0.5, 5000, 3], [2, 20, 2]])
+    book = set_cells(book, tmp_path / "b.xlsm", L.SHEET_LRS, L.IN_MAP_STEPS.cell, [[60]])
+    drawn = []
+    real = map_figure.map_figure
+    monkeypatch.setattr(map_figure, "map_figure", lambda m, *a, **k: drawn.append(m) or real(m, *a, **k))
+    macros.run_on_file("map-lrs", book, tmp_path / "out.xlsm")
+    (m,) = drawn
+    np.testing.assert_allclose(m.lr_hidden, [0.5, 50, 5000], rtol=1e-12)
+    np.testing.assert_allclose(m.lr_output, [2, 20], rtol=1e-12)
+    assert m.steps == 60 and m.threshold == lrmap.MAP_THRESHOLD
+    for i, a in enumerate(m.lr_hidden):
+        for j, b in enumerate(m.lr_output):
+            E, run, name = reference_pair(a, b, 60, lrmap.MAP_THRESHOLD)
+            assert (lrmap.CLASSES[m.cls[i, j]], m.steps_run[i, j]) == (name, run), (a, b)
+            assert abs(m.E_final[i, j] - E) <= 1e-12 * E, (a, b)
+
+
+def test_the_default_map_shows_every_class(monkeypatch, tmp_path):
+    """The template's ranges are chosen to show all four classes (layout says so)."""
+    from xl_backprop import lrmap, map_figure
+
+    drawn = []
+    real = map_figure.map_figure
+    monkeypatch.setattr(map_figure, "map_figure", lambda m, *a, **k: drawn.append(m) or real(m, *a, **k))
+    macros.run_on_file("map-lrs", TEMPLATE, tmp_path / "out.xlsm")
+    (m,) = drawn
+    assert m.E_final.shape == (L.IN_MAP_H_COUNT.default, L.IN_MAP_O_COUNT.default)
+    assert set(np.unique(m.cls)) == set(range(len(lrmap.CLASSES)))

@@ -222,13 +222,49 @@ def test_draw_network_puts_one_named_picture_on_backprop():
     assert all(entry[0] != "write" for entry in book._log)  # a picture, no cells
 
 
+def test_map_learning_rates_puts_one_named_picture_on_learning_rates():
+    book = Book(TEMPLATE)
+    macros.map_learning_rates(book)
+    macros.map_learning_rates(book)
+    assert not book._alerts
+    (pic,) = book.sheets[L.SHEET_LRS].pictures
+    assert (
+        pic.name == L.MAP_PICTURE.name
+        and pic._added["anchor"].address == "$" + L.MAP_PICTURE.cell[0] + "$" + L.MAP_PICTURE.cell[1:]
+    )
+    assert (pic._added["width"], pic._added["height"]) == (
+        L.MAP_PICTURE.width * macros.PT_PER_PX,
+        L.MAP_PICTURE.height * macros.PT_PER_PX,
+    )
+    w, h = png_size(pic._png)
+    assert w * L.MAP_PICTURE.height == h * L.MAP_PICTURE.width
+    assert all(entry[0] != "write" for entry in book._log)  # a picture, no cells
+
+
+def test_map_learning_rates_with_bad_input_shows_one_message_box_and_writes_nothing():
+    book = Book(TEMPLATE)
+    book.sheets[L.SHEET_LRS]._cells[rowcol1(L.IN_MAP_H_COUNT.cell)] = "many"
+    before = book._state()
+    macros.map_learning_rates(book)
+    assert book._alerts == [
+        (
+            "'Learning rates'!P26 (lr_hidden count): expected a whole number from 1 to 10,000,000, got 'many'",
+            "xl-backprop",
+            "critical",
+        )
+    ]
+    assert book._state() == before and book._log == []
+
+
 def test_reset_restores_the_template_state():
     book = Book(TEMPLATE)
     start = book._state()
     macros.train_learning_rates(book)
     macros.draw_network(book)
+    macros.map_learning_rates(book)
     lrs = book.sheets[L.SHEET_LRS]
     lrs._cells[(5, 2)] = 0.7  # the user edits inputs
+    lrs._cells[rowcol1(L.IN_MAP_STEPS.cell)] = 5.0
     book.sheets[L.SHEET_BACKPROP]._cells[(12, 2)] = 9.0
     macros.reset(book)
     assert not book._alerts
@@ -249,7 +285,7 @@ def test_the_template_carries_the_same_commands_as_the_bas_source():
     finally:
         parser.close()
     assert re.findall(r'RunPython\s+"([^"]*)"', code) == bas_commands()
-    assert len(bas_commands()) == 3
+    assert len(bas_commands()) == 4
 
 
 def test_importing_the_macros_asks_excel_for_nothing():
@@ -259,11 +295,12 @@ def test_importing_the_macros_asks_excel_for_nothing():
         "def boom():\n    raise SystemExit('xw.Book.caller() at import time')\n"
         "xlwings.Book.caller = staticmethod(boom)\n"
         "import xl_backprop.macros as m\n"
-        "print(sorted(f for f in ('train_learning_rates', 'draw_network', 'reset') if callable(getattr(m, f))))"
+        "names = ('train_learning_rates', 'draw_network', 'map_learning_rates', 'reset')\n"
+        "print(sorted(f for f in names if callable(getattr(m, f))))"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "['draw_network', 'reset', 'train_learning_rates']"
+    assert proc.stdout.strip() == "['draw_network', 'map_learning_rates', 'reset', 'train_learning_rates']"
 
 
 @pytest.mark.parametrize("command", bas_commands())
@@ -281,6 +318,8 @@ def test_each_ribbon_command_runs_in_python_and_reaches_its_macro(monkeypatch, c
         assert L.MACRO_CHART.name in lrs.charts
     elif function == "draw_network":
         assert L.NETWORK_PICTURE.name in book.sheets[L.SHEET_BACKPROP].pictures
+    elif function == "map_learning_rates":
+        assert L.MAP_PICTURE.name in lrs.pictures
     else:
         assert function == "reset"
         assert lrs._cells[(4, 2)] == network.DEFAULT_ITERATIONS

@@ -170,15 +170,31 @@ def test_ribbon_module_parses_and_each_sub_runs_a_macro(modules):
 
     mod = parse_module(modules[RIBBON_MODULE], name=RIBBON_MODULE)
     subs = {p.name: p for p in mod.procedures}
-    assert set(subs) == {"TrainLearningRates", "DrawNetwork", "ResetDefaults", "ReimportFunctions"}
+    assert set(subs) == {
+        "TrainLearningRates",
+        "DrawNetwork",
+        "MapLearningRates",
+        "RunMapLearningRates",
+        "ResetDefaults",
+        "ReimportFunctions",
+    }
     commands = {}
     for name, proc in subs.items():
         assert proc.kind == "sub" and proc.scope == "public"
-        assert [(p.name, p.declared, p.by_val) for p in proc.params] == [("control", "IRibbonControl", False)]
+        if name == "RunMapLearningRates":  # argument-less: Alt+F8 runs it, and the button's Sub calls it
+            assert proc.params == []
+        else:
+            assert [(p.name, p.declared, p.by_val) for p in proc.params] == [("control", "IRibbonControl", False)]
         (stmt,) = proc.body
         commands[name] = (stmt.callee.name, [a.value.value for a in stmt.args])
     assert commands["ReimportFunctions"] == ("ImportPythonUDFs", [])
-    expected = {"TrainLearningRates": "train_learning_rates", "DrawNetwork": "draw_network", "ResetDefaults": "reset"}
+    assert commands["MapLearningRates"] == ("RunMapLearningRates", [])  # the one-line wrapper
+    expected = {
+        "TrainLearningRates": "train_learning_rates",
+        "DrawNetwork": "draw_network",
+        "RunMapLearningRates": "map_learning_rates",
+        "ResetDefaults": "reset",
+    }
     for name, function in expected.items():
         callee, (command,) = commands[name]
         assert callee == "RunPython"
@@ -221,7 +237,13 @@ def test_ribbon_part_is_well_formed_linked_and_calls_ribbon_subs(template, modul
     assert [t.get("label") for t in tabs] == ["Backprop"]
     buttons = list(root.iter(f"{{{NS['ui']}}}button"))
     labels = {b.get("label") for b in buttons}
-    assert {"Train learning rates", "Draw network", "Reset to defaults", "Re-import functions"} <= labels
+    assert {
+        "Train learning rates",
+        "Draw network",
+        "Map learning rates",
+        "Reset to defaults",
+        "Re-import functions",
+    } <= labels
     for b in buttons:
         assert b.get("screentip") and len(b.get("supertip", "")) > 40, b.get("id")
     subs = {p.name: p for p in parse_module(modules[RIBBON_MODULE], name=RIBBON_MODULE).procedures}
@@ -332,8 +354,8 @@ def test_every_udf_formula_names_a_udf_with_legal_arguments(template):
                         assert role[arg.name] == param, (sheet, ref, text)
                     if param == "lrs":
                         assert "in_lrs" in text
-    # LR_MAP and EXPLAIN are on no sheet yet (the map's and the walkthrough's places are to come)
-    assert seen == set(UDF_NAMES) - {"SIGMOID", "LR_MAP", "EXPLAIN"}
+    # EXPLAIN is on no sheet yet (the walkthrough's place is to come)
+    assert seen == set(UDF_NAMES) - {"SIGMOID", "EXPLAIN"}
 
 
 def test_udf_sheet_chains_one_block_call_per_row(template):
@@ -487,6 +509,7 @@ def test_ribbon_xml_must_be_customui(tmp_path):
     assert ribbon.on_actions(ribbon.read_custom_ui()) == [
         "TrainLearningRates",
         "DrawNetwork",
+        "MapLearningRates",
         "ResetDefaults",
         "ReimportFunctions",
     ]
@@ -767,3 +790,51 @@ def test_paths_have_one_colour_each_in_the_table_and_the_diagram(template):
     yellow = "FF" + layout.STYLES["input"]["bg_color"].lstrip("#").upper()
     assert all(ws[inp.cell].fill.fgColor.rgb == yellow for inp in layout.SCALAR_INPUTS if inp.sheet == ws.title)
     assert not any(c.fill.fgColor.rgb == yellow for row in ws["D3:R22"] for c in row)
+
+
+# --- LR_MAP on the UDFs sheet ----------------------------------------------------------------------
+def test_lr_map_block_reads_its_rates_from_cells_stores_the_reference_and_is_a_heat_map():
+    """The stored grid equals a plain-Python network per pair (tests/test_lrmap.py's reference,
+    not the engine); the formula reads the rates and steps from the cells beside it; a
+    three-colour scale covers exactly the grid."""
+    import openpyxl
+
+    from xl_backprop import lrmap
+
+    from .test_lrmap import reference_pair
+
+    m = layout.UDF_MAP.area
+    values = openpyxl.load_workbook(TEMPLATE, data_only=True)[layout.SHEET_UDFS]
+    hidden = [values.cell(m.row1 + 1 + i, m.col1).value for i in range(m.shape[0])]
+    output = [values.cell(m.row1, m.col1 + 1 + j).value for j in range(m.shape[1])]
+    steps = values.cell(layout.UDF_MAP_STEPS_ROW + 1, m.col1 + 1).value
+    assert (tuple(hidden), tuple(output), steps) == (
+        layout.UDF_MAP_LR_HIDDEN,
+        layout.UDF_MAP_LR_OUTPUT,
+        layout.UDF_MAP_STEPS,
+    )
+    for i, a in enumerate(hidden):
+        for j, b in enumerate(output):
+            E, _, _ = reference_pair(a, b, steps, lrmap.MAP_THRESHOLD)
+            got = values.cell(m.row1 + 1 + i, m.col1 + 1 + j).value
+            assert abs(got - E) <= 1e-12 * E, (a, b, got, E)
+    ws = openpyxl.load_workbook(TEMPLATE)[layout.SHEET_UDFS]
+    text = ws[layout.UDF_MAP.top_left].value
+    text = getattr(text, "text", text)
+    h = f"${xl_col(m.col1 - 1)}${m.row1 + 1}:${xl_col(m.col1 - 1)}${m.row2 + 1}"
+    o = f"${xl_col(m.col1)}${m.row1}:${xl_col(m.col2)}${m.row1}"
+    s = f"${xl_col(m.col1)}${layout.UDF_MAP_STEPS_ROW + 1}"
+    assert text == f"=LR_MAP(in_weights,in_inputs,in_targets,{h},{o},{s})"
+    (rng,) = [str(r.sqref) for r in ws.conditional_formatting]
+    rules = [r for cf in ws.conditional_formatting for r in cf.rules]
+    assert rng == f"{layout.UDF_MAP.top_left}:{layout.UDF_MAP.bottom_right}"
+    (rule,) = rules
+    assert rule.type == "colorScale" and len(rule.colorScale.color) == 3
+    low, _, high = (c.rgb[-6:] for c in rule.colorScale.color)
+    assert ("#" + low, "#" + high) == (layout.UDF_MAP_COLORS[0], layout.UDF_MAP_COLORS[2])  # low E_total green
+
+
+def xl_col(c: int) -> str:
+    from xl_backprop.cellref import col_letters
+
+    return col_letters(c)

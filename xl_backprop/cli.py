@@ -27,6 +27,7 @@ from .analysis import DEFAULT_THRESHOLD, SUMMARY_COLUMNS, LRSummary, check_finit
 from .figures import loss_figure, png_bytes
 from .fileio import ChangedError, atomic_write_all, locked
 from .limits import CSV_MAX_VALUES, is_count, is_threshold, learning_rates_ok
+from .macros import ACTIONS as RUN_ACTIONS  # the ribbon's actions: one list
 from .network import (
     DEFAULT_BIASES,
     DEFAULT_INPUTS,
@@ -45,7 +46,6 @@ CSV_NAME = "loss_curves.csv"
 PNG_NAME = "loss_curves.png"
 MAX_VALUES = CSV_MAX_VALUES  # iterations x learning rates (limits.py states the rule)
 COMMANDS = ("train", "gradcheck", "template", "run", "doctor", "lite", "map", "animate")
-RUN_ACTIONS = ("train-lrs", "draw-network", "reset")
 DEFAULT_TEMPLATE = "workbook_template.xlsm"
 PROGRESS_DELAY = 0.5  # seconds a run must take before its progress bar appears
 TABLE_MAX_ROWS = 50  # learning rates in the printed table; beyond this an even selection (the CSV has all)
@@ -333,7 +333,8 @@ def build_parser() -> argparse.ArgumentParser:
         choices=RUN_ACTIONS,
         metavar="ACTION",
         help="train-lrs: train every learning rate of the book, write the loss table, summary "
-        "and chart; draw-network: a picture of the network at one training step; reset: the "
+        "and chart; draw-network: a picture of the network at one training step; map-lrs: the "
+        "learning-rate map of the book's map ranges, as a picture; reset: the "
         "course's inputs back, results removed",
     )
     r.add_argument("book", type=Path, metavar="BOOK", help="the workbook to read")

@@ -4,7 +4,7 @@ xlwings Lite runs Python (Pyodide) inside Excel's add-in and sets ``XLWINGS_ON_S
 before it imports ``main.py``; xlwings then resolves ``xw.func``, ``xw.arg`` and ``xw.script``
 to its Office.js implementation (``xlwings.server``). So the functions of ``udfs`` --
 their conversions, checks, messages and help -- register themselves for Lite when ``udfs``
-is imported there: this module only gathers them, adds the three buttons as ``@script``
+is imported there: this module only gathers them, adds the four buttons as ``@script``
 functions and runs them through the ribbon's own code (``macros.run_in_book``).
 
 Differences from the ribbon, by what Lite offers: a script runs from the task pane's Run
@@ -45,13 +45,21 @@ def draw_network(book: xw.Book):
     macros.run_in_book("draw-network", book, _tell)
 
 
+@script(name="Map learning rates")
+def map_learning_rates(book: xw.Book):
+    """Trains one network per pair of layer learning rates in the ranges on the Learning rates
+    sheet and draws the map, as the ribbon's button does (bounded more tightly here: Lite's loop
+    is not compiled)."""
+    macros.run_in_book("map-lrs", book, _tell)
+
+
 @script(name="Reset to defaults")
 def reset(book: xw.Book):
     """Puts the course's inputs back and clears what the buttons wrote."""
     macros.run_in_book("reset", book, _tell)
 
 
-SCRIPTS = (train_learning_rates, draw_network, reset)
+SCRIPTS = (train_learning_rates, draw_network, map_learning_rates, reset)
 
 __all__ = [
     "BACKPROP_STEP",
@@ -66,6 +74,7 @@ __all__ = [
     "SIGMOID",
     "TRAIN_CURVE",
     "draw_network",
+    "map_learning_rates",
     "reset",
     "train_learning_rates",
 ]

@@ -9,7 +9,7 @@ command line write the same data to the same cells. No math here: the numbers co
 ``network`` and ``analysis``.
 
 The ribbon runs ``RunPython "import xl_backprop.macros as m; m.train_learning_rates()"`` (and
-``m.draw_network()``, ``m.reset()``); the book is ``xw.Book.caller()``, looked up inside the
+``m.draw_network()``, ``m.map_learning_rates()``, ``m.reset()``); the book is ``xw.Book.caller()``, looked up inside the
 call. Bad input stops an action before anything is written: in Excel with a message box
 naming the cell and what was expected, on files with a ValueError saying the same. An
 argument that is not a cell (the action, the output file, the step to draw) is named by an
@@ -34,14 +34,23 @@ from .cellref import Area, CellError, Value, parse_ref, ref
 from .excel_errors import excel_error
 from .figures import curves_figure, network_figure, png_bytes
 from .fileio import Held, atomic_write
-from .limits import MAX_INPUT_CELLS, is_count, is_learning_rate, is_threshold
+from .limits import (
+    MAP_MORE,
+    MAX_INPUT_CELLS,
+    UDF_MAX_MAP_STEPS,
+    UDF_MAX_MAP_STEPS_UNCOMPILED,
+    is_count,
+    is_learning_rate,
+    is_threshold,
+)
 from .palette import lr_color, lr_label
 from .workbook import layout as L
 
 if TYPE_CHECKING:  # the file back-end's lxml is imported when a file is edited: Excel and xlwings Lite never need it
     from .ooxml import Workbook
 
-ACTIONS = ("train-lrs", "draw-network", "reset")
+#: The ribbon's actions, by the names ``xl-backprop run`` takes: the one list of them.
+ACTIONS = ("train-lrs", "draw-network", "map-lrs", "reset")
 ALERT_TITLE = "xl-backprop"
 PT_PER_PX = 0.75  # layout sizes are pixels at 96 dpi; Excel positions shapes in points
 #: Largest step "Draw network" draws: the last row of the Backprop table, so the cell diagram,
@@ -275,6 +284,54 @@ def read_train(get: Getter) -> TrainInputs:
     return TrainInputs(net, tuple(lrs), iterations, threshold)
 
 
+class MapInputs(NamedTuple):
+    """What "Map learning rates" needs: the network, each layer's rates and the steps."""
+
+    net: NetworkInputs
+    lr_hidden: np.ndarray
+    lr_output: np.ndarray
+    steps: int
+
+
+def map_cap() -> int:
+    """Most network steps (pairs x steps) one "Map learning rates" may run: LR_MAP's bound, the
+    smaller one where the loop is not compiled (xlwings Lite)."""
+    from .kernel import COMPILED
+
+    return UDF_MAX_MAP_STEPS if COMPILED else UDF_MAX_MAP_STEPS_UNCOMPILED
+
+
+def _map_rates(get: Getter, start: L.Input, stop: L.Input, count: L.Input, cap: int) -> np.ndarray:
+    a = _number(get, start, "a positive number", is_learning_rate)
+    b = _number(get, stop, "a positive number", is_learning_rate)
+    n = _whole(get, count, 1, cap)
+    if n > 1 and not a < b:
+        where, _ = _one(get, stop)
+        raise ValueError(f"{where} ({stop.label}): expected a number greater than {start.label} ({a:g}), got {b:g}")
+    from .lrmap import rates
+
+    return rates(a, b, n)
+
+
+def read_map(get: Getter) -> MapInputs:
+    """The network, the map's rates per layer (from, to, count: log-spaced) and its steps, each
+    checked, and the work (pairs x steps) within ``map_cap``."""
+    net = read_network(get)
+    cap = map_cap()
+    lr_h = _map_rates(get, L.IN_MAP_H_FROM, L.IN_MAP_H_TO, L.IN_MAP_H_COUNT, cap)
+    lr_o = _map_rates(get, L.IN_MAP_O_FROM, L.IN_MAP_O_TO, L.IN_MAP_O_COUNT, cap)
+    steps = _whole(get, L.IN_MAP_STEPS, 1, cap)
+    work = lr_h.size * lr_o.size * steps
+    if work > cap:
+        where, _ = _one(get, L.IN_MAP_STEPS)
+        raise ValueError(
+            f"{where} ({L.IN_MAP_STEPS.label}): expected at most {cap:,} network steps "
+            f"(lr_hidden count x lr_output count x steps), got {lr_h.size:,} x {lr_o.size:,} x {steps:,} "
+            f"= {work:,}; {MAP_MORE}"
+        )
+    return MapInputs(net, lr_h, lr_o, steps)
+
+
 def read_draw(get: Getter, step: int | None = None) -> DrawInputs:
     """The network, its learning rate and the step to draw (``step`` overrides the book's)."""
     net = read_network(get)
@@ -395,6 +452,25 @@ def plan_draw_network(p: DrawInputs) -> Plan:
     return Plan(cells=(Cells(show.sheet, show.row, show.col, [[p.step]]),), pictures=(picture,), inputs_changed=True)
 
 
+def plan_map_learning_rates(p: MapInputs) -> Plan:
+    """One network per pair of layer learning rates (``lrmap.lr_map``), drawn as the map
+    (``map_figure``) at the Learning rates sheet's map anchor."""
+    from .lrmap import lr_map
+    from .map_figure import map_figure
+
+    n = p.net
+    m = lr_map(
+        p.lr_hidden, p.lr_output, p.steps, weights=n.weights, inputs=n.inputs, targets=n.targets, biases=n.biases
+    )
+    subtitle = (
+        f"lr_hidden {p.lr_hidden[0]:g}..{p.lr_hidden[-1]:g}, lr_output {p.lr_output[0]:g}..{p.lr_output[-1]:g}, "
+        "log-spaced; the Backprop sheet's network"
+    )
+    png = png_bytes(map_figure(m, subtitle))
+    description = f"Learning-rate map: {p.lr_hidden.size} x {p.lr_output.size} pairs, {p.steps} steps"
+    return Plan(pictures=(PictureSpec(L.MAP_PICTURE, png, description),))
+
+
 def plan_reset() -> Plan:
     """The course's defaults back in every input cell; the macros' blocks and pictures gone."""
     cells = [Cells(i.sheet, i.row, i.col, [[i.default]]) for i in L.SCALAR_INPUTS]
@@ -403,7 +479,7 @@ def plan_reset() -> Plan:
     cells.append(Cells(slots.sheet, slots.row1, slots.col1, [lrs]))
     return Plan(
         clear=tuple(b.area for b in L.BLOCKS),
-        remove=(L.MACRO_CHART, L.MACRO_PICTURE, L.NETWORK_PICTURE),
+        remove=(L.MACRO_CHART, L.MACRO_PICTURE, L.NETWORK_PICTURE, L.MAP_PICTURE),
         cells=tuple(cells),
         inputs_changed=True,
     )
@@ -417,6 +493,8 @@ def make_plan(action: str, get: Getter, *, iteration: int | None = None) -> Plan
             return plan_train_learning_rates(read_train(get))
         if action == "draw-network":
             return plan_draw_network(read_draw(get, iteration))
+        if action == "map-lrs":
+            return plan_map_learning_rates(read_map(get))
     except _Overflow as e:
         raise ValueError(_overflow_message(get, e.step, e.lr, action)) from None
     if action == "reset":
@@ -669,6 +747,11 @@ def draw_network(book=None) -> None:
     _run_in_excel("draw-network", book)
 
 
+def map_learning_rates(book=None) -> None:
+    """Ribbon "Map learning rates": the learning-rate map, as a picture on Learning rates."""
+    _run_in_excel("map-lrs", book)
+
+
 def reset(book=None) -> None:
     """Ribbon "Reset to defaults": the course's inputs back, the macros' output cleared."""
     _run_in_excel("reset", book)
@@ -794,6 +877,9 @@ __all__ = [
     "draw_network",
     "file_getter",
     "make_plan",
+    "map_learning_rates",
+    "plan_map_learning_rates",
+    "read_map",
     "plan_draw_network",
     "plan_reset",
     "plan_train_learning_rates",

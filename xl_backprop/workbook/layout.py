@@ -220,9 +220,6 @@ IN_LRS = Input("in_lrs", _L, "B5", DEFAULT_LRS, "learning rates", last=a1(4, 1 +
 IN_THRESHOLD = Input("in_threshold", _L, "B6", DEFAULT_THRESHOLD, "loss threshold")
 
 #: Every single-cell input the "Reset to defaults" action restores, in sheet order.
-SCALAR_INPUTS = (IN_I1, IN_I2, IN_T1, IN_T2, *IN_W, IN_B1, IN_B2, IN_LR, IN_SHOW_STEP, IN_ITERATIONS, IN_THRESHOLD)
-#: All defined names of inputs (scalar and block); IN_LRS is the list row.
-INPUTS = (*SCALAR_INPUTS, IN_LRS, IN_INPUTS, IN_TARGETS, IN_WEIGHTS, IN_BIASES)
 
 # --- Backprop: the native-formula table -----------------------------------------------------
 #: Columns of the iteration table, left to right, starting in column A, by their names in code
@@ -477,6 +474,30 @@ MACRO_PICTURE = Anchor(_L, "AO30", 900, 420, "xl_backprop curves picture")
 #: The label the template writes above the macro area (outside every block).
 MACRO_TITLE_CELL = "V6"
 
+# --- Learning rates: the learning-rate map (the "Map learning rates" button), under the chart --
+#: Below the frozen rows, beside the curves (columns M..U): a title, the rates of each layer
+#: (from, to, count: log-spaced, ``lrmap.rates``) and the steps per network; then the picture.
+#: The defaults (24 x 24 pairs, 300 steps: 172,800 network steps, within the uncompiled bound of
+#: xlwings Lite) show all four classes of ``lrmap.CLASSES`` on the course's network.
+MAP_TITLE_CELL = "M24"
+MAP_HEAD_ROW = 24  #: zero-based (sheet row 25): "from", "to", "count" above the inputs
+MAP_NOTE_CELL = "M29"
+IN_MAP_H_FROM = Input("in_map_h_from", _L, "N26", 1.0, "lr_hidden from")
+IN_MAP_H_TO = Input("in_map_h_to", _L, "O26", 100_000.0, "lr_hidden to")
+IN_MAP_H_COUNT = Input("in_map_h_count", _L, "P26", 24, "lr_hidden count")
+IN_MAP_O_FROM = Input("in_map_o_from", _L, "N27", 1.0, "lr_output from")
+IN_MAP_O_TO = Input("in_map_o_to", _L, "O27", 100_000.0, "lr_output to")
+IN_MAP_O_COUNT = Input("in_map_o_count", _L, "P27", 24, "lr_output count")
+IN_MAP_STEPS = Input("in_map_steps", _L, "N28", 300, "map steps")
+#: The map's inputs, row by row: (row label, its from, to and count cells); then the steps.
+MAP_RATE_ROWS = (
+    ("lr_hidden", IN_MAP_H_FROM, IN_MAP_H_TO, IN_MAP_H_COUNT),
+    ("lr_output", IN_MAP_O_FROM, IN_MAP_O_TO, IN_MAP_O_COUNT),
+)
+MAP_INPUTS = (IN_MAP_H_FROM, IN_MAP_H_TO, IN_MAP_H_COUNT, IN_MAP_O_FROM, IN_MAP_O_TO, IN_MAP_O_COUNT, IN_MAP_STEPS)
+#: The map's picture (``map_figure``, 900 x 700 drawn), scaled to the nine columns M..U.
+MAP_PICTURE = Anchor(_L, "M31", 720, 560, "xl_backprop map picture")
+
 # --- UDFs: TRAIN_CURVE and LR_SUMMARY beside the native blocks they equal ---------------------
 #: A band right of GRAD_CHECK (one empty column between): LR_SUMMARY of the list, a check row
 #: (per slot: the largest |TRAIN_CURVE - the Learning rates sheet's curve|), then TRAIN_CURVE
@@ -489,5 +510,40 @@ UDF_LR_HEADER_ROW = UDF_LR_CHECK_ROW + 1  #: zero-based: the slots' labels above
 UDF_LR_CURVE_TOP_LEFT = a1(UDF_LR_HEADER_ROW + 1, UDF_LR_FIRST_COL + 1)
 UDF_LR_WIDTH = 13  #: characters, every column of the band
 
+# --- UDFs: LR_MAP, final E_total per pair of layer rates, right of the learning-rate band ------
+#: The rates LR_MAP reads from cells: lr_output across its header row, lr_hidden down its first
+#: column (nearly log-spaced, round numbers); the steps in a cell under the block.
+UDF_MAP_FIRST_COL = UDF_LR_FIRST_COL + LR_SLOTS + 2
+UDF_MAP_TITLE = a1(UDF_GROUP_ROW, UDF_MAP_FIRST_COL)
+UDF_MAP_LR_HIDDEN = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0)
+UDF_MAP_LR_OUTPUT = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0)
+UDF_MAP_STEPS = 100
+#: The grid LR_MAP spills (a row per lr_hidden, a column per lr_output), a colour scale on it.
+UDF_MAP = Block(
+    _U, a1(UDF_HEADER_ROW + 1, UDF_MAP_FIRST_COL + 1), len(UDF_MAP_LR_HIDDEN), len(UDF_MAP_LR_OUTPUT), Styles("grad")
+)
+UDF_MAP_STEPS_ROW = UDF_MAP.area.row2 + 2  #: zero-based: "steps" and its cell
+UDF_MAP_WIDTH = 15  #: characters, every column of the block ("0.000000000E+00")
+#: The colour scale: low E_total (converged) green, high red.
+UDF_MAP_COLORS = ("#63BE7B", "#FFEB84", "#F8696B")
+
 BLOCKS = (MACRO_LOSS, MACRO_SUMMARY)
-ANCHORS = (BACKPROP_CHART, NETWORK_PICTURE, LIVE_CHART, MACRO_CHART, MACRO_PICTURE)
+ANCHORS = (BACKPROP_CHART, NETWORK_PICTURE, LIVE_CHART, MACRO_CHART, MACRO_PICTURE, MAP_PICTURE)
+
+#: Every single-cell input the "Reset to defaults" action restores, in sheet order.
+SCALAR_INPUTS = (
+    IN_I1,
+    IN_I2,
+    IN_T1,
+    IN_T2,
+    *IN_W,
+    IN_B1,
+    IN_B2,
+    IN_LR,
+    IN_SHOW_STEP,
+    IN_ITERATIONS,
+    IN_THRESHOLD,
+    *MAP_INPUTS,
+)
+#: All defined names of inputs (scalar and block); IN_LRS is the list row.
+INPUTS = (*SCALAR_INPUTS, IN_LRS, IN_INPUTS, IN_TARGETS, IN_WEIGHTS, IN_BIASES)

@@ -20,6 +20,8 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from .. import analysis, network, udfs
+from ..limits import UDF_MAX_MAP_STEPS
+from ..macros import ACTIONS
 from ..palette import LR_PREFIX, lr_label
 from . import layout as L
 
@@ -612,10 +614,11 @@ def write_udfs(book: Workbook, fmt: dict) -> Worksheet:
     _write_formulas(ws, fmt, udf_formulas(), udf_values())
     ws.freeze_panes(L.UDF_FIRST_ROW, 1)
     _write_udf_lrs(ws, book, fmt)
+    _write_udf_map(ws, fmt)
     ws.write(L.UDF_GRAD_CHECK_TITLE, "GRAD_CHECK at step 0 (analytic vs central difference)", fmt["h2"])
     last = L.a1(
         max(L.UDF_FIRST_ROW + L.BACKPROP_STEPS, L.rowcol(L.UDF_LR_CURVE_TOP_LEFT)[0] + L.LR_BLOCK_STEPS) - 1,
-        L.UDF_LR_FIRST_COL + L.LR_SLOTS,
+        L.UDF_MAP.area.col2,
     )
     _print_setup(ws, f"A1:{last}", rows=(L.UDF_GROUP_ROW, L.UDF_HEADER_ROW), first_column=True, scale=PRINT_SCALE)
     return ws
@@ -969,6 +972,66 @@ def udf_lr_values() -> dict[str, list[list]]:
     }
 
 
+def udf_map_formula() -> BlockFormula:
+    """LR_MAP of the rates in the block's header row and first column, the steps in their cell."""
+    m = L.UDF_MAP.area
+    hidden = f"{_abs(m.row1, m.col1 - 1)}:{_abs(m.row2, m.col1 - 1)}"
+    output = f"{_abs(m.row1 - 1, m.col1)}:{_abs(m.row1 - 1, m.col2)}"
+    steps = _abs(L.UDF_MAP_STEPS_ROW, m.col1)
+    return BlockFormula(
+        L.UDF_MAP.top_left,
+        L.UDF_MAP.bottom_right,
+        f"=LR_MAP(in_weights,in_inputs,in_targets,{hidden},{output},{steps})",
+        L.UDF_MAP.styles,
+    )
+
+
+def udf_map_values() -> dict[str, list[list]]:
+    """LR_MAP called as xlwings calls it, with the template's cells: its stored block."""
+    weights = _column(network.DEFAULT_WEIGHTS)
+    inputs, targets = _column(network.DEFAULT_INPUTS), _column(network.DEFAULT_TARGETS)
+    grid = udfs.LR_MAP(
+        weights,
+        inputs,
+        targets,
+        _column(L.UDF_MAP_LR_HIDDEN),
+        [list(L.UDF_MAP_LR_OUTPUT)],
+        [[float(L.UDF_MAP_STEPS)]],
+    )
+    return {L.UDF_MAP.top_left: grid}
+
+
+def _write_udf_map(ws: Worksheet, fmt: dict) -> None:
+    """The UDFs sheet's LR_MAP block: the rates it reads, the grid, a colour scale on it."""
+    m = L.UDF_MAP.area
+    first = L.UDF_MAP_FIRST_COL
+    ws.set_column(first, m.col2, L.UDF_MAP_WIDTH)
+    ws.write(L.UDF_MAP_TITLE, "LR_MAP: final E_total for each pair of layer learning rates (green: lowest)", fmt["h2"])
+    ws.write_string(m.row1 - 1, first, "lr_hidden \\ lr_output", fmt["head"])
+    for j, lr in enumerate(L.UDF_MAP_LR_OUTPUT):
+        ws.write_number(m.row1 - 1, m.col1 + j, lr, fmt["head"])
+    for i, lr in enumerate(L.UDF_MAP_LR_HIDDEN):
+        ws.write_number(m.row1 + i, first, lr, fmt["head"])
+    ws.write_string(L.UDF_MAP_STEPS_ROW, first, "steps", fmt["label"])
+    ws.write_number(L.UDF_MAP_STEPS_ROW, m.col1, L.UDF_MAP_STEPS, fmt["count"])
+    ws.write_string(
+        L.UDF_MAP_STEPS_ROW + 1,
+        first,
+        "Edit the rates or the steps; the grid recalculates. The ribbon's Map learning rates button draws "
+        "a finer map on the Learning rates sheet.",
+        fmt["note"],
+    )
+    _write_formulas(ws, fmt, [udf_map_formula()], udf_map_values())
+    low, mid, high = L.UDF_MAP_COLORS
+    ws.conditional_format(
+        m.row1,
+        m.col1,
+        m.row2,
+        m.col2,
+        {"type": "3_color_scale", "min_color": low, "mid_color": mid, "max_color": high},
+    )
+
+
 def _write_udf_lrs(ws: Worksheet, book: Workbook, fmt: dict) -> None:
     """The UDFs sheet's learning-rate band: LR_SUMMARY, a check per slot, TRAIN_CURVE."""
     first = L.UDF_LR_FIRST_COL
@@ -1002,6 +1065,46 @@ def _write_udf_lrs(ws: Worksheet, book: Workbook, fmt: dict) -> None:
             [[stored]],
             fmt["grad"],
         )
+
+
+def _write_map_inputs(ws: Worksheet, fmt: dict) -> None:
+    """The learning-rate map's inputs under the chart: per layer from, to and count; the steps."""
+    cap = f"{UDF_MAX_MAP_STEPS:,}"
+    ws.write(L.MAP_TITLE_CELL, "Learning-rate map: one network per pair of layer learning rates", fmt["h2"])
+    _, c = L.rowcol(L.MAP_TITLE_CELL)
+    for j, head in enumerate(("from", "to", "count")):
+        ws.write_string(L.MAP_HEAD_ROW, c + 1 + j, head, fmt["head"])
+    rate = {
+        "validate": "decimal",
+        "criteria": ">",
+        "value": 0,
+        "error_title": "xl-backprop",
+        "input_message": "A learning rate (> 0); the rates are log-spaced from 'from' to 'to'.",
+    }
+    whole = {
+        "validate": "integer",
+        "criteria": "between",
+        "minimum": 1,
+        "maximum": UDF_MAX_MAP_STEPS,
+        "error_title": "xl-backprop",
+        "input_message": f"count x count x steps: at most {cap} network steps.",
+    }
+    for label, *cells in L.MAP_RATE_ROWS:
+        ws.write(cells[0].row, c, label, fmt["label"])
+    ws.write(L.IN_MAP_STEPS.row, c, "steps", fmt["label"])
+    for inp in L.MAP_INPUTS:
+        ws.write_number(inp.row, inp.col, inp.default, fmt["input"])
+        rule = rate if inp.label.endswith(("from", "to")) else whole
+        kind = "a number greater than 0" if rule is rate else f"a whole number from 1 to {cap}"
+        ws.data_validation(
+            inp.cell, {**rule, "input_title": inp.label, "error_message": f"{inp.label}: expected {kind}"}
+        )
+    ws.write(
+        L.MAP_NOTE_CELL,
+        "The ribbon's Map learning rates button draws the map below "
+        "(without Excel: xl-backprop run map-lrs BOOK.xlsm --out OUT.xlsm)",
+        fmt["note"],
+    )
 
 
 def write_learning_rates(book: Workbook, fmt: dict) -> Worksheet:
@@ -1144,6 +1247,7 @@ def write_learning_rates(book: Workbook, fmt: dict) -> Worksheet:
     chart.set_size({"width": L.LIVE_CHART.width, "height": L.LIVE_CHART.height})
     ws.insert_chart(L.LIVE_CHART.cell, chart)
 
+    _write_map_inputs(ws, fmt)
     ws.write(
         L.MACRO_TITLE_CELL,
         "Written by the ribbon's Train learning rates button "
@@ -1209,14 +1313,14 @@ ABOUT = (
         None,
     ),
     (
-        "Without Excel: xl-backprop run ACTION BOOK.xlsm --out OUT.xlsm (ACTION: train-lrs, draw-network, "
-        "reset) does the same on a copy.",
+        f"Without Excel: xl-backprop run ACTION BOOK.xlsm --out OUT.xlsm (ACTION: {', '.join(ACTIONS)}) "
+        "does the same on a copy.",
         None,
     ),
     ("", None),
     ("Excel on a Mac or on the web (xlwings Lite)", "h2"),
     (
-        "The functions and the three buttons also run in xlwings Lite, xlwings' free add-in (Home > Add-ins, "
+        "The functions and the four buttons also run in xlwings Lite, xlwings' free add-in (Home > Add-ins, "
         "search for xlwings): Python inside Excel, on Windows, macOS and the web, nothing to install. On a computer "
         "with xl-backprop: xl-backprop lite --out lite. In the Lite pane, paste lite/requirements.txt into the "
         "requirements.txt tab, then lite/main.py into the main.py tab, and save the workbook: Lite keeps the code "

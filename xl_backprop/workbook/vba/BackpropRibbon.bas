@@ -16,6 +16,16 @@ Sub DrawNetwork(control As IRibbonControl)
     RunPython "import xl_backprop.macros as m; m.draw_network()"
 End Sub
 
+' Map the learning rates: one network per pair of layer rates on the "Learning rates" sheet,
+' drawn as a picture in the place reserved for it. RunMapLearningRates runs it without a button (Alt+F8).
+Sub RunMapLearningRates()
+    RunPython "import xl_backprop.macros as m; m.map_learning_rates()"
+End Sub
+
+Sub MapLearningRates(control As IRibbonControl)
+    RunMapLearningRates
+End Sub
+
 ' Put the course's default inputs back and clear what the macros wrote.
 Sub ResetDefaults(control As IRibbonControl)
     RunPython "import xl_backprop.macros as m; m.reset()"
