@@ -271,7 +271,8 @@ def test_an_element_bomb_within_the_byte_bound_is_refused_before_parsing(tmp_pat
     got = rss_of_run(book, tmp_path / "out.xlsm")
     assert got["status"] == 2 and got["err"].count("\n") == 1, got
     assert SHEET3 in got["err"] and "70,778,880 XML tags" in got["err"], got
-    assert got["peak_mb"] < 1024, got
+    # the child's own growth (the part's 270 MB, once), not its peak: that carries pytest's own
+    assert got["grew_mb"] < 768, got
 
 
 # --- zip entry names -------------------------------------------------------------------------------
@@ -417,7 +418,7 @@ def test_a_whole_sheet_defined_name_ends_quickly_in_bounded_memory(tmp_path):
     wb = part(WORKBOOK).replace(b"'Learning rates'!$B$5:$K$5", b"'Learning rates'!$A$1:$XFD$1048576")
     got = rss_of_run(make_book(tmp_path / "book.xlsm", {WORKBOOK: wb}), tmp_path / "out.xlsm")
     assert got["status"] == 2 and "defined name in_lrs" in got["err"], got
-    assert got["peak_mb"] < 1024, got
+    assert got["grew_mb"] < 256, got  # the child's own growth (its peak carries pytest's)
 
 
 @pytest.mark.parametrize(
@@ -558,5 +559,5 @@ def test_a_large_sheet_crafted_at_the_tree_bound_ends_in_one_line_and_bounded_me
     got = rss_of_run(make_book(tmp_path / "book.xlsm", {SHEET3: data}), tmp_path / "out.xlsm")
     assert got["status"] == 2 and got["err"].count("\n") == 1, got
     assert (f"more than the {bf.MAX_TREE_TAGS:,}" in got["err"]) == over, got
-    assert got["peak_mb"] < 1536, got
+    assert got["grew_mb"] < 1280, got  # the child's own growth (its peak carries pytest's)
     assert sorted(f.name for f in tmp_path.iterdir()) == ["book.xlsm"]
