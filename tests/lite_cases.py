@@ -10,7 +10,7 @@ from pathlib import Path
 
 from xl_backprop.cellref import Area, CellError, parse_cell, parse_ref, ref
 from xl_backprop.ooxml import Workbook
-from xl_backprop.ooxml.sheet import NS_MAIN
+from xl_backprop.ooxml.package import NS_MAIN
 from xl_backprop.workbook import layout as L
 
 from .conftest import TEMPLATE

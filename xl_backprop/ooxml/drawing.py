@@ -12,8 +12,7 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 
-from .package import NS_R, BookError, Package, q, rels_path
-from .sheet import NS_MAIN
+from .package import NS_MAIN, NS_R, BookError, Package, q, rels_path
 
 NS_XDR = "http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing"
 NS_A = "http://schemas.openxmlformats.org/drawingml/2006/main"

@@ -58,6 +58,9 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 #: The XML declaration of a part ``save`` serialises: the one Excel and XlsxWriter write.
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
+#: The namespaces of the package's parts, each stated once for the whole editor: SpreadsheetML's
+#: main one (workbook, sheets, styles, shared strings), relationships, content types.
+NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 NS_CT = "http://schemas.openxmlformats.org/package/2006/content-types"

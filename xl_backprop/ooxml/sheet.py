@@ -16,22 +16,18 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Sequence
-from typing import IO, TYPE_CHECKING
+from typing import IO, Protocol
 
 import numpy as np
 from lxml import etree
 
 from ..cellref import Area, CellError, Value, a1, parse_cell, ref
+from ..limits import SHEET_COLUMNS as MAX_COLS
+from ..limits import SHEET_ROWS as MAX_ROWS
 from . import styles as _styles
 from .celltext import Block, Segments, Tail, Writer, block_rows, find_tail, merge, number_text, read_tail, row_text
-from .package import BookError, _parse, one_line, q
+from .package import NS_MAIN, BookError, Package, _parse, one_line, q
 
-if TYPE_CHECKING:
-    from .workbook import Workbook
-
-NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-MAX_ROWS = 1_048_576
-MAX_COLS = 16_384
 #: Cells one ``read_cells`` call reads (inputs are at most 10 cells; a chart's cached values
 #: are at most ``chart.CHART_CACHE_LIMIT``, 20,000): a whole-sheet area is refused, not built.
 MAX_READ_CELLS = 100_000
@@ -42,10 +38,21 @@ CELL_TYPES = ("b", "d", "e", "inlineStr", "n", "s", "str")
 XSD_DOUBLE = re.compile(r"\s*[+-]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|INF)\s*|\s*NaN\s*", re.ASCII)
 
 
+class Book(Protocol):
+    """What a sheet needs of its workbook (``workbook.Workbook``, which makes the sheets): named
+    here, so that this module does not import the one that imports it."""
+
+    package: Package
+
+    def shared_strings(self) -> list[str]: ...
+
+    def drop_calc_chain(self) -> None: ...
+
+
 class Sheet:
     """The cells of one worksheet of ``book`` (the sheet ``name``, in the part ``part``)."""
 
-    def __init__(self, book: Workbook, name: str, part: str):
+    def __init__(self, book: Book, name: str, part: str):
         self._book, self._pkg = book, book.package
         self.name, self.part = name, part
         self._row_index: tuple[etree._Element, dict[int, etree._Element]] | None = None

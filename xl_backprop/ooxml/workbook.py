@@ -12,8 +12,8 @@ from lxml import etree
 from ..cellref import Area, Value
 from . import styles
 from .drawing import Drawing
-from .package import NS_R, BookError, Package, q, rels_path
-from .sheet import MAX_READ_CELLS, NS_MAIN, Sheet
+from .package import NS_MAIN, NS_R, BookError, Package, q, rels_path
+from .sheet import MAX_READ_CELLS, Sheet
 
 REL_OFFICE_DOC = NS_R + "/officeDocument"
 REL_SHARED_STRINGS = NS_R + "/sharedStrings"
