@@ -8,8 +8,8 @@ import pytest
 
 from xl_backprop import cellref
 from xl_backprop.cellref import Area, parse_cell, parse_ref, ref
-from xl_backprop.limits import MACRO_MAX_ITERATIONS
 from xl_backprop.workbook import layout as L
+from xl_backprop.workbook.layout import MACRO_MAX_ITERATIONS
 
 
 @pytest.mark.parametrize(

@@ -151,7 +151,7 @@ def test_every_face_takes_its_limits_from_one_place():
     assert (L.MAX_ROWS, L.MAX_COLS) == (limits.SHEET_ROWS, limits.SHEET_COLUMNS)
     assert udfs.MAX_CELLS == limits.UDF_MAX_VALUES
     assert cli.MAX_VALUES == limits.CSV_MAX_VALUES
-    assert L.MACRO_MAX_ITERATIONS == limits.MACRO_MAX_ITERATIONS == 1_048_567
+    assert L.MACRO_MAX_ITERATIONS == 1_048_567  # rows 9 to 1,048,575 below the header on row 8
     # Draw network draws a step of the Backprop table, the one the cell diagram can show too
     assert macros.MAX_SHOW_STEP == L.BACKPROP_STEPS - 1 == 99
 
@@ -159,7 +159,7 @@ def test_every_face_takes_its_limits_from_one_place():
 def test_the_macros_loss_table_fits_the_sheet():
     """MACRO_MAX_ITERATIONS is what the reserved block can hold below its header: the sheet's bound."""
     r, _ = L.rowcol(L.MACRO_LOSS.top_left)
-    assert L.MACRO_LOSS.max_rows == 1 + limits.MACRO_MAX_ITERATIONS
+    assert L.MACRO_LOSS.max_rows == 1 + L.MACRO_MAX_ITERATIONS
     assert r + L.MACRO_LOSS.max_rows <= limits.SHEET_ROWS
 
 

@@ -25,6 +25,7 @@ from xlsxwriter.utility import xl_pixel_width
 from xl_backprop import analysis, macros, network
 from xl_backprop.ooxml import Workbook
 from xl_backprop.ooxml import styles as ooxml_styles
+from xl_backprop.ooxml.package import NS_MAIN
 from xl_backprop.workbook import layout as L
 
 from . import libreoffice
@@ -263,7 +264,7 @@ def test_the_template_already_has_every_format_the_macros_write(file_run):
 def last_rows(path: Path) -> list:
     pkg = Workbook.read(path)
     root = etree.fromstring(pkg.package.parts[pkg.sheet_part(L.SHEET_LRS)])
-    return root.iter(f"{{{ooxml_styles.NS}}}row")
+    return root.iter(f"{{{NS_MAIN}}}row")
 
 
 # --- the file back-end on a book that has none of the template's formats ------------------------
@@ -320,7 +321,7 @@ def test_widths_are_stored_as_xlsxwriter_stores_them(tmp_path):
     wb.close()
     with zipfile.ZipFile(tmp_path / "w.xlsx") as z:
         root = etree.fromstring(z.read("xl/worksheets/sheet1.xml"))
-    theirs = [float(c.get("width")) for c in root.iter(f"{{{ooxml_styles.NS}}}col")]
+    theirs = [float(c.get("width")) for c in root.iter(f"{{{NS_MAIN}}}col")]
     assert theirs == [ooxml_styles.stored_width(w) for w in widths]
     assert [L.column_pixels(w) for w in widths] == pixels  # what Lite's widths in points are made of
 

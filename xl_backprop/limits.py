@@ -10,8 +10,8 @@ The rule on size, one for all faces:
   ribbon's "Train learning rates" button -- the message says so.
 - A batch run that writes a file is bounded by what that file can hold: the CLI's CSV by
   ``CSV_MAX_VALUES``; the ribbon's loss table (in Excel and through ``xl-backprop run``) by
-  the block the template reserves for it, ``MACRO_MAX_ITERATIONS`` rows of at most
-  ``workbook.layout.LR_SLOTS`` learning rates: 10,485,670 values, a little above the UDF cap,
+  the block the template reserves for it, ``workbook.layout.MACRO_MAX_ITERATIONS`` rows of at
+  most ``workbook.layout.LR_SLOTS`` learning rates: 10,485,670 values, a little above the UDF cap,
   because that bound is the sheet's, not the cell's.
 """
 
@@ -53,10 +53,9 @@ RUN_MORE = "for more, use xl-backprop train or the ribbon's Train learning rates
 #: Loss values ``xl-backprop train`` computes and writes to its CSV (~200 MB of text).
 CSV_MAX_VALUES = 10_000_000
 
-#: Largest iteration count the ribbon's "Train learning rates" writes: the rows its loss table
-#: (``workbook.layout.MACRO_LOSS``, header on row 8 of "Learning rates") holds below the header,
-#: rows 9 to 1,048,575.
-MACRO_MAX_ITERATIONS = SHEET_ROWS - 8 - 1
+#: The largest iteration count the ribbon's "Train learning rates" writes is not here but in
+#: ``workbook.layout.MACRO_MAX_ITERATIONS``: the rows its loss table holds below its header,
+#: derived from the place the layout gives that table and SHEET_ROWS above.
 
 
 def is_count(n, minimum: int = 1) -> bool:

@@ -32,6 +32,7 @@ MODULES = (
     "excel_errors.py",
     "udfs.py",
     "cellref.py",
+    "cellstyle.py",
     "palette.py",
     "workbook/__init__.py",
     "workbook/layout.py",

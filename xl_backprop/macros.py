@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from . import analysis, network
+from . import analysis, cellstyle, network
 from .cellref import Area, CellError, Value, parse_ref, ref
 from .excel_errors import excel_error
 from .figures import curves_figure, network_figure, png_bytes
@@ -608,20 +608,11 @@ def _styled_runs(c: Cells) -> list[tuple[Area, dict]]:
     ]
 
 
-#: The XlsxWriter format properties ``_xw_style`` writes (the macros' blocks need no others).
-XW_PROPERTIES = ("num_format", "bold", "font_color", "bg_color", "border", "align")
-
-
 def _xw_style(rng, props: dict) -> None:
     """Give an xlwings range the look of a ``layout.STYLES`` entry (XlsxWriter format properties):
     what XlsxWriter writes for it in the template, and the file back-end in a written book
     (``border: 1`` is a thin line in Excel's automatic colour)."""
-    unknown = sorted(set(props) - set(XW_PROPERTIES)) or (["border"] if props.get("border", 1) != 1 else [])
-    if unknown:
-        raise ValueError(
-            f"style {props}: {', '.join(unknown)} not written here; the xlwings back-end writes "
-            f"{', '.join(XW_PROPERTIES)} (border 1, thin)"
-        )
+    cellstyle.check(props, "the xlwings back-end")  # the properties the macros write: one rule
     if props.get("num_format", "General") != "General":
         rng.number_format = props["num_format"]
     if props.get("bold"):

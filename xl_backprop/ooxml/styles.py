@@ -1,8 +1,8 @@
 """Cell styles and column widths in an OOXML workbook: ``xl/styles.xml`` and a sheet's ``<cols>``.
 
 Pure functions over lxml trees (``Workbook`` parses and saves the parts). A style is given as
-``workbook.layout.STYLES`` declares it, as XlsxWriter format properties (``num_format``,
-``bold``, ``font_color``, ``bg_color``, ``border``, ``align``); ``ensure_xf`` gives the index of
+``workbook.layout.STYLES`` declares it, as XlsxWriter format properties (those
+``cellstyle.PROPERTIES`` names, any other refused there); ``ensure_xf`` gives the index of
 a cell format (``<xf>`` in ``<cellXfs>``, a cell's ``s`` attribute) with that look, reusing an
 identical one (the template's, as XlsxWriter wrote it) before adding one, in the form XlsxWriter
 writes. ECMA-376 Part 1: §18.8 (styles), §18.3.1.13 (column width).
@@ -16,7 +16,9 @@ from typing import NamedTuple
 
 from lxml import etree
 
-NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+from .. import cellstyle
+from .package import NS_MAIN
+
 #: Children of <styleSheet>, in schema order.
 _STYLESHEET = (
     "numFmts",
@@ -36,11 +38,6 @@ _BEFORE_COLS = ("sheetPr", "dimension", "sheetViews", "sheetFormatPr")
 #: Number formats with a built-in id that Excel knows without a <numFmt> (as XlsxWriter maps them).
 _BUILTIN = {"General": 0, "0": 1}
 _FIRST_CUSTOM = 164  # ids below are built in
-_MAX_DIGIT_PX = 7  # Calibri 11, the default font: column widths are counted in its digits
-
-
-#: The XlsxWriter format properties ``ensure_xf`` writes (the macros' blocks need no others).
-PROPERTIES = ("num_format", "bold", "font_color", "bg_color", "border", "align")
 
 
 class _Look(NamedTuple):
@@ -56,12 +53,7 @@ class _Look(NamedTuple):
 
 
 def _look(props: dict) -> _Look:
-    unknown = sorted(set(props) - set(PROPERTIES)) or (["border"] if props.get("border", 1) != 1 else [])
-    if unknown:
-        raise ValueError(
-            f"style {props}: {', '.join(unknown)} not written here; a cell format is made of "
-            f"{', '.join(PROPERTIES)} (border 1, thin)"
-        )
+    cellstyle.check(props, "the file back-end")  # the properties the macros write: cellstyle's one rule
     return _Look(
         props.get("num_format", "General"),
         bool(props.get("bold")),
@@ -73,7 +65,7 @@ def _look(props: dict) -> _Look:
 
 
 def _q(tag: str) -> str:
-    return f"{{{NS}}}{tag}"
+    return f"{{{NS_MAIN}}}{tag}"
 
 
 def _key(el: etree._Element) -> tuple:
@@ -202,8 +194,7 @@ def ensure_xf(styles_root: etree._Element, props: dict) -> int:
 def stored_width(width: float) -> float:
     """The ``<col width>`` Excel stores for a column ``width`` characters wide (§18.3.1.13: whole
     pixels, padding included, in 1/256 of a digit), as XlsxWriter's ``set_column`` stores it."""
-    pixels = int(width * (_MAX_DIGIT_PX + 5) + 0.5) if width < 1 else int(width * _MAX_DIGIT_PX + 0.5) + 5
-    return math.floor(pixels * 256 / _MAX_DIGIT_PX) / 256
+    return math.floor(cellstyle.column_pixels(width) * 256 / cellstyle.MAX_DIGIT_PX) / 256
 
 
 def set_widths(sheet_root: etree._Element, widths: dict[int, float]) -> None:
@@ -256,7 +247,7 @@ def new_stylesheet() -> etree._Element:
     """The smallest stylesheet Excel takes (for a package that has none): one default font,
     the two fills Excel reserves, no border, one cell format."""
     return etree.fromstring(
-        f'<styleSheet xmlns="{NS}"><fonts count="1"><font><sz val="11"/><name val="Calibri"/>'
+        f'<styleSheet xmlns="{NS_MAIN}"><fonts count="1"><font><sz val="11"/><name val="Calibri"/>'
         '<family val="2"/></font></fonts><fills count="2"><fill><patternFill patternType="none"/></fill>'
         '<fill><patternFill patternType="gray125"/></fill></fills><borders count="1"><border><left/><right/>'
         '<top/><bottom/><diagonal/></border></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" '

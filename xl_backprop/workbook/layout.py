@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 from ..analysis import DEFAULT_THRESHOLD
 from ..cellref import Area, a1, col_letters, parse_cell
-from ..limits import MACRO_MAX_ITERATIONS, SHEET_COLUMNS, SHEET_ROWS
+from ..cellstyle import column_pixels as column_pixels  # a column's pixels: cellstyle's one formula
+from ..limits import SHEET_COLUMNS, SHEET_ROWS
 from ..network import (
     DEFAULT_BIASES,
     DEFAULT_INPUTS,
@@ -100,12 +101,6 @@ class Styles:
 
 
 # --- helpers -------------------------------------------------------------------------------
-def column_pixels(width: float) -> int:
-    """Pixels of a column ``width`` characters wide in the default font (Calibri 11: 7-pixel
-    digits, 5 pixels of padding), as Excel and XlsxWriter count them."""
-    return int(width * 12 + 0.5) if width < 1 else int(width * 7 + 0.5) + 5
-
-
 def rowcol(cell: str) -> tuple[int, int]:
     """``"B4"`` (or ``"$B$4"``) -> zero-based (row, col) = (3, 1): ``cellref.parse_cell``."""
     return parse_cell(cell)
@@ -458,10 +453,17 @@ LR_MESSAGES = {
 }
 
 # --- Learning rates: reserved for the "Train learning rates" macro (column V onwards) -------
-#: Largest iteration count the macro writes (rows below the header): limits.MACRO_MAX_ITERATIONS.
 #: The loss matrix: header row (corner label, then one lr per column), then one row per
-#: step with the step number in the first column.
-MACRO_LOSS = Block(_L, "V8", 1 + MACRO_MAX_ITERATIONS, 1 + LR_SLOTS, Styles("value", head="head", label="step"))
+#: step with the step number in the first column. Its header cell is the one home of where it
+#: starts: the largest iteration count below derives from it.
+MACRO_LOSS_TOP_LEFT = "V8"
+#: Largest iteration count the macro writes: the rows below the loss matrix's header, to the
+#: sheet's last row but one (rows 9 to 1,048,575 for a header on row 8: 1,048,567). The ribbon's
+#: input cell's validation and the macros (in Excel and through ``xl-backprop run``) refuse more.
+MACRO_MAX_ITERATIONS = MAX_ROWS - (parse_cell(MACRO_LOSS_TOP_LEFT)[0] + 1) - 1
+MACRO_LOSS = Block(
+    _L, MACRO_LOSS_TOP_LEFT, 1 + MACRO_MAX_ITERATIONS, 1 + LR_SLOTS, Styles("value", head="head", label="step")
+)
 #: Widths of the loss table's columns: the step column, then ones that fit "0.000000000".
 MACRO_LOSS_WIDTHS = (9, *(12,) * LR_SLOTS)
 #: The summary: a header row, then one row per learning rate (lr, final loss, steps to
