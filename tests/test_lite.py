@@ -192,7 +192,7 @@ def test_bad_input_is_one_line_in_the_cell(lite_answer):
         ["x: expected a number in row 2, column 1, got the error #DIV/0!"]
     ]
     assert results['=FORWARD(w, i, {"a<line break>b", 0.99})'] == [
-        ['targets: expected a number for t1, got text "a\\nb\\u001b[2J"']
+        ['targets: expected a number for t1, got text "a\\nb\\x1b[2J"']
     ]
     assert results["=LR_SUMMARY(w, i, t, lrs, 51, -1)"] == [["threshold: expected a positive number, got -1"]]
 

@@ -334,8 +334,12 @@ BAD = [
     ("SIGMOID", (cell(False),), "x: expected a number, got FALSE"),
     # issue 17: what a cell can hold and used to end in "internal error" or a two-line message
     ("FORWARD", (row("a\nb", *W[1:]), row(*I), row(*T)), 'weights: expected a number for w1, got text "a\\nb"'),
-    ("SIGMOID", (cell("\x1b[2J\u2028\u202e"),), 'x: expected a number, got text "\\u001b[2J\\u2028..."'),
-    ("SIGMOID", (cell("\x1b[2J\u202e"),), 'x: expected a number, got text "\\u001b[2J\\u202e"'),
+    # escaped as the CLI escapes (limits.printable), cut at 20 characters, never inside an escape
+    ("SIGMOID", (cell("\x1b[2J\u2028\u202e\u2029"),), 'x: expected a number, got text "\\x1b[2J\\u2028..."'),
+    ("SIGMOID", (cell("\x1b[2J\u202e"),), 'x: expected a number, got text "\\x1b[2J\\u202e"'),
+    # a cell's text is only echoed: every invisible character shows its code, a zero-width
+    # joiner, a private-use and an unassigned one too (the CLI keeps those in a path)
+    ("SIGMOID", (cell("a\u200db\ue000\u0378"),), 'x: expected a number, got text "a\\u200db\\ue000\\u0378"'),
     ("SIGMOID", (cell("line one\nline two\nthree"),), 'x: expected a number, got text "line one\\nline tw..."'),
     (
         "FORWARD",

@@ -20,6 +20,7 @@ from __future__ import annotations
 import decimal
 import math
 import numbers
+import unicodedata
 
 import numpy as np
 
@@ -114,6 +115,42 @@ def shown(x) -> str:
     if isinstance(x, (str, bytes)):  # numpy's str_ too; never echoed: it may be long or hold line breaks
         return "text"
     return "None" if x is None else f"a {type(x).__name__}"
+
+
+#: Unicode categories a message never prints as they are, in every face: controls (newline, CR,
+#: ESC), lone surrogates, line and paragraph separators -- they break the line or drive a terminal.
+LINE_BREAKING = frozenset({"Cc", "Cs", "Zl", "Zp"})
+#: ... and, where text is only echoed (a cell's text in a UDF's message), every character that does
+#: not show itself: format characters (a zero-width space), private-use and unassigned ones. The
+#: CLI prints paths, where an emoji's zero-width joiner or a private-use character is part of the
+#: name the user must recognise, so it escapes only ``LINE_BREAKING`` and ``BIDI``.
+INVISIBLE = LINE_BREAKING | {"Cf", "Co", "Cn"}
+#: Format characters that reorder text on a display (a file name could hide its end with them):
+#: escaped whatever the categories.
+BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def printable(text: str, hidden: frozenset[str] = LINE_BREAKING, width: int | None = None) -> str:
+    """``text`` as one safe line, the one rule of every face's messages: characters of the
+    Unicode categories ``hidden`` and ``BIDI`` escaped as Python writes them (``\\n``, ``\\x1b``,
+    ``\\u202e``), and bytes that are not text in a file name (surrogate escapes) as ``\\xNN``.
+    With ``width``, at most that many characters, cut with "..." (never inside an escape)."""
+    head = text if width is None else text[: width + 1]  # a long text is never escaped whole
+    pieces = [_escaped(ch) if unicodedata.category(ch) in hidden or ch in BIDI else ch for ch in head]
+    if width is None or (len(text) <= width and sum(map(len, pieces)) <= width):
+        return "".join(pieces)
+    shown = ""
+    for piece in pieces:
+        if len(shown) + len(piece) > width - 3:
+            break
+        shown += piece
+    return shown + "..."
+
+
+def _escaped(ch: str) -> str:
+    if 0xDC80 <= ord(ch) <= 0xDCFF:  # os.fsdecode's stand-in for an undecodable byte
+        return f"\\x{ord(ch) - 0xDC00:02x}"
+    return ch.encode("unicode_escape").decode("ascii")
 
 
 def as_numbers(value, name: str) -> np.ndarray:

@@ -28,7 +28,6 @@ import functools
 import inspect
 import math
 import numbers
-import unicodedata
 
 import numpy as np
 import xlwings as xw
@@ -39,6 +38,7 @@ from .explain import ACCEPTED, DEFAULT_DIGITS, DEFAULT_LR, MAX_DIGITS, quantity_
 from .explain import text as explain_text
 from .kernel import COMPILED
 from .limits import (
+    INVISIBLE,
     RUN_MORE,
     SHEET_COLUMNS,
     SHEET_ROWS,
@@ -47,6 +47,7 @@ from .limits import (
     is_count,
     is_learning_rate,
     is_threshold,
+    printable,
 )
 from .network import DEFAULT_BIASES, GRADIENT_NAMES, WEIGHT_NAMES, Forward, forward, gradients, sigmoid, step
 from .network import train_curves as _train_curves
@@ -179,26 +180,9 @@ BEYOND_DOUBLE = "a number beyond a double's range (about 1.8e308)"
 
 
 def _shown_text(text: str, width: int = 20) -> str:
-    """``text`` as a message may echo it: within ``width`` characters (cut with "..."), control
-    and format characters escaped (a line break as \\n), so the message stays one plain line."""
-    pieces = [_ESCAPES.get(ch) or (f"\\u{ord(ch):04x}" if _hidden(ch) else ch) for ch in text[: width + 1]]
-    if len(text) <= width and sum(map(len, pieces)) <= width:
-        return "".join(pieces)
-    shown = ""
-    for piece in pieces:
-        if len(shown) + len(piece) > width - 3:
-            break
-        shown += piece
-    return shown + "..."
-
-
-_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def _hidden(ch: str) -> bool:
-    """A character that would break or disguise a one-line message: a control or format
-    character (ESC, a right-to-left override), a line or paragraph separator, a lone surrogate."""
-    return unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
+    """``text`` as a message may echo it: within ``width`` characters (cut with "..."), every
+    character that does not show itself escaped (a line break as \\n): ``limits.printable``."""
+    return printable(text, INVISIBLE, width)
 
 
 def _value(v) -> float | str:
