@@ -1089,6 +1089,9 @@ def test_names_with_control_characters_are_printed_escaped(tmp_path, capsys, odd
 def test_printable_escapes_only_what_cannot_be_shown():
     assert cli.printable("C:\\Users\\ana\\book é 語.xlsm") == "C:\\Users\\ana\\book é 語.xlsm"  # backslashes kept
     assert cli.printable("a\tb\x00c\x7fd\x85e\u2028f") == "a\\tb\\x00c\\x7fd\\x85e\\u2028f"
+    # a path's own characters stay as they are, though a UDF's echo of a cell shows their codes
+    # (limits.printable's categories, one parameter): an emoji's zero-width joiner, a private-use one
+    assert cli.printable("\U0001f469\u200d\U0001f4bb \ue000.xlsm") == "\U0001f469\u200d\U0001f4bb \ue000.xlsm"
 
 
 def test_run_out_in_a_missing_folder_names_the_option(tmp_path, capsys):

@@ -14,9 +14,8 @@ import re
 import sys
 import threading
 import time
-import unicodedata
-from collections.abc import Callable, Sequence
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TextIO
 
@@ -25,8 +24,9 @@ import numpy as np
 from . import __version__
 from .analysis import DEFAULT_THRESHOLD, SUMMARY_COLUMNS, LRSummary, check_finite, grad_check, lr_summary, summary_rows
 from .figures import loss_figure, png_bytes
-from .fileio import ChangedError, atomic_write_all, locked
+from .fileio import ChangedError, Written, atomic_write_all, locked
 from .limits import CSV_MAX_VALUES, is_count, is_threshold, learning_rates_ok
+from .limits import printable as printable  # every message the CLI prints: one line, escaped
 from .macros import ACTIONS as RUN_ACTIONS  # the ribbon's actions: one list
 from .network import (
     DEFAULT_BIASES,
@@ -58,26 +58,6 @@ EXAMPLES = (  # shown by --help; a test runs each one
     "gradcheck --weights 1 -1 0.5 2 0.1 0.2 0.3 0.4",
     "run train-lrs workbook_template.xlsm --out trained.xlsm",
 )
-
-
-#: Format characters that reorder text on a terminal (a file name could hide its end with them).
-_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
-def printable(text: str) -> str:
-    """``text`` as one safe line: control characters (newline, CR, ESC, ...), line and paragraph
-    separators and bidirectional controls escaped as Python writes them (``\\n``, ``\\x1b``,
-    ``\\u202e``), and bytes that are not text in a file name (surrogate escapes) as ``\\xNN``.
-    Every message the CLI prints goes through it: a path can hold any of these."""
-    out = []
-    for ch in text:
-        if 0xDC80 <= ord(ch) <= 0xDCFF:  # os.fsdecode's stand-in for an undecodable byte
-            out.append(f"\\x{ord(ch) - 0xDC00:02x}")
-        elif unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp") or ch in _BIDI:
-            out.append(ch.encode("unicode_escape").decode("ascii"))
-        else:
-            out.append(ch)
-    return "".join(out)
 
 
 class UsageError(Exception):
@@ -567,22 +547,39 @@ def cmd_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if not args.no_plot:
         subtitle = f"2-2-2 sigmoid network, {setting}"
         files.append((targets[1], lambda p: write_png(p, lrs, curves, args.threshold, subtitle)))
-    _write_files(files, "--out-dir", args.force)  # the CSV and the PNG land together or not at all
+    written = _write_files(files, "--out-dir", args.force)  # the CSV and the PNG land together or not at all
     if not args.quiet:
-        for path in targets:
-            print(printable(f"wrote {path}"), file=out)
+        for path, w in zip(targets, written, strict=True):
+            print(printable(f"wrote {path}{detached(w.detached_links)}"), file=out)
     return 0
 
 
-def _write_files(files: Sequence[tuple[Path, Callable[[Path], None]]], option: str, force: bool) -> None:
+def _write_files(files: Sequence[tuple[Path, Callable[[Path], None]]], option: str, force: bool) -> list[Written]:
     """``atomic_write_all``; without ``force``, a file that appeared meanwhile (another run's) is
     refused as one that was there from the start."""
+    with _not_over_existing(option, force):
+        return atomic_write_all(files, overwrite=force)
+
+
+@contextmanager
+def _not_over_existing(option: str, force: bool) -> Iterator[None]:
+    """A ``FileExistsError`` from a write without ``force`` (a file made meanwhile, by another
+    run) as the same one-line refusal as a file that was there from the start."""
     try:
-        atomic_write_all(files, overwrite=force)
+        yield
     except FileExistsError as exc:
         if force:
             raise
         raise UsageError(f"{option}: {exc.filename} already exists; use --force to overwrite it") from None
+
+
+def detached(links: int, of: str = "it") -> str:
+    """What the CLI adds to "wrote PATH" when the write gave PATH a new file while ``links``
+    other hard links of the old one keep its content (``fileio.Written.detached_links``)."""
+    if not links:
+        return ""
+    others = "1 other hard link" if links == 1 else f"{links} other hard links"
+    return f" (as a new file: {others} to {of} {'keeps' if links == 1 else 'keep'} the old content)"
 
 
 def cmd_gradcheck(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -611,12 +608,8 @@ def cmd_template(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     _refuse_existing([args.out], "--out", args.force)
     from .workbook.build import build_template
 
-    try:  # a missing package (an incomplete install) is named by main()
+    with _not_over_existing("--out", args.force):  # a missing package (an incomplete install): main() names it
         path = build_template(args.out, overwrite=args.force)
-    except FileExistsError:  # made meanwhile, by another run
-        if args.force:
-            raise
-        raise UsageError(f"--out: {args.out} already exists; use --force to overwrite it") from None
     print(printable(f"wrote {path}"), file=out)
     return 0
 
@@ -647,22 +640,19 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         # --in-place: BOOK locked from reading it to replacing it (a second run waits), and left
         # alone if another program changed it meanwhile
-        with locked(book, on_wait=waiting) if args.in_place else nullcontext() as held:
+        with (
+            _not_over_existing("--out", args.force or same),
+            locked(book, on_wait=waiting) if args.in_place else nullcontext() as held,
+        ):
             run_on_file(args.action, book, target, iteration=args.iteration, overwrite=args.force or same, expect=held)
     except InputError as exc:  # the macros name their own fields; here they are options
         raise UsageError(f"{_RUN_OPTIONS.get(exc.field, exc.field)}: {exc.detail}") from None
     except ChangedError as exc:
         raise UsageError(f"BOOK: {exc}") from None
-    except FileExistsError:  # made meanwhile, by another run
-        if args.force or same:
-            raise
-        raise UsageError(f"--out: {target} already exists; use --force to overwrite it") from None
-    line = f"wrote {target}"  # the path given, also when it is a link to the book written
+    # the path given, also when it is a link to the book written; the rename gave BOOK a new
+    # file, and its other names still hold the old one
     others = held.written.detached_links if held is not None and held.written is not None else 0
-    if others:  # the rename gave BOOK a new file; its other names still hold the old one
-        links = "1 other hard link to BOOK keeps" if others == 1 else f"{others} other hard links to BOOK keep"
-        line += f" (as a new file: {links} the old content)"
-    print(printable(line), file=out)
+    print(printable(f"wrote {target}{detached(others, 'BOOK')}"), file=out)
     return 0
 
 
@@ -689,17 +679,16 @@ def cmd_lite(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     if args.out.exists() and not args.out.is_dir():
         raise UsageError(f"--out: {args.out} is a file, expected a folder")
+    paths = [args.out / name for name in lite_bundle.FILES]
+    _refuse_existing(paths, "--out", args.force)
     try:
-        files = {args.out / "main.py": lite_bundle.main_py(), args.out / "requirements.txt": lite_bundle.requirements()}
-    except RuntimeError as exc:
+        with _not_over_existing("--out", args.force):
+            written = lite_bundle.write(args.out, overwrite=args.force)  # both files or neither
+    except RuntimeError as exc:  # before anything is written
         print(printable(f"{PROG} lite: error: {exc}"), file=err)
         return 1
-    _refuse_existing(list(files), "--out", args.force)
-    args.out.mkdir(parents=True, exist_ok=True)
-    writers = [(path, lambda tmp, text=text: tmp.write_text(text, encoding="utf-8")) for path, text in files.items()]
-    _write_files(writers, "--out", args.force)  # both files or neither
-    for path in files:
-        print(printable(f"wrote {path}"), file=out)
+    for path, w in zip(paths, written, strict=True):
+        print(printable(f"wrote {path}{detached(w.detached_links)}"), file=out)
     return 0
 
 
@@ -833,11 +822,12 @@ def cmd_animate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     frames = animation.build_frames(args.steps, lr=args.lr, **net)
     bar = Progress(io.StringIO() if args.quiet else err, delay=PROGRESS_DELAY, label="drawing frames")
     try:
-        _write_files(
+        (written,) = _write_files(
             [(args.out, lambda tmp: animation.write_gif(tmp, frames, args.steps, args.fps, bar))], "--out", args.force
         )
     finally:
         bar.close()
     if not args.quiet:
-        print(printable(f"wrote {args.out} ({len(frames)} frames, {args.fps:g} a second)"), file=out)
+        shown = f"wrote {args.out} ({len(frames)} frames, {args.fps:g} a second){detached(written.detached_links)}"
+        print(printable(shown), file=out)
     return 0

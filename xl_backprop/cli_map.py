@@ -23,6 +23,7 @@ from .cli import (
     _threshold,
     _whole,
     _write_files,
+    detached,
     printable,
 )
 from .limits import MAP_MAX_PAIRS, MAP_MAX_STEPS, is_learning_rate
@@ -197,7 +198,7 @@ def cmd_map(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.csv is not None:
         files.append((args.csv, lambda p: lrmap.write_csv(p, m, bar)))
     try:
-        _write_files(files, "--out" if args.csv is None else "--out/--csv", args.force)
+        written = _write_files(files, "--out" if args.csv is None else "--out/--csv", args.force)
     finally:
         bar.close()
     if not args.quiet:
@@ -205,6 +206,6 @@ def cmd_map(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"{lr_h.size} x {lr_o.size} networks, {args.steps} steps each; {setting}", file=out)
         for name, n in zip(lrmap.CLASSES, counts, strict=True):
             print(f"  {lrmap.CLASS_LABELS[name]:<34} {int(n):>10,}", file=out)
-        for path in targets:
-            print(printable(f"wrote {path}"), file=out)
+        for path, w in zip(targets, written, strict=True):
+            print(printable(f"wrote {path}{detached(w.detached_links)}"), file=out)
     return 0

@@ -17,6 +17,8 @@ import importlib.metadata
 import re
 from pathlib import Path
 
+from .fileio import Written, atomic_write_all
+
 #: The package's modules that main.py carries, relative to the package: what ``lite`` imports,
 #: directly or not. None of them may import lxml, XlsxWriter's workbook writer, pyOpenVBA or numba
 #: at import time (a test imports them in an interpreter that lacks them).
@@ -49,6 +51,8 @@ MODULES = (
 LITE_REQUIREMENTS = {"numpy": False, "matplotlib": False, "xlsxwriter": True, "xlwings": True}
 
 PACKAGE = "xl_backprop"
+#: What ``write`` makes in its folder: the code, and what Lite installs.
+FILES = ("main.py", "requirements.txt")
 _ROOT = Path(__file__).resolve().parent
 
 _LOADER = '''\
@@ -158,11 +162,15 @@ def main_py(modules: tuple[str, ...] = MODULES) -> str:
     return "".join(out)
 
 
-def write(out_dir: Path) -> tuple[Path, Path]:
-    """Write main.py and requirements.txt into ``out_dir`` (created if missing); return their paths."""
+def write(out_dir: Path, *, overwrite: bool = True) -> list[Written]:
+    """Write ``FILES`` (main.py, requirements.txt) into ``out_dir`` (created if missing), both or
+    neither, the one way every file is written (``fileio.atomic_write_all``); ``overwrite=False``:
+    FileExistsError if one is there, nothing written. RuntimeError, before anything is written,
+    where xl-backprop is not installed (``requirements``)."""
     out_dir = Path(out_dir)
+    texts = dict(zip(FILES, (main_py(), requirements()), strict=True))
     out_dir.mkdir(parents=True, exist_ok=True)
-    main, reqs = out_dir / "main.py", out_dir / "requirements.txt"
-    main.write_text(main_py(), encoding="utf-8")
-    reqs.write_text(requirements(), encoding="utf-8")
-    return main, reqs
+    files = [
+        (out_dir / name, lambda tmp, text=text: tmp.write_text(text, encoding="utf-8")) for name, text in texts.items()
+    ]
+    return atomic_write_all(files, overwrite=overwrite)
