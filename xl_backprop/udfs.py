@@ -32,6 +32,7 @@ import numbers
 import numpy as np
 import xlwings as xw
 
+from . import network as _network
 from .analysis import DEFAULT_THRESHOLD, Overflow, check_finite, grad_check, lr_summary, summary_rows
 from .excel_errors import excel_error
 from .explain import ACCEPTED, DEFAULT_DIGITS, DEFAULT_LR, MAX_DIGITS, quantity_name, step_values
@@ -71,17 +72,25 @@ INPUTS = ("i1", "i2")
 TARGETS = ("t1", "t2")
 BIASES = ("b1", "b2")
 FORWARD_NAMES = Forward._fields
+
+
+def _listed(values) -> str:
+    """The course's numbers as the help names them: network's defaults, not a copy."""
+    return ", ".join(f"{v:g}" for v in values)
+
+
 # The function wizard's help for each argument, by name: an argument means the same in every function.
 ARG_DOCS = {
     "x": "A number, or a range of numbers",
     "weights": "The 8 weights w1..w8, a row or a column of 8 cells: w1..w4 feed the hidden layer, "
-    "w5..w8 the output layer. Course example: 0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55",
-    "inputs": "The 2 inputs i1, i2 (2 cells). Course example: 0.05, 0.1",
-    "targets": "The 2 targets t1, t2 that the outputs should reach (2 cells). Course example: 0.01, 0.99",
+    f"w5..w8 the output layer. Course example: {_listed(_network.DEFAULT_WEIGHTS)}",
+    "inputs": f"The 2 inputs i1, i2 (2 cells). Course example: {_listed(_network.DEFAULT_INPUTS)}",
+    "targets": "The 2 targets t1, t2 that the outputs should reach (2 cells). "
+    f"Course example: {_listed(_network.DEFAULT_TARGETS)}",
     "lr": "The learning rate: how far to step against the gradient, e.g. 0.5",
-    "lrs": "The learning rates to compare, a row or a column of cells, e.g. 0.1, 0.2, 0.5, 0.8, 1, 2",
+    "lrs": f"The learning rates to compare, a row or a column of cells, e.g. {_listed(_network.DEFAULT_LRS)}",
     "iterations": "How many E_total values per learning rate: a whole number >= 1, the first before any "
-    "update (the course uses 51: the start and 50 updates)",
+    f"update (the course uses {_network.DEFAULT_ITERATIONS}: the start and {_network.DEFAULT_ITERATIONS - 1} updates)",
     "threshold": f"Optional: the E_total to get below (default {DEFAULT_THRESHOLD:g})",
     "biases": "Optional: the 2 biases b1 (hidden layer) and b2 (output layer), never trained. "
     "Leave out, or leave the cells empty, for none. Mazur's example: 0.35, 0.6",
