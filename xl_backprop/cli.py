@@ -640,15 +640,16 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         # --in-place: BOOK locked from reading it to replacing it (a second run waits), and left
         # alone if another program changed it meanwhile
-        with (
-            _not_over_existing("--out", args.force or same),
-            locked(book, on_wait=waiting) if args.in_place else nullcontext() as held,
-        ):
+        with locked(book, on_wait=waiting) if args.in_place else nullcontext() as held:
             run_on_file(args.action, book, target, iteration=args.iteration, overwrite=args.force or same, expect=held)
     except InputError as exc:  # the macros name their own fields; here they are options
         raise UsageError(f"{_RUN_OPTIONS.get(exc.field, exc.field)}: {exc.detail}") from None
     except ChangedError as exc:
         raise UsageError(f"BOOK: {exc}") from None
+    except FileExistsError:  # made meanwhile, by another run
+        if args.force or same:
+            raise
+        raise UsageError(f"--out: {target} already exists; use --force to overwrite it") from None
     # the path given, also when it is a link to the book written; the rename gave BOOK a new
     # file, and its other names still hold the old one
     others = held.written.detached_links if held is not None and held.written is not None else 0
