@@ -253,6 +253,10 @@ def test_lite_files_are_written_the_one_way(tmp_path, capsys):
     assert (out / "requirements.txt").read_text() == lite_bundle.requirements()
 
 
+def test_where_the_template_may_go_is_checked_once():
+    assert holders(r"expected a \.xlsm path") == {"xl_backprop.workbook.build"}
+
+
 def test_the_detached_link_wording():
     assert cli.detached(0) == ""
     assert cli.detached(1, "BOOK") == " (as a new file: 1 other hard link to BOOK keeps the old content)"

@@ -601,14 +601,14 @@ def cmd_gradcheck(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_template(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    if args.out.suffix.lower() != ".xlsm":
-        raise UsageError(f"--out: expected a .xlsm path (a macro-enabled workbook), got {args.out}")
-    if not args.out.parent.is_dir():
-        raise UsageError(f"--out: expected an existing folder, {args.out.parent} is not one")
-    _refuse_existing([args.out], "--out", args.force)
-    from .workbook.build import build_template
+    from .workbook.build import build_template, check_out  # a missing package (an incomplete install): main() names it
 
-    with _not_over_existing("--out", args.force):  # a missing package (an incomplete install): main() names it
+    try:
+        check_out(args.out)  # build's one rule for where the template goes
+    except ValueError as exc:
+        raise UsageError(f"--{exc}") from None
+    _refuse_existing([args.out], "--out", args.force)
+    with _not_over_existing("--out", args.force):  # a file made meanwhile, by another run
         path = build_template(args.out, overwrite=args.force)
     print(printable(f"wrote {path}"), file=out)
     return 0

@@ -53,6 +53,15 @@ def _write_book(path: Path, vba_bin: bytes) -> None:
     book.close()
 
 
+def check_out(out: Path) -> None:
+    """ValueError, naming ``out``, unless it is a .xlsm path in an existing folder: the one
+    check of where the template may go (``xl-backprop template --out`` words it as its option)."""
+    if out.suffix.lower() != ".xlsm":
+        raise ValueError(f"out: expected a .xlsm path (a macro-enabled workbook), got {out}")
+    if not out.parent.is_dir():
+        raise ValueError(f"out: expected an existing folder, {out.parent} is not one")
+
+
 def build_template(out: Path, *, overwrite: bool = True) -> Path:
     """Write the macro-enabled workbook to ``out`` (replacing it, unless ``overwrite`` is
     False: then FileExistsError if a file is there when the build ends) and return its path.
@@ -61,10 +70,7 @@ def build_template(out: Path, *, overwrite: bool = True) -> Path:
     interrupted build never leaves a half-written workbook at ``out``.
     """
     out = Path(out)
-    if out.suffix.lower() != ".xlsm":
-        raise ValueError(f"out: expected a .xlsm path (a macro-enabled workbook), got {out}")
-    if not out.parent.is_dir():
-        raise ValueError(f"out: expected an existing folder, got {out.parent}")
+    check_out(out)
     custom_ui = ribbon.read_custom_ui()
     vba_bin = vba.vba_project_bin(layout.SHEETS)
     with tempfile.TemporaryDirectory(prefix="xl-backprop-build-") as work:
