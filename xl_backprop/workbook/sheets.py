@@ -348,6 +348,24 @@ def _diagram(ws: Worksheet, book: Workbook, fmt: dict, cached: dict) -> None:
         for c in (cs1, cs2):  # the sigmoid joins h to a_h and o to a_o
             ws.write_string(r, c, "σ", nf({**edge_label, "bold": True, **(line if k == 1 else line_up)}))
         put(r, ce + 1, f"t{k}", {"align": "left", "valign": "vcenter", "num_format": f'"t{k} = "0.00##'})
+    _diagram_edges(
+        ws, put, nf, (top, bottom), (ci, ch, ca, co), {"label": edge_label, "line": line, "line_up": line_up}
+    )
+    # E1 and E2 add up to E_total, between them
+    arrow = nf({"align": "center", "font_color": "#595959"})
+    ws.write_string(top + 1, ce, "↓ +", arrow)
+    ws.write_string(bottom - 1, ce, "↑", arrow)
+    put(top + 2, ce, "E_total", {**node, "bg_color": "#FCE4D6", "num_format": "0.000000"})
+    ws.write_string(top + 2, ce + 1, "E_total", nf({"bold": True, "font_color": "#1F3864"}))
+    _diagram_paths(ws, book, fmt, put, nf, bottom, (ci, ch, ca))
+
+
+def _diagram_edges(ws: Worksheet, put, nf, rows: tuple[int, int], columns: tuple[int, ...], styles: dict) -> None:
+    """``_diagram``'s weights between the node ``rows`` (upper, lower) and ``columns`` (i, h, a_h,
+    o): a straight edge is a label on a line, the crossing ones an X labelled left of it."""
+    top, bottom = rows
+    ci, ch, ca, co = columns
+    edge_label, line, line_up = styles["label"], styles["line"], styles["line_up"]
     for c_left, c_right, (straight_top, straight_bottom, down, up) in (
         (ci, ch, ("w1", "w4", "w3", "w2")),
         (ca, co, ("w5", "w8", "w7", "w6")),
@@ -361,13 +379,12 @@ def _diagram(ws: Worksheet, book: Workbook, fmt: dict, cached: dict) -> None:
         right = {**edge_label, "align": "right"}
         put(top + 1, a - 2, down, {**right, "valign": "top", "num_format": signed(f"↘ {down} = ")}, a - 1)
         put(bottom - 1, a - 2, up, {**right, "num_format": signed(f"↗ {up} = ")}, a - 1)
-    # E1 and E2 add up to E_total, between them
-    arrow = nf({"align": "center", "font_color": "#595959"})
-    ws.write_string(top + 1, ce, "↓ +", arrow)
-    ws.write_string(bottom - 1, ce, "↑", arrow)
-    put(top + 2, ce, "E_total", {**node, "bg_color": "#FCE4D6", "num_format": "0.000000"})
-    ws.write_string(top + 2, ce + 1, "E_total", nf({"bold": True, "font_color": "#1F3864"}))
-    # the two paths into each hidden unit, in their colours, and their sum
+
+
+def _diagram_paths(ws: Worksheet, book: Workbook, fmt: dict, put, nf, bottom: int, columns: tuple[int, ...]) -> None:
+    """``_diagram``'s rows under the lower nodes: the two paths into each hidden unit, in their
+    colours, and their sum; then the legend."""
+    ci, ch, ca = columns
     for r, k in ((bottom + 2, 1), (bottom + 3, 2)):
         ws.merge_range(r, ci, r, ch - 1, f"two paths into h{k}:", nf({"align": "right", "italic": True}))
         for (c, name, text, sign), path in zip(
