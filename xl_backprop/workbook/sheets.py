@@ -425,6 +425,24 @@ def write_backprop(book: Workbook, fmt: dict) -> Worksheet:
     for first, last, width in L.BACKPROP_WIDTHS:
         ws.set_column(f"{first}:{last}", width)
     ws.set_column(L.IN_I1.col, L.IN_I1.col, L.INPUT_WIDTH)
+    _backprop_inputs(ws, fmt)
+    cached = _engine_rows(L.BACKPROP_STEPS)
+    _diagram(ws, book, fmt, cached)
+    _backprop_derivation(ws, book, fmt)
+    _backprop_table(ws, book, fmt, cached)
+    _backprop_chart(ws, book, fmt)
+    last = L.a1(L.BACKPROP_FIRST_ROW + L.BACKPROP_STEPS - 1, len(L.BACKPROP_COLUMNS) - 1)
+    _print_setup(
+        ws, f"A1:{last}", rows=(L.BACKPROP_HEADER_ROW - 1, L.BACKPROP_HEADER_ROW), first_column=True, scale=PRINT_SCALE
+    )
+    # the lesson above stays in view while the table scrolls under its headers
+    ws.freeze_panes(L.BACKPROP_FIRST_ROW, 1)
+    ws.activate()
+    return ws
+
+
+def _backprop_inputs(ws: Worksheet, fmt: dict) -> None:
+    """The Backprop sheet's input cells (yellow), each with its label, note and validation."""
     ws.write("A3", "Inputs", fmt["h2"])
     for inp in (L.IN_I1, L.IN_I2, L.IN_T1, L.IN_T2, *L.IN_W, L.IN_B1, L.IN_B2, L.IN_LR, L.IN_SHOW_STEP):
         ws.write(inp.row, 0, inp.label, fmt["label"])
@@ -445,8 +463,10 @@ def write_backprop(book: Workbook, fmt: dict) -> Worksheet:
             )
         else:
             _number_validation(ws, inp, positive=inp is L.IN_LR)
-    cached = _engine_rows(L.BACKPROP_STEPS)
-    _diagram(ws, book, fmt, cached)
+
+
+def _backprop_derivation(ws: Worksheet, book: Workbook, fmt: dict) -> None:
+    """The chain rule written out beside the diagram (``DERIVATION``)."""
     r, c = L.rowcol(L.DERIVATION_TOP_LEFT)
     ws.write(r - 1, c, DERIVATION_TITLE, fmt["h2"])
     for k, line in enumerate(DERIVATION):
@@ -455,6 +475,10 @@ def write_backprop(book: Workbook, fmt: dict) -> Worksheet:
         else:
             ws.write_string(r + k, c, line, fmt["note"] if k == len(DERIVATION) - 1 else fmt["text"])
 
+
+def _backprop_table(ws: Worksheet, book: Workbook, fmt: dict, cached: dict) -> None:
+    """The table: its group and column headers (a path's columns in its colour), then one row
+    of formulas per step, each storing the engine's value (``cached``)."""
     c = 0
     for label, width in L.BACKPROP_GROUPS:
         if width > 1:
@@ -474,6 +498,9 @@ def write_backprop(book: Workbook, fmt: dict) -> Worksheet:
         for k, name in enumerate(L.BACKPROP_COLUMNS[1:], start=1):
             ws.write_formula(row, k, table_formula(name, s), fmt[L.BACKPROP_STYLES[name]], float(cached[name][s]))
 
+
+def _backprop_chart(ws: Worksheet, book: Workbook, fmt: dict) -> None:
+    """E_total over the steps as a chart, and the note where Draw network puts its picture."""
     chart = book.add_chart({"type": "line"})
     first, last = L.BACKPROP_FIRST_ROW, L.BACKPROP_FIRST_ROW + L.BACKPROP_STEPS - 1
     e_col = L.BACKPROP_COLUMNS.index("E_total")
@@ -497,14 +524,6 @@ def write_backprop(book: Workbook, fmt: dict) -> Worksheet:
         "The Draw network button puts a picture here.",
         fmt["note"],
     )
-    last = L.a1(L.BACKPROP_FIRST_ROW + L.BACKPROP_STEPS - 1, len(L.BACKPROP_COLUMNS) - 1)
-    _print_setup(
-        ws, f"A1:{last}", rows=(L.BACKPROP_HEADER_ROW - 1, L.BACKPROP_HEADER_ROW), first_column=True, scale=PRINT_SCALE
-    )
-    # the lesson above stays in view while the table scrolls under its headers
-    ws.freeze_panes(L.BACKPROP_FIRST_ROW, 1)
-    ws.activate()
-    return ws
 
 
 # --- UDFs ------------------------------------------------------------------------------------
