@@ -1165,6 +1165,37 @@ def write_learning_rates(book: Workbook, fmt: dict) -> Worksheet:
     _, m_c = L.rowcol(L.MACRO_SUMMARY.top_left)
     for k, width in enumerate(L.MACRO_SUMMARY_WIDTHS):
         ws.set_column(m_c + k, m_c + k, width)
+    _lr_inputs(ws, fmt)
+
+    # the summary: one row per slot, from its block
+    head = _lr_summary(ws, book, fmt, v)
+
+    # what the course's rates show, beside the summary
+    t_r, t_c = L.rowcol(L.LIVE_TEXT_TOP_LEFT)
+    for i, line in enumerate(LR_LESSON):
+        ws.write_string(t_r + i, t_c, line, fmt["h2"] if i == 0 else fmt["text"])
+
+    # the curves: E_total per step, one column per slot
+    _lr_curves(ws, fmt, head, v)
+    _lr_chart(ws, book, v)
+
+    _write_map_inputs(ws, fmt)
+    ws.write(
+        L.MACRO_TITLE_CELL,
+        "Written by the ribbon's Train learning rates button "
+        "(or, without Excel: xl-backprop run train-lrs BOOK.xlsm --out OUT.xlsm)",
+        fmt["h2"],
+    )
+    ws.freeze_panes(L.LIVE_CURVE_HEADER_ROW + 1, 1)
+    # No fixed print area: the macro writes its table, chart and picture to the right, so the
+    # used range is what there is to print.
+    _print_setup(ws, None, rows=(L.LIVE_CURVE_HEADER_ROW, L.LIVE_CURVE_HEADER_ROW), scale=PRINT_SCALE)
+    return ws
+
+
+def _lr_inputs(ws: Worksheet, fmt: dict) -> None:
+    """The Learning rates sheet's inputs: iterations, the list of rates, the threshold, each
+    with its label and validation."""
     for inp in (L.IN_ITERATIONS, L.IN_LRS, L.IN_THRESHOLD):
         ws.write(inp.row, 0, inp.label, fmt["label"])
     ws.write_number(L.IN_ITERATIONS.row, 1, L.IN_ITERATIONS.default, fmt["input"])
@@ -1210,7 +1241,10 @@ def write_learning_rates(book: Workbook, fmt: dict) -> Worksheet:
     ws.write_number(L.IN_THRESHOLD.row, 1, L.IN_THRESHOLD.default, fmt["input"])
     ws.write(L.IN_THRESHOLD.row, 2, "learning rates: fill the list from the left", fmt["note"])
 
-    # the summary: one row per slot, from its block
+
+def _lr_summary(ws: Worksheet, book: Workbook, fmt: dict, v: LRValues):
+    """The summary table: its headers, then one row of formulas per slot; returns the headers'
+    format (the curves' headers take it too)."""
     s_r, s_c = L.rowcol(L.LIVE_SUMMARY_TOP_LEFT)
     ws.write(s_r - 1, 0, "What each learning rate did", fmt["h2"])
     head = book.add_format({**L.STYLES["head"], "text_wrap": True, "valign": "vcenter"})
@@ -1225,13 +1259,11 @@ def write_learning_rates(book: Workbook, fmt: dict) -> Worksheet:
     for k in range(L.LR_SLOTS):
         for j, f in enumerate(summary_formulas(k)):
             _formula(ws, s_r + 1 + k, s_c + j, f, fmt[L.LIVE_SUMMARY_STYLES.at(1, j)], v.summary[k][j])
+    return head
 
-    # what the course's rates show, beside the summary
-    t_r, t_c = L.rowcol(L.LIVE_TEXT_TOP_LEFT)
-    for i, line in enumerate(LR_LESSON):
-        ws.write_string(t_r + i, t_c, line, fmt["h2"] if i == 0 else fmt["text"])
 
-    # the curves: E_total per step, one column per slot
+def _lr_curves(ws: Worksheet, fmt: dict, head, v: LRValues) -> None:
+    """The curves' table: a column per slot, one row per step, read from the LR blocks sheet."""
     c_r, c_c = L.rowcol(L.LIVE_CURVE_TOP_LEFT)
     ws.write(L.LIVE_CURVE_HEADER_ROW - 1, 0, "E_total per step (from the blocks on the LR blocks sheet)", fmt["h2"])
     ws.write(L.LIVE_CURVE_HEADER_ROW, 0, "step \\ lr", fmt["head"])
@@ -1258,6 +1290,9 @@ def write_learning_rates(book: Workbook, fmt: dict) -> Worksheet:
                 _block_value(v, k, "E_total", s),
             )
 
+
+def _lr_chart(ws: Worksheet, book: Workbook, v: LRValues) -> None:
+    """The chart of the curves, one line per slot in its colour, with caches a viewer draws from."""
     chart = book.add_chart({"type": "scatter", "subtype": "straight"})
     d_r = L.LR_BLOCK_FIRST_ROW
     d_c = L.LR_CHART_DATA_COL
@@ -1282,19 +1317,6 @@ def write_learning_rates(book: Workbook, fmt: dict) -> Worksheet:
     chart.set_legend({"position": "right"})
     chart.set_size({"width": L.LIVE_CHART.width, "height": L.LIVE_CHART.height})
     ws.insert_chart(L.LIVE_CHART.cell, chart)
-
-    _write_map_inputs(ws, fmt)
-    ws.write(
-        L.MACRO_TITLE_CELL,
-        "Written by the ribbon's Train learning rates button "
-        "(or, without Excel: xl-backprop run train-lrs BOOK.xlsm --out OUT.xlsm)",
-        fmt["h2"],
-    )
-    ws.freeze_panes(L.LIVE_CURVE_HEADER_ROW + 1, 1)
-    # No fixed print area: the macro writes its table, chart and picture to the right, so the
-    # used range is what there is to print.
-    _print_setup(ws, None, rows=(L.LIVE_CURVE_HEADER_ROW, L.LIVE_CURVE_HEADER_ROW), scale=PRINT_SCALE)
-    return ws
 
 
 # --- About, xlwings.conf ---------------------------------------------------------------------
