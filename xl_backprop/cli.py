@@ -123,33 +123,36 @@ def _numbers(
     what = f"{count} numbers" if count else ("positive numbers" if positive else "numbers")
     if not tokens:
         raise UsageError(f"{option}: expected {what}, got nothing")
-    specs = []
-    for t in tokens:
-        if ranges and ":" in t:
-            specs.append(_range(option, t))
-        else:
-            try:
-                specs.append((float(t), float(t), 1))
-            except ValueError:
-                raise UsageError(f"{option}: expected {what}, got {t!r}") from None
+    specs = [_spec(option, t, what, ranges) for t in tokens]
     if check_count is not None:
         check_count(sum(n for _, _, n in specs))
-    parts = []
-    for t, (start, stop, n) in zip(tokens, specs, strict=True):
-        values = np.array([start]) if n == 1 else np.linspace(start, stop, n)
-        ok = learning_rates_ok(values) if positive else np.isfinite(values)
-        bad = np.flatnonzero(~ok)
-        if bad.size:
-            v = values[bad[0]]
-            shown = repr(t) if values.size == 1 else f"{float(v)!r} (from {t!r})"
-            raise UsageError(
-                f"{option}: expected {'finite' if not np.isfinite(v) else 'positive'} numbers, got {shown}"
-            )
-        parts.append(values)
-    values = np.concatenate(parts)
+    values = np.concatenate([_token_values(option, t, spec, positive) for t, spec in zip(tokens, specs, strict=True)])
     if count is not None and values.size != count:
         raise UsageError(f"{option}: expected {count} numbers, got {values.size}")
     return tuple(values.tolist())
+
+
+def _spec(option: str, token: str, what: str, ranges: bool) -> tuple[float, float, int]:
+    """START, STOP and COUNT of one token of ``_numbers``: a range, or one number (COUNT 1)."""
+    if ranges and ":" in token:
+        return _range(option, token)
+    try:
+        return (float(token), float(token), 1)
+    except ValueError:
+        raise UsageError(f"{option}: expected {what}, got {token!r}") from None
+
+
+def _token_values(option: str, token: str, spec: tuple[float, float, int], positive: bool) -> np.ndarray:
+    """The values a token's spec stands for, each finite (and a learning rate where ``positive``)."""
+    start, stop, n = spec
+    values = np.array([start]) if n == 1 else np.linspace(start, stop, n)
+    ok = learning_rates_ok(values) if positive else np.isfinite(values)
+    bad = np.flatnonzero(~ok)
+    if bad.size:
+        v = values[bad[0]]
+        shown = repr(token) if values.size == 1 else f"{float(v)!r} (from {token!r})"
+        raise UsageError(f"{option}: expected {'finite' if not np.isfinite(v) else 'positive'} numbers, got {shown}")
+    return values
 
 
 def _range(option: str, token: str) -> tuple[float, float, int]:
