@@ -246,7 +246,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     top.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = top.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    _add_train_parser(sub)
+    _add_gradcheck_parser(sub)
+    _add_template_parser(sub)
+    _add_run_parser(sub)
+    _add_doctor_parser(sub)
+    _add_lite_parser(sub)
+    from .cli_map import add_map_parser  # the learning-rate map, in its own module
 
+    add_map_parser(sub)
+    _add_animate_parser(sub)
+    return top
+
+
+def _add_train_parser(sub) -> None:
     t = sub.add_parser(
         "train",
         help="train for several learning rates; table, CSV and PNG of the loss",
@@ -300,6 +313,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--quiet", action="store_true", help="no table, no progress bar")
     t.set_defaults(handler=cmd_train)
 
+
+def _add_gradcheck_parser(sub) -> None:
     g = sub.add_parser(
         "gradcheck",
         help="analytic gradients next to central differences",
@@ -310,6 +325,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--eps", type=_positive, default=1e-6, metavar="EPS", help="difference step (default 1e-06)")
     g.set_defaults(handler=cmd_gradcheck)
 
+
+def _add_template_parser(sub) -> None:
     m = sub.add_parser(
         "template",
         help="build the macro-enabled workbook template",
@@ -325,6 +342,8 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--force", action="store_true", help="overwrite an existing file")
     m.set_defaults(handler=cmd_template)
 
+
+def _add_run_parser(sub) -> None:
     r = sub.add_parser(
         "run",
         help="run a ribbon action on a workbook file, without Excel",
@@ -361,6 +380,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     r.set_defaults(handler=cmd_run)
 
+
+def _add_doctor_parser(sub) -> None:
     d = sub.add_parser(
         "doctor",
         help="check what the workbook needs: Python, xlwings version, functions",
@@ -377,6 +398,9 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"the workbook to check (default {DEFAULT_TEMPLATE} in the current folder, if there)",
     )
     d.set_defaults(handler=cmd_doctor)
+
+
+def _add_lite_parser(sub) -> None:
     lt = sub.add_parser(
         "lite",
         help="main.py and requirements.txt for xlwings Lite (Excel on Mac and on the web)",
@@ -393,11 +417,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lt.add_argument("--force", action="store_true", help="overwrite existing files")
     lt.set_defaults(handler=cmd_lite)
-    from .cli_map import add_map_parser  # the learning-rate map, in its own module
-
-    add_map_parser(sub)
-    _add_animate_parser(sub)
-    return top
 
 
 # ----------------------------------------------------------------------------- progress
