@@ -645,22 +645,7 @@ def cmd_template(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     book: Path = args.book
-    if not book.is_file():
-        raise UsageError(f"BOOK: {book} is not an existing file")
-    if args.iteration is not None and args.action != "draw-network":
-        raise UsageError(f"--iteration: only for draw-network, not for {args.action}")
-    if args.out is None and not args.in_place:
-        raise UsageError("--out: expected a path for the result, or --in-place to change BOOK itself")
-    target = book if args.out is None else args.out
-    same = target.exists() and target.resolve() == book.resolve()
-    if args.in_place and args.out is not None and not same:
-        raise UsageError("--in-place: writes into BOOK; do not also give a different --out")
-    if same and not args.in_place:
-        raise UsageError(f"--out: {target} is BOOK itself; use --in-place to change BOOK")
-    if not args.in_place:
-        if not target.parent.is_dir():
-            raise UsageError(f"--out: expected a path in an existing folder, {target.parent} is not one")
-        _refuse_existing([target], "--out", args.force)
+    target, same = _run_target(args, book)
     from .macros import InputError, run_on_file
 
     def waiting() -> None:
@@ -679,13 +664,41 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if args.force or same:
             raise
         raise UsageError(f"--out: {target} already exists; use --force to overwrite it") from None
-    line = f"wrote {target}"  # the path given, also when it is a link to the book written
+    print(printable(_wrote(target, held)), file=out)
+    return 0
+
+
+def _run_target(args: argparse.Namespace, book: Path) -> tuple[Path, bool]:
+    """The file ``run`` writes, and whether it is BOOK itself; UsageError for a combination of
+    BOOK, --out, --in-place, --force and --iteration that does not hold together."""
+    if not book.is_file():
+        raise UsageError(f"BOOK: {book} is not an existing file")
+    if args.iteration is not None and args.action != "draw-network":
+        raise UsageError(f"--iteration: only for draw-network, not for {args.action}")
+    if args.out is None and not args.in_place:
+        raise UsageError("--out: expected a path for the result, or --in-place to change BOOK itself")
+    target = book if args.out is None else args.out
+    same = target.exists() and target.resolve() == book.resolve()
+    if args.in_place and args.out is not None and not same:
+        raise UsageError("--in-place: writes into BOOK; do not also give a different --out")
+    if same and not args.in_place:
+        raise UsageError(f"--out: {target} is BOOK itself; use --in-place to change BOOK")
+    if not args.in_place:
+        if not target.parent.is_dir():
+            raise UsageError(f"--out: expected a path in an existing folder, {target.parent} is not one")
+        _refuse_existing([target], "--out", args.force)
+    return target, same
+
+
+def _wrote(target: Path, held) -> str:
+    """``run``'s closing line: the path given (also when it is a link to the book written), and
+    how many other hard links to BOOK kept the old content when --in-place replaced it."""
+    line = f"wrote {target}"
     others = held.written.detached_links if held is not None and held.written is not None else 0
     if others:  # the rename gave BOOK a new file; its other names still hold the old one
         links = "1 other hard link to BOOK keeps" if others == 1 else f"{others} other hard links to BOOK keep"
         line += f" (as a new file: {links} the old content)"
-    print(printable(line), file=out)
-    return 0
+    return line
 
 
 def cmd_doctor(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
