@@ -770,24 +770,30 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError(f"unrecognized arguments: {' '.join(extra)} (see {prog} --help)")
         with np.errstate(all="ignore"):  # overflow is reported as an error, not as numpy warnings
             return args.handler(args, out, err)
-    except UsageError as exc:
-        print(printable(f"{exc.prog or prog}: error: {exc}"), file=err)
-        return 2
-    except ValueError as exc:  # from the engine or a callee: same one-line form
-        print(printable(f"{prog}: error: {exc}"), file=err)
-        return 2
-    except OSError as exc:
-        where = f": {exc.filename}" if exc.filename else ""
-        print(printable(f"{prog}: error: {exc.strerror or exc}{where}"), file=err)
-        return 1
-    except MemoryError:
-        hint = _LESS_MEMORY.get(command)
-        print(f"{prog}: error: not enough memory" + (f"; {hint}" if hint else ""), file=err)
-        return 1
     except KeyboardInterrupt:
         print(f"\n{prog}: interrupted", file=err)
         return 130
-    except ModuleNotFoundError as exc:  # an incomplete install, not a bug: name the package
+    except Exception as exc:
+        return _report(exc, prog, command, err)
+
+
+def _report(exc: Exception, prog: str, command: str | None, err: TextIO) -> int:
+    """``exc`` as one line on ``err``; the exit status: 2 for bad input, 1 for the rest."""
+    if isinstance(exc, UsageError):
+        print(printable(f"{exc.prog or prog}: error: {exc}"), file=err)
+        return 2
+    if isinstance(exc, ValueError):  # from the engine or a callee: same one-line form
+        print(printable(f"{prog}: error: {exc}"), file=err)
+        return 2
+    if isinstance(exc, OSError):
+        where = f": {exc.filename}" if exc.filename else ""
+        print(printable(f"{prog}: error: {exc.strerror or exc}{where}"), file=err)
+        return 1
+    if isinstance(exc, MemoryError):
+        hint = _LESS_MEMORY.get(command)
+        print(f"{prog}: error: not enough memory" + (f"; {hint}" if hint else ""), file=err)
+        return 1
+    if isinstance(exc, ModuleNotFoundError):  # an incomplete install, not a bug: name the package
         package = PIP_NAMES.get((exc.name or "").split(".")[0], (exc.name or "").split(".")[0] or str(exc))
         print(
             printable(
@@ -797,9 +803,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=err,
         )
         return 1
-    except Exception as exc:  # a bug, not bad input: still one line, but say what broke
-        print(printable(f"{prog}: internal error: {type(exc).__name__}: {exc} (please report this)"), file=err)
-        return 1
+    # a bug, not bad input: still one line, but say what broke
+    print(printable(f"{prog}: internal error: {type(exc).__name__}: {exc} (please report this)"), file=err)
+    return 1
 
 
 # ----------------------------------------------------------------------------- animate
