@@ -79,23 +79,8 @@ class Sheet:
         root = _parse(self.part, data[:start] + f"<?{mark}?>".encode() + data[end:])
         # The bytes only proposed where the tail is: kept if the parser finds the mark last in
         # the worksheet's <sheetData>, with the tail's prefix meaning the main namespace there.
-        pis = [pi for pi in root.iter(etree.ProcessingInstruction) if pi.target == mark]
-        sheet_data = pis[0].getparent() if len(pis) == 1 else None
-        if (
-            sheet_data is None
-            or root.tag != q(NS_MAIN, "worksheet")
-            or sheet_data.tag != q(NS_MAIN, "sheetData")
-            or sheet_data.getparent() is not root
-            or pis[0].getnext() is not None
-            or sheet_data.nsmap.get(prefix[:-1] or None) != NS_MAIN
-        ):
-            return None
-        sheet_data.remove(pis[0])
-        last = 0
-        for row in sheet_data.iterfind(q(NS_MAIN, "row")):  # as ``_rows`` numbers them
-            r = row.get("r")
-            last = int(r) if r is not None and r.isdigit() else last + 1
-        if last > tail.row:  # the tail does not come after the rows: left to the tree
+        sheet_data = _marked_sheet_data(root, mark, prefix)
+        if sheet_data is None or _last_row(sheet_data) > tail.row:  # not after the rows: left to the tree
             return None
         self._lazy = tail._replace(data=b"")  # its text is read from the file again if needed
         self._pkg.release(self.part)
@@ -517,3 +502,31 @@ def _set_value(c: etree._Element, value: Value) -> None:
 def _sort_children(row: etree._Element, cells: dict[int, etree._Element]) -> None:
     rest = [e for e in row if e.tag != q(NS_MAIN, "c")]  # extLst
     row[:] = [cells[k] for k in sorted(cells)] + rest
+
+
+def _marked_sheet_data(root: etree._Element, mark: str, prefix: str) -> etree._Element | None:
+    """``split_load``'s check: the <sheetData> that holds the processing instruction ``mark``,
+    last, in the worksheet itself, with the tail's ``prefix`` meaning the main namespace there;
+    the mark removed. None if any of it fails (the bytes were only proposed)."""
+    pis = [pi for pi in root.iter(etree.ProcessingInstruction) if pi.target == mark]
+    sheet_data = pis[0].getparent() if len(pis) == 1 else None
+    if (
+        sheet_data is None
+        or root.tag != q(NS_MAIN, "worksheet")
+        or sheet_data.tag != q(NS_MAIN, "sheetData")
+        or sheet_data.getparent() is not root
+        or pis[0].getnext() is not None
+        or sheet_data.nsmap.get(prefix[:-1] or None) != NS_MAIN
+    ):
+        return None
+    sheet_data.remove(pis[0])
+    return sheet_data
+
+
+def _last_row(sheet_data: etree._Element) -> int:
+    """The 1-based number of the last <row> of ``sheet_data``, as ``Sheet._rows`` numbers them; 0 if none."""
+    last = 0
+    for row in sheet_data.iterfind(q(NS_MAIN, "row")):
+        r = row.get("r")
+        last = int(r) if r is not None and r.isdigit() else last + 1
+    return last
