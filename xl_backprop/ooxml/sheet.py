@@ -182,14 +182,7 @@ class Sheet:
         if v is None or v.text is None:
             return None
         if t == "s":
-            strings = self._book.shared_strings()
-            k = v.text.strip()
-            if not k.isdigit() or int(k) >= len(strings):
-                raise BookError(
-                    f"{where}: refers to shared string "
-                    f"{one_line(k, 40)!r}; the book has {len(strings)} (xl/sharedStrings.xml)"
-                )
-            return strings[int(k)]
+            return self._shared_string(where, v.text)
         if t == "b":
             return v.text.strip() in ("1", "true")
         if t == "e":
@@ -199,6 +192,17 @@ class Sheet:
         if not XSD_DOUBLE.fullmatch(v.text):
             raise BookError(f"{where}: the cell's value {one_line(v.text, 40)!r} is not a number")
         return float(v.text)
+
+    def _shared_string(self, where: str, text: str) -> str:
+        """Entry ``text`` of the book's shared strings, or BookError naming the cell ``where``."""
+        strings = self._book.shared_strings()
+        k = text.strip()
+        if not k.isdigit() or int(k) >= len(strings):
+            raise BookError(
+                f"{where}: refers to shared string "
+                f"{one_line(k, 40)!r}; the book has {len(strings)} (xl/sharedStrings.xml)"
+            )
+        return strings[int(k)]
 
     def read_cells(self, area: Area, max_cells: int = MAX_READ_CELLS) -> list[list[Value]]:
         """The values in ``area`` (cached results for formulas), row by row; None where empty.
