@@ -220,6 +220,12 @@ class Sheet:
             for c, cell in self._cells(rows[r]).items():
                 if area.col1 <= c <= area.col2:
                     line[c - area.col1] = self._value(cell)
+        self._read_kept(area, out)
+        return out
+
+    def _read_kept(self, area: Area, out: list[list[Value]]) -> None:
+        """``read_cells`` of the rows not kept as elements (tail rows, numeric blocks), into ``out``."""
+        tail = self._tail
         for r in sorted(k for k in tail if area.row1 <= k <= area.row2):
             line = out[r - area.row1]
             for c, v in merge(tail[r]).items():
@@ -231,7 +237,6 @@ class Sheet:
             if r1 <= r2 and c1 <= c2:
                 for i, vals in enumerate(b.values[r1 - b.row : r2 - b.row + 1, c1 - b.col : c2 - b.col + 1].tolist()):
                     out[r1 - area.row1 + i][c1 - area.col1 : c2 - area.col1 + 1] = vals
-        return out
 
     def _empty(self, c: etree._Element) -> bool:
         """Empty ``c``, keeping its style; True if it held a formula."""
