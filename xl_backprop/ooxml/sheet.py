@@ -275,11 +275,7 @@ class Sheet:
         if not len(values):
             return
         height, width = len(values), max(len(r) for r in values)
-        if row0 + height > MAX_ROWS or col0 + width > MAX_COLS:
-            raise ValueError(
-                f"{ref(self.name, row0, col0)}: a block of {height} x {width} cells does not fit "
-                f"on a sheet ({MAX_ROWS} rows x {MAX_COLS} columns)"
-            )
+        self._check_fits(row0, col0, height, width)
         data, rows = self._rows(edit=True)
         self._read_lazy(row0, row0 + height - 1)
         self._unblock(row0, row0 + height - 1)
@@ -300,27 +296,43 @@ class Sheet:
             if row is None:
                 row = rows[r] = etree.SubElement(data, q(NS_MAIN, "row"), r=str(r + 1))
                 new_rows = True
-            row.attrib.pop("spans", None)  # an optional hint; would go stale
-            cells = self._cells(row)
-            added = False
-            for j, value in enumerate(line):
-                c = cells.get(col0 + j)
-                if c is None:
-                    if value is None:
-                        continue
-                    c = cells[col0 + j] = etree.SubElement(row, q(NS_MAIN, "c"), r=a1(r, col0 + j))
-                    added = True
-                else:
-                    formulas |= self._empty(c)
-                _set_value(c, value)
-                if styles and j < len(styles) and styles[j] is not None:
-                    c.set("s", str(styles[j]))
-            if added:
-                _sort_children(row, cells)
+            formulas |= self._write_row(row, r, col0, line, styles)
         if new_rows:
             data[:] = [rows[k] for k in sorted(rows)]
         if formulas:
             self._book.drop_calc_chain()
+
+    def _check_fits(self, row0: int, col0: int, height: int, width: int) -> None:
+        """A block of ``height`` x ``width`` cells from (row0, col0) within the sheet, or ValueError."""
+        if row0 + height > MAX_ROWS or col0 + width > MAX_COLS:
+            raise ValueError(
+                f"{ref(self.name, row0, col0)}: a block of {height} x {width} cells does not fit "
+                f"on a sheet ({MAX_ROWS} rows x {MAX_COLS} columns)"
+            )
+
+    def _write_row(
+        self, row: etree._Element, r: int, col0: int, line: Sequence[Value], styles: Sequence[int | None] | None
+    ) -> bool:
+        """``write_cells`` of one line into the <row> ``row`` (row ``r``) from column ``col0``;
+        True if a formula was replaced."""
+        row.attrib.pop("spans", None)  # an optional hint; would go stale
+        cells = self._cells(row)
+        formulas = added = False
+        for j, value in enumerate(line):
+            c = cells.get(col0 + j)
+            if c is None:
+                if value is None:
+                    continue
+                c = cells[col0 + j] = etree.SubElement(row, q(NS_MAIN, "c"), r=a1(r, col0 + j))
+                added = True
+            else:
+                formulas |= self._empty(c)
+            _set_value(c, value)
+            if styles and j < len(styles) and styles[j] is not None:
+                c.set("s", str(styles[j]))
+        if added:
+            _sort_children(row, cells)
+        return formulas
 
     def _write_array(
         self, row0: int, col0: int, values: np.ndarray, styles: Sequence[int | None] | None = None
@@ -331,11 +343,7 @@ class Sheet:
         height, width = values.shape
         if not height or not width:
             return
-        if row0 + height > MAX_ROWS or col0 + width > MAX_COLS:
-            raise ValueError(
-                f"{ref(self.name, row0, col0)}: a block of {height} x {width} cells does not fit "
-                f"on a sheet ({MAX_ROWS} rows x {MAX_COLS} columns)"
-            )
+        self._check_fits(row0, col0, height, width)
         bad = ~np.isfinite(values)
         if bad.any():
             i, j = np.argwhere(bad)[0]
