@@ -393,14 +393,12 @@ class Sheet:
             for b in self._blocks
         ):
             self._unblock(area.row1, area.row2)
-        tail = self._tail
-        for r in [k for k in tail if area.row1 <= k <= area.row2]:
-            kept = {c: v for c, v in merge(tail.pop(r)).items() if not area.col1 <= c <= area.col2}
-            if kept:
-                tail[r] = [(c, [v]) for c, v in sorted(kept.items())]
-            row_styles = self._tail_styles.get(r, {})
-            for c in [c for c in row_styles if area.col1 <= c <= area.col2 or c not in kept]:
-                del row_styles[c]
+        self._clear_tail(area)
+        if self._clear_rows(rows, area, formats):
+            self._book.drop_calc_chain()
+
+    def _clear_rows(self, rows: dict[int, etree._Element], area: Area, formats: bool) -> bool:
+        """``clear_cells`` of the <row> elements: True if a formula was cleared."""
         formulas = False
         for r in sorted(k for k in rows if area.row1 <= k <= area.row2):
             row = rows[r]
@@ -411,8 +409,18 @@ class Sheet:
                         c.attrib.pop("s", None)
                     if c.get("s") is None:
                         row.remove(c)
-        if formulas:
-            self._book.drop_calc_chain()
+        return formulas
+
+    def _clear_tail(self, area: Area) -> None:
+        """``clear_cells`` of the tail rows: the cells of ``area`` and their styles dropped."""
+        tail = self._tail
+        for r in [k for k in tail if area.row1 <= k <= area.row2]:
+            kept = {c: v for c, v in merge(tail.pop(r)).items() if not area.col1 <= c <= area.col2}
+            if kept:
+                tail[r] = [(c, [v]) for c, v in sorted(kept.items())]
+            row_styles = self._tail_styles.get(r, {})
+            for c in [c for c in row_styles if area.col1 <= c <= area.col2 or c not in kept]:
+                del row_styles[c]
 
     def _clear_blocks(self, area: Area) -> None:
         """Drop the rows of ``area`` from the numeric blocks whose every column it covers (a
