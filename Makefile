@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint format check template bench clean pyodide
+.PHONY: demo test lint format complexity check template bench clean pyodide
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,12 @@ lint: $(VENV)/.installed  ## ruff's rules, and the formatting ruff format would 
 format: $(VENV)/.installed  ## reformat the code in place (ruff format)
 	$(BIN)/ruff format xl_backprop tests benchmarks
 
-check: lint test  ## what CI runs: lint, formatting, then the whole test suite
+complexity: $(VENV)/.installed  ## radon's figures: the functions above complexity 10 (C or worse), the average, the lines (tests/test_complexity.py holds the limits)
+	$(BIN)/radon cc -s -nc xl_backprop
+	$(BIN)/radon cc -a xl_backprop | tail -2
+	$(BIN)/radon raw -s xl_backprop | sed -n '/\*\* Total \*\*/,/Blank/p'
+
+check: lint complexity test  ## what CI runs: lint, formatting, radon's figures, then the whole test suite
 
 pyodide:  ## real Pyodide under Node for tests/test_pyodide.py, in ~/.cache/xl-backprop-pyodide (once)
 	$(PYTHON) tests/pyodide_node.py setup

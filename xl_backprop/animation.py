@@ -105,7 +105,22 @@ def frame_labels(frame: Frame, steps: int) -> dict[str, str]:
     labels = {
         "title": f"Step {frame.step} (update {frame.step + 1} of {steps}), learning rate {v['lr']:g}",
         "phase": f"{k + 1}/{len(PHASES)} {PHASE_TITLES[frame.phase]}",
+        **_node_labels(v, k),
+        **_edge_labels(v, k),
     }
+    lines = []
+    for q in PHASE_FORMULAS[frame.phase]:
+        lines += textwrap.wrap(explain.text(q, v), width=105, subsequent_indent="      ")
+    labels["formulas"] = "\n".join(lines)
+    labels["loss"] = f"E_total = {_n(frame.losses[-1])}" if frame.losses else "E_total: after the forward pass"
+    if any(v[b] != 0 for b in ("b1", "b2")):
+        labels["biases"] = f"biases b1 = {_n(v['b1'])} (into h1, h2), b2 = {_n(v['b2'])} (into o1, o2)"
+    return labels
+
+
+def _node_labels(v: dict, k: int) -> dict[str, str]:
+    """``frame_labels``' "node <u>" and "target t<j>" of phase ``k`` (deltas once computed)."""
+    labels = {}
     for i in ("i1", "i2"):
         labels[f"node {i}"] = f"{i}\n{_n(v[i])}"
     for u in ("h1", "h2", "o1", "o2"):
@@ -115,6 +130,12 @@ def frame_labels(frame: Frame, steps: int) -> dict[str, str]:
         labels[f"node {u}"] = "\n".join(lines)
     for j in (1, 2):
         labels[f"target t{j}"] = f"t{j} = {_n(v[f't{j}'])}" + (f"\nE{j} = {_n(v[f'E{j}'])}" if k >= 1 else "")
+    return labels
+
+
+def _edge_labels(v: dict, k: int) -> dict[str, str]:
+    """``frame_labels``' "edge w<k>" of phase ``k``: the weight, its gradient once computed, its update."""
+    labels = {}
     for j, name in enumerate(f"w{m}" for m in range(1, 9)):
         text = f"{name} = {_n(v[name])}"
         has_gradient = (j >= 4 and k >= 2) or (j < 4 and k >= 3)
@@ -123,13 +144,6 @@ def frame_labels(frame: Frame, steps: int) -> dict[str, str]:
         elif has_gradient:
             text += f"\n∂E/∂{name} = {_n(v[f'dE_d{name}'])}"
         labels[f"edge {name}"] = text
-    lines = []
-    for q in PHASE_FORMULAS[frame.phase]:
-        lines += textwrap.wrap(explain.text(q, v), width=105, subsequent_indent="      ")
-    labels["formulas"] = "\n".join(lines)
-    labels["loss"] = f"E_total = {_n(frame.losses[-1])}" if frame.losses else "E_total: after the forward pass"
-    if any(v[b] != 0 for b in ("b1", "b2")):
-        labels["biases"] = f"biases b1 = {_n(v['b1'])} (into h1, h2), b2 = {_n(v['b2'])} (into o1, o2)"
     return labels
 
 
@@ -180,6 +194,18 @@ def render(frame: Frame, steps: int, loss_range: tuple[float, float]):
     ax = fig.add_axes((0.0, 0.40, 1.0, 0.47))
     ax.set_axis_off()
     ax.set(xlim=(-0.35, 2.85), ylim=(-0.32, 1.32))
+    _draw_edges(ax, frame, labels, k)
+    _draw_nodes(ax, labels, k)
+    _draw_legend(fig, ax, frame, k)
+    fig.text(0.03, 0.385, labels["formulas"], ha="left", va="top", fontsize=7.5, family="DejaVu Sans")
+    _draw_loss(fig, frame.losses, labels["loss"], steps, loss_range)
+    canvas.draw()
+    rgba = np.asarray(canvas.buffer_rgba())
+    return Image.fromarray(rgba[..., :3].copy())
+
+
+def _draw_edges(ax, frame: Frame, labels: dict[str, str], k: int) -> None:
+    """``render``'s edges w1..w8: a line or an arrow each (``_edge_looks``), with its label."""
     for j, ((a, b), (colour, lw, direction)) in enumerate(zip(_EDGES, _edge_looks(frame), strict=True)):
         (x0, y0), (x1, y1) = _NODES[a], _NODES[b]
         # a weight below 0 is dashed where the colour does not already carry a gradient's sign
@@ -211,6 +237,10 @@ def render(frame: Frame, steps: int, loss_range: tuple[float, float]):
             zorder=3,
             bbox=dict(boxstyle="round,pad=0.25", fc="white", ec=colour, lw=0.8),
         )
+
+
+def _draw_nodes(ax, labels: dict[str, str], k: int) -> None:
+    """``render``'s nodes (the ones phase ``k`` computes highlighted), targets and biases."""
     for node, (x, y) in _NODES.items():
         current = (k == 0) or (k == 2 and node[0] == "o") or (k == 3 and node[0] == "h")
         ax.text(
@@ -228,6 +258,10 @@ def render(frame: Frame, steps: int, loss_range: tuple[float, float]):
         ax.text(x + 0.38, y, labels[f"target t{j + 1}"], ha="left", va="center", fontsize=8, zorder=4)
     if "biases" in labels:
         ax.text(1.0, -0.3, labels["biases"], ha="center", va="bottom", fontsize=7.5, color="dimgrey")
+
+
+def _draw_legend(fig, ax, frame: Frame, k: int) -> None:
+    """``render``'s legend of what the edges' colours and dashes mean in phase ``k``."""
     negative = [(WEIGHT_COLOUR, "dashed: w < 0")] if any(frame.values[f"w{m}"] < 0 for m in range(1, 9)) else []
     legend = {
         0: negative,
@@ -245,23 +279,23 @@ def render(frame: Frame, steps: int, loss_range: tuple[float, float]):
         ax.plot([], [], color=colour, lw=2, ls="--" if text.startswith("dashed") else "-", label=text)
     if legend:
         fig.legend(loc="upper center", bbox_to_anchor=(0.5, 0.91), ncol=len(legend), fontsize=7, frameon=False)
-    fig.text(0.03, 0.385, labels["formulas"], ha="left", va="top", fontsize=7.5, family="DejaVu Sans")
+
+
+def _draw_loss(fig, losses: Sequence[float], title: str, steps: int, loss_range: tuple[float, float]) -> None:
+    """``render``'s loss curve so far, on axes fixed for the whole animation."""
     loss = fig.add_axes((0.1, 0.07, 0.86, 0.15))
     loss.set_xlim(-0.5, max(steps - 1, 1) + 0.5)
     low, high = loss_range
     pad = 0.05 * (high - low) or 0.05 * abs(high) or 0.01
     loss.set_ylim(low - pad, high + pad)
-    if frame.losses:
-        loss.plot(range(len(frame.losses)), frame.losses, color="black", marker="o", markersize=3, lw=1)
+    if losses:
+        loss.plot(range(len(losses)), losses, color="black", marker="o", markersize=3, lw=1)
     loss.set_xlabel("step (updates made before it)", fontsize=7, labelpad=1)
     loss.set_ylabel("E_total", fontsize=7)
     loss.tick_params(labelsize=6.5)
     loss.xaxis.get_major_locator().set_params(integer=True)
-    loss.set_title(labels["loss"], fontsize=7.5, loc="right", pad=2)
+    loss.set_title(title, fontsize=7.5, loc="right", pad=2)
     loss.grid(True, alpha=0.3)
-    canvas.draw()
-    rgba = np.asarray(canvas.buffer_rgba())
-    return Image.fromarray(rgba[..., :3].copy())
 
 
 def loss_range(frames: Sequence[Frame]) -> tuple[float, float]:

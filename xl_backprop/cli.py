@@ -103,33 +103,36 @@ def _numbers(
     what = f"{count} numbers" if count else ("positive numbers" if positive else "numbers")
     if not tokens:
         raise UsageError(f"{option}: expected {what}, got nothing")
-    specs = []
-    for t in tokens:
-        if ranges and ":" in t:
-            specs.append(_range(option, t))
-        else:
-            try:
-                specs.append((float(t), float(t), 1))
-            except ValueError:
-                raise UsageError(f"{option}: expected {what}, got {t!r}") from None
+    specs = [_spec(option, t, what, ranges) for t in tokens]
     if check_count is not None:
         check_count(sum(n for _, _, n in specs))
-    parts = []
-    for t, (start, stop, n) in zip(tokens, specs, strict=True):
-        values = np.array([start]) if n == 1 else np.linspace(start, stop, n)
-        ok = learning_rates_ok(values) if positive else np.isfinite(values)
-        bad = np.flatnonzero(~ok)
-        if bad.size:
-            v = values[bad[0]]
-            shown = repr(t) if values.size == 1 else f"{float(v)!r} (from {t!r})"
-            raise UsageError(
-                f"{option}: expected {'finite' if not np.isfinite(v) else 'positive'} numbers, got {shown}"
-            )
-        parts.append(values)
-    values = np.concatenate(parts)
+    values = np.concatenate([_token_values(option, t, spec, positive) for t, spec in zip(tokens, specs, strict=True)])
     if count is not None and values.size != count:
         raise UsageError(f"{option}: expected {count} numbers, got {values.size}")
     return tuple(values.tolist())
+
+
+def _spec(option: str, token: str, what: str, ranges: bool) -> tuple[float, float, int]:
+    """START, STOP and COUNT of one token of ``_numbers``: a range, or one number (COUNT 1)."""
+    if ranges and ":" in token:
+        return _range(option, token)
+    try:
+        return (float(token), float(token), 1)
+    except ValueError:
+        raise UsageError(f"{option}: expected {what}, got {token!r}") from None
+
+
+def _token_values(option: str, token: str, spec: tuple[float, float, int], positive: bool) -> np.ndarray:
+    """The values a token's spec stands for, each finite (and a learning rate where ``positive``)."""
+    start, stop, n = spec
+    values = np.array([start]) if n == 1 else np.linspace(start, stop, n)
+    ok = learning_rates_ok(values) if positive else np.isfinite(values)
+    bad = np.flatnonzero(~ok)
+    if bad.size:
+        v = values[bad[0]]
+        shown = repr(token) if values.size == 1 else f"{float(v)!r} (from {token!r})"
+        raise UsageError(f"{option}: expected {'finite' if not np.isfinite(v) else 'positive'} numbers, got {shown}")
+    return values
 
 
 def _range(option: str, token: str) -> tuple[float, float, int]:
@@ -223,7 +226,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     top.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = top.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    _add_train_parser(sub)
+    _add_gradcheck_parser(sub)
+    _add_template_parser(sub)
+    _add_run_parser(sub)
+    _add_doctor_parser(sub)
+    _add_lite_parser(sub)
+    from .cli_map import add_map_parser  # the learning-rate map, in its own module
 
+    add_map_parser(sub)
+    _add_animate_parser(sub)
+    return top
+
+
+def _add_train_parser(sub) -> None:
     t = sub.add_parser(
         "train",
         help="train for several learning rates; table, CSV and PNG of the loss",
@@ -277,6 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--quiet", action="store_true", help="no table, no progress bar")
     t.set_defaults(handler=cmd_train)
 
+
+def _add_gradcheck_parser(sub) -> None:
     g = sub.add_parser(
         "gradcheck",
         help="analytic gradients next to central differences",
@@ -287,6 +305,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--eps", type=_positive, default=1e-6, metavar="EPS", help="difference step (default 1e-06)")
     g.set_defaults(handler=cmd_gradcheck)
 
+
+def _add_template_parser(sub) -> None:
     m = sub.add_parser(
         "template",
         help="build the macro-enabled workbook template",
@@ -302,6 +322,8 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--force", action="store_true", help="overwrite an existing file")
     m.set_defaults(handler=cmd_template)
 
+
+def _add_run_parser(sub) -> None:
     r = sub.add_parser(
         "run",
         help="run a ribbon action on a workbook file, without Excel",
@@ -338,6 +360,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     r.set_defaults(handler=cmd_run)
 
+
+def _add_doctor_parser(sub) -> None:
     d = sub.add_parser(
         "doctor",
         help="check what the workbook needs: Python, xlwings version, functions",
@@ -354,6 +378,9 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"the workbook to check (default {DEFAULT_TEMPLATE} in the current folder, if there)",
     )
     d.set_defaults(handler=cmd_doctor)
+
+
+def _add_lite_parser(sub) -> None:
     lt = sub.add_parser(
         "lite",
         help="main.py and requirements.txt for xlwings Lite (Excel on Mac and on the web)",
@@ -370,11 +397,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lt.add_argument("--force", action="store_true", help="overwrite existing files")
     lt.set_defaults(handler=cmd_lite)
-    from .cli_map import add_map_parser  # the learning-rate map, in its own module
-
-    add_map_parser(sub)
-    _add_animate_parser(sub)
-    return top
 
 
 # ----------------------------------------------------------------------------- progress
@@ -616,22 +638,7 @@ def cmd_template(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     book: Path = args.book
-    if not book.is_file():
-        raise UsageError(f"BOOK: {book} is not an existing file")
-    if args.iteration is not None and args.action != "draw-network":
-        raise UsageError(f"--iteration: only for draw-network, not for {args.action}")
-    if args.out is None and not args.in_place:
-        raise UsageError("--out: expected a path for the result, or --in-place to change BOOK itself")
-    target = book if args.out is None else args.out
-    same = target.exists() and target.resolve() == book.resolve()
-    if args.in_place and args.out is not None and not same:
-        raise UsageError("--in-place: writes into BOOK; do not also give a different --out")
-    if same and not args.in_place:
-        raise UsageError(f"--out: {target} is BOOK itself; use --in-place to change BOOK")
-    if not args.in_place:
-        if not target.parent.is_dir():
-            raise UsageError(f"--out: expected a path in an existing folder, {target.parent} is not one")
-        _refuse_existing([target], "--out", args.force)
+    target, same = _run_target(args, book)
     from .macros import InputError, run_on_file
 
     def waiting() -> None:
@@ -650,11 +657,37 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if args.force or same:
             raise
         raise UsageError(f"--out: {target} already exists; use --force to overwrite it") from None
-    # the path given, also when it is a link to the book written; the rename gave BOOK a new
-    # file, and its other names still hold the old one
-    others = held.written.detached_links if held is not None and held.written is not None else 0
-    print(printable(f"wrote {target}{detached(others, 'BOOK')}"), file=out)
+    print(printable(_wrote(target, held)), file=out)
     return 0
+
+
+def _run_target(args: argparse.Namespace, book: Path) -> tuple[Path, bool]:
+    """The file ``run`` writes, and whether it is BOOK itself; UsageError for a combination of
+    BOOK, --out, --in-place, --force and --iteration that does not hold together."""
+    if not book.is_file():
+        raise UsageError(f"BOOK: {book} is not an existing file")
+    if args.iteration is not None and args.action != "draw-network":
+        raise UsageError(f"--iteration: only for draw-network, not for {args.action}")
+    if args.out is None and not args.in_place:
+        raise UsageError("--out: expected a path for the result, or --in-place to change BOOK itself")
+    target = book if args.out is None else args.out
+    same = target.exists() and target.resolve() == book.resolve()
+    if args.in_place and args.out is not None and not same:
+        raise UsageError("--in-place: writes into BOOK; do not also give a different --out")
+    if same and not args.in_place:
+        raise UsageError(f"--out: {target} is BOOK itself; use --in-place to change BOOK")
+    if not args.in_place:
+        if not target.parent.is_dir():
+            raise UsageError(f"--out: expected a path in an existing folder, {target.parent} is not one")
+        _refuse_existing([target], "--out", args.force)
+    return target, same
+
+
+def _wrote(target: Path, held) -> str:
+    """``run``'s closing line: the path given (also when it is a link to the book written), and
+    how many other hard links to BOOK kept the old content when --in-place replaced it."""
+    others = held.written.detached_links if held is not None and held.written is not None else 0
+    return f"wrote {target}{detached(others, 'BOOK')}"
 
 
 def cmd_doctor(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -725,24 +758,30 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError(f"unrecognized arguments: {' '.join(extra)} (see {prog} --help)")
         with np.errstate(all="ignore"):  # overflow is reported as an error, not as numpy warnings
             return args.handler(args, out, err)
-    except UsageError as exc:
-        print(printable(f"{exc.prog or prog}: error: {exc}"), file=err)
-        return 2
-    except ValueError as exc:  # from the engine or a callee: same one-line form
-        print(printable(f"{prog}: error: {exc}"), file=err)
-        return 2
-    except OSError as exc:
-        where = f": {exc.filename}" if exc.filename else ""
-        print(printable(f"{prog}: error: {exc.strerror or exc}{where}"), file=err)
-        return 1
-    except MemoryError:
-        hint = _LESS_MEMORY.get(command)
-        print(f"{prog}: error: not enough memory" + (f"; {hint}" if hint else ""), file=err)
-        return 1
     except KeyboardInterrupt:
         print(f"\n{prog}: interrupted", file=err)
         return 130
-    except ModuleNotFoundError as exc:  # an incomplete install, not a bug: name the package
+    except Exception as exc:
+        return _report(exc, prog, command, err)
+
+
+def _report(exc: Exception, prog: str, command: str | None, err: TextIO) -> int:
+    """``exc`` as one line on ``err``; the exit status: 2 for bad input, 1 for the rest."""
+    if isinstance(exc, UsageError):
+        print(printable(f"{exc.prog or prog}: error: {exc}"), file=err)
+        return 2
+    if isinstance(exc, ValueError):  # from the engine or a callee: same one-line form
+        print(printable(f"{prog}: error: {exc}"), file=err)
+        return 2
+    if isinstance(exc, OSError):
+        where = f": {exc.filename}" if exc.filename else ""
+        print(printable(f"{prog}: error: {exc.strerror or exc}{where}"), file=err)
+        return 1
+    if isinstance(exc, MemoryError):
+        hint = _LESS_MEMORY.get(command)
+        print(f"{prog}: error: not enough memory" + (f"; {hint}" if hint else ""), file=err)
+        return 1
+    if isinstance(exc, ModuleNotFoundError):  # an incomplete install, not a bug: name the package
         package = PIP_NAMES.get((exc.name or "").split(".")[0], (exc.name or "").split(".")[0] or str(exc))
         print(
             printable(
@@ -752,9 +791,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=err,
         )
         return 1
-    except Exception as exc:  # a bug, not bad input: still one line, but say what broke
-        print(printable(f"{prog}: internal error: {type(exc).__name__}: {exc} (please report this)"), file=err)
-        return 1
+    # a bug, not bad input: still one line, but say what broke
+    print(printable(f"{prog}: internal error: {type(exc).__name__}: {exc} (please report this)"), file=err)
+    return 1
 
 
 # ----------------------------------------------------------------------------- animate

@@ -140,47 +140,17 @@ def _count(option: str, text: str) -> int:
 
 
 def cmd_map(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    n_h, n_o = _count("--lr-hidden", args.lr_hidden), _count("--lr-output", args.lr_output)
-    if n_h * n_o > MAP_MAX_PAIRS:  # before anything is built
-        raise UsageError(f"--lr-hidden x --lr-output: expected at most {MAP_MAX_PAIRS:,} pairs, got {n_h * n_o:,}")
-    if n_h * n_o * args.steps > MAP_MAX_STEPS:
-        raise UsageError(
-            f"--steps x pairs: expected at most {MAP_MAX_STEPS:,} network steps, got {n_h * n_o * args.steps:,}"
-        )
+    _check_size(args)
     log = not args.linear
     lr_h = parse_range("--lr-hidden", args.lr_hidden, log)
     lr_o = parse_range("--lr-output", args.lr_output, log)
     net = _network(args)
-    targets = [args.out] + ([args.csv] if args.csv is not None else [])
-    for option, path in zip(("--out", "--csv"), targets, strict=False):
-        _refuse_existing([path], option, args.force)
-        if not path.parent.is_dir():
-            raise UsageError(f"{option}: expected an existing folder, {path.parent} is not one")
-    if args.csv is not None and args.csv.resolve() == args.out.resolve():
-        raise UsageError("--csv: the same file as --out")
+    targets = _check_outputs(args)
 
     bar_stream = io.StringIO() if args.quiet else err
     bar = Progress(bar_stream, delay=PROGRESS_DELAY, label="mapping")
     try:
-        m = lrmap.lr_map(
-            lr_h,
-            lr_o,
-            args.steps,
-            threshold=args.threshold,
-            tile=args.tile,
-            threads=args.threads,
-            scheduler=args.scheduler,
-            progress=bar,
-            **net,
-        )
-    except ConnectionError as exc:
-        raise UsageError(f"--scheduler: {exc}") from None
-    except ModuleNotFoundError as exc:
-        if args.scheduler is not None and (exc.name or "").split(".")[0] in ("distributed", "dask"):
-            raise UsageError(
-                "--scheduler: needs the package distributed; install it with: pip install 'xl-backprop[cluster]'"
-            ) from None
-        raise
+        m = _lr_map(args, lr_h, lr_o, net, bar)
     finally:
         bar.close()
 
@@ -202,10 +172,62 @@ def cmd_map(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     finally:
         bar.close()
     if not args.quiet:
-        counts = np.bincount(m.cls.ravel(), minlength=len(lrmap.CLASSES))
-        print(f"{lr_h.size} x {lr_o.size} networks, {args.steps} steps each; {setting}", file=out)
-        for name, n in zip(lrmap.CLASSES, counts, strict=True):
-            print(f"  {lrmap.CLASS_LABELS[name]:<34} {int(n):>10,}", file=out)
+        _print_counts(out, m, f"{lr_h.size} x {lr_o.size} networks, {args.steps} steps each; {setting}")
         for path, w in zip(targets, written, strict=True):
             print(printable(f"wrote {path}{detached(w.detached_links)}"), file=out)
     return 0
+
+
+def _check_size(args: argparse.Namespace) -> None:
+    """The map's pairs and network steps within ``limits``, from the tokens' counts alone."""
+    n_h, n_o = _count("--lr-hidden", args.lr_hidden), _count("--lr-output", args.lr_output)
+    if n_h * n_o > MAP_MAX_PAIRS:  # before anything is built
+        raise UsageError(f"--lr-hidden x --lr-output: expected at most {MAP_MAX_PAIRS:,} pairs, got {n_h * n_o:,}")
+    if n_h * n_o * args.steps > MAP_MAX_STEPS:
+        raise UsageError(
+            f"--steps x pairs: expected at most {MAP_MAX_STEPS:,} network steps, got {n_h * n_o * args.steps:,}"
+        )
+
+
+def _check_outputs(args: argparse.Namespace) -> list[Path]:
+    """The files to write (--out, and --csv if given), each new (or --force) in an existing folder."""
+    targets = [args.out] + ([args.csv] if args.csv is not None else [])
+    for option, path in zip(("--out", "--csv"), targets, strict=False):
+        _refuse_existing([path], option, args.force)
+        if not path.parent.is_dir():
+            raise UsageError(f"{option}: expected an existing folder, {path.parent} is not one")
+    if args.csv is not None and args.csv.resolve() == args.out.resolve():
+        raise UsageError("--csv: the same file as --out")
+    return targets
+
+
+def _lr_map(args: argparse.Namespace, lr_h, lr_o, net: dict, bar: Progress) -> lrmap.LRMap:
+    """``lrmap.lr_map`` with the options; a cluster that cannot be reached or used is a UsageError."""
+    try:
+        return lrmap.lr_map(
+            lr_h,
+            lr_o,
+            args.steps,
+            threshold=args.threshold,
+            tile=args.tile,
+            threads=args.threads,
+            scheduler=args.scheduler,
+            progress=bar,
+            **net,
+        )
+    except ConnectionError as exc:
+        raise UsageError(f"--scheduler: {exc}") from None
+    except ModuleNotFoundError as exc:
+        if args.scheduler is not None and (exc.name or "").split(".")[0] in ("distributed", "dask"):
+            raise UsageError(
+                "--scheduler: needs the package distributed; install it with: pip install 'xl-backprop[cluster]'"
+            ) from None
+        raise
+
+
+def _print_counts(out: TextIO, m: lrmap.LRMap, heading: str) -> None:
+    """The heading, then how many networks fell in each class of the map."""
+    counts = np.bincount(m.cls.ravel(), minlength=len(lrmap.CLASSES))
+    print(heading, file=out)
+    for name, n in zip(lrmap.CLASSES, counts, strict=True):
+        print(f"  {lrmap.CLASS_LABELS[name]:<34} {int(n):>10,}", file=out)

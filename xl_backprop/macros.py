@@ -781,22 +781,34 @@ def _check_size(name: str, where: str, shape: tuple[int, int]) -> None:
 
 def apply_to_package(pkg: Workbook, plan: Plan) -> None:
     """Write ``plan`` into a workbook file being edited (``ooxml.Workbook``)."""
-    from .ooxml.chart import line_chart
-
     for area in plan.clear:
         pkg.clear_cells(area, formats=True)
     anchors = (*plan.remove, *(c.anchor for c in plan.charts), *(p.anchor for p in plan.pictures))
     for sheet, names in plan.removed().items():
         # by name, and by top-left cell: a re-save (openpyxl) renames charts and pictures
         pkg.remove_objects(sheet, names, at={L.rowcol(a.cell) for a in anchors if a.sheet == sheet})
+    _write_package_cells(pkg, plan)
+    for w in plan.widths:
+        pkg.set_column_widths(w.sheet, {w.col + k: width for k, width in enumerate(w.widths)})
+    _add_package_objects(pkg, plan)
+    if plan.inputs_changed:
+        pkg.set_full_calc_on_load()
+
+
+def _write_package_cells(pkg: Workbook, plan: Plan) -> None:
+    """``apply_to_package``'s cells, each style added to the book once."""
     xf: dict[str, int] = {}  # style name -> the book's cell format
     for c in plan.cells:
         for name in c.styles:
             if name is not None and name not in xf:
                 xf[name] = pkg.style_index(L.STYLES[name])
         pkg.write_cells(c.sheet, c.row, c.col, c.values, [xf.get(n) for n in c.styles] if c.styles else None)
-    for w in plan.widths:
-        pkg.set_column_widths(w.sheet, {w.col + k: width for k, width in enumerate(w.widths)})
+
+
+def _add_package_objects(pkg: Workbook, plan: Plan) -> None:
+    """``apply_to_package``'s charts (drawn from the cells just written) and pictures."""
+    from .ooxml.chart import line_chart
+
     for ch in plan.charts:
         a = ch.anchor
         xml = line_chart(ch.title, ch.x_title, ch.y_title, ch.source, ch.categories, pkg.read_cells, ch.colors)
@@ -804,8 +816,6 @@ def apply_to_package(pkg: Workbook, plan: Plan) -> None:
     for p in plan.pictures:
         a = p.anchor
         pkg.add_picture(a.sheet, a.row, a.col, a.width * PT_PER_PX, a.height * PT_PER_PX, a.name, p.png, p.description)
-    if plan.inputs_changed:
-        pkg.set_full_calc_on_load()
 
 
 def check_writable(out: Path) -> None:

@@ -377,12 +377,7 @@ def train(
         ``loss`` (iterations, K) of E_total; ``weights`` (iterations, K, 8) and ``biases``
         (iterations, K, 2) with ``record``, else the final (K, 8) and (K, 2).
     """
-    lrs = np.atleast_1d(as_learning_rates(lrs, "lrs"))
-    if lrs.ndim != 1 or lrs.size == 0:
-        raise ValueError("lrs: expected a non-empty list of learning rates")
-    if not _is_count(iterations):
-        raise ValueError(f"iterations: expected a whole number >= 1, got {shown(iterations)}")
-    _check_update(update)
+    lrs = _checked_run(lrs, iterations, update)
     train_biases, record = _as_flag(train_biases, "train_biases"), _as_flag(record, "record")
     if progress is not None and not callable(progress):
         raise TypeError(f"progress: expected a function or None, got {shown(progress)}")
@@ -422,6 +417,18 @@ def train(
     if record:
         return TrainResult(loss, W_hist, B_hist)
     return TrainResult(loss, W, B)
+
+
+def _checked_run(lrs: ArrayLike, iterations, update: str) -> np.ndarray:
+    """``train``'s lrs as a non-empty 1-D array of learning rates; iterations and update checked
+    (ValueError naming the argument)."""
+    lrs = np.atleast_1d(as_learning_rates(lrs, "lrs"))
+    if lrs.ndim != 1 or lrs.size == 0:
+        raise ValueError("lrs: expected a non-empty list of learning rates")
+    if not _is_count(iterations):
+        raise ValueError(f"iterations: expected a whole number >= 1, got {shown(iterations)}")
+    _check_update(update)
+    return lrs
 
 
 def _output_rates(lr_output: ArrayLike, K: int) -> np.ndarray:

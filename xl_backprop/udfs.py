@@ -213,21 +213,26 @@ def _value(v) -> float | str:
     if isinstance(v, decimal.Decimal) and v.is_nan():  # float() refuses a signalling NaN
         return "NaN"
     if isinstance(v, (numbers.Real, decimal.Decimal)):  # Decimal: a cell formatted as Currency
-        try:
-            x = float(v)
-        except OverflowError:
-            return BEYOND_DOUBLE
-        except Exception:  # a number type whose conversion fails: say what it is
-            return f"a {type(v).__name__}"
-        if math.isnan(x):
-            return "NaN"
-        if math.isinf(x):
-            infinite = isinstance(v, (float, np.floating)) or (isinstance(v, decimal.Decimal) and v.is_infinite())
-            return ("infinity" if x > 0 else "-infinity") if infinite else BEYOND_DOUBLE
-        return x
+        return _number_value(v)
     if isinstance(v, (dt.date, dt.datetime)):
         return "a date"
     return f"a {type(v).__name__}"
+
+
+def _number_value(v: numbers.Real | decimal.Decimal) -> float | str:
+    """``_value`` of a number: a float if it is finite as a double, else what it is, in words."""
+    try:
+        x = float(v)
+    except OverflowError:
+        return BEYOND_DOUBLE
+    except Exception:  # a number type whose conversion fails: say what it is
+        return f"a {type(v).__name__}"
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        infinite = isinstance(v, (float, np.floating)) or (isinstance(v, decimal.Decimal) and v.is_infinite())
+        return ("infinity" if x > 0 else "-infinity") if infinite else BEYOND_DOUBLE
+    return x
 
 
 def _block(value) -> np.ndarray:
@@ -249,6 +254,18 @@ def numbers_of(value, name: str, labels: tuple[str, ...] | None = None, *, vecto
         a = _block(value)
     except BadInput as e:
         raise BadInput(f"{name}: {e}") from None
+    _check_shape(a, name, labels, vector)
+    if all(type(v) in _PLAIN_NUMBERS for v in a.flat):  # the usual case, fast: only finiteness to check
+        out = a.astype(float)
+        if np.isfinite(out).all():
+            return out.ravel() if vector else out
+    out = _cells_as_numbers(a, name, labels, vector)
+    return out.ravel() if vector else out
+
+
+def _check_shape(a: np.ndarray, name: str, labels: tuple[str, ...] | None, vector: bool) -> None:
+    """``numbers_of``'s shape rules: at least one cell; one cell where one label; a row or a
+    column of as many cells as labels where ``vector``."""
     rows, cols = a.shape
     if a.size == 0:
         raise BadInput(f"{name}: expected at least one number, got none")
@@ -267,27 +284,33 @@ def numbers_of(value, name: str, labels: tuple[str, ...] | None = None, *, vecto
             raise BadInput(f"{name}: expected a row or a column of {legend}, got a {rows} x {cols} block")
         if labels is not None and a.size != len(labels):
             raise BadInput(f"{name}: expected {legend}, got {a.size}")
-    if all(type(v) in _PLAIN_NUMBERS for v in a.flat):  # the usual case, fast: only finiteness to check
-        out = a.astype(float)
-        if np.isfinite(out).all():
-            return out.ravel() if vector else out
+
+
+def _cells_as_numbers(a: np.ndarray, name: str, labels: tuple[str, ...] | None, vector: bool) -> np.ndarray:
+    """Each cell of ``a`` through ``_value``, or BadInput naming the first that is not a number."""
     out = np.empty(a.shape)
     for (r, c), v in np.ndenumerate(a):
         x = _value(v)
         if isinstance(x, str):
-            k = r * cols + c
-            where = (
-                ""
-                if a.size == 1
-                else f" for {labels[k]}"
-                if labels is not None
-                else f" in cell {k + 1}"
-                if vector or rows == 1 or cols == 1
-                else f" in row {r + 1}, column {c + 1}"
-            )
-            raise BadInput(f"{name}: expected a number{where}, got {x}")
+            raise BadInput(f"{name}: expected a number{_where(a.shape, labels, vector, r, c)}, got {x}")
         out[r, c] = x
-    return out.ravel() if vector else out
+    return out
+
+
+def _where(shape: tuple[int, int], labels: tuple[str, ...] | None, vector: bool, r: int, c: int) -> str:
+    """Where cell (``r``, ``c``) of a block of ``shape`` is, for a message: its label, its place in
+    a row or column, or its row and column; nothing for a single cell."""
+    rows, cols = shape
+    k = r * cols + c
+    return (
+        ""
+        if rows * cols == 1
+        else f" for {labels[k]}"
+        if labels is not None
+        else f" in cell {k + 1}"
+        if vector or rows == 1 or cols == 1
+        else f" in row {r + 1}, column {c + 1}"
+    )
 
 
 def _is_omitted(value) -> bool:

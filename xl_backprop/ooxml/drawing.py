@@ -119,12 +119,7 @@ class Drawing:
         rids = {rid for a in gone for rid in _anchor_rids(a)}
         for a in gone:
             root.remove(a)
-        still = {rid for a in root for rid in _anchor_rids(a)}
-        targets = {i: t for i, _, t in pkg.rels(drawing)}
-        for rid in rids - still:
-            pkg.remove_rel(drawing, rid)
-            if rid in targets and not pkg.referenced(targets[rid]):
-                pkg.delete(targets[rid])
+        self._drop_unused(drawing, rids - {rid for a in root for rid in _anchor_rids(a)})
         if not len(root):
             part = self.part
             sheet_root = pkg.edit(part)
@@ -133,6 +128,16 @@ class Drawing:
             sheet_root.remove(el)
             pkg.delete(drawing)
         return len(gone)
+
+    def _drop_unused(self, drawing: str, rids: set[str]) -> None:
+        """Remove the drawing's relationships ``rids``, and the parts they pointed at that nothing
+        else refers to."""
+        pkg = self._pkg
+        targets = {i: t for i, _, t in pkg.rels(drawing)}
+        for rid in rids:
+            pkg.remove_rel(drawing, rid)
+            if rid in targets and not pkg.referenced(targets[rid]):
+                pkg.delete(targets[rid])
 
     def _next_id(self, drawing: str) -> int:
         ids = [

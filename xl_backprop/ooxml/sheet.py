@@ -86,23 +86,8 @@ class Sheet:
         root = _parse(self.part, data[:start] + f"<?{mark}?>".encode() + data[end:])
         # The bytes only proposed where the tail is: kept if the parser finds the mark last in
         # the worksheet's <sheetData>, with the tail's prefix meaning the main namespace there.
-        pis = [pi for pi in root.iter(etree.ProcessingInstruction) if pi.target == mark]
-        sheet_data = pis[0].getparent() if len(pis) == 1 else None
-        if (
-            sheet_data is None
-            or root.tag != q(NS_MAIN, "worksheet")
-            or sheet_data.tag != q(NS_MAIN, "sheetData")
-            or sheet_data.getparent() is not root
-            or pis[0].getnext() is not None
-            or sheet_data.nsmap.get(prefix[:-1] or None) != NS_MAIN
-        ):
-            return None
-        sheet_data.remove(pis[0])
-        last = 0
-        for row in sheet_data.iterfind(q(NS_MAIN, "row")):  # as ``_rows`` numbers them
-            r = row.get("r")
-            last = int(r) if r is not None and r.isdigit() else last + 1
-        if last > tail.row:  # the tail does not come after the rows: left to the tree
+        sheet_data = _marked_sheet_data(root, mark, prefix)
+        if sheet_data is None or _last_row(sheet_data) > tail.row:  # not after the rows: left to the tree
             return None
         self._lazy = tail._replace(data=b"")  # its text is read from the file again if needed
         self._pkg.release(self.part)
@@ -204,14 +189,7 @@ class Sheet:
         if v is None or v.text is None:
             return None
         if t == "s":
-            strings = self._book.shared_strings()
-            k = v.text.strip()
-            if not k.isdigit() or int(k) >= len(strings):
-                raise BookError(
-                    f"{where}: refers to shared string "
-                    f"{one_line(k, 40)!r}; the book has {len(strings)} (xl/sharedStrings.xml)"
-                )
-            return strings[int(k)]
+            return self._shared_string(where, v.text)
         if t == "b":
             return v.text.strip() in ("1", "true")
         if t == "e":
@@ -221,6 +199,17 @@ class Sheet:
         if not XSD_DOUBLE.fullmatch(v.text):
             raise BookError(f"{where}: the cell's value {one_line(v.text, 40)!r} is not a number")
         return float(v.text)
+
+    def _shared_string(self, where: str, text: str) -> str:
+        """Entry ``text`` of the book's shared strings, or BookError naming the cell ``where``."""
+        strings = self._book.shared_strings()
+        k = text.strip()
+        if not k.isdigit() or int(k) >= len(strings):
+            raise BookError(
+                f"{where}: refers to shared string "
+                f"{one_line(k, 40)!r}; the book has {len(strings)} (xl/sharedStrings.xml)"
+            )
+        return strings[int(k)]
 
     def read_cells(self, area: Area, max_cells: int = MAX_READ_CELLS) -> list[list[Value]]:
         """The values in ``area`` (cached results for formulas), row by row; None where empty.
@@ -238,6 +227,12 @@ class Sheet:
             for c, cell in self._cells(rows[r]).items():
                 if area.col1 <= c <= area.col2:
                     line[c - area.col1] = self._value(cell)
+        self._read_kept(area, out)
+        return out
+
+    def _read_kept(self, area: Area, out: list[list[Value]]) -> None:
+        """``read_cells`` of the rows not kept as elements (tail rows, numeric blocks), into ``out``."""
+        tail = self._tail
         for r in sorted(k for k in tail if area.row1 <= k <= area.row2):
             line = out[r - area.row1]
             for c, v in merge(tail[r]).items():
@@ -249,7 +244,6 @@ class Sheet:
             if r1 <= r2 and c1 <= c2:
                 for i, vals in enumerate(b.values[r1 - b.row : r2 - b.row + 1, c1 - b.col : c2 - b.col + 1].tolist()):
                     out[r1 - area.row1 + i][c1 - area.col1 : c2 - area.col1 + 1] = vals
-        return out
 
     def _empty(self, c: etree._Element) -> bool:
         """Empty ``c``, keeping its style; True if it held a formula."""
@@ -288,11 +282,7 @@ class Sheet:
         if not len(values):
             return
         height, width = len(values), max(len(r) for r in values)
-        if row0 + height > MAX_ROWS or col0 + width > MAX_COLS:
-            raise ValueError(
-                f"{ref(self.name, row0, col0)}: a block of {height} x {width} cells does not fit "
-                f"on a sheet ({MAX_ROWS} rows x {MAX_COLS} columns)"
-            )
+        self._check_fits(row0, col0, height, width)
         data, rows = self._rows(edit=True)
         self._read_lazy(row0, row0 + height - 1)
         self._unblock(row0, row0 + height - 1)
@@ -313,27 +303,43 @@ class Sheet:
             if row is None:
                 row = rows[r] = etree.SubElement(data, q(NS_MAIN, "row"), r=str(r + 1))
                 new_rows = True
-            row.attrib.pop("spans", None)  # an optional hint; would go stale
-            cells = self._cells(row)
-            added = False
-            for j, value in enumerate(line):
-                c = cells.get(col0 + j)
-                if c is None:
-                    if value is None:
-                        continue
-                    c = cells[col0 + j] = etree.SubElement(row, q(NS_MAIN, "c"), r=a1(r, col0 + j))
-                    added = True
-                else:
-                    formulas |= self._empty(c)
-                _set_value(c, value)
-                if styles and j < len(styles) and styles[j] is not None:
-                    c.set("s", str(styles[j]))
-            if added:
-                _sort_children(row, cells)
+            formulas |= self._write_row(row, r, col0, line, styles)
         if new_rows:
             data[:] = [rows[k] for k in sorted(rows)]
         if formulas:
             self._book.drop_calc_chain()
+
+    def _check_fits(self, row0: int, col0: int, height: int, width: int) -> None:
+        """A block of ``height`` x ``width`` cells from (row0, col0) within the sheet, or ValueError."""
+        if row0 + height > MAX_ROWS or col0 + width > MAX_COLS:
+            raise ValueError(
+                f"{ref(self.name, row0, col0)}: a block of {height} x {width} cells does not fit "
+                f"on a sheet ({MAX_ROWS} rows x {MAX_COLS} columns)"
+            )
+
+    def _write_row(
+        self, row: etree._Element, r: int, col0: int, line: Sequence[Value], styles: Sequence[int | None] | None
+    ) -> bool:
+        """``write_cells`` of one line into the <row> ``row`` (row ``r``) from column ``col0``;
+        True if a formula was replaced."""
+        row.attrib.pop("spans", None)  # an optional hint; would go stale
+        cells = self._cells(row)
+        formulas = added = False
+        for j, value in enumerate(line):
+            c = cells.get(col0 + j)
+            if c is None:
+                if value is None:
+                    continue
+                c = cells[col0 + j] = etree.SubElement(row, q(NS_MAIN, "c"), r=a1(r, col0 + j))
+                added = True
+            else:
+                formulas |= self._empty(c)
+            _set_value(c, value)
+            if styles and j < len(styles) and styles[j] is not None:
+                c.set("s", str(styles[j]))
+        if added:
+            _sort_children(row, cells)
+        return formulas
 
     def _write_array(
         self, row0: int, col0: int, values: np.ndarray, styles: Sequence[int | None] | None = None
@@ -344,11 +350,7 @@ class Sheet:
         height, width = values.shape
         if not height or not width:
             return
-        if row0 + height > MAX_ROWS or col0 + width > MAX_COLS:
-            raise ValueError(
-                f"{ref(self.name, row0, col0)}: a block of {height} x {width} cells does not fit "
-                f"on a sheet ({MAX_ROWS} rows x {MAX_COLS} columns)"
-            )
+        self._check_fits(row0, col0, height, width)
         bad = ~np.isfinite(values)
         if bad.any():
             i, j = np.argwhere(bad)[0]
@@ -398,14 +400,12 @@ class Sheet:
             for b in self._blocks
         ):
             self._unblock(area.row1, area.row2)
-        tail = self._tail
-        for r in [k for k in tail if area.row1 <= k <= area.row2]:
-            kept = {c: v for c, v in merge(tail.pop(r)).items() if not area.col1 <= c <= area.col2}
-            if kept:
-                tail[r] = [(c, [v]) for c, v in sorted(kept.items())]
-            row_styles = self._tail_styles.get(r, {})
-            for c in [c for c in row_styles if area.col1 <= c <= area.col2 or c not in kept]:
-                del row_styles[c]
+        self._clear_tail(area)
+        if self._clear_rows(rows, area, formats):
+            self._book.drop_calc_chain()
+
+    def _clear_rows(self, rows: dict[int, etree._Element], area: Area, formats: bool) -> bool:
+        """``clear_cells`` of the <row> elements: True if a formula was cleared."""
         formulas = False
         for r in sorted(k for k in rows if area.row1 <= k <= area.row2):
             row = rows[r]
@@ -416,8 +416,18 @@ class Sheet:
                         c.attrib.pop("s", None)
                     if c.get("s") is None:
                         row.remove(c)
-        if formulas:
-            self._book.drop_calc_chain()
+        return formulas
+
+    def _clear_tail(self, area: Area) -> None:
+        """``clear_cells`` of the tail rows: the cells of ``area`` and their styles dropped."""
+        tail = self._tail
+        for r in [k for k in tail if area.row1 <= k <= area.row2]:
+            kept = {c: v for c, v in merge(tail.pop(r)).items() if not area.col1 <= c <= area.col2}
+            if kept:
+                tail[r] = [(c, [v]) for c, v in sorted(kept.items())]
+            row_styles = self._tail_styles.get(r, {})
+            for c in [c for c in row_styles if area.col1 <= c <= area.col2 or c not in kept]:
+                del row_styles[c]
 
     def _clear_blocks(self, area: Area) -> None:
         """Drop the rows of ``area`` from the numeric blocks whose every column it covers (a
@@ -524,3 +534,31 @@ def _set_value(c: etree._Element, value: Value) -> None:
 def _sort_children(row: etree._Element, cells: dict[int, etree._Element]) -> None:
     rest = [e for e in row if e.tag != q(NS_MAIN, "c")]  # extLst
     row[:] = [cells[k] for k in sorted(cells)] + rest
+
+
+def _marked_sheet_data(root: etree._Element, mark: str, prefix: str) -> etree._Element | None:
+    """``split_load``'s check: the <sheetData> that holds the processing instruction ``mark``,
+    last, in the worksheet itself, with the tail's ``prefix`` meaning the main namespace there;
+    the mark removed. None if any of it fails (the bytes were only proposed)."""
+    pis = [pi for pi in root.iter(etree.ProcessingInstruction) if pi.target == mark]
+    sheet_data = pis[0].getparent() if len(pis) == 1 else None
+    if (
+        sheet_data is None
+        or root.tag != q(NS_MAIN, "worksheet")
+        or sheet_data.tag != q(NS_MAIN, "sheetData")
+        or sheet_data.getparent() is not root
+        or pis[0].getnext() is not None
+        or sheet_data.nsmap.get(prefix[:-1] or None) != NS_MAIN
+    ):
+        return None
+    sheet_data.remove(pis[0])
+    return sheet_data
+
+
+def _last_row(sheet_data: etree._Element) -> int:
+    """The 1-based number of the last <row> of ``sheet_data``, as ``Sheet._rows`` numbers them; 0 if none."""
+    last = 0
+    for row in sheet_data.iterfind(q(NS_MAIN, "row")):
+        r = row.get("r")
+        last = int(r) if r is not None and r.isdigit() else last + 1
+    return last

@@ -202,12 +202,33 @@ def set_widths(sheet_root: etree._Element, widths: dict[int, float]) -> None:
     spans other columns too is split, keeping its other settings (style, hidden) for them."""
     if not widths:
         return
+    cols = _cols(sheet_root)
+    wanted = {c + 1: w for c, w in widths.items()}  # <col min max> count from 1
+    out, covered = _split_cols(cols, wanted)
+    for c in sorted(set(wanted) - covered):
+        out.append(
+            sheet_root.makeelement(
+                _q("col"),
+                {"min": str(c), "max": str(c), "width": f"{stored_width(wanted[c]):.16g}", "customWidth": "1"},
+            )
+        )
+    out.sort(key=lambda el: int(el.get("min")))
+    cols[:] = out
+
+
+def _cols(sheet_root: etree._Element) -> etree._Element:
+    """The worksheet's ``<cols>``, made where the schema puts it if there is none."""
     cols = sheet_root.find(_q("cols"))
     if cols is None:
         cols = sheet_root.makeelement(_q("cols"), {})
         last_before = [c for c in sheet_root if isinstance(c.tag, str) and etree.QName(c).localname in _BEFORE_COLS]
         (last_before[-1].addnext(cols) if last_before else sheet_root.insert(0, cols))
-    wanted = {c + 1: w for c, w in widths.items()}  # <col min max> count from 1
+    return cols
+
+
+def _split_cols(cols: etree._Element, wanted: dict[int, float]) -> tuple[list[etree._Element], set[int]]:
+    """The ``<col>`` ranges of ``cols`` split around the ``wanted`` columns (1-based -> width),
+    those given their width; and which wanted columns a range covered."""
     out: list[etree._Element] = []
     covered: set[int] = set()
 
@@ -232,15 +253,7 @@ def set_widths(sheet_root: etree._Element, widths: dict[int, float]) -> None:
             start = c + 1
         if start <= hi:
             piece(el, start, hi, None)
-    for c in sorted(set(wanted) - covered):
-        out.append(
-            sheet_root.makeelement(
-                _q("col"),
-                {"min": str(c), "max": str(c), "width": f"{stored_width(wanted[c]):.16g}", "customWidth": "1"},
-            )
-        )
-    out.sort(key=lambda el: int(el.get("min")))
-    cols[:] = out
+    return out, covered
 
 
 def new_stylesheet() -> etree._Element:

@@ -348,6 +348,24 @@ def _diagram(ws: Worksheet, book: Workbook, fmt: dict, cached: dict) -> None:
         for c in (cs1, cs2):  # the sigmoid joins h to a_h and o to a_o
             ws.write_string(r, c, "σ", nf({**edge_label, "bold": True, **(line if k == 1 else line_up)}))
         put(r, ce + 1, f"t{k}", {"align": "left", "valign": "vcenter", "num_format": f'"t{k} = "0.00##'})
+    _diagram_edges(
+        ws, put, nf, (top, bottom), (ci, ch, ca, co), {"label": edge_label, "line": line, "line_up": line_up}
+    )
+    # E1 and E2 add up to E_total, between them
+    arrow = nf({"align": "center", "font_color": "#595959"})
+    ws.write_string(top + 1, ce, "↓ +", arrow)
+    ws.write_string(bottom - 1, ce, "↑", arrow)
+    put(top + 2, ce, "E_total", {**node, "bg_color": "#FCE4D6", "num_format": "0.000000"})
+    ws.write_string(top + 2, ce + 1, "E_total", nf({"bold": True, "font_color": "#1F3864"}))
+    _diagram_paths(ws, book, fmt, put, nf, bottom, (ci, ch, ca))
+
+
+def _diagram_edges(ws: Worksheet, put, nf, rows: tuple[int, int], columns: tuple[int, ...], styles: dict) -> None:
+    """``_diagram``'s weights between the node ``rows`` (upper, lower) and ``columns`` (i, h, a_h,
+    o): a straight edge is a label on a line, the crossing ones an X labelled left of it."""
+    top, bottom = rows
+    ci, ch, ca, co = columns
+    edge_label, line, line_up = styles["label"], styles["line"], styles["line_up"]
     for c_left, c_right, (straight_top, straight_bottom, down, up) in (
         (ci, ch, ("w1", "w4", "w3", "w2")),
         (ca, co, ("w5", "w8", "w7", "w6")),
@@ -361,13 +379,12 @@ def _diagram(ws: Worksheet, book: Workbook, fmt: dict, cached: dict) -> None:
         right = {**edge_label, "align": "right"}
         put(top + 1, a - 2, down, {**right, "valign": "top", "num_format": signed(f"↘ {down} = ")}, a - 1)
         put(bottom - 1, a - 2, up, {**right, "num_format": signed(f"↗ {up} = ")}, a - 1)
-    # E1 and E2 add up to E_total, between them
-    arrow = nf({"align": "center", "font_color": "#595959"})
-    ws.write_string(top + 1, ce, "↓ +", arrow)
-    ws.write_string(bottom - 1, ce, "↑", arrow)
-    put(top + 2, ce, "E_total", {**node, "bg_color": "#FCE4D6", "num_format": "0.000000"})
-    ws.write_string(top + 2, ce + 1, "E_total", nf({"bold": True, "font_color": "#1F3864"}))
-    # the two paths into each hidden unit, in their colours, and their sum
+
+
+def _diagram_paths(ws: Worksheet, book: Workbook, fmt: dict, put, nf, bottom: int, columns: tuple[int, ...]) -> None:
+    """``_diagram``'s rows under the lower nodes: the two paths into each hidden unit, in their
+    colours, and their sum; then the legend."""
+    ci, ch, ca = columns
     for r, k in ((bottom + 2, 1), (bottom + 3, 2)):
         ws.merge_range(r, ci, r, ch - 1, f"two paths into h{k}:", nf({"align": "right", "italic": True}))
         for (c, name, text, sign), path in zip(
@@ -408,6 +425,24 @@ def write_backprop(book: Workbook, fmt: dict) -> Worksheet:
     for first, last, width in L.BACKPROP_WIDTHS:
         ws.set_column(f"{first}:{last}", width)
     ws.set_column(L.IN_I1.col, L.IN_I1.col, L.INPUT_WIDTH)
+    _backprop_inputs(ws, fmt)
+    cached = _engine_rows(L.BACKPROP_STEPS)
+    _diagram(ws, book, fmt, cached)
+    _backprop_derivation(ws, book, fmt)
+    _backprop_table(ws, book, fmt, cached)
+    _backprop_chart(ws, book, fmt)
+    last = L.a1(L.BACKPROP_FIRST_ROW + L.BACKPROP_STEPS - 1, len(L.BACKPROP_COLUMNS) - 1)
+    _print_setup(
+        ws, f"A1:{last}", rows=(L.BACKPROP_HEADER_ROW - 1, L.BACKPROP_HEADER_ROW), first_column=True, scale=PRINT_SCALE
+    )
+    # the lesson above stays in view while the table scrolls under its headers
+    ws.freeze_panes(L.BACKPROP_FIRST_ROW, 1)
+    ws.activate()
+    return ws
+
+
+def _backprop_inputs(ws: Worksheet, fmt: dict) -> None:
+    """The Backprop sheet's input cells (yellow), each with its label, note and validation."""
     ws.write("A3", "Inputs", fmt["h2"])
     for inp in (L.IN_I1, L.IN_I2, L.IN_T1, L.IN_T2, *L.IN_W, L.IN_B1, L.IN_B2, L.IN_LR, L.IN_SHOW_STEP):
         ws.write(inp.row, 0, inp.label, fmt["label"])
@@ -428,8 +463,10 @@ def write_backprop(book: Workbook, fmt: dict) -> Worksheet:
             )
         else:
             _number_validation(ws, inp, positive=inp is L.IN_LR)
-    cached = _engine_rows(L.BACKPROP_STEPS)
-    _diagram(ws, book, fmt, cached)
+
+
+def _backprop_derivation(ws: Worksheet, book: Workbook, fmt: dict) -> None:
+    """The chain rule written out beside the diagram (``DERIVATION``)."""
     r, c = L.rowcol(L.DERIVATION_TOP_LEFT)
     ws.write(r - 1, c, DERIVATION_TITLE, fmt["h2"])
     for k, line in enumerate(DERIVATION):
@@ -438,6 +475,10 @@ def write_backprop(book: Workbook, fmt: dict) -> Worksheet:
         else:
             ws.write_string(r + k, c, line, fmt["note"] if k == len(DERIVATION) - 1 else fmt["text"])
 
+
+def _backprop_table(ws: Worksheet, book: Workbook, fmt: dict, cached: dict) -> None:
+    """The table: its group and column headers (a path's columns in its colour), then one row
+    of formulas per step, each storing the engine's value (``cached``)."""
     c = 0
     for label, width in L.BACKPROP_GROUPS:
         if width > 1:
@@ -457,6 +498,9 @@ def write_backprop(book: Workbook, fmt: dict) -> Worksheet:
         for k, name in enumerate(L.BACKPROP_COLUMNS[1:], start=1):
             ws.write_formula(row, k, table_formula(name, s), fmt[L.BACKPROP_STYLES[name]], float(cached[name][s]))
 
+
+def _backprop_chart(ws: Worksheet, book: Workbook, fmt: dict) -> None:
+    """E_total over the steps as a chart, and the note where Draw network puts its picture."""
     chart = book.add_chart({"type": "line"})
     first, last = L.BACKPROP_FIRST_ROW, L.BACKPROP_FIRST_ROW + L.BACKPROP_STEPS - 1
     e_col = L.BACKPROP_COLUMNS.index("E_total")
@@ -480,14 +524,6 @@ def write_backprop(book: Workbook, fmt: dict) -> Worksheet:
         "The Draw network button puts a picture here.",
         fmt["note"],
     )
-    last = L.a1(L.BACKPROP_FIRST_ROW + L.BACKPROP_STEPS - 1, len(L.BACKPROP_COLUMNS) - 1)
-    _print_setup(
-        ws, f"A1:{last}", rows=(L.BACKPROP_HEADER_ROW - 1, L.BACKPROP_HEADER_ROW), first_column=True, scale=PRINT_SCALE
-    )
-    # the lesson above stays in view while the table scrolls under its headers
-    ws.freeze_panes(L.BACKPROP_FIRST_ROW, 1)
-    ws.activate()
-    return ws
 
 
 # --- UDFs ------------------------------------------------------------------------------------
@@ -1129,6 +1165,37 @@ def write_learning_rates(book: Workbook, fmt: dict) -> Worksheet:
     _, m_c = L.rowcol(L.MACRO_SUMMARY.top_left)
     for k, width in enumerate(L.MACRO_SUMMARY_WIDTHS):
         ws.set_column(m_c + k, m_c + k, width)
+    _lr_inputs(ws, fmt)
+
+    # the summary: one row per slot, from its block
+    head = _lr_summary(ws, book, fmt, v)
+
+    # what the course's rates show, beside the summary
+    t_r, t_c = L.rowcol(L.LIVE_TEXT_TOP_LEFT)
+    for i, line in enumerate(LR_LESSON):
+        ws.write_string(t_r + i, t_c, line, fmt["h2"] if i == 0 else fmt["text"])
+
+    # the curves: E_total per step, one column per slot
+    _lr_curves(ws, fmt, head, v)
+    _lr_chart(ws, book, v)
+
+    _write_map_inputs(ws, fmt)
+    ws.write(
+        L.MACRO_TITLE_CELL,
+        "Written by the ribbon's Train learning rates button "
+        "(or, without Excel: xl-backprop run train-lrs BOOK.xlsm --out OUT.xlsm)",
+        fmt["h2"],
+    )
+    ws.freeze_panes(L.LIVE_CURVE_HEADER_ROW + 1, 1)
+    # No fixed print area: the macro writes its table, chart and picture to the right, so the
+    # used range is what there is to print.
+    _print_setup(ws, None, rows=(L.LIVE_CURVE_HEADER_ROW, L.LIVE_CURVE_HEADER_ROW), scale=PRINT_SCALE)
+    return ws
+
+
+def _lr_inputs(ws: Worksheet, fmt: dict) -> None:
+    """The Learning rates sheet's inputs: iterations, the list of rates, the threshold, each
+    with its label and validation."""
     for inp in (L.IN_ITERATIONS, L.IN_LRS, L.IN_THRESHOLD):
         ws.write(inp.row, 0, inp.label, fmt["label"])
     ws.write_number(L.IN_ITERATIONS.row, 1, L.IN_ITERATIONS.default, fmt["input"])
@@ -1174,7 +1241,10 @@ def write_learning_rates(book: Workbook, fmt: dict) -> Worksheet:
     ws.write_number(L.IN_THRESHOLD.row, 1, L.IN_THRESHOLD.default, fmt["input"])
     ws.write(L.IN_THRESHOLD.row, 2, "learning rates: fill the list from the left", fmt["note"])
 
-    # the summary: one row per slot, from its block
+
+def _lr_summary(ws: Worksheet, book: Workbook, fmt: dict, v: LRValues):
+    """The summary table: its headers, then one row of formulas per slot; returns the headers'
+    format (the curves' headers take it too)."""
     s_r, s_c = L.rowcol(L.LIVE_SUMMARY_TOP_LEFT)
     ws.write(s_r - 1, 0, "What each learning rate did", fmt["h2"])
     head = book.add_format({**L.STYLES["head"], "text_wrap": True, "valign": "vcenter"})
@@ -1189,13 +1259,11 @@ def write_learning_rates(book: Workbook, fmt: dict) -> Worksheet:
     for k in range(L.LR_SLOTS):
         for j, f in enumerate(summary_formulas(k)):
             _formula(ws, s_r + 1 + k, s_c + j, f, fmt[L.LIVE_SUMMARY_STYLES.at(1, j)], v.summary[k][j])
+    return head
 
-    # what the course's rates show, beside the summary
-    t_r, t_c = L.rowcol(L.LIVE_TEXT_TOP_LEFT)
-    for i, line in enumerate(LR_LESSON):
-        ws.write_string(t_r + i, t_c, line, fmt["h2"] if i == 0 else fmt["text"])
 
-    # the curves: E_total per step, one column per slot
+def _lr_curves(ws: Worksheet, fmt: dict, head, v: LRValues) -> None:
+    """The curves' table: a column per slot, one row per step, read from the LR blocks sheet."""
     c_r, c_c = L.rowcol(L.LIVE_CURVE_TOP_LEFT)
     ws.write(L.LIVE_CURVE_HEADER_ROW - 1, 0, "E_total per step (from the blocks on the LR blocks sheet)", fmt["h2"])
     ws.write(L.LIVE_CURVE_HEADER_ROW, 0, "step \\ lr", fmt["head"])
@@ -1222,6 +1290,9 @@ def write_learning_rates(book: Workbook, fmt: dict) -> Worksheet:
                 _block_value(v, k, "E_total", s),
             )
 
+
+def _lr_chart(ws: Worksheet, book: Workbook, v: LRValues) -> None:
+    """The chart of the curves, one line per slot in its colour, with caches a viewer draws from."""
     chart = book.add_chart({"type": "scatter", "subtype": "straight"})
     d_r = L.LR_BLOCK_FIRST_ROW
     d_c = L.LR_CHART_DATA_COL
@@ -1246,19 +1317,6 @@ def write_learning_rates(book: Workbook, fmt: dict) -> Worksheet:
     chart.set_legend({"position": "right"})
     chart.set_size({"width": L.LIVE_CHART.width, "height": L.LIVE_CHART.height})
     ws.insert_chart(L.LIVE_CHART.cell, chart)
-
-    _write_map_inputs(ws, fmt)
-    ws.write(
-        L.MACRO_TITLE_CELL,
-        "Written by the ribbon's Train learning rates button "
-        "(or, without Excel: xl-backprop run train-lrs BOOK.xlsm --out OUT.xlsm)",
-        fmt["h2"],
-    )
-    ws.freeze_panes(L.LIVE_CURVE_HEADER_ROW + 1, 1)
-    # No fixed print area: the macro writes its table, chart and picture to the right, so the
-    # used range is what there is to print.
-    _print_setup(ws, None, rows=(L.LIVE_CURVE_HEADER_ROW, L.LIVE_CURVE_HEADER_ROW), scale=PRINT_SCALE)
-    return ws
 
 
 # --- About, xlwings.conf ---------------------------------------------------------------------
