@@ -13,7 +13,7 @@ drawable::
 
     width(|w|) = EDGE_MIN + (EDGE_MAX − EDGE_MIN) · |w| / (|w| + EDGE_HALF)   points
 
-1 point at w = 0, 5 at |w| = 0.5, never 9 (the course's weights 0.15..0.55 are 2.8..5.2 points).
+1 point at w = 0, 5 at |w| = 0.5, at most 9 (the course's weights 0.15..0.55 are 2.8..5.2 points).
 
 Where the labels go (``draw``; one rule, checked by the tests against the rendered boxes): the
 units in two rows, the layers ``LAYER_GAP`` pixels apart, the rows ``ROW_GAP``; each edge runs
@@ -79,7 +79,7 @@ class EdgeLook(NamedTuple):
 
 
 def edge_width(w: float) -> float:
-    """The line width (points) of an edge of weight ``w``: grows with |w|, from EDGE_MIN to below EDGE_MAX."""
+    """The line width (points) of an edge of weight ``w``: grows with |w|, from EDGE_MIN up to EDGE_MAX."""
     a = abs(float(w))
     return EDGE_MIN + (EDGE_MAX - EDGE_MIN) * a / (a + EDGE_HALF)
 
