@@ -9,8 +9,9 @@ numbers, from ``explain``.
 
 ``build_frames`` computes what each frame shows (numbers from the engine, through
 ``explain.step_values``) and ``frame_labels`` the text it prints; ``render`` draws one frame
-(matplotlib, no pyplot, at ``figures.PNG_DPI``); ``write_gif`` writes them with Pillow. The
-frames are drawn one at a time, as the GIF writer asks for them.
+(matplotlib, no pyplot, at ``figures.PNG_DPI``; the network by ``network_picture.draw``, the
+drawing "Draw network" makes, its labels placed by the same rule); ``write_gif`` writes them
+with Pillow. The frames are drawn one at a time, as the GIF writer asks for them.
 """
 
 from __future__ import annotations
