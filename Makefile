@@ -47,6 +47,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_doctor.py
 	$(BIN)/python benchmarks/bench_map.py
 	$(BIN)/python benchmarks/bench_animate.py
+	$(BIN)/python benchmarks/bench_network_picture.py
 	$(BIN)/python benchmarks/bench_rerun.py
 
 clean:

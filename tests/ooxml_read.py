@@ -109,14 +109,15 @@ def drawing_part(p: dict[str, bytes], sheet: str) -> str | None:
 
 
 def objects(p: dict[str, bytes], sheet: str) -> list[SimpleNamespace]:
-    """The charts and pictures on ``sheet``: name, kind, the part drawn, top-left (col, row)."""
+    """The charts and pictures on ``sheet``: name, kind, the part drawn, top-left (col, row), description."""
     drawing = drawing_part(p, sheet)
     if drawing is None:
         return []
     targets = rels(p, drawing)
     out = []
     for anchor in ElementTree.fromstring(p[drawing]):
-        name = anchor.find(".//xdr:cNvPr", NS).get("name")
+        props = anchor.find(".//xdr:cNvPr", NS)
+        name = props.get("name")
         chart = anchor.find(".//c:chart", NS)
         blip = anchor.find(".//a:blip", NS)
         frm = anchor.find("xdr:from", NS)
@@ -126,7 +127,7 @@ def objects(p: dict[str, bytes], sheet: str) -> list[SimpleNamespace]:
             if chart is not None
             else (("picture", targets[blip.get(R_EMBED)]) if blip is not None else ("other", None))
         )
-        out.append(SimpleNamespace(name=name, kind=kind, part=part, at=at))
+        out.append(SimpleNamespace(name=name, kind=kind, part=part, at=at, description=props.get("descr")))
     return out
 
 

@@ -60,7 +60,7 @@ def test_first_and_last_frames_print_the_engines_numbers():
     trained = network.train([lr], steps + 1, record=True, **COURSE)
     last = animation.frame_labels(frames[-1], steps)
     for k in range(8):
-        before, after = re.fullmatch(r"w\d: (\S+) → (\S+)", last[f"edge w{k + 1}"]).groups()
+        before, after = re.fullmatch(r"w\d: (\S+)\n→ (\S+)", last[f"edge w{k + 1}"]).groups()
         assert to_4_figures(float(before), trained.weights[steps - 1, 0, k])
         assert to_4_figures(float(after), trained.weights[steps, 0, k])
     assert to_4_figures(shown(last["loss"], "E_total"), trained.loss[steps - 1, 0])
@@ -72,7 +72,7 @@ def test_mazurs_step_in_the_update_frame():
     frames = animation.build_frames(1, lr=MAZUR_LR, **MAZUR)
     labels = animation.frame_labels(frames[-1], 1)
     for k in range(8):
-        after = float(labels[f"edge w{k + 1}"].split(" → ")[1])
+        after = float(labels[f"edge w{k + 1}"].split("→ ")[1])
         assert to_4_figures(after, MAZUR_STEP[k])
     assert labels["biases"] == "biases b1 = 0.3500 (into h1, h2), b2 = 0.6000 (into o1, o2)"
     gradients = animation.frame_labels(frames[2], 1)

@@ -621,10 +621,12 @@ def fake_macros(monkeypatch):
     mod = types.ModuleType("xl_backprop.macros")
     mod.InputError = InputError
 
-    def run_on_file(action, book, out, *, iteration=None, overwrite=True, expect=None):
-        calls.append((action, book, out, iteration))
+    def run_on_file(action, book, out, *, iteration=None, phase=None, overwrite=True, expect=None):
+        calls.append((action, book, out, iteration) + ((phase,) if phase is not None else ()))
         if action == "draw-network" and iteration == 99:
             raise InputError("step to draw", "expected a whole number from 0 to 50, got 99")  # as read_draw words it
+        if action == "draw-network" and phase == 6:
+            raise InputError("phase to draw", "expected a whole number from 1 to 5 (…), got 6")  # as read_draw words it
         out.write_bytes(book.read_bytes() + b"+" + action.encode())
         return out
 
@@ -646,6 +648,10 @@ def test_run_passes_arguments(tmp_path, capsys, fake_macros):
     assert rc == 0, err
     assert fake_macros[-1] == ("train-lrs", book, book, None)
 
+    rc, _, err = run(["run", "draw-network", book, "--out", out, "--force", "--phase", "4"], capsys)
+    assert rc == 0, err
+    assert fake_macros[-1] == ("draw-network", book, out, None, 4)
+
 
 def test_run_refusals(tmp_path, capsys, fake_macros):
     book, out = tmp_path / "book.xlsm", tmp_path / "out.xlsm"
@@ -663,6 +669,18 @@ def test_run_refusals(tmp_path, capsys, fake_macros):
             "--iteration: only for draw-network, not for train-lrs",
         ),
         (
+            ["run", "train-lrs", book, "--out", tmp_path / "new.xlsm", "--phase", "3"],
+            "--phase: only for draw-network, not for train-lrs",
+        ),
+        (
+            ["run", "draw-network", book, "--out", tmp_path / "new.xlsm", "--phase", "2.5"],
+            "xl-backprop run: error: --phase: expected a whole number, got '2.5' (see xl-backprop run --help)",
+        ),
+        (
+            ["run", "draw-network", book, "--out", tmp_path / "new.xlsm", "--phase", "6"],
+            "xl-backprop run: error: --phase: expected a whole number from 1 to 5 (…), got 6",
+        ),
+        (
             ["run", "draw-network", book, "--out", tmp_path / "new.xlsm", "--iteration", "99"],
             "xl-backprop run: error: --iteration: expected a whole number from 0 to 50, got 99",
         ),
@@ -673,7 +691,7 @@ def test_run_refusals(tmp_path, capsys, fake_macros):
         assert message in err and err.count("\n") == 1, (argv, err)
         assert stdout == ""
     assert book.read_bytes() == b"B" and out.read_bytes() == b"O"
-    assert [c[3] for c in fake_macros] == [99]  # only the last case reached the callee
+    assert [c[3:] for c in fake_macros] == [(None, 6), (99,)]  # only the last two reached the callee
 
     rc, _, err = run(["run", "reset", book, "--out", out, "--force"], capsys)
     assert rc == 0, err

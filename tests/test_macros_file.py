@@ -326,35 +326,22 @@ def test_curves_figure_has_two_labelled_panels_and_a_legend_placed_without_a_sea
     assert [t.get_text() for t in by_lr_step.get_legend().get_texts()] == ["lr 0.5", "lr 2"]
 
 
-def test_network_figure_shows_the_weights_and_gradient_signs_of_the_chosen_step():
-    lr, step = 0.5, 3
-    w, i, t = network.DEFAULT_WEIGHTS, network.DEFAULT_INPUTS, network.DEFAULT_TARGETS
-    wk = scalar.train(lr, step + 1, w, i, t)[1][step]  # weights after 3 updates, independently
-    grad, _ = scalar.gradients(wk, i, t)
-    f = scalar.forward(wk, i, t)
-    net = macros.NetworkInputs(tuple(i), tuple(t), tuple(w), (0.0, 0.0))
-    plan = macros.plan_draw_network(macros.DrawInputs(net, lr, step))
+def test_network_figure_of_the_plan_is_the_pictures_size():
+    net = macros.NetworkInputs(network.DEFAULT_INPUTS, network.DEFAULT_TARGETS, network.DEFAULT_WEIGHTS, (0.0, 0.0))
+    plan = macros.plan_draw_network(macros.DrawInputs(net, 0.5, 3))
     assert png_size(plan.pictures[0].png) == (L.NETWORK_PICTURE.width, L.NETWORK_PICTURE.height)
-    fig = macros.network_figure(network.train([lr], step + 1).weights[0], net, lr, step, L.NETWORK_PICTURE)
-    ax = fig.axes[0]
-    texts = [x.get_text() for x in ax.texts]
-    for k in range(8):
-        assert f"w{k + 1} = {wk[k]:.4f}" in texts
-    assert f"h1\na_h1 = {f['a_h1']:.4f}" in texts and f"o2\na_o2 = {f['a_o2']:.4f}" in texts
-    assert ax.get_title() == f"Network at step 3 (learning rate 0.5): E_total = {f['E_total']:.6g}"
-    edges = ax.lines[:8]
-    for k, line in enumerate(edges):
-        assert line.get_color() == ("tab:red" if grad[k] > 0 else "tab:blue"), k
+    assert plan.pictures[0].description == "The 2-2-2 network at step 3"
 
 
 def test_network_figure_names_the_biases_when_there_are_any():
-    i, t = network.DEFAULT_INPUTS, network.DEFAULT_TARGETS
-    mazur = macros.NetworkInputs(tuple(i), tuple(t), tuple(network.DEFAULT_WEIGHTS), (0.35, 0.6))
-    w = np.array(network.DEFAULT_WEIGHTS)
-    title = macros.network_figure(w, mazur, 0.5, 0, L.NETWORK_PICTURE).axes[0].get_title()
-    assert title.endswith("\nbiases: b1 = 0.35 (into h1, h2), b2 = 0.6 (into o1, o2)")
-    plain = mazur._replace(biases=(0.0, 0.0))
-    assert "biases" not in macros.network_figure(w, plain, 0.5, 0, L.NETWORK_PICTURE).axes[0].get_title()
+    from xl_backprop import explain
+    from xl_backprop.network_picture import network_figure
+
+    w = network.DEFAULT_WEIGHTS
+    title = network_figure(explain.step_values(w, biases=(0.35, 0.6)), 0, L.NETWORK_PICTURE).texts[0].get_text()
+    assert title.endswith("\nbiases: b1 = 0.3500 (into h1, h2), b2 = 0.6000 (into o1, o2)")
+    plain = network_figure(explain.step_values(w, biases=(0.0, 0.0)), 0, L.NETWORK_PICTURE).texts[0].get_text()
+    assert "biases" not in plain
 
 
 def test_draw_network_reads_the_show_step_from_the_book(runs, tmp_path):
@@ -383,10 +370,8 @@ def test_draw_network_at_a_given_step_shows_that_step_in_the_cell_diagram_too(ru
     assert ws[L.DIAGRAM_TOP_LEFT].value == 10  # "Network at step 10"
     w10 = network.train([L.IN_LR.default], 11).weights[0]
     assert ws["L5"].value == pytest.approx(w10[4], abs=1e-12)  # w5 on the diagram's edge
-    title = macros.network_figure(
-        w10, macros.read_network(macros.file_getter(Workbook.read(out))), 0.5, 10, L.NETWORK_PICTURE
-    )
-    assert title.axes[0].get_title().startswith("Network at step 10 ")
+    (pic,) = [o for o in objects(parts(out), L.SHEET_BACKPROP) if o.name == L.NETWORK_PICTURE.name]
+    assert pic.description == "The 2-2-2 network at step 10"
 
 
 # --- bad input: nothing written -----------------------------------------------------------------

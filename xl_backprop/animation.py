@@ -9,8 +9,9 @@ numbers, from ``explain``.
 
 ``build_frames`` computes what each frame shows (numbers from the engine, through
 ``explain.step_values``) and ``frame_labels`` the text it prints; ``render`` draws one frame
-(matplotlib, no pyplot, at ``figures.PNG_DPI``); ``write_gif`` writes them with Pillow. The
-frames are drawn one at a time, as the GIF writer asks for them.
+(matplotlib, no pyplot, at ``figures.PNG_DPI``; the network by ``network_picture.draw``, the
+drawing "Draw network" makes, its labels placed by the same rule); ``write_gif`` writes them
+with Pillow. The frames are drawn one at a time, as the GIF writer asks for them.
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ from typing import NamedTuple
 import numpy as np
 
 from . import explain
+from . import network_picture as picture
 from .analysis import check_finite
-from .figures import _EDGES, _NODES, PNG_DPI
-from .palette import PATH_COLORS
+from .figures import PNG_DPI
+from .network_picture import EDGES, PHASES
+from .palette import GRADIENT_COLORS, PATH_COLORS, WEIGHT_COLORS
 
-PHASES = ("forward", "error", "output gradients", "hidden gradients", "update")
 PHASE_TITLES = {
     "forward": "Forward pass: each unit sums its weighted inputs, then squashes them with σ",
     "error": "Error: how far each output is from its target",
@@ -44,11 +46,11 @@ PHASE_FORMULAS = {
     "update": ("new_w5", "new_w1"),
 }
 FRAME_SIZE = (720, 540)  # pixels, at figures.PNG_DPI
-# One colour per meaning, as figures.network_figure uses them: red where dE/dw > 0 (the step
-# lowers the weight), blue where dE/dw < 0; one colour per path back into a hidden unit.
-POSITIVE_GRADIENT, NEGATIVE_GRADIENT = "tab:red", "tab:blue"
+# One colour per meaning (palette): a gradient's sign; one colour per path back into a hidden
+# unit; in the other phases the weights look as in the network picture (network_picture.weight_looks).
+POSITIVE_GRADIENT, NEGATIVE_GRADIENT = GRADIENT_COLORS["positive"], GRADIENT_COLORS["negative"]
 PATH_COLOURS = {"o1": PATH_COLORS["E1"], "o2": PATH_COLORS["E2"]}  # as on the Backprop sheet
-WEIGHT_COLOUR = "dimgrey"
+ZERO_GRADIENT = "dimgrey"
 
 
 class Frame(NamedTuple):
@@ -105,9 +107,8 @@ def frame_labels(frame: Frame, steps: int) -> dict[str, str]:
     labels = {
         "title": f"Step {frame.step} (update {frame.step + 1} of {steps}), learning rate {v['lr']:g}",
         "phase": f"{k + 1}/{len(PHASES)} {PHASE_TITLES[frame.phase]}",
-        **_node_labels(v, k),
-        **_edge_labels(v, k),
     }
+    labels.update(picture.labels(v, k + 1))  # the units, edges and targets, as the network picture writes them
     lines = []
     for q in PHASE_FORMULAS[frame.phase]:
         lines += textwrap.wrap(explain.text(q, v), width=105, subsequent_indent="      ")
@@ -118,37 +119,10 @@ def frame_labels(frame: Frame, steps: int) -> dict[str, str]:
     return labels
 
 
-def _node_labels(v: dict, k: int) -> dict[str, str]:
-    """``frame_labels``' "node <u>" and "target t<j>" of phase ``k`` (deltas once computed)."""
-    labels = {}
-    for i in ("i1", "i2"):
-        labels[f"node {i}"] = f"{i}\n{_n(v[i])}"
-    for u in ("h1", "h2", "o1", "o2"):
-        lines = [u, f"{u} = {_n(v[u])}", f"a_{u} = {_n(v[f'a_{u}'])}"]
-        if u.startswith("o") and k >= 2 or u.startswith("h") and k >= 3:
-            lines.append(f"δ{u} = {_n(v[f'd_{u}'])}")
-        labels[f"node {u}"] = "\n".join(lines)
-    for j in (1, 2):
-        labels[f"target t{j}"] = f"t{j} = {_n(v[f't{j}'])}" + (f"\nE{j} = {_n(v[f'E{j}'])}" if k >= 1 else "")
-    return labels
-
-
-def _edge_labels(v: dict, k: int) -> dict[str, str]:
-    """``frame_labels``' "edge w<k>" of phase ``k``: the weight, its gradient once computed, its update."""
-    labels = {}
-    for j, name in enumerate(f"w{m}" for m in range(1, 9)):
-        text = f"{name} = {_n(v[name])}"
-        has_gradient = (j >= 4 and k >= 2) or (j < 4 and k >= 3)
-        if k == 4:
-            text = f"{name}: {_n(v[name])} → {_n(v[f'new_{name}'])}"
-        elif has_gradient:
-            text += f"\n∂E/∂{name} = {_n(v[f'dE_d{name}'])}"
-        labels[f"edge {name}"] = text
-    return labels
-
-
-def _edge_looks(frame: Frame) -> list[tuple[str, float, str]]:
-    """(colour, line width, direction "forward"/"backward"/"none") of each edge w1..w8."""
+def _edge_looks(frame: Frame) -> list[picture.EdgeLook]:
+    """(colour, line width, direction "forward"/"backward"/"none") of each edge w1..w8: the
+    weights as the network picture draws them, where a phase has gradients to show, their sign
+    and size (the widest the largest), and the paths back into the hidden units."""
     v, k = frame.values, PHASES.index(frame.phase)
     w = np.array([v[f"w{m}"] for m in range(1, 9)])
     g = np.array([v[f"dE_dw{m}"] for m in range(1, 9)])
@@ -158,144 +132,104 @@ def _edge_looks(frame: Frame) -> list[tuple[str, float, str]]:
         return 0.8 + 4.5 * (np.abs(x) / top if top > 0 else np.zeros_like(x))
 
     def sign_colour(x: float) -> str:
-        return POSITIVE_GRADIENT if x > 0 else NEGATIVE_GRADIENT if x < 0 else WEIGHT_COLOUR
+        return POSITIVE_GRADIENT if x > 0 else NEGATIVE_GRADIENT if x < 0 else ZERO_GRADIENT
 
-    looks = [(WEIGHT_COLOUR, lw, "forward" if k == 0 else "none") for lw in widths(w)]
     if k == 4:
-        new = np.array([v[f"new_w{m}"] for m in range(1, 9)])
-        return [(WEIGHT_COLOUR, lw, "none") for lw in widths(new)]
+        return picture.weight_looks([v[f"new_w{m}"] for m in range(1, 9)])
+    looks = picture.weight_looks(w, "forward" if k == 0 else "none")
     if k >= 2:  # the output layer's gradients
         out = widths(g[4:])
         for j in range(4, 8):
-            looks[j] = (sign_colour(g[j]), out[j - 4], "backward" if k == 2 else "none")
+            looks[j] = picture.EdgeLook(sign_colour(g[j]), out[j - 4], "backward" if k == 2 else "none")
     if k == 3:  # the two paths into each hidden unit: δo·w, then the hidden layer's gradients
         d_o = [v["d_o1"], v["d_o1"], v["d_o2"], v["d_o2"]]
         paths = widths(np.array(d_o) * w[4:])
         for j in range(4, 8):
-            looks[j] = (PATH_COLOURS[_EDGES[j][1]], paths[j - 4], "backward")
+            looks[j] = picture.EdgeLook(PATH_COLOURS[EDGES[j][1]], paths[j - 4], "backward")
         hidden = widths(g[:4])
         for j in range(4):
-            looks[j] = (sign_colour(g[j]), hidden[j], "backward")
+            looks[j] = picture.EdgeLook(sign_colour(g[j]), hidden[j], "backward")
     return looks
 
 
-def render(frame: Frame, steps: int, loss_range: tuple[float, float]):
-    """One frame as an RGB ``PIL.Image`` of ``FRAME_SIZE``."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from PIL import Image
-
-    labels = frame_labels(frame, steps)
-    k = PHASES.index(frame.phase)
-    fig = Figure(figsize=(FRAME_SIZE[0] / PNG_DPI, FRAME_SIZE[1] / PNG_DPI), dpi=PNG_DPI)
-    canvas = FigureCanvasAgg(fig)
-    fig.text(0.5, 0.975, labels["title"], ha="center", va="top", fontsize=11, weight="bold")
-    fig.text(0.5, 0.935, labels["phase"], ha="center", va="top", fontsize=8.5, color="black")
-    ax = fig.add_axes((0.0, 0.40, 1.0, 0.47))
-    ax.set_axis_off()
-    ax.set(xlim=(-0.35, 2.85), ylim=(-0.32, 1.32))
-    _draw_edges(ax, frame, labels, k)
-    _draw_nodes(ax, labels, k)
-    _draw_legend(fig, ax, frame, k)
-    fig.text(0.03, 0.385, labels["formulas"], ha="left", va="top", fontsize=7.5, family="DejaVu Sans")
-    _draw_loss(fig, frame.losses, labels["loss"], steps, loss_range)
-    canvas.draw()
-    rgba = np.asarray(canvas.buffer_rgba())
-    return Image.fromarray(rgba[..., :3].copy())
+_WEIGHT_LEGEND = [(WEIGHT_COLORS["positive"], "w > 0"), (WEIGHT_COLORS["negative"], "w < 0 (dashed)")]
+_GRADIENT_LEGEND = [(POSITIVE_GRADIENT, "∂E/∂w > 0: the step lowers w"), (NEGATIVE_GRADIENT, "∂E/∂w < 0: raises w")]
+#: The legend of each phase (0-based): what the edges' colours mean in it.
+LEGENDS = {
+    0: _WEIGHT_LEGEND,
+    1: _WEIGHT_LEGEND,
+    2: _WEIGHT_LEGEND + _GRADIENT_LEGEND,
+    3: [
+        (PATH_COLOURS["o1"], "path back through o1: δo1·w"),
+        (PATH_COLOURS["o2"], "path back through o2: δo2·w"),
+        (POSITIVE_GRADIENT, "∂E/∂w > 0"),
+        (NEGATIVE_GRADIENT, "∂E/∂w < 0"),
+    ],
+    4: _WEIGHT_LEGEND,
+}
 
 
-def _draw_edges(ax, frame: Frame, labels: dict[str, str], k: int) -> None:
-    """``render``'s edges w1..w8: a line or an arrow each (``_edge_looks``), with its label."""
-    for j, ((a, b), (colour, lw, direction)) in enumerate(zip(_EDGES, _edge_looks(frame), strict=True)):
-        (x0, y0), (x1, y1) = _NODES[a], _NODES[b]
-        # a weight below 0 is dashed where the colour does not already carry a gradient's sign
-        weight = frame.values[f"new_w{j + 1}" if k == 4 else f"w{j + 1}"]
-        style = "--" if colour == WEIGHT_COLOUR and weight < 0 else "-"
-        if direction == "none":
-            ax.plot([x0, x1], [y0, y1], color=colour, lw=lw, ls=style, zorder=1, solid_capstyle="round")
-        else:
-            start, end = ((x0, y0), (x1, y1)) if direction == "forward" else ((x1, y1), (x0, y0))
-            ax.annotate(
-                "",
-                xy=end,
-                xytext=start,
-                zorder=1,
-                arrowprops=dict(
-                    arrowstyle="-|>", color=colour, lw=lw, ls=style, shrinkA=24, shrinkB=24, mutation_scale=14
-                ),
-            )
-        t = 0.27 if y0 != y1 else 0.5  # crossing edges: labels near their source, apart
-        if y0 != y1:
-            t = 0.27 if (j % 2 == 1) == (b in ("h1", "o1")) else 0.73
-        ax.text(
-            x0 + t * (x1 - x0),
-            y0 + t * (y1 - y0),
-            labels[f"edge w{j + 1}"],
-            fontsize=7,
-            ha="center",
-            va="center",
-            zorder=3,
-            bbox=dict(boxstyle="round,pad=0.25", fc="white", ec=colour, lw=0.8),
-        )
+def _legend(fig, k: int) -> None:
+    from matplotlib.lines import Line2D
+
+    handles = [
+        Line2D([], [], color=c, lw=2, ls="--" if c == WEIGHT_COLORS["negative"] else "-", label=text)
+        for c, text in LEGENDS[k]
+    ]
+    fig.legend(
+        handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.91), ncol=len(handles), fontsize=7, frameon=False
+    )
 
 
-def _draw_nodes(ax, labels: dict[str, str], k: int) -> None:
-    """``render``'s nodes (the ones phase ``k`` computes highlighted), targets and biases."""
-    for node, (x, y) in _NODES.items():
-        current = (k == 0) or (k == 2 and node[0] == "o") or (k == 3 and node[0] == "h")
-        ax.text(
-            x,
-            y,
-            labels[f"node {node}"],
-            ha="center",
-            va="center",
-            fontsize=7.5,
-            zorder=4,
-            bbox=dict(boxstyle="round,pad=0.4", fc="lightyellow" if current else "white", ec="black"),
-        )
-    for j, node in enumerate(("o1", "o2")):
-        x, y = _NODES[node]
-        ax.text(x + 0.38, y, labels[f"target t{j + 1}"], ha="left", va="center", fontsize=8, zorder=4)
-    if "biases" in labels:
-        ax.text(1.0, -0.3, labels["biases"], ha="center", va="bottom", fontsize=7.5, color="dimgrey")
-
-
-def _draw_legend(fig, ax, frame: Frame, k: int) -> None:
-    """``render``'s legend of what the edges' colours and dashes mean in phase ``k``."""
-    negative = [(WEIGHT_COLOUR, "dashed: w < 0")] if any(frame.values[f"w{m}"] < 0 for m in range(1, 9)) else []
-    legend = {
-        0: negative,
-        1: negative,
-        2: [(POSITIVE_GRADIENT, "∂E/∂w > 0: the step lowers w"), (NEGATIVE_GRADIENT, "∂E/∂w < 0: raises w")],
-        3: [
-            (PATH_COLOURS["o1"], "path back through o1: δo1·w"),
-            (PATH_COLOURS["o2"], "path back through o2: δo2·w"),
-            (POSITIVE_GRADIENT, "∂E/∂w > 0"),
-            (NEGATIVE_GRADIENT, "∂E/∂w < 0"),
-        ],
-        4: negative,
-    }[k]
-    for colour, text in legend:
-        ax.plot([], [], color=colour, lw=2, ls="--" if text.startswith("dashed") else "-", label=text)
-    if legend:
-        fig.legend(loc="upper center", bbox_to_anchor=(0.5, 0.91), ncol=len(legend), fontsize=7, frameon=False)
-
-
-def _draw_loss(fig, losses: Sequence[float], title: str, steps: int, loss_range: tuple[float, float]) -> None:
-    """``render``'s loss curve so far, on axes fixed for the whole animation."""
+def _loss_panel(fig, frame: Frame, steps: int, loss_range: tuple[float, float], title: str) -> None:
+    """The loss curve so far, under the formulas, on axes fixed for the whole animation."""
     loss = fig.add_axes((0.1, 0.07, 0.86, 0.15))
     loss.set_xlim(-0.5, max(steps - 1, 1) + 0.5)
     low, high = loss_range
     pad = 0.05 * (high - low) or 0.05 * abs(high) or 0.01
     loss.set_ylim(low - pad, high + pad)
-    if losses:
-        loss.plot(range(len(losses)), losses, color="black", marker="o", markersize=3, lw=1)
+    if frame.losses:
+        loss.plot(range(len(frame.losses)), frame.losses, color="black", marker="o", markersize=3, lw=1)
     loss.set_xlabel("step (updates made before it)", fontsize=7, labelpad=1)
     loss.set_ylabel("E_total", fontsize=7)
     loss.tick_params(labelsize=6.5)
     loss.xaxis.get_major_locator().set_params(integer=True)
     loss.set_title(title, fontsize=7.5, loc="right", pad=2)
     loss.grid(True, alpha=0.3)
+
+
+def frame_figure(frame: Frame, steps: int, loss_range: tuple[float, float]):
+    """One frame's figure, of ``FRAME_SIZE``: titles, the network drawn by ``network_picture.draw``
+    (as "Draw network" draws it; its axes come first), the legend, the formulas, the loss."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    labels = frame_labels(frame, steps)
+    k = PHASES.index(frame.phase)
+    fig = Figure(figsize=(FRAME_SIZE[0] / PNG_DPI, FRAME_SIZE[1] / PNG_DPI), dpi=PNG_DPI)
+    FigureCanvasAgg(fig)
+    fig.text(0.5, 0.975, labels["title"], ha="center", va="top", fontsize=11, weight="bold")
+    fig.text(0.5, 0.935, labels["phase"], ha="center", va="top", fontsize=8.5, color="black")
+    ax = fig.add_axes((0.0, 0.40, 1.0, 0.47))
+    picture.draw(ax, labels, _edge_looks(frame), picture.current_nodes(k + 1))
+    if "biases" in labels:
+        ax.text(
+            0.5, 0.0, labels["biases"], ha="center", va="bottom", fontsize=7.5, color="dimgrey", transform=ax.transAxes
+        )
+    _legend(fig, k)
+    fig.text(0.03, 0.385, labels["formulas"], ha="left", va="top", fontsize=7.5, family="DejaVu Sans")
+    _loss_panel(fig, frame, steps, loss_range, labels["loss"])
+    return fig
+
+
+def render(frame: Frame, steps: int, loss_range: tuple[float, float]):
+    """One frame as an RGB ``PIL.Image`` of ``FRAME_SIZE``."""
+    from PIL import Image
+
+    canvas = frame_figure(frame, steps, loss_range).canvas
+    canvas.draw()
+    rgba = np.asarray(canvas.buffer_rgba())
+    return Image.fromarray(rgba[..., :3].copy())
 
 
 def loss_range(frames: Sequence[Frame]) -> tuple[float, float]:

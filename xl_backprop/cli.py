@@ -39,6 +39,7 @@ from .network import (
     WEIGHT_NAMES,
     train,
 )
+from .network_picture import PHASE_LIST
 from .workbook.layout import BACKPROP_STEPS
 
 PROG = "xl-backprop"
@@ -168,6 +169,17 @@ def _whole(minimum: int) -> Callable[[str], int]:
         return int(v)
 
     return parse
+
+
+def _integer(text: str) -> int:
+    """argparse type: a whole number ('3' and '3.0' are fine, '3.5' is not); its range is the caller's."""
+    try:
+        v = float(text)
+    except ValueError:
+        v = math.nan
+    if not (math.isfinite(v) and v == int(v)):
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
+    return int(v)
 
 
 def _positive(text: str) -> float:
@@ -357,6 +369,14 @@ def _add_run_parser(sub) -> None:
         help="draw-network: the training step to draw, 0 to "
         f"{BACKPROP_STEPS - 1} (default: the book's show step); it is written into the "
         "show step cell too, so the sheet's diagram shows the same step",
+    )
+    r.add_argument(
+        "--phase",
+        type=_integer,
+        metavar="N",
+        help=f"draw-network: the phase of the step to draw ({PHASE_LIST}); later values are left "
+        "out, the update shows old -> new weights (default: the book's WalkPhase if it has one, "
+        "else the whole step)",
     )
     r.set_defaults(handler=cmd_run)
 
@@ -648,7 +668,15 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         # --in-place: BOOK locked from reading it to replacing it (a second run waits), and left
         # alone if another program changed it meanwhile
         with locked(book, on_wait=waiting) if args.in_place else nullcontext() as held:
-            run_on_file(args.action, book, target, iteration=args.iteration, overwrite=args.force or same, expect=held)
+            run_on_file(
+                args.action,
+                book,
+                target,
+                iteration=args.iteration,
+                phase=args.phase,
+                overwrite=args.force or same,
+                expect=held,
+            )
     except InputError as exc:  # the macros name their own fields; here they are options
         raise UsageError(f"{_RUN_OPTIONS.get(exc.field, exc.field)}: {exc.detail}") from None
     except ChangedError as exc:
@@ -661,13 +689,19 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def _only_for_draw_network(args: argparse.Namespace) -> None:
+    """UsageError for draw-network's own options given to another action."""
+    for option, value in (("--iteration", args.iteration), ("--phase", args.phase)):
+        if value is not None and args.action != "draw-network":
+            raise UsageError(f"{option}: only for draw-network, not for {args.action}")
+
+
 def _run_target(args: argparse.Namespace, book: Path) -> tuple[Path, bool]:
     """The file ``run`` writes, and whether it is BOOK itself; UsageError for a combination of
     BOOK, --out, --in-place, --force and --iteration that does not hold together."""
     if not book.is_file():
         raise UsageError(f"BOOK: {book} is not an existing file")
-    if args.iteration is not None and args.action != "draw-network":
-        raise UsageError(f"--iteration: only for draw-network, not for {args.action}")
+    _only_for_draw_network(args)
     if args.out is None and not args.in_place:
         raise UsageError("--out: expected a path for the result, or --in-place to change BOOK itself")
     target = book if args.out is None else args.out
@@ -727,7 +761,7 @@ def cmd_lite(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 #: ``macros.InputError`` fields -> the ``run`` options that set them.
-_RUN_OPTIONS = {"action": "ACTION", "output file": "--out", "step to draw": "--iteration"}
+_RUN_OPTIONS = {"action": "ACTION", "output file": "--out", "step to draw": "--iteration", "phase to draw": "--phase"}
 #: What to change when memory runs out, per command.
 _LESS_MEMORY = {
     "train": "use fewer --iterations or --lrs",

@@ -1,4 +1,5 @@
-"""The pictures: loss curves for the CLI's PNG and the ribbon's picture, and the network.
+"""The pictures: loss curves for the CLI's PNG and the ribbon's picture (the network's is in
+``network_picture``).
 
 Figures are built on ``matplotlib.figure.Figure`` (no pyplot: no global state, no GUI
 backend), and matplotlib is imported inside the functions: the UDFs and the CLI's other
@@ -12,7 +13,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import network
 from .palette import LR_COLORS, lr_color, lr_label
 
 PNG_SIZE = (8.0, 5.0)  # inches; at PNG_DPI this is 800 x 500 pixels
@@ -100,77 +100,4 @@ def curves_figure(lrs: Sequence[float], curves: np.ndarray, box):
     # where falling curves leave room; loc="best" searches every point (minutes, and a warning, on long runs)
     by_lr_step.legend(loc="upper right", fontsize="small")
     fig.suptitle("Training the 2-2-2 network with different learning rates")
-    return fig
-
-
-_NODES = {"i1": (0, 1), "i2": (0, 0), "h1": (1, 1), "h2": (1, 0), "o1": (2, 1), "o2": (2, 0)}
-# w1..w8: (from, to), in the order of network.WEIGHT_NAMES
-_EDGES = (
-    ("i1", "h1"),
-    ("i2", "h1"),
-    ("i1", "h2"),
-    ("i2", "h2"),
-    ("h1", "o1"),
-    ("h2", "o1"),
-    ("h1", "o2"),
-    ("h2", "o2"),
-)
-
-
-def network_figure(weights: np.ndarray, net, lr: float, step: int, box):
-    """The 2-2-2 network with ``weights`` (``net``: its inputs, targets and biases): nodes with
-    their activations, edges labelled with the weights, red where dE/dw > 0 (the step lowers
-    the weight), blue where dE/dw < 0."""
-    f = network.forward(weights, inputs=net.inputs, targets=net.targets, biases=net.biases)
-    grad = network.gradients(weights, inputs=net.inputs, targets=net.targets, biases=net.biases)
-    fig = _figure(box)
-    ax = fig.subplots()
-    ax.set_axis_off()
-    ax.set(xlim=(-0.45, 2.75), ylim=(-0.35, 1.3))
-    for k, ((a, b), name) in enumerate(zip(_EDGES, network.WEIGHT_NAMES, strict=True)):
-        (x0, y0), (x1, y1) = _NODES[a], _NODES[b]
-        color = "tab:red" if grad[k] > 0 else "tab:blue" if grad[k] < 0 else "grey"
-        ax.plot([x0, x1], [y0, y1], color=color, lw=2, zorder=1)
-        t = 0.3 if y0 != y1 else 0.5  # crossing edges: label near their source, apart
-        ax.text(
-            x0 + t * (x1 - x0),
-            y0 + t * (y1 - y0),
-            f"{name} = {weights[k]:.4f}",
-            fontsize=8,
-            ha="center",
-            va="center",
-            zorder=3,
-            bbox=dict(boxstyle="round", fc="white", ec=color),
-        )
-    values = {
-        "i1": ("i1", net.inputs[0]),
-        "i2": ("i2", net.inputs[1]),
-        "h1": ("a_h1", f.a_h1),
-        "h2": ("a_h2", f.a_h2),
-        "o1": ("a_o1", f.a_o1),
-        "o2": ("a_o2", f.a_o2),
-    }
-    for node, (x, y) in _NODES.items():
-        label, v = values[node]
-        text = f"{node}\n{float(v):.4f}" if node == label else f"{node}\n{label} = {float(v):.4f}"
-        ax.text(
-            x,
-            y,
-            text,
-            ha="center",
-            va="center",
-            fontsize=8,
-            zorder=4,
-            bbox=dict(boxstyle="circle", fc="lightyellow", ec="black"),
-        )
-    for k, node in enumerate(("o1", "o2")):
-        x, y = _NODES[node]
-        ax.text(x + 0.45, y, f"t{k + 1} = {net.targets[k]:g}", ha="left", va="center", fontsize=8)
-    ax.plot([], [], color="tab:red", label="dE/dw > 0: the step lowers w")
-    ax.plot([], [], color="tab:blue", label="dE/dw < 0: the step raises w")
-    ax.legend(loc="lower center", ncol=2, fontsize=8, frameon=False, bbox_to_anchor=(0.5, -0.08))
-    title = f"Network at step {step} (learning rate {lr:g}): E_total = {float(f.E_total):.6g}"
-    if any(net.biases):  # not drawn as nodes; without them the activations would not add up
-        title += f"\nbiases: b1 = {net.biases[0]:g} (into h1, h2), b2 = {net.biases[1]:g} (into o1, o2)"
-    ax.set_title(title)
     return fig

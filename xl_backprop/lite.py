@@ -41,7 +41,8 @@ def train_learning_rates(book: xw.Book):
 
 @script(name="Draw network")
 def draw_network(book: xw.Book):
-    """Draws the network at the "show step" of the Backprop sheet, as a picture."""
+    """Draws the network at the Backprop sheet's step (WalkStep, else "show step") and phase
+    (WalkPhase, where the book has one), as a picture; a bad phase prints one line."""
     macros.run_in_book("draw-network", book, _tell)
 
 

@@ -39,6 +39,7 @@ MODULES = (
     "workbook/__init__.py",
     "workbook/layout.py",
     "figures.py",
+    "network_picture.py",
     "map_figure.py",
     "fileio.py",
     "macros.py",

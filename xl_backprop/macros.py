@@ -32,7 +32,7 @@ import numpy as np
 from . import analysis, cellstyle, network
 from .cellref import Area, CellError, Value, parse_ref, ref
 from .excel_errors import excel_error
-from .figures import curves_figure, network_figure, png_bytes
+from .figures import curves_figure, png_bytes
 from .fileio import Held, atomic_write
 from .limits import (
     MAP_MORE,
@@ -43,6 +43,7 @@ from .limits import (
     is_learning_rate,
     is_threshold,
 )
+from .network_picture import PHASE_LIST, PHASES, network_figure
 from .palette import lr_color, lr_label
 from .workbook import layout as L
 
@@ -199,12 +200,32 @@ class TrainInputs(NamedTuple):
 
 
 class DrawInputs(NamedTuple):
-    """What "Draw network" needs: the network, its learning rate and the step to show."""
+    """What "Draw network" needs: the network, its learning rate, the step to show and the phase
+    (1..5, None: the whole step), and where the book's walkthrough keeps them, if it has one."""
 
     net: NetworkInputs
     lr: float
     step: int
     step_given: bool = False  # the step came from the caller, not the book: write it into "show step"
+    phase: int | None = None
+    phase_given: bool = False  # the phase came from the caller: write it into WalkPhase, if the book has it
+    walk_step: Area | None = None  # the cells named WalkStep and WalkPhase, where the book has them
+    walk_phase: Area | None = None
+
+
+class MissingName(ValueError):
+    """A defined name the book lacks (a reader of an optional input may carry on without it)."""
+
+
+class _Named(NamedTuple):
+    """An input known only by its defined name (the walkthrough's), with the label messages use."""
+
+    name: str
+    label: str
+
+
+#: The walkthrough's step and phase (issue 15): "Draw network" follows them where the book has them.
+WALK_STEP, WALK_PHASE = _Named("WalkStep", "WalkStep"), _Named("WalkPhase", "WalkPhase")
 
 
 def _show(v: Value | Any) -> str:
@@ -332,19 +353,54 @@ def read_map(get: Getter) -> MapInputs:
     return MapInputs(net, lr_h, lr_o, steps)
 
 
-def read_draw(get: Getter, step: int | None = None) -> DrawInputs:
-    """The network, its learning rate and the step to draw (``step`` overrides the book's)."""
-    net = read_network(get)
-    lr = _number(get, L.IN_LR, "a positive number", is_learning_rate)
+def _area_of(get: Getter, name: str) -> Area | None:
+    """The cells of the defined name ``name``, None where the book has no such name."""
+    try:
+        where, _ = get(name)
+    except MissingName:
+        return None
+    return parse_ref(where)
+
+
+def _draw_step(get: Getter, step: int | None, walk: Area | None) -> int:
+    """The step to draw: the caller's, else the book's WalkStep, else its "show step"."""
     if step is None:
-        step = _whole(get, L.IN_SHOW_STEP, 0, MAX_SHOW_STEP)
-        return DrawInputs(net, lr, step)
+        return _whole(get, WALK_STEP if walk else L.IN_SHOW_STEP, 0, MAX_SHOW_STEP)
     if not 0 <= step <= MAX_SHOW_STEP:
         raise InputError(
             "step to draw",
             f"expected a whole number from 0 to {MAX_SHOW_STEP:,} (the Backprop table's steps), got {step}",
         )
-    return DrawInputs(net, lr, step, step_given=True)
+    return step
+
+
+def _draw_phase(get: Getter, phase: int | None, walk: Area | None) -> int | None:
+    """The phase to draw: the caller's, else the book's WalkPhase, else None (the whole step)."""
+    n = len(PHASES)
+    what = f"a whole number from 1 to {n} ({PHASE_LIST})"
+    if phase is None:
+        return int(_number(get, WALK_PHASE, what, lambda x: is_count(x, 1) and x <= n)) if walk else None
+    if not 1 <= phase <= n:
+        raise InputError("phase to draw", f"expected {what}, got {phase}")
+    return phase
+
+
+def read_draw(get: Getter, step: int | None = None, phase: int | None = None) -> DrawInputs:
+    """The network, its learning rate, the step and the phase to draw (``step`` and ``phase``
+    override the book's: its WalkStep or else "show step", its WalkPhase or else none)."""
+    net = read_network(get)
+    lr = _number(get, L.IN_LR, "a positive number", is_learning_rate)
+    walk_step, walk_phase = _area_of(get, WALK_STEP.name), _area_of(get, WALK_PHASE.name)
+    return DrawInputs(
+        net,
+        lr,
+        _draw_step(get, step, walk_step),
+        step is not None,
+        _draw_phase(get, phase, walk_phase),
+        phase is not None,
+        walk_step,
+        walk_phase,
+    )
 
 
 # ----------------------------------------------------------------------------- plans
@@ -435,21 +491,40 @@ def plan_train_learning_rates(p: TrainInputs) -> Plan:
 
 
 def plan_draw_network(p: DrawInputs) -> Plan:
-    """The network after ``p.step`` updates at learning rate ``p.lr``, as a picture on Backprop;
-    a step the caller gave (not the book's "show step") is written into "show step" as well."""
+    """The network after ``p.step`` updates at learning rate ``p.lr``, at phase ``p.phase``, as a
+    picture on Backprop (``network_picture``); a step or phase the caller gave (not the book's)
+    is written into the book's cells as well: the step into "show step" (and WalkStep), the
+    phase into WalkPhase, where the book has them."""
+    from .explain import step_values
+
     n = p.net
     result = network.train([p.lr], p.step + 1, weights=n.weights, inputs=n.inputs, targets=n.targets, biases=n.biases)
     _check_finite(result.loss)
     w = result.weights[0]
     if not np.isfinite(w).all():  # saturated sigmoids can keep E_total finite while a weight is not
         raise _Overflow(p.step, 0)
-    png = png_bytes(network_figure(w, n, p.lr, p.step, L.NETWORK_PICTURE))
-    picture = PictureSpec(L.NETWORK_PICTURE, png, f"The 2-2-2 network at step {p.step}")
-    if not p.step_given:
-        return Plan(pictures=(picture,))
-    # a step given by the caller goes into "show step" too: the cell diagram shows the same step
+    with np.errstate(all="ignore"):
+        values = step_values(w, n.inputs, n.targets, n.biases, p.lr)
+    if not np.isfinite(list(values.values())).all():  # the update itself overflowed
+        raise _Overflow(p.step + 1, 0)
+    png = png_bytes(network_figure(values, p.step, L.NETWORK_PICTURE, p.phase))
+    shown = f"The 2-2-2 network at step {p.step}" + (f", phase {p.phase}" if p.phase else "")
+    picture = PictureSpec(L.NETWORK_PICTURE, png, shown)
+    cells = _draw_cells(p)
+    return Plan(cells=cells, pictures=(picture,), inputs_changed=bool(cells))
+
+
+def _draw_cells(p: DrawInputs) -> tuple[Cells, ...]:
+    """The step and phase the caller gave, into the cells that hold them, so that the sheet shows
+    what the picture does."""
     show = L.IN_SHOW_STEP
-    return Plan(cells=(Cells(show.sheet, show.row, show.col, [[p.step]]),), pictures=(picture,), inputs_changed=True)
+    cells = [Cells(show.sheet, show.row, show.col, [[p.step]])] if p.step_given else []
+    at = (show.sheet, show.row, show.col)
+    if p.step_given and p.walk_step is not None and (p.walk_step.sheet, p.walk_step.row1, p.walk_step.col1) != at:
+        cells.append(Cells(p.walk_step.sheet, p.walk_step.row1, p.walk_step.col1, [[p.step]]))
+    if p.phase_given and p.walk_phase is not None:
+        cells.append(Cells(p.walk_phase.sheet, p.walk_phase.row1, p.walk_phase.col1, [[p.phase]]))
+    return tuple(cells)
 
 
 def plan_map_learning_rates(p: MapInputs) -> Plan:
@@ -485,14 +560,14 @@ def plan_reset() -> Plan:
     )
 
 
-def make_plan(action: str, get: Getter, *, iteration: int | None = None) -> Plan:
+def make_plan(action: str, get: Getter, *, iteration: int | None = None, phase: int | None = None) -> Plan:
     """Read what ``action`` needs through ``get`` (raising ValueError on bad input) and plan it.
     A result that overflows is blamed on the input cell that caused it."""
     try:
         if action == "train-lrs":
             return plan_train_learning_rates(read_train(get))
         if action == "draw-network":
-            return plan_draw_network(read_draw(get, iteration))
+            return plan_draw_network(read_draw(get, iteration, phase))
         if action == "map-lrs":
             return plan_map_learning_rates(read_map(get))
     except _Overflow as e:
@@ -560,7 +635,7 @@ def xlwings_getter(book) -> Getter:
 
     def get(name: str) -> tuple[str, list[list[Value]]]:
         if name not in book.names:
-            raise ValueError(f"defined name {name}: not in this workbook; expected the xl-backprop template")
+            raise MissingName(f"defined name {name}: not in this workbook; expected the xl-backprop template")
         rng = book.names[name].refers_to_range
         where = ref(
             rng.sheet.name,
@@ -734,7 +809,8 @@ def train_learning_rates(book=None) -> None:
 
 
 def draw_network(book=None) -> None:
-    """Ribbon "Draw network": the network at the book's "show step", as a picture on Backprop."""
+    """Ribbon "Draw network": the network at the book's step (WalkStep, else "show step") and
+    phase (WalkPhase, where the book has one), as a picture on Backprop."""
     _run_in_excel("draw-network", book)
 
 
@@ -757,7 +833,7 @@ def file_getter(pkg: Workbook) -> Getter:
 
     def get(name: str) -> tuple[str, list[list[Value]]]:
         if name not in names:
-            raise ValueError(f"defined name {name}: not in this workbook; expected the xl-backprop template")
+            raise MissingName(f"defined name {name}: not in this workbook; expected the xl-backprop template")
         try:
             area = parse_ref(names[name])
         except ValueError:
@@ -834,6 +910,7 @@ def run_on_file(
     out: Path,
     *,
     iteration: int | None = None,
+    phase: int | None = None,
     overwrite: bool = True,
     expect: Held | None = None,
 ) -> Path:
@@ -858,7 +935,7 @@ def run_on_file(
             f"expected a name ending in {ext} like the book's, got {out.name} "
             f"(Excel refuses to open a {ext} workbook under another extension)",
         )
-    plan = make_plan(action, file_getter(pkg), iteration=iteration)
+    plan = make_plan(action, file_getter(pkg), iteration=iteration, phase=phase)
     check_sheets(plan, list(pkg.sheets()))
     apply_to_package(pkg, plan)
     # through a link to the real file; a hard link is detached
@@ -877,6 +954,7 @@ __all__ = [
     "apply_to_xlwings",
     "draw_network",
     "file_getter",
+    "MissingName",
     "make_plan",
     "map_learning_rates",
     "plan_map_learning_rates",

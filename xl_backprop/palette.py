@@ -42,3 +42,12 @@ def lr_label(lr: float) -> str:
 #: headers, cells, chain-rule text and diagram, and the animation): ``E1``, through o1 (δo1·w5,
 #: δo1·w6), and ``E2``, through o2 (δo2·w7, δo2·w8).
 PATH_COLORS = {"E1": "#C55A11", "E2": "#7030A0"}
+
+#: The sign of a weight, in the network picture and the animation's weight phases (a weight
+#: below 0 is also dashed): Okabe-Ito's bluish green and reddish purple, apart from the
+#: gradients' red and blue and the paths' orange and purple.
+WEIGHT_COLORS = {"positive": "#009E73", "negative": "#CC79A7"}
+
+#: The sign of a gradient ∂E/∂w, in the animation's gradient phases: red where ∂E/∂w > 0 (the
+#: step lowers the weight), blue where ∂E/∂w < 0.
+GRADIENT_COLORS = {"positive": "tab:red", "negative": "tab:blue"}

@@ -323,7 +323,7 @@ DERIVATION_TOP_LEFT = "E15"  #: chain-rule text, E15:E22
 BACKPROP_CHART = Anchor(_B, "S3", 400, 400, "E_total chart")
 #: Reserved for the "Draw network" picture (macros), right of the chart on the frozen rows: the
 #: template leaves it empty.
-NETWORK_PICTURE = Anchor(_B, "X3", 640, 400, "xl_backprop network")
+NETWORK_PICTURE = Anchor(_B, "X3", 720, 400, "xl_backprop network")
 
 
 # --- UDFs: the same table, one UDF call per band and row -----------------------------------
