@@ -94,3 +94,24 @@ def stored_values(src: Path, tmpdir: Path):
 
     out = convert(src, "xlsx", Path(tmpdir) / "stored", recalc=False)
     return openpyxl.load_workbook(out, data_only=True)
+
+
+def convert_many(srcs: list[Path], fmt: str, outdir: Path, timeout: float = 600) -> list[Path]:
+    """``convert`` for several files in one LibreOffice run (one start-up, not one per file),
+    every formula recalculated; returns the new files' paths, in the order of ``srcs``."""
+    exe = soffice()
+    outdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="lo-profile-") as profile:
+        user = Path(profile) / "user"
+        user.mkdir()
+        (user / "registrymodifications.xcu").write_text(_RECALC_PROFILE.format(mode=RECALC_ALWAYS))
+        cmd = [exe, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--norestore"]
+        cmd += ["--convert-to", fmt, "--outdir", str(outdir), *map(str, srcs)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    outs = [outdir / f"{Path(src).stem}.{fmt.split(':')[0]}" for src in srcs]
+    missing_outs = [str(o) for o in outs if not o.exists()]
+    if proc.returncode != 0 or missing_outs:
+        raise AssertionError(
+            f"LibreOffice failed: rc={proc.returncode}, missing {missing_outs}\n{proc.stdout}{proc.stderr}"
+        )
+    return outs
