@@ -8,7 +8,7 @@ step, ``in_show_step``) and ``WalkPhase`` (1 forward, 2 error, 3 output layer's 
   learner can predict them; the current phase's cells are highlighted (``highlight``);
 - the derivation's lines and the table's row at WalkStep are highlighted likewise;
 - below the table, one ``Explain_<q>`` cell per quantity: ``explain.excel_formula``'s text, fed
-  by plain value cells (``=INDEX(<table column>, WalkStep+1)``), blank before its phase.
+  by plain value cells (the table's value at WalkStep), blank before its phase.
 
 The ribbon's Walk through group (Start, Back, Next, Play, Pause) moves the two cells in plain VBA
 (vba/Walkthrough.bas). Nothing here is volatile: the two cells are inputs.
@@ -143,8 +143,8 @@ def _column_range(column: str) -> str:
 
 
 def value_formula(name: str) -> str:
-    """The value cell's formula: the table at WalkStep; new_w<k> as the table's update rule, so
-    that the last step has one too. Blank before the quantity's phase."""
+    """The value cell's formula: the table at WalkStep, INDEX(<column>, WalkStep+1); new_w<k> as
+    the table's update rule, so that the last step has one too. Blank before the quantity's phase."""
     cells = value_cells()
     if name.startswith("new_w"):
         k = name[len("new_w") :]
