@@ -45,20 +45,37 @@ def soffice() -> str:
 RECALC_ALWAYS, RECALC_NEVER = 0, 1  # LibreOffice's values of OOXMLRecalcMode
 
 
+#: LibreOffice's threaded calculation of formula groups, off (see ``convert``'s ``threads``).
+_NO_THREADS = """<item oor:path="/org.openoffice.Office.Calc/Formula/Calculation">
+  <prop oor:name="UseThreadedCalculationForFormulaGroups" oor:op="fuse"><value>false</value></prop></item>
+</oor:items>"""
+
+
 def convert(
-    src: Path, fmt: str, outdir: Path, timeout: float = 180, recalc: bool = True, name: str | None = None
+    src: Path,
+    fmt: str,
+    outdir: Path,
+    timeout: float = 180,
+    recalc: bool = True,
+    name: str | None = None,
+    threads: bool = True,
 ) -> Path:
     """Open ``src`` in headless LibreOffice, recalculate everything (``recalc=False``: nothing,
     the stored values are kept), save as ``fmt`` (for example "xlsx", "pdf", "csv") in
     ``outdir``; returns the new file's path (``name``: the file's name where LibreOffice names it
-    otherwise, as a csv of one sheet, "BOOK-Sheet.csv")."""
+    otherwise, as a csv of one sheet, "BOOK-Sheet.csv"). ``threads=False``: formula groups are
+    calculated without threads (LibreOffice 7.4's threaded group calculation shows 0 for some
+    table cells that are errors when an input is bad and the walkthrough reads the table)."""
     exe = soffice()
     outdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="lo-profile-") as profile:
         user = Path(profile) / "user"
         user.mkdir()
         mode = RECALC_ALWAYS if recalc else RECALC_NEVER
-        (user / "registrymodifications.xcu").write_text(_RECALC_PROFILE.format(mode=mode))
+        profile_xml = _RECALC_PROFILE.format(mode=mode)
+        if not threads:
+            profile_xml = profile_xml.replace("</oor:items>", _NO_THREADS)
+        (user / "registrymodifications.xcu").write_text(profile_xml)
         cmd = [
             exe,
             f"-env:UserInstallation={Path(profile).as_uri()}",
@@ -78,12 +95,14 @@ def convert(
     return out
 
 
-def recalculated_values(src: Path, tmpdir: Path):
+def recalculated_values(src: Path, tmpdir: Path, threads: bool = True):
     """The workbook as LibreOffice computes it: an openpyxl workbook of values (data_only)
-    read from LibreOffice's own re-saved copy."""
+    read from LibreOffice's own re-saved copy (``threads``: see ``convert``)."""
     import openpyxl
 
-    out = convert(src, "xlsx", Path(tmpdir) / "recalculated")
+    out = convert(
+        src, "xlsx", Path(tmpdir) / ("recalculated" if threads else "recalculated-unthreaded"), threads=threads
+    )
     return openpyxl.load_workbook(out, data_only=True)
 
 
@@ -94,3 +113,24 @@ def stored_values(src: Path, tmpdir: Path):
 
     out = convert(src, "xlsx", Path(tmpdir) / "stored", recalc=False)
     return openpyxl.load_workbook(out, data_only=True)
+
+
+def convert_many(srcs: list[Path], fmt: str, outdir: Path, timeout: float = 600) -> list[Path]:
+    """``convert`` for several files in one LibreOffice run (one start-up, not one per file),
+    every formula recalculated; returns the new files' paths, in the order of ``srcs``."""
+    exe = soffice()
+    outdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="lo-profile-") as profile:
+        user = Path(profile) / "user"
+        user.mkdir()
+        (user / "registrymodifications.xcu").write_text(_RECALC_PROFILE.format(mode=RECALC_ALWAYS))
+        cmd = [exe, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--norestore"]
+        cmd += ["--convert-to", fmt, "--outdir", str(outdir), *map(str, srcs)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    outs = [outdir / f"{Path(src).stem}.{fmt.split(':')[0]}" for src in srcs]
+    missing_outs = [str(o) for o in outs if not o.exists()]
+    if proc.returncode != 0 or missing_outs:
+        raise AssertionError(
+            f"LibreOffice failed: rc={proc.returncode}, missing {missing_outs}\n{proc.stdout}{proc.stderr}"
+        )
+    return outs

@@ -155,9 +155,25 @@ SCRIPT_RUNS = [  # (script, action, book payload options)
 ]
 
 
+#: The walkthrough's scripts: (script, WalkStep and WalkPhase before, the same after).
+WALK_RUNS = [
+    ("walk_next", (0, 1), (0, 2)),
+    ("walk_next", (3, 5), (4, 1)),
+    ("walk_next", (L.BACKPROP_STEPS - 1, 5), (L.BACKPROP_STEPS - 1, 5)),  # the last step: stays
+    ("walk_back", (4, 1), (3, 5)),
+    ("walk_back", (0, 1), (0, 1)),
+    ("walk_back", ("abc", 9), (0, 4)),  # not a number reads as step 0; phase 9 as the last phase
+]
+
+
+def walk_payload(step, phase) -> dict:
+    return book_payload(TEMPLATE, values={L.WALK_STEP_NAME: step, L.IN_WALK_PHASE.name: phase})
+
+
 def request() -> dict:
-    """The driver's request: every call of CALLS and every run of SCRIPT_RUNS, in order."""
+    """The driver's request: every call of CALLS, every run of SCRIPT_RUNS, then of WALK_RUNS, in order."""
     return {
         "calls": [{"func_name": f, "args": a} for _, f, a in CALLS],
-        "scripts": [{"name": s, "book": book_payload(TEMPLATE, **opts)} for s, _, opts in SCRIPT_RUNS],
+        "scripts": [{"name": s, "book": book_payload(TEMPLATE, **opts)} for s, _, opts in SCRIPT_RUNS]
+        + [{"name": s, "book": walk_payload(*before)} for s, before, _ in WALK_RUNS],
     }

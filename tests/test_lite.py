@@ -32,7 +32,7 @@ from xl_backprop.ooxml import Workbook
 from xl_backprop.workbook import layout as L
 
 from .conftest import TEMPLATE
-from .lite_cases import CALLS, SCRIPT_RUNS, book_payload
+from .lite_cases import CALLS, SCRIPT_RUNS, WALK_RUNS, book_payload
 from .ooxml_read import png_size
 from .published import COURSE_DE_DW5, COURSE_E_TOTAL, MAZUR_E_TOTAL
 
@@ -207,7 +207,31 @@ def test_scripts_are_registered(lite_answer):
         "draw_network": "Draw network",
         "map_learning_rates": "Map learning rates",
         "reset": "Reset to defaults",
+        "walk_next": "Walk: next",
+        "walk_back": "Walk: back",
     }
+
+
+@pytest.mark.parametrize("k", range(len(WALK_RUNS)), ids=[f"{s}-{b}" for s, b, _ in WALK_RUNS])
+def test_walk_scripts_move_the_walk_cells(lite_answer, k):
+    """Next and Back through Office.js: one value written to each of WalkStep and WalkPhase."""
+    _, _, (step, phase) = WALK_RUNS[k]
+    ran = lite_answer["scripts"][len(SCRIPT_RUNS) + k]
+    assert ran["printed"] == ""
+    sheet = list(Workbook.read(TEMPLATE).sheets()).index(L.SHEET_BACKPROP)
+    written = [(a["func"], a["sheet_position"], a["start_row"], a["start_column"], a["values"]) for a in ran["actions"]]
+    assert written == [
+        ("setValues", sheet, L.IN_SHOW_STEP.row, L.IN_SHOW_STEP.col, [[step]]),
+        ("setValues", sheet, L.IN_WALK_PHASE.row, L.IN_WALK_PHASE.col, [[phase]]),
+    ]
+
+
+def test_walk_moves_as_the_vba_does():
+    """The Lite rule against the moves the VBA test runs in LibreOffice (test_walkthrough)."""
+    assert lite.walk_move(0, 5, True) == (1, 1) and lite.walk_move(1, 1, False) == (0, 5)
+    assert lite.walk_move(lite.LAST_STEP, 5, True) == (lite.LAST_STEP, 5)
+    assert lite.walk_move(0, 1, False) == (0, 1)
+    assert lite.LAST_STEP == L.BACKPROP_STEPS - 1 and lite.LAST_PHASE == 5
 
 
 FORMAT_ACTIONS = ("setNumberFormat", "setFontProperty", "setRangeColor", "setBorderProperty", "setHorizontalAlignment")

@@ -26,7 +26,7 @@ import pytest
 
 from . import pyodide_node
 from .conftest import missing, run_lite_driver
-from .lite_cases import CALLS, SCRIPT_RUNS
+from .lite_cases import CALLS, SCRIPT_RUNS, WALK_RUNS
 from .ooxml_read import png_size
 
 pytestmark = pytest.mark.pyodide
@@ -92,7 +92,7 @@ def assert_same(got, expected, where: str) -> None:
 
 def test_as_many_calls_and_scripts(pyodide_answer, lite_answer):
     assert len(pyodide_answer["results"]) == len(lite_answer["results"]) == len(CALLS)
-    assert len(pyodide_answer["scripts"]) == len(lite_answer["scripts"]) == len(SCRIPT_RUNS)
+    assert len(pyodide_answer["scripts"]) == len(lite_answer["scripts"]) == len(SCRIPT_RUNS) + len(WALK_RUNS)
 
 
 @pytest.mark.parametrize("k", range(len(CALLS)), ids=[c[0] for c in CALLS])
@@ -115,7 +115,10 @@ def pictures_by_size(action: dict) -> dict:
 
 
 @pytest.mark.parametrize(
-    "k", range(len(SCRIPT_RUNS)), ids=[f"{s}{'-bad-input' if 'values' in o else ''}" for s, _, o in SCRIPT_RUNS]
+    "k",
+    range(len(SCRIPT_RUNS) + len(WALK_RUNS)),
+    ids=[f"{s}{'-bad-input' if 'values' in o else ''}" for s, _, o in SCRIPT_RUNS]
+    + [f"{s}-{b}" for s, b, _ in WALK_RUNS],
 )
 def test_script_actions_equal_cpythons(pyodide_answer, lite_answer, k):
     got, expected = pyodide_answer["scripts"][k], lite_answer["scripts"][k]
@@ -124,4 +127,4 @@ def test_script_actions_equal_cpythons(pyodide_answer, lite_answer, k):
     pictures = [a for a in expected["actions"] if a["func"] == "addPicture"]
     assert all("png" in pictures_by_size(a)["args"][0] for a in pictures)  # compared by size below
     for i, (g, e) in enumerate(zip(got["actions"], expected["actions"], strict=True)):
-        assert_same(pictures_by_size(g), pictures_by_size(e), f"{SCRIPT_RUNS[k][0]} action {i} ({e['func']})")
+        assert_same(pictures_by_size(g), pictures_by_size(e), f"script {k} action {i} ({e['func']})")

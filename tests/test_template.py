@@ -165,6 +165,16 @@ def test_no_code_runs_when_the_workbook_opens(modules):
         ), name
 
 
+#: The Walk through group's callbacks and the argument-less Subs they wrap.
+WALK_BUTTONS = {
+    "WalkStartButton": "WalkStart",
+    "WalkBackButton": "WalkBack",
+    "WalkNextButton": "WalkNext",
+    "WalkPlayButton": "WalkPlay",
+    "WalkPauseButton": "WalkPause",
+}
+
+
 def test_ribbon_module_parses_and_each_sub_runs_a_macro(modules):
     from pyopenvba.interpreter import parse_module
 
@@ -177,6 +187,7 @@ def test_ribbon_module_parses_and_each_sub_runs_a_macro(modules):
         "RunMapLearningRates",
         "ResetDefaults",
         "ReimportFunctions",
+        *WALK_BUTTONS,
     }
     commands = {}
     for name, proc in subs.items():
@@ -189,6 +200,8 @@ def test_ribbon_module_parses_and_each_sub_runs_a_macro(modules):
         commands[name] = (stmt.callee.name, [a.value.value for a in stmt.args])
     assert commands["ReimportFunctions"] == ("ImportPythonUDFs", [])
     assert commands["MapLearningRates"] == ("RunMapLearningRates", [])  # the one-line wrapper
+    for button, sub in WALK_BUTTONS.items():  # one-line wrappers around the Walkthrough module's Subs
+        assert commands[button] == (sub, [])
     expected = {
         "TrainLearningRates": "train_learning_rates",
         "DrawNetwork": "draw_network",
@@ -272,7 +285,9 @@ def _is_cell_reference(name: str) -> bool:
 def test_every_defined_name_is_valid_and_points_inside_the_workbook(template):
     names = defined_names(template)
     sheets = set(sheet_parts(template))
-    assert {i.name for i in layout.INPUTS} == set(names)
+    from xl_backprop.workbook import walkthrough
+
+    assert {i.name for i in layout.INPUTS} | set(walkthrough.NAMES) == set(names)
     for name, target in names.items():
         assert _NAME.match(name) and not _is_cell_reference(name), name
         m = re.fullmatch(r"(?:'([^']+)'|([^'!]+))!\$([A-Z]+)\$(\d+)(?::\$([A-Z]+)\$(\d+))?", target)
@@ -510,6 +525,7 @@ def test_ribbon_xml_must_be_customui(tmp_path):
         "TrainLearningRates",
         "DrawNetwork",
         "MapLearningRates",
+        *WALK_BUTTONS,
         "ResetDefaults",
         "ReimportFunctions",
     ]
@@ -585,7 +601,9 @@ def test_every_sheet_prints_landscape_at_a_readable_scale_with_titles(template):
     assert names[("Print_Titles", layout.SHEET_LRS)] == "'Learning rates'!$22:$22"
     assert names[("Print_Titles", layout.SHEET_LR_BLOCKS)] == "'LR blocks'!$A:$A,'LR blocks'!$8:$8"
     assert names[("Print_Titles", "Backprop")] == "Backprop!$A:$A,Backprop!$23:$24"
-    assert names[("Print_Area", "Backprop")] == "Backprop!$A$1:$AS$124"
+    from xl_backprop.workbook.walkthrough import LAST_ROW  # the table, then the walkthrough's texts
+
+    assert names[("Print_Area", "Backprop")] == f"Backprop!$A$1:$AS${LAST_ROW + 1}"
     assert names[("Print_Titles", "UDFs")] == "UDFs!$A:$A,UDFs!$4:$5"
     with zipfile.ZipFile(template) as z:
         for sheet, part in sheet_parts(template).items():

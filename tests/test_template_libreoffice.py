@@ -223,11 +223,27 @@ def test_changing_inputs_changes_the_sheet_as_the_engine_predicts(edited):
 
 
 @pytest.fixture(scope="module")
-def bad(tmp_path_factory):
+def bad_book(tmp_path_factory):
     """A copy with text in w3 and an empty learning rate."""
     tmp = tmp_path_factory.mktemp("lo-bad")
-    book = edited_copy(TEMPLATE, tmp / "bad.xlsm", "Backprop", {"B10": "abc", "B18": None})
-    return libreoffice.recalculated_values(book, tmp)
+    return edited_copy(TEMPLATE, tmp / "bad.xlsm", "Backprop", {"B10": "abc", "B18": None})
+
+
+@pytest.fixture(scope="module")
+def bad(bad_book, tmp_path_factory):
+    """The bad copy recalculated with LibreOffice's formula groups unthreaded: threaded, it shows 0
+    for a few cells that are errors (test_threaded_calculation_shows_0_for_an_error)."""
+    return libreoffice.recalculated_values(bad_book, tmp_path_factory.mktemp("lo-bad-calc"), threads=False)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="LibreOffice 7.4's threaded formula-group calculation: δh1 (and dE/dw1, dE/dw2) at step 0 read 0, not "
+    "#N/A, when w3 is text and the walkthrough's value cells and the diagram read the table by INDEX",
+)
+def test_threaded_calculation_shows_0_for_an_error(bad_book, tmp_path):
+    ws = libreoffice.recalculated_values(bad_book, tmp_path)["Backprop"]
+    assert ws[layout.backprop_cell("d_h1", 0)].value == "#N/A"
 
 
 def test_bad_input_gives_errors_in_dependent_cells_only(bad):
@@ -264,7 +280,7 @@ def test_pdf_of_the_template_renders(tmp_path):
 #: Pages each sheet may take when printed (A4 landscape): a few pages wide, never a page of
 #: 2-point type, nor dozens of pages.
 PAGES = {
-    "Backprop": (4, 16),
+    "Backprop": (4, 24),  # the table, then the walkthrough's texts below it
     "UDFs": (4, 16),
     "Learning rates": (2, 6),
     "LR blocks": (4, 16),

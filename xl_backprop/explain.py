@@ -62,6 +62,17 @@ UPDATE_QUANTITIES = tuple(f"new_w{k}" for k in range(1, 9))
 QUANTITIES = FORWARD_QUANTITIES + DELTA_QUANTITIES + GRADIENT_QUANTITIES + UPDATE_QUANTITIES
 #: The numbers a step starts from: operands, never explained.
 PARAMETERS = (*network.WEIGHT_NAMES, "i1", "i2", "t1", "t2", "b1", "b2", "lr")
+#: The phases of a step, in order, as the walkthrough and the animation show them (1-based on the
+#: sheet: WalkPhase 1 is "forward").
+PHASES = ("forward", "error", "output layer's gradients", "hidden layer's gradients", "update")
+#: The phase (1..5) in which each quantity is computed: a walkthrough shows it from then on.
+PHASE_OF = {
+    **{q: 1 for q in FORWARD_QUANTITIES if not q.startswith("E")},
+    **{q: 2 for q in ("E1", "E2", "E_total")},
+    **{q: 3 for q in ("d_o1", "d_o2", "dE_dw5", "dE_dw6", "dE_dw7", "dE_dw8")},
+    **{q: 4 for q in ("d_h1", "d_h2", "dE_dw1", "dE_dw2", "dE_dw3", "dE_dw4")},
+    **{q: 5 for q in UPDATE_QUANTITIES},
+}
 
 #: How the course writes each name (STYLE.md: ``d_o1`` in code is ``δo1`` on the sheet).
 SYMBOLS = {

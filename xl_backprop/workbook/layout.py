@@ -201,6 +201,16 @@ IN_LR = Input("in_lr", _B, "B18", 0.5, "learning rate")
 #: Which step (0 = before any update) the network diagram and the "Draw network" picture show.
 IN_SHOW_STEP = Input("in_show_step", _B, "B19", 0, "show step")
 
+# --- Backprop: the walkthrough (one step, phase by phase) --------------------------------------
+#: The walkthrough's step is the show step: one cell, two defined names -- WalkStep for the
+#: walkthrough's formulas and VBA, in_show_step for the macros and Draw network.
+WALK_STEP_NAME = "WalkStep"
+#: 1 forward, 2 error, 3 output layer's gradients, 4 hidden layer's gradients, 5 update
+#: (``explain.PHASES``); the template opens at 5, the whole step shown.
+IN_WALK_PHASE = Input("WalkPhase", _B, "B20", 5, "walk phase")
+IN_WALK_SPEED = Input("WalkSpeed", _B, "B21", 2, "play speed")  #: seconds per phase (Play)
+WALK_MAX_SPEED = 60  #: seconds per phase, at most
+
 # The same cells as blocks, for UDF arguments (a column of 2 or 8 cells).
 IN_INPUTS = Input("in_inputs", _B, "B4", DEFAULT_INPUTS, "inputs", last="B5")
 IN_TARGETS = Input("in_targets", _B, "B6", DEFAULT_TARGETS, "targets", last="B7")
@@ -310,6 +320,17 @@ def backprop_cell(column: str, step: int) -> str:
     if not 0 <= step < BACKPROP_STEPS:
         raise ValueError(f"step: expected 0..{BACKPROP_STEPS - 1}, got {step!r}")
     return a1(BACKPROP_FIRST_ROW + step, BACKPROP_COLUMNS.index(column))
+
+
+#: The walkthrough's texts, below the table: a title, a note, one ``Explain_<q>`` cell per quantity
+#: (``explain.QUANTITIES``; its symbol in column A, its text in column B), then the values at
+#: WalkStep they read (a name in column A, its value in column B), one per operand.
+WALK_TITLE_ROW = BACKPROP_FIRST_ROW + BACKPROP_STEPS + 1  #: zero-based (sheet row 126)
+WALK_EXPLAIN_ROW = WALK_TITLE_ROW + 2  #: zero-based: Explain_h1
+WALK_EXPLAIN_PREFIX = "Explain_"
+#: Highlights (conditional formats): the current phase's cells, and the table's row at WalkStep.
+WALK_NOW = {"bg_color": "#FFD966", "bold": True}
+WALK_ROW = {"bg_color": "#FFF2CC"}
 
 
 # --- Backprop: the first screen, above the table ---------------------------------------------
@@ -543,6 +564,8 @@ SCALAR_INPUTS = (
     IN_B2,
     IN_LR,
     IN_SHOW_STEP,
+    IN_WALK_PHASE,
+    IN_WALK_SPEED,
     IN_ITERATIONS,
     IN_THRESHOLD,
     *MAP_INPUTS,

@@ -24,6 +24,7 @@ from ..limits import UDF_MAX_MAP_STEPS
 from ..macros import ACTIONS
 from ..palette import LR_PREFIX, lr_label
 from . import layout as L
+from . import walkthrough
 
 #: Print scale (percent) of the wide sheets: 11-point text prints at about 7.7 points.
 PRINT_SCALE = 70
@@ -247,6 +248,7 @@ INPUT_NOTES = {
     "in_b1": "hidden bias",
     "in_b2": "output bias",
     "in_lr": "step size",
+    "in_show_step": "WalkStep",
 }
 
 
@@ -319,7 +321,9 @@ def _diagram(ws: Worksheet, book: Workbook, fmt: dict, cached: dict) -> None:
         f = nf(style)
         if c2 is not None:
             ws.merge_range(r, c, r, c2, "", f)
-        ws.write_formula(r, c, f"={at(name)}", f, value(name))
+        ws.write_formula(r, c, walkthrough.shown(name, at(name)), f, value(name))
+        if phases := walkthrough.diagram_phases(name):  # the walkthrough's current phase, highlighted
+            walkthrough.highlight(ws, fmt, (r, c, r, c if c2 is None else c2), phases)
 
     node = {
         "border": 2,
@@ -336,7 +340,14 @@ def _diagram(ws: Worksheet, book: Workbook, fmt: dict, cached: dict) -> None:
     title = nf({"bold": True, "font_size": 12, "font_color": "#1F3864", "num_format": '"Network at step "0'})
     ws.merge_range(r0, c0, r0, c0 + 3, "", title)  # numbers do not overflow into empty cells
     ws.write_formula(r0, c0, "=in_show_step", title, shown)
-    ws.write(r0, c0 + 4, "(show step, B19: the step Draw network draws)", fmt["note"])
+    ws.write(
+        r0,
+        c0 + 4,
+        f"(step {L.IN_SHOW_STEP.cell}, also Draw network's; phase {L.IN_WALK_PHASE.cell}: 1 forward · 2 error ·"
+        f" 3 output gradients · 4 hidden gradients · 5 update; every formula with its numbers:"
+        f" row {L.WALK_EXPLAIN_ROW + 1})",
+        fmt["note"],
+    )
     top, bottom = r0 + 2, r0 + 6  # rows of the upper and lower nodes
     ci, ch, cs1, ca, co, cs2, cao, ce = (c0 + k for k in (0, 4, 5, 6, 9, 10, 11, 12))
     for r, k, name_row in ((top, 1, top - 1), (bottom, 2, bottom + 1)):
@@ -426,12 +437,17 @@ def write_backprop(book: Workbook, fmt: dict) -> Worksheet:
         ws.set_column(f"{first}:{last}", width)
     ws.set_column(L.IN_I1.col, L.IN_I1.col, L.INPUT_WIDTH)
     _backprop_inputs(ws, fmt)
+    walkthrough.write_inputs(book, ws, fmt)
     cached = _engine_rows(L.BACKPROP_STEPS)
+    fmt = {**fmt, **walkthrough.cf_formats(book)}
     _diagram(ws, book, fmt, cached)
+    walkthrough.highlight_derivation(ws, fmt)
     _backprop_derivation(ws, book, fmt)
     _backprop_table(ws, book, fmt, cached)
+    walkthrough.highlight_table(ws, fmt)
+    walkthrough.write_texts(book, ws, fmt, cached)
     _backprop_chart(ws, book, fmt)
-    last = L.a1(L.BACKPROP_FIRST_ROW + L.BACKPROP_STEPS - 1, len(L.BACKPROP_COLUMNS) - 1)
+    last = L.a1(walkthrough.LAST_ROW, len(L.BACKPROP_COLUMNS) - 1)  # the table, then the walkthrough's texts
     _print_setup(
         ws, f"A1:{last}", rows=(L.BACKPROP_HEADER_ROW - 1, L.BACKPROP_HEADER_ROW), first_column=True, scale=PRINT_SCALE
     )
@@ -459,6 +475,8 @@ def _backprop_inputs(ws: Worksheet, fmt: dict) -> None:
                     "maximum": L.BACKPROP_STEPS - 1,
                     "error_title": "xl-backprop",
                     "error_message": f"show step: expected a whole number from 0 to {L.BACKPROP_STEPS - 1}",
+                    "input_title": "show step (WalkStep)",
+                    "input_message": "The table's step the diagram, the walkthrough and Draw network show.",
                 },
             )
         else:

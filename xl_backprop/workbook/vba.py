@@ -5,7 +5,11 @@ Modules, as xlwings' own standalone workbooks carry them plus ours:
 - ``xlwings``: xlwings' standalone module, read unmodified from the installed (pinned) package;
 - ``Dictionary``: the class xlwings' standalone module uses on a Mac, also from the package;
 - ``xlwings_udfs``: the UDF wrappers xlwings' "Import Functions" generates for ``xl_backprop.udfs``;
-- ``BackpropRibbon``: our ribbon callbacks.
+- ``BackpropRibbon``: our ribbon callbacks;
+- ``Walkthrough``: the walkthrough's Subs (plain VBA, no Python), which the ribbon's Walk through
+  group calls;
+- ``ThisWorkbook`` (the workbook's document module): ``Workbook_BeforeClose`` cancels the
+  walkthrough's Play timer.
 
 No module has an ``Auto_Open`` or ``Workbook_Open``: no code runs when the workbook opens.
 
@@ -27,6 +31,8 @@ import xlwings
 HERE = Path(__file__).parent
 VBA_DIR = HERE / "vba"
 RIBBON_BAS = VBA_DIR / "BackpropRibbon.bas"
+WALK_BAS = VBA_DIR / "Walkthrough.bas"
+THIS_WORKBOOK_CLS = VBA_DIR / "ThisWorkbook.cls"
 UDFS_BAS = VBA_DIR / "xl_backprop_udfs.bas"
 XLWINGS_DIR = Path(xlwings.__file__).parent
 XLWINGS_BAS = XLWINGS_DIR / "xlwings.bas"
@@ -49,10 +55,22 @@ def module_name(source: str) -> str:
     raise ValueError("VBA source: expected an 'Attribute VB_Name = ...' line")
 
 
+def document_body(source: str) -> str:
+    """A document module's code: its source less the ``Attribute`` lines (the project keeps the
+    document module's own header)."""
+    return "".join(line for line in source.splitlines(keepends=True) if not line.startswith("Attribute VB_"))
+
+
 def sources() -> list[tuple[str, str, bool]]:
     """(module name, source, is a class) of every module we add, in project order."""
     out = []
-    for path, is_class in ((XLWINGS_BAS, False), (DICTIONARY_CLS, True), (UDFS_BAS, False), (RIBBON_BAS, False)):
+    for path, is_class in (
+        (XLWINGS_BAS, False),
+        (DICTIONARY_CLS, True),
+        (UDFS_BAS, False),
+        (RIBBON_BAS, False),
+        (WALK_BAS, False),
+    ):
         src = read_source(path)
         out.append((module_name(src), src, is_class))
     return out
@@ -96,6 +114,7 @@ def vba_project_bin(sheet_names: Sequence[str]) -> bytes:
             for name, src, is_class in modules:
                 kind = VBAModuleKind.other if is_class else VBAModuleKind.standard
                 project.add_module(name, src, kind=kind)
+            project.get_module("ThisWorkbook").body = document_body(read_source(THIS_WORKBOOK_CLS))
             f.save(made)
         with zipfile.ZipFile(made) as z:
             return interoperable(z.read("xl/vbaProject.bin"))

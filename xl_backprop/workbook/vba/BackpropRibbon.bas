@@ -35,3 +35,24 @@ End Sub
 Sub ReimportFunctions(control As IRibbonControl)
     ImportPythonUDFs
 End Sub
+
+' The "Walk through" group: each button runs an argument-less Sub of the Walkthrough module.
+Sub WalkStartButton(control As IRibbonControl)
+    WalkStart
+End Sub
+
+Sub WalkBackButton(control As IRibbonControl)
+    WalkBack
+End Sub
+
+Sub WalkNextButton(control As IRibbonControl)
+    WalkNext
+End Sub
+
+Sub WalkPlayButton(control As IRibbonControl)
+    WalkPlay
+End Sub
+
+Sub WalkPauseButton(control As IRibbonControl)
+    WalkPause
+End Sub
