@@ -232,13 +232,16 @@ def test_the_picture_is_small_and_of_the_anchors_size():
 
 
 def with_walk(src: Path, dst: Path, step, phase) -> Path:
-    """A copy of ``src`` with the walkthrough's names, WalkStep in Backprop!BA2 and WalkPhase in
-    BA3, holding ``step`` and ``phase`` (as the walkthrough's sheet will have them)."""
+    """A copy of ``src`` with the walkthrough's names moved to Backprop!BA2 (WalkStep) and BA3
+    (WalkPhase), holding ``step`` and ``phase``: the picture follows the names, wherever they are."""
     from xl_backprop.ooxml import Workbook
     from xl_backprop.ooxml.sheet import NS_MAIN
 
     pkg = Workbook.read(src)
     names = pkg.package.edit(pkg.workbook_part).find(f"{{{NS_MAIN}}}definedNames")
+    for old in names.findall(f"{{{NS_MAIN}}}definedName"):  # the template's own, in B19 and B20
+        if old.get("name") in ("WalkStep", "WalkPhase"):
+            names.remove(old)
     for name, cell in (("WalkStep", "$BA$2"), ("WalkPhase", "$BA$3")):
         etree.SubElement(names, f"{{{NS_MAIN}}}definedName", name=name).text = f"Backprop!{cell}"
     pkg.write_cells(L.SHEET_BACKPROP, 1, 52, [[step], [phase]])
@@ -249,7 +252,15 @@ def with_walk(src: Path, dst: Path, step, phase) -> Path:
 def test_without_a_walkthrough_the_whole_step_at_show_step(tmp_path):
     from xl_backprop.ooxml import Workbook
 
+    from xl_backprop.ooxml.sheet import NS_MAIN
+
     book = set_cells(TEMPLATE, tmp_path / "in.xlsm", L.SHEET_BACKPROP, L.IN_SHOW_STEP.cell, [[4]])
+    pkg = Workbook.read(book)  # a book from before the walkthrough: no WalkStep, no WalkPhase
+    names = pkg.package.edit(pkg.workbook_part).find(f"{{{NS_MAIN}}}definedNames")
+    for old in names.findall(f"{{{NS_MAIN}}}definedName"):
+        if old.get("name") in ("WalkStep", "WalkPhase"):
+            names.remove(old)
+    pkg.save(book)
     p = macros.read_draw(macros.file_getter(Workbook.read(book)))
     assert (p.step, p.phase, p.walk_step, p.walk_phase) == (4, None, None, None)
 
