@@ -251,7 +251,6 @@ def with_walk(src: Path, dst: Path, step, phase) -> Path:
 
 def test_without_a_walkthrough_the_whole_step_at_show_step(tmp_path):
     from xl_backprop.ooxml import Workbook
-
     from xl_backprop.ooxml.sheet import NS_MAIN
 
     book = set_cells(TEMPLATE, tmp_path / "in.xlsm", L.SHEET_BACKPROP, L.IN_SHOW_STEP.cell, [[4]])
