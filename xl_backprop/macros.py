@@ -225,7 +225,8 @@ class _Named(NamedTuple):
 
 
 #: The walkthrough's step and phase (issue 15): "Draw network" follows them where the book has them.
-WALK_STEP, WALK_PHASE = _Named("WalkStep", "WalkStep"), _Named("WalkPhase", "WalkPhase")
+WALK_STEP = _Named(L.WALK_STEP_NAME, L.WALK_STEP_NAME)
+WALK_PHASE = _Named(L.IN_WALK_PHASE.name, L.IN_WALK_PHASE.name)
 
 
 def _show(v: Value | Any) -> str:

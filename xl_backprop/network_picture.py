@@ -44,7 +44,7 @@ from .palette import WEIGHT_COLORS
 #: The phases of one step, numbered 1..5 as the walkthrough numbers them (phase n is PHASES[n - 1]).
 PHASES = ("forward", "error", "output gradients", "hidden gradients", "update")
 #: How the walkthrough and the picture's title name each phase.
-PHASE_NAMES = ("forward", "error", "output layer's gradients", "hidden layer's gradients", "update")
+PHASE_NAMES = explain.PHASES
 #: The phases as a message lists them: "1 forward, 2 error, …, 5 update".
 PHASE_LIST = ", ".join(f"{n} {name}" for n, name in enumerate(PHASE_NAMES, start=1))
 
