@@ -46,8 +46,10 @@ def _compiled(**options):
 
 
 @_compiled()
-def sigma(x):
-    """σ(x) = 1 / (1 + e^-x), as network.sigmoid computes it: e^-|x| is in (0, 1], never overflows."""
+def sigmoid(x):
+    """σ(x) = 1 / (1 + e^-x) of one number, as network.sigmoid computes it for arrays: e^-|x| is in
+    (0, 1], never overflows. Two functions of one name because numba compiles scalar code and the
+    numpy reference works on whole arrays; the tests hold them equal."""
     z = math.exp(-abs(x))
     return 1.0 / (1.0 + z) if x >= 0 else z / (1.0 + z)
 
@@ -68,12 +70,12 @@ def train_network(k, lr_h, lr_o, i1, i2, t1, t2, W, B, train_biases, sequential,
         # forward pass
         h1 = w1 * i1 + w2 * i2 + b1
         h2 = w3 * i1 + w4 * i2 + b1
-        a_h1 = sigma(h1)
-        a_h2 = sigma(h2)
+        a_h1 = sigmoid(h1)
+        a_h2 = sigmoid(h2)
         o1 = w5 * a_h1 + w6 * a_h2 + b2
         o2 = w7 * a_h1 + w8 * a_h2 + b2
-        a_o1 = sigma(o1)
-        a_o2 = sigma(o2)
+        a_o1 = sigmoid(o1)
+        a_o2 = sigmoid(o2)
         E1 = 0.5 * ((t1 - a_o1) * (t1 - a_o1))  # ½(t1 - a_o1)², squared as numpy does (** 2 could raise in Python)
         E2 = 0.5 * ((t2 - a_o2) * (t2 - a_o2))
         loss[n, k] = E1 + E2

@@ -24,6 +24,7 @@ MODULES = (
     "__init__.py",
     "limits.py",
     "kernel.py",
+    "runner.py",
     "network.py",
     "sweep.py",
     "lrmap.py",

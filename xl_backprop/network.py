@@ -12,20 +12,20 @@ value the functions return has the batch shape (...), so K learning rates or K w
 are computed in one vectorised pass. In ``train``, axis 0 of the batch indexes learning rates.
 
 ``forward``, ``backward`` and ``step`` are the readable reference; ``train`` runs the same
-maths through the compiled per-network loop of ``kernel.py``, and the tests hold them equal.
+maths through the compiled per-network loop of ``kernel.py`` (``runner.py`` runs it: progress
+chunks, serial or parallel), and the tests hold them equal.
 Every argument after ``weights`` is keyword-only.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import kernel
+from . import runner
 from .limits import as_learning_rates, as_numbers, shown
 from .limits import is_count as _is_count  # a whole number >= 1, the one rule every face uses
 
@@ -59,10 +59,28 @@ class Forward(NamedTuple):
 
 
 class Backward(NamedTuple):
-    """Gradients of E_total: ``weights`` (..., 8) as dE/dw1..dE/dw8, ``biases`` (..., 2)."""
+    """Every gradient of E_total, each of the batch shape; ``weights`` and ``biases`` stack them."""
 
-    weights: np.ndarray
-    biases: np.ndarray
+    dE_dw1: np.ndarray
+    dE_dw2: np.ndarray
+    dE_dw3: np.ndarray
+    dE_dw4: np.ndarray
+    dE_dw5: np.ndarray
+    dE_dw6: np.ndarray
+    dE_dw7: np.ndarray
+    dE_dw8: np.ndarray
+    dE_db1: np.ndarray
+    dE_db2: np.ndarray
+
+    @property
+    def weights(self) -> np.ndarray:
+        """dE/dw1..dE/dw8 on the last axis, shape (..., 8)."""
+        return np.stack(self[:8], axis=-1)
+
+    @property
+    def biases(self) -> np.ndarray:
+        """dE/db1, dE/db2 on the last axis, shape (..., 2)."""
+        return np.stack(self[8:], axis=-1)
 
 
 class Chain(NamedTuple):
@@ -208,17 +226,18 @@ def backward(
     Returns
     -------
     Backward
-        ``weights`` (..., 8) as dE/dw1..dE/dw8 and ``biases`` (..., 2) as dE/db1, dE/db2.
+        dE_dw1..dE_dw8, dE_db1, dE_db2, each of the batch shape (...).
     """
     w, b = _as_params(weights, biases)
     i1, i2 = _pair(inputs, "inputs")
     f = forward(w, inputs=inputs, targets=targets, biases=b) if fwd is None else fwd
     d_o1, d_o2, *_, d_h1, d_h2 = chain(w, inputs=inputs, targets=targets, biases=b, fwd=f)
-    g = np.stack(
-        [d_h1 * i1, d_h1 * i2, d_h2 * i1, d_h2 * i2, d_o1 * f.a_h1, d_o1 * f.a_h2, d_o2 * f.a_h1, d_o2 * f.a_h2],
-        axis=-1,
-    )
-    return Backward(g, np.stack([d_h1 + d_h2, d_o1 + d_o2], axis=-1))
+    dE_dw5, dE_dw6 = d_o1 * f.a_h1, d_o1 * f.a_h2
+    dE_dw7, dE_dw8 = d_o2 * f.a_h1, d_o2 * f.a_h2
+    dE_dw1, dE_dw2 = d_h1 * i1, d_h1 * i2
+    dE_dw3, dE_dw4 = d_h2 * i1, d_h2 * i2
+    dE_db1, dE_db2 = d_h1 + d_h2, d_o1 + d_o2
+    return Backward(dE_dw1, dE_dw2, dE_dw3, dE_dw4, dE_dw5, dE_dw6, dE_dw7, dE_dw8, dE_db1, dE_db2)
 
 
 def chain(
@@ -329,7 +348,7 @@ def step(
         mixed = np.concatenate([w[..., :4], new_w[..., 4:]], axis=-1)
         gh = backward(mixed, inputs=inputs, targets=targets, biases=b, fwd=f)
         new_w = np.concatenate([w[..., :4] - lr * gh.weights[..., :4], new_w[..., 4:]], axis=-1)
-        gb = np.stack([gh.biases[..., 0], g.biases[..., 1]], axis=-1)
+        gb = np.stack([gh.dE_db1, g.dE_db2], axis=-1)
     new_b = b - lr * gb if train_biases else np.broadcast_to(b, new_w.shape[:-1] + (2,)).copy()
     return new_w, new_b
 
@@ -403,22 +422,8 @@ def train(
     loss = np.empty((iterations, K))
     W_hist = np.empty((iterations if record else 0, K, 8))
     B_hist = np.empty((iterations if record else 0, K, 2))
-    # The compiled loop runs a chunk of rows, then Python reports progress. Reports come at
-    # every row of a short run, at most about 100 times in a long one, and at least every
-    # _CHUNK_WORK network steps so that a huge run still moves its progress bar.
-    rows = iterations if progress is None else max(1, min(-(-iterations // 100), _CHUNK_WORK // K))
-    sequential = update == "sequential"
-    parallel = K >= 2 and K * iterations >= _PARALLEL_WORK
-    for start in range(0, iterations, rows):
-        stop = min(start + rows, iterations)
-        args = (lrs, lrs_o, i1, i2, t1, t2, W, B, bool(train_biases), sequential, loss, W_hist, B_hist, start, stop)
-        if parallel:
-            with _PARALLEL_LOCK:  # numba's fallback thread pool (workqueue) aborts on concurrent use
-                kernel.train_parallel(*args)
-        else:
-            kernel.train_serial(*args)
-        if progress is not None:
-            progress(stop / iterations)
+    args = (lrs, lrs_o, i1, i2, t1, t2, W, B, bool(train_biases), update == "sequential", loss, W_hist, B_hist)
+    runner.run(args, K, iterations, progress)
     if record:
         return TrainResult(loss, W_hist, B_hist)
     return TrainResult(loss, W, B)
@@ -430,14 +435,6 @@ def _output_rates(lr_output: ArrayLike, K: int) -> np.ndarray:
     if lr_o.ndim != 1 or lr_o.size not in (1, K):
         raise ValueError(f"lr_output: expected one learning rate or {K}, one per network, got shape {lr_o.shape}")
     return np.array(np.broadcast_to(lr_o, (K,)), order="C")
-
-
-# Network steps from which the parallel loop is used. Measured on 2 cores: it halves the time
-# from a few hundred steps up, but a small gain (0.3 ms at 10,000 steps) is not worth its
-# first-call cost (0.1 s) or its wake-up delays (several ms) on a busy machine.
-_PARALLEL_WORK = 20_000
-_PARALLEL_LOCK = threading.Lock()
-_CHUNK_WORK = 2_000_000  # network steps between two progress reports, at most (about 0.1 s)
 
 
 def train_curves(
