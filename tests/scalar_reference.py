@@ -90,3 +90,60 @@ def train_layers(lr_hidden, lr_output, iterations, w, i, t, b=(0.0, 0.0), train_
         if train_biases:
             b = [b[0] - lr_hidden * gb[0], b[1] - lr_output * gb[1]]
     return losses
+
+
+# --- other activations: written from their textbook definitions, derivatives in x (as PyTorch
+# computes them: relu'(0) = 0, leaky_relu'(0) = 0.01), sharing nothing with xl_backprop ----------
+
+
+def _act(name: str, x: float) -> float:
+    if name == "sigmoid":
+        return sigma(x)
+    if name == "tanh":
+        return math.tanh(x)
+    if name == "relu":
+        return max(0.0, x)
+    if name == "leaky_relu":
+        return x if x > 0 else 0.01 * x
+    if name == "linear":
+        return x
+    raise ValueError(name)
+
+
+def _slope(name: str, x: float) -> float:
+    """f'(x), from x."""
+    if name == "sigmoid":
+        return sigma(x) * (1 - sigma(x))
+    if name == "tanh":
+        return 1 - math.tanh(x) ** 2
+    if name == "relu":
+        return 1.0 if x > 0 else 0.0
+    if name == "leaky_relu":
+        return 1.0 if x > 0 else 0.01
+    if name == "linear":
+        return 1.0
+    raise ValueError(name)
+
+
+def train_activations(lr, iterations, w, i, t, hidden, output, update="simultaneous", b=(0.0, 0.0)):
+    """E_total of each row (row 0 before any update), one network, the hidden layer's activation
+    ``hidden`` and the output layer's ``output``; biases fixed. ``update`` as in ``train``."""
+    w = list(w)
+    i1, i2 = i
+    t1, t2 = t
+    b1, b2 = b
+    losses = []
+    for n in range(iterations):
+        h = [w[0] * i1 + w[1] * i2 + b1, w[2] * i1 + w[3] * i2 + b1]
+        a_h = [_act(hidden, x) for x in h]
+        o = [w[4] * a_h[0] + w[5] * a_h[1] + b2, w[6] * a_h[0] + w[7] * a_h[1] + b2]
+        a_o = [_act(output, x) for x in o]
+        losses.append(0.5 * (t1 - a_o[0]) ** 2 + 0.5 * (t2 - a_o[1]) ** 2)
+        if n == iterations - 1:
+            break
+        d_o = [(a_o[0] - t1) * _slope(output, o[0]), (a_o[1] - t2) * _slope(output, o[1])]
+        new_out = [w[4 + 2 * j + m] - lr * d_o[j] * a_h[m] for j in (0, 1) for m in (0, 1)]
+        w_out = new_out if update == "sequential" else w[4:]
+        d_h = [(d_o[0] * w_out[m] + d_o[1] * w_out[2 + m]) * _slope(hidden, h[m]) for m in (0, 1)]
+        w = [w[2 * m + j] - lr * d_h[m] * (i1, i2)[j] for m in (0, 1) for j in (0, 1)] + new_out
+    return losses

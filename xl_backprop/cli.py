@@ -23,6 +23,8 @@ from typing import TextIO
 import numpy as np
 
 from . import __version__
+from .activations import DEFAULT as DEFAULT_ACTIVATION
+from .activations import NAMES as ACTIVATION_NAMES
 from .analysis import DEFAULT_THRESHOLD, SUMMARY_COLUMNS, LRSummary, check_finite, grad_check, lr_summary, summary_rows
 from .figures import loss_figure, png_bytes
 from .fileio import ChangedError, atomic_write_all, locked
@@ -223,6 +225,28 @@ def _add_network_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_activation_options(p: argparse.ArgumentParser) -> None:
+    for layer, units in (("hidden", "h1, h2"), ("output", "o1, o2")):
+        p.add_argument(
+            f"--{layer}-activation",
+            choices=ACTIVATION_NAMES,
+            default=DEFAULT_ACTIVATION,
+            metavar="NAME",
+            help=f"the activation of {units}: {', '.join(ACTIVATION_NAMES)} (default {DEFAULT_ACTIVATION})",
+        )
+
+
+def _activations(args: argparse.Namespace) -> dict:
+    """``network``'s activation keyword arguments, from the options."""
+    return {"hidden_activation": args.hidden_activation, "output_activation": args.output_activation}
+
+
+def _network_name(acts: dict) -> str:
+    """How a title names the network: the course's "2-2-2 sigmoid network", or its activations."""
+    h, o = acts["hidden_activation"], acts["output_activation"]
+    return f"2-2-2 {h} network" if h == o else f"2-2-2 network, {h} hidden, {o} output"
+
+
 def _network(args: argparse.Namespace) -> dict:
     return {
         "weights": _numbers("--weights", args.weights, 8) or DEFAULT_WEIGHTS,
@@ -266,6 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"loss values per curve, the first before any update (default {DEFAULT_ITERATIONS})",
     )
     _add_network_options(t)
+    _add_activation_options(t)
     t.add_argument("--train-biases", action="store_true", help="update b1 and b2 too (default: fixed)")
     t.add_argument(
         "--update",
@@ -304,6 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
         "difference (E(w+eps) - E(w-eps)) / (2 eps) and their relative error.",
     )
     _add_network_options(g)
+    _add_activation_options(g)
     g.add_argument("--eps", type=_positive, default=1e-6, metavar="EPS", help="difference step (default 1e-06)")
     g.set_defaults(handler=cmd_gradcheck)
 
@@ -522,6 +548,7 @@ def cmd_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     lrs = _numbers("--lrs", args.lrs, positive=True, ranges=True, check_count=check_count) or DEFAULT_LRS
     check_count(len(lrs))
     net = _network(args)
+    acts = _activations(args)
     out_dir: Path = args.out_dir
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"--out-dir: {out_dir} is a file, expected a folder")
@@ -531,7 +558,8 @@ def cmd_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     bar_stream = io.StringIO() if args.quiet else err  # not a terminal: no bar
     bar = Progress(bar_stream, delay=PROGRESS_DELAY)
     try:
-        result = train(lrs, args.iterations, train_biases=args.train_biases, update=args.update, progress=bar, **net)
+        options = dict(train_biases=args.train_biases, update=args.update, progress=bar, **acts)
+        result = train(lrs, args.iterations, **options, **net)
     finally:
         bar.close()
     curves = result.loss
@@ -546,6 +574,8 @@ def cmd_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         f"update {args.update}, biases {'trained' if args.train_biases else 'fixed'} "
         f"(b1, b2 = {net['biases'][0]:g}, {net['biases'][1]:g})"
     )
+    if acts["hidden_activation"] != DEFAULT_ACTIVATION or acts["output_activation"] != DEFAULT_ACTIVATION:
+        setting += f", activations {acts['hidden_activation']} (hidden), {acts['output_activation']} (output)"
     if not args.quiet:
         print(f"Network 2-2-2, inputs {net['inputs']}, targets {net['targets']}, {setting}", file=out)
         print(f"E_total before training: {float(curves[0, 0])!r}", file=out)
@@ -565,7 +595,7 @@ def cmd_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     files = [(targets[0], csv)]
     if not args.no_plot:
-        subtitle = f"2-2-2 sigmoid network, {setting}"
+        subtitle = f"{_network_name(acts)}, {setting.split(', activations')[0]}"
         files.append((targets[1], lambda p: write_png(p, lrs, curves, args.threshold, subtitle)))
     _write_files(files, "--out-dir", args.force)  # the CSV and the PNG land together or not at all
     if not args.quiet:
@@ -587,7 +617,7 @@ def _write_files(files: Sequence[tuple[Path, Callable[[Path], None]]], option: s
 
 def cmd_gradcheck(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     net = _network(args)
-    gc = grad_check(net["weights"], net["inputs"], net["targets"], net["biases"], eps=args.eps)
+    gc = grad_check(net["weights"], net["inputs"], net["targets"], net["biases"], eps=args.eps, **_activations(args))
     check_finite(
         np.stack([gc.analytic, gc.numeric]),
         lambda at: f"the {('analytic', 'central difference')[at[0]]} dE/d{WEIGHT_NAMES[at[1]]}",
@@ -798,6 +828,7 @@ def _add_animate_parser(sub) -> None:
         help=f"training steps to show (default {ANIMATE_DEFAULT_STEPS}; {len(PHASES)} frames each)",
     )
     _add_network_options(a)
+    _add_activation_options(a)
     a.add_argument(
         "--fps",
         type=_positive,
@@ -830,7 +861,7 @@ def cmd_animate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError(f"--out: expected an existing folder, {args.out.parent} is not one")
     _refuse_existing([args.out], "--out", args.force)
     net = _network(args)
-    frames = animation.build_frames(args.steps, lr=args.lr, **net)
+    frames = animation.build_frames(args.steps, lr=args.lr, **net, **_activations(args))
     bar = Progress(io.StringIO() if args.quiet else err, delay=PROGRESS_DELAY, label="drawing frames")
     try:
         _write_files(

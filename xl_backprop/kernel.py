@@ -5,6 +5,9 @@ learning rate trains its own network, so the loop is plain scalar code per netwo
 course's formulas, line by line — and the networks are independent: with many of them,
 ``train_parallel`` spreads them over the cores (``prange``).
 
+Each layer's activation is an integer code (activations.py: 0 = sigmoid, the course's, 1 = tanh,
+2 = relu, 3 = leaky_relu, 4 = linear): ``act_h`` for the hidden layer, ``act_o`` for the output.
+
 Arrays, for K networks and ``iterations`` rows (row 0 before any update):
     lrs (K,) of the hidden layer (w1..w4, b1), lrs_o (K,) of the output layer (w5..w8, b2)
     W (K, 8) as w1..w8    B (K, 2) as b1, b2    (W and B are updated in place)
@@ -20,6 +23,8 @@ Where numba cannot be imported (Pyodide, an interpreter without numba wheels) or
 from __future__ import annotations
 
 import math
+
+from .activations import LEAKY_RELU, LEAKY_SLOPE, RELU, SIGMOID, TANH
 
 try:
     from numba import njit, prange
@@ -55,7 +60,39 @@ def sigmoid(x):
 
 
 @_compiled()
-def train_network(k, lr_h, lr_o, i1, i2, t1, t2, W, B, train_biases, sequential, loss, W_hist, B_hist, start, stop):
+def activate(code, x):
+    """a = f(x) for the activation of kernel code ``code`` (activations.py: SIGMOID .. LINEAR).
+    A branch on an integer, in compiled code: no Python runs per step."""
+    if code == SIGMOID:
+        return sigmoid(x)
+    if code == TANH:
+        return math.tanh(x)
+    if code == RELU:
+        return x if x > 0 else 0.0
+    if code == LEAKY_RELU:
+        return x if x > 0 else LEAKY_SLOPE * x
+    return x  # LINEAR
+
+
+@_compiled()
+def back(code, g, a):
+    """g · f'(x), f' written in a = f(x) as activations.py states it; σ's as the course writes
+    it, (g · a) · (1 - a), so that its numbers do not move by a bit."""
+    if code == SIGMOID:
+        return g * a * (1 - a)
+    if code == TANH:
+        return g * (1 - a * a)
+    if code == RELU:
+        return g * (1.0 if a > 0 else 0.0)
+    if code == LEAKY_RELU:
+        return g * (1.0 if a > 0 else LEAKY_SLOPE)
+    return g * 1.0  # LINEAR
+
+
+@_compiled()
+def train_network(
+    k, lr_h, lr_o, i1, i2, t1, t2, W, B, train_biases, sequential, act_h, act_o, loss, W_hist, B_hist, start, stop
+):
     """Rows start..stop-1 of network k, learning rate lr_h for the hidden layer (w1..w4, b1) and
     lr_o for the output layer (w5..w8, b2): forward pass, E_total, backward pass, gradient
     descent — the floating-point operations of network.forward, backward and step, in their
@@ -70,12 +107,12 @@ def train_network(k, lr_h, lr_o, i1, i2, t1, t2, W, B, train_biases, sequential,
         # forward pass
         h1 = w1 * i1 + w2 * i2 + b1
         h2 = w3 * i1 + w4 * i2 + b1
-        a_h1 = sigmoid(h1)
-        a_h2 = sigmoid(h2)
+        a_h1 = activate(act_h, h1)
+        a_h2 = activate(act_h, h2)
         o1 = w5 * a_h1 + w6 * a_h2 + b2
         o2 = w7 * a_h1 + w8 * a_h2 + b2
-        a_o1 = sigmoid(o1)
-        a_o2 = sigmoid(o2)
+        a_o1 = activate(act_o, o1)
+        a_o2 = activate(act_o, o2)
         E1 = 0.5 * ((t1 - a_o1) * (t1 - a_o1))  # ½(t1 - a_o1)², squared as numpy does (** 2 could raise in Python)
         E2 = 0.5 * ((t2 - a_o2) * (t2 - a_o2))
         loss[n, k] = E1 + E2
@@ -85,9 +122,9 @@ def train_network(k, lr_h, lr_o, i1, i2, t1, t2, W, B, train_biases, sequential,
             B_hist[n, k, 0], B_hist[n, k, 1] = b1, b2
         if n == last:
             break
-        # backward pass, output layer: δo1 = (a_o1 - t1) * a_o1 * (1 - a_o1)
-        d_o1 = (a_o1 - t1) * a_o1 * (1 - a_o1)
-        d_o2 = (a_o2 - t2) * a_o2 * (1 - a_o2)
+        # backward pass, output layer: δo1 = (a_o1 - t1) * f'(o1), for σ (a_o1 - t1) * a_o1 * (1 - a_o1)
+        d_o1 = back(act_o, a_o1 - t1, a_o1)
+        d_o2 = back(act_o, a_o2 - t2, a_o2)
         dE_dw5 = d_o1 * a_h1
         dE_dw6 = d_o1 * a_h2
         dE_dw7 = d_o2 * a_h1
@@ -98,9 +135,9 @@ def train_network(k, lr_h, lr_o, i1, i2, t1, t2, W, B, train_biases, sequential,
             w6 = w6 - lr_o * dE_dw6
             w7 = w7 - lr_o * dE_dw7
             w8 = w8 - lr_o * dE_dw8
-        # backward pass, hidden layer: δh1 = (δo1 * w5 + δo2 * w7) * a_h1 * (1 - a_h1)
-        d_h1 = (d_o1 * w5 + d_o2 * w7) * a_h1 * (1 - a_h1)
-        d_h2 = (d_o1 * w6 + d_o2 * w8) * a_h2 * (1 - a_h2)
+        # backward pass, hidden layer: δh1 = (δo1 * w5 + δo2 * w7) * f'(h1), for σ * a_h1 * (1 - a_h1)
+        d_h1 = back(act_h, d_o1 * w5 + d_o2 * w7, a_h1)
+        d_h2 = back(act_h, d_o1 * w6 + d_o2 * w8, a_h2)
         dE_dw1 = d_h1 * i1
         dE_dw2 = d_h1 * i2
         dE_dw3 = d_h2 * i1
@@ -124,21 +161,59 @@ def train_network(k, lr_h, lr_o, i1, i2, t1, t2, W, B, train_biases, sequential,
 
 
 @_compiled()
-def train_serial(lrs, lrs_o, i1, i2, t1, t2, W, B, train_biases, sequential, loss, W_hist, B_hist, start, stop):
+def train_serial(
+    lrs, lrs_o, i1, i2, t1, t2, W, B, train_biases, sequential, act_h, act_o, loss, W_hist, B_hist, start, stop
+):
     """Every network in turn, on one core: the fastest way for a few networks."""
     for k in range(lrs.shape[0]):
         train_network(
-            k, lrs[k], lrs_o[k], i1, i2, t1, t2, W, B, train_biases, sequential, loss, W_hist, B_hist, start, stop
+            k,
+            lrs[k],
+            lrs_o[k],
+            i1,
+            i2,
+            t1,
+            t2,
+            W,
+            B,
+            train_biases,
+            sequential,
+            act_h,
+            act_o,
+            loss,
+            W_hist,
+            B_hist,
+            start,
+            stop,
         )
 
 
 @_compiled(parallel=True)
-def train_parallel(lrs, lrs_o, i1, i2, t1, t2, W, B, train_biases, sequential, loss, W_hist, B_hist, start, stop):
+def train_parallel(
+    lrs, lrs_o, i1, i2, t1, t2, W, B, train_biases, sequential, act_h, act_o, loss, W_hist, B_hist, start, stop
+):
     """The networks spread over the cores. The first call in a process costs about 0.1 s (loaded
     from numba's cache, threads started), each later one tens of microseconds: for big runs."""
     for k in prange(lrs.shape[0]):
         train_network(
-            k, lrs[k], lrs_o[k], i1, i2, t1, t2, W, B, train_biases, sequential, loss, W_hist, B_hist, start, stop
+            k,
+            lrs[k],
+            lrs_o[k],
+            i1,
+            i2,
+            t1,
+            t2,
+            W,
+            B,
+            train_biases,
+            sequential,
+            act_h,
+            act_o,
+            loss,
+            W_hist,
+            B_hist,
+            start,
+            stop,
         )
 
 

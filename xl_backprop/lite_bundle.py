@@ -23,6 +23,7 @@ from pathlib import Path
 MODULES = (
     "__init__.py",
     "limits.py",
+    "activations.py",
     "kernel.py",
     "runner.py",
     "network.py",

@@ -25,7 +25,8 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import runner
+from . import activations, runner
+from .activations import sigmoid  # noqa: F401  (σ, part of this module's API)
 from .limits import as_learning_rates, as_numbers, shown
 from .limits import is_count as _is_count  # a whole number >= 1, the one rule every face uses
 
@@ -109,22 +110,6 @@ class TrainResult(NamedTuple):
     biases: np.ndarray
 
 
-def sigmoid(x: ArrayLike) -> np.ndarray:
-    """σ(x) = 1 / (1 + e^-x), computed without overflow for any finite x.
-
-    Parameters
-    ----------
-    x : array_like of any shape
-
-    Returns
-    -------
-    ndarray of float64, the shape of ``x``, in [0, 1]
-    """
-    x = np.asarray(x, dtype=float)
-    z = np.exp(-np.abs(x))  # in (0, 1]: never overflows
-    return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
-
-
 # --- the arguments, checked where they enter (limits.py states what each must be) ------------
 
 
@@ -163,10 +148,13 @@ def forward(
     inputs: ArrayLike = DEFAULT_INPUTS,
     targets: ArrayLike = DEFAULT_TARGETS,
     biases: ArrayLike = DEFAULT_BIASES,
+    hidden_activation: str = activations.DEFAULT,
+    output_activation: str = activations.DEFAULT,
 ) -> Forward:
     """One forward pass:
 
         h1 = w1*i1 + w2*i2 + b1    a_h1 = σ(h1)    o1 = w5*a_h1 + w6*a_h2 + b2    a_o1 = σ(o1)
+        (σ, or the layer's activation)
         E_total = ½(t1 - a_o1)² + ½(t2 - a_o2)²     (h2, o2 likewise with w3, w4 and w7, w8)
 
     Parameters
@@ -177,12 +165,15 @@ def forward(
         (i1, i2) and (t1, t2).
     biases : array_like of shape (..., 2)
         (b1, b2), broadcast against the batch.
+    hidden_activation, output_activation : str
+        f of each layer, a name of ``activations.NAMES`` (σ, the course's, by default).
 
     Returns
     -------
     Forward
         h1, a_h1, h2, a_h2, o1, a_o1, o2, a_o2, E1, E2, E_total, each an ndarray of the batch shape (...).
     """
+    f_h, f_o = activations.pair(hidden_activation, output_activation)
     w, b = _as_params(weights, biases)
     i1, i2 = _pair(inputs, "inputs")
     t1, t2 = _pair(targets, "targets")
@@ -190,10 +181,10 @@ def forward(
     b1, b2 = np.moveaxis(b, -1, 0)
     h1 = w1 * i1 + w2 * i2 + b1
     h2 = w3 * i1 + w4 * i2 + b1
-    a_h1, a_h2 = sigmoid(h1), sigmoid(h2)
+    a_h1, a_h2 = f_h.f(h1), f_h.f(h2)
     o1 = w5 * a_h1 + w6 * a_h2 + b2
     o2 = w7 * a_h1 + w8 * a_h2 + b2
-    a_o1, a_o2 = sigmoid(o1), sigmoid(o2)
+    a_o1, a_o2 = f_o.f(o1), f_o.f(o2)
     E1 = 0.5 * (t1 - a_o1) ** 2
     E2 = 0.5 * (t2 - a_o2) ** 2
     return Forward(h1, a_h1, h2, a_h2, o1, a_o1, o2, a_o2, E1, E2, E1 + E2)
@@ -206,6 +197,8 @@ def backward(
     targets: ArrayLike = DEFAULT_TARGETS,
     biases: ArrayLike = DEFAULT_BIASES,
     fwd: Forward | None = None,
+    hidden_activation: str = activations.DEFAULT,
+    output_activation: str = activations.DEFAULT,
 ) -> Backward:
     """All gradients of E_total, by the chain rule:
 
@@ -222,16 +215,19 @@ def backward(
     biases : array_like of shape (..., 2)
     fwd : Forward, optional
         ``forward``'s result for these arguments, if already computed.
+    hidden_activation, output_activation : str
+        As for ``forward``; σ' = a·(1 − a) becomes the layer's f' (``activations``).
 
     Returns
     -------
     Backward
         dE_dw1..dE_dw8, dE_db1, dE_db2, each of the batch shape (...).
     """
+    acts = dict(hidden_activation=hidden_activation, output_activation=output_activation)
     w, b = _as_params(weights, biases)
     i1, i2 = _pair(inputs, "inputs")
-    f = forward(w, inputs=inputs, targets=targets, biases=b) if fwd is None else fwd
-    d_o1, d_o2, *_, d_h1, d_h2 = chain(w, inputs=inputs, targets=targets, biases=b, fwd=f)
+    f = forward(w, inputs=inputs, targets=targets, biases=b, **acts) if fwd is None else fwd
+    d_o1, d_o2, *_, d_h1, d_h2 = chain(w, inputs=inputs, targets=targets, biases=b, fwd=f, **acts)
     dE_dw5, dE_dw6 = d_o1 * f.a_h1, d_o1 * f.a_h2
     dE_dw7, dE_dw8 = d_o2 * f.a_h1, d_o2 * f.a_h2
     dE_dw1, dE_dw2 = d_h1 * i1, d_h1 * i2
@@ -247,6 +243,8 @@ def chain(
     targets: ArrayLike = DEFAULT_TARGETS,
     biases: ArrayLike = DEFAULT_BIASES,
     fwd: Forward | None = None,
+    hidden_activation: str = activations.DEFAULT,
+    output_activation: str = activations.DEFAULT,
 ) -> Chain:
     """The chain rule in numbers, as the Backprop sheet shows it row by row:
 
@@ -262,22 +260,29 @@ def chain(
     biases : array_like of shape (..., 2)
     fwd : Forward, optional
         ``forward``'s result for these arguments, if already computed.
+    hidden_activation, output_activation : str
+        As for ``forward``; a·(1 − a) becomes the layer's f'(x), written in a (``activations``).
 
     Returns
     -------
     Chain
         Every value of the batch shape (...).
     """
+    f_h, f_o = activations.pair(hidden_activation, output_activation)
     w, b = _as_params(weights, biases)
     t1, t2 = _pair(targets, "targets")
-    f = forward(w, inputs=inputs, targets=targets, biases=b) if fwd is None else fwd
-    d_o1 = (f.a_o1 - t1) * f.a_o1 * (1 - f.a_o1)
-    d_o2 = (f.a_o2 - t2) * f.a_o2 * (1 - f.a_o2)
+    if fwd is None:
+        fwd = forward(
+            w, inputs=inputs, targets=targets, biases=b, hidden_activation=f_h.name, output_activation=f_o.name
+        )
+    f = fwd
+    d_o1 = f_o.back(f.a_o1 - t1, f.a_o1)  # (a_o1 - t1) * a_o1 * (1 - a_o1) for σ
+    d_o2 = f_o.back(f.a_o2 - t2, f.a_o2)
     w5, w6, w7, w8 = np.moveaxis(w[..., 4:], -1, 0)
     p11, p21 = d_o1 * w5, d_o2 * w7  # the two paths into h1: through o1 (E1) and through o2 (E2)
     p12, p22 = d_o1 * w6, d_o2 * w8
     s1, s2 = p11 + p21, p12 + p22
-    return Chain(d_o1, d_o2, p11, p21, s1, p12, p22, s2, s1 * f.a_h1 * (1 - f.a_h1), s2 * f.a_h2 * (1 - f.a_h2))
+    return Chain(d_o1, d_o2, p11, p21, s1, p12, p22, s2, f_h.back(s1, f.a_h1), f_h.back(s2, f.a_h2))
 
 
 def gradients(
@@ -286,6 +291,8 @@ def gradients(
     inputs: ArrayLike = DEFAULT_INPUTS,
     targets: ArrayLike = DEFAULT_TARGETS,
     biases: ArrayLike = DEFAULT_BIASES,
+    hidden_activation: str = activations.DEFAULT,
+    output_activation: str = activations.DEFAULT,
 ) -> np.ndarray:
     """dE/dw1..dE/dw8, as ``backward`` computes them; for example
 
@@ -296,12 +303,15 @@ def gradients(
     weights : array_like of shape (..., 8)
     inputs, targets : array_like of shape (2,)
     biases : array_like of shape (..., 2)
+    hidden_activation, output_activation : str
+        As for ``forward``.
 
     Returns
     -------
     ndarray of shape (..., 8)
     """
-    return backward(weights, inputs=inputs, targets=targets, biases=biases).weights
+    acts = dict(hidden_activation=hidden_activation, output_activation=output_activation)
+    return backward(weights, inputs=inputs, targets=targets, biases=biases, **acts).weights
 
 
 def step(
@@ -313,6 +323,8 @@ def step(
     biases: ArrayLike = DEFAULT_BIASES,
     train_biases: bool = False,
     update: str = "simultaneous",
+    hidden_activation: str = activations.DEFAULT,
+    output_activation: str = activations.DEFAULT,
 ) -> tuple[np.ndarray, np.ndarray]:
     """One gradient-descent step:
 
@@ -330,6 +342,8 @@ def step(
         "simultaneous" takes every gradient from the same forward pass; "sequential" updates
         w5..w8 first and takes the hidden-layer gradients with the new w5..w8 (the variant
         some tutorials use).
+    hidden_activation, output_activation : str
+        As for ``forward``.
 
     Returns
     -------
@@ -340,13 +354,14 @@ def step(
     train_biases = _as_flag(train_biases, "train_biases")
     w, b = _as_params(weights, biases)
     lr = as_learning_rates(lr, "lr")[..., None]
-    f = forward(w, inputs=inputs, targets=targets, biases=b)
-    g = backward(w, inputs=inputs, targets=targets, biases=b, fwd=f)
+    acts = dict(hidden_activation=hidden_activation, output_activation=output_activation)
+    f = forward(w, inputs=inputs, targets=targets, biases=b, **acts)
+    g = backward(w, inputs=inputs, targets=targets, biases=b, fwd=f, **acts)
     new_w = w - lr * g.weights
     gb = g.biases
     if update == "sequential":  # the same forward pass, the new w5..w8 in the chain rule
         mixed = np.concatenate([w[..., :4], new_w[..., 4:]], axis=-1)
-        gh = backward(mixed, inputs=inputs, targets=targets, biases=b, fwd=f)
+        gh = backward(mixed, inputs=inputs, targets=targets, biases=b, fwd=f, **acts)
         new_w = np.concatenate([w[..., :4] - lr * gh.weights[..., :4], new_w[..., 4:]], axis=-1)
         gb = np.stack([gh.dE_db1, g.dE_db2], axis=-1)
     new_b = b - lr * gb if train_biases else np.broadcast_to(b, new_w.shape[:-1] + (2,)).copy()
@@ -366,6 +381,8 @@ def train(
     record: bool = False,
     progress: Callable[[float], object] | None = None,
     lr_output: ArrayLike | None = None,
+    hidden_activation: str = activations.DEFAULT,
+    output_activation: str = activations.DEFAULT,
 ) -> TrainResult:
     """Train one network per learning rate: ``step`` repeated, run by the compiled loop of kernel.py.
 
@@ -389,6 +406,8 @@ def train(
     lr_output : array_like of shape (K,), optional
         A learning rate per layer: ``lrs`` then trains the hidden layer (w1..w4, b1) and
         ``lr_output`` the output layer (w5..w8, b2). Default: ``lrs`` for both.
+    hidden_activation, output_activation : str
+        As for ``forward``: the kernel takes each as its integer code.
 
     Returns
     -------
@@ -396,9 +415,8 @@ def train(
         ``loss`` (iterations, K) of E_total; ``weights`` (iterations, K, 8) and ``biases``
         (iterations, K, 2) with ``record``, else the final (K, 8) and (K, 2).
     """
-    lrs = np.atleast_1d(as_learning_rates(lrs, "lrs"))
-    if lrs.ndim != 1 or lrs.size == 0:
-        raise ValueError("lrs: expected a non-empty list of learning rates")
+    f_h, f_o = activations.pair(hidden_activation, output_activation)
+    lrs = _rates(lrs)
     if not _is_count(iterations):
         raise ValueError(f"iterations: expected a whole number >= 1, got {shown(iterations)}")
     _check_update(update)
@@ -406,12 +424,7 @@ def train(
     if progress is not None and not callable(progress):
         raise TypeError(f"progress: expected a function or None, got {shown(progress)}")
     w0, b0 = _as_params(weights, biases)
-    try:
-        (K,) = np.broadcast_shapes(lrs.shape, w0.shape[:-1], b0.shape[:-1])
-    except ValueError:
-        raise ValueError(
-            f"weights: expected (8,) or ({lrs.size}, 8) to match the learning rates, got {w0.shape}; biases {b0.shape}"
-        ) from None
+    K = _networks(lrs, w0, b0)
     (i1, i2), (t1, t2) = _pair(inputs, "inputs").tolist(), _pair(targets, "targets").tolist()
     iterations = int(iterations)
     # Fresh, writable, C-ordered arrays of one type each: numba compiles (and caches) one version.
@@ -422,11 +435,31 @@ def train(
     loss = np.empty((iterations, K))
     W_hist = np.empty((iterations if record else 0, K, 8))
     B_hist = np.empty((iterations if record else 0, K, 2))
-    args = (lrs, lrs_o, i1, i2, t1, t2, W, B, bool(train_biases), update == "sequential", loss, W_hist, B_hist)
+    sequential = update == "sequential"
+    args = (lrs, lrs_o, i1, i2, t1, t2, W, B, train_biases, sequential, f_h.code, f_o.code, loss, W_hist, B_hist)
     runner.run(args, K, iterations, progress)
     if record:
         return TrainResult(loss, W_hist, B_hist)
     return TrainResult(loss, W, B)
+
+
+def _rates(lrs: ArrayLike) -> np.ndarray:
+    """``train``'s lrs, checked: a non-empty list of learning rates."""
+    lrs = np.atleast_1d(as_learning_rates(lrs, "lrs"))
+    if lrs.ndim != 1 or lrs.size == 0:
+        raise ValueError("lrs: expected a non-empty list of learning rates")
+    return lrs
+
+
+def _networks(lrs: np.ndarray, w0: np.ndarray, b0: np.ndarray) -> int:
+    """K, the number of networks: the learning rates, weight sets and bias sets broadcast."""
+    try:
+        (K,) = np.broadcast_shapes(lrs.shape, w0.shape[:-1], b0.shape[:-1])
+    except ValueError:
+        raise ValueError(
+            f"weights: expected (8,) or ({lrs.size}, 8) to match the learning rates, got {w0.shape}; biases {b0.shape}"
+        ) from None
+    return K
 
 
 def _output_rates(lr_output: ArrayLike, K: int) -> np.ndarray:
@@ -447,6 +480,8 @@ def train_curves(
     biases: ArrayLike = DEFAULT_BIASES,
     train_biases: bool = False,
     update: str = "simultaneous",
+    hidden_activation: str = activations.DEFAULT,
+    output_activation: str = activations.DEFAULT,
 ) -> np.ndarray:
     """E_total for each learning rate: ``train(...).loss``.
 
@@ -455,7 +490,7 @@ def train_curves(
     lrs : array_like of shape (K,)
     iterations : int
         Rows, at least 1: row 0 before any update.
-    weights, inputs, targets, biases, train_biases, update
+    weights, inputs, targets, biases, train_biases, update, hidden_activation, output_activation
         As for ``train``.
 
     Returns
@@ -471,4 +506,6 @@ def train_curves(
         biases=biases,
         train_biases=train_biases,
         update=update,
+        hidden_activation=hidden_activation,
+        output_activation=output_activation,
     ).loss

@@ -33,6 +33,8 @@ import unicodedata
 import numpy as np
 import xlwings as xw
 
+from .activations import DEFAULT as DEFAULT_ACTIVATION
+from .activations import NAMES as ACTIVATION_NAMES
 from .analysis import DEFAULT_THRESHOLD, Overflow, check_finite, grad_check, lr_summary, summary_rows
 from .excel_errors import excel_error
 from .explain import ACCEPTED, DEFAULT_DIGITS, DEFAULT_LR, MAX_DIGITS, quantity_name, step_values
@@ -84,6 +86,10 @@ ARG_DOCS = {
     "threshold": f"Optional: the E_total to get below (default {DEFAULT_THRESHOLD:g})",
     "biases": "Optional: the 2 biases b1 (hidden layer) and b2 (output layer), never trained. "
     "Leave out, or leave the cells empty, for none. Mazur's example: 0.35, 0.6",
+    "hidden_activation": f"Optional: the hidden layer's activation, as text: {', '.join(ACTIVATION_NAMES)} "
+    "(default sigmoid, the course's)",
+    "output_activation": f"Optional: the output layer's activation, as text: {', '.join(ACTIVATION_NAMES)} "
+    "(default sigmoid, the course's)",
 }
 
 
@@ -348,6 +354,36 @@ def network_args(weights, inputs, targets, biases):
     )
 
 
+def activations_of(hidden_activation, output_activation) -> dict:
+    """The two optional activation arguments, checked: ``network``'s keyword arguments."""
+    return {
+        "hidden_activation": activation_of(hidden_activation, "hidden_activation"),
+        "output_activation": activation_of(output_activation, "output_activation"),
+    }
+
+
+def activation_of(value, name: str) -> str:
+    """One cell naming an activation (any case, spaces around ignored), or the default when left
+    out; BadInput naming ``name`` and the accepted names otherwise."""
+    if _is_omitted(value):
+        return DEFAULT_ACTIVATION
+    expected = f"{name}: expected one of {', '.join(ACTIVATION_NAMES)}"
+    try:
+        a = _block(value)
+    except BadInput as e:
+        raise BadInput(f"{name}: {e}") from None
+    if a.size != 1:
+        raise BadInput(f"{expected} in one cell, got {a.size} cells")
+    v = a.flat[0]
+    if isinstance(v, str) and excel_error(v) is None:
+        text = str.__str__(v)  # a plain copy: a subclass's own methods are never called
+        if text.strip().lower() in ACTIVATION_NAMES:
+            return text.strip().lower()
+        raise BadInput(f'{expected}, got "{_shown_text(text)}"')
+    x = _value(v)
+    raise BadInput(f"{expected}, got {x if isinstance(x, str) else _fmt(x)}")
+
+
 # --- the functions Excel sees ----------------------------------------------------------------
 
 
@@ -361,41 +397,43 @@ def SIGMOID(x):
 
 
 @excel_function
-def FORWARD(weights, inputs, targets, biases=None):
+def FORWARD(weights, inputs, targets, biases=None, hidden_activation=None, output_activation=None):
     """Forward pass of the 2-2-2 network. Returns one row of 11 values: h1, a_h1, h2, a_h2,
-    o1, a_o1, o2, a_o2, E1, E2, E_total. h and o are net inputs, a = SIGMOID(net input),
-    E1 = 1/2 (t1 - a_o1)^2 and E_total = E1 + E2."""
+    o1, a_o1, o2, a_o2, E1, E2, E_total. h and o are net inputs, a = SIGMOID(net input) (or the
+    layer's activation), E1 = 1/2 (t1 - a_o1)^2 and E_total = E1 + E2."""
     w, i, t, b = network_args(weights, inputs, targets, biases)
-    f = forward(w, inputs=i, targets=t, biases=b)
+    f = forward(w, inputs=i, targets=t, biases=b, **activations_of(hidden_activation, output_activation))
     row = np.array(f, dtype=float)[None, :]
     return check_finite(row, lambda at: FORWARD_NAMES[at[1]], "try smaller weights, inputs or targets")
 
 
 @excel_function
-def GRADIENTS(weights, inputs, targets, biases=None):
+def GRADIENTS(weights, inputs, targets, biases=None, hidden_activation=None, output_activation=None):
     """Backpropagation: how E_total changes with each weight. Returns one row of 8 values,
     dE/dw1 .. dE/dw8, by the chain rule, e.g. dE/dw5 = (a_o1 - t1) * a_o1 * (1 - a_o1) * a_h1.
     A positive value means: make that weight smaller."""
     w, i, t, b = network_args(weights, inputs, targets, biases)
-    g = gradients(w, inputs=i, targets=t, biases=b)[None, :]
+    g = gradients(w, inputs=i, targets=t, biases=b, **activations_of(hidden_activation, output_activation))[None, :]
     return check_finite(g, lambda at: GRADIENT_NAMES[at[1]], "try smaller weights, inputs or targets")
 
 
 @excel_function
-def BACKPROP_STEP(weights, inputs, targets, lr, biases=None):
+def BACKPROP_STEP(weights, inputs, targets, lr, biases=None, hidden_activation=None, output_activation=None):
     """One step of gradient descent, new w = w - lr * dE/dw for every weight. Returns one row of
     the 8 new weights w1..w8, so each row of a sheet can be BACKPROP_STEP of the row above.
     The biases are not changed."""
     w, i, t, b = network_args(weights, inputs, targets, biases)
     (rate,) = learning_rates(lr, "lr", ("lr",))
-    new_w, _ = step(w, inputs=i, targets=t, lr=rate, biases=b)
+    new_w, _ = step(w, inputs=i, targets=t, lr=rate, biases=b, **activations_of(hidden_activation, output_activation))
     return check_finite(new_w[None, :], lambda at: f"the new {WEIGHTS[at[1]]}", "try a smaller learning rate")
 
 
-def _curves(weights, inputs, targets, lrs, iterations, biases, *, summary: bool = False):
-    """Checked arguments and the loss curves, shared by TRAIN_CURVE and LR_SUMMARY (``summary``:
-    the result is one row per learning rate, not the curves themselves)."""
+def _curves(weights, inputs, targets, lrs, iterations, biases, acts, *, summary: bool = False):
+    """Checked arguments and the loss curves, shared by TRAIN_CURVE and LR_SUMMARY (``acts``: the
+    two activation arguments; ``summary``: the result is one row per learning rate, not the
+    curves themselves)."""
     w, i, t, b = network_args(weights, inputs, targets, biases)
+    acts = activations_of(*acts)
     rates = learning_rates(lrs, "lrs")
     n = whole_number(iterations, "iterations")
     if summary:
@@ -413,7 +451,7 @@ def _curves(weights, inputs, targets, lrs, iterations, biases, *, summary: bool 
             f"(iterations - 1) x lrs: expected at most {UDF_MAX_STEPS_UNCOMPILED:,} training steps where "
             f"Python runs without numba (xlwings Lite), got {_count(steps)}; {RUN_MORE}"
         )
-    curves = _train_curves(rates, n, weights=w, inputs=i, targets=t, biases=b)
+    curves = _train_curves(rates, n, weights=w, inputs=i, targets=t, biases=b, **acts)
     check_finite(
         curves,
         lambda at: f"E_total in row {at[0] + 1} for lr {_fmt(rates[at[1]])}",
@@ -423,20 +461,21 @@ def _curves(weights, inputs, targets, lrs, iterations, biases, *, summary: bool 
 
 
 @excel_function
-def TRAIN_CURVE(weights, inputs, targets, lrs, iterations, biases=None):
+def TRAIN_CURVE(weights, inputs, targets, lrs, iterations, biases=None, hidden_activation=None, output_activation=None):
     """Trains the network once for each learning rate and returns E_total step by step: one
     column per learning rate, one row per step, row 1 before any update. The block spills
     below the cell; chart it to compare learning rates."""
-    return _curves(weights, inputs, targets, lrs, iterations, biases)[1]
+    acts = (hidden_activation, output_activation)
+    return _curves(weights, inputs, targets, lrs, iterations, biases, acts)[1]
 
 
 @excel_function
-def GRAD_CHECK(weights, inputs, targets, biases=None):
+def GRAD_CHECK(weights, inputs, targets, biases=None, hidden_activation=None, output_activation=None):
     """Checks backpropagation: each dE/dw next to a numerical estimate, (E(w+h) - E(w-h)) / 2h
     with h = 0.000001, and their relative error, which is tiny (below 1E-6) when the
     gradients are right. A header row, then one row per weight."""
     w, i, t, b = network_args(weights, inputs, targets, biases)
-    gc = grad_check(w, i, t, b)
+    gc = grad_check(w, i, t, b, **activations_of(hidden_activation, output_activation))
     check_finite(
         np.column_stack([gc.analytic, gc.numeric]),
         lambda at: f"{GRADIENT_NAMES[at[0]]} ({('analytic', 'numeric')[at[1]]})",
@@ -447,14 +486,25 @@ def GRAD_CHECK(weights, inputs, targets, biases=None):
 
 
 @excel_function
-def LR_SUMMARY(weights, inputs, targets, lrs, iterations, threshold=None, biases=None):
+def LR_SUMMARY(
+    weights,
+    inputs,
+    targets,
+    lrs,
+    iterations,
+    threshold=None,
+    biases=None,
+    hidden_activation=None,
+    output_activation=None,
+):
     """Compares learning rates, one row each: final E_total, the first step with E_total below
     the threshold (step 0 = before any update), whether E_total only ever fell, and the first
     step where it rose. Trains like TRAIN_CURVE. Header row first."""
     (limit,) = optional_numbers(threshold, "threshold", ("threshold",), (DEFAULT_THRESHOLD,))
     if not is_threshold(limit):
         raise BadInput(f"threshold: expected a positive number, got {_fmt(limit)}")
-    rates, curves = _curves(weights, inputs, targets, lrs, iterations, biases, summary=True)
+    acts = (hidden_activation, output_activation)
+    rates, curves = _curves(weights, inputs, targets, lrs, iterations, biases, acts, summary=True)
     header = ["lr", "final E_total", f"steps to E_total < {_fmt(limit)}", "only falls", "first rise"]
     return [header] + summary_rows(lr_summary(rates, curves, limit))
 
@@ -526,7 +576,17 @@ def text_of(value, name: str) -> str:
 
 
 @excel_function
-def EXPLAIN(quantity, weights, inputs, targets, biases=None, lr=None, digits=None):
+def EXPLAIN(
+    quantity,
+    weights,
+    inputs,
+    targets,
+    biases=None,
+    lr=None,
+    digits=None,
+    hidden_activation=None,
+    output_activation=None,
+):
     """One formula of the training step with its numbers plugged in, e.g. EXPLAIN("dE/dw5", ...)
     gives dE/dw5 = (a_o1 - t1)*a_o1*(1 - a_o1)*a_h1 = (0.7514 - 0.01000)*... = 0.08217. The last
     number is the value, to 4 figures. lr (default 0.5) is for new_w."""
@@ -539,7 +599,8 @@ def EXPLAIN(quantity, weights, inputs, targets, biases=None, lr=None, digits=Non
     (n,) = optional_numbers(digits, "digits", ("digits",), (DEFAULT_DIGITS,))
     if not (is_count(n) and n <= MAX_DIGITS):
         raise BadInput(f"digits: expected a whole number from 1 to {MAX_DIGITS}, got {_fmt(n)}")
-    values = step_values(w, i, t, b, rate)
+    acts = activations_of(hidden_activation, output_activation)
+    values = step_values(w, i, t, b, rate, **acts)
     names = list(values)
     check_finite(np.array(list(values.values())), lambda at: names[at[0]], "try smaller weights, inputs, targets or lr")
-    return explain_text(q, values, int(n))
+    return explain_text(q, values, int(n), *acts.values())
