@@ -26,6 +26,9 @@ from . import __version__
 from .activations import DEFAULT as DEFAULT_ACTIVATION
 from .activations import NAMES as ACTIVATION_NAMES
 from .analysis import DEFAULT_THRESHOLD, SUMMARY_COLUMNS, LRSummary, check_finite, grad_check, lr_summary, summary_rows
+from .examples import COLUMNS as EXAMPLE_COLUMNS
+from .examples import MAX_EXAMPLES, PRESETS, preset
+from .examples import read_csv as read_examples
 from .figures import loss_figure, png_bytes
 from .fileio import ChangedError, atomic_write_all, locked
 from .limits import CSV_MAX_VALUES, is_count, is_threshold, learning_rates_ok
@@ -236,6 +239,43 @@ def _add_activation_options(p: argparse.ArgumentParser) -> None:
         )
 
 
+def _add_data_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--data",
+        metavar="SET",
+        help=f"the examples to learn from: {', '.join(PRESETS)}, or a CSV file with the header "
+        f"{','.join(EXAMPLE_COLUMNS)} and 1 to {MAX_EXAMPLES:,} lines; E_total and the gradients are means over "
+        "them (default: one example, --inputs and --targets)",
+    )
+
+
+def _with_data(args: argparse.Namespace, net: dict) -> dict:
+    """``net`` with the examples of --data as its inputs (N, 2) and targets (N, 2), if given."""
+    if getattr(args, "data", None) is None:
+        return net
+    if args.inputs is not None or args.targets is not None:
+        raise UsageError("--data: expected either --data or --inputs/--targets, got both")
+    if args.data in PRESETS:
+        X = preset(args.data)
+    else:
+        path = Path(args.data)
+        if not path.is_file():
+            raise UsageError(f"--data: expected {', '.join(PRESETS)} or a CSV file, {args.data} is neither")
+        try:
+            X = read_examples(path)
+        except ValueError as exc:
+            raise UsageError(f"--data: {exc}") from None
+    return {**net, "inputs": X[:, :2], "targets": X[:, 2:]}
+
+
+def _shown_examples(net: dict) -> str:
+    """The examples as the train command's first line names them."""
+    inputs = np.asarray(net["inputs"])
+    if inputs.ndim == 1:
+        return f"inputs {net['inputs']}, targets {net['targets']}"
+    return f"{inputs.shape[0]:,} examples"
+
+
 def _activations(args: argparse.Namespace) -> dict:
     """``network``'s activation keyword arguments, from the options."""
     return {"hidden_activation": args.hidden_activation, "output_activation": args.output_activation}
@@ -290,6 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"loss values per curve, the first before any update (default {DEFAULT_ITERATIONS})",
     )
     _add_network_options(t)
+    _add_data_option(t)
     _add_activation_options(t)
     t.add_argument("--train-biases", action="store_true", help="update b1 and b2 too (default: fixed)")
     t.add_argument(
@@ -329,6 +370,7 @@ def build_parser() -> argparse.ArgumentParser:
         "difference (E(w+eps) - E(w-eps)) / (2 eps) and their relative error.",
     )
     _add_network_options(g)
+    _add_data_option(g)
     _add_activation_options(g)
     g.add_argument("--eps", type=_positive, default=1e-6, metavar="EPS", help="difference step (default 1e-06)")
     g.set_defaults(handler=cmd_gradcheck)
@@ -547,7 +589,7 @@ def cmd_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     lrs = _numbers("--lrs", args.lrs, positive=True, ranges=True, check_count=check_count) or DEFAULT_LRS
     check_count(len(lrs))
-    net = _network(args)
+    net = _with_data(args, _network(args))
     acts = _activations(args)
     out_dir: Path = args.out_dir
     if out_dir.exists() and not out_dir.is_dir():
@@ -577,7 +619,7 @@ def cmd_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if acts["hidden_activation"] != DEFAULT_ACTIVATION or acts["output_activation"] != DEFAULT_ACTIVATION:
         setting += f", activations {acts['hidden_activation']} (hidden), {acts['output_activation']} (output)"
     if not args.quiet:
-        print(f"Network 2-2-2, inputs {net['inputs']}, targets {net['targets']}, {setting}", file=out)
+        print(f"Network 2-2-2, {_shown_examples(net)}, {setting}", file=out)
         print(f"E_total before training: {float(curves[0, 0])!r}", file=out)
         print(f"{args.iterations} loss values per learning rate ({args.iterations - 1} updates)", file=out)
         print(file=out)
@@ -616,7 +658,7 @@ def _write_files(files: Sequence[tuple[Path, Callable[[Path], None]]], option: s
 
 
 def cmd_gradcheck(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    net = _network(args)
+    net = _with_data(args, _network(args))
     gc = grad_check(net["weights"], net["inputs"], net["targets"], net["biases"], eps=args.eps, **_activations(args))
     check_finite(
         np.stack([gc.analytic, gc.numeric]),

@@ -24,6 +24,7 @@ MODULES = (
     "__init__.py",
     "limits.py",
     "activations.py",
+    "examples.py",
     "kernel.py",
     "runner.py",
     "network.py",

@@ -1,4 +1,5 @@
-"""The 2-2-2 sigmoid network of the course's worked example, in pure numpy.
+"""The 2-2-2 network of the course's worked example, in pure numpy: σ in both layers, as the
+course has it, or another activation per layer (``activations.py``).
 
 Notation follows the workbook (docs/design.md):
 
@@ -7,9 +8,11 @@ Notation follows the workbook (docs/design.md):
     E1 = ½(t1 - a_o1)²          E2 = ½(t2 - a_o2)²                              E_total = E1 + E2
 
 Shape rule, stated once: leading axes are batch axes. ``weights`` has shape (..., 8) in the
-order w1..w8, ``biases`` (..., 2) as (b1, b2); ``inputs`` and ``targets`` are (2,). Every
-value the functions return has the batch shape (...), so K learning rates or K weight sets
-are computed in one vectorised pass. In ``train``, axis 0 of the batch indexes learning rates.
+order w1..w8, ``biases`` (..., 2) as (b1, b2); ``inputs`` and ``targets`` are (2,), one example.
+Every value the functions return has the batch shape (...), so K learning rates or K weight
+sets are computed in one vectorised pass. In ``train``, axis 0 of the batch indexes learning
+rates. ``loss``, ``gradients``, ``step`` and ``train`` also take N examples, inputs and targets
+(N, 2) (``examples.py``): E_total and the gradients are then means over them (full batch).
 
 ``forward``, ``backward`` and ``step`` are the readable reference; ``train`` runs the same
 maths through the compiled per-network loop of ``kernel.py`` (``runner.py`` runs it: progress
@@ -27,6 +30,7 @@ from numpy.typing import ArrayLike
 
 from . import activations, runner
 from .activations import sigmoid  # noqa: F401  (σ, part of this module's API)
+from .examples import as_examples
 from .limits import as_learning_rates, as_numbers, shown
 from .limits import is_count as _is_count  # a whole number >= 1, the one rule every face uses
 
@@ -294,14 +298,15 @@ def gradients(
     hidden_activation: str = activations.DEFAULT,
     output_activation: str = activations.DEFAULT,
 ) -> np.ndarray:
-    """dE/dw1..dE/dw8, as ``backward`` computes them; for example
+    """dE/dw1..dE/dw8, as ``backward`` computes them, the mean over the examples; for example
 
         dE/dw5 = (a_o1 - t1) * a_o1 * (1 - a_o1) * a_h1
 
     Parameters
     ----------
     weights : array_like of shape (..., 8)
-    inputs, targets : array_like of shape (2,)
+    inputs, targets : array_like of shape (2,) or (N, 2)
+        One example, or N of them (1 to ``examples.MAX_EXAMPLES``), a row each.
     biases : array_like of shape (..., 2)
     hidden_activation, output_activation : str
         As for ``forward``.
@@ -311,7 +316,56 @@ def gradients(
     ndarray of shape (..., 8)
     """
     acts = dict(hidden_activation=hidden_activation, output_activation=output_activation)
-    return backward(weights, inputs=inputs, targets=targets, biases=biases, **acts).weights
+    w, b = _as_params(weights, biases)
+    examples = _per_example(inputs, targets)
+    return _mean([backward(w, biases=b, **e, **acts) for e in examples]).weights
+
+
+def loss(
+    weights: ArrayLike,
+    *,
+    inputs: ArrayLike = DEFAULT_INPUTS,
+    targets: ArrayLike = DEFAULT_TARGETS,
+    biases: ArrayLike = DEFAULT_BIASES,
+    hidden_activation: str = activations.DEFAULT,
+    output_activation: str = activations.DEFAULT,
+) -> np.ndarray:
+    """E_total over a set of examples: the mean of ``forward``'s E_total over them,
+
+        E_total = (1/N) Σ ½(t1 - a_o1)² + ½(t2 - a_o2)²     (one example: the course's E_total)
+
+    Parameters
+    ----------
+    weights : array_like of shape (..., 8)
+    inputs, targets : array_like of shape (2,) or (N, 2)
+        One example, or N of them (1 to ``examples.MAX_EXAMPLES``), a row each.
+    biases : array_like of shape (..., 2)
+    hidden_activation, output_activation : str
+        As for ``forward``.
+
+    Returns
+    -------
+    ndarray of the batch shape (...)
+    """
+    acts = dict(hidden_activation=hidden_activation, output_activation=output_activation)
+    return _mean([forward(weights, biases=biases, **e, **acts).E_total for e in _per_example(inputs, targets)])
+
+
+def _per_example(inputs: ArrayLike, targets: ArrayLike) -> list[dict]:
+    """The examples as ``forward``'s keyword arguments, one dict (inputs, targets) each."""
+    return [dict(inputs=x[:2], targets=x[2:]) for x in as_examples(inputs, targets)]
+
+
+def _mean(values: list):
+    """The mean of per-example values (arrays, or Backward tuples field by field), as the kernel
+    takes it: summed in the examples' order from -0.0 (-0.0 + x is x), times 1/N where N > 1, so
+    one example's mean is its value, to the bit."""
+    if isinstance(values[0], Backward):
+        return Backward(*(_mean(list(field)) for field in zip(*values, strict=True)))
+    total = -0.0
+    for v in values:
+        total = total + v
+    return total * (1.0 / len(values)) if len(values) > 1 else total
 
 
 def step(
@@ -333,7 +387,9 @@ def step(
     Parameters
     ----------
     weights : array_like of shape (..., 8)
-    inputs, targets : array_like of shape (2,)
+    inputs, targets : array_like of shape (2,) or (N, 2)
+        One example, or N of them (1 to ``examples.MAX_EXAMPLES``), a row each. Every gradient is the mean over
+        them (full batch).
     lr : float or array_like broadcasting against the batch shape (...)
     biases : array_like of shape (..., 2)
     train_biases : bool
@@ -355,13 +411,14 @@ def step(
     w, b = _as_params(weights, biases)
     lr = as_learning_rates(lr, "lr")[..., None]
     acts = dict(hidden_activation=hidden_activation, output_activation=output_activation)
-    f = forward(w, inputs=inputs, targets=targets, biases=b, **acts)
-    g = backward(w, inputs=inputs, targets=targets, biases=b, fwd=f, **acts)
+    examples = _per_example(inputs, targets)
+    fs = [forward(w, biases=b, **e, **acts) for e in examples]
+    g = _mean([backward(w, biases=b, fwd=f, **e, **acts) for e, f in zip(examples, fs, strict=True)])
     new_w = w - lr * g.weights
     gb = g.biases
-    if update == "sequential":  # the same forward pass, the new w5..w8 in the chain rule
+    if update == "sequential":  # the same forward passes, the new w5..w8 in the chain rule
         mixed = np.concatenate([w[..., :4], new_w[..., 4:]], axis=-1)
-        gh = backward(mixed, inputs=inputs, targets=targets, biases=b, fwd=f, **acts)
+        gh = _mean([backward(mixed, biases=b, fwd=f, **e, **acts) for e, f in zip(examples, fs, strict=True)])
         new_w = np.concatenate([w[..., :4] - lr * gh.weights[..., :4], new_w[..., 4:]], axis=-1)
         gb = np.stack([gh.dE_db1, g.dE_db2], axis=-1)
     new_b = b - lr * gb if train_biases else np.broadcast_to(b, new_w.shape[:-1] + (2,)).copy()
@@ -395,7 +452,9 @@ def train(
     iterations : int
         Rows of loss values, at least 1: row 0 before any update, so iterations - 1 updates.
     weights : array_like of shape (8,) or (K, 8)
-    inputs, targets : array_like of shape (2,)
+    inputs, targets : array_like of shape (2,) or (N, 2)
+        One example, or N of them (1 to ``examples.MAX_EXAMPLES``), a row each. E_total and the gradients
+        are means over them.
     biases : array_like of shape (2,) or (K, 2)
     train_biases, update
         As for ``step``.
@@ -425,7 +484,7 @@ def train(
         raise TypeError(f"progress: expected a function or None, got {shown(progress)}")
     w0, b0 = _as_params(weights, biases)
     K = _networks(lrs, w0, b0)
-    (i1, i2), (t1, t2) = _pair(inputs, "inputs").tolist(), _pair(targets, "targets").tolist()
+    X = as_examples(inputs, targets)  # (N, 4): one row (i1, i2, t1, t2) per example
     iterations = int(iterations)
     # Fresh, writable, C-ordered arrays of one type each: numba compiles (and caches) one version.
     lrs = np.array(np.broadcast_to(lrs, (K,)), order="C")
@@ -436,7 +495,7 @@ def train(
     W_hist = np.empty((iterations if record else 0, K, 8))
     B_hist = np.empty((iterations if record else 0, K, 2))
     sequential = update == "sequential"
-    args = (lrs, lrs_o, i1, i2, t1, t2, W, B, train_biases, sequential, f_h.code, f_o.code, loss, W_hist, B_hist)
+    args = (lrs, lrs_o, X, W, B, train_biases, sequential, f_h.code, f_o.code, loss, W_hist, B_hist)
     runner.run(args, K, iterations, progress)
     if record:
         return TrainResult(loss, W_hist, B_hist)

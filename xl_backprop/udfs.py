@@ -36,6 +36,8 @@ import xlwings as xw
 from .activations import DEFAULT as DEFAULT_ACTIVATION
 from .activations import NAMES as ACTIVATION_NAMES
 from .analysis import DEFAULT_THRESHOLD, Overflow, check_finite, grad_check, lr_summary, summary_rows
+from .examples import MAX_EXAMPLES
+from .examples import count_ok as examples_count_ok
 from .excel_errors import excel_error
 from .explain import ACCEPTED, DEFAULT_DIGITS, DEFAULT_LR, MAX_DIGITS, quantity_name, step_values
 from .explain import text as explain_text
@@ -44,6 +46,7 @@ from .limits import (
     RUN_MORE,
     SHEET_COLUMNS,
     SHEET_ROWS,
+    UDF_MAX_EXAMPLE_STEPS,
     UDF_MAX_STEPS_UNCOMPILED,
     UDF_MAX_VALUES,
     is_count,
@@ -77,8 +80,10 @@ ARG_DOCS = {
     "x": "A number, or a range of numbers",
     "weights": "The 8 weights w1..w8, a row or a column of 8 cells: w1..w4 feed the hidden layer, "
     "w5..w8 the output layer. Course example: 0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55",
-    "inputs": "The 2 inputs i1, i2 (2 cells). Course example: 0.05, 0.1",
-    "targets": "The 2 targets t1, t2 that the outputs should reach (2 cells). Course example: 0.01, 0.99",
+    "inputs": "The 2 inputs i1, i2 (2 cells), or N rows of 2 for N examples (E_total and the gradients are "
+    "then means over them). Course example: 0.05, 0.1",
+    "targets": "The 2 targets t1, t2 that the outputs should reach (2 cells), or N rows of 2, one per example "
+    "of inputs. Course example: 0.01, 0.99",
     "lr": "The learning rate: how far to step against the gradient, e.g. 0.5",
     "lrs": "The learning rates to compare, a row or a column of cells, e.g. 0.1, 0.2, 0.5, 0.8, 1, 2",
     "iterations": "How many E_total values per learning rate: a whole number >= 1, the first before any "
@@ -345,13 +350,46 @@ def learning_rates(value, name: str, labels: tuple[str, ...] | None = None) -> n
 
 
 def network_args(weights, inputs, targets, biases):
-    """The arguments every network function shares, checked."""
+    """The arguments every network function shares, checked; inputs and targets (2,) for one
+    example, (N, 2) for N (``examples_of``)."""
+    i, t = examples_of(inputs, targets)
     return (
         numbers_of(weights, "weights", WEIGHTS),
-        numbers_of(inputs, "inputs", INPUTS),
-        numbers_of(targets, "targets", TARGETS),
+        i,
+        t,
         optional_numbers(biases, "biases", BIASES, DEFAULT_BIASES),
     )
+
+
+def examples_of(inputs, targets) -> tuple[np.ndarray, np.ndarray]:
+    """inputs and targets: a row or a column of 2 cells is one example, as (2,) each; a block of
+    N rows x 2 columns is N examples (1 to ``examples.MAX_EXAMPLES``), one per row, as (N, 2)."""
+    i = _example_rows(inputs, "inputs", INPUTS)
+    t = _example_rows(targets, "targets", TARGETS)
+    if i.ndim != t.ndim or i.shape != t.shape:
+        n_i, n_t = (1 if a.ndim == 1 else a.shape[0] for a in (i, t))
+        raise BadInput(f"targets: expected {n_i:,} rows of 2 (t1, t2), one per example of inputs, got {n_t:,}")
+    return i, t
+
+
+def _example_rows(value, name: str, labels: tuple[str, str]) -> np.ndarray:
+    try:
+        rows, cols = _block(value).shape
+    except BadInput as e:
+        raise BadInput(f"{name}: {e}") from None
+    if rows == 1 or cols == 1:  # one example, as the course has it
+        return numbers_of(value, name, labels)
+    if cols != 2:
+        raise BadInput(f"{name}: expected 2 columns ({', '.join(labels)}), one row per example, got {cols} columns")
+    if not examples_count_ok(rows):
+        raise BadInput(f"{name}: expected 1 to {MAX_EXAMPLES:,} rows (examples), got {_count(rows)}")
+    return numbers_of(value, name, vector=False)
+
+
+def one_example(i: np.ndarray, function: str) -> None:
+    """Refuse N examples where ``function`` takes one."""
+    if i.ndim == 2:
+        raise BadInput(f"inputs: {function} takes one example, expected 2 numbers (i1, i2), got {i.shape[0]:,} rows")
 
 
 def activations_of(hidden_activation, output_activation) -> dict:
@@ -398,13 +436,14 @@ def SIGMOID(x):
 
 @excel_function
 def FORWARD(weights, inputs, targets, biases=None, hidden_activation=None, output_activation=None):
-    """Forward pass of the 2-2-2 network. Returns one row of 11 values: h1, a_h1, h2, a_h2,
-    o1, a_o1, o2, a_o2, E1, E2, E_total. h and o are net inputs, a = SIGMOID(net input) (or the
-    layer's activation), E1 = 1/2 (t1 - a_o1)^2 and E_total = E1 + E2."""
+    """Forward pass of the 2-2-2 network: a row of 11 values, h1, a_h1, h2, a_h2, o1, a_o1,
+    o2, a_o2, E1, E2, E_total (a row per example). h, o: net inputs; a = the activation
+    (SIGMOID by default) of the net input; E1 = 1/2 (t1 - a_o1)^2."""
     w, i, t, b = network_args(weights, inputs, targets, biases)
-    f = forward(w, inputs=i, targets=t, biases=b, **activations_of(hidden_activation, output_activation))
-    row = np.array(f, dtype=float)[None, :]
-    return check_finite(row, lambda at: FORWARD_NAMES[at[1]], "try smaller weights, inputs or targets")
+    acts = activations_of(hidden_activation, output_activation)
+    pairs = zip(np.atleast_2d(i), np.atleast_2d(t), strict=True)
+    block = np.array([forward(w, inputs=x, targets=y, biases=b, **acts) for x, y in pairs], dtype=float)
+    return check_finite(block, lambda at: FORWARD_NAMES[at[1]], "try smaller weights, inputs or targets")
 
 
 @excel_function
@@ -428,6 +467,27 @@ def BACKPROP_STEP(weights, inputs, targets, lr, biases=None, hidden_activation=N
     return check_finite(new_w[None, :], lambda at: f"the new {WEIGHTS[at[1]]}", "try a smaller learning rate")
 
 
+def _check_work(n: int, n_rates: int, n_examples: int, summary: bool) -> None:
+    """What one call may compute (limits.py): values, and training steps (one per example)."""
+    if n * n_rates > MAX_CELLS:  # limits.UDF_MAX_VALUES: bounds the call's memory and its time
+        raise BadInput(
+            f"iterations x lrs: expected at most {MAX_CELLS:,} {'E_total values' if summary else 'cells'}, "
+            f"got {_count(n)} x {n_rates:,} = {_count(n * n_rates)}; {RUN_MORE}"
+        )
+    steps, what = (n - 1) * n_rates, "(iterations - 1) x lrs"
+    if n_examples > 1:
+        steps, what = steps * n_examples, what + " x examples"
+    if not COMPILED and steps > UDF_MAX_STEPS_UNCOMPILED:
+        raise BadInput(
+            f"{what}: expected at most {UDF_MAX_STEPS_UNCOMPILED:,} training steps where "
+            f"Python runs without numba (xlwings Lite), got {_count(steps)}; {RUN_MORE}"
+        )
+    if n_examples > 1 and steps > UDF_MAX_EXAMPLE_STEPS:
+        raise BadInput(
+            f"{what}: expected at most {UDF_MAX_EXAMPLE_STEPS:,} training steps, got {_count(steps)}; {RUN_MORE}"
+        )
+
+
 def _curves(weights, inputs, targets, lrs, iterations, biases, acts, *, summary: bool = False):
     """Checked arguments and the loss curves, shared by TRAIN_CURVE and LR_SUMMARY (``acts``: the
     two activation arguments; ``summary``: the result is one row per learning rate, not the
@@ -440,17 +500,7 @@ def _curves(weights, inputs, targets, lrs, iterations, biases, acts, *, summary:
         fits_sheet(1 + rates.size, 5, "lrs")
     else:
         fits_sheet(n, rates.size, "iterations", "lrs")
-    if n * rates.size > MAX_CELLS:  # limits.UDF_MAX_VALUES: bounds the call's memory and its time
-        raise BadInput(
-            f"iterations x lrs: expected at most {MAX_CELLS:,} {'E_total values' if summary else 'cells'}, "
-            f"got {_count(n)} x {rates.size:,} = {_count(n * rates.size)}; {RUN_MORE}"
-        )
-    steps = (n - 1) * rates.size
-    if not COMPILED and steps > UDF_MAX_STEPS_UNCOMPILED:
-        raise BadInput(
-            f"(iterations - 1) x lrs: expected at most {UDF_MAX_STEPS_UNCOMPILED:,} training steps where "
-            f"Python runs without numba (xlwings Lite), got {_count(steps)}; {RUN_MORE}"
-        )
+    _check_work(n, rates.size, 1 if i.ndim == 1 else i.shape[0], summary)
     curves = _train_curves(rates, n, weights=w, inputs=i, targets=t, biases=b, **acts)
     check_finite(
         curves,
@@ -531,6 +581,7 @@ def LR_MAP(weights, inputs, targets, lr_hidden_range, lr_output_range, steps):
     from .lrmap import lr_map
 
     w, i, t, _ = network_args(weights, inputs, targets, None)
+    one_example(i, "LR_MAP")
     lr_h = learning_rates(lr_hidden_range, "lr_hidden_range")
     lr_o = learning_rates(lr_output_range, "lr_output_range")
     n = whole_number(steps, "steps")
@@ -595,6 +646,7 @@ def EXPLAIN(
     if q is None:
         raise BadInput(f'quantity: expected one of {ACCEPTED}; got "{_shown_text(name)}"')
     w, i, t, b = network_args(weights, inputs, targets, biases)
+    one_example(i, "EXPLAIN")
     rate = DEFAULT_LR if _is_omitted(lr) else learning_rates(lr, "lr", ("lr",))[0]
     (n,) = optional_numbers(digits, "digits", ("digits",), (DEFAULT_DIGITS,))
     if not (is_count(n) and n <= MAX_DIGITS):
