@@ -19,7 +19,7 @@ demo: $(VENV)/.installed  ## train the default network for the default learning 
 test: $(VENV)/.installed  ## the whole test suite (LibreOffice tests need `soffice` on PATH)
 	$(BIN)/python -m pytest
 	# the engine again as plain Python, as it runs where numba is missing
-	NUMBA_DISABLE_JIT=1 $(BIN)/python -m pytest -q tests/test_network.py tests/test_kernel.py tests/test_analysis.py tests/test_lr_layers.py tests/test_lrmap.py
+	NUMBA_DISABLE_JIT=1 $(BIN)/python -m pytest -q tests/test_network.py tests/test_kernel.py tests/test_analysis.py tests/test_lr_layers.py tests/test_lrmap.py tests/test_activations.py tests/test_examples.py
 
 lint: $(VENV)/.installed  ## ruff's rules, and the formatting ruff format would give
 	$(BIN)/ruff check xl_backprop tests benchmarks
@@ -43,6 +43,7 @@ template: $(VENV)/.installed  ## rebuild workbook_template.xlsm from its text so
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_train.py
+	$(BIN)/python benchmarks/bench_activations.py
 	$(BIN)/python benchmarks/bench_write.py
 	$(BIN)/python benchmarks/bench_doctor.py
 	$(BIN)/python benchmarks/bench_map.py

@@ -78,18 +78,18 @@ def variant(error_model: str, libm_exp: bool):
     """sweep.run_steps compiled again with one choice changed (no cache: a fresh compile)."""
     from numba import njit
 
-    sig = sweep.sigma.py_func
+    sig = sweep.sigmoid.py_func
     g = dict(sweep.__dict__)
     if libm_exp:
 
-        def sigma_libm(x):
+        def sigmoid_libm(x):
             z = math.exp(-abs(x))
             q = 1.0 / (1.0 + z)
             return q if x >= 0 else z * q
 
         g["math"] = math
-        sig = sigma_libm
-    g["sigma"] = njit(error_model=error_model)(types.FunctionType(sig.__code__, g, sig.__name__))
+        sig = sigmoid_libm
+    g["sigmoid"] = njit(error_model=error_model)(types.FunctionType(sig.__code__, g, sig.__name__))
     f = sweep.run_steps.py_func
     return njit(error_model=error_model)(types.FunctionType(f.__code__, g, f.__name__))
 

@@ -90,3 +90,79 @@ def train_layers(lr_hidden, lr_output, iterations, w, i, t, b=(0.0, 0.0), train_
         if train_biases:
             b = [b[0] - lr_hidden * gb[0], b[1] - lr_output * gb[1]]
     return losses
+
+
+# --- other activations: written from their textbook definitions, derivatives in x (as PyTorch
+# computes them: relu'(0) = 0, leaky_relu'(0) = 0.01), sharing nothing with xl_backprop ----------
+
+
+def _act(name: str, x: float) -> float:
+    if name == "sigmoid":
+        return sigma(x)
+    if name == "tanh":
+        return math.tanh(x)
+    if name == "relu":
+        return max(0.0, x)
+    if name == "leaky_relu":
+        return x if x > 0 else 0.01 * x
+    if name == "linear":
+        return x
+    raise ValueError(name)
+
+
+def _slope(name: str, x: float) -> float:
+    """f'(x), from x."""
+    if name == "sigmoid":
+        return sigma(x) * (1 - sigma(x))
+    if name == "tanh":
+        return 1 - math.tanh(x) ** 2
+    if name == "relu":
+        return 1.0 if x > 0 else 0.0
+    if name == "leaky_relu":
+        return 1.0 if x > 0 else 0.01
+    if name == "linear":
+        return 1.0
+    raise ValueError(name)
+
+
+def train_activations(lr, iterations, w, i, t, hidden, output, update="simultaneous", b=(0.0, 0.0)):
+    """E_total of each row (row 0 before any update), one network, one example, the hidden
+    layer's activation ``hidden`` and the output layer's ``output``; biases fixed."""
+    return train_examples(lr, iterations, w, [(*i, *t)], hidden, output, update, b)
+
+
+def train_examples(lr, iterations, w, rows, hidden="sigmoid", output="sigmoid", update="simultaneous", b=(0.0, 0.0)):
+    """E_total of each row, for the examples ``rows`` of (i1, i2, t1, t2): E_total is the mean
+    over them of ½(t1 - a_o1)² + ½(t2 - a_o2)², each step takes the mean gradient (full batch);
+    ``update`` as in ``train`` (sequential: w5..w8 first, the hidden layer's deltas of every
+    example with the new ones). Biases fixed."""
+    w = list(w)
+    b1, b2 = b
+    N = len(rows)
+    losses = []
+    for n in range(iterations):
+        E, g_out, cache = 0.0, [0.0] * 4, []
+        for i1, i2, t1, t2 in rows:
+            h = [w[0] * i1 + w[1] * i2 + b1, w[2] * i1 + w[3] * i2 + b1]
+            a_h = [_act(hidden, x) for x in h]
+            o = [w[4] * a_h[0] + w[5] * a_h[1] + b2, w[6] * a_h[0] + w[7] * a_h[1] + b2]
+            a_o = [_act(output, x) for x in o]
+            E += 0.5 * (t1 - a_o[0]) ** 2 + 0.5 * (t2 - a_o[1]) ** 2
+            d_o = [(a_o[0] - t1) * _slope(output, o[0]), (a_o[1] - t2) * _slope(output, o[1])]
+            for j in (0, 1):
+                for m in (0, 1):
+                    g_out[2 * j + m] += d_o[j] * a_h[m]
+            cache.append((i1, i2, h, a_h, d_o))
+        losses.append(E / N)
+        if n == iterations - 1:
+            break
+        new_out = [w[4 + k] - lr * (g_out[k] / N) for k in range(4)]  # the mean gradient
+        w_out = new_out if update == "sequential" else w[4:]
+        g_hid = [0.0] * 4
+        for i1, i2, h, _a_h, d_o in cache:
+            d_h = [(d_o[0] * w_out[m] + d_o[1] * w_out[2 + m]) * _slope(hidden, h[m]) for m in (0, 1)]
+            for m in (0, 1):
+                g_hid[2 * m] += d_h[m] * i1
+                g_hid[2 * m + 1] += d_h[m] * i2
+        w = [w[k] - lr * (g_hid[k] / N) for k in range(4)] + new_out
+    return losses

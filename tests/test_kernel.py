@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import xl_backprop as xb
-from xl_backprop import kernel
+from xl_backprop import kernel, runner
 
 from . import scalar_reference as ref
 
@@ -157,7 +157,7 @@ def test_progress_chunks_give_the_same_numbers():
 def test_parallel_and_serial_loops_agree():
     lrs = np.linspace(0.05, 4.0, 3000)
     big = xb.train(lrs, 40, weights=np.tile(WEIGHT_SETS[0], (3000, 1)), record=True)  # 120,000 steps: parallel
-    assert lrs.size * 40 >= xb.network._PARALLEL_WORK
+    assert lrs.size * 40 >= runner.PARALLEL_WORK
     picks = [0, 1, 1499, 1500, 2999]
     small = xb.train(lrs[picks], 40, weights=WEIGHT_SETS[0], record=True)  # serial
     np.testing.assert_array_equal(big.loss[:, picks], small.loss)
@@ -192,7 +192,7 @@ def test_compiled_equals_plain_python(option, monkeypatch):
         weights=weights if np.ndim(weights) == 1 else np.resize(weights, (40, 8)),
     )
     compiled = xb.train(lrs, 60, **kw)
-    for name in ("sigma", "train_network", "train_serial", "train_parallel"):
+    for name in ("sigmoid", "train_network", "train_serial", "train_parallel"):
         monkeypatch.setattr(kernel, name, getattr(kernel, name).py_func)
     plain = xb.train(lrs, 60, **kw)
     for a, b in zip(compiled, plain, strict=True):
@@ -202,7 +202,7 @@ def test_compiled_equals_plain_python(option, monkeypatch):
 _TRAIN_JSON = r"""
 import json, sys
 import xl_backprop as xb
-from xl_backprop import kernel
+from xl_backprop import kernel, runner
 r = xb.train([0.1, 0.5, 2.0], 51, biases=(0.35, 0.6), train_biases=True, update="sequential", record=True)
 print(json.dumps({"compiled": hasattr(kernel.train_serial, "py_func"), "kernel": kernel.__file__,
                   "loss": r.loss.tolist(), "weights": r.weights.tolist()}))
@@ -309,12 +309,12 @@ def _deny_writes(*folders) -> str:
     )
 
 
-def test_sigma_is_network_sigmoid():
+def test_kernel_sigmoid_is_network_sigmoid():
     x = [-1000.0, -745.0, -30.0, -1.0, -0.0, 0.0, 1e-300, 1.0, 30.0, 1000.0, math.inf, -math.inf]
     with np.errstate(over="raise", invalid="raise", divide="raise"):
         want = xb.sigmoid(np.array(x))
-    np.testing.assert_allclose([kernel.sigma(v) for v in x], want, rtol=1e-15, atol=0)
-    assert math.isnan(kernel.sigma(math.nan))
+    np.testing.assert_allclose([kernel.sigmoid(v) for v in x], want, rtol=1e-15, atol=0)
+    assert math.isnan(kernel.sigmoid(math.nan))
 
 
 def test_compiled_says_whether_numba_compiles_the_loop():

@@ -153,7 +153,8 @@ def test_functions_are_registered_as_in_excel(lite_answer):
         params = meta[name]["parameters"]
         assert [p["name"] for p in params] == list(inspect.signature(f).parameters)
         assert [p["description"] for p in params] == [udfs.ARG_DOCS[p["name"]] for p in params]
-        optional = {"biases", "threshold"} | ({"lr", "digits"} if name == "EXPLAIN" else set())
+        optional = {"biases", "threshold", "hidden_activation", "output_activation"}
+        optional |= {"lr", "digits"} if name == "EXPLAIN" else set()
         assert [p.get("optional", False) for p in params] == [p["name"] in optional for p in params]
         assert meta[name]["description"] == f.__doc__
         assert meta[name]["result"] == {"dimensionality": "matrix", "type": "any"}

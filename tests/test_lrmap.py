@@ -74,10 +74,10 @@ def test_sigma_of_the_map_is_within_2e_14_of_libm():
     from xl_backprop import sweep
 
     x = np.concatenate([np.linspace(-64, 64, 20001), [-1e-300, 0.0, 1e-300, 700.0, 1e300]])
-    got = np.array([sweep.sigma(v) for v in x])
+    got = np.array([sweep.sigmoid(v) for v in x])
     np.testing.assert_allclose(got, [libm_sigma(v) for v in x], rtol=2e-14, atol=0)
     far = np.array([-65.0, -100.0, -700.0, -1e300])
-    got = np.array([sweep.sigma(v) for v in far])
+    got = np.array([sweep.sigmoid(v) for v in far])
     assert np.all(np.abs(got - [libm_sigma(v) for v in far]) < 1.7e-28)
 
 

@@ -295,9 +295,12 @@ def test_printable(text, hidden, width, expected):
 
 
 def test_the_course_defaults_are_written_in_network_only():
-    """The function wizard's help names the course's numbers from network's defaults."""
-    for pattern in (r"0\.15,\s*0\.2,\s*0\.25", r"0\.05,\s*0\.1\b", r"0\.1,\s*0\.2,\s*0\.5,\s*0\.8"):
+    """The function wizard's help names the course's numbers from network's defaults (its inputs
+    and targets from the course's example in ``examples``)."""
+    for pattern in (r"0\.15,\s*0\.2,\s*0\.25", r"0\.1,\s*0\.2,\s*0\.5,\s*0\.8"):
         assert holders(pattern) == {"xl_backprop.network"}, pattern
+    # the course's inputs and targets are its example, beside the other presets (network's defaults)
+    assert holders(r"0\.05,\s*0\.1\b") == {"xl_backprop.examples"}
     assert "Course example: 0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55" in udfs.ARG_DOCS["weights"]
     assert udfs.ARG_DOCS["targets"].endswith("Course example: 0.01, 0.99")
     assert udfs.ARG_DOCS["lrs"].endswith("e.g. 0.1, 0.2, 0.5, 0.8, 1, 2")

@@ -497,11 +497,13 @@ def test_a_call_with_too_many_or_too_few_arguments_is_one_line(excel):
     assert call(UDF_MODULE, "SIGMOID", (cell(1.0), cell(2.0), cell(3.0)), None, None) == (
         "SIGMOID: expected 1 argument (x), got 3"
     )
-    assert call(UDF_MODULE, "FORWARD", (*net(), row(0, 0), cell(1.0)), None, None) == (
-        "FORWARD: expected 3 to 4 arguments (weights, inputs, targets, biases), got 5"
+    assert call(UDF_MODULE, "FORWARD", (*net(), row(0, 0), cell(1.0), cell(1.0), cell(1.0)), None, None) == (
+        "FORWARD: expected 3 to 6 arguments (weights, inputs, targets, biases, hidden_activation, "
+        "output_activation), got 7"
     )
     assert excel.module.LR_SUMMARY(W, I) == (
-        "LR_SUMMARY: expected 5 to 7 arguments (weights, inputs, targets, lrs, iterations, threshold, biases), got 2"
+        "LR_SUMMARY: expected 5 to 9 arguments (weights, inputs, targets, lrs, iterations, threshold, biases, "
+        "hidden_activation, output_activation), got 2"
     )
 
 

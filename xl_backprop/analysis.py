@@ -7,8 +7,9 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .activations import DEFAULT as DEFAULT_ACTIVATION
 from .limits import as_learning_rates, as_numbers, finite_number, is_threshold, shown
-from .network import DEFAULT_BIASES, DEFAULT_INPUTS, DEFAULT_TARGETS, forward, gradients
+from .network import DEFAULT_BIASES, DEFAULT_INPUTS, DEFAULT_TARGETS, gradients, loss
 
 DEFAULT_THRESHOLD = 0.01
 
@@ -27,6 +28,8 @@ def grad_check(
     targets: ArrayLike = DEFAULT_TARGETS,
     biases: ArrayLike = DEFAULT_BIASES,
     eps: float = 1e-6,
+    hidden_activation: str = DEFAULT_ACTIVATION,
+    output_activation: str = DEFAULT_ACTIVATION,
 ) -> GradCheck:
     """dE/dwk next to the central difference, for k = 1..8:
 
@@ -36,10 +39,14 @@ def grad_check(
     Parameters
     ----------
     weights : array_like of shape (8,)
-    inputs, targets : array_like of shape (2,)
+    inputs, targets : array_like of shape (2,) or (N, 2)
+        One example or N (E_total and its gradients: means over them).
     biases : array_like of shape (2,)
     eps : float
         The step of the difference, > 0.
+    hidden_activation, output_activation : str
+        As for ``network.forward``. relu and leaky_relu have a kink at 0: a difference across it
+        does not match the one-sided derivative there.
 
     Returns
     -------
@@ -52,10 +59,12 @@ def grad_check(
     h = finite_number(eps)
     if h is None or h <= 0:
         raise ValueError(f"eps: expected a positive number, got {shown(eps)}")
-    analytic = gradients(w, inputs=inputs, targets=targets, biases=biases)
+    net = dict(inputs=inputs, targets=targets, biases=biases)
+    net.update(hidden_activation=hidden_activation, output_activation=output_activation)
+    analytic = gradients(w, **net)
     shift = np.eye(8) * h  # all 16 shifted weight sets in one batched forward pass
-    e_plus = forward(w + shift, inputs=inputs, targets=targets, biases=biases).E_total
-    e_minus = forward(w - shift, inputs=inputs, targets=targets, biases=biases).E_total
+    e_plus = loss(w + shift, **net)  # E_total: the mean over the examples
+    e_minus = loss(w - shift, **net)
     numeric = (e_plus - e_minus) / (2 * h)
     scale = np.maximum(np.abs(analytic), np.abs(numeric))
     rel = np.divide(np.abs(analytic - numeric), scale, out=np.zeros(8), where=scale > 0)

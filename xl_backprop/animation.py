@@ -25,6 +25,8 @@ import numpy as np
 
 from . import explain
 from . import network_picture as picture
+from .activations import ACTIVATIONS
+from .activations import DEFAULT as DEFAULT_ACTIVATION
 from .analysis import check_finite
 from .figures import PNG_DPI
 from .network_picture import EDGES, PHASES
@@ -61,6 +63,20 @@ class Frame(NamedTuple):
     phase: str
     values: dict[str, float]
     losses: tuple[float, ...]
+    activations: tuple[str, str] = (DEFAULT_ACTIVATION, DEFAULT_ACTIVATION)  # hidden, output
+
+
+def phase_title(phase: str, acts: tuple[str, str]) -> str:
+    """PHASE_TITLES[phase], for the course's σ; for other activations, their f and f'."""
+    if acts == (DEFAULT_ACTIVATION, DEFAULT_ACTIVATION):
+        return PHASE_TITLES[phase]
+    if phase == "forward":
+        h, o = (ACTIVATIONS[a].symbol for a in acts)
+        return f"Forward pass: each unit sums its weighted inputs, then applies {h} (hidden) or {o} (output)"
+    if phase == "output gradients":
+        slope = ACTIVATIONS[acts[1]].derivative.replace("a", "a_o")
+        return f"Output layer's gradients: δo = (a_o − t)·f′(o), f′(o) = {slope}; ∂E/∂w = δo · the value into w"
+    return PHASE_TITLES[phase]
 
 
 def frame_count(steps: int) -> int:
@@ -75,13 +91,16 @@ def build_frames(
     targets: Sequence[float],
     biases: Sequence[float],
     lr: float,
+    hidden_activation: str = DEFAULT_ACTIVATION,
+    output_activation: str = DEFAULT_ACTIVATION,
 ) -> list[Frame]:
     """The frames of ``steps`` training steps, each step's values from the engine, the next
     step starting from its new weights. Overflow (``analysis.Overflow``) names the first value
     that is not a finite number."""
     frames, losses, w = [], [], list(weights)
+    acts = (hidden_activation, output_activation)
     for step in range(steps):
-        values = explain.step_values(w, inputs, targets, biases, lr)
+        values = explain.step_values(w, inputs, targets, biases, lr, *acts)
         names = list(values)
         check_finite(
             np.array(list(values.values())),
@@ -90,7 +109,7 @@ def build_frames(
         )
         for phase in PHASES:
             shown = losses + [values["E_total"]] if phase != "forward" else losses
-            frames.append(Frame(step, phase, values, tuple(shown)))
+            frames.append(Frame(step, phase, values, tuple(shown), acts))
         losses.append(values["E_total"])
         w = [values[f"new_w{k}"] for k in range(1, 9)]
     return frames
@@ -106,12 +125,13 @@ def frame_labels(frame: Frame, steps: int) -> dict[str, str]:
     v, k = frame.values, PHASES.index(frame.phase)
     labels = {
         "title": f"Step {frame.step} (update {frame.step + 1} of {steps}), learning rate {v['lr']:g}",
-        "phase": f"{k + 1}/{len(PHASES)} {PHASE_TITLES[frame.phase]}",
+        "phase": f"{k + 1}/{len(PHASES)} {phase_title(frame.phase, frame.activations)}",
     }
     labels.update(picture.labels(v, k + 1))  # the units, edges and targets, as the network picture writes them
     lines = []
     for q in PHASE_FORMULAS[frame.phase]:
-        lines += textwrap.wrap(explain.text(q, v), width=105, subsequent_indent="      ")
+        text = explain.text(q, v, explain.DEFAULT_DIGITS, *frame.activations)
+        lines += textwrap.wrap(text, width=105, subsequent_indent="      ")
     labels["formulas"] = "\n".join(lines)
     labels["loss"] = f"E_total = {_n(frame.losses[-1])}" if frame.losses else "E_total: after the forward pass"
     if any(v[b] != 0 for b in ("b1", "b2")):

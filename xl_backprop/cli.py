@@ -22,7 +22,12 @@ from typing import TextIO
 import numpy as np
 
 from . import __version__
+from .activations import DEFAULT as DEFAULT_ACTIVATION
+from .activations import NAMES as ACTIVATION_NAMES
 from .analysis import DEFAULT_THRESHOLD, SUMMARY_COLUMNS, LRSummary, check_finite, grad_check, lr_summary, summary_rows
+from .examples import COLUMNS as EXAMPLE_COLUMNS
+from .examples import MAX_EXAMPLES, PRESETS, preset
+from .examples import read_csv as read_examples
 from .figures import loss_figure, png_bytes
 from .fileio import ChangedError, Written, atomic_write_all, locked
 from .limits import CSV_MAX_VALUES, is_count, is_threshold, learning_rates_ok
@@ -218,6 +223,65 @@ def _add_network_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_activation_options(p: argparse.ArgumentParser) -> None:
+    for layer, units in (("hidden", "h1, h2"), ("output", "o1, o2")):
+        p.add_argument(
+            f"--{layer}-activation",
+            choices=ACTIVATION_NAMES,
+            default=DEFAULT_ACTIVATION,
+            metavar="NAME",
+            help=f"the activation of {units}: {', '.join(ACTIVATION_NAMES)} (default {DEFAULT_ACTIVATION})",
+        )
+
+
+def _add_data_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--data",
+        metavar="SET",
+        help=f"the examples to learn from: {', '.join(PRESETS)}, or a CSV file with the header "
+        f"{','.join(EXAMPLE_COLUMNS)} and 1 to {MAX_EXAMPLES:,} lines; E_total and the gradients are means over "
+        "them (default: one example, --inputs and --targets)",
+    )
+
+
+def _with_data(args: argparse.Namespace, net: dict) -> dict:
+    """``net`` with the examples of --data as its inputs (N, 2) and targets (N, 2), if given."""
+    if getattr(args, "data", None) is None:
+        return net
+    if args.inputs is not None or args.targets is not None:
+        raise UsageError("--data: expected either --data or --inputs/--targets, got both")
+    if args.data in PRESETS:
+        X = preset(args.data)
+    else:
+        path = Path(args.data)
+        if not path.is_file():
+            raise UsageError(f"--data: expected {', '.join(PRESETS)} or a CSV file, {args.data} is neither")
+        try:
+            X = read_examples(path)
+        except ValueError as exc:
+            raise UsageError(f"--data: {exc}") from None
+    return {**net, "inputs": X[:, :2], "targets": X[:, 2:]}
+
+
+def _shown_examples(net: dict) -> str:
+    """The examples as the train command's first line names them."""
+    inputs = np.asarray(net["inputs"])
+    if inputs.ndim == 1:
+        return f"inputs {net['inputs']}, targets {net['targets']}"
+    return f"{inputs.shape[0]:,} examples"
+
+
+def _activations(args: argparse.Namespace) -> dict:
+    """``network``'s activation keyword arguments, from the options."""
+    return {"hidden_activation": args.hidden_activation, "output_activation": args.output_activation}
+
+
+def _network_name(acts: dict) -> str:
+    """How a title names the network: the course's "2-2-2 sigmoid network", or its activations."""
+    h, o = acts["hidden_activation"], acts["output_activation"]
+    return f"2-2-2 {h} network" if h == o else f"2-2-2 network, {h} hidden, {o} output"
+
+
 def _network(args: argparse.Namespace) -> dict:
     return {
         "weights": _numbers("--weights", args.weights, 8) or DEFAULT_WEIGHTS,
@@ -274,6 +338,8 @@ def _add_train_parser(sub) -> None:
         help=f"loss values per curve, the first before any update (default {DEFAULT_ITERATIONS})",
     )
     _add_network_options(t)
+    _add_data_option(t)
+    _add_activation_options(t)
     t.add_argument("--train-biases", action="store_true", help="update b1 and b2 too (default: fixed)")
     t.add_argument(
         "--update",
@@ -314,6 +380,8 @@ def _add_gradcheck_parser(sub) -> None:
         "difference (E(w+eps) - E(w-eps)) / (2 eps) and their relative error.",
     )
     _add_network_options(g)
+    _add_data_option(g)
+    _add_activation_options(g)
     g.add_argument("--eps", type=_positive, default=1e-6, metavar="EPS", help="difference step (default 1e-06)")
     g.set_defaults(handler=cmd_gradcheck)
 
@@ -543,7 +611,8 @@ def cmd_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     lrs = _numbers("--lrs", args.lrs, positive=True, ranges=True, check_count=check_count) or DEFAULT_LRS
     check_count(len(lrs))
-    net = _network(args)
+    net = _with_data(args, _network(args))
+    acts = _activations(args)
     out_dir: Path = args.out_dir
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"--out-dir: {out_dir} is a file, expected a folder")
@@ -553,7 +622,8 @@ def cmd_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     bar_stream = io.StringIO() if args.quiet else err  # not a terminal: no bar
     bar = Progress(bar_stream, delay=PROGRESS_DELAY)
     try:
-        result = train(lrs, args.iterations, train_biases=args.train_biases, update=args.update, progress=bar, **net)
+        options = dict(train_biases=args.train_biases, update=args.update, progress=bar, **acts)
+        result = train(lrs, args.iterations, **options, **net)
     finally:
         bar.close()
     curves = result.loss
@@ -568,8 +638,10 @@ def cmd_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         f"update {args.update}, biases {'trained' if args.train_biases else 'fixed'} "
         f"(b1, b2 = {net['biases'][0]:g}, {net['biases'][1]:g})"
     )
+    if acts["hidden_activation"] != DEFAULT_ACTIVATION or acts["output_activation"] != DEFAULT_ACTIVATION:
+        setting += f", activations {acts['hidden_activation']} (hidden), {acts['output_activation']} (output)"
     if not args.quiet:
-        print(f"Network 2-2-2, inputs {net['inputs']}, targets {net['targets']}, {setting}", file=out)
+        print(f"Network 2-2-2, {_shown_examples(net)}, {setting}", file=out)
         print(f"E_total before training: {float(curves[0, 0])!r}", file=out)
         print(f"{args.iterations} loss values per learning rate ({args.iterations - 1} updates)", file=out)
         print(file=out)
@@ -587,7 +659,7 @@ def cmd_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     files = [(targets[0], csv)]
     if not args.no_plot:
-        subtitle = f"2-2-2 sigmoid network, {setting}"
+        subtitle = f"{_network_name(acts)}, {setting.split(', activations')[0]}"
         files.append((targets[1], lambda p: write_png(p, lrs, curves, args.threshold, subtitle)))
     written = _write_files(files, "--out-dir", args.force)  # the CSV and the PNG land together or not at all
     if not args.quiet:
@@ -625,8 +697,8 @@ def detached(links: int, of: str = "it") -> str:
 
 
 def cmd_gradcheck(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    net = _network(args)
-    gc = grad_check(net["weights"], net["inputs"], net["targets"], net["biases"], eps=args.eps)
+    net = _with_data(args, _network(args))
+    gc = grad_check(net["weights"], net["inputs"], net["targets"], net["biases"], eps=args.eps, **_activations(args))
     check_finite(
         np.stack([gc.analytic, gc.numeric]),
         lambda at: f"the {('analytic', 'central difference')[at[0]]} dE/d{WEIGHT_NAMES[at[1]]}",
@@ -861,6 +933,7 @@ def _add_animate_parser(sub) -> None:
         help=f"training steps to show (default {ANIMATE_DEFAULT_STEPS}; {len(PHASES)} frames each)",
     )
     _add_network_options(a)
+    _add_activation_options(a)
     a.add_argument(
         "--fps",
         type=_positive,
@@ -893,7 +966,7 @@ def cmd_animate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError(f"--out: expected an existing folder, {args.out.parent} is not one")
     _refuse_existing([args.out], "--out", args.force)
     net = _network(args)
-    frames = animation.build_frames(args.steps, lr=args.lr, **net)
+    frames = animation.build_frames(args.steps, lr=args.lr, **net, **_activations(args))
     bar = Progress(io.StringIO() if args.quiet else err, delay=PROGRESS_DELAY, label="drawing frames")
     try:
         (written,) = _write_files(

@@ -34,15 +34,16 @@ No I/O, no xlwings: the values come from ``network`` (forward, chain, backward, 
 from __future__ import annotations
 
 import decimal
+import functools
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import network
+from . import activations, network
 
 #: Significant figures of every number in an explanation, unless a caller asks for others.
 DEFAULT_DIGITS = 4
@@ -88,15 +89,63 @@ SYMBOLS = {
 
 class Ref(NamedTuple):
     """An operand: the value named ``name`` (or 1 − it, ``one_minus``), substituted as a number.
-    ``bare``: where the template already brackets it (σ(…)), a negative number gets no parentheses."""
+    ``bare``: where the template already brackets it (σ(…)), a negative number gets no parentheses.
+    ``slope``: instead, the derivative of an activation written in its output a (``SLOPES``)."""
 
     name: str
     one_minus: bool = False
     bare: bool = False
+    slope: str = ""
 
     @property
     def symbol(self) -> str:
+        if self.slope:
+            return SLOPES[self.slope].symbol(self.name)
         return f"(1 − {SYMBOLS[self.name]})" if self.one_minus else SYMBOLS[self.name]
+
+    def value(self, values: Mapping[str, float]) -> float:
+        """The number substituted for this operand."""
+        v = values[self.name]
+        if self.slope:
+            return SLOPES[self.slope].value(v)
+        return 1 - v if self.one_minus else v
+
+    def excel(self, x: str) -> str:
+        """The Excel expression of ``value`` for the cell reference ``x`` of ``name``."""
+        if self.slope:
+            return SLOPES[self.slope].excel(x)
+        return f"(1-{x})" if self.one_minus else x
+
+
+class Slope(NamedTuple):
+    """f'(x) of an activation written in its output a: how it is shown, its value, and the same in
+    Excel, for a = the value named ``name`` (a_o1: its unit is o1)."""
+
+    symbol: Callable[[str], str]
+    value: Callable[[float], float]
+    excel: Callable[[str], str]
+
+
+#: The derivatives that are not products of operands (σ' = a·(1 − a) is: a and (1 − a)).
+SLOPES = {
+    "tanh": Slope(lambda n: f"(1 − {SYMBOLS[n]}²)", lambda a: 1 - a * a, lambda x: f"(1-{x}*{x})"),
+    "relu": Slope(lambda n: f"relu′({n[2:]})", lambda a: 1.0 if a > 0 else 0.0, lambda x: f"IF({x}>0,1,0)"),
+    "leaky_relu": Slope(
+        lambda n: f"leaky_relu′({n[2:]})",
+        lambda a: 1.0 if a > 0 else activations.LEAKY_SLOPE,
+        lambda x: f"IF({x}>0,1,{activations.LEAKY_SLOPE!r})",
+    ),
+}
+
+
+def slope_terms(activation: str, a: str) -> tuple:
+    """The terms of ·f'(x) after a gradient, for the activation named ``activation`` and its
+    output named ``a``: σ's ·a·(1 − a) as the course writes it, none for linear (f' = 1)."""
+    if activation == "sigmoid":
+        return ("·", Ref(a), "·", Ref(a, True))
+    if activation == "linear":
+        return ()
+    return ("·", Ref(a, slope=activation))
 
 
 class IfNonzero(NamedTuple):
@@ -114,46 +163,64 @@ class Spec(NamedTuple):
     terms: tuple  # str (text as written), Ref or IfNonzero
 
 
-def _specs() -> dict[str, Spec]:
+def _specs(hidden: str = activations.DEFAULT, output: str = activations.DEFAULT) -> dict[str, Spec]:
+    """Every quantity's spec, for the hidden and the output layer's activations (names)."""
     R = Ref
+    f_h, f_o = activations.pair(hidden, output)
     specs = {}
     for h, (wa, wb), bias in (("h1", ("w1", "w2"), "b1"), ("h2", ("w3", "w4"), "b1")):
         specs[h] = Spec(h, (), (R(wa), "·", R("i1"), " + ", R(wb), "·", R("i2"), IfNonzero(bias, (" + ", R(bias)))))
     for o, (wa, wb) in (("o1", ("w5", "w6")), ("o2", ("w7", "w8"))):
         specs[o] = Spec(o, (), (R(wa), "·", R("a_h1"), " + ", R(wb), "·", R("a_h2"), IfNonzero("b2", (" + ", R("b2")))))
-    for u in ("h1", "h2", "o1", "o2"):
-        specs[f"a_{u}"] = Spec(f"a_{u}", (), ("σ(", R(u, bare=True), ")"))
+    for u, f in (("h1", f_h), ("h2", f_h), ("o1", f_o), ("o2", f_o)):
+        specs[f"a_{u}"] = Spec(f"a_{u}", (), (f"{f.symbol}(", R(u, bare=True), ")"))
     for k in (1, 2):
         specs[f"E{k}"] = Spec(f"E{k}", (), ("½(", R(f"t{k}"), " − ", R(f"a_o{k}"), ")²"))
     specs["E_total"] = Spec("E_total", (), (R("E1"), " + ", R("E2")))
     for k in (1, 2):
         a, t = f"a_o{k}", f"t{k}"
-        specs[f"d_o{k}"] = Spec(f"d_o{k}", (f"∂E/∂o{k}",), ("(", R(a), " − ", R(t), ")·", R(a), "·", R(a, True)))
+        specs[f"d_o{k}"] = Spec(f"d_o{k}", (f"∂E/∂o{k}",), ("(", R(a), " − ", R(t), ")", *slope_terms(f_o.name, a)))
     for k, (wa, wb) in ((1, ("w5", "w7")), (2, ("w6", "w8"))):
         a = f"a_h{k}"
-        paths = f"(∂E1/∂{a} + ∂E2/∂{a})·{a}·(1 − {a})"  # the two paths into a hidden unit
+        slope = slope_terms(f_h.name, a)
+        paths = f"(∂E1/∂{a} + ∂E2/∂{a})" + _symbolic(slope)  # the two paths into a hidden unit
         specs[f"d_h{k}"] = Spec(
             f"d_h{k}",
             (f"∂E/∂h{k}", paths),
-            ("(", R("d_o1"), "·", R(wa), " + ", R("d_o2"), "·", R(wb), ")·", R(a), "·", R(a, True)),
+            ("(", R("d_o1"), "·", R(wa), " + ", R("d_o2"), "·", R(wb), ")", *slope),
         )
     for k, (o, a) in enumerate((("o1", "a_h1"), ("o1", "a_h2"), ("o2", "a_h1"), ("o2", "a_h2")), start=5):
         ao, t = f"a_{o}", f"t{o[1]}"
-        specs[f"dE_dw{k}"] = Spec(f"dE_dw{k}", (), ("(", R(ao), " − ", R(t), ")·", R(ao), "·", R(ao, True), "·", R(a)))
+        terms = ("(", R(ao), " − ", R(t), ")", *slope_terms(f_o.name, ao), "·", R(a))
+        specs[f"dE_dw{k}"] = Spec(f"dE_dw{k}", (), terms)
     for k, (h, i) in enumerate((("h1", "i1"), ("h1", "i2"), ("h2", "i1"), ("h2", "i2")), start=1):
         wa, wb = ("w5", "w7") if h == "h1" else ("w6", "w8")
         a = f"a_{h}"
         specs[f"dE_dw{k}"] = Spec(
             f"dE_dw{k}",
             (f"δ{h}·{i}",),
-            ("(", R("d_o1"), "·", R(wa), " + ", R("d_o2"), "·", R(wb), ")·", R(a), "·", R(a, True), "·", R(i)),
+            ("(", R("d_o1"), "·", R(wa), " + ", R("d_o2"), "·", R(wb), ")", *slope_terms(f_h.name, a), "·", R(i)),
         )
     for k in range(1, 9):
         specs[f"new_w{k}"] = Spec(f"new_w{k}", (), (R(f"w{k}"), " − ", R("lr"), "·", R(f"dE_dw{k}")))
     return {q: specs[q] for q in QUANTITIES}
 
 
+def _symbolic(terms: tuple) -> str:
+    return "".join(t.symbol if isinstance(t, Ref) else t for t in terms)
+
+
+#: The course's specs: sigmoid in both layers.
 SPECS: dict[str, Spec] = _specs()
+
+
+@functools.lru_cache(maxsize=32)  # 25 pairs of names; bad names raise, never cached
+def specs_for(hidden: str = activations.DEFAULT, output: str = activations.DEFAULT) -> dict[str, Spec]:
+    """The specs for a pair of activations (``SPECS`` for sigmoid-sigmoid); ValueError for a name
+    that is not one of ``activations.NAMES``."""
+    if (hidden, output) == (activations.DEFAULT, activations.DEFAULT):
+        return SPECS
+    return _specs(hidden, output)
 
 
 # --- the values of one step, from the engine ----------------------------------------------------
@@ -165,10 +232,13 @@ def step_values(
     targets: ArrayLike = network.DEFAULT_TARGETS,
     biases: ArrayLike = network.DEFAULT_BIASES,
     lr: float = DEFAULT_LR,
+    hidden_activation: str = activations.DEFAULT,
+    output_activation: str = activations.DEFAULT,
 ) -> dict[str, float]:
     """Every parameter and quantity of one step (``PARAMETERS`` and ``QUANTITIES``) as floats,
     from ``network.forward``, ``chain``, ``backward`` and ``step``; one network (weights (8,))."""
-    net = dict(inputs=inputs, targets=targets, biases=biases)
+    acts = dict(hidden_activation=hidden_activation, output_activation=output_activation)
+    net = dict(inputs=inputs, targets=targets, biases=biases, **acts)
     w = np.asarray(weights, dtype=float)
     f = network.forward(w, **net)
     d = network.chain(w, fwd=f, **net)
@@ -246,22 +316,31 @@ def _flatten(terms: tuple, shown) -> list:
     return out
 
 
-def text(quantity: str, values: Mapping[str, float], digits: int = DEFAULT_DIGITS) -> str:
-    """The explanation of ``quantity`` for ``values`` (as ``step_values`` gives them): its
-    symbolic forms, the same with the numbers plugged in, and its value, the last number."""
-    spec = SPECS[quantity]
+def text(
+    quantity: str,
+    values: Mapping[str, float],
+    digits: int = DEFAULT_DIGITS,
+    hidden_activation: str = activations.DEFAULT,
+    output_activation: str = activations.DEFAULT,
+) -> str:
+    """The explanation of ``quantity`` for ``values`` (as ``step_values`` gives them, for the
+    same activations): its symbolic forms, the same with the numbers plugged in, and its value,
+    the last number."""
+    spec = specs_for(hidden_activation, output_activation)[quantity]
     terms = _flatten(spec.terms, lambda name: values[name] != 0)
-    symbolic = "".join(t.symbol if isinstance(t, Ref) else t for t in terms)
-    numbers = "".join(
-        _substituted(1 - values[t.name] if t.one_minus else values[t.name], digits, t.bare) if isinstance(t, Ref) else t
-        for t in terms
-    )
+    symbolic = _symbolic(tuple(terms))
+    numbers = "".join(_substituted(t.value(values), digits, t.bare) if isinstance(t, Ref) else t for t in terms)
     return " = ".join([SYMBOLS[quantity], *spec.forms, symbolic, numbers, number(values[quantity], digits)])
 
 
-def texts(values: Mapping[str, float], digits: int = DEFAULT_DIGITS) -> dict[str, str]:
+def texts(
+    values: Mapping[str, float],
+    digits: int = DEFAULT_DIGITS,
+    hidden_activation: str = activations.DEFAULT,
+    output_activation: str = activations.DEFAULT,
+) -> dict[str, str]:
     """``text`` of every quantity."""
-    return {q: text(q, values, digits) for q in QUANTITIES}
+    return {q: text(q, values, digits, hidden_activation, output_activation) for q in QUANTITIES}
 
 
 # --- the Excel renderer --------------------------------------------------------------------------
@@ -317,8 +396,7 @@ def _excel_parts(terms: tuple, cells: Mapping[str, str], digits: int, numbers: b
                 parts.append(f'IF({_cell(cells, t.name)}=0,"",{inner})')
         elif isinstance(t, Ref):
             if numbers:
-                x = _cell(cells, t.name)
-                parts.append(number_formula(f"(1-{x})" if t.one_minus else x, digits, t.bare))
+                parts.append(number_formula(t.excel(_cell(cells, t.name)), digits, t.bare))
             else:
                 parts.append(_literal(t.symbol))
         else:
@@ -330,9 +408,10 @@ def _excel_parts(terms: tuple, cells: Mapping[str, str], digits: int, numbers: b
 EXCEL_MAX_FORMULA = 8_192
 
 
-def operands(quantity: str) -> tuple[str, ...]:
+def operands(quantity: str, specs: Mapping[str, Spec] = SPECS) -> tuple[str, ...]:
     """The names ``excel_formula(quantity, cells)`` reads from ``cells``: the quantity itself and
-    every operand of its formula (b1 / b2 among them, which may be left out: no bias)."""
+    every operand of its formula (b1 / b2 among them, which may be left out: no bias); ``specs``:
+    those of other activations (``specs_for``)."""
     names = [quantity]
 
     def walk(terms: tuple) -> None:
@@ -343,17 +422,24 @@ def operands(quantity: str) -> tuple[str, ...]:
             elif isinstance(t, Ref):
                 names.append(t.name)
 
-    walk(SPECS[quantity].terms)
+    walk(specs[quantity].terms)
     return tuple(dict.fromkeys(names))
 
 
-def excel_formula(quantity: str, cells: Mapping[str, str], digits: int = DEFAULT_DIGITS) -> str:
+def excel_formula(
+    quantity: str,
+    cells: Mapping[str, str],
+    digits: int = DEFAULT_DIGITS,
+    hidden_activation: str = activations.DEFAULT,
+    output_activation: str = activations.DEFAULT,
+) -> str:
     """An Excel formula (with its leading "=") whose value is ``text(quantity, values, digits)``
     for the values in ``cells``: name -> cell address (``"Backprop!$C$5"``), for every name of
     ``operands(quantity)``. Bias terms appear only if ``cells`` names b1 / b2. Each address is
     repeated some 13 times per number: keep them short (a helper cell rather than an INDEX
-    expression); a formula beyond ``EXCEL_MAX_FORMULA`` characters is refused (ValueError)."""
-    spec = SPECS[quantity]
+    expression); a formula beyond ``EXCEL_MAX_FORMULA`` characters is refused (ValueError). The
+    activations, as for ``text``: the formula follows them."""
+    spec = specs_for(hidden_activation, output_activation)[quantity]
     head = " = ".join([SYMBOLS[quantity], *spec.forms]) + " = "
     parts = [_literal(head), *_excel_parts(spec.terms, cells, digits, numbers=False), _literal(" = ")]
     parts += [*_excel_parts(spec.terms, cells, digits, numbers=True), _literal(" = ")]

@@ -5,7 +5,12 @@ learning rate trains its own network, so the loop is plain scalar code per netwo
 course's formulas, line by line — and the networks are independent: with many of them,
 ``train_parallel`` spreads them over the cores (``prange``).
 
-Arrays, for K networks and ``iterations`` rows (row 0 before any update):
+Each layer's activation is an integer code (activations.py: 0 = sigmoid, the course's, 1 = tanh,
+2 = relu, 3 = leaky_relu, 4 = linear): ``act_h`` for the hidden layer, ``act_o`` for the output.
+
+Arrays, for K networks, N examples and ``iterations`` rows (row 0 before any update):
+    X (N, 4) the examples, a row (i1, i2, t1, t2) each: E_total and every gradient are means
+    over them, so one row of X is the course's one-example case
     lrs (K,) of the hidden layer (w1..w4, b1), lrs_o (K,) of the output layer (w5..w8, b2)
     W (K, 8) as w1..w8    B (K, 2) as b1, b2    (W and B are updated in place)
     loss (iterations, K) of E_total   W_hist (iterations, K, 8), B_hist (iterations, K, 2): the
@@ -20,6 +25,10 @@ Where numba cannot be imported (Pyodide, an interpreter without numba wheels) or
 from __future__ import annotations
 
 import math
+
+import numpy as np
+
+from .activations import LEAKY_RELU, LEAKY_SLOPE, RELU, SIGMOID, TANH
 
 try:
     from numba import njit, prange
@@ -46,64 +55,140 @@ def _compiled(**options):
 
 
 @_compiled()
-def sigma(x):
-    """σ(x) = 1 / (1 + e^-x), as network.sigmoid computes it: e^-|x| is in (0, 1], never overflows."""
+def sigmoid(x):
+    """σ(x) = 1 / (1 + e^-x) of one number, as network.sigmoid computes it for arrays: e^-|x| is in
+    (0, 1], never overflows. Two functions of one name because numba compiles scalar code and the
+    numpy reference works on whole arrays; the tests hold them equal."""
     z = math.exp(-abs(x))
     return 1.0 / (1.0 + z) if x >= 0 else z / (1.0 + z)
 
 
 @_compiled()
-def train_network(k, lr_h, lr_o, i1, i2, t1, t2, W, B, train_biases, sequential, loss, W_hist, B_hist, start, stop):
+def activate(code, x):
+    """a = f(x) for the activation of kernel code ``code`` (activations.py: SIGMOID .. LINEAR).
+    A branch on an integer, in compiled code: no Python runs per step."""
+    if code == SIGMOID:
+        return sigmoid(x)
+    if code == TANH:
+        return math.tanh(x)
+    if code == RELU:
+        return x if x > 0 else 0.0
+    if code == LEAKY_RELU:
+        return x if x > 0 else LEAKY_SLOPE * x
+    return x  # LINEAR
+
+
+@_compiled()
+def back(code, g, a):
+    """g · f'(x), f' written in a = f(x) as activations.py states it; σ's as the course writes
+    it, (g · a) · (1 - a), so that its numbers do not move by a bit."""
+    if code == SIGMOID:
+        return g * a * (1 - a)
+    if code == TANH:
+        return g * (1 - a * a)
+    if code == RELU:
+        return g * (1.0 if a > 0 else 0.0)
+    if code == LEAKY_RELU:
+        return g * (1.0 if a > 0 else LEAKY_SLOPE)
+    return g * 1.0  # LINEAR
+
+
+@_compiled(inline="always")
+def output_pass(X, S, w1, w2, w3, w4, w5, w6, w7, w8, b1, b2, act_h, act_o):
+    """Every example's forward pass and the output layer's backward pass: the sums over the
+    examples of E_total and of dE/dw5..dE/dw8, dE/db2. Keeps example e's a_h1, a_h2, δo1, δo2 in
+    S[e] for the hidden layer's pass."""
+    # from -0.0: -0.0 + x is x for every x, so one example's sums are its own values, to the bit
+    E_sum, g5, g6, g7, g8, gb2 = -0.0, -0.0, -0.0, -0.0, -0.0, -0.0
+    for e in range(X.shape[0]):
+        i1, i2, t1, t2 = X[e, 0], X[e, 1], X[e, 2], X[e, 3]
+        # forward pass
+        h1 = w1 * i1 + w2 * i2 + b1
+        h2 = w3 * i1 + w4 * i2 + b1
+        a_h1 = activate(act_h, h1)
+        a_h2 = activate(act_h, h2)
+        o1 = w5 * a_h1 + w6 * a_h2 + b2
+        o2 = w7 * a_h1 + w8 * a_h2 + b2
+        a_o1 = activate(act_o, o1)
+        a_o2 = activate(act_o, o2)
+        E1 = 0.5 * ((t1 - a_o1) * (t1 - a_o1))  # ½(t1 - a_o1)², squared as numpy does (** 2 could raise in Python)
+        E2 = 0.5 * ((t2 - a_o2) * (t2 - a_o2))
+        E_sum += E1 + E2
+        # backward pass, output layer: δo1 = (a_o1 - t1) * f'(o1), for σ (a_o1 - t1) * a_o1 * (1 - a_o1)
+        d_o1 = back(act_o, a_o1 - t1, a_o1)
+        d_o2 = back(act_o, a_o2 - t2, a_o2)
+        g5 += d_o1 * a_h1  # dE/dw5 of this example
+        g6 += d_o1 * a_h2
+        g7 += d_o2 * a_h1
+        g8 += d_o2 * a_h2
+        gb2 += d_o1 + d_o2
+        S[e, 0], S[e, 1], S[e, 2], S[e, 3] = a_h1, a_h2, d_o1, d_o2
+    return E_sum, g5, g6, g7, g8, gb2
+
+
+@_compiled(inline="always")
+def hidden_pass(X, S, w5, w6, w7, w8, act_h):
+    """Every example's backward pass through the hidden layer, with w5..w8 as given (the new ones
+    in the sequential order): the sums over the examples of dE/dw1..dE/dw4, dE/db1."""
+    g1, g2, g3, g4, gb1 = -0.0, -0.0, -0.0, -0.0, -0.0
+    for e in range(X.shape[0]):
+        i1, i2 = X[e, 0], X[e, 1]
+        a_h1, a_h2, d_o1, d_o2 = S[e, 0], S[e, 1], S[e, 2], S[e, 3]
+        # δh1 = (δo1 * w5 + δo2 * w7) * f'(h1), for σ (δo1 * w5 + δo2 * w7) * a_h1 * (1 - a_h1)
+        d_h1 = back(act_h, d_o1 * w5 + d_o2 * w7, a_h1)
+        d_h2 = back(act_h, d_o1 * w6 + d_o2 * w8, a_h2)
+        g1 += d_h1 * i1  # dE/dw1 of this example
+        g2 += d_h1 * i2
+        g3 += d_h2 * i1
+        g4 += d_h2 * i2
+        gb1 += d_h1 + d_h2
+    return g1, g2, g3, g4, gb1
+
+
+@_compiled(inline="always")
+def mean(total, per_example, N):
+    """A sum over the N examples as their mean; with one example the sum itself, untouched."""
+    return total * per_example if N > 1 else total
+
+
+@_compiled()
+def train_network(k, lr_h, lr_o, X, W, B, train_biases, sequential, act_h, act_o, loss, W_hist, B_hist, start, stop):
     """Rows start..stop-1 of network k, learning rate lr_h for the hidden layer (w1..w4, b1) and
-    lr_o for the output layer (w5..w8, b2): forward pass, E_total, backward pass, gradient
-    descent — the floating-point operations of network.forward, backward and step, in their
-    order, so the numbers are theirs (up to the last bit of exp, where numpy has its own). With
-    lr_h == lr_o every operation is the one-rate loop's, so its numbers do not move by a bit."""
+    lr_o for the output layer (w5..w8, b2): E_total and the gradients as means over the examples
+    X (N, 4), then gradient descent — the floating-point operations of network.forward, backward
+    and step, in their order, so the numbers are theirs (up to the last bit of exp, where numpy
+    has its own). With one example (the sum of one number is that number, times 1/1 = 1) and
+    lr_h == lr_o every operation is the course's one-rate loop's: its numbers do not move by a bit."""
     w1, w2, w3, w4 = float(W[k, 0]), float(W[k, 1]), float(W[k, 2]), float(W[k, 3])
     w5, w6, w7, w8 = float(W[k, 4]), float(W[k, 5]), float(W[k, 6]), float(W[k, 7])
     b1, b2 = float(B[k, 0]), float(B[k, 1])
     record = W_hist.shape[0] > 0
     last = loss.shape[0] - 1
+    N = X.shape[0]
+    # a mean is the sum times 1/N: one division per call, not eleven per step; none with one example
+    per_example = 1.0 / N
+    S = np.empty((N, 4))  # per example: a_h1, a_h2, δo1, δo2
     for n in range(start, stop):
-        # forward pass
-        h1 = w1 * i1 + w2 * i2 + b1
-        h2 = w3 * i1 + w4 * i2 + b1
-        a_h1 = sigma(h1)
-        a_h2 = sigma(h2)
-        o1 = w5 * a_h1 + w6 * a_h2 + b2
-        o2 = w7 * a_h1 + w8 * a_h2 + b2
-        a_o1 = sigma(o1)
-        a_o2 = sigma(o2)
-        E1 = 0.5 * ((t1 - a_o1) * (t1 - a_o1))  # ½(t1 - a_o1)², squared as numpy does (** 2 could raise in Python)
-        E2 = 0.5 * ((t2 - a_o2) * (t2 - a_o2))
-        loss[n, k] = E1 + E2
+        E_sum, g5, g6, g7, g8, gb2 = output_pass(X, S, w1, w2, w3, w4, w5, w6, w7, w8, b1, b2, act_h, act_o)
+        loss[n, k] = mean(E_sum, per_example, N)  # E_total, the mean over the examples
         if record:
             W_hist[n, k, 0], W_hist[n, k, 1], W_hist[n, k, 2], W_hist[n, k, 3] = w1, w2, w3, w4
             W_hist[n, k, 4], W_hist[n, k, 5], W_hist[n, k, 6], W_hist[n, k, 7] = w5, w6, w7, w8
             B_hist[n, k, 0], B_hist[n, k, 1] = b1, b2
         if n == last:
             break
-        # backward pass, output layer: δo1 = (a_o1 - t1) * a_o1 * (1 - a_o1)
-        d_o1 = (a_o1 - t1) * a_o1 * (1 - a_o1)
-        d_o2 = (a_o2 - t2) * a_o2 * (1 - a_o2)
-        dE_dw5 = d_o1 * a_h1
-        dE_dw6 = d_o1 * a_h2
-        dE_dw7 = d_o2 * a_h1
-        dE_dw8 = d_o2 * a_h2
-        dE_db2 = d_o1 + d_o2
+        # the output layer's gradients, means over the examples: dE/dw5 = mean of δo1 * a_h1
+        dE_dw5, dE_dw6 = mean(g5, per_example, N), mean(g6, per_example, N)
+        dE_dw7, dE_dw8, dE_db2 = mean(g7, per_example, N), mean(g8, per_example, N), mean(gb2, per_example, N)
         if sequential:  # w5..w8 first; the hidden layer's deltas below then use the new ones
             w5 = w5 - lr_o * dE_dw5
             w6 = w6 - lr_o * dE_dw6
             w7 = w7 - lr_o * dE_dw7
             w8 = w8 - lr_o * dE_dw8
-        # backward pass, hidden layer: δh1 = (δo1 * w5 + δo2 * w7) * a_h1 * (1 - a_h1)
-        d_h1 = (d_o1 * w5 + d_o2 * w7) * a_h1 * (1 - a_h1)
-        d_h2 = (d_o1 * w6 + d_o2 * w8) * a_h2 * (1 - a_h2)
-        dE_dw1 = d_h1 * i1
-        dE_dw2 = d_h1 * i2
-        dE_dw3 = d_h2 * i1
-        dE_dw4 = d_h2 * i2
-        dE_db1 = d_h1 + d_h2
+        # the hidden layer's gradients: dE/dw1 = mean of δh1 * i1
+        g1, g2, g3, g4, gb1 = hidden_pass(X, S, w5, w6, w7, w8, act_h)
+        dE_dw1, dE_dw2 = mean(g1, per_example, N), mean(g2, per_example, N)
+        dE_dw3, dE_dw4, dE_db1 = mean(g3, per_example, N), mean(g4, per_example, N), mean(gb1, per_example, N)
         # gradient descent: w ← w - lr * dE/dw, lr_h for w1..w4 and b1, lr_o for w5..w8 and b2
         w1 = w1 - lr_h * dE_dw1
         w2 = w2 - lr_h * dE_dw2
@@ -122,21 +207,21 @@ def train_network(k, lr_h, lr_o, i1, i2, t1, t2, W, B, train_biases, sequential,
 
 
 @_compiled()
-def train_serial(lrs, lrs_o, i1, i2, t1, t2, W, B, train_biases, sequential, loss, W_hist, B_hist, start, stop):
+def train_serial(lrs, lrs_o, X, W, B, train_biases, sequential, act_h, act_o, loss, W_hist, B_hist, start, stop):
     """Every network in turn, on one core: the fastest way for a few networks."""
     for k in range(lrs.shape[0]):
         train_network(
-            k, lrs[k], lrs_o[k], i1, i2, t1, t2, W, B, train_biases, sequential, loss, W_hist, B_hist, start, stop
+            k, lrs[k], lrs_o[k], X, W, B, train_biases, sequential, act_h, act_o, loss, W_hist, B_hist, start, stop
         )
 
 
 @_compiled(parallel=True)
-def train_parallel(lrs, lrs_o, i1, i2, t1, t2, W, B, train_biases, sequential, loss, W_hist, B_hist, start, stop):
+def train_parallel(lrs, lrs_o, X, W, B, train_biases, sequential, act_h, act_o, loss, W_hist, B_hist, start, stop):
     """The networks spread over the cores. The first call in a process costs about 0.1 s (loaded
     from numba's cache, threads started), each later one tens of microseconds: for big runs."""
     for k in prange(lrs.shape[0]):
         train_network(
-            k, lrs[k], lrs_o[k], i1, i2, t1, t2, W, B, train_biases, sequential, loss, W_hist, B_hist, start, stop
+            k, lrs[k], lrs_o[k], X, W, B, train_biases, sequential, act_h, act_o, loss, W_hist, B_hist, start, stop
         )
 
 

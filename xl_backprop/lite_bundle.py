@@ -25,7 +25,10 @@ from .fileio import Written, atomic_write_all
 MODULES = (
     "__init__.py",
     "limits.py",
+    "activations.py",
+    "examples.py",
     "kernel.py",
+    "runner.py",
     "network.py",
     "sweep.py",
     "lrmap.py",

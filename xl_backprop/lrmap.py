@@ -27,7 +27,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import kernel, sweep
+from . import kernel, runner, sweep
 from .limits import (
     MAP_MAX_PAIRS,
     MAP_MAX_STEPS,
@@ -38,7 +38,7 @@ from .limits import (
     is_threshold,
     shown,
 )
-from .network import _PARALLEL_LOCK, DEFAULT_BIASES, DEFAULT_INPUTS, DEFAULT_TARGETS, DEFAULT_WEIGHTS
+from .network import DEFAULT_BIASES, DEFAULT_INPUTS, DEFAULT_TARGETS, DEFAULT_WEIGHTS
 
 #: The classes, in the order of their codes 0..3 (``LRMap.cls``); the CSV writes the names.
 CLASSES = ("converged", "falling", "stalled", "diverged")
@@ -126,7 +126,7 @@ def run_batch(job: _Job, lr_h: np.ndarray, lr_o: np.ndarray, parallel: bool = Fa
     out = np.empty((5, lr_h.shape[0]))
     args = (np.ascontiguousarray(lr_h), np.ascontiguousarray(lr_o), job.tile, job.steps, job.half, job.w0, job.net)
     if parallel:
-        with _PARALLEL_LOCK:
+        with runner.PARALLEL_LOCK:
             sweep.map_parallel(*args, *out)
     else:
         sweep.map_serial(*args, *out)

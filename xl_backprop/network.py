@@ -1,4 +1,5 @@
-"""The 2-2-2 sigmoid network of the course's worked example, in pure numpy.
+"""The 2-2-2 network of the course's worked example, in pure numpy: σ in both layers, as the
+course has it, or another activation per layer (``activations.py``).
 
 Notation follows the workbook (docs/design.md):
 
@@ -7,31 +8,35 @@ Notation follows the workbook (docs/design.md):
     E1 = ½(t1 - a_o1)²          E2 = ½(t2 - a_o2)²                              E_total = E1 + E2
 
 Shape rule, stated once: leading axes are batch axes. ``weights`` has shape (..., 8) in the
-order w1..w8, ``biases`` (..., 2) as (b1, b2); ``inputs`` and ``targets`` are (2,). Every
-value the functions return has the batch shape (...), so K learning rates or K weight sets
-are computed in one vectorised pass. In ``train``, axis 0 of the batch indexes learning rates.
+order w1..w8, ``biases`` (..., 2) as (b1, b2); ``inputs`` and ``targets`` are (2,), one example.
+Every value the functions return has the batch shape (...), so K learning rates or K weight
+sets are computed in one vectorised pass. In ``train``, axis 0 of the batch indexes learning
+rates. ``loss``, ``gradients``, ``step`` and ``train`` also take N examples, inputs and targets
+(N, 2) (``examples.py``): E_total and the gradients are then means over them (full batch).
 
 ``forward``, ``backward`` and ``step`` are the readable reference; ``train`` runs the same
-maths through the compiled per-network loop of ``kernel.py``, and the tests hold them equal.
+maths through the compiled per-network loop of ``kernel.py`` (``runner.py`` runs it: progress
+chunks, serial or parallel), and the tests hold them equal.
 Every argument after ``weights`` is keyword-only.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import kernel
+from . import activations, runner
+from .activations import sigmoid  # noqa: F401  (σ, part of this module's API)
+from .examples import COURSE_INPUTS, COURSE_TARGETS, as_examples
 from .limits import as_learning_rates, as_numbers, shown
 from .limits import is_count as _is_count  # a whole number >= 1, the one rule every face uses
 
 #: The course's reference sheet.
-DEFAULT_INPUTS = (0.05, 0.1)
-DEFAULT_TARGETS = (0.01, 0.99)
+DEFAULT_INPUTS = COURSE_INPUTS
+DEFAULT_TARGETS = COURSE_TARGETS
 DEFAULT_WEIGHTS = (0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55)
 DEFAULT_BIASES = (0.0, 0.0)
 DEFAULT_LRS = (0.1, 0.2, 0.5, 0.8, 1.0, 2.0)
@@ -59,10 +64,28 @@ class Forward(NamedTuple):
 
 
 class Backward(NamedTuple):
-    """Gradients of E_total: ``weights`` (..., 8) as dE/dw1..dE/dw8, ``biases`` (..., 2)."""
+    """Every gradient of E_total, each of the batch shape; ``weights`` and ``biases`` stack them."""
 
-    weights: np.ndarray
-    biases: np.ndarray
+    dE_dw1: np.ndarray
+    dE_dw2: np.ndarray
+    dE_dw3: np.ndarray
+    dE_dw4: np.ndarray
+    dE_dw5: np.ndarray
+    dE_dw6: np.ndarray
+    dE_dw7: np.ndarray
+    dE_dw8: np.ndarray
+    dE_db1: np.ndarray
+    dE_db2: np.ndarray
+
+    @property
+    def weights(self) -> np.ndarray:
+        """dE/dw1..dE/dw8 on the last axis, shape (..., 8)."""
+        return np.stack(self[:8], axis=-1)
+
+    @property
+    def biases(self) -> np.ndarray:
+        """dE/db1, dE/db2 on the last axis, shape (..., 2)."""
+        return np.stack(self[8:], axis=-1)
 
 
 class Chain(NamedTuple):
@@ -89,22 +112,6 @@ class TrainResult(NamedTuple):
     loss: np.ndarray
     weights: np.ndarray
     biases: np.ndarray
-
-
-def sigmoid(x: ArrayLike) -> np.ndarray:
-    """σ(x) = 1 / (1 + e^-x), computed without overflow for any finite x.
-
-    Parameters
-    ----------
-    x : array_like of any shape
-
-    Returns
-    -------
-    ndarray of float64, the shape of ``x``, in [0, 1]
-    """
-    x = np.asarray(x, dtype=float)
-    z = np.exp(-np.abs(x))  # in (0, 1]: never overflows
-    return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
 
 
 # --- the arguments, checked where they enter (limits.py states what each must be) ------------
@@ -145,10 +152,13 @@ def forward(
     inputs: ArrayLike = DEFAULT_INPUTS,
     targets: ArrayLike = DEFAULT_TARGETS,
     biases: ArrayLike = DEFAULT_BIASES,
+    hidden_activation: str = activations.DEFAULT,
+    output_activation: str = activations.DEFAULT,
 ) -> Forward:
     """One forward pass:
 
         h1 = w1*i1 + w2*i2 + b1    a_h1 = σ(h1)    o1 = w5*a_h1 + w6*a_h2 + b2    a_o1 = σ(o1)
+        (σ, or the layer's activation)
         E_total = ½(t1 - a_o1)² + ½(t2 - a_o2)²     (h2, o2 likewise with w3, w4 and w7, w8)
 
     Parameters
@@ -159,12 +169,15 @@ def forward(
         (i1, i2) and (t1, t2).
     biases : array_like of shape (..., 2)
         (b1, b2), broadcast against the batch.
+    hidden_activation, output_activation : str
+        f of each layer, a name of ``activations.NAMES`` (σ, the course's, by default).
 
     Returns
     -------
     Forward
         h1, a_h1, h2, a_h2, o1, a_o1, o2, a_o2, E1, E2, E_total, each an ndarray of the batch shape (...).
     """
+    f_h, f_o = activations.pair(hidden_activation, output_activation)
     w, b = _as_params(weights, biases)
     i1, i2 = _pair(inputs, "inputs")
     t1, t2 = _pair(targets, "targets")
@@ -172,10 +185,10 @@ def forward(
     b1, b2 = np.moveaxis(b, -1, 0)
     h1 = w1 * i1 + w2 * i2 + b1
     h2 = w3 * i1 + w4 * i2 + b1
-    a_h1, a_h2 = sigmoid(h1), sigmoid(h2)
+    a_h1, a_h2 = f_h.f(h1), f_h.f(h2)
     o1 = w5 * a_h1 + w6 * a_h2 + b2
     o2 = w7 * a_h1 + w8 * a_h2 + b2
-    a_o1, a_o2 = sigmoid(o1), sigmoid(o2)
+    a_o1, a_o2 = f_o.f(o1), f_o.f(o2)
     E1 = 0.5 * (t1 - a_o1) ** 2
     E2 = 0.5 * (t2 - a_o2) ** 2
     return Forward(h1, a_h1, h2, a_h2, o1, a_o1, o2, a_o2, E1, E2, E1 + E2)
@@ -188,6 +201,8 @@ def backward(
     targets: ArrayLike = DEFAULT_TARGETS,
     biases: ArrayLike = DEFAULT_BIASES,
     fwd: Forward | None = None,
+    hidden_activation: str = activations.DEFAULT,
+    output_activation: str = activations.DEFAULT,
 ) -> Backward:
     """All gradients of E_total, by the chain rule:
 
@@ -204,21 +219,25 @@ def backward(
     biases : array_like of shape (..., 2)
     fwd : Forward, optional
         ``forward``'s result for these arguments, if already computed.
+    hidden_activation, output_activation : str
+        As for ``forward``; σ' = a·(1 − a) becomes the layer's f' (``activations``).
 
     Returns
     -------
     Backward
-        ``weights`` (..., 8) as dE/dw1..dE/dw8 and ``biases`` (..., 2) as dE/db1, dE/db2.
+        dE_dw1..dE_dw8, dE_db1, dE_db2, each of the batch shape (...).
     """
+    acts = dict(hidden_activation=hidden_activation, output_activation=output_activation)
     w, b = _as_params(weights, biases)
     i1, i2 = _pair(inputs, "inputs")
-    f = forward(w, inputs=inputs, targets=targets, biases=b) if fwd is None else fwd
-    d_o1, d_o2, *_, d_h1, d_h2 = chain(w, inputs=inputs, targets=targets, biases=b, fwd=f)
-    g = np.stack(
-        [d_h1 * i1, d_h1 * i2, d_h2 * i1, d_h2 * i2, d_o1 * f.a_h1, d_o1 * f.a_h2, d_o2 * f.a_h1, d_o2 * f.a_h2],
-        axis=-1,
-    )
-    return Backward(g, np.stack([d_h1 + d_h2, d_o1 + d_o2], axis=-1))
+    f = forward(w, inputs=inputs, targets=targets, biases=b, **acts) if fwd is None else fwd
+    d_o1, d_o2, *_, d_h1, d_h2 = chain(w, inputs=inputs, targets=targets, biases=b, fwd=f, **acts)
+    dE_dw5, dE_dw6 = d_o1 * f.a_h1, d_o1 * f.a_h2
+    dE_dw7, dE_dw8 = d_o2 * f.a_h1, d_o2 * f.a_h2
+    dE_dw1, dE_dw2 = d_h1 * i1, d_h1 * i2
+    dE_dw3, dE_dw4 = d_h2 * i1, d_h2 * i2
+    dE_db1, dE_db2 = d_h1 + d_h2, d_o1 + d_o2
+    return Backward(dE_dw1, dE_dw2, dE_dw3, dE_dw4, dE_dw5, dE_dw6, dE_dw7, dE_dw8, dE_db1, dE_db2)
 
 
 def chain(
@@ -228,6 +247,8 @@ def chain(
     targets: ArrayLike = DEFAULT_TARGETS,
     biases: ArrayLike = DEFAULT_BIASES,
     fwd: Forward | None = None,
+    hidden_activation: str = activations.DEFAULT,
+    output_activation: str = activations.DEFAULT,
 ) -> Chain:
     """The chain rule in numbers, as the Backprop sheet shows it row by row:
 
@@ -243,22 +264,29 @@ def chain(
     biases : array_like of shape (..., 2)
     fwd : Forward, optional
         ``forward``'s result for these arguments, if already computed.
+    hidden_activation, output_activation : str
+        As for ``forward``; a·(1 − a) becomes the layer's f'(x), written in a (``activations``).
 
     Returns
     -------
     Chain
         Every value of the batch shape (...).
     """
+    f_h, f_o = activations.pair(hidden_activation, output_activation)
     w, b = _as_params(weights, biases)
     t1, t2 = _pair(targets, "targets")
-    f = forward(w, inputs=inputs, targets=targets, biases=b) if fwd is None else fwd
-    d_o1 = (f.a_o1 - t1) * f.a_o1 * (1 - f.a_o1)
-    d_o2 = (f.a_o2 - t2) * f.a_o2 * (1 - f.a_o2)
+    if fwd is None:
+        fwd = forward(
+            w, inputs=inputs, targets=targets, biases=b, hidden_activation=f_h.name, output_activation=f_o.name
+        )
+    f = fwd
+    d_o1 = f_o.back(f.a_o1 - t1, f.a_o1)  # (a_o1 - t1) * a_o1 * (1 - a_o1) for σ
+    d_o2 = f_o.back(f.a_o2 - t2, f.a_o2)
     w5, w6, w7, w8 = np.moveaxis(w[..., 4:], -1, 0)
     p11, p21 = d_o1 * w5, d_o2 * w7  # the two paths into h1: through o1 (E1) and through o2 (E2)
     p12, p22 = d_o1 * w6, d_o2 * w8
     s1, s2 = p11 + p21, p12 + p22
-    return Chain(d_o1, d_o2, p11, p21, s1, p12, p22, s2, s1 * f.a_h1 * (1 - f.a_h1), s2 * f.a_h2 * (1 - f.a_h2))
+    return Chain(d_o1, d_o2, p11, p21, s1, p12, p22, s2, f_h.back(s1, f.a_h1), f_h.back(s2, f.a_h2))
 
 
 def gradients(
@@ -267,22 +295,77 @@ def gradients(
     inputs: ArrayLike = DEFAULT_INPUTS,
     targets: ArrayLike = DEFAULT_TARGETS,
     biases: ArrayLike = DEFAULT_BIASES,
+    hidden_activation: str = activations.DEFAULT,
+    output_activation: str = activations.DEFAULT,
 ) -> np.ndarray:
-    """dE/dw1..dE/dw8, as ``backward`` computes them; for example
+    """dE/dw1..dE/dw8, as ``backward`` computes them, the mean over the examples; for example
 
         dE/dw5 = (a_o1 - t1) * a_o1 * (1 - a_o1) * a_h1
 
     Parameters
     ----------
     weights : array_like of shape (..., 8)
-    inputs, targets : array_like of shape (2,)
+    inputs, targets : array_like of shape (2,) or (N, 2)
+        One example, or N of them (1 to ``examples.MAX_EXAMPLES``), a row each.
     biases : array_like of shape (..., 2)
+    hidden_activation, output_activation : str
+        As for ``forward``.
 
     Returns
     -------
     ndarray of shape (..., 8)
     """
-    return backward(weights, inputs=inputs, targets=targets, biases=biases).weights
+    acts = dict(hidden_activation=hidden_activation, output_activation=output_activation)
+    w, b = _as_params(weights, biases)
+    examples = _per_example(inputs, targets)
+    return _mean([backward(w, biases=b, **e, **acts) for e in examples]).weights
+
+
+def loss(
+    weights: ArrayLike,
+    *,
+    inputs: ArrayLike = DEFAULT_INPUTS,
+    targets: ArrayLike = DEFAULT_TARGETS,
+    biases: ArrayLike = DEFAULT_BIASES,
+    hidden_activation: str = activations.DEFAULT,
+    output_activation: str = activations.DEFAULT,
+) -> np.ndarray:
+    """E_total over a set of examples: the mean of ``forward``'s E_total over them,
+
+        E_total = (1/N) Σ ½(t1 - a_o1)² + ½(t2 - a_o2)²     (one example: the course's E_total)
+
+    Parameters
+    ----------
+    weights : array_like of shape (..., 8)
+    inputs, targets : array_like of shape (2,) or (N, 2)
+        One example, or N of them (1 to ``examples.MAX_EXAMPLES``), a row each.
+    biases : array_like of shape (..., 2)
+    hidden_activation, output_activation : str
+        As for ``forward``.
+
+    Returns
+    -------
+    ndarray of the batch shape (...)
+    """
+    acts = dict(hidden_activation=hidden_activation, output_activation=output_activation)
+    return _mean([forward(weights, biases=biases, **e, **acts).E_total for e in _per_example(inputs, targets)])
+
+
+def _per_example(inputs: ArrayLike, targets: ArrayLike) -> list[dict]:
+    """The examples as ``forward``'s keyword arguments, one dict (inputs, targets) each."""
+    return [dict(inputs=x[:2], targets=x[2:]) for x in as_examples(inputs, targets)]
+
+
+def _mean(values: list):
+    """The mean of per-example values (arrays, or Backward tuples field by field), as the kernel
+    takes it: summed in the examples' order from -0.0 (-0.0 + x is x), times 1/N where N > 1, so
+    one example's mean is its value, to the bit."""
+    if isinstance(values[0], Backward):
+        return Backward(*(_mean(list(field)) for field in zip(*values, strict=True)))
+    total = -0.0
+    for v in values:
+        total = total + v
+    return total * (1.0 / len(values)) if len(values) > 1 else total
 
 
 def step(
@@ -294,6 +377,8 @@ def step(
     biases: ArrayLike = DEFAULT_BIASES,
     train_biases: bool = False,
     update: str = "simultaneous",
+    hidden_activation: str = activations.DEFAULT,
+    output_activation: str = activations.DEFAULT,
 ) -> tuple[np.ndarray, np.ndarray]:
     """One gradient-descent step:
 
@@ -302,7 +387,9 @@ def step(
     Parameters
     ----------
     weights : array_like of shape (..., 8)
-    inputs, targets : array_like of shape (2,)
+    inputs, targets : array_like of shape (2,) or (N, 2)
+        One example, or N of them (1 to ``examples.MAX_EXAMPLES``), a row each. Every gradient is the mean over
+        them (full batch).
     lr : float or array_like broadcasting against the batch shape (...)
     biases : array_like of shape (..., 2)
     train_biases : bool
@@ -311,6 +398,8 @@ def step(
         "simultaneous" takes every gradient from the same forward pass; "sequential" updates
         w5..w8 first and takes the hidden-layer gradients with the new w5..w8 (the variant
         some tutorials use).
+    hidden_activation, output_activation : str
+        As for ``forward``.
 
     Returns
     -------
@@ -321,15 +410,17 @@ def step(
     train_biases = _as_flag(train_biases, "train_biases")
     w, b = _as_params(weights, biases)
     lr = as_learning_rates(lr, "lr")[..., None]
-    f = forward(w, inputs=inputs, targets=targets, biases=b)
-    g = backward(w, inputs=inputs, targets=targets, biases=b, fwd=f)
+    acts = dict(hidden_activation=hidden_activation, output_activation=output_activation)
+    examples = _per_example(inputs, targets)
+    fs = [forward(w, biases=b, **e, **acts) for e in examples]
+    g = _mean([backward(w, biases=b, fwd=f, **e, **acts) for e, f in zip(examples, fs, strict=True)])
     new_w = w - lr * g.weights
     gb = g.biases
-    if update == "sequential":  # the same forward pass, the new w5..w8 in the chain rule
+    if update == "sequential":  # the same forward passes, the new w5..w8 in the chain rule
         mixed = np.concatenate([w[..., :4], new_w[..., 4:]], axis=-1)
-        gh = backward(mixed, inputs=inputs, targets=targets, biases=b, fwd=f)
+        gh = _mean([backward(mixed, biases=b, fwd=f, **e, **acts) for e, f in zip(examples, fs, strict=True)])
         new_w = np.concatenate([w[..., :4] - lr * gh.weights[..., :4], new_w[..., 4:]], axis=-1)
-        gb = np.stack([gh.biases[..., 0], g.biases[..., 1]], axis=-1)
+        gb = np.stack([gh.dE_db1, g.dE_db2], axis=-1)
     new_b = b - lr * gb if train_biases else np.broadcast_to(b, new_w.shape[:-1] + (2,)).copy()
     return new_w, new_b
 
@@ -347,6 +438,8 @@ def train(
     record: bool = False,
     progress: Callable[[float], object] | None = None,
     lr_output: ArrayLike | None = None,
+    hidden_activation: str = activations.DEFAULT,
+    output_activation: str = activations.DEFAULT,
 ) -> TrainResult:
     """Train one network per learning rate: ``step`` repeated, run by the compiled loop of kernel.py.
 
@@ -359,7 +452,9 @@ def train(
     iterations : int
         Rows of loss values, at least 1: row 0 before any update, so iterations - 1 updates.
     weights : array_like of shape (8,) or (K, 8)
-    inputs, targets : array_like of shape (2,)
+    inputs, targets : array_like of shape (2,) or (N, 2)
+        One example, or N of them (1 to ``examples.MAX_EXAMPLES``), a row each. E_total and the gradients
+        are means over them.
     biases : array_like of shape (2,) or (K, 2)
     train_biases, update
         As for ``step``.
@@ -370,6 +465,8 @@ def train(
     lr_output : array_like of shape (K,), optional
         A learning rate per layer: ``lrs`` then trains the hidden layer (w1..w4, b1) and
         ``lr_output`` the output layer (w5..w8, b2). Default: ``lrs`` for both.
+    hidden_activation, output_activation : str
+        As for ``forward``: the kernel takes each as its integer code.
 
     Returns
     -------
@@ -377,18 +474,14 @@ def train(
         ``loss`` (iterations, K) of E_total; ``weights`` (iterations, K, 8) and ``biases``
         (iterations, K, 2) with ``record``, else the final (K, 8) and (K, 2).
     """
+    f_h, f_o = activations.pair(hidden_activation, output_activation)
     lrs = _checked_run(lrs, iterations, update)
     train_biases, record = _as_flag(train_biases, "train_biases"), _as_flag(record, "record")
     if progress is not None and not callable(progress):
         raise TypeError(f"progress: expected a function or None, got {shown(progress)}")
     w0, b0 = _as_params(weights, biases)
-    try:
-        (K,) = np.broadcast_shapes(lrs.shape, w0.shape[:-1], b0.shape[:-1])
-    except ValueError:
-        raise ValueError(
-            f"weights: expected (8,) or ({lrs.size}, 8) to match the learning rates, got {w0.shape}; biases {b0.shape}"
-        ) from None
-    (i1, i2), (t1, t2) = _pair(inputs, "inputs").tolist(), _pair(targets, "targets").tolist()
+    K = _networks(lrs, w0, b0)
+    X = as_examples(inputs, targets)  # (N, 4): one row (i1, i2, t1, t2) per example
     iterations = int(iterations)
     # Fresh, writable, C-ordered arrays of one type each: numba compiles (and caches) one version.
     lrs = np.array(np.broadcast_to(lrs, (K,)), order="C")
@@ -398,22 +491,9 @@ def train(
     loss = np.empty((iterations, K))
     W_hist = np.empty((iterations if record else 0, K, 8))
     B_hist = np.empty((iterations if record else 0, K, 2))
-    # The compiled loop runs a chunk of rows, then Python reports progress. Reports come at
-    # every row of a short run, at most about 100 times in a long one, and at least every
-    # _CHUNK_WORK network steps so that a huge run still moves its progress bar.
-    rows = iterations if progress is None else max(1, min(-(-iterations // 100), _CHUNK_WORK // K))
     sequential = update == "sequential"
-    parallel = K >= 2 and K * iterations >= _PARALLEL_WORK
-    for start in range(0, iterations, rows):
-        stop = min(start + rows, iterations)
-        args = (lrs, lrs_o, i1, i2, t1, t2, W, B, bool(train_biases), sequential, loss, W_hist, B_hist, start, stop)
-        if parallel:
-            with _PARALLEL_LOCK:  # numba's fallback thread pool (workqueue) aborts on concurrent use
-                kernel.train_parallel(*args)
-        else:
-            kernel.train_serial(*args)
-        if progress is not None:
-            progress(stop / iterations)
+    args = (lrs, lrs_o, X, W, B, train_biases, sequential, f_h.code, f_o.code, loss, W_hist, B_hist)
+    runner.run(args, K, iterations, progress)
     if record:
         return TrainResult(loss, W_hist, B_hist)
     return TrainResult(loss, W, B)
@@ -431,20 +511,23 @@ def _checked_run(lrs: ArrayLike, iterations, update: str) -> np.ndarray:
     return lrs
 
 
+def _networks(lrs: np.ndarray, w0: np.ndarray, b0: np.ndarray) -> int:
+    """K, the number of networks: the learning rates, weight sets and bias sets broadcast."""
+    try:
+        (K,) = np.broadcast_shapes(lrs.shape, w0.shape[:-1], b0.shape[:-1])
+    except ValueError:
+        raise ValueError(
+            f"weights: expected (8,) or ({lrs.size}, 8) to match the learning rates, got {w0.shape}; biases {b0.shape}"
+        ) from None
+    return K
+
+
 def _output_rates(lr_output: ArrayLike, K: int) -> np.ndarray:
     """``train``'s lr_output as a fresh (K,) array, one rate per network."""
     lr_o = np.atleast_1d(as_learning_rates(lr_output, "lr_output"))
     if lr_o.ndim != 1 or lr_o.size not in (1, K):
         raise ValueError(f"lr_output: expected one learning rate or {K}, one per network, got shape {lr_o.shape}")
     return np.array(np.broadcast_to(lr_o, (K,)), order="C")
-
-
-# Network steps from which the parallel loop is used. Measured on 2 cores: it halves the time
-# from a few hundred steps up, but a small gain (0.3 ms at 10,000 steps) is not worth its
-# first-call cost (0.1 s) or its wake-up delays (several ms) on a busy machine.
-_PARALLEL_WORK = 20_000
-_PARALLEL_LOCK = threading.Lock()
-_CHUNK_WORK = 2_000_000  # network steps between two progress reports, at most (about 0.1 s)
 
 
 def train_curves(
@@ -457,6 +540,8 @@ def train_curves(
     biases: ArrayLike = DEFAULT_BIASES,
     train_biases: bool = False,
     update: str = "simultaneous",
+    hidden_activation: str = activations.DEFAULT,
+    output_activation: str = activations.DEFAULT,
 ) -> np.ndarray:
     """E_total for each learning rate: ``train(...).loss``.
 
@@ -465,7 +550,7 @@ def train_curves(
     lrs : array_like of shape (K,)
     iterations : int
         Rows, at least 1: row 0 before any update.
-    weights, inputs, targets, biases, train_biases, update
+    weights, inputs, targets, biases, train_biases, update, hidden_activation, output_activation
         As for ``train``.
 
     Returns
@@ -481,4 +566,6 @@ def train_curves(
         biases=biases,
         train_biases=train_biases,
         update=update,
+        hidden_activation=hidden_activation,
+        output_activation=output_activation,
     ).loss

@@ -33,7 +33,11 @@ import numpy as np
 import xlwings as xw
 
 from . import network as _network
+from .activations import DEFAULT as DEFAULT_ACTIVATION
+from .activations import NAMES as ACTIVATION_NAMES
 from .analysis import DEFAULT_THRESHOLD, Overflow, check_finite, grad_check, lr_summary, summary_rows
+from .examples import MAX_EXAMPLES
+from .examples import count_ok as examples_count_ok
 from .excel_errors import excel_error
 from .explain import ACCEPTED, DEFAULT_DIGITS, DEFAULT_LR, MAX_DIGITS, quantity_name, step_values
 from .explain import text as explain_text
@@ -43,6 +47,7 @@ from .limits import (
     RUN_MORE,
     SHEET_COLUMNS,
     SHEET_ROWS,
+    UDF_MAX_EXAMPLE_STEPS,
     UDF_MAX_STEPS_UNCOMPILED,
     UDF_MAX_VALUES,
     is_count,
@@ -84,9 +89,10 @@ ARG_DOCS = {
     "x": "A number, or a range of numbers",
     "weights": "The 8 weights w1..w8, a row or a column of 8 cells: w1..w4 feed the hidden layer, "
     f"w5..w8 the output layer. Course example: {_listed(_network.DEFAULT_WEIGHTS)}",
-    "inputs": f"The 2 inputs i1, i2 (2 cells). Course example: {_listed(_network.DEFAULT_INPUTS)}",
-    "targets": "The 2 targets t1, t2 that the outputs should reach (2 cells). "
-    f"Course example: {_listed(_network.DEFAULT_TARGETS)}",
+    "inputs": "The 2 inputs i1, i2 (2 cells), or N rows of 2 for N examples (E_total and the gradients are "
+    f"then means over them). Course example: {_listed(_network.DEFAULT_INPUTS)}",
+    "targets": "The 2 targets t1, t2 that the outputs should reach (2 cells), or N rows of 2, one per example "
+    f"of inputs. Course example: {_listed(_network.DEFAULT_TARGETS)}",
     "lr": "The learning rate: how far to step against the gradient, e.g. 0.5",
     "lrs": f"The learning rates to compare, a row or a column of cells, e.g. {_listed(_network.DEFAULT_LRS)}",
     "iterations": "How many E_total values per learning rate: a whole number >= 1, the first before any "
@@ -94,6 +100,10 @@ ARG_DOCS = {
     "threshold": f"Optional: the E_total to get below (default {DEFAULT_THRESHOLD:g})",
     "biases": "Optional: the 2 biases b1 (hidden layer) and b2 (output layer), never trained. "
     "Leave out, or leave the cells empty, for none. Mazur's example: 0.35, 0.6",
+    "hidden_activation": f"Optional: the hidden layer's activation, as text: {', '.join(ACTIVATION_NAMES)} "
+    "(default sigmoid, the course's)",
+    "output_activation": f"Optional: the output layer's activation, as text: {', '.join(ACTIVATION_NAMES)} "
+    "(default sigmoid, the course's)",
 }
 
 
@@ -355,13 +365,76 @@ def learning_rates(value, name: str, labels: tuple[str, ...] | None = None) -> n
 
 
 def network_args(weights, inputs, targets, biases):
-    """The arguments every network function shares, checked."""
+    """The arguments every network function shares, checked; inputs and targets (2,) for one
+    example, (N, 2) for N (``examples_of``)."""
+    i, t = examples_of(inputs, targets)
     return (
         numbers_of(weights, "weights", WEIGHTS),
-        numbers_of(inputs, "inputs", INPUTS),
-        numbers_of(targets, "targets", TARGETS),
+        i,
+        t,
         optional_numbers(biases, "biases", BIASES, DEFAULT_BIASES),
     )
+
+
+def examples_of(inputs, targets) -> tuple[np.ndarray, np.ndarray]:
+    """inputs and targets: a row or a column of 2 cells is one example, as (2,) each; a block of
+    N rows x 2 columns is N examples (1 to ``examples.MAX_EXAMPLES``), one per row, as (N, 2)."""
+    i = _example_rows(inputs, "inputs", INPUTS)
+    t = _example_rows(targets, "targets", TARGETS)
+    if i.ndim != t.ndim or i.shape != t.shape:
+        n_i, n_t = (1 if a.ndim == 1 else a.shape[0] for a in (i, t))
+        raise BadInput(f"targets: expected {n_i:,} rows of 2 (t1, t2), one per example of inputs, got {n_t:,}")
+    return i, t
+
+
+def _example_rows(value, name: str, labels: tuple[str, str]) -> np.ndarray:
+    try:
+        rows, cols = _block(value).shape
+    except BadInput as e:
+        raise BadInput(f"{name}: {e}") from None
+    if rows == 1 or cols == 1:  # one example, as the course has it
+        return numbers_of(value, name, labels)
+    if cols != 2:
+        raise BadInput(f"{name}: expected 2 columns ({', '.join(labels)}), one row per example, got {cols} columns")
+    if not examples_count_ok(rows):
+        raise BadInput(f"{name}: expected 1 to {MAX_EXAMPLES:,} rows (examples), got {_count(rows)}")
+    return numbers_of(value, name, vector=False)
+
+
+def one_example(i: np.ndarray, function: str) -> None:
+    """Refuse N examples where ``function`` takes one."""
+    if i.ndim == 2:
+        raise BadInput(f"inputs: {function} takes one example, expected 2 numbers (i1, i2), got {i.shape[0]:,} rows")
+
+
+def activations_of(hidden_activation, output_activation) -> dict:
+    """The two optional activation arguments, checked: ``network``'s keyword arguments."""
+    return {
+        "hidden_activation": activation_of(hidden_activation, "hidden_activation"),
+        "output_activation": activation_of(output_activation, "output_activation"),
+    }
+
+
+def activation_of(value, name: str) -> str:
+    """One cell naming an activation (any case, spaces around ignored), or the default when left
+    out; BadInput naming ``name`` and the accepted names otherwise."""
+    if _is_omitted(value):
+        return DEFAULT_ACTIVATION
+    expected = f"{name}: expected one of {', '.join(ACTIVATION_NAMES)}"
+    try:
+        a = _block(value)
+    except BadInput as e:
+        raise BadInput(f"{name}: {e}") from None
+    if a.size != 1:
+        raise BadInput(f"{expected} in one cell, got {a.size} cells")
+    v = a.flat[0]
+    if isinstance(v, str) and excel_error(v) is None:
+        text = str.__str__(v)  # a plain copy: a subclass's own methods are never called
+        if text.strip().lower() in ACTIVATION_NAMES:
+            return text.strip().lower()
+        raise BadInput(f'{expected}, got "{_shown_text(text)}"')
+    x = _value(v)
+    raise BadInput(f"{expected}, got {x if isinstance(x, str) else _fmt(x)}")
 
 
 # --- the functions Excel sees ----------------------------------------------------------------
@@ -377,59 +450,73 @@ def SIGMOID(x):
 
 
 @excel_function
-def FORWARD(weights, inputs, targets, biases=None):
-    """Forward pass of the 2-2-2 network. Returns one row of 11 values: h1, a_h1, h2, a_h2,
-    o1, a_o1, o2, a_o2, E1, E2, E_total. h and o are net inputs, a = SIGMOID(net input),
-    E1 = 1/2 (t1 - a_o1)^2 and E_total = E1 + E2."""
+def FORWARD(weights, inputs, targets, biases=None, hidden_activation=None, output_activation=None):
+    """Forward pass of the 2-2-2 network: a row of 11 values, h1, a_h1, h2, a_h2, o1, a_o1,
+    o2, a_o2, E1, E2, E_total (a row per example). h, o: net inputs; a = the activation
+    (SIGMOID by default) of the net input; E1 = 1/2 (t1 - a_o1)^2."""
     w, i, t, b = network_args(weights, inputs, targets, biases)
-    f = forward(w, inputs=i, targets=t, biases=b)
-    row = np.array(f, dtype=float)[None, :]
-    return check_finite(row, lambda at: FORWARD_NAMES[at[1]], "try smaller weights, inputs or targets")
+    acts = activations_of(hidden_activation, output_activation)
+    pairs = zip(np.atleast_2d(i), np.atleast_2d(t), strict=True)
+    block = np.array([forward(w, inputs=x, targets=y, biases=b, **acts) for x, y in pairs], dtype=float)
+    return check_finite(block, lambda at: FORWARD_NAMES[at[1]], "try smaller weights, inputs or targets")
 
 
 @excel_function
-def GRADIENTS(weights, inputs, targets, biases=None):
+def GRADIENTS(weights, inputs, targets, biases=None, hidden_activation=None, output_activation=None):
     """Backpropagation: how E_total changes with each weight. Returns one row of 8 values,
     dE/dw1 .. dE/dw8, by the chain rule, e.g. dE/dw5 = (a_o1 - t1) * a_o1 * (1 - a_o1) * a_h1.
     A positive value means: make that weight smaller."""
     w, i, t, b = network_args(weights, inputs, targets, biases)
-    g = gradients(w, inputs=i, targets=t, biases=b)[None, :]
+    g = gradients(w, inputs=i, targets=t, biases=b, **activations_of(hidden_activation, output_activation))[None, :]
     return check_finite(g, lambda at: GRADIENT_NAMES[at[1]], "try smaller weights, inputs or targets")
 
 
 @excel_function
-def BACKPROP_STEP(weights, inputs, targets, lr, biases=None):
+def BACKPROP_STEP(weights, inputs, targets, lr, biases=None, hidden_activation=None, output_activation=None):
     """One step of gradient descent, new w = w - lr * dE/dw for every weight. Returns one row of
     the 8 new weights w1..w8, so each row of a sheet can be BACKPROP_STEP of the row above.
     The biases are not changed."""
     w, i, t, b = network_args(weights, inputs, targets, biases)
     (rate,) = learning_rates(lr, "lr", ("lr",))
-    new_w, _ = step(w, inputs=i, targets=t, lr=rate, biases=b)
+    new_w, _ = step(w, inputs=i, targets=t, lr=rate, biases=b, **activations_of(hidden_activation, output_activation))
     return check_finite(new_w[None, :], lambda at: f"the new {WEIGHTS[at[1]]}", "try a smaller learning rate")
 
 
-def _curves(weights, inputs, targets, lrs, iterations, biases, *, summary: bool = False):
-    """Checked arguments and the loss curves, shared by TRAIN_CURVE and LR_SUMMARY (``summary``:
-    the result is one row per learning rate, not the curves themselves)."""
+def _check_work(n: int, n_rates: int, n_examples: int, summary: bool) -> None:
+    """What one call may compute (limits.py): values, and training steps (one per example)."""
+    if n * n_rates > MAX_CELLS:  # limits.UDF_MAX_VALUES: bounds the call's memory and its time
+        raise BadInput(
+            f"iterations x lrs: expected at most {MAX_CELLS:,} {'E_total values' if summary else 'cells'}, "
+            f"got {_count(n)} x {n_rates:,} = {_count(n * n_rates)}; {RUN_MORE}"
+        )
+    steps, what = (n - 1) * n_rates, "(iterations - 1) x lrs"
+    if n_examples > 1:
+        steps, what = steps * n_examples, what + " x examples"
+    if not COMPILED and steps > UDF_MAX_STEPS_UNCOMPILED:
+        raise BadInput(
+            f"{what}: expected at most {UDF_MAX_STEPS_UNCOMPILED:,} training steps where "
+            f"Python runs without numba (xlwings Lite), got {_count(steps)}; {RUN_MORE}"
+        )
+    if n_examples > 1 and steps > UDF_MAX_EXAMPLE_STEPS:
+        raise BadInput(
+            f"{what}: expected at most {UDF_MAX_EXAMPLE_STEPS:,} training steps, got {_count(steps)}; {RUN_MORE}"
+        )
+
+
+def _curves(weights, inputs, targets, lrs, iterations, biases, acts, *, summary: bool = False):
+    """Checked arguments and the loss curves, shared by TRAIN_CURVE and LR_SUMMARY (``acts``: the
+    two activation arguments; ``summary``: the result is one row per learning rate, not the
+    curves themselves)."""
     w, i, t, b = network_args(weights, inputs, targets, biases)
+    acts = activations_of(*acts)
     rates = learning_rates(lrs, "lrs")
     n = whole_number(iterations, "iterations")
     if summary:
         fits_sheet(1 + rates.size, 5, "lrs")
     else:
         fits_sheet(n, rates.size, "iterations", "lrs")
-    if n * rates.size > MAX_CELLS:  # limits.UDF_MAX_VALUES: bounds the call's memory and its time
-        raise BadInput(
-            f"iterations x lrs: expected at most {MAX_CELLS:,} {'E_total values' if summary else 'cells'}, "
-            f"got {_count(n)} x {rates.size:,} = {_count(n * rates.size)}; {RUN_MORE}"
-        )
-    steps = (n - 1) * rates.size
-    if not COMPILED and steps > UDF_MAX_STEPS_UNCOMPILED:
-        raise BadInput(
-            f"(iterations - 1) x lrs: expected at most {UDF_MAX_STEPS_UNCOMPILED:,} training steps where "
-            f"Python runs without numba (xlwings Lite), got {_count(steps)}; {RUN_MORE}"
-        )
-    curves = _train_curves(rates, n, weights=w, inputs=i, targets=t, biases=b)
+    _check_work(n, rates.size, 1 if i.ndim == 1 else i.shape[0], summary)
+    curves = _train_curves(rates, n, weights=w, inputs=i, targets=t, biases=b, **acts)
     check_finite(
         curves,
         lambda at: f"E_total in row {at[0] + 1} for lr {_fmt(rates[at[1]])}",
@@ -439,20 +526,21 @@ def _curves(weights, inputs, targets, lrs, iterations, biases, *, summary: bool 
 
 
 @excel_function
-def TRAIN_CURVE(weights, inputs, targets, lrs, iterations, biases=None):
+def TRAIN_CURVE(weights, inputs, targets, lrs, iterations, biases=None, hidden_activation=None, output_activation=None):
     """Trains the network once for each learning rate and returns E_total step by step: one
     column per learning rate, one row per step, row 1 before any update. The block spills
     below the cell; chart it to compare learning rates."""
-    return _curves(weights, inputs, targets, lrs, iterations, biases)[1]
+    acts = (hidden_activation, output_activation)
+    return _curves(weights, inputs, targets, lrs, iterations, biases, acts)[1]
 
 
 @excel_function
-def GRAD_CHECK(weights, inputs, targets, biases=None):
+def GRAD_CHECK(weights, inputs, targets, biases=None, hidden_activation=None, output_activation=None):
     """Checks backpropagation: each dE/dw next to a numerical estimate, (E(w+h) - E(w-h)) / 2h
     with h = 0.000001, and their relative error, which is tiny (below 1E-6) when the
     gradients are right. A header row, then one row per weight."""
     w, i, t, b = network_args(weights, inputs, targets, biases)
-    gc = grad_check(w, i, t, b)
+    gc = grad_check(w, i, t, b, **activations_of(hidden_activation, output_activation))
     check_finite(
         np.column_stack([gc.analytic, gc.numeric]),
         lambda at: f"{GRADIENT_NAMES[at[0]]} ({('analytic', 'numeric')[at[1]]})",
@@ -463,14 +551,25 @@ def GRAD_CHECK(weights, inputs, targets, biases=None):
 
 
 @excel_function
-def LR_SUMMARY(weights, inputs, targets, lrs, iterations, threshold=None, biases=None):
+def LR_SUMMARY(
+    weights,
+    inputs,
+    targets,
+    lrs,
+    iterations,
+    threshold=None,
+    biases=None,
+    hidden_activation=None,
+    output_activation=None,
+):
     """Compares learning rates, one row each: final E_total, the first step with E_total below
     the threshold (step 0 = before any update), whether E_total only ever fell, and the first
     step where it rose. Trains like TRAIN_CURVE. Header row first."""
     (limit,) = optional_numbers(threshold, "threshold", ("threshold",), (DEFAULT_THRESHOLD,))
     if not is_threshold(limit):
         raise BadInput(f"threshold: expected a positive number, got {_fmt(limit)}")
-    rates, curves = _curves(weights, inputs, targets, lrs, iterations, biases, summary=True)
+    acts = (hidden_activation, output_activation)
+    rates, curves = _curves(weights, inputs, targets, lrs, iterations, biases, acts, summary=True)
     header = ["lr", "final E_total", f"steps to E_total < {_fmt(limit)}", "only falls", "first rise"]
     return [header] + summary_rows(lr_summary(rates, curves, limit))
 
@@ -497,6 +596,7 @@ def LR_MAP(weights, inputs, targets, lr_hidden_range, lr_output_range, steps):
     from .lrmap import lr_map
 
     w, i, t, _ = network_args(weights, inputs, targets, None)
+    one_example(i, "LR_MAP")
     lr_h = learning_rates(lr_hidden_range, "lr_hidden_range")
     lr_o = learning_rates(lr_output_range, "lr_output_range")
     n = whole_number(steps, "steps")
@@ -542,7 +642,17 @@ def text_of(value, name: str) -> str:
 
 
 @excel_function
-def EXPLAIN(quantity, weights, inputs, targets, biases=None, lr=None, digits=None):
+def EXPLAIN(
+    quantity,
+    weights,
+    inputs,
+    targets,
+    biases=None,
+    lr=None,
+    digits=None,
+    hidden_activation=None,
+    output_activation=None,
+):
     """One formula of the training step with its numbers plugged in, e.g. EXPLAIN("dE/dw5", ...)
     gives dE/dw5 = (a_o1 - t1)*a_o1*(1 - a_o1)*a_h1 = (0.7514 - 0.01000)*... = 0.08217. The last
     number is the value, to 4 figures. lr (default 0.5) is for new_w."""
@@ -551,11 +661,13 @@ def EXPLAIN(quantity, weights, inputs, targets, biases=None, lr=None, digits=Non
     if q is None:
         raise BadInput(f'quantity: expected one of {ACCEPTED}; got "{_shown_text(name)}"')
     w, i, t, b = network_args(weights, inputs, targets, biases)
+    one_example(i, "EXPLAIN")
     rate = DEFAULT_LR if _is_omitted(lr) else learning_rates(lr, "lr", ("lr",))[0]
     (n,) = optional_numbers(digits, "digits", ("digits",), (DEFAULT_DIGITS,))
     if not (is_count(n) and n <= MAX_DIGITS):
         raise BadInput(f"digits: expected a whole number from 1 to {MAX_DIGITS}, got {_fmt(n)}")
-    values = step_values(w, i, t, b, rate)
+    acts = activations_of(hidden_activation, output_activation)
+    values = step_values(w, i, t, b, rate, **acts)
     names = list(values)
     check_finite(np.array(list(values.values())), lambda at: names[at[0]], "try smaller weights, inputs, targets or lr")
-    return explain_text(q, values, int(n))
+    return explain_text(q, values, int(n), *acts.values())
