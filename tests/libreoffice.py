@@ -94,3 +94,24 @@ def stored_values(src: Path, tmpdir: Path):
 
     out = convert(src, "xlsx", Path(tmpdir) / "stored", recalc=False)
     return openpyxl.load_workbook(out, data_only=True)
+
+
+def recalculated_many(srcs: list[Path], tmpdir: Path) -> list:
+    """``recalculated_values`` of several books with one LibreOffice start (the books' names must
+    differ): their openpyxl workbooks of values, in order."""
+    import openpyxl
+
+    exe = soffice()
+    outdir = Path(tmpdir) / "recalculated-many"
+    outdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="lo-profile-") as profile:
+        user = Path(profile) / "user"
+        user.mkdir()
+        (user / "registrymodifications.xcu").write_text(_RECALC_PROFILE.format(mode=RECALC_ALWAYS))
+        cmd = [exe, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--norestore"]
+        cmd += ["--convert-to", "xlsx", "--outdir", str(outdir), *map(str, srcs)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180 * len(srcs))
+    outs = [outdir / f"{Path(src).stem}.xlsx" for src in srcs]
+    if proc.returncode != 0 or not all(out.exists() for out in outs):
+        raise AssertionError(f"LibreOffice failed on {srcs}: rc={proc.returncode}\n{proc.stdout}{proc.stderr}")
+    return [openpyxl.load_workbook(out, data_only=True) for out in outs]

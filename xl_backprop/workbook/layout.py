@@ -17,8 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .. import exercise
 from ..analysis import DEFAULT_THRESHOLD
 from ..cellref import Area, a1, col_letters, parse_cell
+from ..explain import FORWARD_QUANTITIES, GRADIENT_QUANTITIES, UPDATE_QUANTITIES
 from ..limits import MACRO_MAX_ITERATIONS, SHEET_COLUMNS, SHEET_ROWS
 from ..network import (
     DEFAULT_BIASES,
@@ -36,12 +38,13 @@ from ..palette import LR_COLORS, PATH_COLORS
 
 # --- sheets, in workbook order -------------------------------------------------------------
 SHEET_BACKPROP = "Backprop"
+SHEET_PRACTICE = "Practice"  # predict, then check: one training step to fill in
 SHEET_UDFS = "UDFs"
 SHEET_LRS = "Learning rates"
 SHEET_LR_BLOCKS = "LR blocks"  # the native training runs the Learning rates sheet reads
 SHEET_ABOUT = "About"
 SHEET_CONF = "xlwings.conf"  # xlwings looks for exactly this name
-SHEETS = (SHEET_BACKPROP, SHEET_UDFS, SHEET_LRS, SHEET_LR_BLOCKS, SHEET_ABOUT, SHEET_CONF)
+SHEETS = (SHEET_BACKPROP, SHEET_PRACTICE, SHEET_UDFS, SHEET_LRS, SHEET_LR_BLOCKS, SHEET_ABOUT, SHEET_CONF)
 
 #: Excel's sheet limits (rows, columns).
 MAX_ROWS = SHEET_ROWS
@@ -526,6 +529,88 @@ UDF_MAP_STEPS_ROW = UDF_MAP.area.row2 + 2  #: zero-based: "steps" and its cell
 UDF_MAP_WIDTH = 15  #: characters, every column of the block ("0.000000000E+00")
 #: The colour scale: low E_total (converged) green, high red.
 UDF_MAP_COLORS = ("#63BE7B", "#FFEB84", "#F8696B")
+
+
+# --- Practice: one training step to fill in, checked cell by cell -----------------------------
+@dataclass(frozen=True)
+class Named(_Place):
+    """A cell, or a column of cells (``last``), with an Excel defined name: a place a teacher
+    (and a test) finds by name."""
+
+    name: str
+    sheet: str
+    cell: str
+    last: str | None = None
+
+    @property
+    def area(self) -> Area:
+        return Area.of(self.sheet, self.cell, self.last)
+
+
+_P = SHEET_PRACTICE
+IN_PRACTICE_SEED = Input("PracticeSeed", _P, "B4", exercise.COURSE_SEED, "seed")
+IN_PRACTICE_LEVEL = Input("PracticeLevel", _P, "B5", 1, "level")
+PRACTICE_SCORE = Named("PracticeScore", _P, "B6")
+#: The exercise (formulas of PracticeSeed, ``exercise.excel_formula``): one column of labels
+#: (PRACTICE_GIVEN_LABEL_COL) beside one of values, w1..w8, i1, i2, t1, t2, lr from row 4 down.
+PRACTICE_GIVEN_TITLE = "I3"
+PRACTICE_WEIGHTS = Named("PracticeWeights", _P, "J4", "J11")
+PRACTICE_INPUTS = Named("PracticeInputs", _P, "J12", "J13")
+PRACTICE_TARGETS = Named("PracticeTargets", _P, "J14", "J15")
+PRACTICE_LR = Named("PracticeLR", _P, "J16")
+PRACTICE_GIVEN = (PRACTICE_WEIGHTS, PRACTICE_INPUTS, PRACTICE_TARGETS, PRACTICE_LR)
+PRACTICE_GIVEN_LABEL_COL = "I"
+PRACTICE_NOTES_TOP_LEFT = "I18"  #: the rules to use, under the exercise
+#: The phases of a step, as the walkthrough numbers them, and the quantities of each, in the
+#: order a step computes them (q as in the walkthrough's Explain_<q> names; the paths into a
+#: hidden unit and their sum as network.Chain names them: dE1_da_h1 is ∂E1/∂a_h1).
+PRACTICE_PHASES = (
+    (1, "1 forward", FORWARD_QUANTITIES[:8]),
+    (2, "2 error", FORWARD_QUANTITIES[8:]),
+    (3, "3 output layer", ("d_o1", "d_o2", *GRADIENT_QUANTITIES[4:])),
+    (4, "4 hidden layer", (*Chain._fields[2:], *GRADIENT_QUANTITIES[:4])),
+    (5, "5 update", UPDATE_QUANTITIES),
+)
+#: Every quantity the learner may fill in, top to bottom: the answer cell of q is Practice_<q>.
+PRACTICE_QUANTITIES = tuple(q for _, _, qs in PRACTICE_PHASES for q in qs)
+#: The first phase that is the learner's at each level (a faded worked example, last steps first).
+PRACTICE_LEVELS = {1: 5, 2: 3, 3: 1}
+PRACTICE_HEADER_ROW = 7  #: zero-based (sheet row 8): the table's headers
+PRACTICE_FIRST_ROW = 8  #: zero-based (sheet row 9): the first quantity, h1
+#: The table's columns: (code name, letter, header, width). The last two are hidden: the right
+#: value, by native formulas (``sheets.table_formula``'s rules), and whether the row is the
+#: learner's at the level.
+PRACTICE_COLUMNS = (
+    ("phase", "A", "phase", 15),
+    ("quantity", "B", "quantity", 11),
+    ("rule", "C", "rule", 34),
+    ("answer", "D", "your answer", 14),
+    ("check", "E", "check", 12),
+    ("show", "F", "show answer", 12),
+    ("given", "G", "given / answer", 16),
+    ("right", "M", "right value (hidden)", 16),
+    ("yours", "N", "yours (hidden)", 8),
+)
+PRACTICE_HIDDEN = ("right", "yours")
+#: What the check cell says: right, wrong, and shown (not counted); nothing while empty.
+PRACTICE_MARKS = {"right": "✓", "wrong": "✗ try again", "text": "✗ not a number", "shown": "shown"}
+
+
+def practice_name(q: str) -> str:
+    """The defined name of ``q``'s answer cell: ``Practice_<q>``."""
+    return f"Practice_{q}"
+
+
+def practice_cell(column: str, q: str) -> str:
+    """A1 address of ``column`` (a code name of PRACTICE_COLUMNS) on ``q``'s row of Practice."""
+    letter = {name: letter for name, letter, _, _ in PRACTICE_COLUMNS}[column]
+    return f"{letter}{PRACTICE_FIRST_ROW + PRACTICE_QUANTITIES.index(q) + 1}"
+
+
+#: The answer cells, by their defined names Practice_<q>.
+PRACTICE_ANSWERS = tuple(Named(practice_name(q), _P, practice_cell("answer", q)) for q in PRACTICE_QUANTITIES)
+#: Every defined name of the Practice sheet.
+PRACTICE_NAMES = (IN_PRACTICE_SEED, IN_PRACTICE_LEVEL, PRACTICE_SCORE, *PRACTICE_GIVEN, *PRACTICE_ANSWERS)
 
 BLOCKS = (MACRO_LOSS, MACRO_SUMMARY)
 ANCHORS = (BACKPROP_CHART, NETWORK_PICTURE, LIVE_CHART, MACRO_CHART, MACRO_PICTURE, MAP_PICTURE)

@@ -1396,8 +1396,18 @@ def write_conf(book: Workbook, fmt: dict) -> Worksheet:
 
 def write_sheets(book: Workbook) -> None:
     """Every sheet, in ``layout.SHEETS`` order, and the defined names of the inputs."""
+    from .practice import write_practice  # it uses this module's table_formula
+
     fmt = _formats(book)
-    for write in (write_backprop, write_udfs, write_learning_rates, write_lr_blocks, write_about, write_conf):
+    for write in (
+        write_backprop,
+        write_practice,
+        write_udfs,
+        write_learning_rates,
+        write_lr_blocks,
+        write_about,
+        write_conf,
+    ):
         write(book, fmt)
     for inp in L.INPUTS:
         book.define_name(inp.name, "=" + inp.ref)
