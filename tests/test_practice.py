@@ -52,6 +52,11 @@ def right(answer: float, value: float) -> bool:
     return abs(answer - value) <= 0.005 * abs(value) or abs(answer - value) <= 1e-6
 
 
+def _exercise_cells(ws) -> list:
+    """w1..w8, i1, i2, t1, t2, lr as the sheet shows them."""
+    return [ws[L.PRACTICE_GIVEN_CELLS[name]].value for name, _, _ in exercise.DRAWS]
+
+
 def phase(q: str) -> int:
     for p, _, qs in L.PRACTICE_PHASES:
         if q in qs:
@@ -125,10 +130,10 @@ def test_the_sheet_names_its_places_and_answer_cells():
     names = defined_names(TEMPLATE)
     assert names["PracticeSeed"] == "Practice!$B$4" and names["PracticeLevel"] == "Practice!$B$5"
     assert names["PracticeScore"] == "Practice!$B$6"
-    assert names["PracticeWeights"] == "Practice!$J$4:$J$11"
-    assert names["PracticeInputs"] == "Practice!$J$12:$J$13"
-    assert names["PracticeTargets"] == "Practice!$J$14:$J$15"
-    assert names["PracticeLR"] == "Practice!$J$16"
+    assert names["PracticeWeights"] == "Practice!$I$5:$P$5"
+    assert names["PracticeInputs"] == "Practice!$I$7:$J$7"
+    assert names["PracticeTargets"] == "Practice!$K$7:$L$7"
+    assert names["PracticeLR"] == "Practice!$M$7"
     # the walkthrough's quantity names, and the two paths into each hidden unit with their sum
     expected = {
         *("h1", "h2", "a_h1", "a_h2", "o1", "o2", "a_o1", "a_o2", "E1", "E2", "E_total"),
@@ -190,7 +195,7 @@ def test_first_open_shows_the_course_at_level_1_with_the_update_blank():
     ws = openpyxl.load_workbook(TEMPLATE, data_only=True)[L.SHEET_PRACTICE]
     assert ws[L.IN_PRACTICE_SEED.cell].value == 0 and ws[L.IN_PRACTICE_LEVEL.cell].value == 1
     assert ws[L.PRACTICE_SCORE.cell].value == 0
-    assert [ws[f"J{r}"].value for r in range(4, 17)] == [*network.DEFAULT_WEIGHTS, 0.05, 0.1, 0.01, 0.99, 0.5]
+    assert _exercise_cells(ws) == [*network.DEFAULT_WEIGHTS, 0.05, 0.1, 0.01, 0.99, 0.5]
     values = engine(0)
     for q in QUANTITIES:
         assert ws[L.practice_cell("answer", q)].value is None, q
@@ -239,10 +244,6 @@ def books(tmp_path_factory):
     return {
         name: wb[L.SHEET_PRACTICE] for name, wb in zip(cases, libreoffice.recalculated_many(paths, tmp), strict=True)
     }
-
-
-def _exercise_cells(ws) -> list:
-    return [ws[f"J{r}"].value for r in range(4, 17)]
 
 
 def _checks(ws) -> dict[str, object]:
@@ -360,7 +361,7 @@ def test_new_exercise_draws_a_seed_and_keeps_what_the_learner_typed(tmp_path):
         f"{L.SHEET_BACKPROP}!{L.IN_W1.cell}": 0.7,
     }
     sets = [f"{seed_ref}={SEED}", *(f"{ref}={v}" for ref, v in typed.items())]
-    given = [f"{L.SHEET_PRACTICE}!J{r}" for r in range(4, 17)]
+    given = [f"{L.SHEET_PRACTICE}!{L.PRACTICE_GIVEN_CELLS[name]}" for name, _, _ in exercise.DRAWS]
     reads = [seed_ref, *typed, *given]
     out = _lo_vba(
         book,

@@ -551,24 +551,39 @@ _P = SHEET_PRACTICE
 IN_PRACTICE_SEED = Input("PracticeSeed", _P, "B4", exercise.COURSE_SEED, "seed")
 IN_PRACTICE_LEVEL = Input("PracticeLevel", _P, "B5", 1, "level")
 PRACTICE_SCORE = Named("PracticeScore", _P, "B6")
-#: The exercise (formulas of PracticeSeed, ``exercise.excel_formula``): one column of labels
-#: (PRACTICE_GIVEN_LABEL_COL) beside one of values, w1..w8, i1, i2, t1, t2, lr from row 4 down.
+#: The exercise (formulas of PracticeSeed, ``exercise.excel_formula``), on the frozen rows beside
+#: the seed: a row of names above each row of values, w1..w8, then i1, i2, t1, t2 and lr.
 PRACTICE_GIVEN_TITLE = "I3"
-PRACTICE_WEIGHTS = Named("PracticeWeights", _P, "J4", "J11")
-PRACTICE_INPUTS = Named("PracticeInputs", _P, "J12", "J13")
-PRACTICE_TARGETS = Named("PracticeTargets", _P, "J14", "J15")
-PRACTICE_LR = Named("PracticeLR", _P, "J16")
+PRACTICE_WEIGHTS = Named("PracticeWeights", _P, "I5", "P5")
+PRACTICE_INPUTS = Named("PracticeInputs", _P, "I7", "J7")
+PRACTICE_TARGETS = Named("PracticeTargets", _P, "K7", "L7")
+PRACTICE_LR = Named("PracticeLR", _P, "M7")
 PRACTICE_GIVEN = (PRACTICE_WEIGHTS, PRACTICE_INPUTS, PRACTICE_TARGETS, PRACTICE_LR)
-PRACTICE_GIVEN_LABEL_COL = "I"
-PRACTICE_NOTES_TOP_LEFT = "I18"  #: the rules to use, under the exercise
+#: The cell of each of the exercise's values, by its name in ``exercise.DRAWS`` (w1 … lr).
+PRACTICE_GIVEN_CELLS = dict(
+    zip(
+        (name for name, _, _ in exercise.DRAWS),
+        (
+            a1(r, c)
+            for p in PRACTICE_GIVEN
+            for r in range(p.area.row1, p.area.row2 + 1)
+            for c in range(p.area.col1, p.area.col2 + 1)
+        ),
+        strict=True,
+    )
+)
+PRACTICE_NOTES_TOP_LEFT = "I10"  #: the rules to use, beside the table
+#: Widths (characters) of the columns right of the table: a gap, then the exercise's.
+PRACTICE_SIDE_WIDTHS = (("H", "H", 1), ("I", "P", 5.5), ("Q", "Q", 3))
+PRACTICE_HEADER_HEIGHT = 30  #: points: the headers wrap in two lines ("show / answer")
 #: The phases of a step, as the walkthrough numbers them, and the quantities of each, in the
 #: order a step computes them (q as in the walkthrough's Explain_<q> names; the paths into a
 #: hidden unit and their sum as network.Chain names them: dE1_da_h1 is ∂E1/∂a_h1).
 PRACTICE_PHASES = (
     (1, "1 forward", FORWARD_QUANTITIES[:8]),
     (2, "2 error", FORWARD_QUANTITIES[8:]),
-    (3, "3 output layer", ("d_o1", "d_o2", *GRADIENT_QUANTITIES[4:])),
-    (4, "4 hidden layer", (*Chain._fields[2:], *GRADIENT_QUANTITIES[:4])),
+    (3, "3 output", ("d_o1", "d_o2", *GRADIENT_QUANTITIES[4:])),
+    (4, "4 hidden", (*Chain._fields[2:], *GRADIENT_QUANTITIES[:4])),
     (5, "5 update", UPDATE_QUANTITIES),
 )
 #: Every quantity the learner may fill in, top to bottom: the answer cell of q is Practice_<q>.
@@ -581,15 +596,15 @@ PRACTICE_FIRST_ROW = 8  #: zero-based (sheet row 9): the first quantity, h1
 #: value, by native formulas (``sheets.table_formula``'s rules), and whether the row is the
 #: learner's at the level.
 PRACTICE_COLUMNS = (
-    ("phase", "A", "phase", 15),
-    ("quantity", "B", "quantity", 11),
-    ("rule", "C", "rule", 34),
-    ("answer", "D", "your answer", 14),
-    ("check", "E", "check", 12),
-    ("show", "F", "show answer", 12),
-    ("given", "G", "given / answer", 16),
-    ("right", "M", "right value (hidden)", 16),
-    ("yours", "N", "yours (hidden)", 8),
+    ("phase", "A", "phase", 10),
+    ("quantity", "B", "quantity", 10),
+    ("rule", "C", "rule", 26),
+    ("answer", "D", "your answer", 11),
+    ("check", "E", "check", 11),
+    ("show", "F", "show answer", 7),
+    ("given", "G", "given / answer", 13),
+    ("right", "R", "right value (hidden)", 16),
+    ("yours", "S", "yours (hidden)", 8),
 )
 PRACTICE_HIDDEN = ("right", "yours")
 #: What the check cell says: right, wrong, and shown (not counted); nothing while empty.

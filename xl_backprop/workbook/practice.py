@@ -63,6 +63,7 @@ HIDDEN_NOTE = "The right values are computed in hidden cells (columns {}), by th
 )
 #: Under the exercise: what the learner needs to compute the step.
 NOTES = (
+    "The rules",
     "No biases (b1 = b2 = 0).",
     "σ(x) = 1 / (1 + e^(−x))",
     "σ'(x) = σ(x)·(1 − σ(x))",
@@ -73,7 +74,7 @@ NOTES = (
     "or type a seed. Your answers stay:",
     "clear column D to start again.",
 )
-SEED_NOTE = f"0: the course's example · 1 to {exercise.SEED_MAX:,}: another exercise, the same on every computer"
+SEED_NOTE = f"0: the course's example · 1 to {exercise.SEED_MAX:,}: another exercise (the same on every computer)"
 SEED_MESSAGE = f"seed: expected a whole number from 0 to {exercise.SEED_MAX}"
 LEVEL_NOTES = (
     "1: you fill in the update (new w1..w8)",
@@ -116,10 +117,8 @@ def symbol(q: str) -> str:
 # --- where each name sits, for the Backprop table's rules --------------------------------------
 def given_cell(name: str) -> str:
     """The exercise's cell of w1..w8, i1, i2, t1, t2 or lr, absolute."""
-    names = [n for n, _, _ in exercise.DRAWS]
-    k = names.index(name)
-    r, c = L.rowcol(L.PRACTICE_WEIGHTS.cell)
-    return f"${L.col_letters(c)}${r + k + 1}"
+    r, c = L.rowcol(L.PRACTICE_GIVEN_CELLS[name])
+    return f"${L.col_letters(c)}${r + 1}"
 
 
 def at(name: str, step: int) -> str:
@@ -230,7 +229,12 @@ PRACTICE_STYLES = {
     "message": {"bold": True, "font_color": "#C00000"},
     "answer": {"border": 1, "border_color": "#BF9000", "num_format": "General"},
     "seed": {**L.STYLES["input"], "align": "center", "bold": True},
-    "exercise": {"num_format": "0.00", "bold": True, "align": "center"},
+    "exercise": {"num_format": "0.00", "bold": True, "align": "center", "border": 1, "border_color": "#BFBFBF"},
+    "name": {"bold": True, "align": "center", "font_color": "#1F3864"},
+    "check": {"align": "center"},
+    # the given values to 6 significant figures: enough to go on within the 0.5 % the check allows
+    "value": {"num_format": "0.000000"},
+    "small": {"num_format": "0.00000E+00"},
     "score": {"bold": True, "font_size": 14, "align": "center", "border": 1, "bg_color": "#E2EFDA"},
 }
 
@@ -323,24 +327,27 @@ def _exercise(ws: Worksheet, fmt: dict, looks: dict, seed: int) -> None:
     _formula(ws, *L.rowcol(L.PRACTICE_GIVEN_TITLE), title, fmt["h2"], f"The exercise (seed {seed})")
     values = exercise.exercise(seed)
     flat = (*values.weights, *values.inputs, *values.targets, values.lr)
-    r0, c = L.rowcol(L.PRACTICE_WEIGHTS.cell)
-    label_c = c - 1
-    for k, (name, _, _) in enumerate(exercise.DRAWS):
-        ws.write_string(r0 + k, label_c, name, fmt["label"])
-        _formula(ws, r0 + k, c, exercise.excel_formula(name, L.IN_PRACTICE_SEED.name), looks["exercise"], flat[k])
+    for (name, _, _), value in zip(exercise.DRAWS, flat, strict=True):
+        r, c = L.rowcol(L.PRACTICE_GIVEN_CELLS[name])
+        ws.write_string(r - 1, c, name, looks["name"])
+        _formula(ws, r, c, exercise.excel_formula(name, L.IN_PRACTICE_SEED.name), looks["exercise"], value)
+    for first, last, width in L.PRACTICE_SIDE_WIDTHS:
+        ws.set_column(f"{first}:{last}", width)
     r, c = L.rowcol(L.PRACTICE_NOTES_TOP_LEFT)
     for k, line in enumerate(NOTES):
         if line:
-            ws.write_string(r + k, c, line, fmt["note"])
+            ws.write_string(r + k, c, line, fmt["h2"] if k == 0 else fmt["note"])
 
 
 def _table(ws: Worksheet, book: Workbook, fmt: dict, looks: dict, v: dict) -> None:
     """The headers, then one row per quantity: phase, symbol, rule, answer, check, show answer,
     given / answer, and the hidden right value and whether the row is the learner's."""
+    head_format = book.add_format({**L.STYLES["head"], "text_wrap": True, "valign": "vcenter"})
+    ws.set_row(L.PRACTICE_HEADER_ROW, L.PRACTICE_HEADER_HEIGHT)
     for name, letter, head, width in L.PRACTICE_COLUMNS:
         c = L.rowcol(f"{letter}1")[1]
         ws.set_column(c, c, width, None, {"hidden": name in L.PRACTICE_HIDDEN})
-        ws.write_string(L.PRACTICE_HEADER_ROW, c, head, fmt["head"])
+        ws.write_string(L.PRACTICE_HEADER_ROW, c, head, head_format)
     col = {name: L.rowcol(f"{letter}1")[1] for name, letter, _, _ in L.PRACTICE_COLUMNS}
     path = {p: book.add_format({"bold": True, "font_color": color}) for p, color in L.PATH_COLORS.items()}
     phase_first = {qs[0]: label for _, label, qs in L.PRACTICE_PHASES}
@@ -354,8 +361,8 @@ def _table(ws: Worksheet, book: Workbook, fmt: dict, looks: dict, v: dict) -> No
         ws.write_string(r, col["rule"], RULES[q], fmt["text"])
         ws.write_blank(r, col["answer"], None, looks["answer"])
         ws.write_boolean(r, col["show"], False, fmt["input"])
-        number = fmt["grad"] if q.startswith("d") else fmt["value"]
-        _formula(ws, r, col["check"], check_formula(q), fmt["label"], v["check"][q])
+        number = looks["small"] if q.startswith("d") else looks["value"]
+        _formula(ws, r, col["check"], check_formula(q), looks["check"], v["check"][q])
         _formula(ws, r, col["given"], given_formula(q), number, v["given"][q])
         _formula(ws, r, col["right"], right_formula(q), number, v["right"][q])
         _formula(ws, r, col["yours"], yours_formula(q), fmt["yes_no"], v["yours"][q])
@@ -388,7 +395,12 @@ def write_practice(book: Workbook, fmt: dict) -> Worksheet:
     _validate_inputs(ws)
     ws.freeze_panes(L.PRACTICE_FIRST_ROW, 0)
     last_row = L.PRACTICE_FIRST_ROW + len(L.PRACTICE_QUANTITIES)
-    _print_setup(ws, f"A1:L{last_row}", rows=(L.PRACTICE_HEADER_ROW, L.PRACTICE_HEADER_ROW), scale=PRINT_SCALE)
+    _print_setup(
+        ws,
+        f"A1:{L.col_letters(L.PRACTICE_WEIGHTS.area.col2)}{last_row}",
+        rows=(L.PRACTICE_HEADER_ROW, L.PRACTICE_HEADER_ROW),
+        scale=PRINT_SCALE,
+    )
     for place in L.PRACTICE_NAMES:
         book.define_name(place.name, "=" + place.ref)
     return ws
