@@ -1272,6 +1272,11 @@ ABOUT = (
         None,
     ),
     (
+        "Practice — work out one training step yourself: a check beside each answer says ✓ or ✗. A seed "
+        "picks the exercise (0: the course's; the ribbon's New exercise draws one), a level how much is yours.",
+        None,
+    ),
+    (
         "UDFs — the same example with the Python functions FORWARD, GRADIENTS and BACKPROP_STEP, "
         "and GRAD_CHECK. Needs Excel on Windows with Python and xlwings.",
         None,
