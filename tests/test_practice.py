@@ -217,8 +217,9 @@ def _book(tmp: Path, name: str, seed, level, answers=None, shown=()) -> Path:
     pkg.write_cells(L.SHEET_PRACTICE, *L.rowcol(L.IN_PRACTICE_LEVEL.cell), [[level]])
     for q, value in (answers or {}).items():
         pkg.write_cells(L.SHEET_PRACTICE, *L.rowcol(L.practice_cell("answer", q)), [[value]])
-    for q in shown:
-        pkg.write_cells(L.SHEET_PRACTICE, *L.rowcol(L.practice_cell("show", q)), [[True]])
+    for q in shown:  # TRUE, as Excel stores a switch; the last one as the text TRUE, as a list's choice may be
+        switch = "TRUE" if q == SHOWN[-1] else True
+        pkg.write_cells(L.SHEET_PRACTICE, *L.rowcol(L.practice_cell("show", q)), [[switch]])
     pkg.save(dst)
     return dst
 

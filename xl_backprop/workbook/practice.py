@@ -157,7 +157,9 @@ def yours_formula(q: str) -> str:
 
 
 def _shown(q: str) -> str:
-    return f"{L.practice_cell('show', q)}=TRUE"
+    """Is ``q``'s show-answer switch on: TRUE, or the text TRUE (a list's choice, in some readers)."""
+    cell = L.practice_cell("show", q)
+    return f'OR({cell}=TRUE,{cell}="TRUE")'
 
 
 def check_formula(q: str) -> str:
