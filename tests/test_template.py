@@ -122,7 +122,7 @@ def test_openpyxl_loads_it_with_the_sheets_in_order(template):
     import openpyxl
 
     wb = openpyxl.load_workbook(template, keep_vba=True)
-    assert wb.sheetnames == ["Backprop", "Practice", "UDFs", "Learning rates", "LR blocks", "About", "xlwings.conf"]
+    assert wb.sheetnames == ["Backprop", "UDFs", "Learning rates", "Practice", "LR blocks", "About", "xlwings.conf"]
     assert list(layout.SHEETS) == wb.sheetnames
 
 

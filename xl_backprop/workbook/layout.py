@@ -44,7 +44,7 @@ SHEET_LRS = "Learning rates"
 SHEET_LR_BLOCKS = "LR blocks"  # the native training runs the Learning rates sheet reads
 SHEET_ABOUT = "About"
 SHEET_CONF = "xlwings.conf"  # xlwings looks for exactly this name
-SHEETS = (SHEET_BACKPROP, SHEET_PRACTICE, SHEET_UDFS, SHEET_LRS, SHEET_LR_BLOCKS, SHEET_ABOUT, SHEET_CONF)
+SHEETS = (SHEET_BACKPROP, SHEET_UDFS, SHEET_LRS, SHEET_PRACTICE, SHEET_LR_BLOCKS, SHEET_ABOUT, SHEET_CONF)
 
 #: Excel's sheet limits (rows, columns).
 MAX_ROWS = SHEET_ROWS

@@ -1406,9 +1406,9 @@ def write_sheets(book: Workbook) -> None:
     fmt = _formats(book)
     for write in (
         write_backprop,
-        write_practice,
         write_udfs,
         write_learning_rates,
+        write_practice,
         write_lr_blocks,
         write_about,
         write_conf,
