@@ -134,3 +134,12 @@ def convert_many(srcs: list[Path], fmt: str, outdir: Path, timeout: float = 600)
             f"LibreOffice failed: rc={proc.returncode}, missing {missing_outs}\n{proc.stdout}{proc.stderr}"
         )
     return outs
+
+
+def recalculated_many(srcs: list[Path], tmpdir: Path) -> list:
+    """``recalculated_values`` of several books with one LibreOffice start (the books' names must
+    differ): their openpyxl workbooks of values, in order."""
+    import openpyxl
+
+    outs = convert_many(srcs, "xlsx", Path(tmpdir) / "recalculated-many", timeout=180 * len(srcs))
+    return [openpyxl.load_workbook(out, data_only=True) for out in outs]

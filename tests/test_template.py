@@ -37,6 +37,8 @@ UDF_NAMES = (
     "EXPLAIN",
 )
 RIBBON_MODULE = "BackpropRibbon"
+#: Every module holding ribbon callbacks: Practice's is plain VBA (New exercise), no Python.
+RIBBON_MODULES = (RIBBON_MODULE, "Practice")
 
 
 def calls(formula: str):
@@ -120,7 +122,7 @@ def test_openpyxl_loads_it_with_the_sheets_in_order(template):
     import openpyxl
 
     wb = openpyxl.load_workbook(template, keep_vba=True)
-    assert wb.sheetnames == ["Backprop", "UDFs", "Learning rates", "LR blocks", "About", "xlwings.conf"]
+    assert wb.sheetnames == ["Backprop", "UDFs", "Learning rates", "Practice", "LR blocks", "About", "xlwings.conf"]
     assert list(layout.SHEETS) == wb.sheetnames
 
 
@@ -259,10 +261,11 @@ def test_ribbon_part_is_well_formed_linked_and_calls_ribbon_subs(template, modul
     } <= labels
     for b in buttons:
         assert b.get("screentip") and len(b.get("supertip", "")) > 40, b.get("id")
-    subs = {p.name: p for p in parse_module(modules[RIBBON_MODULE], name=RIBBON_MODULE).procedures}
+    subs = {p.name: p for m in RIBBON_MODULES for p in parse_module(modules[m], name=m).procedures}
     for b in buttons:
         proc = subs[b.get("onAction")]
         assert proc.kind == "sub" and [p.declared for p in proc.params] == ["IRibbonControl"]
+    assert "New exercise" in labels
     ids = [el.get("id") for el in root.iter() if el.get("id")]
     assert len(ids) == len(set(ids))
 
@@ -287,7 +290,7 @@ def test_every_defined_name_is_valid_and_points_inside_the_workbook(template):
     sheets = set(sheet_parts(template))
     from xl_backprop.workbook import walkthrough
 
-    assert {i.name for i in layout.INPUTS} | set(walkthrough.NAMES) == set(names)
+    assert {i.name for i in (*layout.INPUTS, *layout.PRACTICE_NAMES)} | set(walkthrough.NAMES) == set(names)
     for name, target in names.items():
         assert _NAME.match(name) and not _is_cell_reference(name), name
         m = re.fullmatch(r"(?:'([^']+)'|([^'!]+))!\$([A-Z]+)\$(\d+)(?::\$([A-Z]+)\$(\d+))?", target)
@@ -526,6 +529,7 @@ def test_ribbon_xml_must_be_customui(tmp_path):
         "DrawNetwork",
         "MapLearningRates",
         *WALK_BUTTONS,
+        "NewExercise",
         "ResetDefaults",
         "ReimportFunctions",
     ]

@@ -281,6 +281,7 @@ def test_pdf_of_the_template_renders(tmp_path):
 #: 2-point type, nor dozens of pages.
 PAGES = {
     "Backprop": (4, 24),  # the table, then the walkthrough's texts below it
+    "Practice": (1, 1),
     "UDFs": (4, 16),
     "Learning rates": (2, 6),
     "LR blocks": (4, 16),
@@ -321,6 +322,7 @@ def test_printed_sheets_are_readable(tmp_path):
     for sheet, (low, high) in PAGES.items():
         assert low <= per_sheet.get(sheet, 0) <= high, (sheet, per_sheet)
     assert {"E_total", "dE/dw5", "w1"} <= found["Backprop"]
+    assert {"seed", "level", "score", "δo1", "∂E/∂w5", "answer"} <= found["Practice"]
     assert {"GRAD_CHECK", "FORWARD", "GRADIENTS"} <= found["UDFs"]
     assert {"LR_SUMMARY", "TRAIN_CURVE:"} <= found["UDFs"]
     assert {"overshoot.", "E_total"} <= found["Learning rates"]

@@ -34,6 +34,7 @@ MODULES = (
     "lrmap.py",
     "analysis.py",
     "explain.py",
+    "exercise.py",  # workbook/layout.py declares the Practice sheet with it
     "excel_errors.py",
     "udfs.py",
     "cellref.py",

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .. import exercise
 from ..analysis import DEFAULT_THRESHOLD
 from ..cellref import Area, a1, col_letters, parse_cell
 from ..cellstyle import column_pixels as column_pixels  # a column's pixels: cellstyle's one formula
+from ..explain import FORWARD_QUANTITIES, GRADIENT_QUANTITIES, UPDATE_QUANTITIES
 from ..limits import SHEET_COLUMNS, SHEET_ROWS
 from ..network import (
     DEFAULT_BIASES,
@@ -37,12 +39,13 @@ from ..palette import LR_COLORS, PATH_COLORS
 
 # --- sheets, in workbook order -------------------------------------------------------------
 SHEET_BACKPROP = "Backprop"
+SHEET_PRACTICE = "Practice"  # predict, then check: one training step to fill in
 SHEET_UDFS = "UDFs"
 SHEET_LRS = "Learning rates"
 SHEET_LR_BLOCKS = "LR blocks"  # the native training runs the Learning rates sheet reads
 SHEET_ABOUT = "About"
 SHEET_CONF = "xlwings.conf"  # xlwings looks for exactly this name
-SHEETS = (SHEET_BACKPROP, SHEET_UDFS, SHEET_LRS, SHEET_LR_BLOCKS, SHEET_ABOUT, SHEET_CONF)
+SHEETS = (SHEET_BACKPROP, SHEET_UDFS, SHEET_LRS, SHEET_PRACTICE, SHEET_LR_BLOCKS, SHEET_ABOUT, SHEET_CONF)
 
 #: Excel's sheet limits (rows, columns).
 MAX_ROWS = SHEET_ROWS
@@ -549,6 +552,103 @@ UDF_MAP_STEPS_ROW = UDF_MAP.area.row2 + 2  #: zero-based: "steps" and its cell
 UDF_MAP_WIDTH = 15  #: characters, every column of the block ("0.000000000E+00")
 #: The colour scale: low E_total (converged) green, high red.
 UDF_MAP_COLORS = ("#63BE7B", "#FFEB84", "#F8696B")
+
+
+# --- Practice: one training step to fill in, checked cell by cell -----------------------------
+@dataclass(frozen=True)
+class Named(_Place):
+    """A cell, or a column of cells (``last``), with an Excel defined name: a place a teacher
+    (and a test) finds by name."""
+
+    name: str
+    sheet: str
+    cell: str
+    last: str | None = None
+
+    @property
+    def area(self) -> Area:
+        return Area.of(self.sheet, self.cell, self.last)
+
+
+_P = SHEET_PRACTICE
+IN_PRACTICE_SEED = Input("PracticeSeed", _P, "B4", exercise.COURSE_SEED, "seed")
+IN_PRACTICE_LEVEL = Input("PracticeLevel", _P, "B5", 1, "level")
+PRACTICE_SCORE = Named("PracticeScore", _P, "B6")
+#: The exercise (formulas of PracticeSeed, ``exercise.excel_formula``), on the frozen rows beside
+#: the seed: a row of names above each row of values, w1..w8, then i1, i2, t1, t2 and lr.
+PRACTICE_GIVEN_TITLE = "I3"
+PRACTICE_WEIGHTS = Named("PracticeWeights", _P, "I5", "P5")
+PRACTICE_INPUTS = Named("PracticeInputs", _P, "I7", "J7")
+PRACTICE_TARGETS = Named("PracticeTargets", _P, "K7", "L7")
+PRACTICE_LR = Named("PracticeLR", _P, "M7")
+PRACTICE_GIVEN = (PRACTICE_WEIGHTS, PRACTICE_INPUTS, PRACTICE_TARGETS, PRACTICE_LR)
+#: The cell of each of the exercise's values, by its name in ``exercise.DRAWS`` (w1 … lr).
+PRACTICE_GIVEN_CELLS = dict(
+    zip(
+        (name for name, _, _ in exercise.DRAWS),
+        (
+            a1(r, c)
+            for p in PRACTICE_GIVEN
+            for r in range(p.area.row1, p.area.row2 + 1)
+            for c in range(p.area.col1, p.area.col2 + 1)
+        ),
+        strict=True,
+    )
+)
+PRACTICE_NOTES_TOP_LEFT = "I10"  #: the rules to use, beside the table
+#: Widths (characters) of the columns right of the table: a gap, then the exercise's.
+PRACTICE_SIDE_WIDTHS = (("H", "H", 1), ("I", "P", 5.5), ("Q", "Q", 3))
+PRACTICE_HEADER_HEIGHT = 30  #: points: the headers wrap in two lines ("show / answer")
+#: The phases of a step, as the walkthrough numbers them, and the quantities of each, in the
+#: order a step computes them (q as in the walkthrough's Explain_<q> names; the paths into a
+#: hidden unit and their sum as network.Chain names them: dE1_da_h1 is ∂E1/∂a_h1).
+PRACTICE_PHASES = (
+    (1, "1 forward", FORWARD_QUANTITIES[:8]),
+    (2, "2 error", FORWARD_QUANTITIES[8:]),
+    (3, "3 output", ("d_o1", "d_o2", *GRADIENT_QUANTITIES[4:])),
+    (4, "4 hidden", (*Chain._fields[2:], *GRADIENT_QUANTITIES[:4])),
+    (5, "5 update", UPDATE_QUANTITIES),
+)
+#: Every quantity the learner may fill in, top to bottom: the answer cell of q is Practice_<q>.
+PRACTICE_QUANTITIES = tuple(q for _, _, qs in PRACTICE_PHASES for q in qs)
+#: The first phase that is the learner's at each level (a faded worked example, last steps first).
+PRACTICE_LEVELS = {1: 5, 2: 3, 3: 1}
+PRACTICE_HEADER_ROW = 7  #: zero-based (sheet row 8): the table's headers
+PRACTICE_FIRST_ROW = 8  #: zero-based (sheet row 9): the first quantity, h1
+#: The table's columns: (code name, letter, header, width). The last two are hidden: the right
+#: value, by native formulas (``sheets.table_formula``'s rules), and whether the row is the
+#: learner's at the level.
+PRACTICE_COLUMNS = (
+    ("phase", "A", "phase", 10),
+    ("quantity", "B", "quantity", 10),
+    ("rule", "C", "rule", 26),
+    ("answer", "D", "your answer", 11),
+    ("check", "E", "check", 11),
+    ("show", "F", "show answer", 7),
+    ("given", "G", "given / answer", 13),
+    ("right", "R", "right value (hidden)", 16),
+    ("yours", "S", "yours (hidden)", 8),
+)
+PRACTICE_HIDDEN = ("right", "yours")
+#: What the check cell says: right, wrong, and shown (not counted); nothing while empty.
+PRACTICE_MARKS = {"right": "✓", "wrong": "✗ try again", "text": "✗ not a number", "shown": "shown"}
+
+
+def practice_name(q: str) -> str:
+    """The defined name of ``q``'s answer cell: ``Practice_<q>``."""
+    return f"Practice_{q}"
+
+
+def practice_cell(column: str, q: str) -> str:
+    """A1 address of ``column`` (a code name of PRACTICE_COLUMNS) on ``q``'s row of Practice."""
+    letter = {name: letter for name, letter, _, _ in PRACTICE_COLUMNS}[column]
+    return f"{letter}{PRACTICE_FIRST_ROW + PRACTICE_QUANTITIES.index(q) + 1}"
+
+
+#: The answer cells, by their defined names Practice_<q>.
+PRACTICE_ANSWERS = tuple(Named(practice_name(q), _P, practice_cell("answer", q)) for q in PRACTICE_QUANTITIES)
+#: Every defined name of the Practice sheet.
+PRACTICE_NAMES = (IN_PRACTICE_SEED, IN_PRACTICE_LEVEL, PRACTICE_SCORE, *PRACTICE_GIVEN, *PRACTICE_ANSWERS)
 
 BLOCKS = (MACRO_LOSS, MACRO_SUMMARY)
 ANCHORS = (BACKPROP_CHART, NETWORK_PICTURE, LIVE_CHART, MACRO_CHART, MACRO_PICTURE, MAP_PICTURE)

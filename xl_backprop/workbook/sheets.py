@@ -1348,6 +1348,11 @@ ABOUT = (
         None,
     ),
     (
+        "Practice — work out one training step yourself: a check beside each answer says ✓ or ✗. A seed "
+        "picks the exercise (0: the course's; the ribbon's New exercise draws one), a level how much is yours.",
+        None,
+    ),
+    (
         "UDFs — the same example with the Python functions FORWARD, GRADIENTS and BACKPROP_STEP, "
         "and GRAD_CHECK. Needs Excel on Windows with Python and xlwings.",
         None,
@@ -1472,8 +1477,18 @@ def write_conf(book: Workbook, fmt: dict) -> Worksheet:
 
 def write_sheets(book: Workbook) -> None:
     """Every sheet, in ``layout.SHEETS`` order, and the defined names of the inputs."""
+    from .practice import write_practice  # it uses this module's table_formula
+
     fmt = _formats(book)
-    for write in (write_backprop, write_udfs, write_learning_rates, write_lr_blocks, write_about, write_conf):
+    for write in (
+        write_backprop,
+        write_udfs,
+        write_learning_rates,
+        write_practice,
+        write_lr_blocks,
+        write_about,
+        write_conf,
+    ):
         write(book, fmt)
     for inp in L.INPUTS:
         book.define_name(inp.name, "=" + inp.ref)

@@ -10,6 +10,7 @@ Modules, as xlwings' own standalone workbooks carry them plus ours:
   group calls;
 - ``ThisWorkbook`` (the workbook's document module): ``Workbook_BeforeClose`` cancels the
   walkthrough's Play timer.
+- ``Practice``: the Practice sheet's New exercise (plain VBA) and its ribbon callback.
 
 No module has an ``Auto_Open`` or ``Workbook_Open``: no code runs when the workbook opens.
 
@@ -34,6 +35,7 @@ RIBBON_BAS = VBA_DIR / "BackpropRibbon.bas"
 WALK_BAS = VBA_DIR / "Walkthrough.bas"
 THIS_WORKBOOK_CLS = VBA_DIR / "ThisWorkbook.cls"
 UDFS_BAS = VBA_DIR / "xl_backprop_udfs.bas"
+PRACTICE_BAS = VBA_DIR / "Practice.bas"  # plain VBA, no Python: the Practice sheet's New exercise
 XLWINGS_DIR = Path(xlwings.__file__).parent
 XLWINGS_BAS = XLWINGS_DIR / "xlwings.bas"
 DICTIONARY_CLS = XLWINGS_DIR / "addin" / "Dictionary.cls"
@@ -64,13 +66,8 @@ def document_body(source: str) -> str:
 def sources() -> list[tuple[str, str, bool]]:
     """(module name, source, is a class) of every module we add, in project order."""
     out = []
-    for path, is_class in (
-        (XLWINGS_BAS, False),
-        (DICTIONARY_CLS, True),
-        (UDFS_BAS, False),
-        (RIBBON_BAS, False),
-        (WALK_BAS, False),
-    ):
+    ours = ((UDFS_BAS, False), (RIBBON_BAS, False), (WALK_BAS, False), (PRACTICE_BAS, False))
+    for path, is_class in ((XLWINGS_BAS, False), (DICTIONARY_CLS, True), *ours):
         src = read_source(path)
         out.append((module_name(src), src, is_class))
     return out
@@ -96,13 +93,14 @@ def interoperable(project_bin: bytes) -> bytes:
     return cfb.to_bytes()
 
 
-def vba_project_bin(sheet_names: Sequence[str]) -> bytes:
+def vba_project_bin(sheet_names: Sequence[str], modules: Sequence[tuple[str, str, bool]] | None = None) -> bytes:
     """vbaProject.bin for a workbook with these sheets (their document modules are named
-    ThisWorkbook, Sheet1, Sheet2, ... as Excel and XlsxWriter name them)."""
+    ThisWorkbook, Sheet1, Sheet2, ... as Excel and XlsxWriter name them) and ``modules``
+    ((name, source, is a class), as ``sources`` gives them; None: ``sources()``)."""
     import xlsxwriter
     from pyopenvba import ExcelFile, VBAModuleKind
 
-    modules = sources()
+    modules = sources() if modules is None else modules
     with tempfile.TemporaryDirectory(prefix="xl-backprop-vba-") as tmp:
         bare, made = Path(tmp) / "bare.xlsm", Path(tmp) / "made.xlsm"
         book = xlsxwriter.Workbook(str(bare))
