@@ -28,8 +28,8 @@ from .xlwings_standin import Book
 #: Every function a lesson cell may call: each is in Excel 2010 and in LibreOffice 7.4 (no
 #: ``_xlfn.`` prefix: Excel writes that before every function newer than 2007).
 NATIVE_FUNCTIONS = {"IF", "ISNUMBER", "NA", "EXP", "INDEX", "MIN", "MAX", "COUNT", "COUNTA", "AND", "NOT", "INT"}
-#: The Practice sheet's seed, levels and checks.
-NATIVE_FUNCTIONS |= {"MOD", "CHOOSE", "OR", "ABS", "COUNTIF"}
+#: The Practice sheet's seed, levels and checks, and the walkthrough's texts (explain.excel_formula).
+NATIVE_FUNCTIONS |= {"MOD", "CHOOSE", "OR", "ABS", "COUNTIF", "ROUND", "FIXED", "LOG10"}
 #: Functions the issue names as missing from Excel 2016 or LibreOffice 7.4, and the UDFs.
 NEWER = {"SEQUENCE", "LAMBDA", "LET", "FILTER", "XLOOKUP", "XMATCH", "SORT", "UNIQUE", "RANDARRAY", "TEXTJOIN"}
 UDF_NAMES = {"SIGMOID", "FORWARD", "GRADIENTS", "BACKPROP_STEP", "TRAIN_CURVE", "GRAD_CHECK", "LR_SUMMARY"}

@@ -371,7 +371,7 @@ def test_draw_network_at_a_given_step_shows_that_step_in_the_cell_diagram_too(ru
     w10 = network.train([L.IN_LR.default], 11).weights[0]
     assert ws["L5"].value == pytest.approx(w10[4], abs=1e-12)  # w5 on the diagram's edge
     (pic,) = [o for o in objects(parts(out), L.SHEET_BACKPROP) if o.name == L.NETWORK_PICTURE.name]
-    assert pic.description == "The 2-2-2 network at step 10"
+    assert pic.description == "The 2-2-2 network at step 10, phase 5"  # the template's WalkPhase
 
 
 # --- bad input: nothing written -----------------------------------------------------------------

@@ -225,7 +225,7 @@ class _Named(NamedTuple):
 
 
 #: The walkthrough's step and phase (issue 15): "Draw network" follows them where the book has them.
-WALK_STEP = _Named(L.WALK_STEP_NAME, L.WALK_STEP_NAME)
+WALK_STEP = _Named(L.WALK_STEP_NAME, L.IN_SHOW_STEP.label)  # the cell the sheet labels "show step"
 WALK_PHASE = _Named(L.IN_WALK_PHASE.name, L.IN_WALK_PHASE.name)
 
 
