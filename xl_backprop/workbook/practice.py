@@ -231,6 +231,9 @@ PRACTICE_STYLES = {
     "message": {"bold": True, "font_color": "#C00000"},
     "answer": {"border": 1, "border_color": "#BF9000", "num_format": "General"},
     "seed": {**L.STYLES["input"], "align": "center", "bold": True},
+    # the show-answer switch: LibreOffice may read a stored FALSE as 0, so the format says it in words
+    # (Excel shows a boolean as TRUE / FALSE whatever the format)
+    "switch": {**L.STYLES["input"], "num_format": '"TRUE";"TRUE";"FALSE"', "align": "center"},
     "exercise": {"num_format": "0.00", "bold": True, "align": "center", "border": 1, "border_color": "#BFBFBF"},
     "name": {"bold": True, "align": "center", "font_color": "#1F3864"},
     "check": {"align": "center"},
@@ -362,7 +365,7 @@ def _table(ws: Worksheet, book: Workbook, fmt: dict, looks: dict, v: dict) -> No
         )
         ws.write_string(r, col["rule"], RULES[q], fmt["text"])
         ws.write_blank(r, col["answer"], None, looks["answer"])
-        ws.write_boolean(r, col["show"], False, fmt["input"])
+        ws.write_boolean(r, col["show"], False, looks["switch"])
         number = looks["small"] if q.startswith("d") else looks["value"]
         _formula(ws, r, col["check"], check_formula(q), looks["check"], v["check"][q])
         _formula(ws, r, col["given"], given_formula(q), number, v["given"][q])
