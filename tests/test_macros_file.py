@@ -605,8 +605,8 @@ def test_a_renamed_sheet_is_named_before_anything_is_written(tmp_path):
     with pytest.raises(ValueError) as err:
         macros.run_on_file("train-lrs", book, tmp_path / "out.xlsm")
     assert str(err.value) == (
-        "sheet 'Learning rates': not in this workbook (it has Backprop, UDFs, LR, Practice, LR blocks, "
-        "About, xlwings.conf); expected the xl-backprop template's sheets"
+        "sheet 'Learning rates': not in this workbook (it has Backprop, UDFs, LR, Practice, Examples, "
+        "LR blocks, About, xlwings.conf); expected the xl-backprop template's sheets"
     )
     assert sorted(f.name for f in tmp_path.iterdir()) == ["renamed.xlsm"]
 

@@ -173,8 +173,8 @@ def test_a_renamed_sheet_is_named_in_a_message_box_before_anything_is_written():
     macros.train_learning_rates(book)
     assert book._alerts == [
         (
-            "sheet 'Learning rates': not in this workbook (it has Backprop, UDFs, LR, Practice, LR blocks, "
-            "About, xlwings.conf); expected the xl-backprop template's sheets",
+            "sheet 'Learning rates': not in this workbook (it has Backprop, UDFs, LR, Practice, Examples, "
+            "LR blocks, About, xlwings.conf); expected the xl-backprop template's sheets",
             "xl-backprop",
             "critical",
         )

@@ -122,7 +122,16 @@ def test_openpyxl_loads_it_with_the_sheets_in_order(template):
     import openpyxl
 
     wb = openpyxl.load_workbook(template, keep_vba=True)
-    assert wb.sheetnames == ["Backprop", "UDFs", "Learning rates", "Practice", "LR blocks", "About", "xlwings.conf"]
+    assert wb.sheetnames == [
+        "Backprop",
+        "UDFs",
+        "Learning rates",
+        "Practice",
+        "Examples",
+        "LR blocks",
+        "About",
+        "xlwings.conf",
+    ]
     assert list(layout.SHEETS) == wb.sheetnames
 
 
@@ -288,10 +297,15 @@ def _is_cell_reference(name: str) -> bool:
 def test_every_defined_name_is_valid_and_points_inside_the_workbook(template):
     names = defined_names(template)
     sheets = set(sheet_parts(template))
-    from xl_backprop.workbook import walkthrough
+    from xl_backprop.workbook import examples_sheet, walkthrough
 
-    assert {i.name for i in (*layout.INPUTS, *layout.PRACTICE_NAMES)} | set(walkthrough.NAMES) == set(names)
+    places = (*layout.INPUTS, *layout.PRACTICE_NAMES, *layout.EXAMPLE_NAMES)
+    formulas = examples_sheet.code_names()  # named formulas: a choice's code, not a range
+    assert {i.name for i in places} | set(walkthrough.NAMES) | set(formulas) == set(names)
     for name, target in names.items():
+        if name in formulas:
+            assert "=" + target == formulas[name]
+            continue
         assert _NAME.match(name) and not _is_cell_reference(name), name
         m = re.fullmatch(r"(?:'([^']+)'|([^'!]+))!\$([A-Z]+)\$(\d+)(?::\$([A-Z]+)\$(\d+))?", target)
         assert m, (name, target)
@@ -388,7 +402,7 @@ def test_udf_sheet_chains_one_block_call_per_row(template):
         assert f[f"J{r}"] == f"FORWARD(B{r}:I{r},in_inputs,in_targets,in_biases)"
         assert f[f"U{r}"] == f"GRADIENTS(B{r}:I{r},in_inputs,in_targets,in_biases)"
         assert "C" + str(r) not in f  # spilled, not a formula per cell
-        assert f[f"AC{r}"] == f"T{r}-Backprop!AI{r + 19}"
+        assert f[f"AC{r}"] == f"T{r}-Backprop!AI{r + layout.BACKPROP_FIRST_ROW + 1 - first}"
 
 
 def test_udf_sheet_spills_train_curve_and_lr_summary_of_only_the_filled_list(template):
@@ -420,7 +434,7 @@ def test_charts_follow_the_sheet_cells(template):
     with zipfile.ZipFile(template) as z:
         charts = {n: z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")}
     refs = {n: re.findall(r"<c:f>([^<]+)</c:f>", x) for n, x in charts.items()}
-    backprop = [r for r in refs.values() if "Backprop!$AI$25:$AI$124" in r]
+    backprop = [r for r in refs.values() if "Backprop!$AI$29:$AI$128" in r]
     assert len(backprop) == 1
     live = [r for r in refs.values() if any(x.startswith("'LR blocks'!") for x in r)]
     assert len(live) == 1
@@ -469,9 +483,9 @@ def test_layout_helpers():
     assert layout.rowcol("B4") == (3, 1) and layout.a1(3, 1) == "B4"
     assert layout.ref("Learning rates", "B5", "K5") == "'Learning rates'!$B$5:$K$5"
     assert layout.IN_W5.ref == "Backprop!$B$12"
-    assert layout.backprop_cell("E_total", 0) == "AI25"
-    assert layout.backprop_cell("dE/dw8", 99) == "AB124"
-    assert layout.backprop_cell("d_h2", 0) == "AS25"
+    assert layout.backprop_cell("E_total", 0) == "AI29"
+    assert layout.backprop_cell("dE/dw8", 99) == "AB128"
+    assert layout.backprop_cell("d_h2", 0) == "AS29"
     with pytest.raises(ValueError, match="step: expected 0..99"):
         layout.backprop_cell("w1", 100)
 
@@ -503,18 +517,18 @@ def test_table_formulas_read_like_the_course_sheet():
     from xl_backprop.workbook.sheets import table_formula
 
     assert table_formula("w1", 0) == "=IF(ISNUMBER(in_w1),in_w1,NA())"
-    assert table_formula("w1", 1) == "=I25-H25*J25"  # w1 above - lr above * dE/dw1 above, beside it
-    assert table_formula("t1", 3) == "=B27"
-    assert table_formula("a_h1", 0) == "=1/(1+EXP(-Q25))"
-    assert table_formula("E1", 0) == "=0.5*(B25-AD25)^2"
+    assert table_formula("w1", 1) == "=I29-H29*J29"  # w1 above - lr above * dE/dw1 above, beside it
+    assert table_formula("t1", 3) == "=B31"
+    assert table_formula("a_h1", 0) == "=1/(1+EXP(-Q29))"
+    assert table_formula("E1", 0) == "=0.5*(B29-AD29)^2"
     # the chain rule, one cell per value: δo1, the two paths into h1 and their sum, δh1
-    assert table_formula("d_o1", 0) == "=(AD25-B25)*AD25*(1-AD25)"
-    assert table_formula("dE1_da_h1", 0) == "=AJ25*U25"  # δo1·w5
-    assert table_formula("dE2_da_h1", 0) == "=AK25*Y25"  # δo2·w7
-    assert table_formula("dE_da_h1", 0) == "=AL25+AM25"
-    assert table_formula("d_h1", 0) == "=AN25*R25*(1-R25)"
-    assert table_formula("dE/dw5", 0) == "=AJ25*R25"  # δo1·a_h1
-    assert table_formula("dE/dw4", 0) == "=AS25*E25"  # δh2·i2
+    assert table_formula("d_o1", 0) == "=(AD29-B29)*AD29*(1-AD29)"
+    assert table_formula("dE1_da_h1", 0) == "=AJ29*U29"  # δo1·w5
+    assert table_formula("dE2_da_h1", 0) == "=AK29*Y29"  # δo2·w7
+    assert table_formula("dE_da_h1", 0) == "=AL29+AM29"
+    assert table_formula("d_h1", 0) == "=AN29*R29*(1-R29)"
+    assert table_formula("dE/dw5", 0) == "=AJ29*R29"  # δo1·a_h1
+    assert table_formula("dE/dw4", 0) == "=AS29*E29"  # δh2·i2
 
 
 def test_ribbon_xml_must_be_customui(tmp_path):
@@ -604,7 +618,7 @@ def test_every_sheet_prints_landscape_at_a_readable_scale_with_titles(template):
     assert ("Print_Area", layout.SHEET_LRS) not in names
     assert names[("Print_Titles", layout.SHEET_LRS)] == "'Learning rates'!$22:$22"
     assert names[("Print_Titles", layout.SHEET_LR_BLOCKS)] == "'LR blocks'!$A:$A,'LR blocks'!$8:$8"
-    assert names[("Print_Titles", "Backprop")] == "Backprop!$A:$A,Backprop!$23:$24"
+    assert names[("Print_Titles", "Backprop")] == "Backprop!$A:$A,Backprop!$27:$28"
     from xl_backprop.workbook.walkthrough import LAST_ROW  # the table, then the walkthrough's texts
 
     assert names[("Print_Area", "Backprop")] == f"Backprop!$A$1:$AS${LAST_ROW + 1}"
@@ -634,7 +648,7 @@ def test_every_array_formula_is_a_dynamic_array(template):
                     assert c.get("cm") == "1", (sheet, c.get("r"))
                     seen += 1
     f = formulas(template, "UDFs")
-    assert f["AD7"].startswith("MAX(ABS(B7-Backprop!I26),ABS(C7-Backprop!K26),")
+    assert f["AD7"].startswith("MAX(ABS(B7-Backprop!I30),ABS(C7-Backprop!K30),")
     assert seen > 300
 
 
@@ -738,7 +752,7 @@ def test_backprop_and_udfs_freeze_their_headers_and_print_them_on_every_page(tem
             for sheet in (layout.SHEET_BACKPROP, layout.SHEET_UDFS)
         }
     backprop, udf = panes[layout.SHEET_BACKPROP], panes[layout.SHEET_UDFS]
-    assert (backprop.get("state"), backprop.get("ySplit"), backprop.get("xSplit")) == ("frozen", "24", "1")
+    assert (backprop.get("state"), backprop.get("xSplit")) == ("frozen", "1")
     assert backprop.get("ySplit") == str(layout.BACKPROP_FIRST_ROW)  # through the table's headers
     assert (udf.get("state"), udf.get("ySplit"), udf.get("xSplit")) == ("frozen", str(layout.UDF_FIRST_ROW), "1")
     names = print_names(template)

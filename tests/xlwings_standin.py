@@ -391,6 +391,8 @@ class Book(StandIn):
                         )
         self._names = {}
         for name, dn in wb.defined_names.items():
+            if not list(dn.destinations):
+                continue  # a named formula (a choice's code): Excel computes it; the macros read the choice
             ((sheet, coord),) = dn.destinations
             first, _, last = coord.partition(":")
             self._names[name] = (sheet, rowcol1(first), rowcol1(last or first))

@@ -36,6 +36,7 @@ MAX_CSV_BYTES = 256 * 1024
 #: The course's one example (network's defaults): written here only.
 COURSE_INPUTS = (0.05, 0.1)
 COURSE_TARGETS = (0.01, 0.99)
+DEFAULT = "course"  #: the preset every face trains on unless told otherwise
 _BITS = ((0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0))
 PRESETS: dict[str, tuple[tuple[float, float, float, float], ...]] = {
     "course": (COURSE_INPUTS + COURSE_TARGETS,),

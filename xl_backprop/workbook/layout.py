@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import exercise
+from .. import activations, examples, exercise
 from ..analysis import DEFAULT_THRESHOLD
 from ..cellref import Area, a1, col_letters, parse_cell
 from ..cellstyle import column_pixels as column_pixels  # a column's pixels: cellstyle's one formula
@@ -43,9 +43,19 @@ SHEET_PRACTICE = "Practice"  # predict, then check: one training step to fill in
 SHEET_UDFS = "UDFs"
 SHEET_LRS = "Learning rates"
 SHEET_LR_BLOCKS = "LR blocks"  # the native training runs the Learning rates sheet reads
+SHEET_EXAMPLES = "Examples"  # the training set: a preset, or the learner's own examples
 SHEET_ABOUT = "About"
 SHEET_CONF = "xlwings.conf"  # xlwings looks for exactly this name
-SHEETS = (SHEET_BACKPROP, SHEET_UDFS, SHEET_LRS, SHEET_PRACTICE, SHEET_LR_BLOCKS, SHEET_ABOUT, SHEET_CONF)
+SHEETS = (
+    SHEET_BACKPROP,
+    SHEET_UDFS,
+    SHEET_LRS,
+    SHEET_PRACTICE,
+    SHEET_EXAMPLES,
+    SHEET_LR_BLOCKS,
+    SHEET_ABOUT,
+    SHEET_CONF,
+)
 
 #: Excel's sheet limits (rows, columns).
 MAX_ROWS = SHEET_ROWS
@@ -141,7 +151,7 @@ class Input(_Place):
     name: str  # the defined name, e.g. "in_w1"
     sheet: str
     cell: str  # first (or only) cell, A1
-    default: float | tuple[float, ...]
+    default: float | str | tuple[float, ...]
     label: str  # what the label cell beside it says
     last: str | None = None  # last cell of a multi-cell input
 
@@ -213,6 +223,30 @@ WALK_STEP_NAME = "WalkStep"
 IN_WALK_PHASE = Input("WalkPhase", _B, "B20", 5, "walk phase")
 IN_WALK_SPEED = Input("WalkSpeed", _B, "B21", 2, "play speed")  #: seconds per phase (Play)
 WALK_MAX_SPEED = 60  #: seconds per phase, at most
+
+# --- Backprop: the network's choices (issue 18) -------------------------------------------------
+#: A validated dropdown per layer: one of ``activations.NAMES``; the native formulas follow it
+#: through the named formulas HiddenActCode / OutputActCode (1-based: ``activations`` code + 1).
+IN_HIDDEN_ACT = Input("HiddenActivation", _B, "B22", activations.DEFAULT, "hidden activation")
+IN_OUTPUT_ACT = Input("OutputActivation", _B, "B23", activations.DEFAULT, "output activation")
+#: Which examples the network trains on: a preset of ``examples.PRESETS`` or "own" (the Examples
+#: sheet's own block); ExampleSetCode is its 1-based place in ``EXAMPLE_SETS``.
+IN_EXAMPLE_SET = Input("ExampleSet", _B, "B24", examples.DEFAULT, "examples")
+#: Which example (1-based row of the examples in use) the table's per-example columns show.
+IN_EXAMPLE_SHOWN = Input("ExampleShown", _B, "B25", 1, "shown example")
+#: The inputs whose value is a text, picked from a list (``CHOICES``).
+CHOICE_INPUTS = (IN_HIDDEN_ACT, IN_OUTPUT_ACT, IN_EXAMPLE_SET)
+OWN_EXAMPLES = "own"  #: the ExampleSet choice that reads the Examples sheet's own block
+EXAMPLE_SETS = (*examples.PRESETS, OWN_EXAMPLES)
+#: What each choice may be, in the order of its code.
+CHOICES = {
+    IN_HIDDEN_ACT.name: activations.NAMES,
+    IN_OUTPUT_ACT.name: activations.NAMES,
+    IN_EXAMPLE_SET.name: EXAMPLE_SETS,
+}
+#: The named formulas (defined names holding a formula, not a range): each choice's 1-based code.
+ACT_CODE_NAMES = {"HiddenActivation": "HiddenActCode", "OutputActivation": "OutputActCode"}
+EXAMPLE_SET_CODE = "ExampleSetCode"
 
 # The same cells as blocks, for UDF arguments (a column of 2 or 8 cells).
 IN_INPUTS = Input("in_inputs", _B, "B4", DEFAULT_INPUTS, "inputs", last="B5")
@@ -313,8 +347,8 @@ BACKPROP_WIDTHS = tuple(
     for k, style in enumerate(BACKPROP_STYLES.values())
 )
 INPUT_WIDTH = 10  #: column B, the input cells (t1 in the table)
-BACKPROP_HEADER_ROW = 23  #: zero-based row of the column headers (sheet row 24)
-BACKPROP_FIRST_ROW = 24  #: zero-based row of step 0 (sheet row 25)
+BACKPROP_HEADER_ROW = 27  #: zero-based row of the column headers (sheet row 28)
+BACKPROP_FIRST_ROW = 28  #: zero-based row of step 0 (sheet row 29)
 BACKPROP_STEPS = 100  #: rows in the table: steps 0..99
 
 
@@ -650,6 +684,24 @@ PRACTICE_ANSWERS = tuple(Named(practice_name(q), _P, practice_cell("answer", q))
 #: Every defined name of the Practice sheet.
 PRACTICE_NAMES = (IN_PRACTICE_SEED, IN_PRACTICE_LEVEL, PRACTICE_SCORE, *PRACTICE_GIVEN, *PRACTICE_ANSWERS)
 
+# --- Examples: the training set ---------------------------------------------------------------
+_X = SHEET_EXAMPLES
+#: Rows of examples the workbook holds: the learner's own block and the block in use have as many;
+#: the native formulas train on up to this many (the engine, the UDFs and the CLI take
+#: ``examples.MAX_EXAMPLES``).
+EXAMPLE_ROWS = 8
+EXAMPLE_FIRST_ROW = 5  #: zero-based (sheet row 6): example 1 of both blocks
+#: The learner's own examples (typed or pasted): i1, i2, t1, t2 in columns A..D.
+OWN_EXAMPLES_BLOCK = Named("OwnExamples", _X, "A6", a1(EXAMPLE_FIRST_ROW + EXAMPLE_ROWS - 1, 3))
+#: The examples in use (formulas of ExampleSet): i1, i2 in F..G and t1, t2 in H..I; a row that
+#: is not an example holds an empty text.
+EXAMPLE_INPUTS = Named("ExampleInputs", _X, "F6", a1(EXAMPLE_FIRST_ROW + EXAMPLE_ROWS - 1, 6))
+EXAMPLE_TARGETS = Named("ExampleTargets", _X, "H6", a1(EXAMPLE_FIRST_ROW + EXAMPLE_ROWS - 1, 8))
+#: How many examples are in use (0 when the set is bad), and why the set is bad ("" when it is not).
+EXAMPLE_COUNT = Named("ExampleCount", _X, "G3")
+EXAMPLE_MESSAGE = Named("ExampleMessage", _X, "F4")
+EXAMPLE_NAMES = (OWN_EXAMPLES_BLOCK, EXAMPLE_INPUTS, EXAMPLE_TARGETS, EXAMPLE_COUNT, EXAMPLE_MESSAGE)
+
 BLOCKS = (MACRO_LOSS, MACRO_SUMMARY)
 ANCHORS = (BACKPROP_CHART, NETWORK_PICTURE, LIVE_CHART, MACRO_CHART, MACRO_PICTURE, MAP_PICTURE)
 
@@ -671,4 +723,4 @@ SCALAR_INPUTS = (
     *MAP_INPUTS,
 )
 #: All defined names of inputs (scalar and block); IN_LRS is the list row.
-INPUTS = (*SCALAR_INPUTS, IN_LRS, IN_INPUTS, IN_TARGETS, IN_WEIGHTS, IN_BIASES)
+INPUTS = (*SCALAR_INPUTS, IN_LRS, IN_INPUTS, IN_TARGETS, IN_WEIGHTS, IN_BIASES, *CHOICE_INPUTS, IN_EXAMPLE_SHOWN)

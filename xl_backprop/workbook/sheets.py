@@ -23,8 +23,8 @@ from .. import analysis, network, udfs
 from ..limits import UDF_MAX_MAP_STEPS
 from ..macros import ACTIONS
 from ..palette import LR_PREFIX, lr_label
+from . import examples_sheet, walkthrough
 from . import layout as L
-from . import walkthrough
 
 #: Print scale (percent) of the wide sheets: 11-point text prints at about 7.7 points.
 PRINT_SCALE = 70
@@ -438,6 +438,7 @@ def write_backprop(book: Workbook, fmt: dict) -> Worksheet:
     ws.set_column(L.IN_I1.col, L.IN_I1.col, L.INPUT_WIDTH)
     _backprop_inputs(ws, fmt)
     walkthrough.write_inputs(book, ws, fmt)
+    examples_sheet.write_choices(ws, fmt)
     cached = _engine_rows(L.BACKPROP_STEPS)
     fmt = {**fmt, **walkthrough.cf_formats(book)}
     _diagram(ws, book, fmt, cached)
@@ -1485,6 +1486,7 @@ def write_sheets(book: Workbook) -> None:
         write_udfs,
         write_learning_rates,
         write_practice,
+        examples_sheet.write_examples,
         write_lr_blocks,
         write_about,
         write_conf,
@@ -1492,3 +1494,4 @@ def write_sheets(book: Workbook) -> None:
         write(book, fmt)
     for inp in L.INPUTS:
         book.define_name(inp.name, "=" + inp.ref)
+    examples_sheet.define_names(book)
