@@ -178,6 +178,25 @@ def test_cli_map_writes_png_and_csv(tmp_path, capsys):
     assert code == 2 and "already exists" in err
 
 
+def test_cli_map_with_data_and_activations(tmp_path, capsys):
+    """--data FILE.csv and the activation options reach lr_map: the CSV is the API's for the same
+    examples and activations; the summary names them."""
+    data = tmp_path / "xor.csv"
+    data.write_text("i1,i2,t1,t2\n0,0,0,0\n0,1,1,0\n1,0,1,0\n1,1,0,1\n")
+    csv = tmp_path / "m.csv"
+    argv = ["map", "--lr-hidden", "0.1:10:4", "--lr-output", "0.1:10:3", "--steps", "80", "--data", str(data)]
+    argv += ["--hidden-activation", "tanh", "--output-activation", "linear", "--out", str(tmp_path / "m.png")]
+    code, out, err = run_cli([*argv, "--csv", str(csv)], capsys)
+    assert code == 0, err
+    X = examples.preset("half-adder")
+    acts = dict(hidden_activation="tanh", output_activation="linear")
+    m = lrmap.lr_map(np.geomspace(0.1, 10, 4), np.geomspace(0.1, 10, 3), 80, inputs=X[:, :2], targets=X[:, 2:], **acts)
+    assert csv.read_bytes() == csv_text(tmp_path, "api.csv", m)
+    assert "tanh hidden, linear output, 4 examples" in out
+    other = lrmap.lr_map(np.geomspace(0.1, 10, 4), np.geomspace(0.1, 10, 3), 80)
+    assert not np.array_equal(m.E_final, other.E_final)  # the options changed the map
+
+
 @pytest.mark.parametrize(
     "args,message",
     [
@@ -193,6 +212,9 @@ def test_cli_map_writes_png_and_csv(tmp_path, capsys):
         (["--lr-hidden", "0.1:1:1000", "--lr-output", "0.1:1:1000", "--steps", "200000"], "network steps"),
         (["--steps", "0"], "--steps: expected a whole number >= 1"),
         (["--weights", "1", "2"], "--weights: expected 8 numbers"),
+        (["--data", "half-adder", "--inputs", "1", "2"], "--data: expected either --data or --inputs/--targets"),
+        (["--data", "no-such.csv"], "--data: expected course, half-adder, and-or or a CSV file"),
+        (["--hidden-activation", "softplus"], "--hidden-activation: invalid choice: 'softplus'"),
     ],
 )
 def test_cli_map_bad_input_one_line_exit_2_nothing_written(tmp_path, capsys, args, message):
