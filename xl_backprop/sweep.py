@@ -35,7 +35,7 @@ import numpy as np
 
 from . import activations
 from .activations import LEAKY_RELU, LEAKY_SLOPE, RELU, SIGMOID, TANH
-from .kernel import _compiled, back, mean, prange
+from .kernel import _compiled, back, mean, prange, tanh
 
 #: e^-u is computed as (e^-(u / 2^EXP_SQUARINGS))^(2^EXP_SQUARINGS): the polynomial's argument
 #: stays in [0, 1] for u up to EXP_CLAMP, and each squaring doubles the relative error (6:
@@ -109,12 +109,12 @@ def sigmoid(x):
 @_compiled(error_model="numpy")
 def activate(code, x):
     """a = f(x) for the activation of kernel code ``code`` (activations.py), as kernel.activate
-    computes it but for σ, which is the map's own (above). A branch on an integer in compiled
+    computes it (its tanh too) but for σ, which is the map's own (above). A branch on an integer in compiled
     code; where the code is a constant (the σ-σ loop below) the compiler removes the branch."""
     if code == SIGMOID:
         return sigmoid(x)
     if code == TANH:
-        return math.tanh(x)
+        return tanh(x)
     if code == RELU:
         return x if x > 0 else 0.0
     if code == LEAKY_RELU:
