@@ -120,12 +120,24 @@ NAMES = tuple(ACTIVATIONS)
 DEFAULT = "sigmoid"
 
 
+def expected(argument: str) -> str:
+    """How every face refuses a name that is not an activation's (the engine here, the UDFs'
+    cells): ``argument``, then the accepted names; the caller adds what it got."""
+    return f"{argument}: expected one of {', '.join(NAMES)}"
+
+
+def typed(text: str) -> str | None:
+    """The accepted name a person typed (a cell): any case, spaces around ignored; else None."""
+    name = text.strip().lower()
+    return name if name in ACTIVATIONS else None
+
+
 def get(name, argument: str) -> Activation:
     """The activation named ``name``, or ValueError naming ``argument`` and the accepted names."""
     if isinstance(name, str) and str.__str__(name) in ACTIVATIONS:
         return ACTIVATIONS[str.__str__(name)]
     got = repr(str.__str__(name))[:40] if isinstance(name, str) else type(name).__name__
-    raise ValueError(f"{argument}: expected one of {', '.join(NAMES)}, got {got}")
+    raise ValueError(f"{expected(argument)}, got {got}")
 
 
 def pair(hidden_activation, output_activation) -> tuple[Activation, Activation]:

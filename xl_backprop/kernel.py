@@ -233,23 +233,18 @@ def mean(total, per_example, N):
     return total * per_example if N > 1 else total
 
 
-@_compiled()
-def train_network(k, lr_h, lr_o, X, W, B, train_biases, sequential, act_h, act_o, loss, W_hist, B_hist, start, stop):
-    """Rows start..stop-1 of network k, learning rate lr_h for the hidden layer (w1..w4, b1) and
-    lr_o for the output layer (w5..w8, b2): E_total and the gradients as means over the examples
-    X (N, 4), then gradient descent — the floating-point operations of network.forward, backward
-    and step, in their order, so the numbers are theirs (up to the last bits of exp, where numpy
-    has its own, and of tanh, see ``tanh``). With one example (``example_terms`` without a loop:
-    the sum of one number is that number, times 1/1 = 1) and lr_h == lr_o every operation is the
-    course's one-rate loop's: its numbers do not move by a bit."""
+@_compiled(inline="always")
+def rows(k, lr_h, lr_o, X, N, W, B, train_biases, sequential, act_h, act_o, loss, W_hist, B_hist, start, stop):
+    """``train_network``'s loop, N = X.shape[0]; inlined where it is called, so that a call
+    with constant N and codes is compiled for them (the branches on them folded away)."""
     w1, w2, w3, w4 = float(W[k, 0]), float(W[k, 1]), float(W[k, 2]), float(W[k, 3])
     w5, w6, w7, w8 = float(W[k, 4]), float(W[k, 5]), float(W[k, 6]), float(W[k, 7])
     b1, b2 = float(B[k, 0]), float(B[k, 1])
     record = W_hist.shape[0] > 0
     last = loss.shape[0] - 1
-    N = X.shape[0]
     # a mean is the sum times 1/N: one division per call, not eleven per step; none with one example
     per_example = 1.0 / N
+    i1, i2, t1, t2 = X[0, 0], X[0, 1], X[0, 2], X[0, 3]  # the one example, held in registers when N == 1
     S = np.empty((N if sequential else 0, 4))  # per example: a_h1, a_h2, δo1, δo2 (the sequential order)
     for n in range(start, stop):
         if sequential:  # the hidden layer's pass waits for the new w5..w8: each example's values kept in S
@@ -257,7 +252,7 @@ def train_network(k, lr_h, lr_o, X, W, B, train_biases, sequential, act_h, act_o
             g1, g2, g3, g4, gb1 = 0.0, 0.0, 0.0, 0.0, 0.0  # set below, from the new w5..w8
         elif N == 1:  # the course's case: one example, no loop, no sums
             E_sum, g1, g2, g3, g4, gb1, g5, g6, g7, g8, gb2 = example_terms(
-                X[0, 0], X[0, 1], X[0, 2], X[0, 3], w1, w2, w3, w4, w5, w6, w7, w8, b1, b2, act_h, act_o
+                i1, i2, t1, t2, w1, w2, w3, w4, w5, w6, w7, w8, b1, b2, act_h, act_o
             )
         else:
             E_sum, g1, g2, g3, g4, gb1, g5, g6, g7, g8, gb2 = full_pass(
@@ -297,6 +292,22 @@ def train_network(k, lr_h, lr_o, X, W, B, train_biases, sequential, act_h, act_o
             b2 = b2 - lr_o * dE_db2
     W[k, 0], W[k, 1], W[k, 2], W[k, 3], W[k, 4], W[k, 5], W[k, 6], W[k, 7] = w1, w2, w3, w4, w5, w6, w7, w8
     B[k, 0], B[k, 1] = b1, b2
+
+
+@_compiled()
+def train_network(k, lr_h, lr_o, X, W, B, train_biases, sequential, act_h, act_o, loss, W_hist, B_hist, start, stop):
+    """Rows start..stop-1 of network k, learning rate lr_h for the hidden layer (w1..w4, b1) and
+    lr_o for the output layer (w5..w8, b2): E_total and the gradients as means over the examples
+    X (N, 4), then gradient descent — the floating-point operations of network.forward, backward
+    and step, in their order, so the numbers are theirs (up to the last bits of exp, where numpy
+    has its own, and of tanh, see ``tanh``). With one example (``example_terms`` without a loop:
+    the sum of one number is that number, times 1/1 = 1) and lr_h == lr_o every operation is the
+    course's one-rate loop's: its numbers do not move by a bit."""
+    if X.shape[0] == 1 and act_h == SIGMOID and act_o == SIGMOID:  # the course's: compiled for these constants
+        rows(k, lr_h, lr_o, X, 1, W, B, train_biases, sequential, SIGMOID, SIGMOID, loss, W_hist, B_hist, start, stop)
+    else:
+        N = X.shape[0]
+        rows(k, lr_h, lr_o, X, N, W, B, train_biases, sequential, act_h, act_o, loss, W_hist, B_hist, start, stop)
 
 
 @_compiled()

@@ -315,10 +315,8 @@ def gradients(
     -------
     ndarray of shape (..., 8)
     """
-    acts = dict(hidden_activation=hidden_activation, output_activation=output_activation)
-    w, b = _as_params(weights, biases)
-    examples = _per_example(inputs, targets)
-    return _mean([backward(w, biases=b, **e, **acts) for e in examples]).weights
+    w, _, examples = _per_example(weights, biases, inputs, targets, hidden_activation, output_activation)
+    return _mean([backward(w, **e) for e in examples]).weights
 
 
 def loss(
@@ -347,13 +345,17 @@ def loss(
     -------
     ndarray of the batch shape (...)
     """
+    w, _, examples = _per_example(weights, biases, inputs, targets, hidden_activation, output_activation)
+    return _mean([forward(w, **e).E_total for e in examples])
+
+
+def _per_example(weights, biases, inputs, targets, hidden_activation, output_activation):
+    """What ``gradients``, ``loss`` and ``step`` share: the weights and biases checked, and
+    ``forward``'s and ``backward``'s keyword arguments for each example in order (its inputs
+    and targets, the biases, the two activations): (weights, biases, [dict, ...])."""
+    w, b = _as_params(weights, biases)
     acts = dict(hidden_activation=hidden_activation, output_activation=output_activation)
-    return _mean([forward(weights, biases=biases, **e, **acts).E_total for e in _per_example(inputs, targets)])
-
-
-def _per_example(inputs: ArrayLike, targets: ArrayLike) -> list[dict]:
-    """The examples as ``forward``'s keyword arguments, one dict (inputs, targets) each."""
-    return [dict(inputs=x[:2], targets=x[2:]) for x in as_examples(inputs, targets)]
+    return w, b, [dict(inputs=x[:2], targets=x[2:], biases=b, **acts) for x in as_examples(inputs, targets)]
 
 
 def _mean(values: list):
@@ -408,17 +410,15 @@ def step(
     """
     _check_update(update)
     train_biases = _as_flag(train_biases, "train_biases")
-    w, b = _as_params(weights, biases)
+    w, b, examples = _per_example(weights, biases, inputs, targets, hidden_activation, output_activation)
     lr = as_learning_rates(lr, "lr")[..., None]
-    acts = dict(hidden_activation=hidden_activation, output_activation=output_activation)
-    examples = _per_example(inputs, targets)
-    fs = [forward(w, biases=b, **e, **acts) for e in examples]
-    g = _mean([backward(w, biases=b, fwd=f, **e, **acts) for e, f in zip(examples, fs, strict=True)])
+    fs = [forward(w, **e) for e in examples]
+    g = _mean([backward(w, fwd=f, **e) for e, f in zip(examples, fs, strict=True)])
     new_w = w - lr * g.weights
     gb = g.biases
     if update == "sequential":  # the same forward passes, the new w5..w8 in the chain rule
         mixed = np.concatenate([w[..., :4], new_w[..., 4:]], axis=-1)
-        gh = _mean([backward(mixed, biases=b, fwd=f, **e, **acts) for e, f in zip(examples, fs, strict=True)])
+        gh = _mean([backward(mixed, fwd=f, **e) for e, f in zip(examples, fs, strict=True)])
         new_w = np.concatenate([w[..., :4] - lr * gh.weights[..., :4], new_w[..., 4:]], axis=-1)
         gb = np.stack([gh.dE_db1, g.dE_db2], axis=-1)
     new_b = b - lr * gb if train_biases else np.broadcast_to(b, new_w.shape[:-1] + (2,)).copy()

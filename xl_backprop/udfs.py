@@ -32,6 +32,7 @@ import numbers
 import numpy as np
 import xlwings as xw
 
+from . import activations
 from . import network as _network
 from .activations import DEFAULT as DEFAULT_ACTIVATION
 from .activations import NAMES as ACTIVATION_NAMES
@@ -420,7 +421,7 @@ def activation_of(value, name: str) -> str:
     out; BadInput naming ``name`` and the accepted names otherwise."""
     if _is_omitted(value):
         return DEFAULT_ACTIVATION
-    expected = f"{name}: expected one of {', '.join(ACTIVATION_NAMES)}"
+    expected = activations.expected(name)
     try:
         a = _block(value)
     except BadInput as e:
@@ -430,8 +431,9 @@ def activation_of(value, name: str) -> str:
     v = a.flat[0]
     if isinstance(v, str) and excel_error(v) is None:
         text = str.__str__(v)  # a plain copy: a subclass's own methods are never called
-        if text.strip().lower() in ACTIVATION_NAMES:
-            return text.strip().lower()
+        found = activations.typed(text)
+        if found is not None:
+            return found
         raise BadInput(f'{expected}, got "{_shown_text(text)}"')
     x = _value(v)
     raise BadInput(f"{expected}, got {x if isinstance(x, str) else _fmt(x)}")
