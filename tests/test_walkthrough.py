@@ -396,6 +396,11 @@ def test_derivation_names_tanh_and_relu(chosen):
     assert "a_h1 = tanh(h1)" in forward and "a_o1 = relu(o1)" in forward
     assert "δo1 = (a_o1 − t1)·relu′(o1)" in output_deltas
     assert "δh1 = ∂E/∂a_h1·(1 − a_h1²)" in hidden_deltas
+    ws = chosen["tanh", "relu", "course", 1, 5][0]
+    r0, c0 = L.rowcol(L.DIAGRAM_TOP_LEFT)
+    for r in (r0 + 2, r0 + 6):  # the diagram's joins h -> a_h and o -> a_o, both rows
+        assert (ws.cell(r + 1, c0 + 5 + 1).value, ws.cell(r + 1, c0 + 10 + 1).value) == ("tanh", "relu")
+    assert ws["A2"].value.startswith("A 2-2-2 tanh-relu network learning two targets")
     title, *_, hidden_deltas, gradients, _, _, _ = _derivation(chosen["leaky_relu", "linear", "course", 0, 5][0])
     assert "leaky_relu'(x) = 1 if x > 0, else 0.01" in title and "linear'(x) = 1" in title
     assert "δh1 = ∂E/∂a_h1·leaky_relu′(h1)" in hidden_deltas and "mean" not in gradients
@@ -409,6 +414,7 @@ def test_the_defaults_read_as_the_course(recalculated):
     ws = recalculated[int(L.IN_SHOW_STEP.default), int(L.IN_WALK_PHASE.default)]
     title, *lines = _derivation(ws)
     assert title == sheets.DERIVATION_TITLE
+    assert ws["A2"].value == sheets.subtitle("sigmoid", "sigmoid") and "2-2-2 sigmoid network" in ws["A2"].value
     for k in sheets.DERIVATION_FOLLOWS:
         assert lines[k] == sheets.DERIVATION[k]
     stored = openpyxl.load_workbook(TEMPLATE, data_only=True)[L.SHEET_BACKPROP]

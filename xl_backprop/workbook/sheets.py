@@ -314,6 +314,27 @@ DERIVATION_FOLLOWS: dict[int, tuple] = {
 }
 
 
+def _symbol_formula(code: str) -> str:
+    """The symbol of the activation a code chooses (σ, tanh, …), as a formula."""
+    return f"={_join_pieces((_symbols(code),))}"
+
+
+def subtitle(hidden: str, output: str) -> str:
+    """The Backprop sheet's line under its title, naming the chosen activations."""
+    kind = hidden if hidden == output else f"{hidden}-{output}"
+    return (
+        f"A 2-2-2 {kind} network learning two targets by gradient descent, in plain formulas. "
+        "Yellow cells are yours to change."
+    )
+
+
+def subtitle_formula() -> str:
+    names = ",".join(_quoted(n) for n in activations.NAMES)
+    hidden, output = f"CHOOSE({_HIDDEN},{names})", f"CHOOSE({_OUTPUT},{names})"
+    head, tail = subtitle("@", "@").split("@")
+    return f'={_quoted(head)}&IF({_HIDDEN}={_OUTPUT},{hidden},{hidden}&"-"&{output})&{_quoted(tail)}'
+
+
 def derivation_title(hidden: str, output: str) -> str:
     """The derivation's title for the chosen activations: one derivative, or one per layer."""
     head = "The chain rule, as the table computes each row  ("
@@ -350,15 +371,19 @@ def derivation_line(k: int, hidden: str, output: str, examples: int = 1) -> str:
 
 def derivation_formula(k: int) -> str:
     """``derivation_line`` as an Excel formula of the choices' codes and ExampleCount."""
+    return "=" + _join_pieces(DERIVATION_FOLLOWS[k])
+
+
+def _join_pieces(pieces: tuple) -> str:
     out = []
-    for piece in DERIVATION_FOLLOWS[k]:
+    for piece in pieces:
         if isinstance(piece, Pick):
             out.append(f"CHOOSE({piece.code},{','.join(_quoted(o) for o in piece.options)})")
         elif isinstance(piece, Many):
             out.append(f"IF({L.EXAMPLE_COUNT.name}>1,{_quoted(piece.several)},{_quoted(piece.one)})")
         else:
             out.append(_quoted(piece))
-    return "=" + "&".join(out)
+    return "&".join(out)
 
 
 INPUT_NOTES = {
@@ -477,8 +502,9 @@ def _diagram(ws: Worksheet, book: Workbook, fmt: dict, cached: dict) -> None:
         for c, name in ((ch, f"h{k}"), (ca, f"a_h{k}"), (co, f"o{k}"), (cao, f"a_o{k}"), (ce, f"E{k}")):
             put(r, c, name, node)
             ws.write_string(name_row, c, name, name_style)
-        for c in (cs1, cs2):  # the sigmoid joins h to a_h and o to a_o
-            ws.write_string(r, c, "σ", nf({**edge_label, "bold": True, **(line if k == 1 else line_up)}))
+        for c, layer in ((cs1, _HIDDEN), (cs2, _OUTPUT)):  # the activation joins h to a_h and o to a_o
+            look = nf({**edge_label, "bold": True, **(line if k == 1 else line_up)})
+            ws.write_formula(r, c, _symbol_formula(layer), look, activations.ACTIVATIONS[activations.DEFAULT].symbol)
         put(r, ce + 1, f"t{k}", {"align": "left", "valign": "vcenter", "num_format": f'"t{k} = "0.00##'})
     _diagram_edges(
         ws, put, nf, (top, bottom), (ci, ch, ca, co), {"label": edge_label, "line": line, "line_up": line_up}
@@ -548,12 +574,7 @@ def _diagram_paths(ws: Worksheet, book: Workbook, fmt: dict, put, nf, bottom: in
 def write_backprop(book: Workbook, fmt: dict) -> Worksheet:
     ws = book.add_worksheet(L.SHEET_BACKPROP)
     ws.write("A1", "Backpropagation, one step per row", fmt["title"])
-    ws.write(
-        "A2",
-        "A 2-2-2 sigmoid network learning two targets by gradient descent, in plain "
-        "formulas. Yellow cells are yours to change.",
-        fmt["note"],
-    )
+    ws.write_formula("A2", subtitle_formula(), fmt["note"], subtitle(activations.DEFAULT, activations.DEFAULT))
     for first, last, width in L.BACKPROP_WIDTHS:
         ws.set_column(f"{first}:{last}", width)
     ws.set_column(L.IN_I1.col, L.IN_I1.col, L.INPUT_WIDTH)
