@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import xlsxwriter
 
+from xl_backprop import activations
 from xl_backprop import explain as X
 
 from . import libreoffice
@@ -220,3 +221,87 @@ def test_operands_are_what_the_formula_reads():
     long.update({q: long["w1"] for q in X.QUANTITIES})
     with pytest.raises(ValueError, match=r"cells: the formula for dE_dw1 would be [\d,]+ characters"):
         X.excel_formula("dE_dw1", long)
+
+
+# --- texts that follow a sheet's activation dropdowns (issue 18) -------------------------------------
+PAIRS = [(h, o) for h in activations.NAMES for o in activations.NAMES]
+
+
+def _resolved(terms: tuple, chosen: dict[str, str]) -> tuple:
+    """``terms`` with each ByActivation replaced by its option for the chosen activations."""
+    out: list = []
+    for t in terms:
+        if isinstance(t, X.ByActivation):
+            out.extend(_resolved(t.options[activations.NAMES.index(chosen[t.layer])], chosen))
+        elif isinstance(t, X.IfNonzero):
+            out.append(X.IfNonzero(t.name, _resolved(t.terms, chosen)))
+        else:
+            out.append(t)
+    return tuple(out)
+
+
+def _symbolic(terms: tuple) -> str:
+    return "".join(t.symbol if isinstance(t, X.Ref) else t for t in terms)
+
+
+@pytest.mark.parametrize("hidden, output", PAIRS)
+def test_generic_specs_are_each_pairs_specs(hidden, output):
+    chosen = {"hidden": hidden, "output": output}
+    generic = X.generic_specs()
+    for q, spec in X.specs_for(hidden, output).items():
+        g = generic[q]
+        forms = tuple(f if isinstance(f, str) else _symbolic(_resolved(f, chosen)) for f in g.forms)
+        assert forms == spec.forms, q
+        assert _resolved(g.terms, chosen) == spec.terms, q
+
+
+def test_generic_formulas_choose_by_the_layer_they_depend_on():
+    cells = {n: f"$B${k + 1}" for k, n in enumerate((*X.PARAMETERS, *X.QUANTITIES))}
+    codes = {"hidden": "HiddenActCode", "output": "OutputActCode"}
+    uses = {
+        q: {layer for layer, name in codes.items() if name in X.excel_formula(q, cells, codes=codes)}
+        for q in X.QUANTITIES
+    }
+    assert uses["a_h1"] == uses["d_h2"] == uses["dE_dw3"] == {"hidden"}
+    assert uses["a_o2"] == uses["d_o1"] == uses["dE_dw8"] == {"output"}
+    assert uses["h1"] == uses["E_total"] == uses["new_w1"] == set()
+    assert max(len(X.excel_formula(q, cells, codes=codes)) for q in X.QUANTITIES) <= X.EXCEL_MAX_FORMULA
+    with pytest.raises(KeyError, match="codes: expected the output layer's activation code"):
+        X.excel_formula("a_o1", cells, codes={"hidden": "A1"})
+
+
+def test_excel_formulas_with_codes_give_each_pairs_text_in_libreoffice(tmp_path):
+    """One sheet, one column per activation pair: the codes in two cells, the network's values
+    (signs of both kinds, so relu's and leaky_relu's 0 and 0.01 slopes occur), the formulas."""
+    w, i, t, b, lr = NETWORKS[2]
+    path = tmp_path / "codes.xlsx"
+    book = xlsxwriter.Workbook(path)
+    ws = book.add_worksheet("Step")
+    names = (*X.PARAMETERS, *X.QUANTITIES)
+    expected = {}
+    slopes_seen = set()
+    for c, (hidden, output) in enumerate(PAIRS, start=1):
+        v = {k: stored(x) for k, x in X.step_values(w, i, t, b, lr, hidden, output).items()}
+        col = xlsxwriter.utility.xl_col_to_name(c)
+        cells = {n: f"${col}${r + 3}" for r, n in enumerate(names)}
+        codes = {"hidden": f"${col}$1", "output": f"${col}$2"}
+        ws.write_number(0, c, activations.NAMES.index(hidden) + 1)
+        ws.write_number(1, c, activations.NAMES.index(output) + 1)
+        for r, n in enumerate(names):
+            ws.write_number(r + 2, c, v[n])
+        for r, q in enumerate(X.QUANTITIES):
+            row = len(names) + 2 + r
+            ws.write_formula(row, c, X.excel_formula(q, cells, codes=codes), None, "")
+            expected[(row, c)] = X.text(q, v, hidden_activation=hidden, output_activation=output)
+        slopes_seen.update((a, v[f"a_{u}"] > 0) for a, u in ((hidden, "h1"), (hidden, "h2"), (output, "o1")))
+    book.close()
+    assert ("relu", False) in slopes_seen and ("relu", True) in slopes_seen and ("leaky_relu", False) in slopes_seen
+    sheet = libreoffice.recalculated_values(path, tmp_path)["Step"]
+    wrong = [
+        (r, c, sheet.cell(r + 1, c + 1).value, text)
+        for (r, c), text in expected.items()
+        if sheet.cell(r + 1, c + 1).value != text
+    ]
+    assert wrong == []
+    tanh_relu = expected[(len(names) + 2 + X.QUANTITIES.index("dE_dw1"), 1 + PAIRS.index(("tanh", "relu")))]
+    assert "·(1 − a_h1²)·i1 = " in tanh_relu  # tanh' written in a_h1, the numbers after it

@@ -323,3 +323,19 @@ def test_run_draw_network_with_a_phase_and_bad_phases_on_the_command_line(tmp_pa
         stdout, err = capsys.readouterr()
         assert (rc, stdout, err) == (2, "", f"xl-backprop run: error: {message}\n"), bad
     assert not (tmp_path / "bad.xlsm").exists()
+
+
+def test_title_names_other_activations_and_the_mean_over_the_examples():
+    v = explain.step_values()
+    course = P.title(v, 3, 2)
+    assert course == P.title(v, 3, 2, ("sigmoid", "sigmoid"), (1, 1))  # the course's title, unchanged
+    assert "activations" not in course and "mean" not in course
+    other = P.title(v, 3, 2, ("tanh", "relu"), (4, 2)).split("\n")
+    assert other[:2] == course.split("\n")
+    assert other[2:] == [
+        "activations: tanh (hidden), relu (output)",
+        "E_total: the mean over 4 examples; the units show example 2",
+    ]
+    box = L.NETWORK_PICTURE
+    fig = P.network_figure(v, 3, box, 2, ("tanh", "relu"), (4, 2))
+    assert fig.texts[0].get_text() == "\n".join(other)

@@ -18,9 +18,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from xl_backprop import explain, network
+from xl_backprop import activations, explain, network
+from xl_backprop.examples import PRESETS as EXAMPLE_PRESETS
 from xl_backprop.workbook import layout as L
-from xl_backprop.workbook import ribbon
+from xl_backprop.workbook import ribbon, sheets, walkthrough
 
 from . import libreoffice
 from .conftest import TEMPLATE, missing
@@ -263,3 +264,164 @@ def test_engine_reference_is_the_tables():
     g0 = network.gradients(w0)
     np.testing.assert_allclose(res.weights[1, 0, :], w0 - 0.5 * g0, rtol=1e-15)
     assert engine_values(0)["dE_dw5"] == pytest.approx(0.07215707291213626, rel=1e-12)  # DESIGN.md's number
+
+
+# --- the texts follow the activation dropdowns and the examples (issue 18) ----------------------------
+#: (hidden, output, example set, step, phase): the choices LibreOffice recalculates the template with.
+CHOSEN = [
+    ("tanh", "relu", "course", 1, 5),
+    ("leaky_relu", "linear", "course", 0, 5),
+    ("sigmoid", "sigmoid", "half-adder", 0, 5),
+    ("relu", "tanh", "half-adder", 3, 2),
+]
+
+
+@pytest.fixture(scope="module")
+def chosen(tmp_path_factory):
+    """choice -> (the Backprop sheet, the Examples sheet) as LibreOffice recalculates them."""
+    import openpyxl
+
+    from xl_backprop.ooxml import Workbook
+
+    tmp = tmp_path_factory.mktemp("chosen")
+    books = {}
+    for key in CHOSEN:
+        hidden, output, examples, step, phase = key
+        pkg = Workbook.read(TEMPLATE)
+        for inp, value in (
+            (L.IN_HIDDEN_ACT, hidden),
+            (L.IN_OUTPUT_ACT, output),
+            (L.IN_EXAMPLE_SET, examples),
+            (L.IN_SHOW_STEP, step),
+            (L.IN_WALK_PHASE, phase),
+        ):
+            pkg.write_cells(L.SHEET_BACKPROP, inp.row, inp.col, [[value]])
+        books[key] = tmp / f"{hidden}-{output}-{examples}-{step}-{phase}.xlsm"
+        pkg.save(books[key])
+    outs = libreoffice.convert_many(list(books.values()), "xlsx", tmp / "recalculated")
+    out = {}
+    for key, path in zip(books, outs, strict=True):
+        wb = openpyxl.load_workbook(path, data_only=True)
+        out[key] = wb[L.SHEET_BACKPROP], wb[L.SHEET_EXAMPLES]
+    return out
+
+
+def _sheet_values(ws) -> dict:
+    """The walkthrough's value cells as recalculated, and the one-example ones (key ``q@``)."""
+    values = {n: ws.cell(walkthrough.value_row(n) + 1, 2).value for n in walkthrough.VALUE_NAMES}
+    values.update({f"{q}@": ws.cell(walkthrough.example_row(q) + 1, 2).value for q in walkthrough.MEAN_QUANTITIES})
+    return values
+
+
+def _explain(ws, q: str):
+    return ws.cell(L.WALK_EXPLAIN_ROW + 1 + explain.QUANTITIES.index(q), 2).value
+
+
+@pytest.mark.parametrize("key", CHOSEN, ids=["-".join(map(str, k)) for k in CHOSEN])
+def test_explain_texts_follow_the_chosen_activations_and_examples(chosen, key):
+    hidden, output, examples, step, phase = key
+    ws, wx = chosen[key]
+    count = len(EXAMPLE_PRESETS[examples])
+    assert wx[L.EXAMPLE_COUNT.cell].value == count
+    v = _sheet_values(ws)
+    acts = dict(hidden_activation=hidden, output_activation=output)
+    # the symbols and forms: the engine's explanation for the same activations (course's numbers)
+    reference = explain.texts(explain.step_values(**acts), **acts)
+    for q in explain.QUANTITIES:
+        got = _explain(ws, q)
+        if explain.PHASE_OF[q] > phase:
+            assert got in (None, ""), q
+            continue
+        if q in walkthrough.MEAN_QUANTITIES:
+            a, op, b = walkthrough.PER_EXAMPLE[q]
+            one = v[a] + v[b] if op == "+" else v[a] * v[b]
+            assert v[f"{q}@"] == pytest.approx(one, rel=1e-13), q  # the shown example's, from its operands
+            text = explain.text(q, {**v, q: one}, **acts)
+            assert got == walkthrough.example_text(q, text, count, 1, v[q]), q
+        else:
+            assert got == explain.text(q, v, **acts), q  # the numbers: the sheet's own value cells
+        body = got.split(": ", 1)[1] if count > 1 and q in walkthrough.MEAN_QUANTITIES else got
+        assert body.split(" = ")[:-2] == reference[q].split(" = ")[:-2], q
+    if phase >= 3:
+        assert _explain(ws, "a_h1").startswith(f"a_h1 = {activations.get(hidden, 'h').symbol}(h1) = ")
+        assert _explain(ws, "a_o2").startswith(f"a_o2 = {activations.get(output, 'o').symbol}(o2) = ")
+
+
+def test_texts_name_tanh_and_relu_and_their_derivatives(chosen):
+    ws, _ = chosen["tanh", "relu", "course", 1, 5]
+    assert "·(1 − a_h1²) = (" in _explain(ws, "d_h1")  # tanh' = 1 − a², in the hidden delta's forms
+    assert _explain(ws, "d_o1").startswith("δo1 = ∂E/∂o1 = (a_o1 − t1)·relu′(o1) = (")
+    assert _explain(ws, "dE_dw5").startswith("∂E/∂w5 = (a_o1 − t1)·relu′(o1)·a_h1 = (")
+    assert "example" not in _explain(ws, "E_total")  # one example: the course's words
+
+
+def test_mean_over_the_examples_is_said_and_is_the_tables(chosen):
+    ws, _ = chosen["sigmoid", "sigmoid", "half-adder", 0, 5]
+    v = _sheet_values(ws)
+    e_total = _explain(ws, "E_total")
+    assert e_total.startswith("example 1: E_total = E1 + E2 = ")
+    assert e_total.endswith(f"; E_total is the mean over the 4 examples: {explain.number(v['E_total'])}")
+    dw5 = _explain(ws, "dE_dw5")
+    assert dw5.endswith(f"; the step uses the mean over the 4 examples: {explain.number(v['dE_dw5'])}")
+    assert _explain(ws, "new_w5").startswith("new w5 = w5 − lr·∂E/∂w5 = ")  # the update: the mean's, as it was
+    ws, _ = chosen["relu", "tanh", "half-adder", 3, 2]
+    assert "mean over the 4 examples" in _explain(ws, "E_total") and _explain(ws, "dE_dw5") in (None, "")
+
+
+def _derivation(ws) -> list:
+    r, c = L.rowcol(L.DERIVATION_TOP_LEFT)
+    return [ws.cell(r + k, c + 1).value for k in range(len(sheets.DERIVATION) + 1)]  # the title first
+
+
+@pytest.mark.parametrize("key", CHOSEN, ids=["-".join(map(str, k)) for k in CHOSEN])
+def test_derivation_follows_the_choices(chosen, key):
+    hidden, output, examples, _, _ = key
+    ws, _ = chosen[key]
+    title, *lines = _derivation(ws)
+    count = len(EXAMPLE_PRESETS[examples])
+    assert title == sheets.derivation_title(hidden, output)
+    for k, line in enumerate(lines):
+        if k in sheets.DERIVATION_FOLLOWS:
+            assert line == sheets.derivation_line(k, hidden, output, count), k
+        else:  # the same for every choice; the coloured ones read as their pieces' text
+            same = sheets.DERIVATION[k]
+            assert line == (same if isinstance(same, str) else "".join(p if isinstance(p, str) else p[0] for p in same))
+    assert ("the mean over the examples" in lines[0]) == (count > 1)
+    assert ("the mean over the examples" in lines[4]) == (count > 1)
+
+
+def test_derivation_names_tanh_and_relu(chosen):
+    title, forward, output_deltas, _, hidden_deltas, *_ = _derivation(chosen["tanh", "relu", "course", 1, 5][0])
+    assert title.endswith("(hidden: tanh'(x) = 1 − tanh²(x);  output: relu'(x) = 1 if x > 0, else 0)")
+    assert "a_h1 = tanh(h1)" in forward and "a_o1 = relu(o1)" in forward
+    assert "δo1 = (a_o1 − t1)·relu′(o1)" in output_deltas
+    assert "δh1 = ∂E/∂a_h1·(1 − a_h1²)" in hidden_deltas
+    ws = chosen["tanh", "relu", "course", 1, 5][0]
+    r0, c0 = L.rowcol(L.DIAGRAM_TOP_LEFT)
+    for r in (r0 + 2, r0 + 6):  # the diagram's joins h -> a_h and o -> a_o, both rows
+        assert (ws.cell(r + 1, c0 + 5 + 1).value, ws.cell(r + 1, c0 + 10 + 1).value) == ("tanh", "relu")
+    assert ws["A2"].value.startswith("A 2-2-2 tanh-relu network learning two targets")
+    title, *_, hidden_deltas, gradients, _, _, _ = _derivation(chosen["leaky_relu", "linear", "course", 0, 5][0])
+    assert "leaky_relu'(x) = 1 if x > 0, else 0.01" in title and "linear'(x) = 1" in title
+    assert "δh1 = ∂E/∂a_h1·leaky_relu′(h1)" in hidden_deltas and "mean" not in gradients
+
+
+def test_the_defaults_read_as_the_course(recalculated):
+    """With the template's choices (sigmoid, sigmoid, course) the derivation is the course's text,
+    and what the template stores is what LibreOffice computes."""
+    import openpyxl
+
+    ws = recalculated[int(L.IN_SHOW_STEP.default), int(L.IN_WALK_PHASE.default)]
+    title, *lines = _derivation(ws)
+    assert title == sheets.DERIVATION_TITLE
+    assert ws["A2"].value == sheets.subtitle("sigmoid", "sigmoid") and "2-2-2 sigmoid network" in ws["A2"].value
+    for k in sheets.DERIVATION_FOLLOWS:
+        assert lines[k] == sheets.DERIVATION[k]
+    stored = openpyxl.load_workbook(TEMPLATE, data_only=True)[L.SHEET_BACKPROP]
+    assert _derivation(stored)[: len(sheets.DERIVATION)] == _derivation(ws)[: len(sheets.DERIVATION)]
+    for q in explain.QUANTITIES:
+        row = L.WALK_EXPLAIN_ROW + 1 + explain.QUANTITIES.index(q)
+        assert stored.cell(row, 2).value == ws.cell(row, 2).value, q
+    for q in walkthrough.MEAN_QUANTITIES:
+        row = walkthrough.example_row(q) + 1
+        assert stored.cell(row, 2).value == pytest.approx(ws.cell(row, 2).value, rel=1e-13), q

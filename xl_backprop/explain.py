@@ -148,6 +148,15 @@ def slope_terms(activation: str, a: str) -> tuple:
     return ("·", Ref(a, slope=activation))
 
 
+class ByActivation(NamedTuple):
+    """Terms that depend on a layer's activation (``layer``: "hidden" or "output"): ``options``
+    holds them for each of ``activations.NAMES``, in that order. Only in ``generic_specs``: the
+    Excel renderer writes CHOOSE(code, …) over them, the code a cell's (HiddenActCode)."""
+
+    layer: str
+    options: tuple
+
+
 class IfNonzero(NamedTuple):
     """Terms shown only where the value ``name`` is not 0: a bias, absent from the course's network."""
 
@@ -159,31 +168,50 @@ class Spec(NamedTuple):
     """``q = forms… = terms (symbols) = terms (numbers) = value``."""
 
     quantity: str
-    forms: tuple[str, ...]  # symbolic steps before the one the numbers go into
+    forms: tuple  # symbolic steps before the one the numbers go into (a text, or terms: ByActivation)
     terms: tuple  # str (text as written), Ref or IfNonzero
 
 
-def _specs(hidden: str = activations.DEFAULT, output: str = activations.DEFAULT) -> dict[str, Spec]:
-    """Every quantity's spec, for the hidden and the output layer's activations (names)."""
+def _by(layer: str, name: str | None, make: Callable[[str], tuple]) -> tuple:
+    """``make(name)``'s terms, or for ``name`` None one ByActivation over every activation."""
+    if name is None:
+        return (ByActivation(layer, tuple(make(n) for n in activations.NAMES)),)
+    return make(name)
+
+
+def _form(terms: tuple) -> str | tuple:
+    """A symbolic form: a text, or its terms where they depend on an activation."""
+    return terms if any(isinstance(t, ByActivation) for t in terms) else _symbolic(terms)
+
+
+def _specs(hidden: str | None = activations.DEFAULT, output: str | None = activations.DEFAULT) -> dict[str, Spec]:
+    """Every quantity's spec, for the hidden and the output layer's activations (names; None:
+    whichever a cell chooses, ``ByActivation``)."""
     R = Ref
-    f_h, f_o = activations.pair(hidden, output)
+    if hidden is not None:
+        activations.get(hidden, "hidden_activation")
+    if output is not None:
+        activations.get(output, "output_activation")
+    layer_of = {"h1": ("hidden", hidden), "h2": ("hidden", hidden), "o1": ("output", output), "o2": ("output", output)}
     specs = {}
     for h, (wa, wb), bias in (("h1", ("w1", "w2"), "b1"), ("h2", ("w3", "w4"), "b1")):
         specs[h] = Spec(h, (), (R(wa), "·", R("i1"), " + ", R(wb), "·", R("i2"), IfNonzero(bias, (" + ", R(bias)))))
     for o, (wa, wb) in (("o1", ("w5", "w6")), ("o2", ("w7", "w8"))):
         specs[o] = Spec(o, (), (R(wa), "·", R("a_h1"), " + ", R(wb), "·", R("a_h2"), IfNonzero("b2", (" + ", R("b2")))))
-    for u, f in (("h1", f_h), ("h2", f_h), ("o1", f_o), ("o2", f_o)):
-        specs[f"a_{u}"] = Spec(f"a_{u}", (), (f"{f.symbol}(", R(u, bare=True), ")"))
+    for u, (layer, name) in layer_of.items():
+        symbol = _by(layer, name, lambda n: (f"{activations.ACTIVATIONS[n].symbol}(",))
+        specs[f"a_{u}"] = Spec(f"a_{u}", (), (*symbol, R(u, bare=True), ")"))
     for k in (1, 2):
         specs[f"E{k}"] = Spec(f"E{k}", (), ("½(", R(f"t{k}"), " − ", R(f"a_o{k}"), ")²"))
     specs["E_total"] = Spec("E_total", (), (R("E1"), " + ", R("E2")))
     for k in (1, 2):
         a, t = f"a_o{k}", f"t{k}"
-        specs[f"d_o{k}"] = Spec(f"d_o{k}", (f"∂E/∂o{k}",), ("(", R(a), " − ", R(t), ")", *slope_terms(f_o.name, a)))
+        slope = _by("output", output, lambda n, a=a: slope_terms(n, a))
+        specs[f"d_o{k}"] = Spec(f"d_o{k}", (f"∂E/∂o{k}",), ("(", R(a), " − ", R(t), ")", *slope))
     for k, (wa, wb) in ((1, ("w5", "w7")), (2, ("w6", "w8"))):
         a = f"a_h{k}"
-        slope = slope_terms(f_h.name, a)
-        paths = f"(∂E1/∂{a} + ∂E2/∂{a})" + _symbolic(slope)  # the two paths into a hidden unit
+        slope = _by("hidden", hidden, lambda n, a=a: slope_terms(n, a))
+        paths = _form((f"(∂E1/∂{a} + ∂E2/∂{a})", *slope))  # the two paths into a hidden unit
         specs[f"d_h{k}"] = Spec(
             f"d_h{k}",
             (f"∂E/∂h{k}", paths),
@@ -191,15 +219,17 @@ def _specs(hidden: str = activations.DEFAULT, output: str = activations.DEFAULT)
         )
     for k, (o, a) in enumerate((("o1", "a_h1"), ("o1", "a_h2"), ("o2", "a_h1"), ("o2", "a_h2")), start=5):
         ao, t = f"a_{o}", f"t{o[1]}"
-        terms = ("(", R(ao), " − ", R(t), ")", *slope_terms(f_o.name, ao), "·", R(a))
+        slope = _by("output", output, lambda n, ao=ao: slope_terms(n, ao))
+        terms = ("(", R(ao), " − ", R(t), ")", *slope, "·", R(a))
         specs[f"dE_dw{k}"] = Spec(f"dE_dw{k}", (), terms)
     for k, (h, i) in enumerate((("h1", "i1"), ("h1", "i2"), ("h2", "i1"), ("h2", "i2")), start=1):
         wa, wb = ("w5", "w7") if h == "h1" else ("w6", "w8")
         a = f"a_{h}"
+        slope = _by("hidden", hidden, lambda n, a=a: slope_terms(n, a))
         specs[f"dE_dw{k}"] = Spec(
             f"dE_dw{k}",
             (f"δ{h}·{i}",),
-            ("(", R("d_o1"), "·", R(wa), " + ", R("d_o2"), "·", R(wb), ")", *slope_terms(f_h.name, a), "·", R(i)),
+            ("(", R("d_o1"), "·", R(wa), " + ", R("d_o2"), "·", R(wb), ")", *slope, "·", R(i)),
         )
     for k in range(1, 9):
         specs[f"new_w{k}"] = Spec(f"new_w{k}", (), (R(f"w{k}"), " − ", R("lr"), "·", R(f"dE_dw{k}")))
@@ -221,6 +251,13 @@ def specs_for(hidden: str = activations.DEFAULT, output: str = activations.DEFAU
     if (hidden, output) == (activations.DEFAULT, activations.DEFAULT):
         return SPECS
     return _specs(hidden, output)
+
+
+@functools.cache
+def generic_specs() -> dict[str, Spec]:
+    """The specs whose activation-dependent terms are ``ByActivation``: for a sheet whose cells
+    choose the activations (``excel_formula``'s ``codes``)."""
+    return _specs(None, None)
 
 
 # --- the values of one step, from the engine ----------------------------------------------------
@@ -387,13 +424,18 @@ def _cell(cells: Mapping[str, str], name: str) -> str:
         raise KeyError(f"cells: expected the address of {name}, missing") from None
 
 
-def _excel_parts(terms: tuple, cells: Mapping[str, str], digits: int, numbers: bool) -> list[str]:
+def _excel_parts(
+    terms: tuple, cells: Mapping[str, str], digits: int, numbers: bool, codes: Mapping[str, str] | None = None
+) -> list[str]:
     parts = []
     for t in terms:
         if isinstance(t, IfNonzero):
             if t.name in cells:  # no bias cell: the network has no bias
-                inner = _join(_excel_parts(t.terms, cells, digits, numbers))
+                inner = _join(_excel_parts(t.terms, cells, digits, numbers, codes))
                 parts.append(f'IF({_cell(cells, t.name)}=0,"",{inner})')
+        elif isinstance(t, ByActivation):
+            options = [_join(_excel_parts(o, cells, digits, numbers, codes)) for o in t.options]
+            parts.append(f"CHOOSE({_code(codes, t.layer)},{','.join(options)})")
         elif isinstance(t, Ref):
             if numbers:
                 parts.append(number_formula(t.excel(_cell(cells, t.name)), digits, t.bare))
@@ -404,6 +446,12 @@ def _excel_parts(terms: tuple, cells: Mapping[str, str], digits: int, numbers: b
     return parts
 
 
+def _code(codes: Mapping[str, str] | None, layer: str) -> str:
+    if not codes or layer not in codes:
+        raise KeyError(f"codes: expected the {layer} layer's activation code (a cell or a name), missing")
+    return codes[layer]
+
+
 #: The longest formula Excel takes, in characters.
 EXCEL_MAX_FORMULA = 8_192
 
@@ -411,7 +459,7 @@ EXCEL_MAX_FORMULA = 8_192
 def operands(quantity: str, specs: Mapping[str, Spec] = SPECS) -> tuple[str, ...]:
     """The names ``excel_formula(quantity, cells)`` reads from ``cells``: the quantity itself and
     every operand of its formula (b1 / b2 among them, which may be left out: no bias); ``specs``:
-    those of other activations (``specs_for``)."""
+    those of other activations (``specs_for``, ``generic_specs``)."""
     names = [quantity]
 
     def walk(terms: tuple) -> None:
@@ -419,6 +467,9 @@ def operands(quantity: str, specs: Mapping[str, Spec] = SPECS) -> tuple[str, ...
             if isinstance(t, IfNonzero):
                 names.append(t.name)
                 walk(t.terms)
+            elif isinstance(t, ByActivation):
+                for option in t.options:
+                    walk(option)
             elif isinstance(t, Ref):
                 names.append(t.name)
 
@@ -432,17 +483,24 @@ def excel_formula(
     digits: int = DEFAULT_DIGITS,
     hidden_activation: str = activations.DEFAULT,
     output_activation: str = activations.DEFAULT,
+    codes: Mapping[str, str] | None = None,
 ) -> str:
     """An Excel formula (with its leading "=") whose value is ``text(quantity, values, digits)``
     for the values in ``cells``: name -> cell address (``"Backprop!$C$5"``), for every name of
     ``operands(quantity)``. Bias terms appear only if ``cells`` names b1 / b2. Each address is
     repeated some 13 times per number: keep them short (a helper cell rather than an INDEX
     expression); a formula beyond ``EXCEL_MAX_FORMULA`` characters is refused (ValueError). The
-    activations, as for ``text``: the formula follows them."""
-    spec = specs_for(hidden_activation, output_activation)[quantity]
-    head = " = ".join([SYMBOLS[quantity], *spec.forms]) + " = "
-    parts = [_literal(head), *_excel_parts(spec.terms, cells, digits, numbers=False), _literal(" = ")]
-    parts += [*_excel_parts(spec.terms, cells, digits, numbers=True), _literal(" = ")]
+    activations, as for ``text``: the formula follows them; or, with ``codes`` ({"hidden": …,
+    "output": …}: a cell or a name holding the 1-based code of an activation in
+    ``activations.NAMES``), whichever those choose (``generic_specs``; the activations are then
+    not read)."""
+    spec = generic_specs()[quantity] if codes else specs_for(hidden_activation, output_activation)[quantity]
+    head: list[str] = [_literal(SYMBOLS[quantity] + " = ")]
+    for form in spec.forms:
+        head += _excel_parts(form, cells, digits, False, codes) if isinstance(form, tuple) else [_literal(form)]
+        head.append(_literal(" = "))
+    parts = [*head, *_excel_parts(spec.terms, cells, digits, numbers=False, codes=codes), _literal(" = ")]
+    parts += [*_excel_parts(spec.terms, cells, digits, numbers=True, codes=codes), _literal(" = ")]
     parts.append(number_formula(_cell(cells, quantity), digits))
     formula = "=" + _join(parts)
     if len(formula) > EXCEL_MAX_FORMULA:

@@ -39,6 +39,7 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import NamedTuple
 
 from . import explain
+from .activations import DEFAULT as DEFAULT_ACTIVATION
 from .palette import WEIGHT_COLORS
 
 #: The phases of one step, numbered 1..5 as the walkthrough numbers them (phase n is PHASES[n - 1]).
@@ -303,14 +304,27 @@ def draw(ax, texts: Mapping[str, str], looks: Sequence[EdgeLook], current: Colle
 LEGEND_WEIGHTS = (0.1, 1.0, 10.0)  # |w| the legend shows the width of
 
 
-def title(v: Mapping[str, float], step: int, phase: int | None) -> str:
-    """The picture's title: the step it shows (the sheet's), the phase, E_total once known, the biases."""
+def title(
+    v: Mapping[str, float],
+    step: int,
+    phase: int | None,
+    activations: tuple[str, str] = (DEFAULT_ACTIVATION, DEFAULT_ACTIVATION),
+    examples: tuple[int, int] = (1, 1),
+) -> str:
+    """The picture's title: the step it shows (the sheet's), the phase, E_total once known, the
+    biases; the activations (hidden, output) unless the course's sigmoids; with several
+    examples ((count, shown): ExampleCount, ExampleShown), that E_total is their mean and which
+    example's values the units show."""
     line = f"Network at step {step} (learning rate {v['lr']:g})"
     if phase is None or phase >= 2:
         line += f": E_total = {_n(v['E_total'])}"
     lines = [line]
     if phase is not None:
         lines.append(f"phase {phase} of {len(PHASES)}: {PHASE_NAMES[phase - 1]}")
+    if activations != (DEFAULT_ACTIVATION, DEFAULT_ACTIVATION):
+        lines.append(f"activations: {activations[0]} (hidden), {activations[1]} (output)")
+    if examples[0] > 1:
+        lines.append(f"E_total: the mean over {examples[0]} examples; the units show example {examples[1]}")
     if v["b1"] or v["b2"]:  # not drawn as units; without them the activations would not add up
         lines.append(f"biases: b1 = {_n(v['b1'])} (into h1, h2), b2 = {_n(v['b2'])} (into o1, o2)")
     return "\n".join(lines)
@@ -329,10 +343,18 @@ def _legend(fig, top: float) -> None:
     )
 
 
-def network_figure(v: Mapping[str, float], step: int, box, phase: int | None = None):
+def network_figure(
+    v: Mapping[str, float],
+    step: int,
+    box,
+    phase: int | None = None,
+    activations: tuple[str, str] = (DEFAULT_ACTIVATION, DEFAULT_ACTIVATION),
+    examples: tuple[int, int] = (1, 1),
+):
     """The network of the step ``v`` (``explain.step_values``) at ``phase`` (1..5, or None: all
     of the step up to its update) on a figure of ``box.width`` x ``box.height`` pixels: titled
-    with the step, a legend of the edges' colours and widths, the units and edges by ``draw``."""
+    with the step (``title``: the activations and examples too), a legend of the edges' colours
+    and widths, the units and edges by ``draw``."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -340,7 +362,7 @@ def network_figure(v: Mapping[str, float], step: int, box, phase: int | None = N
 
     fig = Figure(figsize=(box.width / PNG_DPI, box.height / PNG_DPI), dpi=PNG_DPI)
     FigureCanvasAgg(fig)
-    head = title(v, step, phase)
+    head = title(v, step, phase, activations, examples)
     lines = head.count("\n") + 1
     fig.text(0.5, 1 - 8 / box.height, head, ha="center", va="top", fontsize=10)
     top = 1 - (14 + 15 * lines) / box.height

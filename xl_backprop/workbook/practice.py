@@ -64,6 +64,8 @@ HIDDEN_NOTE = "The right values are computed in hidden cells (columns {}), by th
 #: Under the exercise: what the learner needs to compute the step.
 NOTES = (
     "The rules",
+    "The sigmoid in both layers and one",
+    "example, whatever Backprop's dropdowns say.",
     "No biases (b1 = b2 = 0).",
     "σ(x) = 1 / (1 + e^(−x))",
     "σ'(x) = σ(x)·(1 − σ(x))",

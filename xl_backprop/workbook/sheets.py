@@ -19,7 +19,7 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from .. import analysis, network, udfs
+from .. import activations, analysis, explain, network, udfs
 from ..limits import UDF_MAX_MAP_STEPS
 from ..macros import ACTIONS
 from ..palette import LR_PREFIX, lr_label
@@ -240,6 +240,152 @@ DERIVATION: tuple[str | tuple, ...] = (
     "Change any yellow cell in column B: the table, the diagram and the chart follow.",
 )
 
+
+class Pick(NamedTuple):
+    """A piece of a derivation line that follows a choice: ``options[code − 1]``, ``code`` the value
+    of the named formula ``code`` (HiddenActCode, OutputActCode; activations.NAMES order)."""
+
+    code: str
+    options: tuple[str, ...]
+
+
+class Many(NamedTuple):
+    """A piece that reads ``one`` for one example in use, ``several`` for more (ExampleCount > 1)."""
+
+    one: str
+    several: str
+
+
+_HIDDEN, _OUTPUT = (L.ACT_CODE_NAMES[i.name] for i in (L.IN_HIDDEN_ACT, L.IN_OUTPUT_ACT))
+#: Each activation's derivative, as the derivation's title writes it (activations.NAMES order).
+DERIVATIVES = {
+    "sigmoid": "σ'(x) = σ(x)·(1 − σ(x))",
+    "tanh": "tanh'(x) = 1 − tanh²(x)",
+    "relu": "relu'(x) = 1 if x > 0, else 0",
+    "leaky_relu": f"leaky_relu'(x) = 1 if x > 0, else {activations.LEAKY_SLOPE:g}",
+    "linear": "linear'(x) = 1",
+}
+
+
+def _symbols(code: str) -> Pick:
+    return Pick(code, tuple(activations.ACTIVATIONS[n].symbol for n in activations.NAMES))
+
+
+def _slopes(code: str, a: str) -> Pick:
+    """·f'(x) of the unit whose output is ``a``, as the explanations write it (none for linear)."""
+    return Pick(code, tuple("".join(_symbolic_terms(explain.slope_terms(n, a))) for n in activations.NAMES))
+
+
+def _symbolic_terms(terms: tuple) -> list[str]:
+    return [t.symbol if isinstance(t, explain.Ref) else t for t in terms]
+
+
+_E_TOTAL = "E1 + E2 = ½(t1 − a_o1)² + ½(t2 − a_o2)²"
+#: The derivation's lines that follow the dropdowns (HiddenActivation, OutputActivation) and the
+#: number of examples, by their place in ``DERIVATION``: pieces of text, ``Pick`` and ``Many``.
+#: With the defaults (sigmoid, sigmoid, the course's one example) each reads as ``DERIVATION``'s.
+DERIVATION_FOLLOWS: dict[int, tuple] = {
+    0: (
+        "Forward:  h1 = w1·i1 + w2·i2 + b1,  a_h1 = ",
+        _symbols(_HIDDEN),
+        "(h1);  o1 = w5·a_h1 + w6·a_h2 + b2,  a_o1 = ",
+        _symbols(_OUTPUT),
+        "(o1);  E_total = ",
+        Many(_E_TOTAL, f"the mean over the examples of {_E_TOTAL}"),
+    ),
+    1: (
+        "Output deltas (columns δo1, δo2):  δo1 = (a_o1 − t1)",
+        _slopes(_OUTPUT, "a_o1"),
+        ",  δo2 = (a_o2 − t2)",
+        _slopes(_OUTPUT, "a_o2"),
+    ),
+    3: (
+        "Hidden deltas (columns δh1, δh2):  δh1 = ∂E/∂a_h1",
+        _slopes(_HIDDEN, "a_h1"),
+        ",  δh2 = ∂E/∂a_h2",
+        _slopes(_HIDDEN, "a_h2"),
+    ),
+    4: (
+        "Gradients, each in the column beside its weight",
+        Many("", " (the mean over the examples, each example's as written)"),
+        ":  dE/dw1 = δh1·i1,  dE/dw2 = δh1·i2,  dE/dw3 = δh2·i1,"
+        "  dE/dw4 = δh2·i2;  dE/dw5 = δo1·a_h1,  dE/dw6 = δo1·a_h2,  dE/dw7 = δo2·a_h1,  dE/dw8 = δo2·a_h2",
+    ),
+}
+
+
+def _symbol_formula(code: str) -> str:
+    """The symbol of the activation a code chooses (σ, tanh, …), as a formula."""
+    return f"={_join_pieces((_symbols(code),))}"
+
+
+def subtitle(hidden: str, output: str) -> str:
+    """The Backprop sheet's line under its title, naming the chosen activations."""
+    kind = hidden if hidden == output else f"{hidden}-{output}"
+    return (
+        f"A 2-2-2 {kind} network learning two targets by gradient descent, in plain formulas. "
+        "Yellow cells are yours to change."
+    )
+
+
+def subtitle_formula() -> str:
+    names = ",".join(_quoted(n) for n in activations.NAMES)
+    hidden, output = f"CHOOSE({_HIDDEN},{names})", f"CHOOSE({_OUTPUT},{names})"
+    head, tail = subtitle("@", "@").split("@")
+    return f'={_quoted(head)}&IF({_HIDDEN}={_OUTPUT},{hidden},{hidden}&"-"&{output})&{_quoted(tail)}'
+
+
+def derivation_title(hidden: str, output: str) -> str:
+    """The derivation's title for the chosen activations: one derivative, or one per layer."""
+    head = "The chain rule, as the table computes each row  ("
+    if hidden == output:
+        return f"{head}{DERIVATIVES[hidden]})"
+    return f"{head}hidden: {DERIVATIVES[hidden]};  output: {DERIVATIVES[output]})"
+
+
+def derivation_title_formula() -> str:
+    """``derivation_title`` as an Excel formula of HiddenActCode and OutputActCode."""
+    head = '"The chain rule, as the table computes each row  ("'
+    options = ",".join(_quoted(DERIVATIVES[n]) for n in activations.NAMES)
+    hidden, output = f"CHOOSE({_HIDDEN},{options})", f"CHOOSE({_OUTPUT},{options})"
+    return f'={head}&IF({_HIDDEN}={_OUTPUT},{hidden},"hidden: "&{hidden}&";  output: "&{output})&")"'
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def derivation_line(k: int, hidden: str, output: str, examples: int = 1) -> str:
+    """Line ``k`` of ``DERIVATION_FOLLOWS`` for the chosen activations and number of examples."""
+    codes = {_HIDDEN: activations.NAMES.index(hidden), _OUTPUT: activations.NAMES.index(output)}
+    out = []
+    for piece in DERIVATION_FOLLOWS[k]:
+        if isinstance(piece, Pick):
+            out.append(piece.options[codes[piece.code]])
+        elif isinstance(piece, Many):
+            out.append(piece.several if examples > 1 else piece.one)
+        else:
+            out.append(piece)
+    return "".join(out)
+
+
+def derivation_formula(k: int) -> str:
+    """``derivation_line`` as an Excel formula of the choices' codes and ExampleCount."""
+    return "=" + _join_pieces(DERIVATION_FOLLOWS[k])
+
+
+def _join_pieces(pieces: tuple) -> str:
+    out = []
+    for piece in pieces:
+        if isinstance(piece, Pick):
+            out.append(f"CHOOSE({piece.code},{','.join(_quoted(o) for o in piece.options)})")
+        elif isinstance(piece, Many):
+            out.append(f"IF({L.EXAMPLE_COUNT.name}>1,{_quoted(piece.several)},{_quoted(piece.one)})")
+        else:
+            out.append(_quoted(piece))
+    return "&".join(out)
+
+
 INPUT_NOTES = {
     "in_i1": "input 1",
     "in_i2": "input 2",
@@ -356,8 +502,9 @@ def _diagram(ws: Worksheet, book: Workbook, fmt: dict, cached: dict) -> None:
         for c, name in ((ch, f"h{k}"), (ca, f"a_h{k}"), (co, f"o{k}"), (cao, f"a_o{k}"), (ce, f"E{k}")):
             put(r, c, name, node)
             ws.write_string(name_row, c, name, name_style)
-        for c in (cs1, cs2):  # the sigmoid joins h to a_h and o to a_o
-            ws.write_string(r, c, "σ", nf({**edge_label, "bold": True, **(line if k == 1 else line_up)}))
+        for c, layer in ((cs1, _HIDDEN), (cs2, _OUTPUT)):  # the activation joins h to a_h and o to a_o
+            look = nf({**edge_label, "bold": True, **(line if k == 1 else line_up)})
+            ws.write_formula(r, c, _symbol_formula(layer), look, activations.ACTIVATIONS[activations.DEFAULT].symbol)
         put(r, ce + 1, f"t{k}", {"align": "left", "valign": "vcenter", "num_format": f'"t{k} = "0.00##'})
     _diagram_edges(
         ws, put, nf, (top, bottom), (ci, ch, ca, co), {"label": edge_label, "line": line, "line_up": line_up}
@@ -427,12 +574,7 @@ def _diagram_paths(ws: Worksheet, book: Workbook, fmt: dict, put, nf, bottom: in
 def write_backprop(book: Workbook, fmt: dict) -> Worksheet:
     ws = book.add_worksheet(L.SHEET_BACKPROP)
     ws.write("A1", "Backpropagation, one step per row", fmt["title"])
-    ws.write(
-        "A2",
-        "A 2-2-2 sigmoid network learning two targets by gradient descent, in plain "
-        "formulas. Yellow cells are yours to change.",
-        fmt["note"],
-    )
+    ws.write_formula("A2", subtitle_formula(), fmt["note"], subtitle(activations.DEFAULT, activations.DEFAULT))
     for first, last, width in L.BACKPROP_WIDTHS:
         ws.set_column(f"{first}:{last}", width)
     ws.set_column(L.IN_I1.col, L.IN_I1.col, L.INPUT_WIDTH)
@@ -485,11 +627,15 @@ def _backprop_inputs(ws: Worksheet, fmt: dict) -> None:
 
 
 def _backprop_derivation(ws: Worksheet, book: Workbook, fmt: dict) -> None:
-    """The chain rule written out beside the diagram (``DERIVATION``)."""
+    """The chain rule written out beside the diagram (``DERIVATION``); the lines that depend on
+    the dropdowns are formulas (``DERIVATION_FOLLOWS``), the two paths' line stays coloured."""
     r, c = L.rowcol(L.DERIVATION_TOP_LEFT)
-    ws.write(r - 1, c, DERIVATION_TITLE, fmt["h2"])
+    default = (activations.DEFAULT, activations.DEFAULT)
+    ws.write_formula(r - 1, c, derivation_title_formula(), fmt["h2"], derivation_title(*default))
     for k, line in enumerate(DERIVATION):
-        if isinstance(line, tuple):
+        if k in DERIVATION_FOLLOWS:  # a formula of the dropdowns; the defaults' text stored
+            ws.write_formula(r + k, c, derivation_formula(k), fmt["text"], derivation_line(k, *default))
+        elif isinstance(line, tuple):
             ws.write_rich_string(r + k, c, *_rich(book, line, L.STYLES["text"]), fmt["text"])
         else:
             ws.write_string(r + k, c, line, fmt["note"] if k == len(DERIVATION) - 1 else fmt["text"])
@@ -1346,6 +1492,21 @@ ABOUT = (
     (
         "Backprop — a 2-2-2 sigmoid network trained by gradient descent in plain formulas, one step "
         "per row, with the chain rule spelled out, a diagram and a chart. Works in any spreadsheet.",
+        None,
+    ),
+    (
+        f"Choices on Backprop — {L.IN_HIDDEN_ACT.label} ({L.IN_HIDDEN_ACT.cell}) and {L.IN_OUTPUT_ACT.label} "
+        f"({L.IN_OUTPUT_ACT.cell}) pick each layer's activation: {', '.join(activations.NAMES)}. The table, the "
+        "chain rule beside the diagram and the walkthrough's texts follow them: σ'(x) = σ(x)·(1 − σ(x)) becomes "
+        "tanh'(x) = 1 − tanh²(x), relu'(x) = 1 if x > 0, else 0, … The Practice sheet stays sigmoid.",
+        None,
+    ),
+    (
+        f"Examples — what the network learns from: {L.IN_EXAMPLE_SET.label} ({L.IN_EXAMPLE_SET.cell} on "
+        "Backprop) picks a preset (course: Backprop's own i1, i2, t1, t2; half-adder: the four 0/1 pairs, a sum "
+        f"and a carry bit; …) or own, the yellow block of the Examples sheet (up to {L.EXAMPLE_ROWS} rows). With "
+        "several examples E_total is the mean of their errors and each step uses the mean gradient; "
+        f"{L.IN_EXAMPLE_SHOWN.label} ({L.IN_EXAMPLE_SHOWN.cell}) picks the example whose values the texts show.",
         None,
     ),
     (

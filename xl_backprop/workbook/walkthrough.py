@@ -8,7 +8,11 @@ step, ``in_show_step``) and ``WalkPhase`` (1 forward, 2 error, 3 output layer's 
   learner can predict them; the current phase's cells are highlighted (``highlight``);
 - the derivation's lines and the table's row at WalkStep are highlighted likewise;
 - below the table, one ``Explain_<q>`` cell per quantity: ``explain.excel_formula``'s text, fed
-  by plain value cells (the table's value at WalkStep), blank before its phase.
+  by plain value cells (the table's value at WalkStep), blank before its phase. The texts follow
+  the activations chosen on the sheet (HiddenActCode, OutputActCode: CHOOSE over the five forms
+  of a symbol or a slope inside the text); where several examples are in use (ExampleCount > 1),
+  E_total's and each ∂E/∂w's text is the shown example's (ExampleShown), then says the mean over
+  the examples, the table's value (``example_text``).
 
 The ribbon's Walk through group (Start, Back, Next, Play, Pause) moves the two cells in plain VBA
 (vba/Walkthrough.bas). Nothing here is volatile: the two cells are inputs.
@@ -128,12 +132,48 @@ def value_row(name: str) -> int:
     return L.WALK_EXPLAIN_ROW + len(explain.QUANTITIES) + 2 + VALUE_NAMES.index(name)
 
 
-LAST_ROW = value_row(VALUE_NAMES[-1])  #: zero-based: the walkthrough's last row
+#: The quantities a step takes as the mean over the examples, and each one's value for one
+#: example from its operands (``name: (a, operator, b)``), as the table's single-example rules.
+MEAN_QUANTITIES = ("E_total", *explain.GRADIENT_QUANTITIES)
+PER_EXAMPLE = {
+    "E_total": ("E1", "+", "E2"),
+    **{
+        f"dE_dw{k}": (d, "*", x)
+        for k, (d, x) in enumerate(
+            (
+                ("d_h1", "i1"),
+                ("d_h1", "i2"),
+                ("d_h2", "i1"),
+                ("d_h2", "i2"),
+                ("d_o1", "a_h1"),
+                ("d_o1", "a_h2"),
+                ("d_o2", "a_h1"),
+                ("d_o2", "a_h2"),
+            ),
+            start=1,
+        )
+    },
+}
+#: The cells of the activations' codes the texts follow (named formulas of the dropdowns).
+CODES = {"hidden": L.ACT_CODE_NAMES[L.IN_HIDDEN_ACT.name], "output": L.ACT_CODE_NAMES[L.IN_OUTPUT_ACT.name]}
+COUNT, SHOWN = L.EXAMPLE_COUNT.name, L.IN_EXAMPLE_SHOWN.name
+
+
+def example_row(name: str) -> int:
+    """Zero-based row of the one-example value of a ``MEAN_QUANTITIES`` name, under the value cells."""
+    return value_row(VALUE_NAMES[-1]) + 2 + MEAN_QUANTITIES.index(name)
+
+
+LAST_ROW = example_row(MEAN_QUANTITIES[-1])  #: zero-based: the walkthrough's last row
 
 
 def value_cells() -> dict[str, str]:
     """name -> its value cell, absolute (``$B$170``): what ``explain.excel_formula`` reads."""
     return {name: f"$B${value_row(name) + 1}" for name in VALUE_NAMES}
+
+
+def example_cell(name: str) -> str:
+    return f"$B${example_row(name) + 1}"
 
 
 def _column_range(column: str) -> str:
@@ -155,9 +195,44 @@ def value_formula(name: str) -> str:
     return f"={expression}" if k is None else f'=IF({PHASE}<{k},"",{expression})'
 
 
+def example_formula(name: str) -> str:
+    """The one-example value of a ``MEAN_QUANTITIES`` name, from the value cells of its operands."""
+    cells = value_cells()
+    a, op, b = PER_EXAMPLE[name]
+    return f'=IF({PHASE}<{explain.PHASE_OF[name]},"",{cells[a]}{op}{cells[b]})'
+
+
+def _mean_words(q: str) -> tuple[str, str]:
+    """What is said before and after the number of the mean, for a ``MEAN_QUANTITIES`` name."""
+    if q == "E_total":
+        return "; E_total is the mean over the ", " examples: "
+    return "; the step uses the mean over the ", " examples: "
+
+
+def example_text(q: str, text: str, count: int, shown: int, mean: float, digits: int = explain.DEFAULT_DIGITS) -> str:
+    """``Explain_<q>`` for ``count`` examples: ``text`` (explain's, for the shown example) as it is
+    for one; else, for E_total and the ∂E/∂w, prefixed with the example shown and followed by the
+    mean over the examples (``mean``, the table's value)."""
+    if count <= 1 or q not in MEAN_QUANTITIES:
+        return text
+    before, after = _mean_words(q)
+    return f"example {shown}: {text}{before}{count}{after}{explain.number(mean, digits)}"
+
+
 def explain_formula(q: str) -> str:
-    """``Explain_<q>``: explain's formula over the value cells, blank before q's phase."""
-    return f'=IF({PHASE}<{explain.PHASE_OF[q]},"",{explain.excel_formula(q, value_cells())[1:]})'
+    """``Explain_<q>``: explain's formula over the value cells, blank before q's phase; following
+    the chosen activations, and for several examples ``example_text``'s words."""
+    if q not in MEAN_QUANTITIES:
+        return f'=IF({PHASE}<{explain.PHASE_OF[q]},"",{explain.excel_formula(q, value_cells(), codes=CODES)[1:]})'
+    cells = {**value_cells(), q: example_cell(q)}
+    text = explain.excel_formula(q, cells, codes=CODES)[1:]
+    before, after = _mean_words(q)
+    many = f"{COUNT}>1"
+    mean = explain.number_formula(value_cells()[q])
+    return (
+        f'=IF({PHASE}<{explain.PHASE_OF[q]},"",IF({many},"example "&{SHOWN}&": ","")&{text}'
+        f'&IF({many},"{before}"&{COUNT}&"{after}"&{mean},""))'
+    )
 
 
 def step_values(cached: dict, step: int) -> dict[str, float]:
@@ -202,6 +277,20 @@ def write_texts(book: Workbook, ws: Worksheet, fmt: dict, cached: dict) -> None:
         style = fmt["grad"] if name.startswith("d") else fmt["value"]
         ws.write_string(value_row(name), 0, explain.SYMBOLS[name], fmt["label"])
         ws.write_formula(value_row(name), 1, value_formula(name), style, values[name] if k <= phase else "")
+    ws.write(
+        example_row(MEAN_QUANTITIES[0]) - 1,
+        0,
+        f"The same for the example shown ({SHOWN}), where the step uses the mean over the examples",
+        fmt["h2"],
+    )
+    for name in MEAN_QUANTITIES:
+        a, op, b = PER_EXAMPLE[name]
+        value = values[a] + values[b] if op == "+" else values[a] * values[b]
+        style = fmt["grad"] if name.startswith("d") else fmt["value"]
+        ws.write_string(example_row(name), 0, explain.SYMBOLS[name], fmt["label"])
+        ws.write_formula(
+            example_row(name), 1, example_formula(name), style, value if explain.PHASE_OF[name] <= phase else ""
+        )
 
 
 # --- highlights on the table and the derivation ------------------------------------------------------
