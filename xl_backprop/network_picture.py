@@ -38,7 +38,7 @@ import math
 from collections.abc import Collection, Mapping, Sequence
 from typing import NamedTuple
 
-from . import explain
+from . import activations, explain
 from .palette import WEIGHT_COLORS
 
 #: The phases of one step, numbered 1..5 as the walkthrough numbers them (phase n is PHASES[n - 1]).
@@ -100,8 +100,8 @@ def _n(x: float) -> str:
     return explain.number(x)
 
 
-def _node(u: str, v: Mapping[str, float], phase: int) -> str:
-    lines = [u, f"{u} = {_n(v[u])}", f"a_{u} = {_n(v[f'a_{u}'])}"]
+def _node(u: str, v: Mapping[str, float], phase: int, symbol: str = "σ") -> str:
+    lines = [f"{u} · {symbol}", f"{u} = {_n(v[u])}", f"a_{u} = {_n(v[f'a_{u}'])}"]
     if (u[0] == "o" and phase >= 3) or (u[0] == "h" and phase >= 4):
         lines.append(f"δ{u} = {_n(v[f'd_{u}'])}")
     return "\n".join(lines)
@@ -117,12 +117,19 @@ def _edge(k: int, v: Mapping[str, float], phase: int) -> str:
     return text
 
 
-def labels(v: Mapping[str, float], phase: int | None = None) -> dict[str, str]:
+def labels(
+    v: Mapping[str, float],
+    phase: int | None = None,
+    hidden_activation: str = activations.DEFAULT,
+    output_activation: str = activations.DEFAULT,
+) -> dict[str, str]:
     """The picture's texts for the step ``v`` (``explain.step_values``) at ``phase`` (1..5; None:
-    everything up to 4), by where: "node <u>", "edge w<k>", "target t<j>"."""
+    everything up to 4), by where: "node <u>", "edge w<k>", "target t<j>"; each unit names its
+    layer's activation (σ, tanh, relu, leaky_relu, linear)."""
     p = 4 if phase is None else phase
+    f_h, f_o = activations.pair(hidden_activation, output_activation)
     out = {f"node {i}": f"{i}\n{_n(v[i])}" for i in ("i1", "i2")}
-    out.update({f"node {u}": _node(u, v, p) for u in ("h1", "h2", "o1", "o2")})
+    out.update({f"node {u}": _node(u, v, p, (f_h if u[0] == "h" else f_o).symbol) for u in ("h1", "h2", "o1", "o2")})
     for j in (1, 2):
         out[f"target t{j}"] = f"t{j} = {_n(v[f't{j}'])}" + (f"\nE{j} = {_n(v[f'E{j}'])}" if p >= 2 else "")
     out.update({f"edge w{k}": _edge(k, v, p) for k in range(1, 9)})
@@ -303,12 +310,15 @@ def draw(ax, texts: Mapping[str, str], looks: Sequence[EdgeLook], current: Colle
 LEGEND_WEIGHTS = (0.1, 1.0, 10.0)  # |w| the legend shows the width of
 
 
-def title(v: Mapping[str, float], step: int, phase: int | None) -> str:
-    """The picture's title: the step it shows (the sheet's), the phase, E_total once known, the biases."""
+def title(v: Mapping[str, float], step: int, phase: int | None, example: tuple[int, int] = (1, 1)) -> str:
+    """The picture's title: the step it shows (the sheet's), the phase, E_total once known, the
+    example shown (``example``: its number and how many there are), the biases."""
     line = f"Network at step {step} (learning rate {v['lr']:g})"
     if phase is None or phase >= 2:
-        line += f": E_total = {_n(v['E_total'])}"
+        line += f": E_total = {_n(v['E_total'])}" + (" (mean over the examples)" if example[1] > 1 else "")
     lines = [line]
+    if example[1] > 1:
+        lines.append(f"example {example[0]} of {example[1]} shown; ∂E/∂w: the mean over the examples")
     if phase is not None:
         lines.append(f"phase {phase} of {len(PHASES)}: {PHASE_NAMES[phase - 1]}")
     if v["b1"] or v["b2"]:  # not drawn as units; without them the activations would not add up
@@ -329,10 +339,18 @@ def _legend(fig, top: float) -> None:
     )
 
 
-def network_figure(v: Mapping[str, float], step: int, box, phase: int | None = None):
+def network_figure(
+    v: Mapping[str, float],
+    step: int,
+    box,
+    phase: int | None = None,
+    acts: Mapping[str, str] | None = None,
+    example: tuple[int, int] = (1, 1),
+):
     """The network of the step ``v`` (``explain.step_values``) at ``phase`` (1..5, or None: all
     of the step up to its update) on a figure of ``box.width`` x ``box.height`` pixels: titled
-    with the step, a legend of the edges' colours and widths, the units and edges by ``draw``."""
+    with the step (and ``example``, the one shown of how many), a legend of the edges' colours
+    and widths, the units (with ``acts``: hidden_activation, output_activation) and edges by ``draw``."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -340,12 +358,12 @@ def network_figure(v: Mapping[str, float], step: int, box, phase: int | None = N
 
     fig = Figure(figsize=(box.width / PNG_DPI, box.height / PNG_DPI), dpi=PNG_DPI)
     FigureCanvasAgg(fig)
-    head = title(v, step, phase)
+    head = title(v, step, phase, example)
     lines = head.count("\n") + 1
     fig.text(0.5, 1 - 8 / box.height, head, ha="center", va="top", fontsize=10)
     top = 1 - (14 + 15 * lines) / box.height
     _legend(fig, top)
     ax = fig.add_axes((0.0, 0.0, 1.0, top - 28 / box.height))
     weights = [v[f"new_w{k}" if phase == 5 else f"w{k}"] for k in range(1, 9)]
-    draw(ax, labels(v, phase), weight_looks(weights), current_nodes(phase))
+    draw(ax, labels(v, phase, **(acts or {})), weight_looks(weights), current_nodes(phase))
     return fig
