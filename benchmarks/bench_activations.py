@@ -3,11 +3,12 @@ not a test (``make bench``).
 
 Every pair runs the same networks (the course's weights, inputs and targets; learning rates
 small enough that no pair overflows) through the compiled loop on one core
-(``kernel.train_serial``), best CPU time of several runs, and is shown as a ratio to sigmoid-sigmoid
-measured in the same process. Target: every pair within 1.5x sigmoid-sigmoid. Also shown:
-sigmoid-sigmoid against the loop as it was before activations (benchmarks/baseline_kernel.py,
-commit d8bc890, before activations and examples): the one-example case must stay within 10 %
-of it (issue 18 item 2). And the half-adder's four examples, per example step.
+(``kernel.train_serial``), in turn with sigmoid-sigmoid in the same process, and is shown as
+the median over the rounds of its CPU time over sigmoid-sigmoid's. Target: every pair within
+1.5x sigmoid-sigmoid. Also shown: sigmoid-sigmoid against the loop as it was before
+activations (benchmarks/baseline_kernel.py, commit d8bc890, before activations and examples):
+the one-example case must stay within 10 % of it (issue 18 item 2), the median of the rounds'
+ratios. And the half-adder's four examples, per example step.
 
     python benchmarks/bench_activations.py [--repeat N] [--iterations N]
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import statistics
 import time
 
 import numpy as np
@@ -55,22 +57,12 @@ def run_baseline(iterations: int) -> np.ndarray:
     return loss
 
 
-def best(fn, repeat: int) -> tuple[float, np.ndarray]:
-    """Best CPU time of ``fn`` (one thread), and its last result."""
-    fn()  # compile or load from the cache first
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.thread_time()
-        out = fn()
-        times.append(time.thread_time() - t0)
-    return min(times), out
-
-
-def alternating(fa, fb, repeat: int) -> tuple[float, float, np.ndarray, np.ndarray]:
-    """Best CPU times of ``fa`` and ``fb`` (one thread each), run turn about: a busy machine
-    slows both alike, and CPU time leaves out the time another process held the core. Also
-    their last results."""
-    fa(), fb()
+def alternating(fa, fb, repeat: int) -> tuple[float, float, float, np.ndarray, np.ndarray]:
+    """``fa`` and ``fb`` run turn about ``repeat`` times, CPU time of one thread each: a busy
+    machine slows both alike within a round, and CPU time leaves out the time another process
+    held the core. Returns the median of the rounds' ratios a / b (steadier than a ratio of
+    bests), the median times of a and b, and their last results."""
+    fa(), fb()  # compiled, or loaded from numba's cache
     ta, tb, out_a, out_b = [], [], None, None
     for _ in range(repeat):
         t0 = time.thread_time()
@@ -79,27 +71,27 @@ def alternating(fa, fb, repeat: int) -> tuple[float, float, np.ndarray, np.ndarr
         out_b = fb()
         ta.append(t1 - t0)
         tb.append(time.thread_time() - t1)
-    return min(ta), min(tb), out_a, out_b
+    ratio = statistics.median(a / b for a, b in zip(ta, tb, strict=True))
+    return ratio, statistics.median(ta), statistics.median(tb), out_a, out_b
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--repeat", type=int, default=9)
     ap.add_argument("--iterations", type=int, default=20_000)
     args = ap.parse_args(argv)
     n = args.iterations
     steps = LRS.size * n
-    print(f"activations: {LRS.size} learning rates x {n:,} loss values, one core, best of {args.repeat}")
+    print(f"activations: {LRS.size} learning rates x {n:,} loss values, one core, median of {args.repeat} rounds")
     print(f"compiled: {kernel.COMPILED}")
     sigmoid = lambda: run_pair("sigmoid", "sigmoid", n)  # noqa: E731
-    base, base_loss = best(sigmoid, args.repeat)
-    print(f"  {'sigmoid-sigmoid':<24} {base / steps * 1e9:7.1f} ns/step  1.00x")
     try:
-        base, old, base_loss, old_loss = alternating(sigmoid, lambda: run_baseline(n), args.repeat)
+        ratio, base, old, base_loss, old_loss = alternating(sigmoid, lambda: run_baseline(n), args.repeat)
         same = np.array_equal(old_loss, base_loss)
+        print(f"  {'sigmoid-sigmoid':<24} {base / steps * 1e9:7.1f} ns/step  1.00x")
         print(
             f"  {'before (d8bc890)':<24} {old / steps * 1e9:7.1f} ns/step  today / before = "
-            f"{base / old:.2f}x, target <= {ONE_EXAMPLE_TARGET}x (numbers {'identical' if same else 'DIFFER'})"
+            f"{ratio:.2f}x, target <= {ONE_EXAMPLE_TARGET}x (numbers {'identical' if same else 'DIFFER'})"
         )
     except ImportError as e:  # numba missing: no baseline to compile
         print(f"  before activations: not run ({e})")
@@ -107,16 +99,16 @@ def main(argv: list[str] | None = None) -> int:
     for hidden, output in itertools.product(activations.NAMES, repeat=2):
         if (hidden, output) == ("sigmoid", "sigmoid"):
             continue
-        t, base, loss, _ = alternating(lambda h=hidden, o=output: run_pair(h, o, n), sigmoid, args.repeat)
-        worst = max(worst, t / base)
+        ratio, t, _, loss, _ = alternating(lambda h=hidden, o=output: run_pair(h, o, n), sigmoid, args.repeat)
+        worst = max(worst, ratio)
         finite = "" if np.isfinite(loss).all() else "  (not all finite)"
-        print(f"  {hidden + '-' + output:<24} {t / steps * 1e9:7.1f} ns/step  {t / base:.2f}x{finite}")
+        print(f"  {hidden + '-' + output:<24} {t / steps * 1e9:7.1f} ns/step  {ratio:.2f}x{finite}")
     verdict = "ok" if worst <= TARGET else "SLOWER than the target"
     print(f"slowest pair: {worst:.2f}x sigmoid-sigmoid (target <= {TARGET}x): {verdict}")
     half_adder = examples.preset("half-adder")
-    t, _ = best(lambda: run_set("sigmoid", "sigmoid", n, half_adder), args.repeat)
+    ratio, t, _, _, _ = alternating(lambda: run_set("sigmoid", "sigmoid", n, half_adder), sigmoid, args.repeat)
     per = t / (steps * len(half_adder))
-    print(f"half-adder, 4 examples: {per * 1e9:.1f} ns per example step ({t / base:.2f}x one example's step time)")
+    print(f"half-adder, 4 examples: {per * 1e9:.1f} ns per example step ({ratio:.2f}x one example's step time)")
     return 0
 
 

@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 import xl_backprop as xb
-from xl_backprop import lrmap, network, sweep
+from xl_backprop import activations, lrmap, network, runner, sweep
 
 C_SOURCE = Path(__file__).with_name("limit_simd.c")
 TARGET = 1.5
@@ -63,8 +63,10 @@ def run_c(exe: Path, K: int, N: int) -> float:
 
 
 def map_job(steps: int) -> lrmap._Job:
-    net = np.array([*xb.DEFAULT_INPUTS, *xb.DEFAULT_TARGETS, 0.0, 0.0, 1e-5, lrmap.SATURATION_BOUND])
-    return lrmap._Job(lrmap.DEFAULT_TILE, steps, steps // 2, np.array(xb.DEFAULT_WEIGHTS), net)
+    X = np.array([[*xb.DEFAULT_INPUTS, *xb.DEFAULT_TARGETS]])  # the course's one example
+    net = np.array([0.0, 0.0, 1e-5, lrmap.SATURATION_BOUND])
+    sig = activations.SIGMOID
+    return lrmap._Job(lrmap.DEFAULT_TILE, steps, steps // 2, np.array(xb.DEFAULT_WEIGHTS), X, net, sig, sig)
 
 
 def run_map(lrs: np.ndarray, steps: int) -> tuple[float, np.ndarray]:
@@ -90,8 +92,24 @@ def variant(error_model: str, libm_exp: bool):
         g["math"] = math
         sig = sigmoid_libm
     g["sigmoid"] = njit(error_model=error_model)(types.FunctionType(sig.__code__, g, sig.__name__))
+    act = sweep.activate.py_func
+    g["activate"] = njit(error_model=error_model)(types.FunctionType(act.__code__, g, act.__name__))
     f = sweep.run_steps.py_func
-    return njit(error_model=error_model)(types.FunctionType(f.__code__, g, f.__name__))
+    return njit(error_model=error_model, inline="always")(types.FunctionType(f.__code__, g, f.__name__))
+
+
+def _drive(fn):
+    """A compiled caller of the run_steps-like ``fn`` with one example and σ in both layers as
+    constants, as sweep.map_tile calls it (``fn`` inlined there, so compiled for them)."""
+    from numba import njit
+
+    sig = activations.SIGMOID
+
+    @njit(error_model="numpy")
+    def drive(w1, w2, w3, w4, w5, w6, w7, w8, lr_h, lr_o, m, n0, n1, steps, X, net, E, below, run, ok):
+        fn(w1, w2, w3, w4, w5, w6, w7, w8, lr_h, lr_o, m, n0, n1, steps, X, 1, net, sig, sig, E, below, run, ok)
+
+    return drive
 
 
 def time_steps(fn, m: int, steps: int, rounds: int) -> float:
@@ -104,13 +122,14 @@ def time_steps(fn, m: int, steps: int, rounds: int) -> float:
         ws = [np.full(m, w) for w in xb.DEFAULT_WEIGHTS]
         return ws, [np.zeros(m), np.zeros(m), np.zeros(m), np.ones(m)]
 
+    fn = _drive(fn)
     ws, rest = state()
-    fn(*ws, lrs, lrs, m, 0, 2, steps, job.net, *rest)  # compile
+    fn(*ws, lrs, lrs, m, 0, 2, steps, job.X, job.net, *rest)  # compile
     best = math.inf
     for _ in range(rounds):
         ws, rest = state()
         t0 = time.perf_counter()
-        fn(*ws, lrs, lrs, m, 0, steps, steps, job.net, *rest)
+        fn(*ws, lrs, lrs, m, 0, steps, steps, job.X, job.net, *rest)
         best = min(best, time.perf_counter() - t0)
     return best
 
@@ -175,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     lr1 = lrs[:m]
     network.train_curves(lr1[:2], 3)
-    saved, network._PARALLEL_WORK = network._PARALLEL_WORK, math.inf
+    saved, runner.PARALLEL_WORK = runner.PARALLEL_WORK, math.inf
     try:
         best = math.inf
         for _ in range(R):
@@ -184,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
             best = min(best, time.perf_counter() - t0)
         rows.append(("per-network kernel.py (train_curves)", best))
     finally:
-        network._PARALLEL_WORK = saved
+        runner.PARALLEL_WORK = saved
     for name, t in rows:
         print(f"  {name:<36} {t / (m * N) * 1e9:7.1f} ns/step  ({t / base:.2f}x the map's loop)")
     print(f"\ntarget: map loop / C loop per network step, one core each: {verdict}")

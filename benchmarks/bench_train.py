@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from xl_backprop import DEFAULT_INPUTS, DEFAULT_ITERATIONS, DEFAULT_LRS, DEFAULT_TARGETS, DEFAULT_WEIGHTS, network
+from xl_backprop import DEFAULT_INPUTS, DEFAULT_ITERATIONS, DEFAULT_LRS, DEFAULT_TARGETS, DEFAULT_WEIGHTS, runner
 from xl_backprop import train_curves as engine
 
 LONG_N = 100_000  # sweep (b): the course's 6 learning rates, many steps
@@ -214,12 +214,12 @@ def main(argv: list[str] | None = None) -> int:
                 steps,
                 f"median {med * 1e3:.3f} ms, CPU/wall {CPU_OF_BEST[0] / best:.1f} (cores used)",
             )
-            if steps >= network._PARALLEL_WORK:  # the same run on one core, to compare with the C loop core for core
-                network._PARALLEL_WORK, saved = math.inf, network._PARALLEL_WORK
+            if steps >= runner.PARALLEL_WORK:  # the same run on one core, to compare with the C loop core for core
+                runner.PARALLEL_WORK, saved = math.inf, runner.PARALLEL_WORK
                 try:
                     one, _, got = timed(lambda: engine(lrs, n), repeat)
                 finally:
-                    network._PARALLEL_WORK = saved
+                    runner.PARALLEL_WORK = saved
                 line("xl_backprop, one core (serial loop)", one, steps, "")
                 agree("one core", got, ref)
             if steps <= 2_000_000:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from xl_backprop import animation, cli, network
+from xl_backprop import animation, cli, examples, network
 from xl_backprop.palette import PATH_COLORS
 
 from .published import COURSE_E_TOTAL, MAZUR, MAZUR_LR, MAZUR_STEP
@@ -104,6 +104,38 @@ def test_animate_writes_a_gif_of_every_frame(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["backprop.gif"]  # no temporary left
 
 
+def test_frames_of_n_examples_show_one_example_a_step_and_the_batch_update():
+    """With the half-adder's 4 examples, step n shows example n mod 4 (its forward pass against
+    network.forward), and every update is the compiled loop's full-batch step: the weights of
+    each row and the mean E_total curve against network.train."""
+    X = examples.preset("half-adder")
+    net = dict(weights=W, inputs=X[:, :2], targets=X[:, 2:], biases=(0.0, 0.0))
+    steps, lr = 6, 2.0
+    frames = animation.build_frames(steps, lr=lr, hidden_activation="tanh", **net)
+    trained = network.train([lr], steps + 1, record=True, hidden_activation="tanh", **net)
+    assert [f.example for f in frames[::5]] == [0, 1, 2, 3, 0, 1]
+    for step in range(steps):
+        e = step % 4
+        forward = animation.frame_labels(frames[5 * step], steps)
+        assert forward["title"].endswith(f", example {e + 1} of 4")
+        f = network.forward(trained.weights[step, 0], inputs=X[e, :2], targets=X[e, 2:], hidden_activation="tanh")
+        assert to_4_figures(shown(forward["node o1"], "a_o1"), float(f.a_o1))
+        update = frames[5 * step + 4]
+        got = [update.values[f"new_w{k}"] for k in range(1, 9)]
+        np.testing.assert_allclose(got, trained.weights[step + 1, 0], rtol=1e-12, atol=0)
+        assert "the mean over the 4 examples" in animation.frame_labels(update, steps)["phase"]
+    assert frames[-1].losses == pytest.approx(trained.loss[:steps, 0], rel=1e-12)
+    assert animation.frame_labels(frames[-1], steps)["loss"].startswith("mean over 4 examples: E_total = ")
+
+
+def test_animate_data_writes_a_gif(tmp_path, capsys):
+    out = tmp_path / "xor.gif"
+    rc, stdout, err = run(["animate", "--data", "half-adder", "--steps", "1", "--out", str(out)], capsys)
+    assert (rc, err) == (0, "")
+    with Image.open(out) as gif:
+        assert gif.n_frames == 5
+
+
 HELP = " (see xl-backprop animate --help)"  # what argparse's own checks add
 BAD = [
     (["--steps", "401"], "--steps: expected at most 400 steps (2,000 frames of 5 phases), got 401"),
@@ -115,6 +147,8 @@ BAD = [
     (["--lr", "nan"], "--lr: expected a positive number, got 'nan'" + HELP),
     (["--weights", "1", "2"], "--weights: expected 8 numbers, got 2"),
     (["--inputs", "0.05", "x"], "--inputs: expected 2 numbers, got 'x'"),
+    (["--data", "half-adder", "--targets", "0", "1"], "--data: expected either --data or --inputs/--targets, got both"),
+    (["--data", "xor"], "--data: expected course, half-adder, and-or or a CSV file, xor is neither"),
     (
         ["--weights", *["1e308"] * 8, "--inputs", "1e308", "1e308"],
         "overflow: h1 at step 0 is not a finite number; try a smaller --lr or smaller --weights, --inputs or --targets",

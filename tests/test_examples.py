@@ -241,13 +241,13 @@ def test_udf_bad_examples_are_one_line(inputs, targets, message):
     assert udfs.FORWARD(W_CELLS, inputs, targets) == message
 
 
-def test_explain_and_lr_map_take_one_example():
+def test_explain_takes_one_example_lr_map_n():
     assert udfs.EXPLAIN("h1", W_CELLS, I_CELLS, T_CELLS) == (
         "inputs: EXPLAIN takes one example, expected 2 numbers (i1, i2), got 4 rows"
     )
-    assert udfs.LR_MAP(W_CELLS, I_CELLS, T_CELLS, [[1]], [[1]], [[3]]) == (
-        "inputs: LR_MAP takes one example, expected 2 numbers (i1, i2), got 4 rows"
-    )
+    got = udfs.LR_MAP(W_CELLS, I_CELLS, T_CELLS, [[1.5]], [[1.5]], [[3]])
+    want = ref.train_examples(1.5, 4, W0, HALF_ADDER.tolist())[-1]
+    assert np.shape(got) == (1, 1) and abs(got[0][0] - want) <= 1e-12 * want
 
 
 def test_engine_refuses_bad_example_shapes_in_one_line():

@@ -322,3 +322,14 @@ def test_compiled_says_whether_numba_compiles_the_loop():
     disabled = os.environ.get("NUMBA_DISABLE_JIT", "0") not in ("", "0")
     assert kernel.COMPILED is (not disabled)
     assert kernel.COMPILED is hasattr(kernel.train_serial, "py_func")
+
+
+def test_the_kernels_tanh_is_within_3e_15_of_libm():
+    """kernel.tanh (from e^-2|x|, a Taylor polynomial near 0) against math.tanh: the loop's
+    numbers stay those of network.py (np.tanh) to rounding."""
+    x = np.concatenate([np.linspace(-25, 25, 20001), np.geomspace(1e-300, 25, 5000), [kernel.TANH_SERIES]])
+    x = np.concatenate([x, -x])
+    got = np.array([kernel.tanh(float(v)) for v in x])
+    want = np.array([math.tanh(float(v)) for v in x])
+    np.testing.assert_allclose(got, want, rtol=3e-15, atol=0)
+    assert kernel.tanh(math.inf) == 1.0 and kernel.tanh(-math.inf) == -1.0 and math.isnan(kernel.tanh(math.nan))

@@ -2,12 +2,13 @@
 reference (tests/scalar_reference.py), and the same map cut up in different ways."""
 
 import math
+import re
 
 import numpy as np
 import pytest
 
 import xl_backprop as xb
-from xl_backprop import cli, lrmap
+from xl_backprop import cli, examples, lrmap
 
 from . import scalar_reference as ref
 
@@ -62,6 +63,60 @@ def test_one_rate_for_both_equals_train_curves():
     curves = xb.train_curves(lrs, 51)
     np.testing.assert_allclose(np.diag(m.E_final), curves[-1], rtol=1e-12, atol=0)
     np.testing.assert_array_equal(np.diag(m.steps_run), 50)
+
+
+PAIRS_GRID = np.array([0.05, 0.5, 3.0])
+
+
+@pytest.mark.parametrize(
+    ("data", "act_h", "act_o"),
+    [
+        ("course", "tanh", "tanh"),
+        ("course", "relu", "linear"),
+        ("half-adder", "sigmoid", "sigmoid"),
+        ("half-adder", "tanh", "sigmoid"),
+        ("and-or", "leaky_relu", "relu"),
+        ("half-adder", "linear", "tanh"),
+    ],
+)
+def test_map_with_activations_and_examples_equals_train(data, act_h, act_o):
+    """Each pair's final E_total is network.train's for the same rates, activations and examples
+    (the mean over the examples, one full-batch step per row), to 1e-12 relative."""
+    X = examples.preset(data)
+    acts = dict(hidden_activation=act_h, output_activation=act_o)
+    steps = 120
+    m = lrmap.lr_map(PAIRS_GRID, PAIRS_GRID, steps, inputs=X[:, :2], targets=X[:, 2:], **acts)
+    lr_h = np.repeat(PAIRS_GRID, PAIRS_GRID.size)
+    lr_o = np.tile(PAIRS_GRID, PAIRS_GRID.size)
+    loss = xb.train(lr_h, steps + 1, inputs=X[:, :2], targets=X[:, 2:], lr_output=lr_o, **acts).loss
+    want = loss[-1].reshape(m.E_final.shape)
+    kept = m.cls != lrmap.CLASSES.index("diverged")
+    assert kept.sum() >= 6, m.cls  # most pairs are compared
+    np.testing.assert_allclose(m.E_final[kept], want[kept], rtol=1e-12, atol=0)
+    np.testing.assert_array_equal(m.steps_run[kept], steps)
+
+
+def test_one_example_of_n_rows_is_the_course_map():
+    """inputs (1, 2) and targets (1, 2) are the course's one example: the same map, to the bit."""
+    a = lrmap.lr_map(PAIRS_GRID, PAIRS_GRID, 60)
+    b = lrmap.lr_map(PAIRS_GRID, PAIRS_GRID, 60, inputs=[xb.DEFAULT_INPUTS], targets=[xb.DEFAULT_TARGETS])
+    np.testing.assert_array_equal(a.E_final, b.E_final)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (dict(hidden_activation="softmax"), "hidden_activation: expected one of sigmoid, tanh, relu"),
+        (dict(output_activation=3), "output_activation: expected one of"),
+        (dict(inputs=[[0, 1], [1, 0]], targets=[[1, 0]]), "targets: expected 2 rows (t1, t2)"),
+        (dict(inputs=[0, 1, 2]), "inputs: expected 2 values (i1, i2)"),
+        (dict(biases=[0.1]), "biases: expected 2 numbers"),
+    ],
+)
+def test_lr_map_bad_activation_or_examples_is_one_line(kwargs, message):
+    with pytest.raises(ValueError, match="^" + re.escape(message)) as info:
+        lrmap.lr_map([0.1], [0.1], 5, **kwargs)
+    assert "\n" not in str(info.value)
 
 
 def libm_sigma(v):
@@ -123,6 +178,25 @@ def test_cli_map_writes_png_and_csv(tmp_path, capsys):
     assert code == 2 and "already exists" in err
 
 
+def test_cli_map_with_data_and_activations(tmp_path, capsys):
+    """--data FILE.csv and the activation options reach lr_map: the CSV is the API's for the same
+    examples and activations; the summary names them."""
+    data = tmp_path / "xor.csv"
+    data.write_text("i1,i2,t1,t2\n0,0,0,0\n0,1,1,0\n1,0,1,0\n1,1,0,1\n")
+    csv = tmp_path / "m.csv"
+    argv = ["map", "--lr-hidden", "0.1:10:4", "--lr-output", "0.1:10:3", "--steps", "80", "--data", str(data)]
+    argv += ["--hidden-activation", "tanh", "--output-activation", "linear", "--out", str(tmp_path / "m.png")]
+    code, out, err = run_cli([*argv, "--csv", str(csv)], capsys)
+    assert code == 0, err
+    X = examples.preset("half-adder")
+    acts = dict(hidden_activation="tanh", output_activation="linear")
+    m = lrmap.lr_map(np.geomspace(0.1, 10, 4), np.geomspace(0.1, 10, 3), 80, inputs=X[:, :2], targets=X[:, 2:], **acts)
+    assert csv.read_bytes() == csv_text(tmp_path, "api.csv", m)
+    assert "tanh hidden, linear output, 4 examples" in out
+    other = lrmap.lr_map(np.geomspace(0.1, 10, 4), np.geomspace(0.1, 10, 3), 80)
+    assert not np.array_equal(m.E_final, other.E_final)  # the options changed the map
+
+
 @pytest.mark.parametrize(
     "args,message",
     [
@@ -138,6 +212,9 @@ def test_cli_map_writes_png_and_csv(tmp_path, capsys):
         (["--lr-hidden", "0.1:1:1000", "--lr-output", "0.1:1:1000", "--steps", "200000"], "network steps"),
         (["--steps", "0"], "--steps: expected a whole number >= 1"),
         (["--weights", "1", "2"], "--weights: expected 8 numbers"),
+        (["--data", "half-adder", "--inputs", "1", "2"], "--data: expected either --data or --inputs/--targets"),
+        (["--data", "no-such.csv"], "--data: expected course, half-adder, and-or or a CSV file"),
+        (["--hidden-activation", "softplus"], "--hidden-activation: invalid choice: 'softplus'"),
     ],
 )
 def test_cli_map_bad_input_one_line_exit_2_nothing_written(tmp_path, capsys, args, message):
@@ -162,24 +239,41 @@ def test_cli_map_interrupted_leaves_no_file(tmp_path, capsys, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
-def test_the_numpy_steps_for_lite_give_the_compiled_loops_bits():
+@pytest.mark.parametrize(
+    ("data", "act_h", "act_o"),
+    [("course", "sigmoid", "sigmoid"), ("half-adder", "sigmoid", "sigmoid"), ("half-adder", "relu", "leaky_relu")],
+)
+def test_the_numpy_steps_for_lite_give_the_compiled_loops_bits(data, act_h, act_o):
     """Where numba is missing (xlwings Lite), sweep.run_steps_arrays runs the tile: the same
     operations in the same order, so the same numbers to the last bit."""
-    from xl_backprop import kernel, sweep
+    from xl_backprop import activations, examples, kernel, sweep
 
     if not kernel.COMPILED:
         pytest.skip("needs the compiled loop to compare with")
     m = 40
     rates = np.geomspace(0.01, 1e5, m)
-    net = np.array([*xb.DEFAULT_INPUTS, *xb.DEFAULT_TARGETS, 0.35, 0.6, THRESHOLD, lrmap.SATURATION_BOUND])
+    X = examples.preset(data)
+    net = np.array([0.35, 0.6, THRESHOLD, lrmap.SATURATION_BOUND])
+    codes = activations.ACTIVATIONS[act_h].code, activations.ACTIVATIONS[act_o].code
     results = []
-    for run in (sweep.run_steps, sweep.run_steps_arrays):
-        state = [np.full(m, w) for w in xb.DEFAULT_WEIGHTS] + [rates, rates[::-1].copy()]
-        rest = [np.zeros(m), np.zeros(m), np.zeros(m), np.ones(m)]
-        run(*state, m, 0, 201, 200, net, *rest)
-        results.append(np.concatenate(state[:8] + rest))
+    for run in (sweep.map_serial, _map_serial_arrays):
+        out = np.zeros((5, m))
+        run(rates, rates[::-1].copy(), 16, 200, 100, np.array(xb.DEFAULT_WEIGHTS), X, net, *codes, *out)
+        results.append(out)
     np.testing.assert_array_equal(results[0], results[1])
-    assert 0 < results[0][-m:].sum() < m  # some networks stopped, some did not
+    assert 0 < results[0][4].sum() < m  # some networks diverged, some did not
+
+
+def _map_serial_arrays(*args):
+    """sweep.map_serial run as Python, its tiles' steps by sweep.run_steps_arrays (numpy)."""
+    from xl_backprop import sweep
+
+    saved = sweep.run_steps, sweep.map_tile
+    sweep.run_steps, sweep.map_tile = sweep.run_steps_arrays, sweep.map_tile.py_func
+    try:
+        sweep.map_serial.py_func(*args)
+    finally:
+        sweep.run_steps, sweep.map_tile = saved
 
 
 def test_a_large_map_is_drawn_from_every_kth_rate(tmp_path):

@@ -76,19 +76,11 @@ BAD = [
         [(B, "B24", [["half-adder"]]), (B, "B25", [[5]])],
         "Backprop!B25 (shown example): expected a whole number from 1 to 4 (the examples in use), got 5",
     ),
-    (
-        "map-lrs",
-        [(B, "B22", [["relu"]])],
-        "Backprop!B22 (hidden activation): Map learning rates maps the course's network only in this version; "
-        "expected sigmoid, got 'relu'",
-    ),
 ]
 
 
 @pytest.mark.parametrize(("action", "cells", "message"), BAD, ids=[m.split(":")[0] for *_, m in BAD])
 def test_a_bad_choice_is_one_line_naming_the_cell_and_nothing_is_written(tmp_path, action, cells, message):
-    if action == "map-lrs" and "maps the course's network only" in message and macros._map_takes_choices():
-        pytest.skip("lr_map takes the choices: the map follows them")
     book = typed(tmp_path, *cells)
     before = digest(book)
     with pytest.raises(ValueError) as err:
@@ -244,3 +236,42 @@ def test_excel_reset_restores_the_choices():
     cells = book.sheets[B]._cells
     assert [cells[(r, 2)] for r in (22, 23, 24, 25)] == ["sigmoid", "sigmoid", "course", 1]
     assert [book.sheets[X]._cells[(6, c)] for c in (1, 2, 3, 4)] == [1, 2, 3, 4]
+
+
+def test_map_learning_rates_maps_the_books_choices(tmp_path, monkeypatch):
+    from xl_backprop import lrmap
+
+    book = typed(
+        tmp_path,
+        (B, "B22", [["tanh"], ["sigmoid"], ["half-adder"]]),
+        (L.IN_MAP_H_COUNT.sheet, L.IN_MAP_H_COUNT.cell, [[3]]),
+        (L.IN_MAP_O_COUNT.sheet, L.IN_MAP_O_COUNT.cell, [[2]]),
+        (L.IN_MAP_STEPS.sheet, L.IN_MAP_STEPS.cell, [[20]]),
+    )
+    p = macros.read_map(macros.file_getter(Workbook.read(book)))
+    seen, original = [], lrmap.lr_map
+    monkeypatch.setattr(lrmap, "lr_map", lambda *a, **kw: seen.append(kw) or original(*a, **kw))
+    plan = macros.plan_map_learning_rates(p)
+    X_ = examples.preset("half-adder")
+    (kw,) = seen
+    assert np.array_equal(kw["inputs"], X_[:, :2]) and np.array_equal(kw["targets"], X_[:, 2:])
+    assert (kw["hidden_activation"], kw["output_activation"]) == ("tanh", "sigmoid")
+    assert plan.pictures[0].description == "Learning-rate map: 3 x 2 pairs, 20 steps"
+
+
+def test_the_maps_work_counts_the_examples(tmp_path, monkeypatch):
+    from xl_backprop.limits import UDF_MAX_MAP_STEPS_UNCOMPILED as cap
+
+    monkeypatch.setattr(macros, "map_cap", lambda: cap)  # Lite's bound, where the loop is not compiled
+    get = macros.file_getter(Workbook.read(TEMPLATE))
+    h, o, steps = (int(get(c.name)[1][0][0]) for c in (L.IN_MAP_H_COUNT, L.IN_MAP_O_COUNT, L.IN_MAP_STEPS))
+    assert h * o * steps <= cap < h * o * steps * 4  # the course's map fits; four examples' does not
+    macros.read_map(get)
+    get = macros.file_getter(Workbook.read(typed(tmp_path, (B, "B24", [["half-adder"]]))))
+    with pytest.raises(ValueError) as err:
+        macros.read_map(get)
+    work = h * o * steps * 4
+    assert str(err.value).endswith(
+        f"(lr_hidden count x lr_output count x steps x examples), got {h} x {o} x {steps} x 4 = {work:,}; "
+        "for more, use xl-backprop map"
+    )

@@ -7,7 +7,7 @@ import pytest
 from xl_backprop import limits
 
 from . import scalar_reference as ref
-from .xlwings_windows import cell, column, row, windows_xlwings
+from .xlwings_windows import Cells, cell, column, row, windows_xlwings
 
 W = (0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55)
 I = (0.05, 0.1)
@@ -37,6 +37,29 @@ def test_lr_map_one_rate_each(excel):
     got = excel.call("LR_MAP", *net(), cell(0.5), cell(0.5), cell(50))  # one cell: xlwings gives Excel the number
     want = ref.train(0.5, 51, W, I, T)[0][-1]
     assert isinstance(got, float) and abs(got - want) <= 1e-12 * want
+
+
+HALF_ADDER = ((0.0, 0.0, 0.0, 0.0), (0.0, 1.0, 1.0, 0.0), (1.0, 0.0, 1.0, 0.0), (1.0, 1.0, 0.0, 1.0))
+RATES = (0.5, 2.0, 8.0)
+
+
+@pytest.mark.parametrize(("hidden", "output"), [("sigmoid", "sigmoid"), ("tanh", "sigmoid"), ("relu", "linear")])
+def test_lr_map_of_n_examples_and_activations_is_the_reference(excel, hidden, output):
+    """Inputs and targets of 4 rows are the half-adder's 4 examples; where lr_hidden equals
+    lr_output, each E_total is the plain per-example reference's (the mean over the examples)."""
+    inputs = Cells([r[:2] for r in HALF_ADDER])
+    targets = Cells([r[2:] for r in HALF_ADDER])
+    got = excel.call(
+        "LR_MAP", row(*W), inputs, targets, column(*RATES), row(*RATES), cell(60), cell(hidden), cell(output)
+    )
+    assert np.shape(got) == (len(RATES), len(RATES))
+    want = [ref.train_examples(lr, 61, W, HALF_ADDER, hidden, output)[-1] for lr in RATES]
+    np.testing.assert_allclose(np.diag(np.array(got, dtype=float)), want, rtol=1e-12, atol=0)
+
+
+def test_lr_map_bad_activation_is_one_line(excel):
+    got = excel.call("LR_MAP", *net(), cell(0.5), cell(0.5), cell(5), cell("softplus"))
+    assert got == 'hidden_activation: expected one of sigmoid, tanh, relu, leaky_relu, linear, got "softplus"'
 
 
 @pytest.mark.parametrize(

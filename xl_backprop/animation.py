@@ -22,12 +22,14 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from . import explain
+from . import explain, network
 from . import network_picture as picture
 from .activations import ACTIVATIONS
 from .activations import DEFAULT as DEFAULT_ACTIVATION
 from .analysis import check_finite
+from .examples import as_examples
 from .figures import PNG_DPI
 from .network_picture import EDGES, PHASES
 from .palette import GRADIENT_COLORS, PATH_COLORS, WEIGHT_COLORS
@@ -64,6 +66,8 @@ class Frame(NamedTuple):
     values: dict[str, float]
     losses: tuple[float, ...]
     activations: tuple[str, str] = (DEFAULT_ACTIVATION, DEFAULT_ACTIVATION)  # hidden, output
+    example: int = 0  # the example the frame shows, 0-based, of ``examples``
+    examples: int = 1  # N: with more than one, the update and the loss are means over them
 
 
 def phase_title(phase: str, acts: tuple[str, str]) -> str:
@@ -87,8 +91,8 @@ def build_frames(
     steps: int,
     *,
     weights: Sequence[float],
-    inputs: Sequence[float],
-    targets: Sequence[float],
+    inputs: ArrayLike,
+    targets: ArrayLike,
     biases: Sequence[float],
     lr: float,
     hidden_activation: str = DEFAULT_ACTIVATION,
@@ -96,23 +100,49 @@ def build_frames(
 ) -> list[Frame]:
     """The frames of ``steps`` training steps, each step's values from the engine, the next
     step starting from its new weights. Overflow (``analysis.Overflow``) names the first value
-    that is not a finite number."""
+    that is not a finite number.
+
+    inputs and targets (2,) are one example; (N, 2) are N examples, a row each: step n shows
+    example n mod N from its forward pass to its gradients, and its update takes the mean
+    gradient over the N (full batch, ``network.step``), its loss the mean E_total."""
     frames, losses, w = [], [], list(weights)
     acts = (hidden_activation, output_activation)
+    X = as_examples(inputs, targets)
+    N = X.shape[0]
     for step in range(steps):
-        values = explain.step_values(w, inputs, targets, biases, lr, *acts)
-        names = list(values)
-        check_finite(
-            np.array(list(values.values())),
-            lambda at, names=names, step=step: f"{names[at[0]]} at step {step}",
-            "try a smaller --lr or smaller --weights, --inputs or --targets",
-        )
+        e = step % N
+        values = explain.step_values(w, X[e, :2], X[e, 2:], biases, lr, *acts)
+        update, E_total = values, values["E_total"]
+        if N > 1:
+            update, E_total = _batch_update(values, w, X, biases, lr, acts)
+        _check_step(update, step)
         for phase in PHASES:
-            shown = losses + [values["E_total"]] if phase != "forward" else losses
-            frames.append(Frame(step, phase, values, tuple(shown), acts))
-        losses.append(values["E_total"])
-        w = [values[f"new_w{k}"] for k in range(1, 9)]
+            shown = losses + [E_total] if phase != "forward" else losses
+            frames.append(Frame(step, phase, update if phase == "update" else values, tuple(shown), acts, e, N))
+        losses.append(E_total)
+        w = [update[f"new_w{k}"] for k in range(1, 9)]
     return frames
+
+
+def _batch_update(values: dict, w: list, X: np.ndarray, biases, lr: float, acts: tuple[str, str]):
+    """The update frame's values over all the examples: ∂E/∂w the mean gradient, the new weights
+    one full-batch step (``network.step``); and the mean E_total."""
+    net = dict(inputs=X[:, :2], targets=X[:, 2:], biases=biases, hidden_activation=acts[0], output_activation=acts[1])
+    g = network.gradients(w, **net)
+    new_w, _ = network.step(w, lr=lr, **net)
+    update = dict(values)
+    update.update(zip(explain.GRADIENT_QUANTITIES, g.tolist(), strict=True))
+    update.update(zip(explain.UPDATE_QUANTITIES, new_w.tolist(), strict=True))
+    return update, float(network.loss(w, **net))
+
+
+def _check_step(values: dict, step: int) -> None:
+    names = list(values)
+    check_finite(
+        np.array(list(values.values())),
+        lambda at: f"{names[at[0]]} at step {step}",
+        "try a smaller --lr or smaller --weights, --inputs or --targets",
+    )
 
 
 def _n(x: float) -> str:
@@ -127,13 +157,18 @@ def frame_labels(frame: Frame, steps: int) -> dict[str, str]:
         "title": f"Step {frame.step} (update {frame.step + 1} of {steps}), learning rate {v['lr']:g}",
         "phase": f"{k + 1}/{len(PHASES)} {phase_title(frame.phase, frame.activations)}",
     }
+    if frame.examples > 1:
+        labels["title"] += f", example {frame.example + 1} of {frame.examples}"
+        if frame.phase == "update":
+            labels["phase"] += f" (the mean over the {frame.examples} examples)"
     labels.update(picture.labels(v, k + 1))  # the units, edges and targets, as the network picture writes them
     lines = []
     for q in PHASE_FORMULAS[frame.phase]:
         text = explain.text(q, v, explain.DEFAULT_DIGITS, *frame.activations)
         lines += textwrap.wrap(text, width=105, subsequent_indent="      ")
     labels["formulas"] = "\n".join(lines)
-    labels["loss"] = f"E_total = {_n(frame.losses[-1])}" if frame.losses else "E_total: after the forward pass"
+    mean = f"mean over {frame.examples} examples: " if frame.examples > 1 else ""
+    labels["loss"] = f"{mean}E_total = {_n(frame.losses[-1])}" if frame.losses else "E_total: after the forward pass"
     if any(v[b] != 0 for b in ("b1", "b2")):
         labels["biases"] = f"biases b1 = {_n(v['b1'])} (into h1, h2), b2 = {_n(v['b2'])} (into o1, o2)"
     return labels

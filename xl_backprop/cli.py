@@ -933,6 +933,7 @@ def _add_animate_parser(sub) -> None:
         help=f"training steps to show (default {ANIMATE_DEFAULT_STEPS}; {len(PHASES)} frames each)",
     )
     _add_network_options(a)
+    _add_data_option(a)
     _add_activation_options(a)
     a.add_argument(
         "--fps",
@@ -965,7 +966,7 @@ def cmd_animate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if not args.out.parent.is_dir():
         raise UsageError(f"--out: expected an existing folder, {args.out.parent} is not one")
     _refuse_existing([args.out], "--out", args.force)
-    net = _network(args)
+    net = _with_data(args, _network(args))
     frames = animation.build_frames(args.steps, lr=args.lr, **net, **_activations(args))
     bar = Progress(io.StringIO() if args.quiet else err, delay=PROGRESS_DELAY, label="drawing frames")
     try:

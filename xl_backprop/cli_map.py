@@ -17,11 +17,17 @@ from . import lrmap
 from .cli import (
     Progress,
     UsageError,
+    _activations,
+    _add_activation_options,
+    _add_data_option,
     _add_network_options,
     _network,
+    _network_name,
     _refuse_existing,
+    _shown_examples,
     _threshold,
     _whole,
+    _with_data,
     _write_files,
     detached,
     printable,
@@ -37,6 +43,7 @@ PROGRESS_DELAY = 0.5
 EXAMPLES = (
     "map                                          # 160 x 160 pairs, 0.01 to 100,000 each",
     "map --lr-hidden 1:100:200 --lr-output 1000:1e5:200 --csv map.csv   # a zoom",
+    "map --data half-adder --hidden-activation tanh --steps 2000   # the half-adder's 4 examples, tanh hidden",
     "map --scheduler tcp://10.0.0.5:8786 --lr-hidden 0.01:1e5:2048 --lr-output 0.01:1e5:2048",
 )
 
@@ -54,8 +61,9 @@ def add_map_parser(sub) -> None:
             "Train one network per pair (lr_hidden for w1..w4, lr_output for w5..w8) "
             "and classify how each ended: converged (E_total below --threshold), still falling, "
             "stalled, or diverged (|h1|+|h2|+|o1|+|o2| past "
-            f"{lrmap.SATURATION_BOUND:g}, or not a number: the sigmoids saturated; that network stops "
-            "there). Writes a picture (--out) and, "
+            f"{lrmap.SATURATION_BOUND:g} on some example, or not a number: sigmoid or tanh saturated, relu or "
+            "linear blown up; that network stops there). E_total and each step's gradient are means over "
+            "the examples (--data). Writes a picture (--out) and, "
             f"with --csv, one row per pair: {','.join(lrmap.CSV_COLUMNS)}. At most "
             f"{MAP_MAX_PAIRS:,} pairs and {MAP_MAX_STEPS:,} network steps (pairs x --steps) a run."
         ),
@@ -79,6 +87,8 @@ def add_map_parser(sub) -> None:
         help=f"steps per network (default {DEFAULT_STEPS})",
     )
     _add_network_options(p)
+    _add_data_option(p)
+    _add_activation_options(p)
     p.add_argument(
         "--threshold",
         type=_threshold,
@@ -144,13 +154,14 @@ def cmd_map(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     log = not args.linear
     lr_h = parse_range("--lr-hidden", args.lr_hidden, log)
     lr_o = parse_range("--lr-output", args.lr_output, log)
-    net = _network(args)
+    net = _with_data(args, _network(args))
+    acts = _activations(args)
     targets = _check_outputs(args)
 
     bar_stream = io.StringIO() if args.quiet else err
     bar = Progress(bar_stream, delay=PROGRESS_DELAY, label="mapping")
     try:
-        m = _lr_map(args, lr_h, lr_o, net, bar)
+        m = _lr_map(args, lr_h, lr_o, {**net, **acts}, bar)
     finally:
         bar.close()
 
@@ -158,8 +169,7 @@ def cmd_map(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .map_figure import map_figure
 
     setting = (
-        f"inputs {net['inputs']}, targets {net['targets']}, biases {net['biases']}, "
-        f"{'log' if log else 'linear'} spacing"
+        f"{_network_name(acts)}, {_shown_examples(net)}, biases {net['biases']}, {'log' if log else 'linear'} spacing"
     )
     png = png_bytes(map_figure(m, setting, log=log))
     # the CSV is written inside the writer, under its own progress bar; both land together or not at all

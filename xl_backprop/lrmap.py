@@ -7,11 +7,12 @@ side; tiles are independent, so they go to the local cores or, with ``scheduler`
 cluster, and the result is the same to the last bit either way.
 
 Each network trains ``steps`` steps (gradient descent on every weight, simultaneous updates,
-biases fixed) and falls in one class:
+biases fixed; E_total and each step's gradient are means over the examples, as in
+``network.train``; each layer's activation as chosen, σ by default) and falls in one class:
 
-- diverged: |h1| + |h2| + |o1| + |o2| grew past ``SATURATION_BOUND``, or stopped being a
-  number: the sigmoids are saturated (σ'(x) < e^-250) and nothing is learnt any more; the
-  network stops there;
+- diverged: |h1| + |h2| + |o1| + |o2| grew past ``SATURATION_BOUND`` on some example, or
+  stopped being a number: σ and tanh are saturated (σ'(x) < e^-250) and nothing is learnt any
+  more, relu and linear have blown up; the network stops there;
 - converged: the last E_total is below the threshold;
 - still falling: E_total fell by more than ``FALLING_MIN_DROP`` (relative) over the second half
   of the run;
@@ -27,7 +28,8 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import kernel, runner, sweep
+from . import activations, kernel, runner, sweep
+from .examples import as_examples
 from .limits import (
     MAP_MAX_PAIRS,
     MAP_MAX_STEPS,
@@ -117,14 +119,18 @@ class _Job(NamedTuple):
     steps: int
     half: int
     w0: np.ndarray
+    X: np.ndarray  # (N, 4) the examples
     net: np.ndarray
+    act_h: int
+    act_o: int
 
 
 def run_batch(job: _Job, lr_h: np.ndarray, lr_o: np.ndarray, parallel: bool = False) -> np.ndarray:
     """Train the pairs (lr_h[p], lr_o[p]) tile by tile: (5, P) as E_final, steps_run, below_from,
     E_half, diverged. The unit of work a Dask task runs."""
     out = np.empty((5, lr_h.shape[0]))
-    args = (np.ascontiguousarray(lr_h), np.ascontiguousarray(lr_o), job.tile, job.steps, job.half, job.w0, job.net)
+    args = (np.ascontiguousarray(lr_h), np.ascontiguousarray(lr_o), job.tile, job.steps, job.half, job.w0, job.X)
+    args += (job.net, job.act_h, job.act_o)
     if parallel:
         with runner.PARALLEL_LOCK:
             sweep.map_parallel(*args, *out)
@@ -148,6 +154,8 @@ def lr_map(
     batch: int | None = None,
     scheduler: str | None = None,
     progress: Callable[[float], object] | None = None,
+    hidden_activation: str = activations.DEFAULT,
+    output_activation: str = activations.DEFAULT,
 ) -> LRMap:
     """Train one network per pair (lr_hidden[i], lr_output[j]) for ``steps`` steps.
 
@@ -160,7 +168,9 @@ def lr_map(
     steps : int
         Gradient-descent steps per network, at least 1.
     weights, inputs, targets, biases
-        The starting network, as for ``network.train`` (one weight set for all pairs).
+        The starting network, as for ``network.train`` (one weight set for all pairs): inputs and
+        targets (2,) for one example or (N, 2) for N of them, a row each; E_total is the mean
+        over the examples and each step takes the mean gradient (full batch).
     threshold : float
         E_total below which a network has converged.
     tile : int
@@ -174,6 +184,8 @@ def lr_map(
         Address of a Dask scheduler (``tcp://host:8786``): the batches run on its workers.
     progress : callable, optional
         Called with the fraction of the pairs done, from 0 to 1.
+    hidden_activation, output_activation : str
+        f of each layer, a name of ``activations.NAMES`` (σ, the course's, by default).
 
     Returns
     -------
@@ -194,18 +206,16 @@ def lr_map(
     steps, tile = int(steps), int(tile)
     H, O = lr_h.size, lr_o.size
     check_size(H * O, steps)
+    f_h, f_o = activations.pair(hidden_activation, output_activation)
     w0 = as_numbers(weights, "weights")
     if w0.shape != (8,):
         raise ValueError(f"weights: expected 8 values w1..w8, got shape {w0.shape}")
-    pairs = []
-    for name, v in (("inputs", inputs), ("targets", targets), ("biases", biases)):
-        a = as_numbers(v, name)
-        if a.shape != (2,):
-            raise ValueError(f"{name}: expected 2 numbers, got shape {a.shape}")
-        pairs.append(a)
-    (i1, i2), (t1, t2), (b1, b2) = pairs
-    net = np.array([i1, i2, t1, t2, b1, b2, threshold, SATURATION_BOUND])
-    job = _Job(tile, steps, steps // 2, np.ascontiguousarray(w0), net)
+    b = as_numbers(biases, "biases")
+    if b.shape != (2,):
+        raise ValueError(f"biases: expected 2 numbers, got shape {b.shape}")
+    X = as_examples(inputs, targets)  # (N, 4): one row (i1, i2, t1, t2) per example
+    net = np.array([b[0], b[1], threshold, SATURATION_BOUND])
+    job = _Job(tile, steps, steps // 2, np.ascontiguousarray(w0), X, net, f_h.code, f_o.code)
 
     P = H * O
     all_h = np.repeat(lr_h, O)  # pair p = i * O + j

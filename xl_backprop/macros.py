@@ -410,49 +410,23 @@ def _map_rates(get: Getter, start: L.Input, stop: L.Input, count: L.Input, cap: 
     return rates(a, b, n)
 
 
-def _map_takes_choices() -> bool:
-    """Whether ``lrmap.lr_map`` takes the activations and N examples (the engine's issue-18 work)."""
-    import inspect
-
-    from .lrmap import lr_map
-
-    return "hidden_activation" in inspect.signature(lr_map).parameters
-
-
-def _map_choices(n: NetworkInputs) -> dict:
-    """``lr_map``'s keyword arguments for the activations, where it takes them."""
-    return n.acts if _map_takes_choices() else {}
-
-
-def _check_map_choices(get: Getter, n: NetworkInputs) -> None:
-    """Where ``lr_map`` maps only the course's sigmoid network, say so of the first other choice."""
-    if _map_takes_choices():
-        return
-    for inp, got in zip(L.CHOICE_INPUTS, (n.hidden_activation, n.output_activation, n.example_set), strict=True):
-        if got != inp.default:
-            where, _ = _one(get, inp)
-            raise ValueError(
-                f"{where} ({inp.label}): Map learning rates maps the course's network only in this version; "
-                f"expected {inp.default}, got {got!r}"
-            )
-
-
 def read_map(get: Getter) -> MapInputs:
     """The network, the map's rates per layer (from, to, count: log-spaced) and its steps, each
-    checked, and the work (pairs x steps) within ``map_cap``."""
+    checked, and the work (pairs x steps, x examples where there are several) within ``map_cap``."""
     net = read_network(get)
-    _check_map_choices(get, net)
     cap = map_cap()
     lr_h = _map_rates(get, L.IN_MAP_H_FROM, L.IN_MAP_H_TO, L.IN_MAP_H_COUNT, cap)
     lr_o = _map_rates(get, L.IN_MAP_O_FROM, L.IN_MAP_O_TO, L.IN_MAP_O_COUNT, cap)
     steps = _whole(get, L.IN_MAP_STEPS, 1, cap)
-    work = lr_h.size * lr_o.size * steps
+    n = len(net.examples)  # each step runs the network on every example
+    work = lr_h.size * lr_o.size * steps * n
     if work > cap:
         where, _ = _one(get, L.IN_MAP_STEPS)
+        per, times = (" x examples", f" x {n:,}") if n > 1 else ("", "")
         raise ValueError(
             f"{where} ({L.IN_MAP_STEPS.label}): expected at most {cap:,} network steps "
-            f"(lr_hidden count x lr_output count x steps), got {lr_h.size:,} x {lr_o.size:,} x {steps:,} "
-            f"= {work:,}; {MAP_MORE}"
+            f"(lr_hidden count x lr_output count x steps{per}), got {lr_h.size:,} x {lr_o.size:,} x {steps:,}"
+            f"{times} = {work:,}; {MAP_MORE}"
         )
     return MapInputs(net, lr_h, lr_o, steps)
 
@@ -664,7 +638,7 @@ def plan_map_learning_rates(p: MapInputs) -> Plan:
         inputs=n.inputs,
         targets=n.targets,
         biases=n.biases,
-        **_map_choices(n),
+        **n.acts,
     )
     subtitle = (
         f"lr_hidden {p.lr_hidden[0]:g}..{p.lr_hidden[-1]:g}, lr_output {p.lr_output[0]:g}..{p.lr_output[-1]:g}, "

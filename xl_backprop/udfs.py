@@ -588,15 +588,17 @@ ARG_DOCS.update(
 
 
 @excel_function
-def LR_MAP(weights, inputs, targets, lr_hidden_range, lr_output_range, steps):
-    """Trains one network per pair of learning rates (lr_hidden for w1..w4, lr_output for
-    w5..w8) and returns each final E_total: a row per lr_hidden, a column per lr_output. A
-    colour scale on the block makes it a map. Empty: E_total is not a number."""
+def LR_MAP(
+    weights, inputs, targets, lr_hidden_range, lr_output_range, steps, hidden_activation=None, output_activation=None
+):
+    """Trains a network per pair of learning rates (lr_hidden: w1..w4, lr_output: w5..w8); returns
+    each final E_total, a row per lr_hidden, a column per lr_output. A colour scale makes it a map.
+    N rows of inputs: N examples. Empty: not a number."""
     from .limits import MAP_MORE, UDF_MAX_MAP_STEPS, UDF_MAX_MAP_STEPS_UNCOMPILED
     from .lrmap import lr_map
 
     w, i, t, _ = network_args(weights, inputs, targets, None)
-    one_example(i, "LR_MAP")
+    acts = activations_of(hidden_activation, output_activation)
     lr_h = learning_rates(lr_hidden_range, "lr_hidden_range")
     lr_o = learning_rates(lr_output_range, "lr_output_range")
     n = whole_number(steps, "steps")
@@ -609,7 +611,7 @@ def LR_MAP(weights, inputs, targets, lr_hidden_range, lr_output_range, steps):
             f"lr_hidden_range x lr_output_range x steps: expected at most {cap:,} network steps{where}, "
             f"got {lr_h.size:,} x {lr_o.size:,} x {_count(n)} = {_count(work)}; {MAP_MORE}"
         )
-    m = lr_map(lr_h, lr_o, n, weights=w, inputs=i, targets=t)
+    m = lr_map(lr_h, lr_o, n, weights=w, inputs=i, targets=t, **acts)
     return [[x if np.isfinite(x) else None for x in row] for row in m.E_final.tolist()]
 
 

@@ -66,13 +66,13 @@ failed:
     GRAD_CHECK = Err.Description
 End Function
 
-Function LR_MAP(weights, inputs, targets, lr_hidden_range, lr_output_range, steps)
+Function LR_MAP(weights, inputs, targets, lr_hidden_range, lr_output_range, steps, Optional hidden_activation, Optional output_activation)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        LR_MAP = XLPy.CallUDF("xl_backprop.udfs", "LR_MAP", Array(weights, inputs, targets, lr_hidden_range, lr_output_range, steps), ThisWorkbook, Application.Caller)
+        LR_MAP = XLPy.CallUDF("xl_backprop.udfs", "LR_MAP", Array(weights, inputs, targets, lr_hidden_range, lr_output_range, steps, hidden_activation, output_activation), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        LR_MAP = XLPy.CallUDF("xl_backprop.udfs", "LR_MAP", Array(weights, inputs, targets, lr_hidden_range, lr_output_range, steps))
+        LR_MAP = XLPy.CallUDF("xl_backprop.udfs", "LR_MAP", Array(weights, inputs, targets, lr_hidden_range, lr_output_range, steps, hidden_activation, output_activation))
         Exit Function
     #End If
 failed:
