@@ -76,6 +76,16 @@ BAD = [
         [(B, "B24", [["half-adder"]]), (B, "B25", [[5]])],
         "Backprop!B25 (shown example): expected a whole number from 1 to 4 (the examples in use), got 5",
     ),
+    (  # an overflow before training is blamed on the own example's cell
+        "train-lrs",
+        [(B, "B24", [[OWN]]), (X, "A6", [[0, 1, 1, 0], [1, 1, 0, 1], [1, 0, 1e300, 1]])],
+        "Examples!C8 (own example 3, t1): with 1e+300 E_total overflows before training; expected a smaller number",
+    ),
+    (  # past relu and linear, E1 overflows from the input: i1 is blamed, not t1
+        "draw-network",
+        [(B, "B22", [["relu"], ["linear"]]), (B, "B4", [[1e200]])],
+        "Backprop!B4 (i1): with 1e+200 E_total overflows before training; expected a smaller number",
+    ),
 ]
 
 

@@ -707,6 +707,12 @@ def _overflow_message(get: Getter, step: int, lr: int, action: str) -> str:
             f"{where} ({label}): training with {value:.6g} makes E_total overflow at step {step:,}; "
             "expected a smaller learning rate"
         )
+    return _overflow_before_training(get)
+
+
+def _overflow_before_training(get: Getter) -> str:
+    """E_total overflowed before any update: name the largest input of the first quantity of the
+    forward pass that overflowed (for some example)."""
     net = read_network(get)
     sources = _overflow_sources(get, net)
     with np.errstate(all="ignore"):
