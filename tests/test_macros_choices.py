@@ -184,9 +184,9 @@ def test_draw_network_shows_the_shown_example_with_the_means_over_all(tmp_path):
     text = labels(v, 4, **acts)
     assert text["node h1"].splitlines()[0] == "h1 · tanh" and text["node o2"].splitlines()[0] == "o2 · relu"
     assert text["node h1"].splitlines()[2] == f"a_h1 = {explain.number(float(f.a_h1))}"
-    head = title(v, 4, 4, (3, 4))
-    assert f"E_total = {explain.number(float(E))} (mean over the examples)" in head
-    assert "example 3 of 4 shown" in head
+    head = title(v, 4, 4, ("tanh", "relu"), (4, 3))
+    assert f"E_total = {explain.number(float(E))}" in head
+    assert "E_total: the mean over 4 examples; the units show example 3" in head
     assert labels(v, 4)["node h1"].splitlines()[0] == "h1 · σ"  # the course's
 
 

@@ -602,8 +602,8 @@ def plan_draw_network(p: DrawInputs) -> Plan:
             values.update(zip(UPDATE_QUANTITIES, network.step(w, lr=p.lr, **net)[0].tolist(), strict=True))
     if not np.isfinite(list(values.values())).all():  # the update itself overflowed
         raise _Overflow(p.step + 1, 0)
-    example = (p.example, len(X))
-    png = png_bytes(network_figure(values, p.step, L.NETWORK_PICTURE, p.phase, n.acts, example))
+    acts = (n.hidden_activation, n.output_activation)
+    png = png_bytes(network_figure(values, p.step, L.NETWORK_PICTURE, p.phase, acts, (len(X), p.example)))
     shown = f"The 2-2-2 network at step {p.step}" + (f", phase {p.phase}" if p.phase else "") + f" ({n.describe()})"
     picture = PictureSpec(L.NETWORK_PICTURE, png, shown)
     cells = _draw_cells(p)

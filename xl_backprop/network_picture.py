@@ -38,7 +38,9 @@ import math
 from collections.abc import Collection, Mapping, Sequence
 from typing import NamedTuple
 
-from . import activations, explain
+from . import explain
+from .activations import DEFAULT as DEFAULT_ACTIVATION
+from .activations import pair as activation_pair
 from .palette import WEIGHT_COLORS
 
 #: The phases of one step, numbered 1..5 as the walkthrough numbers them (phase n is PHASES[n - 1]).
@@ -120,14 +122,14 @@ def _edge(k: int, v: Mapping[str, float], phase: int) -> str:
 def labels(
     v: Mapping[str, float],
     phase: int | None = None,
-    hidden_activation: str = activations.DEFAULT,
-    output_activation: str = activations.DEFAULT,
+    hidden_activation: str = DEFAULT_ACTIVATION,
+    output_activation: str = DEFAULT_ACTIVATION,
 ) -> dict[str, str]:
     """The picture's texts for the step ``v`` (``explain.step_values``) at ``phase`` (1..5; None:
     everything up to 4), by where: "node <u>", "edge w<k>", "target t<j>"; each unit names its
     layer's activation (σ, tanh, relu, leaky_relu, linear)."""
     p = 4 if phase is None else phase
-    f_h, f_o = activations.pair(hidden_activation, output_activation)
+    f_h, f_o = activation_pair(hidden_activation, output_activation)
     out = {f"node {i}": f"{i}\n{_n(v[i])}" for i in ("i1", "i2")}
     out.update({f"node {u}": _node(u, v, p, (f_h if u[0] == "h" else f_o).symbol) for u in ("h1", "h2", "o1", "o2")})
     for j in (1, 2):
@@ -310,17 +312,27 @@ def draw(ax, texts: Mapping[str, str], looks: Sequence[EdgeLook], current: Colle
 LEGEND_WEIGHTS = (0.1, 1.0, 10.0)  # |w| the legend shows the width of
 
 
-def title(v: Mapping[str, float], step: int, phase: int | None, example: tuple[int, int] = (1, 1)) -> str:
+def title(
+    v: Mapping[str, float],
+    step: int,
+    phase: int | None,
+    activations: tuple[str, str] = (DEFAULT_ACTIVATION, DEFAULT_ACTIVATION),
+    examples: tuple[int, int] = (1, 1),
+) -> str:
     """The picture's title: the step it shows (the sheet's), the phase, E_total once known, the
-    example shown (``example``: its number and how many there are), the biases."""
+    biases; the activations (hidden, output) unless the course's sigmoids; with several
+    examples ((count, shown): ExampleCount, ExampleShown), that E_total is their mean and which
+    example's values the units show."""
     line = f"Network at step {step} (learning rate {v['lr']:g})"
     if phase is None or phase >= 2:
-        line += f": E_total = {_n(v['E_total'])}" + (" (mean over the examples)" if example[1] > 1 else "")
+        line += f": E_total = {_n(v['E_total'])}"
     lines = [line]
-    if example[1] > 1:
-        lines.append(f"example {example[0]} of {example[1]} shown; ∂E/∂w: the mean over the examples")
     if phase is not None:
         lines.append(f"phase {phase} of {len(PHASES)}: {PHASE_NAMES[phase - 1]}")
+    if activations != (DEFAULT_ACTIVATION, DEFAULT_ACTIVATION):
+        lines.append(f"activations: {activations[0]} (hidden), {activations[1]} (output)")
+    if examples[0] > 1:
+        lines.append(f"E_total: the mean over {examples[0]} examples; the units show example {examples[1]}")
     if v["b1"] or v["b2"]:  # not drawn as units; without them the activations would not add up
         lines.append(f"biases: b1 = {_n(v['b1'])} (into h1, h2), b2 = {_n(v['b2'])} (into o1, o2)")
     return "\n".join(lines)
@@ -344,13 +356,13 @@ def network_figure(
     step: int,
     box,
     phase: int | None = None,
-    acts: Mapping[str, str] | None = None,
-    example: tuple[int, int] = (1, 1),
+    activations: tuple[str, str] = (DEFAULT_ACTIVATION, DEFAULT_ACTIVATION),
+    examples: tuple[int, int] = (1, 1),
 ):
     """The network of the step ``v`` (``explain.step_values``) at ``phase`` (1..5, or None: all
     of the step up to its update) on a figure of ``box.width`` x ``box.height`` pixels: titled
-    with the step (and ``example``, the one shown of how many), a legend of the edges' colours
-    and widths, the units (with ``acts``: hidden_activation, output_activation) and edges by ``draw``."""
+    with the step (``title``: the activations and examples too), a legend of the edges' colours
+    and widths, the units and edges by ``draw``."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -358,12 +370,12 @@ def network_figure(
 
     fig = Figure(figsize=(box.width / PNG_DPI, box.height / PNG_DPI), dpi=PNG_DPI)
     FigureCanvasAgg(fig)
-    head = title(v, step, phase, example)
+    head = title(v, step, phase, activations, examples)
     lines = head.count("\n") + 1
     fig.text(0.5, 1 - 8 / box.height, head, ha="center", va="top", fontsize=10)
     top = 1 - (14 + 15 * lines) / box.height
     _legend(fig, top)
     ax = fig.add_axes((0.0, 0.0, 1.0, top - 28 / box.height))
     weights = [v[f"new_w{k}" if phase == 5 else f"w{k}"] for k in range(1, 9)]
-    draw(ax, labels(v, phase, **(acts or {})), weight_looks(weights), current_nodes(phase))
+    draw(ax, labels(v, phase, *activations), weight_looks(weights), current_nodes(phase))
     return fig
