@@ -40,7 +40,6 @@ from typing import NamedTuple
 
 from . import explain
 from .activations import DEFAULT as DEFAULT_ACTIVATION
-from .activations import pair as activation_pair
 from .palette import WEIGHT_COLORS
 
 #: The phases of one step, numbered 1..5 as the walkthrough numbers them (phase n is PHASES[n - 1]).
@@ -128,8 +127,10 @@ def labels(
     """The picture's texts for the step ``v`` (``explain.step_values``) at ``phase`` (1..5; None:
     everything up to 4), by where: "node <u>", "edge w<k>", "target t<j>"; each unit names its
     layer's activation (σ, tanh, relu, leaky_relu, linear)."""
+    from .activations import pair
+
     p = 4 if phase is None else phase
-    f_h, f_o = activation_pair(hidden_activation, output_activation)
+    f_h, f_o = pair(hidden_activation, output_activation)
     out = {f"node {i}": f"{i}\n{_n(v[i])}" for i in ("i1", "i2")}
     out.update({f"node {u}": _node(u, v, p, (f_h if u[0] == "h" else f_o).symbol) for u in ("h1", "h2", "o1", "o2")})
     for j in (1, 2):
