@@ -393,9 +393,9 @@ def test_the_books_choices_reach_the_scripts(lite_answer):
     """Other activations and examples typed in the book are what the script trains with (its plan,
     compared above with the ribbon's, is held to the engine in test_macros_choices)."""
     typed = [o.get("values", {}) for _, _, o in SCRIPT_RUNS]
-    k = next(i for i, v in enumerate(typed) if v.get(L.IN_HIDDEN_ACT.name) == "tanh")
+    k = next(i for i, v in enumerate(typed) if v.get(L.IN_HIDDEN_ACT.name) == "leaky_relu")
     (title,) = [a["args"][1] for a in lite_answer["scripts"][k]["actions"] if a["func"] == "setChartTitle"]
-    assert title.endswith("learning rates (tanh/linear, half-adder: 4 examples)")
+    assert title.endswith("learning rates (leaky_relu/linear, half-adder: 4 examples)")
     bad = next(i for i, v in enumerate(typed) if v.get(L.IN_OUTPUT_ACT.name) == "softmax")
     assert lite_answer["scripts"][bad] == {
         "actions": [],
