@@ -76,6 +76,11 @@ BAD = [
         [(B, "B24", [["half-adder"]]), (B, "B25", [[5]])],
         "Backprop!B25 (shown example): expected a whole number from 1 to 4 (the examples in use), got 5",
     ),
+    (  # ExampleShown counts the own block's rows, as the table does: row 2 is empty
+        "draw-network",
+        [(B, "B24", [[OWN], [2]]), (X, "A6", [[0, 1, 1, 0], [None] * 4, [1, 1, 0, 1]])],
+        "Backprop!B25 (shown example): expected the number of an own row that holds an example (1, 3), got 2",
+    ),
     (  # an overflow before training is blamed on the own example's cell
         "train-lrs",
         [(B, "B24", [[OWN]]), (X, "A6", [[0, 1, 1, 0], [1, 1, 0, 1], [1, 0, 1e300, 1]])],
@@ -285,3 +290,22 @@ def test_the_maps_work_counts_the_examples(tmp_path, monkeypatch):
         f"(lr_hidden count x lr_output count x steps x examples), got {h} x {o} x {steps} x 4 = {work:,}; "
         "for more, use xl-backprop map"
     )
+
+
+def test_the_shown_example_is_the_own_blocks_row(tmp_path, monkeypatch):
+    own = [[0.1, 0.9, 0.2, 0.8], [None] * 4, [0.7, -0.3, 0.6, 0.1]]
+    book = typed(tmp_path, (B, "B22", [["tanh"], ["sigmoid"], [OWN], [3]]), (X, "A6", own))
+    p = macros.read_draw(macros.file_getter(Workbook.read(book)))
+    assert p.example == 3 and p.net.example_slots == (1, 3)
+    drawn, original = [], macros.network_figure
+    monkeypatch.setattr(macros, "network_figure", lambda *a: drawn.append(a) or original(*a))
+    plan = macros.plan_draw_network(p)
+    acts = dict(hidden_activation="tanh", output_activation="sigmoid")
+    inputs, targets = [[0.1, 0.9], [0.7, -0.3]], [[0.2, 0.8], [0.6, 0.1]]
+    w = network.train([p.lr], p.step + 1, inputs=inputs, targets=targets, **acts).weights[0]
+    shown = network.forward(w, inputs=inputs[1], targets=targets[1], **acts)  # own row 3: the second example
+    ((v, step, _, phase, chosen, example),) = drawn
+    assert (v["a_h1"], v["a_o2"], v["E2"]) == (float(shown.a_h1), float(shown.a_o2), float(shown.E2))
+    assert v["E_total"] == float(network.loss(w, inputs=inputs, targets=targets, **acts))
+    assert (chosen, example) == (("tanh", "sigmoid"), (2, 3))
+    assert plan.pictures[0].description.endswith("(tanh/sigmoid, own: 2 examples)")

@@ -193,6 +193,12 @@ class NetworkInputs(NamedTuple):
     hidden_activation: str = activations.DEFAULT
     output_activation: str = activations.DEFAULT
     example_set: str = examples.DEFAULT
+    slots: tuple[int, ...] = ()  # the own block's row (1-based) of each example; () for 1..N
+
+    @property
+    def example_slots(self) -> tuple[int, ...]:
+        """The slot (the row of the block, 1-based, as ExampleShown counts) of each example."""
+        return self.slots or tuple(range(1, len(self.examples) + 1))
 
     @property
     def acts(self) -> dict[str, str]:
@@ -298,10 +304,11 @@ def read_network(get: Getter) -> NetworkInputs:
     b = (_number(get, L.IN_B1), _number(get, L.IN_B2))
     if chosen == examples.DEFAULT:
         return NetworkInputs((i1, i2), (t1, t2), w, b, hidden, output, chosen)
-    rows = _own_examples(get) if chosen == L.OWN_EXAMPLES else examples.preset(chosen)
+    own = _own_examples(get) if chosen == L.OWN_EXAMPLES else {}
+    rows = list(own.values()) if own else examples.preset(chosen)
     inputs = tuple((float(r[0]), float(r[1])) for r in rows)
     targets = tuple((float(r[2]), float(r[3])) for r in rows)
-    return NetworkInputs(inputs, targets, w, b, hidden, output, chosen)
+    return NetworkInputs(inputs, targets, w, b, hidden, output, chosen, tuple(own))
 
 
 _COURSE_INPUTS = (L.IN_I1, L.IN_I2, L.IN_T1, L.IN_T2)
@@ -320,14 +327,15 @@ def _choice(get: Getter, inp: L.Input) -> str:
     return v
 
 
-def _own_examples(get: Getter) -> list[list[float]]:
-    """The Examples sheet's own block: its rows of four numbers, top-down (empty rows skipped); a
-    row with a text, or with some but not all four numbers, is named by its first bad cell."""
+def _own_examples(get: Getter) -> dict[int, list[float]]:
+    """The Examples sheet's own block: its rows of four numbers, top-down (empty rows skipped), by
+    their row (1-based); a row with a text, or with some but not all four numbers, is named by
+    its first bad cell."""
     where, rows = get(L.OWN_EXAMPLES_BLOCK.name)
     area = parse_ref(where)
     if area.shape[1] != len(examples.COLUMNS):
         raise ValueError(f"{where} (own examples): expected 4 columns (i1, i2, t1, t2), got {area.shape[1]}")
-    out = []
+    out = {}
     for i, row in enumerate(rows):
         if all(v is None for v in row):
             continue
@@ -337,7 +345,7 @@ def _own_examples(get: Getter) -> list[list[float]]:
                 raise ValueError(
                     f"{cell} (own example {i + 1}, {examples.COLUMNS[j]}): expected a number, got {_show(v)[:60]}"
                 )
-        out.append([float(v) for v in row])
+        out[i + 1] = [float(v) for v in row]
     if not out:
         raise ValueError(
             f"{where} (own examples): expected at least one row of 4 numbers (i1, i2, t1, t2), found only empty cells"
@@ -478,15 +486,19 @@ def read_draw(get: Getter, step: int | None = None, phase: int | None = None) ->
         phase is not None,
         walk_step,
         walk_phase,
-        _shown_example(get, len(net.examples)),
+        _shown_example(get, net.example_slots),
     )
 
 
-def _shown_example(get: Getter, n: int) -> int:
-    """ExampleShown: which of the ``n`` examples in use the picture shows (1 in a book without it)."""
+def _shown_example(get: Getter, slots: tuple[int, ...]) -> int:
+    """ExampleShown: the slot (row of the examples, 1-based) whose example the picture shows, one
+    of ``slots``, as the Backprop table reads it (1 in a book without it)."""
+    n = len(slots)
     what = f"a whole number from 1 to {n:,} (the examples in use)"
+    if slots != tuple(range(1, n + 1)):  # own rows with empty rows between them
+        what = f"the number of an own row that holds an example ({', '.join(map(str, slots))})"
     try:
-        return int(_number(get, L.IN_EXAMPLE_SHOWN, what, lambda x: is_count(x, 1) and x <= n))
+        return int(_number(get, L.IN_EXAMPLE_SHOWN, what, lambda x: is_count(x, 1) and x in slots))
     except MissingName:
         return 1
 
@@ -593,7 +605,7 @@ def plan_draw_network(p: DrawInputs) -> Plan:
     if not np.isfinite(w).all():  # saturated sigmoids can keep E_total finite while a weight is not
         raise _Overflow(p.step, 0)
     X = n.examples
-    k = p.example - 1
+    k = n.example_slots.index(p.example)
     with np.errstate(all="ignore"):
         values = step_values(w, X[k, :2], X[k, 2:], n.biases, p.lr, **n.acts)
         if len(X) > 1:  # the shown example's units; E_total, the gradients and the update over all examples
