@@ -289,7 +289,7 @@ def planned_looks(plan, sheets: list[str]) -> dict:
 
 
 @pytest.mark.parametrize(
-    "k", range(len(SCRIPT_RUNS)), ids=[f"{s}{'-bad-input' if 'values' in o else ''}" for s, _, o in SCRIPT_RUNS]
+    "k", range(len(SCRIPT_RUNS)), ids=[f"{s}{'-typed' if 'values' in o else ''}" for s, _, o in SCRIPT_RUNS]
 )
 def test_script_writes_what_the_ribbon_plans(lite_answer, k):
     script, action, opts = SCRIPT_RUNS[k]
@@ -387,3 +387,18 @@ def test_explain_gives_the_published_numbers(lite_answer):
     assert results['=EXPLAIN("δh1", w, i, t)'][0][0].startswith("δh1 = ∂E/∂h1 = (∂E1/∂a_h1 + ∂E2/∂a_h1)")
     assert results['=EXPLAIN("w5", w, i, t)'][0][0].startswith("quantity: expected one of h1, h2, ")
     assert results['=EXPLAIN("h1", w, i, t, , , 16)'] == [["digits: expected a whole number from 1 to 15, got 16"]]
+
+
+def test_the_books_choices_reach_the_scripts(lite_answer):
+    """Other activations and examples typed in the book are what the script trains with (its plan,
+    compared above with the ribbon's, is held to the engine in test_macros_choices)."""
+    typed = [o.get("values", {}) for _, _, o in SCRIPT_RUNS]
+    k = next(i for i, v in enumerate(typed) if v.get(L.IN_HIDDEN_ACT.name) == "leaky_relu")
+    (title,) = [a["args"][1] for a in lite_answer["scripts"][k]["actions"] if a["func"] == "setChartTitle"]
+    assert title.endswith("learning rates (leaky_relu/linear, half-adder: 4 examples)")
+    bad = next(i for i, v in enumerate(typed) if v.get(L.IN_OUTPUT_ACT.name) == "softmax")
+    assert lite_answer["scripts"][bad] == {
+        "actions": [],
+        "printed": "xl-backprop: Backprop!B23 (output activation): expected one of sigmoid, tanh, relu, "
+        "leaky_relu, linear, got 'softmax'\n",
+    }

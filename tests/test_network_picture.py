@@ -274,7 +274,7 @@ def test_the_walkthroughs_step_and_phase_are_drawn_and_a_given_phase_is_written_
 
     out = macros.run_on_file("draw-network", book, tmp_path / "out.xlsm", iteration=9, phase=5)
     (pic,) = [o for o in objects(parts(out), L.SHEET_BACKPROP) if o.name == L.NETWORK_PICTURE.name]
-    assert pic.description == "The 2-2-2 network at step 9, phase 5"
+    assert pic.description == "The 2-2-2 network at step 9, phase 5 (sigmoid/sigmoid, course)"
     cells = Workbook.read(out).read_cells
     from xl_backprop.cellref import Area
 
@@ -313,7 +313,7 @@ def test_run_draw_network_with_a_phase_and_bad_phases_on_the_command_line(tmp_pa
     assert cli.main(["run", "draw-network", str(TEMPLATE), "--out", str(out), "--phase", "2"]) == 0
     assert capsys.readouterr() == (f"wrote {out}\n", "")
     (pic,) = [o for o in objects(parts(out), L.SHEET_BACKPROP) if o.name == L.NETWORK_PICTURE.name]
-    assert pic.description == "The 2-2-2 network at step 0, phase 2"
+    assert pic.description == "The 2-2-2 network at step 0, phase 2 (sigmoid/sigmoid, course)"
     for bad, message in [
         ("9", f"--phase: expected a whole number from 1 to 5 ({P.PHASE_LIST}), got 9"),
         ("0", f"--phase: expected a whole number from 1 to 5 ({P.PHASE_LIST}), got 0"),

@@ -117,8 +117,7 @@ def pictures_by_size(action: dict) -> dict:
 @pytest.mark.parametrize(
     "k",
     range(len(SCRIPT_RUNS) + len(WALK_RUNS)),
-    ids=[f"{s}{'-bad-input' if 'values' in o else ''}" for s, _, o in SCRIPT_RUNS]
-    + [f"{s}-{b}" for s, b, _ in WALK_RUNS],
+    ids=[f"{s}{'-typed' if 'values' in o else ''}" for s, _, o in SCRIPT_RUNS] + [f"{s}-{b}" for s, b, _ in WALK_RUNS],
 )
 def test_script_actions_equal_cpythons(pyodide_answer, lite_answer, k):
     got, expected = pyodide_answer["scripts"][k], lite_answer["scripts"][k]

@@ -86,9 +86,10 @@ def png_bytes(fig) -> bytes:
     return buf.getvalue()
 
 
-def curves_figure(lrs: Sequence[float], curves: np.ndarray, box):
+def curves_figure(lrs: Sequence[float], curves: np.ndarray, box, subtitle: str = ""):
     """Two panels: E_total against step, and against learning rate x step, where curves of
-    different learning rates nearly fall on one line (small steps follow the same path)."""
+    different learning rates nearly fall on one line (small steps follow the same path);
+    ``subtitle``: the network's choices (activations, examples), after the title."""
     fig = _figure(box)
     by_step, by_lr_step = fig.subplots(1, 2)
     steps = np.arange(curves.shape[0])
@@ -99,5 +100,5 @@ def curves_figure(lrs: Sequence[float], curves: np.ndarray, box):
     by_lr_step.set(title="E_total against learning rate x step", xlabel="learning rate x step", ylabel="E_total")
     # where falling curves leave room; loc="best" searches every point (minutes, and a warning, on long runs)
     by_lr_step.legend(loc="upper right", fontsize="small")
-    fig.suptitle("Training the 2-2-2 network with different learning rates")
+    fig.suptitle("Training the 2-2-2 network with different learning rates" + (f" ({subtitle})" if subtitle else ""))
     return fig

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from . import analysis, cellstyle, network
+from . import activations, analysis, cellstyle, examples, network
 from .cellref import Area, CellError, Value, parse_ref, ref
 from .excel_errors import excel_error
 from .figures import curves_figure, png_bytes
@@ -182,12 +182,40 @@ def check_sheets(plan: Plan, sheets: Sequence[str]) -> None:
 
 
 class NetworkInputs(NamedTuple):
-    """The Backprop sheet's network: inputs (i1, i2), targets (t1, t2), w1..w8, (b1, b2)."""
+    """The Backprop sheet's network: inputs (i1, i2), targets (t1, t2), w1..w8, (b1, b2), each
+    layer's activation and the examples it trains on. ``inputs`` and ``targets`` are one pair
+    each for the course's example (the cells B4:B7), else one pair per example (N x 2)."""
 
-    inputs: tuple[float, float]
-    targets: tuple[float, float]
+    inputs: tuple[float, float] | tuple[tuple[float, float], ...]
+    targets: tuple[float, float] | tuple[tuple[float, float], ...]
     weights: tuple[float, ...]
     biases: tuple[float, float]
+    hidden_activation: str = activations.DEFAULT
+    output_activation: str = activations.DEFAULT
+    example_set: str = examples.DEFAULT
+    slots: tuple[int, ...] = ()  # the own block's row (1-based) of each example; () for 1..N
+
+    @property
+    def example_slots(self) -> tuple[int, ...]:
+        """The slot (the row of the block, 1-based, as ExampleShown counts) of each example."""
+        return self.slots or tuple(range(1, len(self.examples) + 1))
+
+    @property
+    def acts(self) -> dict[str, str]:
+        """The activations as the engine's keyword arguments."""
+        return {"hidden_activation": self.hidden_activation, "output_activation": self.output_activation}
+
+    @property
+    def examples(self) -> np.ndarray:
+        """The examples as an (N, 4) array of rows (i1, i2, t1, t2)."""
+        return examples.as_examples(self.inputs, self.targets)
+
+    def describe(self) -> str:
+        """The choices in a few words, for titles: "sigmoid/sigmoid, course"; "tanh/linear,
+        half-adder: 4 examples"."""
+        n = len(self.examples)
+        shown = self.example_set if n == 1 else f"{self.example_set}: {n} examples"
+        return f"{self.hidden_activation}/{self.output_activation}, {shown}"
 
 
 class TrainInputs(NamedTuple):
@@ -211,6 +239,7 @@ class DrawInputs(NamedTuple):
     phase_given: bool = False  # the phase came from the caller: write it into WalkPhase, if the book has it
     walk_step: Area | None = None  # the cells named WalkStep and WalkPhase, where the book has them
     walk_phase: Area | None = None
+    example: int = 1  # the example the picture shows (ExampleShown), 1-based
 
 
 class MissingName(ValueError):
@@ -265,9 +294,63 @@ def _whole(get: Getter, inp: L.Input, lo: int, hi: int) -> int:
 
 
 def read_network(get: Getter) -> NetworkInputs:
-    """i1, i2, t1, t2, w1..w8, b1, b2 from their named cells on Backprop."""
-    n = [_number(get, inp) for inp in (L.IN_I1, L.IN_I2, L.IN_T1, L.IN_T2, *L.IN_W, L.IN_B1, L.IN_B2)]
-    return NetworkInputs((n[0], n[1]), (n[2], n[3]), tuple(n[4:12]), (n[12], n[13]))
+    """w1..w8, b1, b2, each layer's activation (HiddenActivation, OutputActivation) and the
+    examples (ExampleSet: the course's i1, i2, t1, t2 on Backprop, a preset, or the Examples
+    sheet's own block) from their named cells."""
+    hidden, output, chosen = (_choice(get, inp) for inp in L.CHOICE_INPUTS)
+    if chosen == examples.DEFAULT:  # the course's example: the Backprop sheet's own cells
+        i1, i2, t1, t2 = (_number(get, inp) for inp in _COURSE_INPUTS)
+    w = tuple(_number(get, inp) for inp in L.IN_W)
+    b = (_number(get, L.IN_B1), _number(get, L.IN_B2))
+    if chosen == examples.DEFAULT:
+        return NetworkInputs((i1, i2), (t1, t2), w, b, hidden, output, chosen)
+    own = _own_examples(get) if chosen == L.OWN_EXAMPLES else {}
+    rows = list(own.values()) if own else examples.preset(chosen)
+    inputs = tuple((float(r[0]), float(r[1])) for r in rows)
+    targets = tuple((float(r[2]), float(r[3])) for r in rows)
+    return NetworkInputs(inputs, targets, w, b, hidden, output, chosen, tuple(own))
+
+
+_COURSE_INPUTS = (L.IN_I1, L.IN_I2, L.IN_T1, L.IN_T2)
+
+
+def _choice(get: Getter, inp: L.Input) -> str:
+    """A choice cell's text, one of ``layout.CHOICES[inp.name]``; its default in a book made
+    before the choices (without the defined name), which trains the course's network."""
+    try:
+        where, v = _one(get, inp)
+    except MissingName:
+        return str(inp.default)
+    listed = L.CHOICES[inp.name]
+    if not isinstance(v, str) or v not in listed:
+        raise ValueError(f"{where} ({inp.label}): expected one of {', '.join(listed)}, got {_show(v)[:60]}")
+    return v
+
+
+def _own_examples(get: Getter) -> dict[int, list[float]]:
+    """The Examples sheet's own block: its rows of four numbers, top-down (empty rows skipped), by
+    their row (1-based); a row with a text, or with some but not all four numbers, is named by
+    its first bad cell."""
+    where, rows = get(L.OWN_EXAMPLES_BLOCK.name)
+    area = parse_ref(where)
+    if area.shape[1] != len(examples.COLUMNS):
+        raise ValueError(f"{where} (own examples): expected 4 columns (i1, i2, t1, t2), got {area.shape[1]}")
+    out = {}
+    for i, row in enumerate(rows):
+        if all(v is None for v in row):
+            continue
+        for j, v in enumerate(row):
+            if not _is_number(v):
+                cell = ref(area.sheet, area.row1 + i, area.col1 + j, absolute=False)
+                raise ValueError(
+                    f"{cell} (own example {i + 1}, {examples.COLUMNS[j]}): expected a number, got {_show(v)[:60]}"
+                )
+        out[i + 1] = [float(v) for v in row]
+    if not out:
+        raise ValueError(
+            f"{where} (own examples): expected at least one row of 4 numbers (i1, i2, t1, t2), found only empty cells"
+        )
+    return out
 
 
 def read_train(get: Getter) -> TrainInputs:
@@ -337,19 +420,21 @@ def _map_rates(get: Getter, start: L.Input, stop: L.Input, count: L.Input, cap: 
 
 def read_map(get: Getter) -> MapInputs:
     """The network, the map's rates per layer (from, to, count: log-spaced) and its steps, each
-    checked, and the work (pairs x steps) within ``map_cap``."""
+    checked, and the work (pairs x steps, x examples where there are several) within ``map_cap``."""
     net = read_network(get)
     cap = map_cap()
     lr_h = _map_rates(get, L.IN_MAP_H_FROM, L.IN_MAP_H_TO, L.IN_MAP_H_COUNT, cap)
     lr_o = _map_rates(get, L.IN_MAP_O_FROM, L.IN_MAP_O_TO, L.IN_MAP_O_COUNT, cap)
     steps = _whole(get, L.IN_MAP_STEPS, 1, cap)
-    work = lr_h.size * lr_o.size * steps
+    n = len(net.examples)  # each step runs the network on every example
+    work = lr_h.size * lr_o.size * steps * n
     if work > cap:
         where, _ = _one(get, L.IN_MAP_STEPS)
+        per, times = (" x examples", f" x {n:,}") if n > 1 else ("", "")
         raise ValueError(
             f"{where} ({L.IN_MAP_STEPS.label}): expected at most {cap:,} network steps "
-            f"(lr_hidden count x lr_output count x steps), got {lr_h.size:,} x {lr_o.size:,} x {steps:,} "
-            f"= {work:,}; {MAP_MORE}"
+            f"(lr_hidden count x lr_output count x steps{per}), got {lr_h.size:,} x {lr_o.size:,} x {steps:,}"
+            f"{times} = {work:,}; {MAP_MORE}"
         )
     return MapInputs(net, lr_h, lr_o, steps)
 
@@ -401,7 +486,21 @@ def read_draw(get: Getter, step: int | None = None, phase: int | None = None) ->
         phase is not None,
         walk_step,
         walk_phase,
+        _shown_example(get, net.example_slots),
     )
+
+
+def _shown_example(get: Getter, slots: tuple[int, ...]) -> int:
+    """ExampleShown: the slot (row of the examples, 1-based) whose example the picture shows, one
+    of ``slots``, as the Backprop table reads it (1 in a book without it)."""
+    n = len(slots)
+    what = f"a whole number from 1 to {n:,} (the examples in use)"
+    if slots != tuple(range(1, n + 1)):  # own rows with empty rows between them
+        what = f"the number of an own row that holds an example ({', '.join(map(str, slots))})"
+    try:
+        return int(_number(get, L.IN_EXAMPLE_SHOWN, what, lambda x: is_count(x, 1) and x in slots))
+    except MissingName:
+        return 1
 
 
 # ----------------------------------------------------------------------------- plans
@@ -442,7 +541,7 @@ def plan_train_learning_rates(p: TrainInputs) -> Plan:
     and the picture in the blocks and anchors ``layout`` reserves."""
     n = p.net
     curves = network.train_curves(
-        p.lrs, p.iterations, weights=n.weights, inputs=n.inputs, targets=n.targets, biases=n.biases
+        p.lrs, p.iterations, weights=n.weights, inputs=n.inputs, targets=n.targets, biases=n.biases, **n.acts
     )
     _check_finite(curves)
     summary = analysis.lr_summary(p.lrs, curves, p.threshold)
@@ -454,7 +553,7 @@ def plan_train_learning_rates(p: TrainInputs) -> Plan:
     n_summ = len(summary_header)
     chart = ChartSpec(
         L.MACRO_CHART,
-        f"Train learning rates: E_total per step for {K} learning rates",
+        f"Train learning rates: E_total per step for {K} learning rates ({n.describe()})",
         "step",
         "E_total",
         source=Area(loss.sheet, loss.row1, loss.col1 + 1, loss.row1 + T, loss.col1 + K),
@@ -463,8 +562,8 @@ def plan_train_learning_rates(p: TrainInputs) -> Plan:
     )
     picture = PictureSpec(
         L.MACRO_PICTURE,
-        png_bytes(curves_figure(p.lrs, curves, L.MACRO_PICTURE)),
-        "E_total against step and against learning rate x step",
+        png_bytes(curves_figure(p.lrs, curves, L.MACRO_PICTURE, n.describe())),
+        f"E_total against step and against learning rate x step ({n.describe()})",
     )
     return Plan(
         clear=(loss, summ),
@@ -496,20 +595,28 @@ def plan_draw_network(p: DrawInputs) -> Plan:
     picture on Backprop (``network_picture``); a step or phase the caller gave (not the book's)
     is written into the book's cells as well: the step into "show step" (and WalkStep), the
     phase into WalkPhase, where the book has them."""
-    from .explain import step_values
+    from .explain import GRADIENT_QUANTITIES, UPDATE_QUANTITIES, step_values
 
     n = p.net
-    result = network.train([p.lr], p.step + 1, weights=n.weights, inputs=n.inputs, targets=n.targets, biases=n.biases)
+    net = dict(inputs=n.inputs, targets=n.targets, biases=n.biases, **n.acts)
+    result = network.train([p.lr], p.step + 1, weights=n.weights, **net)
     _check_finite(result.loss)
     w = result.weights[0]
     if not np.isfinite(w).all():  # saturated sigmoids can keep E_total finite while a weight is not
         raise _Overflow(p.step, 0)
+    X = n.examples
+    k = n.example_slots.index(p.example)
     with np.errstate(all="ignore"):
-        values = step_values(w, n.inputs, n.targets, n.biases, p.lr)
+        values = step_values(w, X[k, :2], X[k, 2:], n.biases, p.lr, **n.acts)
+        if len(X) > 1:  # the shown example's units; E_total, the gradients and the update over all examples
+            values["E_total"] = float(network.loss(w, **net))
+            values.update(zip(GRADIENT_QUANTITIES, network.gradients(w, **net).tolist(), strict=True))
+            values.update(zip(UPDATE_QUANTITIES, network.step(w, lr=p.lr, **net)[0].tolist(), strict=True))
     if not np.isfinite(list(values.values())).all():  # the update itself overflowed
         raise _Overflow(p.step + 1, 0)
-    png = png_bytes(network_figure(values, p.step, L.NETWORK_PICTURE, p.phase))
-    shown = f"The 2-2-2 network at step {p.step}" + (f", phase {p.phase}" if p.phase else "")
+    acts = (n.hidden_activation, n.output_activation)
+    png = png_bytes(network_figure(values, p.step, L.NETWORK_PICTURE, p.phase, acts, (len(X), p.example)))
+    shown = f"The 2-2-2 network at step {p.step}" + (f", phase {p.phase}" if p.phase else "") + f" ({n.describe()})"
     picture = PictureSpec(L.NETWORK_PICTURE, png, shown)
     cells = _draw_cells(p)
     return Plan(cells=cells, pictures=(picture,), inputs_changed=bool(cells))
@@ -536,20 +643,32 @@ def plan_map_learning_rates(p: MapInputs) -> Plan:
 
     n = p.net
     m = lr_map(
-        p.lr_hidden, p.lr_output, p.steps, weights=n.weights, inputs=n.inputs, targets=n.targets, biases=n.biases
+        p.lr_hidden,
+        p.lr_output,
+        p.steps,
+        weights=n.weights,
+        inputs=n.inputs,
+        targets=n.targets,
+        biases=n.biases,
+        **n.acts,
     )
     subtitle = (
         f"lr_hidden {p.lr_hidden[0]:g}..{p.lr_hidden[-1]:g}, lr_output {p.lr_output[0]:g}..{p.lr_output[-1]:g}, "
-        "log-spaced; the Backprop sheet's network"
+        f"log-spaced; the Backprop sheet's network ({n.describe()})"
     )
     png = png_bytes(map_figure(m, subtitle))
     description = f"Learning-rate map: {p.lr_hidden.size} x {p.lr_output.size} pairs, {p.steps} steps"
     return Plan(pictures=(PictureSpec(L.MAP_PICTURE, png, description),))
 
 
+#: The choices "Reset to defaults" puts back (the own examples' block is never written).
+RESET_CHOICES = (*L.CHOICE_INPUTS, L.IN_EXAMPLE_SHOWN)
+
+
 def plan_reset() -> Plan:
-    """The course's defaults back in every input cell; the macros' blocks and pictures gone."""
-    cells = [Cells(i.sheet, i.row, i.col, [[i.default]]) for i in L.SCALAR_INPUTS]
+    """The course's defaults back in every input cell, the choices too (sigmoid, sigmoid, course,
+    example 1); the macros' blocks and pictures gone. The learner's own examples stay theirs."""
+    cells = [Cells(i.sheet, i.row, i.col, [[i.default]]) for i in (*L.SCALAR_INPUTS, *RESET_CHOICES)]
     slots = L.IN_LRS.area
     lrs = list(L.IN_LRS.default) + [None] * (slots.shape[1] - len(L.IN_LRS.default))
     cells.append(Cells(slots.sheet, slots.row1, slots.col1, [lrs]))
@@ -600,32 +719,62 @@ def _overflow_message(get: Getter, step: int, lr: int, action: str) -> str:
             f"{where} ({label}): training with {value:.6g} makes E_total overflow at step {step:,}; "
             "expected a smaller learning rate"
         )
-    values = {inp: float(_one(get, inp)[1]) for inp in _NETWORK_INPUTS}
+    return _overflow_before_training(get)
+
+
+def _overflow_before_training(get: Getter) -> str:
+    """E_total overflowed before any update: name the largest input of the first quantity of the
+    forward pass that overflowed (for some example)."""
+    net = read_network(get)
+    sources = _overflow_sources(get, net)
     with np.errstate(all="ignore"):
-        f = network.forward(
-            [values[w] for w in L.IN_W],
-            inputs=(values[L.IN_I1], values[L.IN_I2]),
-            targets=(values[L.IN_T1], values[L.IN_T2]),
-            biases=(values[L.IN_B1], values[L.IN_B2]),
-        )
-    # follow the forward pass: the first quantity that overflowed, and the inputs it is made of
-    culprits = next(
-        (inputs for names, inputs in _MADE_OF if not all(np.isfinite(getattr(f, n)) for n in names)), _NETWORK_INPUTS
-    )
-    inp = max(culprits, key=lambda i: abs(values[i]))
-    where, _ = _one(get, inp)
-    return f"{where} ({inp.label}): with {values[inp]:.6g} E_total overflows before training; expected a smaller number"
+        fs = [
+            network.forward(net.weights, inputs=x[:2], targets=x[2:], biases=net.biases, **net.acts)
+            for x in net.examples
+        ]
+    # follow the forward pass: the first quantity that overflowed (for some example), and what it is made of
+    overflowed = (k for names, k in _made_of(net) if not all(np.isfinite(getattr(f, n)) for f in fs for n in names))
+    kinds = next(overflowed, {kind for *_, kind in sources})
+    where, label, value, _ = max((s for s in sources if s[3] in kinds), key=lambda s: abs(s[2]))
+    return f"{where} ({label}): with {value:.6g} E_total overflows before training; expected a smaller number"
 
 
-_NETWORK_INPUTS = (L.IN_I1, L.IN_I2, L.IN_T1, L.IN_T2, *L.IN_W, L.IN_B1, L.IN_B2)
-#: Each step of the forward pass and the inputs it adds: h = w*i (+ b1); o = w*a_h (+ b2), a_h
-#: within 0..1; E1 = (t1 - a_o1)^2 / 2, a_o1 within 0..1.
-_MADE_OF = (
-    (("h1", "h2"), (L.IN_I1, L.IN_I2, *L.IN_W[:4], L.IN_B1)),
-    (("o1", "o2"), (*L.IN_W[4:], L.IN_B2)),
-    (("E1",), (L.IN_T1,)),
-    (("E2",), (L.IN_T2,)),
-)
+#: Activations whose output stays within -1..1: past one of them an overflow is the next layer's.
+_BOUNDED = ("sigmoid", "tanh")
+
+
+def _overflow_sources(get: Getter, net: NetworkInputs) -> list[tuple[str, str, float, str]]:
+    """The cells the forward pass is made of: (where, label, value, kind); kind "i", "t1", "t2"
+    for the examples' cells (the course's on Backprop, or the own block; a preset's are small),
+    "h" for w1..w4 and b1, "o" for w5..w8 and b2."""
+    out = []
+    course = net.example_set == examples.DEFAULT
+    layers = {L.IN_I1: "i", L.IN_I2: "i", L.IN_T1: "t1", L.IN_T2: "t2"} if course else {}
+    layers.update({inp: "h" for inp in (*L.IN_W[:4], L.IN_B1)})  # among equals, the first named
+    layers.update({inp: "o" for inp in (*L.IN_W[4:], L.IN_B2)})
+    for inp, kind in layers.items():
+        where, v = _one(get, inp)
+        out.append((where, inp.label, float(v), kind))
+    if net.example_set == L.OWN_EXAMPLES:
+        where, rows = get(L.OWN_EXAMPLES_BLOCK.name)
+        area = parse_ref(where)
+        for i, row in enumerate(rows):
+            for j, v in enumerate(row):
+                if _is_number(v):
+                    cell = ref(area.sheet, area.row1 + i, area.col1 + j, absolute=False)
+                    column = examples.COLUMNS[j]
+                    out.append((cell, f"own example {i + 1}, {column}", float(v), "i" if j < 2 else column))
+    return out
+
+
+def _made_of(net: NetworkInputs) -> list[tuple[tuple[str, ...], set[str]]]:
+    """Each step of the forward pass and the kinds of cells (``_overflow_sources``) it is made
+    of: h = w*i (+ b1); o = w*a_h (+ b2); E1 = (t1 - a_o1)^2 / 2; past a bounded activation
+    (sigmoid, tanh) only the layer's own cells, past another everything before it too."""
+    h = {"i", "h"}
+    o = {"o"} | (set() if net.hidden_activation in _BOUNDED else h)
+    e = set() if net.output_activation in _BOUNDED else o
+    return [(("h1", "h2"), h), (("o1", "o2"), o), (("E1",), {"t1"} | e), (("E2",), {"t2"} | e)]
 
 
 # ----------------------------------------------------------------------------- Excel (xlwings)

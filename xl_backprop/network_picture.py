@@ -101,8 +101,8 @@ def _n(x: float) -> str:
     return explain.number(x)
 
 
-def _node(u: str, v: Mapping[str, float], phase: int) -> str:
-    lines = [u, f"{u} = {_n(v[u])}", f"a_{u} = {_n(v[f'a_{u}'])}"]
+def _node(u: str, v: Mapping[str, float], phase: int, symbol: str = "σ") -> str:
+    lines = [f"{u} · {symbol}", f"{u} = {_n(v[u])}", f"a_{u} = {_n(v[f'a_{u}'])}"]
     if (u[0] == "o" and phase >= 3) or (u[0] == "h" and phase >= 4):
         lines.append(f"δ{u} = {_n(v[f'd_{u}'])}")
     return "\n".join(lines)
@@ -118,12 +118,21 @@ def _edge(k: int, v: Mapping[str, float], phase: int) -> str:
     return text
 
 
-def labels(v: Mapping[str, float], phase: int | None = None) -> dict[str, str]:
+def labels(
+    v: Mapping[str, float],
+    phase: int | None = None,
+    hidden_activation: str = DEFAULT_ACTIVATION,
+    output_activation: str = DEFAULT_ACTIVATION,
+) -> dict[str, str]:
     """The picture's texts for the step ``v`` (``explain.step_values``) at ``phase`` (1..5; None:
-    everything up to 4), by where: "node <u>", "edge w<k>", "target t<j>"."""
+    everything up to 4), by where: "node <u>", "edge w<k>", "target t<j>"; each unit names its
+    layer's activation (σ, tanh, relu, leaky_relu, linear)."""
+    from .activations import pair
+
     p = 4 if phase is None else phase
+    f_h, f_o = pair(hidden_activation, output_activation)
     out = {f"node {i}": f"{i}\n{_n(v[i])}" for i in ("i1", "i2")}
-    out.update({f"node {u}": _node(u, v, p) for u in ("h1", "h2", "o1", "o2")})
+    out.update({f"node {u}": _node(u, v, p, (f_h if u[0] == "h" else f_o).symbol) for u in ("h1", "h2", "o1", "o2")})
     for j in (1, 2):
         out[f"target t{j}"] = f"t{j} = {_n(v[f't{j}'])}" + (f"\nE{j} = {_n(v[f'E{j}'])}" if p >= 2 else "")
     out.update({f"edge w{k}": _edge(k, v, p) for k in range(1, 9)})
@@ -369,5 +378,5 @@ def network_figure(
     _legend(fig, top)
     ax = fig.add_axes((0.0, 0.0, 1.0, top - 28 / box.height))
     weights = [v[f"new_w{k}" if phase == 5 else f"w{k}"] for k in range(1, 9)]
-    draw(ax, labels(v, phase), weight_looks(weights), current_nodes(phase))
+    draw(ax, labels(v, phase, *activations), weight_looks(weights), current_nodes(phase))
     return fig
