@@ -299,7 +299,13 @@ def test_every_defined_name_is_valid_and_points_inside_the_workbook(template):
     sheets = set(sheet_parts(template))
     from xl_backprop.workbook import examples_sheet, walkthrough
 
-    places = (*layout.INPUTS, *layout.PRACTICE_NAMES, *layout.EXAMPLE_NAMES)
+    places = (
+        *layout.INPUTS,
+        *layout.PRACTICE_NAMES,
+        *layout.EXAMPLE_NAMES,
+        *layout.EXAMPLE_SLOT_NAMES,
+        layout.CHOICE_MESSAGE,
+    )
     formulas = examples_sheet.code_names()  # named formulas: a choice's code, not a range
     assert {i.name for i in places} | set(walkthrough.NAMES) | set(formulas) == set(names)
     for name, target in names.items():
