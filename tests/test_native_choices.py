@@ -122,8 +122,12 @@ def test_the_table_trains_as_the_engine_on_the_chosen_examples_and_activations(
     for q in ("a_h1", "a_o2", "E1"):
         _close(_column(ws, q), getattr(fwd, q), f"{name}: {q} of example {shown}")
     # the grid's empty slots hold 0
-    for j in range(len(X) + 1, L.EXAMPLE_ROWS + 1):
-        assert set(_column(ws, L.grid_name("d_o1", j))) == {0.0}, j
+    rows = OWN if data == L.OWN_EXAMPLES else tuple(X)
+    empty = [j for j in range(1, L.EXAMPLE_ROWS + 1) if j > len(rows) or rows[j - 1] is None]
+    assert len(empty) == L.EXAMPLE_ROWS - len(X)
+    for j in empty:
+        for q in ("a_h1", "d_o1", "E"):
+            assert set(_column(ws, L.grid_name(q, j))) == {0.0}, (q, j)
 
 
 @pytest.mark.parametrize(("name", "hidden", "output", "data", "shown"), CASES[1:3])
