@@ -154,6 +154,13 @@ def in_use_value(k: int, column: int):
     return float(rows[k][column]) if k < len(rows) else ""
 
 
+def _stored(value):
+    """A formula's stored result: an empty text stored as the text it is (``sheets.EMPTY_TEXT``)."""
+    from .sheets import EMPTY_TEXT  # sheets imports this module
+
+    return EMPTY_TEXT if value == "" else value
+
+
 def write_examples(book: Workbook, fmt: dict) -> Worksheet:
     ws = book.add_worksheet(L.SHEET_EXAMPLES)
     ws.write("A1", TITLE, fmt["title"])
@@ -170,12 +177,12 @@ def write_examples(book: Workbook, fmt: dict) -> Worksheet:
         r = L.EXAMPLE_FIRST_ROW + k
         for j in range(len(COLUMNS)):
             ws.write_blank(r, own + j, None, fmt["input"])
-            ws.write_formula(r, used + j, in_use_formula(k, j), None, in_use_value(k, j))
+            ws.write_formula(r, used + j, in_use_formula(k, j), None, _stored(in_use_value(k, j)))
     ws.write(L.EXAMPLE_COUNT.row, L.EXAMPLE_COUNT.col - 1, "examples in use", fmt["label"])
     ws.write_formula(
         L.EXAMPLE_COUNT.row, L.EXAMPLE_COUNT.col, count_formula(), None, len(examples.PRESETS[examples.DEFAULT])
     )
-    ws.write_formula(L.EXAMPLE_MESSAGE.row, L.EXAMPLE_MESSAGE.col, message_formula(), None, "")
+    ws.write_formula(L.EXAMPLE_MESSAGE.row, L.EXAMPLE_MESSAGE.col, message_formula(), None, _stored(""))
     _write_slots(ws, fmt)
     ws.set_column(own, own + len(COLUMNS) - 1, 8)
     ws.set_column(used, used + len(COLUMNS) - 1, 8)
@@ -243,7 +250,7 @@ def write_choices(ws: Worksheet, fmt: dict) -> None:
             },
         )
     msg = L.CHOICE_MESSAGE
-    ws.write_formula(msg.row, msg.col, choice_message_formula(), fmt["error_text"], "")
+    ws.write_formula(msg.row, msg.col, choice_message_formula(), fmt["error_text"], _stored(""))
     shown = L.IN_EXAMPLE_SHOWN
     ws.write(shown.row, 0, shown.label, fmt["label"])
     ws.write_number(shown.row, shown.col, float(shown.default), fmt["input"])
