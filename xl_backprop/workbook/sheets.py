@@ -1060,8 +1060,9 @@ def write_lr_blocks(book: Workbook, fmt: dict) -> Worksheet:
                 if f is not None:
                     _formula(ws, L.LR_BLOCK_FIRST_ROW + s, first + j, f, fmt[styles[name]], _block_value(v, k, name, s))
     ws.freeze_panes(L.LR_BLOCK_FIRST_ROW, 1)
-    last = L.a1(L.LR_BLOCK_FIRST_ROW + L.LR_BLOCK_STEPS - 1, L.lr_block_col(0, "rise"))
-    # the chart's data and the first block: the other blocks are the same formulas at other rates
+    last = L.a1(L.LR_BLOCK_FIRST_ROW + L.LR_BLOCK_STEPS - 1, L.lr_block_col(0, "E_total"))
+    # the chart's data and the first block through E_total: the other blocks are the same formulas
+    # at other rates, and the per-example grid is Backprop's
     _print_setup(
         ws, f"A1:{last}", rows=(L.LR_BLOCK_HEADER_ROW, L.LR_BLOCK_HEADER_ROW), first_column=True, scale=PRINT_SCALE
     )
