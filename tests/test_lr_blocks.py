@@ -30,6 +30,8 @@ from .xlwings_standin import Book
 NATIVE_FUNCTIONS = {"IF", "ISNUMBER", "NA", "EXP", "INDEX", "MIN", "MAX", "COUNT", "COUNTA", "AND", "NOT", "INT"}
 #: The Practice sheet's seed, levels and checks, and the walkthrough's texts (explain.excel_formula).
 NATIVE_FUNCTIONS |= {"MOD", "CHOOSE", "OR", "ABS", "COUNTIF", "ROUND", "FIXED", "LOG10"}
+#: Each layer's activation, and the means over the examples (issue 18).
+NATIVE_FUNCTIONS |= {"TANH", "SUM", "SUMPRODUCT", "ISNA"}
 #: Functions the issue names as missing from Excel 2016 or LibreOffice 7.4, and the UDFs.
 NEWER = {"SEQUENCE", "LAMBDA", "LET", "FILTER", "XLOOKUP", "XMATCH", "SORT", "UNIQUE", "RANDARRAY", "TEXTJOIN"}
 UDF_NAMES = {"SIGMOID", "FORWARD", "GRADIENTS", "BACKPROP_STEP", "TRAIN_CURVE", "GRAD_CHECK", "LR_SUMMARY"}
@@ -76,7 +78,7 @@ def test_every_slot_has_a_block_of_backprop_rules():
 
     f = formulas(TEMPLATE, L.SHEET_LR_BLOCKS)
     for k in (0, L.LR_SLOTS - 1):
-        for name in ("w1", "a_h2", "E_total", "d_o1", "dE2_da_h1", "d_h2", "dE/dw1", "dE/dw8"):
+        for name in ("w1", "E_total", "dE/dw1", "dE/dw8", "a_h2#1", "d_o1#4", "d_h2#8", "E#2"):
             for step in (0, 1, L.LR_BLOCK_STEPS - 1):
                 rule = sheets.table_formula(name, step, sheets.block_at(k))
                 assert f[L.lr_block_cell(k, name, step)].endswith(rule[1:] + ")"), (k, name, step)

@@ -299,7 +299,13 @@ def test_every_defined_name_is_valid_and_points_inside_the_workbook(template):
     sheets = set(sheet_parts(template))
     from xl_backprop.workbook import examples_sheet, walkthrough
 
-    places = (*layout.INPUTS, *layout.PRACTICE_NAMES, *layout.EXAMPLE_NAMES)
+    places = (
+        *layout.INPUTS,
+        *layout.PRACTICE_NAMES,
+        *layout.EXAMPLE_NAMES,
+        *layout.EXAMPLE_SLOT_NAMES,
+        layout.CHOICE_MESSAGE,
+    )
     formulas = examples_sheet.code_names()  # named formulas: a choice's code, not a range
     assert {i.name for i in places} | set(walkthrough.NAMES) | set(formulas) == set(names)
     for name, target in names.items():
@@ -518,17 +524,32 @@ def test_table_formulas_read_like_the_course_sheet():
 
     assert table_formula("w1", 0) == "=IF(ISNUMBER(in_w1),in_w1,NA())"
     assert table_formula("w1", 1) == "=I29-H29*J29"  # w1 above - lr above * dE/dw1 above, beside it
+    assert table_formula("t1", 0) == "=INDEX(Slot_t1,1,ShownSlot)"  # the shown example's target
     assert table_formula("t1", 3) == "=B31"
-    assert table_formula("a_h1", 0) == "=1/(1+EXP(-Q29))"
+    # each layer's activation, chosen from the list: sigmoid (the course's, as it wrote it), tanh, ...
+    assert table_formula("a_h1", 0) == (
+        "=CHOOSE(HiddenActCode,1/(1+EXP(-Q29)),TANH(Q29),MAX(0,Q29),IF(Q29>0,Q29,0.01*Q29),Q29)"
+    )
     assert table_formula("E1", 0) == "=0.5*(B29-AD29)^2"
     # the chain rule, one cell per value: δo1, the two paths into h1 and their sum, δh1
-    assert table_formula("d_o1", 0) == "=(AD29-B29)*AD29*(1-AD29)"
+    assert table_formula("d_o1", 0) == (
+        "=CHOOSE(OutputActCode,(AD29-B29)*AD29*(1-AD29),(AD29-B29)*(1-AD29^2),"
+        "(AD29-B29)*IF(AD29>0,1,0),(AD29-B29)*IF(AD29>0,1,0.01),(AD29-B29)*1)"
+    )
     assert table_formula("dE1_da_h1", 0) == "=AJ29*U29"  # δo1·w5
     assert table_formula("dE2_da_h1", 0) == "=AK29*Y29"  # δo2·w7
     assert table_formula("dE_da_h1", 0) == "=AL29+AM29"
-    assert table_formula("d_h1", 0) == "=AN29*R29*(1-R29)"
-    assert table_formula("dE/dw5", 0) == "=AJ29*R29"  # δo1·a_h1
-    assert table_formula("dE/dw4", 0) == "=AS29*E29"  # δh2·i2
+    assert table_formula("d_h1", 0) == (
+        "=CHOOSE(HiddenActCode,AN29*R29*(1-R29),AN29*(1-R29^2),AN29*IF(R29>0,1,0),AN29*IF(R29>0,1,0.01),AN29*1)"
+    )
+    # E_total and the gradients: means over the examples of the grid right of the table
+    # (a_h1 #1..#8 in AU:BB, d_o1 in CA:CH, d_h2 in CY:DF, E in DG:DN)
+    assert table_formula("E_total", 0) == "=SUM(DG29:DN29)/ExampleCount"
+    assert table_formula("dE/dw5", 0) == "=SUMPRODUCT(CA29:CH29,AU29:BB29)/ExampleCount"  # mean δo1·a_h1
+    assert table_formula("dE/dw4", 0) == "=SUMPRODUCT(CY29:DF29,Slot_i2)/ExampleCount"  # mean δh2·i2
+    # one example's own rules (the Practice sheet's step)
+    assert table_formula("dE/dw5", 0, mean=False) == "=AJ29*R29"  # δo1·a_h1
+    assert table_formula("E_total", 0, mean=False) == "=AG29+AH29"  # E1 + E2
 
 
 def test_ribbon_xml_must_be_customui(tmp_path):

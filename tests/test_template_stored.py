@@ -213,7 +213,8 @@ def test_charts_cache_the_curves_a_viewer_draws():
     caches = [s for series in _chart_caches().values() for s in series]
     by_ref = dict(caches)
     col = layout.backprop_cell("E_total", 0)[:-2]
-    e_total = by_ref[f"Backprop!${col}$25:${col}${24 + STEPS}"]
+    first = layout.BACKPROP_FIRST_ROW + 1
+    e_total = by_ref[f"Backprop!${col}${first}:${col}${first + STEPS - 1}"]
     np.testing.assert_allclose(e_total, network.train([LR], STEPS).loss[:, 0], rtol=0, atol=1e-15)
     curves = network.train_curves(network.DEFAULT_LRS, ITERATIONS)
     x_ref = f"'LR blocks'!$A$9:$A${8 + layout.LR_BLOCK_STEPS}"

@@ -102,10 +102,63 @@ def message_formula() -> str:
     )
 
 
+def _in_use(j: int, column: int) -> str:
+    """The cell of slot ``j`` (1-based), ``COLUMNS[column]``, of the examples in use."""
+    a = L.EXAMPLE_INPUTS.area
+    return xl_rowcol_to_cell(a.row1 + j - 1, a.col1 + column)
+
+
+def slot_formula(name: str, j: int) -> str:
+    """Row ``name`` (``layout.EXAMPLE_SLOT_ROWS``) of slot ``j``: 1 when the slot holds an example,
+    else 0, #N/A for a bad set (used); the example's number, 0 for no example (i1 ... t2)."""
+    if name == "used":
+        return f"=IF({L.EXAMPLE_COUNT.name}>0,IF(ISNUMBER({_in_use(j, 0)}),1,0),NA())"
+    return f"=IF({L.slot_ref('used', j).split('!')[1]}=1,{_in_use(j, COLUMNS.index(name))},0)"
+
+
+def slot_value(name: str, j: int) -> float:
+    """The value ``slot_formula`` stores in the template (the default set, the course's)."""
+    rows = examples.PRESETS[examples.DEFAULT]
+    if name == "used":
+        return 1.0 if j <= len(rows) else 0.0
+    return float(rows[j - 1][COLUMNS.index(name)]) if j <= len(rows) else 0.0
+
+
+def shown_slot_formula() -> str:
+    """ExampleShown when it is the number of a slot that holds an example, else #N/A."""
+    n = L.IN_EXAMPLE_SHOWN.name
+    return (
+        f"=IF(ISNUMBER({n}),IF(AND({n}>=1,{n}<={L.EXAMPLE_ROWS},{n}=INT({n})),"
+        f"IF(INDEX({L.EXAMPLE_SLOTS['used'].name},1,{n})=1,{n},NA()),NA()),NA())"
+    )
+
+
+def choice_message_formula() -> str:
+    """One line on the Backprop sheet on the first bad choice, "" when every choice is good."""
+    names = ", ".join(L.CHOICES[L.IN_HIDDEN_ACT.name])
+    act = [
+        f'IF(ISNA({L.ACT_CODE_NAMES[inp.name]}),"{inp.label} ({inp.cell}): expected one of {names}",'
+        for inp in (L.IN_HIDDEN_ACT, L.IN_OUTPUT_ACT)
+    ]
+    shown = L.IN_EXAMPLE_SHOWN
+    return (
+        "=" + "".join(act) + f'IF({L.EXAMPLE_MESSAGE.name}<>"",{L.EXAMPLE_MESSAGE.name},'
+        f'IF(ISNA({L.SHOWN_SLOT.name}),"{shown.label} ({shown.cell}): expected the row of an example in use '
+        f'(1 to {L.EXAMPLE_ROWS}, Examples sheet)",""))))'
+    )
+
+
 def in_use_value(k: int, column: int):
     """The value ``in_use_formula`` stores in the template (the default set, the course's)."""
     rows = examples.PRESETS[examples.DEFAULT]
     return float(rows[k][column]) if k < len(rows) else ""
+
+
+def _stored(value):
+    """A formula's stored result: an empty text stored as the text it is (``sheets.EMPTY_TEXT``)."""
+    from .sheets import EMPTY_TEXT  # sheets imports this module
+
+    return EMPTY_TEXT if value == "" else value
 
 
 def write_examples(book: Workbook, fmt: dict) -> Worksheet:
@@ -124,24 +177,54 @@ def write_examples(book: Workbook, fmt: dict) -> Worksheet:
         r = L.EXAMPLE_FIRST_ROW + k
         for j in range(len(COLUMNS)):
             ws.write_blank(r, own + j, None, fmt["input"])
-            ws.write_formula(r, used + j, in_use_formula(k, j), None, in_use_value(k, j))
+            ws.write_formula(r, used + j, in_use_formula(k, j), None, _stored(in_use_value(k, j)))
     ws.write(L.EXAMPLE_COUNT.row, L.EXAMPLE_COUNT.col - 1, "examples in use", fmt["label"])
     ws.write_formula(
         L.EXAMPLE_COUNT.row, L.EXAMPLE_COUNT.col, count_formula(), None, len(examples.PRESETS[examples.DEFAULT])
     )
-    ws.write_formula(L.EXAMPLE_MESSAGE.row, L.EXAMPLE_MESSAGE.col, message_formula(), None, "")
+    ws.write_formula(L.EXAMPLE_MESSAGE.row, L.EXAMPLE_MESSAGE.col, message_formula(), None, _stored(""))
+    _write_slots(ws, fmt)
     ws.set_column(own, own + len(COLUMNS) - 1, 8)
     ws.set_column(used, used + len(COLUMNS) - 1, 8)
-    last = xl_rowcol_to_cell(L.EXAMPLE_FIRST_ROW + L.EXAMPLE_ROWS - 1, used + len(COLUMNS) - 1)
+    last = xl_rowcol_to_cell(L.SHOWN_SLOT.row, used + len(COLUMNS) - 1)
     from .sheets import _print_setup  # sheets imports this module
 
     _print_setup(ws, f"A1:{last}")
     return ws
 
 
+SHOWN_NOTE = "ShownSlot · the table's example (ExampleShown), #N/A when it is none"
+
+
+def _write_slots(ws: Worksheet, fmt: dict) -> None:
+    """The examples in use as numbers, a column per slot, for the per-example grids; the shown slot."""
+    head = L.EXAMPLE_SLOT_HEAD_ROW
+    ws.write(
+        head - 1,
+        0,
+        "the examples in use as numbers, a column per slot (the grids right of the tables read them)",
+        fmt["h2"],
+    )
+    ws.write(head, 0, "slot", fmt["label"])
+    for j in range(1, L.EXAMPLE_ROWS + 1):
+        ws.write_number(head, j, j, fmt["head"])
+    for name, place in L.EXAMPLE_SLOTS.items():
+        ws.write(place.row, 0, f"{name} ({place.name})", fmt["label"])
+        for j in range(1, L.EXAMPLE_ROWS + 1):
+            ws.write_formula(place.row, place.col + j - 1, slot_formula(name, j), None, slot_value(name, j))
+    ws.write(L.SHOWN_SLOT.row, 0, "shown slot", fmt["label"])
+    ws.write_formula(L.SHOWN_SLOT.row, L.SHOWN_SLOT.col, shown_slot_formula(), None, float(L.IN_EXAMPLE_SHOWN.default))
+    ws.write(
+        L.SHOWN_SLOT.row,
+        L.SHOWN_SLOT.col + 1,
+        SHOWN_NOTE,
+        fmt["note"],
+    )
+
+
 def define_names(book: Workbook) -> None:
     """The Examples sheet's defined names, and the choices' named formulas."""
-    for place in L.EXAMPLE_NAMES:
+    for place in (*L.EXAMPLE_NAMES, *L.EXAMPLE_SLOT_NAMES, L.CHOICE_MESSAGE):
         book.define_name(place.name, "=" + place.ref)
     for name, formula in code_names().items():
         book.define_name(name, formula)
@@ -166,6 +249,8 @@ def write_choices(ws: Worksheet, fmt: dict) -> None:
                 "input_message": "Pick from the list; the sheet recalculates.",
             },
         )
+    msg = L.CHOICE_MESSAGE
+    ws.write_formula(msg.row, msg.col, choice_message_formula(), fmt["error_text"], _stored(""))
     shown = L.IN_EXAMPLE_SHOWN
     ws.write(shown.row, 0, shown.label, fmt["label"])
     ws.write_number(shown.row, shown.col, float(shown.default), fmt["input"])

@@ -74,6 +74,7 @@ LR = "0.0##"
 STYLES = {
     "title": {"bold": True, "font_size": 16, "font_color": "#1F3864"},
     "note": {"italic": True, "font_color": "#595959"},
+    "error_text": {"bold": True, "font_color": "#C00000"},  # a one-line message on a bad input
     "h2": {"bold": True, "font_size": 12, "font_color": "#1F3864"},
     "label": {"bold": True},
     "input": {"bg_color": "#FFF2CC", "border": 1, "border_color": "#BF9000", "num_format": "General"},
@@ -234,6 +235,10 @@ IN_OUTPUT_ACT = Input("OutputActivation", _B, "B23", activations.DEFAULT, "outpu
 IN_EXAMPLE_SET = Input("ExampleSet", _B, "B24", examples.DEFAULT, "examples")
 #: Which example (1-based row of the examples in use) the table's per-example columns show.
 IN_EXAMPLE_SHOWN = Input("ExampleShown", _B, "B25", 1, "shown example")
+#: Rows of examples the workbook holds: the learner's own block and the block in use have as many;
+#: the native formulas train on up to this many (the engine, the UDFs and the CLI take
+#: ``examples.MAX_EXAMPLES``).
+EXAMPLE_ROWS = 8
 #: The inputs whose value is a text, picked from a list (``CHOICES``).
 CHOICE_INPUTS = (IN_HIDDEN_ACT, IN_OUTPUT_ACT, IN_EXAMPLE_SET)
 OWN_EXAMPLES = "own"  #: the ExampleSet choice that reads the Examples sheet's own block
@@ -346,6 +351,33 @@ BACKPROP_WIDTHS = tuple(
     (col_letters(k), col_letters(k), BACKPROP_STYLE_WIDTHS.get(style, BACKPROP_STYLE_WIDTHS["grad"]))
     for k, style in enumerate(BACKPROP_STYLES.values())
 )
+#: The per-example grid, right of the table (one empty column between): per step, for each of the
+#: EXAMPLE_ROWS slots of the examples in use, the course's values of that example (``q#j``: quantity
+#: q of slot j; masked to 0 where the slot holds no example). Quantity-major, so that each quantity's
+#: slots are one row range: E_total and dE/dw1..8 of the table are their means (SUM, SUMPRODUCT).
+GRID_QUANTITIES = ("a_h1", "a_h2", "a_o1", "a_o2", "d_o1", "d_o2", "d_h1", "d_h2", "E")
+
+
+def grid_name(q: str, j: int) -> str:
+    """The code name of quantity ``q`` of slot ``j`` (1-based) of the per-example grid."""
+    return f"{q}#{j}"
+
+
+GRID_COLUMNS = tuple(grid_name(q, j) for q in GRID_QUANTITIES for j in range(1, EXAMPLE_ROWS + 1))
+#: The grid's headers ("δo1 #3"), and its group title.
+GRID_HEADERS = tuple(f"{_SHEET_NAMES.get(q, q)} #{j}" for q in GRID_QUANTITIES for j in range(1, EXAMPLE_ROWS + 1))
+GRID_GROUP = "every example (the gradient is their mean): slot #1..#{n} of the Examples sheet"
+GRID_FIRST_COL = len(BACKPROP_COLUMNS) + 1  #: zero-based column of a_h1 #1 on Backprop
+GRID_WIDTH = 11.5  #: characters, every column of the grid
+
+
+def backprop_col(name: str) -> int:
+    """Zero-based column of ``name`` on Backprop: a table column, or a grid column (``grid_name``)."""
+    if name in BACKPROP_COLUMNS:
+        return BACKPROP_COLUMNS.index(name)
+    return GRID_FIRST_COL + GRID_COLUMNS.index(name)
+
+
 INPUT_WIDTH = 10  #: column B, the input cells (t1 in the table)
 BACKPROP_HEADER_ROW = 27  #: zero-based row of the column headers (sheet row 28)
 BACKPROP_FIRST_ROW = 28  #: zero-based row of step 0 (sheet row 29)
@@ -353,10 +385,10 @@ BACKPROP_STEPS = 100  #: rows in the table: steps 0..99
 
 
 def backprop_cell(column: str, step: int) -> str:
-    """A1 address of ``column`` (a name from BACKPROP_COLUMNS) at ``step`` on Backprop."""
+    """A1 address of ``column`` (a name from BACKPROP_COLUMNS or GRID_COLUMNS) at ``step`` on Backprop."""
     if not 0 <= step < BACKPROP_STEPS:
         raise ValueError(f"step: expected 0..{BACKPROP_STEPS - 1}, got {step!r}")
-    return a1(BACKPROP_FIRST_ROW + step, BACKPROP_COLUMNS.index(column))
+    return a1(BACKPROP_FIRST_ROW + step, backprop_col(column))
 
 
 #: The walkthrough's texts, below the table: a title, a note, one ``Explain_<q>`` cell per quantity
@@ -475,9 +507,13 @@ LR_CHART_DATA_COL = 0
 #: The columns of one block, left to right: the step, then every Backprop column that changes
 #: from row to row (weights, forward values, E's, gradients), then the two the summary reads:
 #: the step where E_total < threshold, and the step where E_total rose.
+#: The shown example's forward and chain columns are the Backprop table's alone: a block keeps what
+#: its curve needs, the weights, their gradients, E_total and the per-example grid they come from.
 LR_BLOCK_COLUMNS = (
     "step",
-    *(c for c in BACKPROP_COLUMNS if c not in ("step", *_GIVEN)),
+    *(c for c in BACKPROP_COLUMNS if c in WEIGHT_NAMES or c.startswith("dE/dw")),
+    "E_total",
+    *GRID_COLUMNS,
     "below",
     "rise",
 )
@@ -686,10 +722,7 @@ PRACTICE_NAMES = (IN_PRACTICE_SEED, IN_PRACTICE_LEVEL, PRACTICE_SCORE, *PRACTICE
 
 # --- Examples: the training set ---------------------------------------------------------------
 _X = SHEET_EXAMPLES
-#: Rows of examples the workbook holds: the learner's own block and the block in use have as many;
-#: the native formulas train on up to this many (the engine, the UDFs and the CLI take
-#: ``examples.MAX_EXAMPLES``).
-EXAMPLE_ROWS = 8
+#: (EXAMPLE_ROWS, the rows of examples the workbook holds: with the choices above.)
 EXAMPLE_FIRST_ROW = 5  #: zero-based (sheet row 6): example 1 of both blocks
 #: The learner's own examples (typed or pasted): i1, i2, t1, t2 in columns A..D.
 OWN_EXAMPLES_BLOCK = Named("OwnExamples", _X, "A6", a1(EXAMPLE_FIRST_ROW + EXAMPLE_ROWS - 1, 3))
@@ -701,6 +734,33 @@ EXAMPLE_TARGETS = Named("ExampleTargets", _X, "H6", a1(EXAMPLE_FIRST_ROW + EXAMP
 EXAMPLE_COUNT = Named("ExampleCount", _X, "G3")
 EXAMPLE_MESSAGE = Named("ExampleMessage", _X, "F4")
 EXAMPLE_NAMES = (OWN_EXAMPLES_BLOCK, EXAMPLE_INPUTS, EXAMPLE_TARGETS, EXAMPLE_COUNT, EXAMPLE_MESSAGE)
+#: The examples in use as numbers, one slot per column (B..I: slot #1..#8), for the per-example grids:
+#: a row each of i1, i2, t1, t2 (0 where the slot holds no example) and ``used`` (1 an example, 0 none,
+#: #N/A for a bad set: the grids then show #N/A). ``Slot_<name>`` names each row.
+EXAMPLE_SLOT_HEAD_ROW = 15  #: zero-based (sheet row 16): the slots' numbers
+EXAMPLE_SLOT_ROWS = ("i1", "i2", "t1", "t2", "used")
+EXAMPLE_SLOTS = {
+    name: Named(
+        f"Slot_{name}", _X, a1(EXAMPLE_SLOT_HEAD_ROW + 1 + k, 1), a1(EXAMPLE_SLOT_HEAD_ROW + 1 + k, EXAMPLE_ROWS)
+    )
+    for k, name in enumerate(EXAMPLE_SLOT_ROWS)
+}
+
+
+#: The slot the table's per-example columns show: ExampleShown when it is a slot holding an
+#: example, else #N/A.
+SHOWN_SLOT = Named("ShownSlot", _X, a1(EXAMPLE_SLOT_HEAD_ROW + 1 + len(EXAMPLE_SLOT_ROWS) + 1, 1))
+EXAMPLE_SLOT_NAMES = (*EXAMPLE_SLOTS.values(), SHOWN_SLOT)
+#: One line on a bad choice (an activation not in the list, bad examples, a shown example that is
+#: not one), "" when every choice is good: under the choices on Backprop, above the table.
+CHOICE_MESSAGE = Named("ChoiceMessage", _B, "A26")
+
+
+def slot_ref(name: str, j: int) -> str:
+    """The absolute, sheet-qualified cell of row ``name`` (EXAMPLE_SLOT_ROWS) of slot ``j`` (1-based)."""
+    place = EXAMPLE_SLOTS[name]
+    return Area(_X, place.row, place.col + j - 1, place.row, place.col + j - 1).ref()
+
 
 BLOCKS = (MACRO_LOSS, MACRO_SUMMARY)
 ANCHORS = (BACKPROP_CHART, NETWORK_PICTURE, LIVE_CHART, MACRO_CHART, MACRO_PICTURE, MAP_PICTURE)

@@ -137,8 +137,8 @@ def at(name: str, step: int) -> str:
 def right_formula(q: str) -> str:
     """The native formula of ``q``'s right value: the Backprop table's rule for it."""
     if q.startswith("new_w"):
-        return table_formula(f"w{q[5:]}", 1, at)
-    return table_formula(q.replace("dE_dw", "dE/dw"), 0, at)
+        return table_formula(f"w{q[5:]}", 1, at, mean=False)
+    return table_formula(q.replace("dE_dw", "dE/dw"), 0, at, mean=False)
 
 
 # --- the cells' formulas -----------------------------------------------------------------------

@@ -10,6 +10,7 @@ right numbers, and the charts' cached data are those numbers too.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -31,8 +32,8 @@ PRINT_SCALE = 70
 
 
 def col(name: str) -> str:
-    """Column letter of a Backprop table column, e.g. ``col("E_total") == "AA"``."""
-    return xl_col_to_name(L.BACKPROP_COLUMNS.index(name))
+    """Column letter of a Backprop table (or grid) column, e.g. ``col("E_total") == "AA"``."""
+    return xl_col_to_name(L.backprop_col(name))
 
 
 def _formats(book: Workbook) -> dict[str, Format]:
@@ -147,6 +148,10 @@ def _engine_rows(steps: int, lr: float = L.IN_LR.default):
     }
     for k, v in given.items():
         cols[k] = np.full(steps, float(v))
+    # the per-example grid: the course's one example in slot #1, the empty slots 0
+    for q in L.GRID_QUANTITIES:
+        for j in range(1, L.EXAMPLE_ROWS + 1):
+            cols[L.grid_name(q, j)] = cols["E_total" if q == "E" else q] if j == 1 else np.zeros(steps)
     return cols
 
 
@@ -155,42 +160,44 @@ def backprop_at(name: str, step: int) -> str:
     return f"{col(name)}{L.BACKPROP_FIRST_ROW + step + 1}"
 
 
-def table_formula(name: str, step: int, at: Callable[[str, int], str] = backprop_at) -> str:
-    """The native formula of one Backprop table cell (the rule a student would copy down).
-    ``at(name, step)`` is the cell that holds ``name`` at ``step``: Backprop's table by default;
-    the Learning rates blocks pass their own (one block per learning rate, the same rules)."""
-    c = {n: at(n, step) for n in L.BACKPROP_COLUMNS}  # this row's cells
-    if name in ("t1", "t2", "i1", "i2", "b1", "b2", "lr"):
-        if step == 0:
-            return f"=IF(ISNUMBER(in_{name}),in_{name},NA())"
-        return f"={at(name, step - 1)}"
-    if name in network.WEIGHT_NAMES:
-        if step == 0:
-            return f"=IF(ISNUMBER(in_{name}),in_{name},NA())"
-        return f"={at(name, step - 1)}-{at('lr', step - 1)}*{at('dE/d' + name, step - 1)}"
-    rules = {
-        "h1": f"={c['w1']}*{c['i1']}+{c['w2']}*{c['i2']}+{c['b1']}",
-        "h2": f"={c['w3']}*{c['i1']}+{c['w4']}*{c['i2']}+{c['b1']}",
-        "a_h1": f"=1/(1+EXP(-{c['h1']}))",
-        "a_h2": f"=1/(1+EXP(-{c['h2']}))",
-        "o1": f"={c['w5']}*{c['a_h1']}+{c['w6']}*{c['a_h2']}+{c['b2']}",
-        "o2": f"={c['w7']}*{c['a_h1']}+{c['w8']}*{c['a_h2']}+{c['b2']}",
-        "a_o1": f"=1/(1+EXP(-{c['o1']}))",
-        "a_o2": f"=1/(1+EXP(-{c['o2']}))",
-        "E1": f"=0.5*({c['t1']}-{c['a_o1']})^2",
-        "E2": f"=0.5*({c['t2']}-{c['a_o2']})^2",
+_HIDDEN, _OUTPUT = L.ACT_CODE_NAMES[L.IN_HIDDEN_ACT.name], L.ACT_CODE_NAMES[L.IN_OUTPUT_ACT.name]
+_SLOPE = repr(activations.LEAKY_SLOPE)
+
+
+def activation(code: str, x: str) -> str:
+    """f(x) of the layer whose activation's code is the named formula ``code``, in
+    ``activations.NAMES`` order: sigmoid, tanh, relu, leaky_relu, linear (``x``: a cell, or a
+    sum, bracketed where an operator binds it)."""
+    xb = x if re.fullmatch(r"\$?[A-Z]+\$?\d+", x) else f"({x})"
+    return f"CHOOSE({code},1/(1+EXP(-{xb})),TANH({x}),MAX(0,{x}),IF({x}>0,{x},{_SLOPE}*{xb}),{x})"
+
+
+def backed(code: str, g: str, a: str) -> str:
+    """g·f'(x), f' written in the unit's output ``a`` as ``activations`` writes it (the sigmoid's
+    as the course does, g·a·(1 − a))."""
+    return f"CHOOSE({code},{g}*{a}*(1-{a}),{g}*(1-{a}^2),{g}*IF({a}>0,1,0),{g}*IF({a}>0,1,{_SLOPE}),{g}*1)"
+
+
+def _slots(q: str, step: int, at: Callable[[str, int], str]) -> str:
+    """Quantity ``q`` of every slot of the grid on ``step``'s row: one row range."""
+    return f"{at(L.grid_name(q, 1), step)}:{at(L.grid_name(q, L.EXAMPLE_ROWS), step)}"
+
+
+def _mean_rules(step: int, at: Callable[[str, int], str]) -> dict[str, str]:
+    """E_total and dE/dw1..8: means over the examples in use of the grid's values."""
+    n = L.EXAMPLE_COUNT.name
+    rules = {"E_total": f"=SUM({_slots('E', step, at)})/{n}"}
+    for k, (delta, x) in enumerate((("d_h1", "i1"), ("d_h1", "i2"), ("d_h2", "i1"), ("d_h2", "i2")), start=1):
+        rules[f"dE/dw{k}"] = f"=SUMPRODUCT({_slots(delta, step, at)},{L.EXAMPLE_SLOTS[x].name})/{n}"
+    for k, (delta, a) in enumerate((("d_o1", "a_h1"), ("d_o1", "a_h2"), ("d_o2", "a_h1"), ("d_o2", "a_h2")), start=5):
+        rules[f"dE/dw{k}"] = f"=SUMPRODUCT({_slots(delta, step, at)},{_slots(a, step, at)})/{n}"
+    return rules
+
+
+def _one_example_rules(c: dict[str, str]) -> dict[str, str]:
+    """E_total and dE/dw1..8 of one example, from its own row's cells ``c``."""
+    return {
         "E_total": f"={c['E1']}+{c['E2']}",
-        # the chain rule, one value per cell (network.chain)
-        "d_o1": f"=({c['a_o1']}-{c['t1']})*{c['a_o1']}*(1-{c['a_o1']})",
-        "d_o2": f"=({c['a_o2']}-{c['t2']})*{c['a_o2']}*(1-{c['a_o2']})",
-        "dE1_da_h1": f"={c['d_o1']}*{c['w5']}",
-        "dE2_da_h1": f"={c['d_o2']}*{c['w7']}",
-        "dE_da_h1": f"={c['dE1_da_h1']}+{c['dE2_da_h1']}",
-        "dE1_da_h2": f"={c['d_o1']}*{c['w6']}",
-        "dE2_da_h2": f"={c['d_o2']}*{c['w8']}",
-        "dE_da_h2": f"={c['dE1_da_h2']}+{c['dE2_da_h2']}",
-        "d_h1": f"={c['dE_da_h1']}*{c['a_h1']}*(1-{c['a_h1']})",
-        "d_h2": f"={c['dE_da_h2']}*{c['a_h2']}*(1-{c['a_h2']})",
         "dE/dw1": f"={c['d_h1']}*{c['i1']}",
         "dE/dw2": f"={c['d_h1']}*{c['i2']}",
         "dE/dw3": f"={c['d_h2']}*{c['i1']}",
@@ -199,6 +206,83 @@ def table_formula(name: str, step: int, at: Callable[[str, int], str] = backprop
         "dE/dw6": f"={c['d_o1']}*{c['a_h2']}",
         "dE/dw7": f"={c['d_o2']}*{c['a_h1']}",
         "dE/dw8": f"={c['d_o2']}*{c['a_h2']}",
+    }
+
+
+def grid_formula(q: str, j: int, step: int, at: Callable[[str, int], str] = backprop_at) -> str:
+    """The formula of quantity ``q`` of slot ``j`` (1-based) on ``step``'s row of the per-example
+    grid: the table's rule for that example (its i1, i2, t1, t2 from the Examples sheet's slot
+    rows), 0 where the slot holds no example."""
+    w = {name: at(name, step) for name in network.WEIGHT_NAMES}
+    b1, b2 = at("b1", step), at("b2", step)
+    g = {x: at(L.grid_name(x, j), step) for x in L.GRID_QUANTITIES}
+    x = {name: L.slot_ref(name, j) for name in L.EXAMPLE_SLOT_ROWS}
+    rules = {
+        "a_h1": activation(_HIDDEN, f"{w['w1']}*{x['i1']}+{w['w2']}*{x['i2']}+{b1}"),
+        "a_h2": activation(_HIDDEN, f"{w['w3']}*{x['i1']}+{w['w4']}*{x['i2']}+{b1}"),
+        "a_o1": activation(_OUTPUT, f"{w['w5']}*{g['a_h1']}+{w['w6']}*{g['a_h2']}+{b2}"),
+        "a_o2": activation(_OUTPUT, f"{w['w7']}*{g['a_h1']}+{w['w8']}*{g['a_h2']}+{b2}"),
+        "d_o1": backed(_OUTPUT, f"({g['a_o1']}-{x['t1']})", g["a_o1"]),
+        "d_o2": backed(_OUTPUT, f"({g['a_o2']}-{x['t2']})", g["a_o2"]),
+        "d_h1": backed(_HIDDEN, f"({g['d_o1']}*{w['w5']}+{g['d_o2']}*{w['w7']})", g["a_h1"]),
+        "d_h2": backed(_HIDDEN, f"({g['d_o1']}*{w['w6']}+{g['d_o2']}*{w['w8']})", g["a_h2"]),
+        "E": f"0.5*({x['t1']}-{g['a_o1']})^2+0.5*({x['t2']}-{g['a_o2']})^2",
+    }
+    return f"=IF({x['used']}=1,{rules[q]},0)"
+
+
+def shown_formula(name: str) -> str:
+    """Step 0 of a per-example given (t1, t2, i1, i2): the shown example's, #N/A when it is none."""
+    return f"=INDEX({L.EXAMPLE_SLOTS[name].name},1,{L.SHOWN_SLOT.name})"
+
+
+def table_formula(name: str, step: int, at: Callable[[str, int], str] = backprop_at, *, mean: bool = True) -> str:
+    """The native formula of one Backprop table cell (the rule a student would copy down).
+    ``at(name, step)`` is the cell that holds ``name`` at ``step``: Backprop's table by default;
+    the Learning rates blocks pass their own (one block per learning rate, the same rules).
+    The forward and chain columns are the shown example's; E_total and dE/dw1..8 are means over
+    every example, from the grid (``grid_formula``) right of the table -- or, ``mean=False``,
+    the one example's own (E1 + E2, δh1·i1, ...: the Practice sheet's single step)."""
+    if name in L.GRID_COLUMNS:
+        q, j = name.split("#")
+        return grid_formula(q, int(j), step, at)
+    if name in ("t1", "t2", "i1", "i2"):
+        return shown_formula(name) if step == 0 else f"={at(name, step - 1)}"
+    if name in ("b1", "b2", "lr"):
+        if step == 0:
+            return f"=IF(ISNUMBER(in_{name}),in_{name},NA())"
+        return f"={at(name, step - 1)}"
+    if name in network.WEIGHT_NAMES:
+        if step == 0:
+            return f"=IF(ISNUMBER(in_{name}),in_{name},NA())"
+        return f"={at(name, step - 1)}-{at('lr', step - 1)}*{at('dE/d' + name, step - 1)}"
+    if mean and (name == "E_total" or name.startswith("dE/dw")):
+        return _mean_rules(step, at)[name]
+    c = {n: at(n, step) for n in L.BACKPROP_COLUMNS}  # this row's cells
+    if name == "E_total" or name.startswith("dE/dw"):
+        return _one_example_rules(c)[name]
+    rules = {
+        "h1": f"={c['w1']}*{c['i1']}+{c['w2']}*{c['i2']}+{c['b1']}",
+        "h2": f"={c['w3']}*{c['i1']}+{c['w4']}*{c['i2']}+{c['b1']}",
+        "a_h1": "=" + activation(_HIDDEN, c["h1"]),
+        "a_h2": "=" + activation(_HIDDEN, c["h2"]),
+        "o1": f"={c['w5']}*{c['a_h1']}+{c['w6']}*{c['a_h2']}+{c['b2']}",
+        "o2": f"={c['w7']}*{c['a_h1']}+{c['w8']}*{c['a_h2']}+{c['b2']}",
+        "a_o1": "=" + activation(_OUTPUT, c["o1"]),
+        "a_o2": "=" + activation(_OUTPUT, c["o2"]),
+        "E1": f"=0.5*({c['t1']}-{c['a_o1']})^2",
+        "E2": f"=0.5*({c['t2']}-{c['a_o2']})^2",
+        # the chain rule, one value per cell (network.chain), for the shown example
+        "d_o1": "=" + backed(_OUTPUT, f"({c['a_o1']}-{c['t1']})", c["a_o1"]),
+        "d_o2": "=" + backed(_OUTPUT, f"({c['a_o2']}-{c['t2']})", c["a_o2"]),
+        "dE1_da_h1": f"={c['d_o1']}*{c['w5']}",
+        "dE2_da_h1": f"={c['d_o2']}*{c['w7']}",
+        "dE_da_h1": f"={c['dE1_da_h1']}+{c['dE2_da_h1']}",
+        "dE1_da_h2": f"={c['d_o1']}*{c['w6']}",
+        "dE2_da_h2": f"={c['d_o2']}*{c['w8']}",
+        "dE_da_h2": f"={c['dE1_da_h2']}+{c['dE2_da_h2']}",
+        "d_h1": "=" + backed(_HIDDEN, c["dE_da_h1"], c["a_h1"]),
+        "d_h2": "=" + backed(_HIDDEN, c["dE_da_h2"], c["a_h2"]),
     }
     return rules[name]
 
@@ -662,6 +746,26 @@ def _backprop_table(ws: Worksheet, book: Workbook, fmt: dict, cached: dict) -> N
         ws.write_number(row, 0, s, fmt[L.BACKPROP_STYLES["step"]])
         for k, name in enumerate(L.BACKPROP_COLUMNS[1:], start=1):
             ws.write_formula(row, k, table_formula(name, s), fmt[L.BACKPROP_STYLES[name]], float(cached[name][s]))
+    _backprop_grid(ws, fmt, cached)
+
+
+def _backprop_grid(ws: Worksheet, fmt: dict, cached: dict) -> None:
+    """The per-example grid right of the table: its group title, headers, and a row per step."""
+    first, last = L.GRID_FIRST_COL, L.GRID_FIRST_COL + len(L.GRID_COLUMNS) - 1
+    ws.merge_range(
+        L.BACKPROP_HEADER_ROW - 1,
+        first,
+        L.BACKPROP_HEADER_ROW - 1,
+        last,
+        L.GRID_GROUP.format(n=L.EXAMPLE_ROWS),
+        fmt["group"],
+    )
+    ws.set_column(first, last, L.GRID_WIDTH)
+    for k, (name, head) in enumerate(zip(L.GRID_COLUMNS, L.GRID_HEADERS, strict=True)):
+        style = fmt["grad" if name.startswith("d_") else "value"]
+        ws.write_string(L.BACKPROP_HEADER_ROW, first + k, head, fmt["head"])
+        for s in range(L.BACKPROP_STEPS):
+            ws.write_formula(L.BACKPROP_FIRST_ROW + s, first + k, table_formula(name, s), style, float(cached[name][s]))
 
 
 def _backprop_chart(ws: Worksheet, book: Workbook, fmt: dict) -> None:
@@ -831,7 +935,7 @@ def write_udfs(book: Workbook, fmt: dict) -> Worksheet:
 # curves and the chart. The UDF versions (TRAIN_CURVE, LR_SUMMARY) are on the UDFs sheet.
 _NETWORK_GIVEN = ("t1", "t2", "i1", "i2", "b1", "b2")
 #: The headers of a block's columns where they are not the Backprop table's names.
-LR_BLOCK_HEADS = {"below": "E < threshold", "rise": "E rose"}
+LR_BLOCK_HEADS = {"below": "E < threshold", "rise": "E rose", **dict(zip(L.GRID_COLUMNS, L.GRID_HEADERS, strict=True))}
 
 
 def _abs(row: int, col: int) -> str:
@@ -1088,6 +1192,7 @@ def write_lr_blocks(book: Workbook, fmt: dict) -> Worksheet:
     )
 
     styles = {**L.BACKPROP_STYLES, "below": "count", "rise": "count"}
+    styles.update({name: "grad" if name.startswith("d_") else "value" for name in L.GRID_COLUMNS})
     for k in range(L.LR_SLOTS):
         first = L.lr_block_col(k, "step")
         ws.write_string(L.LR_BLOCK_TITLE_ROW, first, f"slot {k + 1}", fmt["h2"])
@@ -1101,8 +1206,9 @@ def write_lr_blocks(book: Workbook, fmt: dict) -> Worksheet:
                 if f is not None:
                     _formula(ws, L.LR_BLOCK_FIRST_ROW + s, first + j, f, fmt[styles[name]], _block_value(v, k, name, s))
     ws.freeze_panes(L.LR_BLOCK_FIRST_ROW, 1)
-    last = L.a1(L.LR_BLOCK_FIRST_ROW + L.LR_BLOCK_STEPS - 1, L.lr_block_col(0, "rise"))
-    # the chart's data and the first block: the other blocks are the same formulas at other rates
+    last = L.a1(L.LR_BLOCK_FIRST_ROW + L.LR_BLOCK_STEPS - 1, L.lr_block_col(0, "E_total"))
+    # the chart's data and the first block through E_total: the other blocks are the same formulas
+    # at other rates, and the per-example grid is Backprop's
     _print_setup(
         ws, f"A1:{last}", rows=(L.LR_BLOCK_HEADER_ROW, L.LR_BLOCK_HEADER_ROW), first_column=True, scale=PRINT_SCALE
     )
