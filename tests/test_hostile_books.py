@@ -256,8 +256,8 @@ def test_a_bomb_within_the_bound_ends_in_one_line_and_bounded_memory(tmp_path):
     # time. Inflated within the bound, then refused as malformed XML; memory: the part's bytes
     # as streamed and joined (two copies), nothing more
     book = zeros_member(tmp_path / "book.xlsm", SHEET3, 64)
-    # a small file: the template re-zipped, and 64 KB of bomb
-    assert book.stat().st_size < TEMPLATE.stat().st_size + 100_000
+    # a small file: the template re-zipped (less tightly than XlsxWriter zips it), and 64 KB of bomb
+    assert book.stat().st_size < 2 * TEMPLATE.stat().st_size
     got = rss_of_run(book, tmp_path / "out.xlsm", bounds={"MAX_PART_BYTES": 96 << 20})
     assert got["status"] == 2 and got["err"].count("\n") == 1 and SHEET3 in got["err"], got
     assert "malformed XML" in got["err"], got
