@@ -340,7 +340,6 @@ class Many(NamedTuple):
     several: str
 
 
-_HIDDEN, _OUTPUT = (L.ACT_CODE_NAMES[i.name] for i in (L.IN_HIDDEN_ACT, L.IN_OUTPUT_ACT))
 #: Each activation's derivative, as the derivation's title writes it (activations.NAMES order).
 DERIVATIVES = {
     "sigmoid": "σ'(x) = σ(x)·(1 − σ(x))",
