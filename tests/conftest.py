@@ -39,6 +39,15 @@ def missing(what: str, fix: str) -> NoReturn:
     pytest.skip(f"{what} is not installed ({fix})")
 
 
+def as_plain_python(monkeypatch, module) -> None:
+    """Every compiled function of ``module`` (a numba dispatcher) replaced by its Python source
+    (``py_func``) for the test: all of them, so that no dispatcher is compiled while its callees
+    are plain functions (with numba's cache cold, that fails to type)."""
+    for name, f in list(vars(module).items()):
+        if hasattr(f, "py_func"):
+            monkeypatch.setattr(module, name, f.py_func)
+
+
 def set_cells(src: Path, dst: Path, sheet: str, cell: str, rows: list[list]) -> Path:
     """A copy of ``src`` with ``rows`` typed in at ``cell`` (what a user does before a run)."""
     from xl_backprop.ooxml import Workbook

@@ -87,7 +87,9 @@ def book_payload(path: Path, values: dict[str, object] | None = None, drawn: boo
     out_sheets = []
     for sheet in sheets:
         last = pkg.package.xml(pkg.sheet_part(sheet)).find(f"{{{NS_MAIN}}}dimension").get("ref").split(":")[-1]
-        rows = pkg.read_cells(Area(sheet, 0, 0, *parse_cell(last)))
+        used = Area(sheet, 0, 0, *parse_cell(last))
+        # Office.js sends every sheet's used range whole: no bound to stop at, as the book's own reads have
+        rows = pkg.read_cells(used, max_cells=(used.row2 + 1) * (used.col2 + 1))
         out_sheets.append(
             {
                 "name": sheet,

@@ -17,6 +17,7 @@ from xl_backprop import activations, analysis, explain, kernel, network, udfs
 from xl_backprop.cli import main
 
 from . import scalar_reference as ref
+from .conftest import as_plain_python
 
 NAMES = activations.NAMES
 PAIRS = list(itertools.product(NAMES, repeat=2))
@@ -71,9 +72,7 @@ def test_kernel_equals_numpy_step_iterated(hidden, output):
 @pytest.mark.parametrize(("hidden", "output"), PAIRS[::4], ids=PAIR_IDS[::4])
 def test_compiled_equals_plain_python(hidden, output, monkeypatch):
     compiled = xb.train(LRS, 40, update="sequential", **acts(hidden, output))
-    names = ("sigmoid", "activate", "back", "mean", "output_pass", "hidden_pass")
-    for name in (*names, "train_network", "train_serial", "train_parallel"):
-        monkeypatch.setattr(kernel, name, getattr(kernel, name).py_func)
+    as_plain_python(monkeypatch, kernel)
     plain = xb.train(LRS, 40, update="sequential", **acts(hidden, output))
     np.testing.assert_allclose(compiled.loss, plain.loss, rtol=1e-15, atol=0)
 

@@ -18,6 +18,7 @@ import xl_backprop as xb
 from xl_backprop import kernel, runner
 
 from . import scalar_reference as ref
+from .conftest import as_plain_python
 
 LRS = np.array([0.1, 0.2, 0.5, 0.8, 1.0, 2.0, 7.5])
 K = LRS.size
@@ -192,8 +193,7 @@ def test_compiled_equals_plain_python(option, monkeypatch):
         weights=weights if np.ndim(weights) == 1 else np.resize(weights, (40, 8)),
     )
     compiled = xb.train(lrs, 60, **kw)
-    for name in ("sigmoid", "train_network", "train_serial", "train_parallel"):
-        monkeypatch.setattr(kernel, name, getattr(kernel, name).py_func)
+    as_plain_python(monkeypatch, kernel)
     plain = xb.train(lrs, 60, **kw)
     for a, b in zip(compiled, plain, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-15, atol=0)
